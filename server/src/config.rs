@@ -1,0 +1,155 @@
+//! Typed configuration from flags and environment, validated before anything starts.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand};
+
+/// `caliper`: Caliper's server and its maintenance commands.
+#[derive(Debug, Parser)]
+#[command(name = "caliper", version, about = "Caliper, an open-source quality management system: API server and tools.")]
+pub struct Cli {
+    /// Database: `sqlite://PATH` (the file is created when missing) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/caliper.db", global = true)]
+    pub database_url: DatabaseUrl,
+
+    /// Most database connections held open.
+    #[arg(long, env = "CALIPER_DB_MAX_CONNECTIONS", default_value_t = 16, global = true,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_max_connections: u32,
+
+    /// Log filter, e.g. `info` or `server=debug,sqlx=warn` (tracing's EnvFilter syntax).
+    #[arg(long, env = "CALIPER_LOG", default_value = "info", global = true, value_parser = parse_log_filter)]
+    pub log: String,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations, then serve the API and the app.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Apply migrations, then add the demo organisation (sites, departments, processes).
+    /// Safe to run again: records that exist are left alone.
+    SeedDemo,
+}
+
+/// Options of `caliper serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CALIPER_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Folder holding the built app (Trunk's `dist`); served with an SPA fallback to
+    /// index.html.
+    #[arg(long, env = "CALIPER_STATIC_DIR", default_value = "app/dist")]
+    pub static_dir: PathBuf,
+}
+
+fn parse_log_filter(s: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(s).map(|_| s.to_string()).map_err(|e| e.to_string())
+}
+
+/// A database URL. Its `Debug` and `Display` hide the password, so it can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// True for `postgres://` and `postgresql://`.
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+
+    /// The SQLite file this URL names, if it is a file-backed SQLite URL.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let rest = self.0.strip_prefix("sqlite://").or_else(|| self.0.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
+    /// The URL with its password, for the driver only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn redacted(&self) -> String {
+        // scheme://user:password@host… → scheme://user:***@host…
+        if let Some((scheme, rest)) = self.0.split_once("://")
+            && let Some((userinfo, host)) = rest.split_once('@')
+            && let Some((user, _password)) = userinfo.split_once(':')
+        {
+            return format!("{scheme}://{user}:***@{host}");
+        }
+        self.0.clone()
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.starts_with("sqlite:") || s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(Self(s.to_string()))
+        } else {
+            Err("expected sqlite://PATH or postgres://USER:PASSWORD@HOST/DB".into())
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DatabaseUrl").field(&self.redacted()).finish()
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_debug_or_display() {
+        let url: DatabaseUrl = "postgres://caliper:s3cret@db.local:5432/qms".parse().unwrap();
+        assert!(url.is_postgres());
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(url.to_string(), "postgres://caliper:***@db.local:5432/qms");
+        assert!(url.expose().contains("s3cret"));
+    }
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        let url: DatabaseUrl = "sqlite://data/caliper.db?mode=rwc".parse().unwrap();
+        assert_eq!(url.sqlite_file(), Some(PathBuf::from("data/caliper.db")));
+        assert!(!url.is_postgres());
+        let mem: DatabaseUrl = "sqlite::memory:".parse().unwrap();
+        assert_eq!(mem.sqlite_file(), None);
+    }
+
+    #[test]
+    fn other_schemes_are_refused_at_start() {
+        assert!("mysql://x".parse::<DatabaseUrl>().is_err());
+        assert!(Cli::try_parse_from(["caliper", "--database-url", "mysql://x", "migrate"]).is_err());
+        assert!(Cli::try_parse_from(["caliper", "--log", "info,[", "migrate"]).is_err());
+        assert!(Cli::try_parse_from(["caliper", "serve", "--bind", "not-an-address"]).is_err());
+    }
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,93 @@
+//! Caliper's server: the JSON API under `/api/v1`, `/healthz`, and the built app as static
+//! files with an SPA fallback. [`app`] builds the whole router so that tests can drive it
+//! without a socket; `main.rs` only parses the command line and calls into here.
+
+pub mod config;
+pub mod error;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod seed;
+pub mod storage;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::{Html, IntoResponse};
+use axum::routing::{any, get};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::storage::Store;
+
+/// The largest request body accepted (413 above it).
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Where the built app is (Trunk's `dist`); `None` serves the API only.
+    pub static_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store.backend())
+            .field("static_dir", &self.static_dir)
+            .finish()
+    }
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The application with `extra` API routes mounted under `/api/v1` behind the same middleware
+/// (used by tests to prove, e.g., that a panicking handler becomes a 500 envelope).
+#[doc(hidden)]
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
+    let request_id = HeaderName::from_static(middleware::REQUEST_ID);
+    let api = routes::api_router().merge(extra).method_not_allowed_fallback(routes::method_not_allowed);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api", any(routes::api_not_found))
+        .route("/api/{*rest}", any(routes::api_not_found))
+        .route("/healthz", get(routes::health::healthz))
+        .fallback_service(static_files(state.static_dir.clone()))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(middleware::trace_layer())
+                .layer(axum::middleware::from_fn(middleware::request_context))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
+        )
+        .with_state(state)
+}
+
+/// The built app: hashed assets cached for ever, precompressed `.br`/`.gz` siblings served
+/// when the browser accepts them, and every unknown path answered with index.html so that the
+/// app's router can handle deep links.
+fn static_files(dir: Option<PathBuf>) -> Router {
+    let Some(dir) = dir.filter(|d| d.join("index.html").is_file()) else {
+        return Router::new().fallback(|| async {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Html("<!doctype html><title>Caliper</title><p>The app has not been built. Run <code>cargo xtask demo</code> \
+                      (or point <code>--static-dir</code> at Trunk's <code>dist</code>). The API is at <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p>"),
+            )
+                .into_response()
+        });
+    };
+    let index = ServeFile::new(dir.join("index.html")).precompressed_br().precompressed_gzip();
+    let files = ServeDir::new(&dir).precompressed_br().precompressed_gzip().fallback(index);
+    Router::new().fallback_service(files).layer(axum::middleware::from_fn(middleware::cache_headers))
+}

@@ -1,0 +1,128 @@
+//! Cross-cutting request handling: request ids, one tracing span per request, panics turned
+//! into 500 envelopes, and cache headers for the built app.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::{MakeSpan, OnResponse, TraceLayer};
+use tracing::Span;
+
+use crate::error::ApiError;
+
+/// The header that carries the request id in and out.
+pub const REQUEST_ID: &str = "x-request-id";
+
+tokio::task_local! {
+    static CURRENT_REQUEST_ID: String;
+}
+
+/// The id of the request being handled on this task, if any.
+pub fn current_request_id() -> Option<String> {
+    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+fn request_id_of(req: &Request) -> String {
+    req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+/// Makes the request id available to error rendering, and turns a panic in a handler into a
+/// 500 envelope carrying that id; the panic's message goes only to the log.
+pub async fn request_context(req: Request, next: Next) -> Response {
+    let id = request_id_of(&req);
+    CURRENT_REQUEST_ID
+        .scope(id, async move {
+            match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+                Ok(response) => response,
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    ApiError::internal(format!("handler panicked: {what}")).into_response()
+                }
+            }
+        })
+        .await
+}
+
+/// One span per request: method, matched route, request id; status and latency are recorded
+/// when the response leaves.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, req: &axum::http::Request<B>) -> Span {
+        let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("(unmatched)");
+        let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        tracing::info_span!(
+            "request",
+            http.method = %req.method(),
+            http.route = route,
+            http.path = %req.uri().path(),
+            request_id = id,
+            http.status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        )
+    }
+}
+
+/// Records status and latency on the request span and logs one line per response.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseLog;
+
+impl<B> OnResponse<B> for ResponseLog {
+    fn on_response(self, res: &axum::http::Response<B>, latency: Duration, span: &Span) {
+        let ms = latency.as_secs_f64() * 1000.0;
+        span.record("http.status", res.status().as_u16());
+        span.record("latency_ms", ms);
+        tracing::info!(http.status = res.status().as_u16(), latency_ms = ms, "response");
+    }
+}
+
+/// The tracing layer with Caliper's span and response log.
+pub fn trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan, (), ResponseLog> {
+    TraceLayer::new_for_http().make_span_with(RequestSpan).on_request(()).on_response(ResponseLog)
+}
+
+/// Whether a file name carries Trunk's content hash (`name-<16 hex>.ext`), so that it can be
+/// cached for ever: a new build gets a new name.
+pub fn is_hashed_asset(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let stem = file.split('.').next().unwrap_or(file);
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Long-lived caching for hashed assets; everything else (index.html above all) is revalidated
+/// on every load so that a new release is picked up at once.
+pub async fn cache_headers(req: Request, next: Next) -> Response {
+    let hashed = is_hashed_asset(req.uri().path());
+    let mut res = next.run(req).await;
+    if res.status() == StatusCode::OK || res.status() == StatusCode::NOT_MODIFIED {
+        let value = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed_asset;
+
+    #[test]
+    fn trunk_hashed_names_are_recognised() {
+        assert!(is_hashed_asset("/app-3f2a9c0d1e4b5a69_bg.wasm"));
+        assert!(is_hashed_asset("/app-3f2a9c0d1e4b5a69.js"));
+        assert!(is_hashed_asset("/style-0123456789abcdef.css"));
+        assert!(!is_hashed_asset("/index.html"));
+        assert!(!is_hashed_asset("/processes/12"));
+        assert!(!is_hashed_asset("/favicon.svg"));
+    }
+}

@@ -1,0 +1,107 @@
+//! Demo data: a small manufacturer with two sites, its departments and its QMS processes.
+//! Idempotent: a record whose name already exists (active) is left alone, so running it again
+//! changes nothing.
+
+use std::collections::HashMap;
+
+use shared::org::{DepartmentInput, ProcessInput, SiteInput};
+
+use crate::storage::{Store, StoreResult};
+
+const SITES: &[(&str, &str, &str)] = &[
+    ("HQ", "Headquarters & Plant 1", "12 Foundry Lane, Sheffield S1 2AB, United Kingdom"),
+    ("PLANT-2", "Plant 2 — Assembly", "Unit 4, Riverside Park, Rotherham S60 1BZ, United Kingdom"),
+];
+
+const DEPARTMENTS: &[(&str, &str)] = &[
+    ("Quality Assurance", "HQ"),
+    ("Production — Machining", "HQ"),
+    ("Production — Assembly", "PLANT-2"),
+    ("Engineering", "HQ"),
+    ("Purchasing", "HQ"),
+    ("Sales & Customer Service", "HQ"),
+    ("Human Resources", "HQ"),
+    ("Maintenance", "PLANT-2"),
+];
+
+// (name, description, owner, department) — ISO 9001 clause in the description where it helps.
+const PROCESSES: &[(&str, &str, &str, &str)] = &[
+    ("Document control", "Create, review, approve and distribute controlled documents (ISO 9001 7.5).", "Priya Natarajan", "Quality Assurance"),
+    ("CNC machining", "Turn and mill shafts and housings from bar stock to drawing.", "Tom Okafor", "Production — Machining"),
+    ("Final assembly", "Assemble gearbox units, torque-check and label for dispatch.", "Marta Kowalska", "Production — Assembly"),
+    ("Incoming inspection", "Sample and inspect purchased parts against specification.", "Priya Natarajan", "Quality Assurance"),
+    ("Supplier management", "Approve, evaluate and re-evaluate external providers (ISO 9001 8.4).", "Graham Lees", "Purchasing"),
+    ("Design and development", "Plan, verify and validate new products (ISO 9001 8.3).", "Aisha Rahman", "Engineering"),
+    ("Customer complaints", "Receive, investigate and answer customer complaints.", "Owen Price", "Sales & Customer Service"),
+    ("Training and competence", "Define competence, train staff and keep records (ISO 9001 7.2).", "Helen Brooks", "Human Resources"),
+    ("Calibration", "Keep measuring equipment calibrated and traceable (ISO 9001 7.1.5).", "Dev Malhotra", "Maintenance"),
+    ("Preventive maintenance", "Plan and record machine maintenance to keep processes capable.", "Dev Malhotra", "Maintenance"),
+    ("Internal audit", "Plan and perform internal audits of the QMS (ISO 9001 9.2).", "Priya Natarajan", "Quality Assurance"),
+    ("Corrective action (CAPA)", "Investigate root causes and act on nonconformities (ISO 9001 10.2).", "Priya Natarajan", "Quality Assurance"),
+];
+
+/// What the seeding did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SeedReport {
+    /// Records added by this run.
+    pub created: usize,
+    /// Records that were already there.
+    pub existing: usize,
+}
+
+/// Adds the demo organisation where it is missing.
+pub async fn seed_demo(store: &dyn Store) -> StoreResult<SeedReport> {
+    let mut report = SeedReport::default();
+
+    let mut sites = HashMap::new();
+    let existing = store.list_sites(false).await?;
+    for &(code, name, address) in SITES {
+        let id = match existing.iter().find(|s| s.code == code) {
+            Some(s) => {
+                report.existing += 1;
+                s.id
+            }
+            None => {
+                report.created += 1;
+                let input = SiteInput { code: code.into(), name: name.into(), address: address.into(), version: None };
+                store.create_site(&input.normalized()).await?.id
+            }
+        };
+        sites.insert(code, id);
+    }
+
+    let mut departments = HashMap::new();
+    let existing = store.list_departments(false).await?;
+    for &(name, site) in DEPARTMENTS {
+        let id = match existing.iter().find(|d| d.name == name) {
+            Some(d) => {
+                report.existing += 1;
+                d.id
+            }
+            None => {
+                report.created += 1;
+                let input = DepartmentInput { name: name.into(), site_id: sites.get(site).copied(), version: None };
+                store.create_department(&input.normalized()).await?.id
+            }
+        };
+        departments.insert(name, id);
+    }
+
+    let existing = store.list_processes(false).await?;
+    for &(name, description, owner, department) in PROCESSES {
+        if existing.iter().any(|p| p.name == name) {
+            report.existing += 1;
+            continue;
+        }
+        report.created += 1;
+        let input = ProcessInput {
+            name: name.into(),
+            description: description.into(),
+            owner_name: owner.into(),
+            department_id: departments.get(department).copied(),
+            version: None,
+        };
+        store.create_process(&input.normalized()).await?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,153 @@
+//! Storage behind one trait with a SQLite and a PostgreSQL implementation (the shape of atuin's
+//! `atuin-server-database` crates). The SQL is written once, in [`sql`], and instantiated for
+//! each backend; the conformance ("story") tests in `tests/` run unchanged against both.
+
+mod sql;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use shared::FieldErrors;
+use shared::org::{
+    Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, Site, SiteId, SiteInput,
+};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::config::DatabaseUrl;
+
+pub use sql::{PostgresStore, SqliteStore};
+
+/// The result of a write that is conditional on the version the client last saw.
+#[derive(Debug)]
+pub enum Change<T> {
+    /// The change was made; here is the record as saved.
+    Done(T),
+    /// Someone else changed the record first; here it is as it is now (HTTP 409).
+    Stale(T),
+    /// The record is retired and takes no further changes (HTTP 409); here it is.
+    Retired(T),
+    /// No such record (HTTP 404).
+    NotFound,
+}
+
+/// Why a write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The input broke a rule that needs the database to check (a unique name, a reference to
+    /// a retired record): field errors, HTTP 422.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// The change would leave the records inconsistent, e.g. retiring a department that still
+    /// runs active processes (HTTP 409, with this message).
+    #[error("{0}")]
+    InUse(String),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The result of every storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Every query Caliper makes. Implemented once per backend by [`sql`].
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.
+    fn backend(&self) -> &'static str;
+    /// Applies the pending forward-only migrations of this backend.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// A cheap round trip to the database.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Sites, by name; retired ones only when asked.
+    async fn list_sites(&self, include_retired: bool) -> StoreResult<Vec<Site>>;
+    /// One site.
+    async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>>;
+    /// Creates a site from validated, normalised input.
+    async fn create_site(&self, input: &SiteInput) -> StoreResult<Site>;
+    /// Updates a site if it is still at `version`.
+    async fn update_site(&self, id: SiteId, version: i64, input: &SiteInput) -> StoreResult<Change<Site>>;
+    /// Retires a site if it is still at `version`.
+    async fn retire_site(&self, id: SiteId, version: i64, reason: &str) -> StoreResult<Change<Site>>;
+
+    /// Departments, by name; retired ones only when asked.
+    async fn list_departments(&self, include_retired: bool) -> StoreResult<Vec<Department>>;
+    /// One department.
+    async fn get_department(&self, id: DepartmentId) -> StoreResult<Option<Department>>;
+    /// Creates a department from validated, normalised input.
+    async fn create_department(&self, input: &DepartmentInput) -> StoreResult<Department>;
+    /// Updates a department if it is still at `version`.
+    async fn update_department(
+        &self,
+        id: DepartmentId,
+        version: i64,
+        input: &DepartmentInput,
+    ) -> StoreResult<Change<Department>>;
+    /// Retires a department if it is still at `version`.
+    async fn retire_department(&self, id: DepartmentId, version: i64, reason: &str)
+    -> StoreResult<Change<Department>>;
+
+    /// Processes, by name; retired ones only when asked.
+    async fn list_processes(&self, include_retired: bool) -> StoreResult<Vec<Process>>;
+    /// One process.
+    async fn get_process(&self, id: ProcessId) -> StoreResult<Option<Process>>;
+    /// Creates a process from validated, normalised input.
+    async fn create_process(&self, input: &ProcessInput) -> StoreResult<Process>;
+    /// Updates a process if it is still at `version`.
+    async fn update_process(&self, id: ProcessId, version: i64, input: &ProcessInput)
+    -> StoreResult<Change<Process>>;
+    /// Retires a process if it is still at `version`.
+    async fn retire_process(&self, id: ProcessId, version: i64, reason: &str) -> StoreResult<Change<Process>>;
+}
+
+/// Connection settings that are not part of the URL.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Most connections held open.
+    pub max_connections: u32,
+    /// How long a writer waits for SQLite's lock before failing.
+    pub busy_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_connections: 16, busy_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Opens the database named by `url`: `sqlite:` (the file is created when missing) or
+/// `postgres://`.
+pub async fn connect(url: &DatabaseUrl, settings: &PoolSettings) -> StoreResult<Arc<dyn Store>> {
+    if url.is_postgres() {
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url.expose())
+            .await?;
+        Ok(Arc::new(PostgresStore::new(pool)))
+    } else {
+        if let Some(parent) = url.sqlite_file().and_then(|f| f.parent().map(ToOwned::to_owned))
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(&parent).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        // WAL lets readers run beside the one writer; foreign keys are off by default in
+        // SQLite and must be switched on per connection; the busy timeout makes a second writer
+        // wait instead of failing at once.
+        let options = SqliteConnectOptions::from_str(url.expose())?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(settings.busy_timeout);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Arc::new(SqliteStore::new(pool)))
+    }
+}

@@ -1,0 +1,539 @@
+//! The SQL, written once. It runs unchanged on SQLite and PostgreSQL: `$n` placeholders (which
+//! sqlx's SQLite driver also understands), `returning`, partial unique indexes, and
+//! timestamps bound from Rust (UTC, server clock) rather than `now()`, whose type differs.
+//!
+//! [`sql_store!`] instantiates the same method bodies for each backend's pool type; the only
+//! per-backend inputs are the migrations folder and how a write transaction begins (SQLite
+//! needs `begin immediate`, so that a transaction that reads before it writes waits for the
+//! write lock instead of failing with `SQLITE_BUSY` when another writer committed first).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use shared::FieldErrors;
+use shared::org::{
+    Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, RecordMeta, Site, SiteId,
+    SiteInput,
+};
+use shared::validation::{NOT_FOUND, RETIRED, TAKEN};
+
+use super::{Change, Store, StoreError, StoreResult};
+
+#[derive(sqlx::FromRow)]
+struct MetaRow {
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    retired_at: Option<DateTime<Utc>>,
+    retired_reason: Option<String>,
+}
+
+impl From<MetaRow> for RecordMeta {
+    fn from(m: MetaRow) -> Self {
+        RecordMeta {
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            retired_at: m.retired_at,
+            retired_reason: m.retired_reason,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SiteRow {
+    site_id: i64,
+    code: String,
+    name: String,
+    address: String,
+    #[sqlx(flatten)]
+    meta: MetaRow,
+}
+
+impl From<SiteRow> for Site {
+    fn from(r: SiteRow) -> Self {
+        Site { id: SiteId(r.site_id), code: r.code, name: r.name, address: r.address, meta: r.meta.into() }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DepartmentRow {
+    department_id: i64,
+    name: String,
+    site_id: Option<i64>,
+    site_name: Option<String>,
+    #[sqlx(flatten)]
+    meta: MetaRow,
+}
+
+impl From<DepartmentRow> for Department {
+    fn from(r: DepartmentRow) -> Self {
+        Department {
+            id: DepartmentId(r.department_id),
+            name: r.name,
+            site_id: r.site_id.map(SiteId),
+            site_name: r.site_name,
+            meta: r.meta.into(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ProcessRow {
+    process_id: i64,
+    name: String,
+    description: String,
+    owner_name: String,
+    department_id: i64,
+    department_name: String,
+    #[sqlx(flatten)]
+    meta: MetaRow,
+}
+
+impl From<ProcessRow> for Process {
+    fn from(r: ProcessRow) -> Self {
+        Process {
+            id: ProcessId(r.process_id),
+            name: r.name,
+            description: r.description,
+            owner_name: r.owner_name,
+            department_id: DepartmentId(r.department_id),
+            department_name: r.department_name,
+            meta: r.meta.into(),
+        }
+    }
+}
+
+const META: &str = "version, created_at, updated_at, retired_at, retired_reason";
+
+const SITE_SELECT: &str = "select site_id, code, name, address, version, created_at, updated_at, retired_at, \
+     retired_reason from sites";
+
+const DEPARTMENT_SELECT: &str = "select d.department_id, d.name, d.site_id, s.name as site_name, d.version, \
+     d.created_at, d.updated_at, d.retired_at, d.retired_reason \
+     from departments d left join sites s on s.site_id = d.site_id";
+
+const PROCESS_SELECT: &str = "select p.process_id, p.name, p.description, p.owner_name, p.department_id, \
+     d.name as department_name, p.version, p.created_at, p.updated_at, p.retired_at, p.retired_reason \
+     from processes p join departments d on d.department_id = p.department_id";
+
+/// Which unique index guards which field, for turning a unique violation into a field error.
+const UNIQUE_FIELDS: &[(&str, &str)] = &[
+    ("sites_code_active", "code"),
+    ("sites_name_active", "name"),
+    ("departments_name_active", "name"),
+    ("processes_name_active", "name"),
+];
+
+/// Maps a constraint violation to the field it concerns (one helper for every table), so that a
+/// duplicate name is a 422 naming `name`, not a 500. PostgreSQL names the index; SQLite names
+/// the indexed columns in its message (`UNIQUE constraint failed: index 'sites_code_active'`
+/// or `...: sites.code`), so both are checked.
+fn constraint_error(err: sqlx::Error, fk_field: &str) -> StoreError {
+    if let sqlx::Error::Database(db) = &err {
+        if db.is_unique_violation() {
+            let found = UNIQUE_FIELDS.iter().find(|(index, _)| {
+                db.constraint() == Some(*index) || db.message().contains(index)
+            });
+            let mut e = FieldErrors::new();
+            e.add(found.map_or("name", |(_, field)| *field), TAKEN);
+            return StoreError::Invalid(e);
+        }
+        if db.is_foreign_key_violation() {
+            let mut e = FieldErrors::new();
+            e.add(fk_field, NOT_FOUND);
+            return StoreError::Invalid(e);
+        }
+    }
+    StoreError::Database(err)
+}
+
+/// Whether a referenced record exists and is active: `None` when it is, else the error code.
+fn reference_problem(found: Option<Option<DateTime<Utc>>>) -> Option<&'static str> {
+    match found {
+        None => Some(NOT_FOUND),
+        Some(Some(_retired_at)) => Some(RETIRED),
+        Some(None) => None,
+    }
+}
+
+/// Decides what a conditional write did, from whether it touched a row and the record as it
+/// is now.
+fn settle<T>(done: bool, current: Option<T>, version: i64, meta: impl Fn(&T) -> &RecordMeta) -> Change<T> {
+    match current {
+        None => Change::NotFound,
+        Some(c) if done => Change::Done(c),
+        Some(c) if meta(&c).version != version => Change::Stale(c),
+        Some(c) => Change::Retired(c),
+    }
+}
+
+macro_rules! sql_store {
+    ($(#[$doc:meta])* $store:ident, $db:ty, $backend:literal, $begin:literal, $migrator:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $store {
+            pool: sqlx::Pool<$db>,
+        }
+
+        impl $store {
+            /// Wraps an open pool.
+            pub fn new(pool: sqlx::Pool<$db>) -> Self {
+                Self { pool }
+            }
+
+            /// The pool, for tests and tools that need raw access.
+            pub fn pool(&self) -> &sqlx::Pool<$db> {
+                &self.pool
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn migrate(&self) -> StoreResult<()> {
+                $migrator.run(&self.pool).await.map_err(|e| StoreError::Database(e.into()))
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("select 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            // ---- sites ----
+
+            async fn list_sites(&self, include_retired: bool) -> StoreResult<Vec<Site>> {
+                let sql = format!("{SITE_SELECT} where ($1 or retired_at is null) order by lower(name), site_id");
+                let rows: Vec<SiteRow> = sqlx::query_as(&sql).bind(include_retired).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>> {
+                let sql = format!("{SITE_SELECT} where site_id = $1");
+                let row: Option<SiteRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn create_site(&self, input: &SiteInput) -> StoreResult<Site> {
+                let now = Utc::now();
+                let sql = format!(
+                    "insert into sites (code, name, address, version, created_at, updated_at) \
+                     values ($1, $2, $3, 1, $4, $4) returning site_id, code, name, address, {META}"
+                );
+                let row: SiteRow = sqlx::query_as(&sql)
+                    .bind(&input.code)
+                    .bind(&input.name)
+                    .bind(&input.address)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| constraint_error(e, "id"))?;
+                Ok(row.into())
+            }
+
+            async fn update_site(&self, id: SiteId, version: i64, input: &SiteInput) -> StoreResult<Change<Site>> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let done = sqlx::query(
+                    "update sites set code = $3, name = $4, address = $5, version = version + 1, updated_at = $6 \
+                     where site_id = $1 and version = $2 and retired_at is null",
+                )
+                .bind(id.0)
+                .bind(version)
+                .bind(&input.code)
+                .bind(&input.name)
+                .bind(&input.address)
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| constraint_error(e, "id"))?
+                .rows_affected() == 1;
+                let sql = format!("{SITE_SELECT} where site_id = $1");
+                let current: Option<SiteRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(settle(done, current.map(Site::from), version, |s| &s.meta))
+            }
+
+            async fn retire_site(&self, id: SiteId, version: i64, reason: &str) -> StoreResult<Change<Site>> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let (in_use,): (i64,) = sqlx::query_as(
+                    "select count(*) from departments where site_id = $1 and retired_at is null",
+                )
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                if in_use > 0 {
+                    return Err(StoreError::InUse(format!(
+                        "This site still has {in_use} active department(s); retire or move them first."
+                    )));
+                }
+                let done = retire(&mut *tx, "sites", "site_id", id.0, version, reason).await?;
+                let sql = format!("{SITE_SELECT} where site_id = $1");
+                let current: Option<SiteRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(settle(done, current.map(Site::from), version, |s| &s.meta))
+            }
+
+            // ---- departments ----
+
+            async fn list_departments(&self, include_retired: bool) -> StoreResult<Vec<Department>> {
+                let sql = format!(
+                    "{DEPARTMENT_SELECT} where ($1 or d.retired_at is null) order by lower(d.name), d.department_id"
+                );
+                let rows: Vec<DepartmentRow> =
+                    sqlx::query_as(&sql).bind(include_retired).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_department(&self, id: DepartmentId) -> StoreResult<Option<Department>> {
+                let sql = format!("{DEPARTMENT_SELECT} where d.department_id = $1");
+                let row: Option<DepartmentRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn create_department(&self, input: &DepartmentInput) -> StoreResult<Department> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                check_site(&mut *tx, input.site_id).await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "insert into departments (name, site_id, version, created_at, updated_at) \
+                     values ($1, $2, 1, $3, $3) returning department_id",
+                )
+                .bind(&input.name)
+                .bind(input.site_id.map(|s| s.0))
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| constraint_error(e, "site_id"))?;
+                let sql = format!("{DEPARTMENT_SELECT} where d.department_id = $1");
+                let row: DepartmentRow = sqlx::query_as(&sql).bind(id).fetch_one(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(row.into())
+            }
+
+            async fn update_department(
+                &self,
+                id: DepartmentId,
+                version: i64,
+                input: &DepartmentInput,
+            ) -> StoreResult<Change<Department>> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                check_site(&mut *tx, input.site_id).await?;
+                let done = sqlx::query(
+                    "update departments set name = $3, site_id = $4, version = version + 1, updated_at = $5 \
+                     where department_id = $1 and version = $2 and retired_at is null",
+                )
+                .bind(id.0)
+                .bind(version)
+                .bind(&input.name)
+                .bind(input.site_id.map(|s| s.0))
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| constraint_error(e, "site_id"))?
+                .rows_affected() == 1;
+                let sql = format!("{DEPARTMENT_SELECT} where d.department_id = $1");
+                let current: Option<DepartmentRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(settle(done, current.map(Department::from), version, |d| &d.meta))
+            }
+
+            async fn retire_department(
+                &self,
+                id: DepartmentId,
+                version: i64,
+                reason: &str,
+            ) -> StoreResult<Change<Department>> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let (in_use,): (i64,) = sqlx::query_as(
+                    "select count(*) from processes where department_id = $1 and retired_at is null",
+                )
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                if in_use > 0 {
+                    return Err(StoreError::InUse(format!(
+                        "This department still runs {in_use} active process(es); retire or move them first."
+                    )));
+                }
+                let done = retire(&mut *tx, "departments", "department_id", id.0, version, reason).await?;
+                let sql = format!("{DEPARTMENT_SELECT} where d.department_id = $1");
+                let current: Option<DepartmentRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(settle(done, current.map(Department::from), version, |d| &d.meta))
+            }
+
+            // ---- processes ----
+
+            async fn list_processes(&self, include_retired: bool) -> StoreResult<Vec<Process>> {
+                let sql = format!(
+                    "{PROCESS_SELECT} where ($1 or p.retired_at is null) order by lower(p.name), p.process_id"
+                );
+                let rows: Vec<ProcessRow> = sqlx::query_as(&sql).bind(include_retired).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_process(&self, id: ProcessId) -> StoreResult<Option<Process>> {
+                let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
+                let row: Option<ProcessRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn create_process(&self, input: &ProcessInput) -> StoreResult<Process> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let department = check_department(&mut *tx, input.department_id).await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "insert into processes (name, description, owner_name, department_id, version, created_at, updated_at) \
+                     values ($1, $2, $3, $4, 1, $5, $5) returning process_id",
+                )
+                .bind(&input.name)
+                .bind(&input.description)
+                .bind(&input.owner_name)
+                .bind(department)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| constraint_error(e, "department_id"))?;
+                let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
+                let row: ProcessRow = sqlx::query_as(&sql).bind(id).fetch_one(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(row.into())
+            }
+
+            async fn update_process(
+                &self,
+                id: ProcessId,
+                version: i64,
+                input: &ProcessInput,
+            ) -> StoreResult<Change<Process>> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let department = check_department(&mut *tx, input.department_id).await?;
+                let done = sqlx::query(
+                    "update processes set name = $3, description = $4, owner_name = $5, department_id = $6, \
+                     version = version + 1, updated_at = $7 \
+                     where process_id = $1 and version = $2 and retired_at is null",
+                )
+                .bind(id.0)
+                .bind(version)
+                .bind(&input.name)
+                .bind(&input.description)
+                .bind(&input.owner_name)
+                .bind(department)
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| constraint_error(e, "department_id"))?
+                .rows_affected() == 1;
+                let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
+                let current: Option<ProcessRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(settle(done, current.map(Process::from), version, |p| &p.meta))
+            }
+
+            async fn retire_process(&self, id: ProcessId, version: i64, reason: &str) -> StoreResult<Change<Process>> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let done = retire(&mut *tx, "processes", "process_id", id.0, version, reason).await?;
+                let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
+                let current: Option<ProcessRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(settle(done, current.map(Process::from), version, |p| &p.meta))
+            }
+        }
+
+        /// Retires a row of `table` if it is active and at `version`; true when it did.
+        async fn retire<'c>(
+            conn: &'c mut <$db as sqlx::Database>::Connection,
+            table: &'static str,
+            key: &'static str,
+            id: i64,
+            version: i64,
+            reason: &str,
+        ) -> StoreResult<bool> {
+            let sql = format!(
+                "update {table} set retired_at = $3, retired_reason = $4, version = version + 1, updated_at = $3 \
+                 where {key} = $1 and version = $2 and retired_at is null"
+            );
+            let done = sqlx::query(&sql)
+                .bind(id)
+                .bind(version)
+                .bind(Utc::now())
+                .bind(reason)
+                .execute(conn)
+                .await?
+                .rows_affected() == 1;
+            Ok(done)
+        }
+
+        /// A department's site, when given, must exist and be active.
+        async fn check_site<'c>(
+            conn: &'c mut <$db as sqlx::Database>::Connection,
+            site: Option<SiteId>,
+        ) -> StoreResult<()> {
+            let Some(site) = site else { return Ok(()) };
+            let found: Option<(Option<DateTime<Utc>>,)> =
+                sqlx::query_as("select retired_at from sites where site_id = $1")
+                    .bind(site.0)
+                    .fetch_optional(conn)
+                    .await?;
+            match reference_problem(found.map(|(r,)| r)) {
+                None => Ok(()),
+                Some(code) => {
+                    let mut e = FieldErrors::new();
+                    e.add("site_id", code);
+                    Err(StoreError::Invalid(e))
+                }
+            }
+        }
+
+        /// A process's department must be given, exist and be active.
+        async fn check_department<'c>(
+            conn: &'c mut <$db as sqlx::Database>::Connection,
+            department: Option<DepartmentId>,
+        ) -> StoreResult<i64> {
+            let mut e = FieldErrors::new();
+            let Some(department) = department else {
+                e.add("department_id", shared::validation::REQUIRED);
+                return Err(StoreError::Invalid(e));
+            };
+            let found: Option<(Option<DateTime<Utc>>,)> =
+                sqlx::query_as("select retired_at from departments where department_id = $1")
+                    .bind(department.0)
+                    .fetch_optional(conn)
+                    .await?;
+            match reference_problem(found.map(|(r,)| r)) {
+                None => Ok(department.0),
+                Some(code) => {
+                    e.add("department_id", code);
+                    Err(StoreError::Invalid(e))
+                }
+            }
+        }
+    };
+}
+
+mod sqlite {
+    use super::*;
+    sql_store!(
+        /// Caliper's storage on SQLite (the embedded default).
+        SqliteStore,
+        sqlx::Sqlite,
+        "sqlite",
+        "begin immediate",
+        sqlx::migrate!("./migrations/sqlite")
+    );
+}
+
+mod postgres {
+    use super::*;
+    sql_store!(
+        /// Caliper's storage on PostgreSQL.
+        PostgresStore,
+        sqlx::Postgres,
+        "postgres",
+        "begin",
+        sqlx::migrate!("./migrations/postgres")
+    );
+}
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;

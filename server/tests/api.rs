@@ -1,0 +1,220 @@
+//! The HTTP contract, driven through the real router (`app()`), on both databases: envelopes
+//! for every kind of bad request, version conflicts, the OpenAPI document, panics, and the
+//! static app with its SPA fallback.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::routing::get;
+use common::{Client, TestDb};
+use serde_json::{Value, json};
+use server::storage::Store;
+
+async fn department(client: &Client) -> i64 {
+    let r = client.json("POST", "/api/v1/departments", &json!({"name": "Quality Assurance"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body["id"].as_i64().unwrap()
+}
+
+fn assert_envelope(r: &common::Reply, status: StatusCode) {
+    assert_eq!(r.status, status, "{}", r.text);
+    assert!(r.body["message"].as_str().is_some_and(|m| !m.is_empty()), "no envelope: {}", r.text);
+    assert!(r.body["field_errors"].is_object(), "no field_errors: {}", r.text);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/json");
+}
+
+async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
+    let client = Client::new(store);
+    let dept = department(&client).await;
+
+    // An empty name is refused with a field error, and nothing is saved.
+    let r = client
+        .json("POST", "/api/v1/processes", &json!({"name": "  ", "owner_name": "Priya", "department_id": dept}))
+        .await;
+    assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field_errors"]["name"], json!(["required"]));
+    assert_eq!(client.get("/api/v1/processes").await.body["items"], json!([]));
+
+    // Fixed, it is created: 201, Location, ETag.
+    let r = client
+        .json("POST", "/api/v1/processes", &json!({"name": "Document control", "owner_name": "Priya", "department_id": dept}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(r.headers[header::LOCATION], format!("/api/v1/processes/{id}").as_str());
+    assert_eq!(r.headers[header::ETAG], "\"1\"");
+    assert_eq!(r.body["department_name"], "Quality Assurance");
+
+    let r = client.get(&format!("/api/v1/processes/{id}")).await;
+    assert_eq!((r.status, r.body["name"].clone()), (StatusCode::OK, json!("Document control")));
+
+    // Update with the version in the body.
+    let body = json!({"name": "Document control", "description": "ISO 9001 7.5", "owner_name": "Priya",
+                      "department_id": dept, "version": 1});
+    let r = client.json("PUT", &format!("/api/v1/processes/{id}"), &body).await;
+    assert_eq!((r.status, r.body["version"].clone()), (StatusCode::OK, json!(2)), "{}", r.text);
+
+    // A second save based on version 1 conflicts and carries the current record.
+    let mut late = body.clone();
+    late["owner_name"] = json!("Someone else");
+    let r = client.json("PUT", &format!("/api/v1/processes/{id}"), &late).await;
+    assert_envelope(&r, StatusCode::CONFLICT);
+    assert_eq!(r.body["current"]["version"], 2);
+    assert_eq!(r.body["current"]["owner_name"], "Priya");
+    assert!(r.body["message"].as_str().unwrap().contains("changed by someone else"));
+
+    // If-Match works as well as the body's version; without either the server asks for one.
+    let mut no_version = late.clone();
+    no_version.as_object_mut().unwrap().remove("version");
+    let req = Request::put(format!("/api/v1/processes/{id}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::IF_MATCH, "\"2\"")
+        .body(Body::from(no_version.to_string()))
+        .unwrap();
+    let r = client.send(req).await;
+    assert_eq!((r.status, r.body["owner_name"].clone()), (StatusCode::OK, json!("Someone else")), "{}", r.text);
+    let r = client.json("PUT", &format!("/api/v1/processes/{id}"), &no_version).await;
+    assert_envelope(&r, StatusCode::PRECONDITION_REQUIRED);
+
+    // Retire needs a reason; then the process is read-only.
+    let r = client.json("POST", &format!("/api/v1/processes/{id}/retire"), &json!({"reason": "", "version": 3})).await;
+    assert_eq!(r.body["field_errors"]["reason"], json!(["required"]));
+    let r = client
+        .json("POST", &format!("/api/v1/processes/{id}/retire"), &json!({"reason": "Merged", "version": 3}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["retired_reason"], "Merged");
+    assert_eq!(client.get("/api/v1/processes").await.body["items"], json!([]));
+    assert_eq!(client.get("/api/v1/processes?include_retired=true").await.body["items"].as_array().unwrap().len(), 1);
+    let r = client.json("PUT", &format!("/api/v1/processes/{id}"), &json!({"name": "x", "owner_name": "y", "department_id": dept, "version": 4})).await;
+    assert_envelope(&r, StatusCode::CONFLICT);
+    assert!(r.body["message"].as_str().unwrap().contains("retired"));
+}
+
+async fn bad_requests_get_the_envelope(store: Arc<dyn Store>, _db: TestDb) {
+    let client = Client::new(store);
+    let dept = department(&client).await;
+
+    let r = client.raw("POST", "/api/v1/processes", "application/json", "{\"name\": ").await;
+    assert_envelope(&r, StatusCode::BAD_REQUEST);
+
+    let r = client.json("POST", "/api/v1/processes", &json!({"name": 42, "owner_name": "a", "department_id": dept})).await;
+    assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field_errors"]["name"], json!(["invalid"]));
+
+    let r = client.json("POST", "/api/v1/processes", &json!({"name": "a", "owner_name": "b", "department_id": "seven"})).await;
+    assert_eq!(r.body["field_errors"]["department_id"], json!(["invalid"]));
+
+    let r = client.json("POST", "/api/v1/processes", &json!({"name": "a", "owner_name": "b", "department_id": dept, "colour": "red"})).await;
+    assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field_errors"]["colour"], json!(["unknown_field"]));
+
+    let r = client.json("POST", "/api/v1/processes", &json!({"name": "a", "owner_name": "b", "department_id": 99999})).await;
+    assert_eq!(r.body["field_errors"]["department_id"], json!(["not_found"]));
+
+    let r = client.raw("POST", "/api/v1/processes", "text/plain", "{}").await;
+    assert_envelope(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(server::BODY_LIMIT_BYTES + 10));
+    let r = client.raw("POST", "/api/v1/processes", "application/json", huge).await;
+    assert_envelope(&r, StatusCode::PAYLOAD_TOO_LARGE);
+
+    let r = client.get("/api/v1/processes/not-a-number").await;
+    assert_envelope(&r, StatusCode::BAD_REQUEST);
+    let r = client.get("/api/v1/processes/99999").await;
+    assert_envelope(&r, StatusCode::NOT_FOUND);
+    let r = client.get("/api/v1/no-such-thing").await;
+    assert_envelope(&r, StatusCode::NOT_FOUND);
+    let r = client.send(Request::delete("/api/v1/processes/1").body(Body::empty()).unwrap()).await;
+    assert_envelope(&r, StatusCode::METHOD_NOT_ALLOWED);
+    let r = client.get("/api/v1/processes?include_retired=maybe").await;
+    assert_envelope(&r, StatusCode::BAD_REQUEST);
+
+    // Nothing of the above was saved.
+    assert_eq!(client.get("/api/v1/processes").await.body["items"], json!([]));
+}
+
+async fn a_panicking_handler_becomes_a_500_envelope_with_the_request_id(store: Arc<dyn Store>, _db: TestDb) {
+    async fn boom() -> &'static str {
+        panic!("secret internal detail")
+    }
+    let client = Client::with(store, None, Router::new().route("/boom", get(boom)));
+    let r = client.get("/api/v1/boom").await;
+    assert_envelope(&r, StatusCode::INTERNAL_SERVER_ERROR);
+    let id = r.headers["x-request-id"].to_str().unwrap();
+    assert!(!id.is_empty());
+    assert_eq!(r.body["request_id"], id);
+    assert!(!r.text.contains("secret internal detail"));
+
+    // The server is still serving.
+    assert_eq!(client.get("/healthz").await.status, StatusCode::OK);
+}
+
+async fn health_and_openapi_are_true(store: Arc<dyn Store>, _db: TestDb) {
+    let backend = store.backend();
+    let client = Client::new(store);
+    let r = client.get("/healthz").await;
+    assert_eq!((r.status, r.body["database"].clone()), (StatusCode::OK, json!(backend)));
+
+    let doc = client.get("/api/v1/openapi.json").await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let paths = doc.body["paths"].as_object().unwrap();
+    assert!(paths.len() >= 10, "{paths:?}");
+    // Every documented operation exists on the router: none falls through to the 404/405
+    // answers for unknown endpoints.
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let uri = path.replace("{id}", "1");
+            let r = client.raw(&method.to_uppercase(), &uri, "application/json", "{}").await;
+            assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                !r.body["message"].as_str().unwrap_or_default().starts_with("No such API endpoint"),
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
+    assert!(doc.body["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+async fn the_app_is_served_with_spa_fallback_and_cache_headers(store: Arc<dyn Store>, _db: TestDb) {
+    let dir = std::env::temp_dir().join(format!("caliper-static-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>Caliper</title>").unwrap();
+    std::fs::write(dir.join("app-0123456789abcdef.js"), "console.log(1)").unwrap();
+    std::fs::write(dir.join("app-0123456789abcdef.js.br"), b"\x0b\x06\x80console.log(1)\x03").unwrap();
+    let client = Client::with(store, Some(dir.clone()), Router::new());
+
+    // A deep link gets index.html so the app's router can take over; it is never cached.
+    let r = client.get("/admin/processes/12").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("<title>Caliper</title>"));
+    assert_eq!(r.headers[header::CACHE_CONTROL], "no-cache");
+
+    // A hashed asset is cached for a year and served precompressed when accepted.
+    let req = Request::get("/app-0123456789abcdef.js").header(header::ACCEPT_ENCODING, "br, gzip").body(Body::empty()).unwrap();
+    let r = client.send(req).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(r.headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    let r = client.get("/app-0123456789abcdef.js").await;
+    assert_eq!(r.text, "console.log(1)");
+
+    // The API never falls back to the app.
+    let r = client.get("/api/v1/nothing").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body["message"].as_str().map(|m| m.starts_with("No such")), Some(true));
+    std::fs::remove_dir_all(dir).ok();
+    let _: Value = r.body;
+}
+
+on_both_backends!(
+    process_lifecycle_over_http,
+    bad_requests_get_the_envelope,
+    a_panicking_handler_becomes_a_500_envelope_with_the_request_id,
+    health_and_openapi_are_true,
+    the_app_is_served_with_spa_fallback_and_cache_headers,
+);

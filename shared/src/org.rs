@@ -1,0 +1,355 @@
+//! The organisation's structure: sites, departments and processes (ISO 9001 4.4: the QMS and
+//! its processes). Every record carries a `version` for optimistic concurrency and is retired,
+//! never deleted.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::FieldErrors;
+use crate::validation::{self, FORMAT};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Identifies a site; never reused.
+    SiteId
+);
+id_type!(
+    /// Identifies a department; never reused.
+    DepartmentId
+);
+id_type!(
+    /// Identifies a process; never reused.
+    ProcessId
+);
+
+/// Longest name of a site, department or process, in characters.
+pub const NAME_MAX: usize = 120;
+/// Longest site code, in characters.
+pub const CODE_MAX: usize = 16;
+/// Longest free-text description or address, in characters.
+pub const TEXT_MAX: usize = 4000;
+/// Longest reason for retiring a record, in characters.
+pub const REASON_MAX: usize = 1000;
+
+/// Fields common to every organisation record: its version and its life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct RecordMeta {
+    /// Incremented by every change; send it back with an update (body `version` or
+    /// `If-Match`), and a stale one gets 409.
+    pub version: i64,
+    /// When the record was created (UTC, server clock).
+    pub created_at: DateTime<Utc>,
+    /// When the record last changed (UTC, server clock).
+    pub updated_at: DateTime<Utc>,
+    /// When the record was retired; `None` while it is active.
+    pub retired_at: Option<DateTime<Utc>>,
+    /// Why it was retired.
+    pub retired_reason: Option<String>,
+}
+
+/// A site (a location of the organisation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Site {
+    /// Its id.
+    pub id: SiteId,
+    /// Short unique code, e.g. `HQ` or `PLANT-2`.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Postal address.
+    pub address: String,
+    /// Version and life.
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+}
+
+/// Create or update a site.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SiteInput {
+    /// Short unique code: letters, digits and `-`, stored in upper case.
+    #[serde(default)]
+    pub code: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// Postal address (optional).
+    #[serde(default)]
+    pub address: String,
+    /// On update: the version the change is based on (or send `If-Match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
+impl SiteInput {
+    /// Trims whitespace and upper-cases the code, as stored.
+    pub fn normalized(mut self) -> Self {
+        self.code = self.code.trim().to_uppercase();
+        self.name = self.name.trim().to_string();
+        self.address = self.address.trim().to_string();
+        self
+    }
+
+    /// The rules for a site. Call on the normalised input.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        validation::text(&mut e, "code", &self.code, true, CODE_MAX);
+        if e.get("code").is_none() && !self.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            e.add("code", FORMAT);
+        }
+        validation::text(&mut e, "name", &self.name, true, NAME_MAX);
+        validation::text(&mut e, "address", &self.address, false, TEXT_MAX);
+        e.into_result()
+    }
+}
+
+/// A department of the organisation, optionally at one site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Department {
+    /// Its id.
+    pub id: DepartmentId,
+    /// Its name, unique among active departments.
+    pub name: String,
+    /// The site it belongs to, if any.
+    pub site_id: Option<SiteId>,
+    /// That site's name, for display.
+    pub site_name: Option<String>,
+    /// Version and life.
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+}
+
+/// Create or update a department.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentInput {
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// The site it belongs to (optional).
+    #[serde(default)]
+    pub site_id: Option<SiteId>,
+    /// On update: the version the change is based on (or send `If-Match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
+impl DepartmentInput {
+    /// Trims whitespace, as stored.
+    pub fn normalized(mut self) -> Self {
+        self.name = self.name.trim().to_string();
+        self
+    }
+
+    /// The rules for a department. Call on the normalised input.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        validation::text(&mut e, "name", &self.name, true, NAME_MAX);
+        e.into_result()
+    }
+}
+
+/// A process of the quality management system (ISO 9001 4.4), owned by a person and run by a
+/// department.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Process {
+    /// Its id.
+    pub id: ProcessId,
+    /// Its name, unique among active processes.
+    pub name: String,
+    /// What the process does, its inputs and outputs.
+    pub description: String,
+    /// The process owner's name. Until user records exist this is the printed name; the
+    /// trust-core issue replaces it with a reference to a user.
+    pub owner_name: String,
+    /// The department that runs it.
+    pub department_id: DepartmentId,
+    /// That department's name, for display.
+    pub department_name: String,
+    /// Version and life.
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+}
+
+/// Create or update a process.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProcessInput {
+    /// Its name (required).
+    #[serde(default)]
+    pub name: String,
+    /// What the process does (optional).
+    #[serde(default)]
+    pub description: String,
+    /// The process owner's name (required).
+    #[serde(default)]
+    pub owner_name: String,
+    /// The department that runs it (required).
+    #[serde(default)]
+    pub department_id: Option<DepartmentId>,
+    /// On update: the version the change is based on (or send `If-Match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
+impl ProcessInput {
+    /// The input that would recreate `p` as it is now, at its current version.
+    pub fn from_record(p: &Process) -> Self {
+        Self {
+            name: p.name.clone(),
+            description: p.description.clone(),
+            owner_name: p.owner_name.clone(),
+            department_id: Some(p.department_id),
+            version: Some(p.meta.version),
+        }
+    }
+
+    /// Trims whitespace, as stored.
+    pub fn normalized(mut self) -> Self {
+        self.name = self.name.trim().to_string();
+        self.description = self.description.trim().to_string();
+        self.owner_name = self.owner_name.trim().to_string();
+        self
+    }
+
+    /// The rules for a process. Call on the normalised input. Whether the department exists
+    /// and is active is checked by the server against the database (`not_found`, `retired`).
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        validation::text(&mut e, "name", &self.name, true, NAME_MAX);
+        validation::text(&mut e, "description", &self.description, false, TEXT_MAX);
+        validation::text(&mut e, "owner_name", &self.owner_name, true, NAME_MAX);
+        if self.department_id.is_none() {
+            e.add("department_id", validation::REQUIRED);
+        }
+        e.into_result()
+    }
+}
+
+/// Retire a record: it stays readable (and in every history) but takes no new work.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RetireInput {
+    /// Why (required).
+    #[serde(default)]
+    pub reason: String,
+    /// The version the decision is based on (or send `If-Match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
+impl RetireInput {
+    /// Trims whitespace, as stored.
+    pub fn normalized(mut self) -> Self {
+        self.reason = self.reason.trim().to_string();
+        self
+    }
+
+    /// A reason is required (no silent retirement of a controlled record).
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        validation::text(&mut e, "reason", &self.reason, true, REASON_MAX);
+        e.into_result()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn process() -> ProcessInput {
+        ProcessInput {
+            name: "  CNC machining ".into(),
+            description: "Turns bar stock into shafts".into(),
+            owner_name: "Dana Whitfield".into(),
+            department_id: Some(DepartmentId(1)),
+            version: None,
+        }
+        .normalized()
+    }
+
+    #[test]
+    fn a_complete_process_is_valid_and_trimmed() {
+        let p = process();
+        assert_eq!(p.name, "CNC machining");
+        assert_eq!(p.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_process_names_each_missing_field() {
+        let p = ProcessInput { name: " ".into(), ..Default::default() }.normalized();
+        let e = p.validate().unwrap_err();
+        assert_eq!(e.get("name"), Some(&["required".to_string()][..]));
+        assert_eq!(e.get("owner_name"), Some(&["required".to_string()][..]));
+        assert_eq!(e.get("department_id"), Some(&["required".to_string()][..]));
+        assert_eq!(e.get("description"), None);
+    }
+
+    #[test]
+    fn a_process_name_has_a_limit() {
+        let p = ProcessInput { name: "x".repeat(NAME_MAX + 1), ..process() };
+        assert_eq!(p.validate().unwrap_err().get("name"), Some(&["too_long".to_string()][..]));
+    }
+
+    #[test]
+    fn site_codes_are_upper_cased_and_checked() {
+        let s = SiteInput { code: " plant-2 ".into(), name: "Plant 2".into(), ..Default::default() }.normalized();
+        assert_eq!(s.code, "PLANT-2");
+        assert_eq!(s.validate(), Ok(()));
+        let bad = SiteInput { code: "PL 2".into(), name: "x".into(), ..Default::default() };
+        assert_eq!(bad.validate().unwrap_err().get("code"), Some(&["format".to_string()][..]));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_the_decoder() {
+        let r: Result<ProcessInput, _> = serde_json::from_str(r#"{"name":"a","colour":"red"}"#);
+        assert!(r.unwrap_err().to_string().contains("unknown field `colour`"));
+    }
+
+    #[test]
+    fn retiring_needs_a_reason() {
+        let r = RetireInput { reason: "  ".into(), version: Some(1) }.normalized();
+        assert_eq!(r.validate().unwrap_err().get("reason"), Some(&["required".to_string()][..]));
+    }
+
+    #[test]
+    fn a_record_round_trips_through_json_with_flattened_meta() {
+        let now = Utc::now();
+        let p = Process {
+            id: ProcessId(7),
+            name: "n".into(),
+            description: String::new(),
+            owner_name: "o".into(),
+            department_id: DepartmentId(2),
+            department_name: "d".into(),
+            meta: RecordMeta { version: 3, created_at: now, updated_at: now, retired_at: None, retired_reason: None },
+        };
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["version"], 3);
+        assert_eq!(v["id"], 7);
+        assert_eq!(serde_json::from_value::<Process>(v).unwrap(), p);
+    }
+}
