@@ -57,6 +57,15 @@ impl ApiError {
         e
     }
 
+    /// 422 for one field, with the decoder's message (without its line/column noise).
+    fn invalid_field(field: String, code: &str, message: &str) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.add(field.clone(), code);
+        let mut e = ApiError::invalid(fields);
+        e.body.message = format!("`{field}`: {}", strip_position(message));
+        e
+    }
+
     /// 500; `source` goes to the log, never to the client.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self {
@@ -143,20 +152,17 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             Category::Data => {
                 let message = inner.to_string();
-                let (field, code) = if let Some(name) = quoted_after(&message, "unknown field `") {
-                    (join_path(&path, name), UNKNOWN_FIELD)
+                // serde_path_to_error's path already ends at the offending field (also for an
+                // unknown one); a sequence index at the top means the body is not an object.
+                let field = if path == "." || path.starts_with('[') { "body".to_string() } else { path };
+                let code = if message.starts_with("unknown field") {
+                    UNKNOWN_FIELD
                 } else if let Some(name) = quoted_after(&message, "missing field `") {
-                    (join_path(&path, name), REQUIRED)
-                } else if path == "." {
-                    ("body".to_string(), INVALID)
+                    return ApiError::invalid_field(join_path(&field, name), REQUIRED, &message);
                 } else {
-                    (path, INVALID)
+                    INVALID
                 };
-                let mut fields = FieldErrors::new();
-                fields.add(field.clone(), code);
-                let mut e = ApiError::invalid(fields);
-                e.body.message = format!("`{field}`: {}", strip_position(&message));
-                e
+                ApiError::invalid_field(field, code, &message)
             }
             Category::Syntax | Category::Eof | Category::Io => {
                 ApiError::bad_request(format!("The request body is not valid JSON: {inner}"))
@@ -173,7 +179,7 @@ fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 fn join_path(path: &str, name: &str) -> String {
-    if path == "." { name.to_string() } else { format!("{path}.{name}") }
+    if path == "body" { name.to_string() } else { format!("{path}.{name}") }
 }
 
 fn strip_position(message: &str) -> &str {

@@ -117,11 +117,12 @@ const PROCESS_SELECT: &str = "select p.process_id, p.name, p.description, p.owne
      from processes p join departments d on d.department_id = p.department_id";
 
 /// Which unique index guards which field, for turning a unique violation into a field error.
-const UNIQUE_FIELDS: &[(&str, &str)] = &[
-    ("sites_code_active", "code"),
-    ("sites_name_active", "name"),
-    ("departments_name_active", "name"),
-    ("processes_name_active", "name"),
+/// (index name, SQLite's `table.column` wording for a plain-column index, field)
+const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
+    ("sites_code_active", "sites.code", "code"),
+    ("sites_name_active", "sites.name", "name"),
+    ("departments_name_active", "departments.name", "name"),
+    ("processes_name_active", "processes.name", "name"),
 ];
 
 /// Maps a constraint violation to the field it concerns (one helper for every table), so that a
@@ -131,11 +132,11 @@ const UNIQUE_FIELDS: &[(&str, &str)] = &[
 fn constraint_error(err: sqlx::Error, fk_field: &str) -> StoreError {
     if let sqlx::Error::Database(db) = &err {
         if db.is_unique_violation() {
-            let found = UNIQUE_FIELDS.iter().find(|(index, _)| {
-                db.constraint() == Some(*index) || db.message().contains(index)
+            let found = UNIQUE_FIELDS.iter().find(|(index, column, _)| {
+                db.constraint() == Some(*index) || db.message().contains(index) || db.message().ends_with(column)
             });
             let mut e = FieldErrors::new();
-            e.add(found.map_or("name", |(_, field)| *field), TAKEN);
+            e.add(found.map_or("name", |(_, _, field)| *field), TAKEN);
             return StoreError::Invalid(e);
         }
         if db.is_foreign_key_violation() {
