@@ -91,13 +91,14 @@ pub fn trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, Req
     TraceLayer::new_for_http().make_span_with(RequestSpan).on_request(()).on_response(ResponseLog)
 }
 
-/// Whether a file name carries Trunk's content hash (`name-<16 hex>.ext`), so that it can be
-/// cached for ever: a new build gets a new name.
+/// Whether a file name carries Trunk's content hash (`name-<hex>.ext`; Trunk prints the 64-bit
+/// hash without leading zeros, so 12 to 16 digits), so that it can be cached for ever: a new
+/// build gets a new name.
 pub fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = file.split('.').next().unwrap_or(file);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Long-lived caching for hashed assets; everything else (index.html above all) is revalidated
@@ -123,6 +124,8 @@ mod tests {
         assert!(is_hashed_asset("/style-0123456789abcdef.css"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/processes/12"));
+        assert!(is_hashed_asset("/favicon-e233148059e0dd5.svg"));
         assert!(!is_hashed_asset("/favicon.svg"));
+        assert!(!is_hashed_asset("/annual-review.pdf"));
     }
 }

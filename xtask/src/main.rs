@@ -1,1 +1,240 @@
-fn main() {}
+//! `cargo xtask`: Caliper's project commands. Plain std plus two compressors, so that it builds
+//! in seconds on a fresh machine.
+//!
+//! - `demo`:  install what is missing, build the app and the server in release mode, seed the
+//!   demo data and serve Caliper at http://127.0.0.1:8080.
+//! - `test`:  every check: fmt, clippy (native and wasm32), unit and API tests on SQLite and on
+//!   a throwaway PostgreSQL, the wasm release build, and the Playwright suite in Chromium.
+//! - `bench`: the figures (app size, start time, API latency and throughput) into
+//!   `target/bench/caliper-bench.json`.
+
+mod bench;
+mod http;
+mod pg;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+Commands:
+  demo     Install missing tools, build in release mode, seed demo data, serve at
+           http://127.0.0.1:8080 (DATABASE_URL and CALIPER_BIND are honoured).
+  test     Run every test: fmt, clippy, unit + API tests on SQLite and PostgreSQL,
+           wasm release build, Playwright end-to-end suite in Debian's Chromium.
+           CALIPER_TEST_DATABASE_URL=postgres://... uses that server instead of
+           starting a throwaway one.
+  bench    Measure app size, server start time and API latency/throughput on SQLite
+           and PostgreSQL; writes <target>/bench/caliper-bench.json.
+  build-app  Build the app (release) into app/dist with .gz/.br siblings.
+
+Environment:
+  CARGO_TARGET_DIR  shared target directory (CI uses ~/.cache/caliper/target)
+  CALIPER_CACHE     where tools are installed (default ~/.cache/caliper)
+";
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let started = Instant::now();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(),
+        Some("test") => test(),
+        Some("bench") => bench::bench(),
+        Some("build-app") => tools::ensure_app_tools().and_then(|()| build_app()),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask failed after {:.0?}: {e}", started.elapsed());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask's parent).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is in the workspace").to_path_buf()
+}
+
+/// Cargo's target directory, as cargo will use it.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// Prints a step header.
+pub fn step(name: &str) {
+    println!("\n==> {name}");
+}
+
+/// Runs a command to completion, failing on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
+}
+
+/// `cargo` with the workspace as its directory.
+pub fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn build_app() -> Result {
+    step("build the app (trunk build --release --offline)");
+    let dist = root().join("app/dist");
+    run(tools::trunk().args(["build", "--release", "--offline"]).current_dir(root().join("app")))?;
+    let (gz, br) = tools::precompress(&dist)?;
+    println!("app built: {} (gzip {} KB, brotli {} KB for wasm+js+css)", dist.display(), gz / 1024, br / 1024);
+    Ok(())
+}
+
+/// A running `caliper serve`, stopped on drop.
+pub struct Server {
+    child: Child,
+    /// Its base URL.
+    pub url: String,
+}
+
+impl Server {
+    /// Starts `binary serve` on `port` against `database_url` and waits for `/healthz`.
+    pub fn start(binary: &Path, database_url: &str, port: u16, quiet: bool) -> Result<(Server, Duration)> {
+        let started = Instant::now();
+        let mut cmd = Command::new(binary);
+        cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .arg("--static-dir")
+            .arg(root().join("app/dist"))
+            .env("DATABASE_URL", database_url)
+            .env("CALIPER_LOG", if quiet { "warn" } else { "info" });
+        if quiet {
+            cmd.stdout(Stdio::null());
+        }
+        let child = cmd.spawn().map_err(|e| format!("could not start {}: {e}", binary.display()))?;
+        let mut server = Server { child, url: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok((200, _)) = http::get(&format!("127.0.0.1:{port}"), "/healthz") {
+                return Ok((server, started.elapsed()));
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("the server exited during start ({status})"));
+            }
+            if Instant::now() > deadline {
+                return Err("the server did not answer /healthz within 60 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+fn demo() -> Result {
+    let started = Instant::now();
+    tools::ensure_app_tools()?;
+    build_app()?;
+    step("build the server (release)");
+    run(cargo().args(["build", "--release", "-p", "server", "--bin", "caliper"]))?;
+    let caliper = target_dir().join("release/caliper");
+    let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://data/caliper.db".into());
+    step("migrate and seed the demo data (idempotent)");
+    run(Command::new(&caliper).arg("seed-demo").env("DATABASE_URL", &database_url).current_dir(root()))?;
+    let bind = std::env::var("CALIPER_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    println!(
+        "\nCaliper is starting at http://{bind}  (database: {})\n\
+         Ready in {:.0?} (a second run reuses every build and starts in seconds).\n\
+         Sign-in: none yet. Users, roles and sign-in arrive with the trust-core issue; until then\n\
+         everyone who can reach the address can use it, so keep it on 127.0.0.1.\n\
+         Try: http://{bind}/admin/processes  ·  API: http://{bind}/api/v1/openapi.json\n\
+         Stop with Ctrl-C.\n",
+        if database_url.starts_with("postgres") { "PostgreSQL" } else { &database_url },
+        started.elapsed(),
+    );
+    run(Command::new(&caliper)
+        .args(["serve", "--bind", &bind])
+        .arg("--static-dir")
+        .arg(root().join("app/dist"))
+        .env("DATABASE_URL", &database_url)
+        .current_dir(root()))
+}
+
+fn test() -> Result {
+    let started = Instant::now();
+    let mut passed: Vec<&str> = Vec::new();
+
+    step("cargo fmt --check");
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    passed.push("fmt");
+
+    step("clippy, native crates (-D warnings)");
+    run(cargo().args(["clippy", "--workspace", "--exclude", "app", "--all-targets", "--", "-D", "warnings"]))?;
+    passed.push("clippy native");
+
+    tools::ensure_app_tools()?;
+    step("clippy, app on wasm32 (-D warnings)");
+    run(cargo().args(["clippy", "-p", "app", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))?;
+    passed.push("clippy wasm32");
+
+    step("unit and API tests on SQLite and PostgreSQL");
+    let own_pg;
+    let pg_url = match std::env::var("CALIPER_TEST_DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) => {
+            own_pg = pg::Postgres::start()?;
+            own_pg.url.clone()
+        }
+    };
+    run(cargo()
+        .args(["test", "--workspace", "--exclude", "app", "--no-fail-fast"])
+        .env("CALIPER_TEST_DATABASE_URL", &pg_url))?;
+    passed.push("unit + API tests (SQLite, PostgreSQL)");
+
+    build_app()?;
+    passed.push("wasm release build");
+
+    step("end-to-end: Playwright in Chromium against the real server");
+    run(cargo().args(["build", "-p", "server", "--bin", "caliper"]))?;
+    tools::ensure_browser_tools()?;
+    let caliper = target_dir().join("debug/caliper");
+    let data = std::env::temp_dir().join(format!("caliper-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    let database_url = format!("sqlite://{}/caliper.db", data.display());
+    run(Command::new(&caliper).arg("seed-demo").env("DATABASE_URL", &database_url).env("CALIPER_LOG", "warn"))?;
+    let port = free_port()?;
+    let (server, _) = Server::start(&caliper, &database_url, port, true)?;
+    let e2e = root().join("end2end");
+    let result = run(Command::new(e2e.join("node_modules/.bin/playwright"))
+        .arg("test")
+        .current_dir(&e2e)
+        .env("CALIPER_BASE_URL", &server.url)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"));
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    result?;
+    passed.push("end-to-end (Chromium)");
+
+    println!("\ncaliper test: {} steps passed in {:.0?}: {}", passed.len(), started.elapsed(), passed.join(", "));
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! Form fields with their label and inline errors (from the shared validation or the server).
+
+use leptos::prelude::*;
+use shared::FieldErrors;
+use shared::validation::describe;
+
+/// The error texts for `field` in `errors`.
+fn messages(errors: &FieldErrors, field: &str) -> Vec<&'static str> {
+    errors.get(field).map(|codes| codes.iter().map(|c| describe(c)).collect()).unwrap_or_default()
+}
+
+/// A labelled text input bound to `value`, showing `field`'s errors beneath it.
+#[component]
+pub fn TextField(
+    /// The field's name in the shared input type (also its id and `name`).
+    name: &'static str,
+    /// Its label.
+    label: &'static str,
+    /// Its value.
+    value: RwSignal<String>,
+    /// Errors to show.
+    errors: Signal<FieldErrors>,
+    /// Multi-line.
+    #[prop(optional)]
+    multiline: bool,
+    /// Marked as required.
+    #[prop(optional)]
+    required: bool,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let has_error = move || errors.with(|e| e.get(name).is_some());
+    let input = if multiline {
+        view! {
+            <textarea
+                id=id.clone()
+                name=name
+                rows="4"
+                aria-invalid=move || has_error().to_string()
+                aria-describedby=error_id.clone()
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            ></textarea>
+        }
+        .into_any()
+    } else {
+        view! {
+            <input
+                id=id.clone()
+                name=name
+                type="text"
+                aria-invalid=move || has_error().to_string()
+                aria-describedby=error_id.clone()
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="field" class:has-error=has_error>
+            <label for=id>{label}{required.then_some(view! { <span class="req" aria-hidden="true">" *"</span> })}</label>
+            {input}
+            <FieldError name=name errors=errors id=error_id />
+        </div>
+    }
+}
+
+/// The inline error list of one field (empty when it has none).
+#[component]
+pub fn FieldError(
+    /// The field.
+    name: &'static str,
+    /// All errors.
+    errors: Signal<FieldErrors>,
+    /// Element id, for `aria-describedby`.
+    id: String,
+) -> impl IntoView {
+    view! {
+        <p class="field-error" id=id data-field=name role="alert">
+            {move || errors.with(|e| messages(e, name).join(" "))}
+        </p>
+    }
+}

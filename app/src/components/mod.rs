@@ -1,0 +1,6 @@
+//! Reusable components.
+
+pub mod conflict;
+pub mod field;
+pub mod not_available;
+pub mod status;

@@ -1,0 +1,4 @@
+//! Pages, per domain area.
+
+pub mod admin;
+pub mod processes;

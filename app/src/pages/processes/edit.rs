@@ -1,0 +1,62 @@
+//! The pages that hold the process form: new and edit.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use shared::ErrorBody;
+use shared::org::ProcessId;
+
+use super::form::ProcessForm;
+use crate::api::{self, ApiError};
+use crate::components::status::LoadError;
+
+/// `/admin/processes/new`
+#[component]
+pub fn ProcessNew() -> impl IntoView {
+    let departments = LocalResource::new(|| api::list_departments(true));
+    view! {
+        <section>
+            <h1>"New process"</h1>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match departments.await {
+                        Ok(departments) => view! { <ProcessForm initial=None departments /> }.into_any(),
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// `/admin/processes/:id`
+#[component]
+pub fn ProcessEdit() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(ProcessId);
+    let loaded = LocalResource::new(move || {
+        let id = id();
+        async move {
+            let Some(id) = id else {
+                return Err(ApiError::Status(404, ErrorBody::new("No such process.")));
+            };
+            let process = api::get_process(id).await?;
+            let departments = api::list_departments(true).await?;
+            Ok((process, departments))
+        }
+    });
+    view! {
+        <section>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match loaded.await {
+                        Ok((process, departments)) => view! {
+                            <h1>{process.name.clone()}</h1>
+                            <ProcessForm initial=Some(process) departments />
+                        }.into_any(),
+                        Err(e) => view! { <h1>"Process"</h1><LoadError error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}

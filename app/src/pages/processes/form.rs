@@ -1,0 +1,271 @@
+//! The process form, for create and edit. It validates with the same `shared` function the
+//! server runs, shows field errors inline, and on a 409 shows both versions side by side
+//! without losing what was typed.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use shared::FieldErrors;
+use shared::org::{Department, DepartmentId, Process, ProcessId, ProcessInput, RetireInput};
+
+use crate::api::{self, ApiError};
+use crate::components::conflict::ConflictPanel;
+use crate::components::field::{FieldError, TextField};
+use crate::components::status::{LifeBadge, format_utc};
+
+/// What the last save attempt left to show.
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    None,
+    Saved,
+    /// 409: the server's message and the record as saved by someone else.
+    Conflict(String, Box<Process>),
+    Failed(String),
+}
+
+/// Create (`initial` = `None`) or edit a process.
+#[component]
+pub fn ProcessForm(
+    /// The record being edited, as loaded.
+    initial: Option<Process>,
+    /// Departments to choose from (retired ones are shown only if already chosen).
+    departments: Vec<Department>,
+) -> impl IntoView {
+    let navigate = use_navigate();
+    let start = initial.as_ref().map(ProcessInput::from_record).unwrap_or_default();
+    let record = RwSignal::new(initial);
+    let name = RwSignal::new(start.name);
+    let description = RwSignal::new(start.description);
+    let owner_name = RwSignal::new(start.owner_name);
+    let department = RwSignal::new(start.department_id.map(|d| d.to_string()).unwrap_or_default());
+    let version = RwSignal::new(start.version);
+
+    let attempted = RwSignal::new(false);
+    let server_errors = RwSignal::new(FieldErrors::new());
+    let outcome = RwSignal::new(Outcome::None);
+
+    let input = move || {
+        ProcessInput {
+            name: name.get(),
+            description: description.get(),
+            owner_name: owner_name.get(),
+            department_id: department.get().parse().ok().map(DepartmentId),
+            version: version.get(),
+        }
+        .normalized()
+    };
+    // Errors shown: the shared rules, live once the user has tried to save, plus whatever the
+    // server reported for the last attempt (e.g. a name already taken).
+    let errors = Signal::derive(move || {
+        let mut shown = if attempted.get() { input().validate().err().unwrap_or_default() } else { FieldErrors::new() };
+        for (field, codes) in server_errors.get().0 {
+            for code in codes {
+                if !shown.get(&field).is_some_and(|c| c.contains(&code)) {
+                    shown.add(field.clone(), code);
+                }
+            }
+        }
+        shown
+    });
+
+    let load = move |p: &Process| {
+        name.set(p.name.clone());
+        description.set(p.description.clone());
+        owner_name.set(p.owner_name.clone());
+        department.set(p.department_id.to_string());
+        version.set(Some(p.meta.version));
+        record.set(Some(p.clone()));
+    };
+
+    let save = Action::new_local(move |input: &ProcessInput| {
+        let input = input.clone();
+        let id = record.with_untracked(|r| r.as_ref().map(|p| p.id));
+        let navigate = navigate.clone();
+        async move {
+            let result = match id {
+                None => api::create_process(&input).await,
+                Some(id) => api::update_process(id, &input).await,
+            };
+            match result {
+                Ok(saved) => {
+                    load(&saved);
+                    outcome.set(Outcome::Saved);
+                    if id.is_none() {
+                        navigate(&format!("/admin/processes/{}", saved.id), Default::default());
+                    }
+                }
+                Err(ApiError::Status(409, body)) => {
+                    match body.current.clone().and_then(|c| serde_json::from_value::<Process>(c).ok()) {
+                        Some(current) => outcome.set(Outcome::Conflict(body.message, Box::new(current))),
+                        None => outcome.set(Outcome::Failed(body.message)),
+                    }
+                }
+                Err(ApiError::Status(422, body)) => {
+                    server_errors.set(body.field_errors);
+                    outcome.set(Outcome::Failed("Not saved: correct the marked fields.".into()));
+                }
+                Err(e) => outcome.set(Outcome::Failed(e.to_string())),
+            }
+        }
+    });
+
+    let submit = move || {
+        attempted.set(true);
+        server_errors.set(FieldErrors::new());
+        let input = input();
+        if input.validate().is_ok() {
+            outcome.set(Outcome::None);
+            save.dispatch(input);
+        } else {
+            outcome.set(Outcome::Failed("Not saved: correct the marked fields.".into()));
+        }
+    };
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        submit();
+    };
+
+    let keep_mine = Callback::new(move |()| {
+        if let Outcome::Conflict(_, theirs) = outcome.get_untracked() {
+            // Base my values on their version: a deliberate overwrite, which the audit trail
+            // will show as a change from their values to mine.
+            version.set(Some(theirs.meta.version));
+            record.update(|r| {
+                if let Some(r) = r {
+                    r.meta.version = theirs.meta.version;
+                }
+            });
+            submit();
+        }
+    });
+    let take_theirs = Callback::new(move |()| {
+        if let Outcome::Conflict(_, theirs) = outcome.get_untracked() {
+            load(&theirs);
+            server_errors.set(FieldErrors::new());
+            outcome.set(Outcome::None);
+        }
+    });
+
+    let department_name = {
+        let departments = departments.clone();
+        move |id: &str| {
+            departments.iter().find(|d| d.id.to_string() == id).map(|d| d.name.clone()).unwrap_or_default()
+        }
+    };
+    let options = {
+        let chosen = department.get_untracked();
+        departments
+            .into_iter()
+            .filter(|d| d.meta.retired_at.is_none() || d.id.to_string() == chosen)
+            .map(|d| {
+                let label = if d.meta.retired_at.is_some() { format!("{} (retired)", d.name) } else { d.name };
+                view! { <option value=d.id.to_string()>{label}</option> }
+            })
+            .collect_view()
+    };
+    let retired = move || record.with(|r| r.as_ref().is_some_and(|p| p.meta.retired_at.is_some()));
+
+    view! {
+        <form class="form" on:submit=on_submit novalidate>
+            {move || match outcome.get() {
+                Outcome::Conflict(message, theirs) => {
+                    let mine = input();
+                    let dept_name = department_name.clone();
+                    let fields = vec![
+                        ("Name", mine.name, theirs.name.clone()),
+                        ("Description", mine.description, theirs.description.clone()),
+                        ("Owner", mine.owner_name, theirs.owner_name.clone()),
+                        ("Department", dept_name(&department.get_untracked()), theirs.department_name.clone()),
+                        ("Version", format!("based on {}", version.get_untracked().unwrap_or_default()), theirs.meta.version.to_string()),
+                    ];
+                    view! { <ConflictPanel message fields on_keep_mine=keep_mine on_take_theirs=take_theirs /> }.into_any()
+                }
+                Outcome::Saved => view! { <div class="alert alert-ok" role="status">"Saved."</div> }.into_any(),
+                Outcome::Failed(message) => view! { <div class="alert alert-error" role="alert">{message}</div> }.into_any(),
+                Outcome::None => ().into_any(),
+            }}
+            {move || record.get().map(|p| view! {
+                <p class="meta">
+                    <LifeBadge retired=p.meta.retired_at.is_some() />
+                    " Version " <span data-testid="version">{p.meta.version}</span>
+                    " · last changed " {format_utc(&p.meta.updated_at)}
+                    {p.meta.retired_reason.map(|r| format!(" · retired: {r}"))}
+                </p>
+            })}
+            <fieldset disabled=retired>
+                <TextField name="name" label="Name" value=name errors required=true />
+                <TextField name="owner_name" label="Process owner" value=owner_name errors required=true />
+                <div class="field" class:has-error=move || errors.with(|e| e.get("department_id").is_some())>
+                    <label for="field-department_id">"Department"<span class="req" aria-hidden="true">" *"</span></label>
+                    <select
+                        id="field-department_id"
+                        name="department_id"
+                        aria-describedby="field-department_id-error"
+                        prop:value=move || department.get()
+                        on:change=move |ev| department.set(event_target_value(&ev))
+                    >
+                        <option value="">"Choose a department…"</option>
+                        {options}
+                    </select>
+                    <FieldError name="department_id" errors id="field-department_id-error".to_string() />
+                </div>
+                <TextField name="description" label="Description" value=description errors multiline=true />
+                <div class="actions">
+                    <a class="btn" href="/admin/processes">"Back to list"</a>
+                    <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>
+                        {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                    </button>
+                </div>
+            </fieldset>
+        </form>
+        {move || record.get().filter(|p| p.meta.retired_at.is_none()).map(|p| view! { <RetireForm process=p on_retired=load /> })}
+    }
+}
+
+/// Retire a process, with a reason.
+#[component]
+fn RetireForm(
+    /// The process, at the version the decision is based on.
+    process: Process,
+    /// Called with the retired record.
+    on_retired: impl Fn(&Process) + Copy + 'static,
+) -> impl IntoView {
+    let reason = RwSignal::new(String::new());
+    let errors = RwSignal::new(FieldErrors::new());
+    let failure = RwSignal::new(None::<String>);
+    let id: ProcessId = process.id;
+    let version = process.meta.version;
+    let retire = Action::new_local(move |input: &RetireInput| {
+        let input = input.clone();
+        async move {
+            match api::retire_process(id, &input).await {
+                Ok(p) => on_retired(&p),
+                Err(ApiError::Status(_, body)) if !body.field_errors.is_empty() => errors.set(body.field_errors),
+                Err(e) => failure.set(Some(e.to_string())),
+            }
+        }
+    });
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let input = RetireInput { reason: reason.get(), version: Some(version) }.normalized();
+        match input.validate() {
+            Ok(()) => {
+                retire.dispatch(input);
+            }
+            Err(e) => errors.set(e),
+        }
+    };
+    view! {
+        <details class="retire">
+            <summary>"Retire this process"</summary>
+            <form class="form" on:submit=on_submit novalidate>
+                <p class="muted">"A retired process stays on record and in every history; it takes no new work."</p>
+                {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
+                <TextField name="reason" label="Reason for retiring" value=reason errors=Signal::from(errors) required=true />
+                <div class="actions">
+                    <button type="submit" class="btn btn-danger">"Retire"</button>
+                </div>
+            </form>
+        </details>
+    }
+}

@@ -1,0 +1,136 @@
+import { expect, test, type Page, type APIRequestContext } from "@playwright/test";
+
+// Journeys through the process pages, as a process owner would click them, against the real
+// server. Screenshots go to end2end/screenshots/ (git-ignored) for a person to look at.
+
+const shot = (page: Page, name: string) => page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+
+async function processCount(request: APIRequestContext): Promise<number> {
+  const res = await request.get("/api/v1/processes?include_retired=true");
+  expect(res.ok()).toBeTruthy();
+  return (await res.json()).items.length;
+}
+
+async function firstDepartment(request: APIRequestContext): Promise<{ id: number; name: string }> {
+  const res = await request.get("/api/v1/departments");
+  const { items } = await res.json();
+  expect(items.length).toBeGreaterThan(0);
+  return items[0];
+}
+
+test("an empty name is refused in the browser, then the fixed process is saved and survives a reload", async ({ page, request }) => {
+  const before = await processCount(request);
+  const dept = await firstDepartment(request);
+  const posts: string[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST" && r.url().includes("/api/v1/processes")) posts.push(r.url());
+  });
+
+  await page.goto("/admin/processes");
+  await expect(page.getByRole("heading", { name: "Processes" })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Processes" })).toContainText("Document control");
+  await shot(page, "01-process-list");
+  await page.getByRole("link", { name: "New process" }).click();
+  await expect(page).toHaveURL(/\/admin\/processes\/new$/);
+
+  await page.getByLabel("Process owner").fill("Dana Whitfield");
+  await page.getByLabel("Department").selectOption(String(dept.id));
+  await page.getByRole("button", { name: "Save" }).click();
+
+  // The shared rule runs in the browser: the error sits next to the field, no request is sent.
+  const nameError = page.locator('.field-error[data-field="name"]');
+  await expect(nameError).toHaveText("This field is required.");
+  await expect(page.getByLabel("Name")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByRole("alert").filter({ hasText: "Not saved" })).toBeVisible();
+  await shot(page, "02-empty-name-refused");
+  expect(posts).toHaveLength(0);
+  expect(await processCount(request)).toBe(before);
+
+  // Fixed as you type: the error goes away, the save goes through.
+  const name = `Heat treatment ${Date.now()}`;
+  await page.getByLabel("Name").fill(name);
+  await expect(nameError).toBeEmpty();
+  await page.getByLabel("Description").fill("Harden shafts to 58–62 HRC; furnace chart kept 10 years.");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page).toHaveURL(/\/admin\/processes\/\d+$/);
+  await expect(page.getByRole("heading", { name })).toBeVisible();
+  expect(posts).toHaveLength(1);
+  expect(await processCount(request)).toBe(before + 1);
+
+  await page.reload();
+  await expect(page.getByLabel("Name")).toHaveValue(name);
+  await expect(page.getByLabel("Process owner")).toHaveValue("Dana Whitfield");
+  await expect(page.getByLabel("Department")).toHaveValue(String(dept.id));
+  await expect(page.getByTestId("version")).toHaveText("1");
+  await shot(page, "03-saved-after-reload");
+
+  await page.getByRole("link", { name: "Back to list" }).click();
+  await expect(page.getByRole("table", { name: "Processes" })).toContainText(name);
+});
+
+test("two people save the same process: the second sees the conflict and nothing is lost", async ({ browser, request }) => {
+  const dept = await firstDepartment(request);
+  const created = await request.post("/api/v1/processes", {
+    data: { name: `Deburring ${Date.now()}`, owner_name: "Tom Okafor", department_id: dept.id, description: "Manual deburr" },
+  });
+  expect(created.status()).toBe(201);
+  const process = await created.json();
+  const url = `/admin/processes/${process.id}`;
+
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await alice.goto(url);
+  await bob.goto(url);
+  await expect(alice.getByLabel("Name")).toHaveValue(process.name);
+  await expect(bob.getByLabel("Name")).toHaveValue(process.name);
+
+  // Alice saves first.
+  await alice.getByLabel("Process owner").fill("Alice Moreau");
+  await alice.getByRole("button", { name: "Save" }).click();
+  await expect(alice.getByRole("status")).toHaveText("Saved.");
+  await expect(alice.getByTestId("version")).toHaveText("2");
+
+  // Bob, still on version 1, saves his own edit.
+  const bobsText = "Robot deburr cell, brushes changed every shift";
+  await bob.getByLabel("Description").fill(bobsText);
+  await bob.getByRole("button", { name: "Save" }).click();
+  const panel = bob.getByRole("alert").filter({ hasText: "Changed by someone else" });
+  await expect(panel).toBeVisible();
+  await expect(panel.locator("td.theirs")).toContainText(["Deburring", "Manual deburr", "Alice Moreau"]);
+  await expect(panel.locator("td.mine").nth(1)).toHaveText(bobsText);
+  // What Bob typed is still in his form, and Alice's change is intact on the server.
+  await expect(bob.getByLabel("Description")).toHaveValue(bobsText);
+  await bob.screenshot({ path: "screenshots/04-conflict.png", fullPage: true });
+  let saved = await (await request.get(`/api/v1/processes/${process.id}`)).json();
+  expect(saved.owner_name).toBe("Alice Moreau");
+  expect(saved.description).toBe("Manual deburr");
+  expect(saved.version).toBe(2);
+
+  // Bob decides to keep his description on top of Alice's version.
+  await bob.getByRole("button", { name: "Discard mine and reload theirs" }).click();
+  await expect(bob.getByLabel("Process owner")).toHaveValue("Alice Moreau");
+  await bob.getByLabel("Description").fill(bobsText);
+  await bob.getByRole("button", { name: "Save" }).click();
+  await expect(bob.getByRole("status")).toHaveText("Saved.");
+  saved = await (await request.get(`/api/v1/processes/${process.id}`)).json();
+  expect([saved.owner_name, saved.description, saved.version]).toEqual(["Alice Moreau", bobsText, 3]);
+  await bob.screenshot({ path: "screenshots/05-conflict-resolved.png", fullPage: true });
+});
+
+test("areas not built yet say so plainly, with no made-up figures", async ({ page }) => {
+  await page.goto("/");
+  const nav = page.getByRole("navigation", { name: "Areas" });
+  for (const area of ["Dashboard", "Documents", "Training", "FMEA", "Risks", "CAPA", "Nonconformance", "Audits", "Suppliers", "Changes", "Management review", "Admin"]) {
+    await expect(nav.getByRole("link", { name: area, exact: true })).toBeVisible();
+  }
+  await nav.getByRole("link", { name: "FMEA", exact: true }).click();
+  await expect(page).toHaveURL(/\/fmea$/);
+  await expect(page.getByRole("heading", { name: "FMEA" })).toBeVisible();
+  await expect(page.locator("main")).toContainText("FMEA is not available yet.");
+  await expect(nav.getByRole("link", { name: "FMEA", exact: true })).toHaveAttribute("aria-current", "page");
+  await shot(page, "06-not-available");
+
+  await nav.getByRole("link", { name: "Admin", exact: true }).click();
+  await page.getByRole("link", { name: /Departments/ }).click();
+  await expect(page.getByRole("table")).toContainText("Quality Assurance");
+});

@@ -1,0 +1,186 @@
+//! `cargo xtask bench`: the figures, printed as a table and written as a flat JSON object
+//! (figure → number, unit in the name) to `<target>/bench/caliper-bench.json`.
+//!
+//! Latency is measured open-loop: requests are sent on a fixed schedule and each latency runs
+//! from the *scheduled* send time, so a slow server cannot hide its queueing (no coordinated
+//! omission). Load goes only to 127.0.0.1 and every loop is bounded in time.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::http::Conn;
+use crate::{Result, Server, build_app, cargo, free_port, pg, root, run, step, target_dir, tools};
+
+const LIST_PATH: &str = "/api/v1/processes";
+
+pub fn bench() -> Result {
+    let mut figures: BTreeMap<String, f64> = BTreeMap::new();
+    tools::ensure_app_tools()?;
+    build_app()?;
+    app_sizes(&mut figures)?;
+
+    step("build the server (release)");
+    run(cargo().args(["build", "--release", "-p", "server", "--bin", "caliper"]))?;
+    let caliper = target_dir().join("release/caliper");
+
+    let data = std::env::temp_dir().join(format!("caliper-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    let sqlite_url = format!("sqlite://{}/bench.db", data.display());
+    seed(&caliper, &sqlite_url)?;
+
+    step("server start to first /healthz 200 (SQLite, 7 runs, median)");
+    let mut starts = Vec::new();
+    for _ in 0..7 {
+        let (server, took) = Server::start(&caliper, &sqlite_url, free_port()?, true)?;
+        starts.push(took.as_secs_f64() * 1000.0);
+        drop(server);
+    }
+    starts.sort_by(f64::total_cmp);
+    figures.insert("server_start_to_healthz_ms".into(), starts[starts.len() / 2]);
+
+    load("sqlite", &caliper, &sqlite_url, &mut figures)?;
+    {
+        let pg = pg::Postgres::start()?;
+        seed(&caliper, &pg.url)?;
+        load("postgres", &caliper, &pg.url, &mut figures)?;
+    }
+    let _ = std::fs::remove_dir_all(&data);
+
+    let out = target_dir().join("bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let path = out.join("caliper-bench.json");
+    let json = serde_json::to_string_pretty(&figures).map_err(|e| e.to_string())?;
+    std::fs::write(&path, json + "\n").map_err(|e| e.to_string())?;
+
+    println!("\n{:<40} {:>14}", "figure", "value");
+    println!("{}", "-".repeat(55));
+    for (name, value) in &figures {
+        println!("{name:<40} {value:>14.2}");
+    }
+    println!("\nwritten to {}", path.display());
+    println!("targets: app_wasm_js_css_br_bytes <= 256000; api_list_sqlite_p99_ms <= 10 at 1000 req/s");
+    Ok(())
+}
+
+fn seed(caliper: &std::path::Path, url: &str) -> Result {
+    run(Command::new(caliper).arg("seed-demo").env("DATABASE_URL", url).env("CALIPER_LOG", "warn").current_dir(root()))
+}
+
+fn app_sizes(figures: &mut BTreeMap<String, f64>) -> Result {
+    let dist = root().join("app/dist");
+    let (gz, br) = tools::precompress(&dist)?;
+    let mut wasm_raw = 0;
+    for entry in std::fs::read_dir(&dist).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            wasm_raw += std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        }
+    }
+    figures.insert("app_wasm_raw_bytes".into(), wasm_raw as f64);
+    figures.insert("app_wasm_js_css_gzip_bytes".into(), gz as f64);
+    figures.insert("app_wasm_js_css_br_bytes".into(), br as f64);
+    Ok(())
+}
+
+fn load(backend: &str, caliper: &std::path::Path, url: &str, figures: &mut BTreeMap<String, f64>) -> Result {
+    let port = free_port()?;
+    let (server, _) = Server::start(caliper, url, port, true)?;
+    let addr = format!("127.0.0.1:{port}");
+
+    step(&format!("GET {LIST_PATH} on {backend}: warm-up, then 1000 req/s for 10 s (32 connections)"));
+    open_loop(&addr, 500.0, 32, Duration::from_secs(2))?;
+    let (lat, errors, achieved) = open_loop(&addr, 1000.0, 32, Duration::from_secs(10))?;
+    figures.insert(format!("api_list_{backend}_p50_ms"), percentile(&lat, 50.0));
+    figures.insert(format!("api_list_{backend}_p99_ms"), percentile(&lat, 99.0));
+    figures.insert(format!("api_list_{backend}_max_ms"), percentile(&lat, 100.0));
+    figures.insert(format!("api_list_{backend}_at_1000rps_achieved_rps"), achieved);
+    figures.insert(format!("api_list_{backend}_errors"), errors as f64);
+
+    step(&format!("GET {LIST_PATH} on {backend}: most requests/s (closed loop, 16 connections, 5 s)"));
+    let rps = closed_loop(&addr, 16, Duration::from_secs(5))?;
+    figures.insert(format!("api_list_{backend}_max_rps"), rps);
+    drop(server);
+    Ok(())
+}
+
+/// Sends `rate` requests/s spread over `conns` connections for `duration`; returns latencies
+/// (ms, from the scheduled time), the error count, and the achieved rate.
+fn open_loop(addr: &str, rate: f64, conns: usize, duration: Duration) -> Result<(Vec<f64>, usize, f64)> {
+    let start = Instant::now() + Duration::from_millis(50);
+    let end = start + duration;
+    let handles: Vec<_> = (0..conns)
+        .map(|i| {
+            let addr = addr.to_string();
+            std::thread::spawn(move || -> std::io::Result<(Vec<f64>, usize)> {
+                let mut conn = Conn::open(&addr)?;
+                let (mut lat, mut errors) = (Vec::new(), 0);
+                for k in 0u64.. {
+                    let at = start + Duration::from_secs_f64((k as f64 * conns as f64 + i as f64) / rate);
+                    if at >= end {
+                        break;
+                    }
+                    if let Some(wait) = at.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    match conn.get(LIST_PATH) {
+                        Ok((200, _)) => lat.push(at.elapsed().as_secs_f64() * 1000.0),
+                        _ => {
+                            errors += 1;
+                            conn = Conn::open(&addr)?;
+                        }
+                    }
+                }
+                Ok((lat, errors))
+            })
+        })
+        .collect();
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for h in handles {
+        let (lat, e) = h.join().map_err(|_| "load thread panicked")?.map_err(|e| e.to_string())?;
+        all.extend(lat);
+        errors += e;
+    }
+    let achieved = all.len() as f64 / duration.as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    Ok((all, errors, achieved))
+}
+
+/// As many requests as `conns` connections can complete in `duration`; returns requests/s.
+fn closed_loop(addr: &str, conns: usize, duration: Duration) -> Result<f64> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let handles: Vec<_> = (0..conns)
+        .map(|_| {
+            let (addr, stop) = (addr.to_string(), stop.clone());
+            std::thread::spawn(move || -> std::io::Result<u64> {
+                let mut conn = Conn::open(&addr)?;
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    if let Ok((200, _)) = conn.get(LIST_PATH) {
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for h in handles {
+        total += h.join().map_err(|_| "load thread panicked")?.map_err(|e| e.to_string())?;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
