@@ -20,7 +20,9 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApiError::Status(_, body) => f.write_str(&body.message),
-            ApiError::Network(e) => write!(f, "The server could not be reached ({e}). Check your connection and retry."),
+            ApiError::Network(e) => {
+                write!(f, "The server could not be reached ({e}). Check your connection and retry.")
+            }
         }
     }
 }
@@ -55,7 +57,8 @@ async fn send_json<T: DeserializeOwned>(req: RequestBuilder, body: &impl Seriali
 
 /// `GET /api/v1/processes`
 pub async fn list_processes(include_retired: bool) -> ApiResult<Vec<Process>> {
-    let list: List<Process> = send(Request::get(&format!("/api/v1/processes?include_retired={include_retired}"))).await?;
+    let list: List<Process> =
+        send(Request::get(&format!("/api/v1/processes?include_retired={include_retired}"))).await?;
     Ok(list.items)
 }
 

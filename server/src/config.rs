@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 
 /// `caliper`: Caliper's server and its maintenance commands.
 #[derive(Debug, Parser)]
-#[command(name = "caliper", version, about = "Caliper, an open-source quality management system: API server and tools.")]
+#[command(
+    name = "caliper",
+    version,
+    about = "Caliper, an open-source quality management system: API server and tools."
+)]
 pub struct Cli {
     /// Database: `sqlite://PATH` (the file is created when missing) or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/caliper.db", global = true)]

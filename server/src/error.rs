@@ -20,7 +20,7 @@ use crate::storage::StoreError;
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    body: ErrorBody,
+    body: Box<ErrorBody>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -30,7 +30,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// An error with a status and a message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, body: ErrorBody::new(message), source: None }
+        Self { status, body: Box::new(ErrorBody::new(message)), source: None }
     }
 
     /// 400: the request is malformed.
@@ -70,7 +70,9 @@ impl ApiError {
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            body: ErrorBody::new("Something went wrong on our side. Quote the request id when you report it."),
+            body: Box::new(ErrorBody::new(
+                "Something went wrong on our side. Quote the request id when you report it.",
+            )),
             source: Some(source.into()),
         }
     }
@@ -102,7 +104,7 @@ impl IntoResponse for ApiError {
             }
             body.request_id = current_request_id();
         }
-        (self.status, axum::Json(body)).into_response()
+        (self.status, axum::Json(*body)).into_response()
     }
 }
 

@@ -38,10 +38,7 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("store", &self.store.backend())
-            .field("static_dir", &self.static_dir)
-            .finish()
+        f.debug_struct("AppState").field("store", &self.store.backend()).field("static_dir", &self.static_dir).finish()
     }
 }
 

@@ -26,18 +26,73 @@ const DEPARTMENTS: &[(&str, &str)] = &[
 
 // (name, description, owner, department) — ISO 9001 clause in the description where it helps.
 const PROCESSES: &[(&str, &str, &str, &str)] = &[
-    ("Document control", "Create, review, approve and distribute controlled documents (ISO 9001 7.5).", "Priya Natarajan", "Quality Assurance"),
-    ("CNC machining", "Turn and mill shafts and housings from bar stock to drawing.", "Tom Okafor", "Production — Machining"),
-    ("Final assembly", "Assemble gearbox units, torque-check and label for dispatch.", "Marta Kowalska", "Production — Assembly"),
-    ("Incoming inspection", "Sample and inspect purchased parts against specification.", "Priya Natarajan", "Quality Assurance"),
-    ("Supplier management", "Approve, evaluate and re-evaluate external providers (ISO 9001 8.4).", "Graham Lees", "Purchasing"),
+    (
+        "Document control",
+        "Create, review, approve and distribute controlled documents (ISO 9001 7.5).",
+        "Priya Natarajan",
+        "Quality Assurance",
+    ),
+    (
+        "CNC machining",
+        "Turn and mill shafts and housings from bar stock to drawing.",
+        "Tom Okafor",
+        "Production — Machining",
+    ),
+    (
+        "Final assembly",
+        "Assemble gearbox units, torque-check and label for dispatch.",
+        "Marta Kowalska",
+        "Production — Assembly",
+    ),
+    (
+        "Incoming inspection",
+        "Sample and inspect purchased parts against specification.",
+        "Priya Natarajan",
+        "Quality Assurance",
+    ),
+    (
+        "Supplier management",
+        "Approve, evaluate and re-evaluate external providers (ISO 9001 8.4).",
+        "Graham Lees",
+        "Purchasing",
+    ),
     ("Design and development", "Plan, verify and validate new products (ISO 9001 8.3).", "Aisha Rahman", "Engineering"),
-    ("Customer complaints", "Receive, investigate and answer customer complaints.", "Owen Price", "Sales & Customer Service"),
-    ("Training and competence", "Define competence, train staff and keep records (ISO 9001 7.2).", "Helen Brooks", "Human Resources"),
-    ("Calibration", "Keep measuring equipment calibrated and traceable (ISO 9001 7.1.5).", "Dev Malhotra", "Maintenance"),
-    ("Preventive maintenance", "Plan and record machine maintenance to keep processes capable.", "Dev Malhotra", "Maintenance"),
-    ("Internal audit", "Plan and perform internal audits of the QMS (ISO 9001 9.2).", "Priya Natarajan", "Quality Assurance"),
-    ("Corrective action (CAPA)", "Investigate root causes and act on nonconformities (ISO 9001 10.2).", "Priya Natarajan", "Quality Assurance"),
+    (
+        "Customer complaints",
+        "Receive, investigate and answer customer complaints.",
+        "Owen Price",
+        "Sales & Customer Service",
+    ),
+    (
+        "Training and competence",
+        "Define competence, train staff and keep records (ISO 9001 7.2).",
+        "Helen Brooks",
+        "Human Resources",
+    ),
+    (
+        "Calibration",
+        "Keep measuring equipment calibrated and traceable (ISO 9001 7.1.5).",
+        "Dev Malhotra",
+        "Maintenance",
+    ),
+    (
+        "Preventive maintenance",
+        "Plan and record machine maintenance to keep processes capable.",
+        "Dev Malhotra",
+        "Maintenance",
+    ),
+    (
+        "Internal audit",
+        "Plan and perform internal audits of the QMS (ISO 9001 9.2).",
+        "Priya Natarajan",
+        "Quality Assurance",
+    ),
+    (
+        "Corrective action (CAPA)",
+        "Investigate root causes and act on nonconformities (ISO 9001 10.2).",
+        "Priya Natarajan",
+        "Quality Assurance",
+    ),
 ];
 
 /// What the seeding did.

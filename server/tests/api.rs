@@ -41,7 +41,11 @@ async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
 
     // Fixed, it is created: 201, Location, ETag.
     let r = client
-        .json("POST", "/api/v1/processes", &json!({"name": "Document control", "owner_name": "Priya", "department_id": dept}))
+        .json(
+            "POST",
+            "/api/v1/processes",
+            &json!({"name": "Document control", "owner_name": "Priya", "department_id": dept}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.body["id"].as_i64().unwrap();
@@ -90,7 +94,13 @@ async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
     assert_eq!(r.body["retired_reason"], "Merged");
     assert_eq!(client.get("/api/v1/processes").await.body["items"], json!([]));
     assert_eq!(client.get("/api/v1/processes?include_retired=true").await.body["items"].as_array().unwrap().len(), 1);
-    let r = client.json("PUT", &format!("/api/v1/processes/{id}"), &json!({"name": "x", "owner_name": "y", "department_id": dept, "version": 4})).await;
+    let r = client
+        .json(
+            "PUT",
+            &format!("/api/v1/processes/{id}"),
+            &json!({"name": "x", "owner_name": "y", "department_id": dept, "version": 4}),
+        )
+        .await;
     assert_envelope(&r, StatusCode::CONFLICT);
     assert!(r.body["message"].as_str().unwrap().contains("retired"));
 }
@@ -102,18 +112,29 @@ async fn bad_requests_get_the_envelope(store: Arc<dyn Store>, _db: TestDb) {
     let r = client.raw("POST", "/api/v1/processes", "application/json", "{\"name\": ").await;
     assert_envelope(&r, StatusCode::BAD_REQUEST);
 
-    let r = client.json("POST", "/api/v1/processes", &json!({"name": 42, "owner_name": "a", "department_id": dept})).await;
+    let r =
+        client.json("POST", "/api/v1/processes", &json!({"name": 42, "owner_name": "a", "department_id": dept})).await;
     assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field_errors"]["name"], json!(["invalid"]));
 
-    let r = client.json("POST", "/api/v1/processes", &json!({"name": "a", "owner_name": "b", "department_id": "seven"})).await;
+    let r = client
+        .json("POST", "/api/v1/processes", &json!({"name": "a", "owner_name": "b", "department_id": "seven"}))
+        .await;
     assert_eq!(r.body["field_errors"]["department_id"], json!(["invalid"]));
 
-    let r = client.json("POST", "/api/v1/processes", &json!({"name": "a", "owner_name": "b", "department_id": dept, "colour": "red"})).await;
+    let r = client
+        .json(
+            "POST",
+            "/api/v1/processes",
+            &json!({"name": "a", "owner_name": "b", "department_id": dept, "colour": "red"}),
+        )
+        .await;
     assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field_errors"]["colour"], json!(["unknown_field"]));
 
-    let r = client.json("POST", "/api/v1/processes", &json!({"name": "a", "owner_name": "b", "department_id": 99999})).await;
+    let r = client
+        .json("POST", "/api/v1/processes", &json!({"name": "a", "owner_name": "b", "department_id": 99999}))
+        .await;
     assert_eq!(r.body["field_errors"]["department_id"], json!(["not_found"]));
 
     let r = client.raw("POST", "/api/v1/processes", "text/plain", "{}").await;
@@ -195,7 +216,10 @@ async fn the_app_is_served_with_spa_fallback_and_cache_headers(store: Arc<dyn St
     assert_eq!(r.headers[header::CACHE_CONTROL], "no-cache");
 
     // A hashed asset is cached for a year and served precompressed when accepted.
-    let req = Request::get("/app-0123456789abcdef.js").header(header::ACCEPT_ENCODING, "br, gzip").body(Body::empty()).unwrap();
+    let req = Request::get("/app-0123456789abcdef.js")
+        .header(header::ACCEPT_ENCODING, "br, gzip")
+        .body(Body::empty())
+        .unwrap();
     let r = client.send(req).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers[header::CONTENT_ENCODING], "br");

@@ -112,7 +112,8 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
 }
 
 async fn concurrent_saves_of_one_row_let_exactly_one_win(store: Arc<dyn Store>, _db: TestDb) {
-    let dept = store.create_department(&DepartmentInput { name: "Assembly".into(), ..Default::default() }).await.unwrap();
+    let dept =
+        store.create_department(&DepartmentInput { name: "Assembly".into(), ..Default::default() }).await.unwrap();
     let p = store.create_process(&process("Final assembly", dept.id)).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..8 {

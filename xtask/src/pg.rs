@@ -63,7 +63,13 @@ impl Postgres {
              -c full_page_writes=off -c max_connections=300",
             pg.dir.display()
         );
-        run(pg.command("pg_ctl").arg("-D").arg(&data).arg("-l").arg(pg.dir.join("log")).args(["-o", &options, "-w", "start"]))?;
+        run(pg
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(pg.dir.join("log"))
+            .args(["-o", &options, "-w", "start"]))?;
         println!("PostgreSQL ready at {}", pg.url);
         Ok(pg)
     }

@@ -24,7 +24,9 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 503, body = shared::ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     match state.store.ping().await {
-        Ok(()) => Ok(Json(Health { status: "ok", database: state.store.backend(), version: env!("CARGO_PKG_VERSION") })),
+        Ok(()) => {
+            Ok(Json(Health { status: "ok", database: state.store.backend(), version: env!("CARGO_PKG_VERSION") }))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");
             Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The database is not reachable."))

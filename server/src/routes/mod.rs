@@ -70,7 +70,10 @@ pub fn change_response<T: Serialize>(
     match change {
         Change::Done(record) => Ok(with_etag(StatusCode::OK, version(&record), &record)),
         Change::Stale(current) => Err(ApiError::conflict(
-            format!("This {noun} was changed by someone else (now version {}). Review their change and try again.", version(&current)),
+            format!(
+                "This {noun} was changed by someone else (now version {}). Review their change and try again.",
+                version(&current)
+            ),
             &current,
         )),
         Change::Retired(current) => {

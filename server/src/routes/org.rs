@@ -13,8 +13,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use shared::List;
 use shared::org::{
-    Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, RetireInput, Site, SiteId,
-    SiteInput,
+    Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, RetireInput, Site, SiteId, SiteInput,
 };
 
 use super::{change_response, expected_version, with_etag};

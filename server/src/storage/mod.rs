@@ -87,8 +87,7 @@ pub trait Store: Send + Sync + 'static {
         input: &DepartmentInput,
     ) -> StoreResult<Change<Department>>;
     /// Retires a department if it is still at `version`.
-    async fn retire_department(&self, id: DepartmentId, version: i64, reason: &str)
-    -> StoreResult<Change<Department>>;
+    async fn retire_department(&self, id: DepartmentId, version: i64, reason: &str) -> StoreResult<Change<Department>>;
 
     /// Processes, by name; retired ones only when asked.
     async fn list_processes(&self, include_retired: bool) -> StoreResult<Vec<Process>>;
@@ -97,8 +96,7 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a process from validated, normalised input.
     async fn create_process(&self, input: &ProcessInput) -> StoreResult<Process>;
     /// Updates a process if it is still at `version`.
-    async fn update_process(&self, id: ProcessId, version: i64, input: &ProcessInput)
-    -> StoreResult<Change<Process>>;
+    async fn update_process(&self, id: ProcessId, version: i64, input: &ProcessInput) -> StoreResult<Change<Process>>;
     /// Retires a process if it is still at `version`.
     async fn retire_process(&self, id: ProcessId, version: i64, reason: &str) -> StoreResult<Change<Process>>;
 }

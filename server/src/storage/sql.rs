@@ -11,8 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::FieldErrors;
 use shared::org::{
-    Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, RecordMeta, Site, SiteId,
-    SiteInput,
+    Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, RecordMeta, Site, SiteId, SiteInput,
 };
 use shared::validation::{NOT_FOUND, RETIRED, TAKEN};
 
@@ -442,8 +441,8 @@ macro_rules! sql_store {
         }
 
         /// Retires a row of `table` if it is active and at `version`; true when it did.
-        async fn retire<'c>(
-            conn: &'c mut <$db as sqlx::Database>::Connection,
+        async fn retire(
+            conn: &mut <$db as sqlx::Database>::Connection,
             table: &'static str,
             key: &'static str,
             id: i64,
@@ -466,8 +465,8 @@ macro_rules! sql_store {
         }
 
         /// A department's site, when given, must exist and be active.
-        async fn check_site<'c>(
-            conn: &'c mut <$db as sqlx::Database>::Connection,
+        async fn check_site(
+            conn: &mut <$db as sqlx::Database>::Connection,
             site: Option<SiteId>,
         ) -> StoreResult<()> {
             let Some(site) = site else { return Ok(()) };
@@ -487,8 +486,8 @@ macro_rules! sql_store {
         }
 
         /// A process's department must be given, exist and be active.
-        async fn check_department<'c>(
-            conn: &'c mut <$db as sqlx::Database>::Connection,
+        async fn check_department(
+            conn: &mut <$db as sqlx::Database>::Connection,
             department: Option<DepartmentId>,
         ) -> StoreResult<i64> {
             let mut e = FieldErrors::new();

@@ -148,9 +148,7 @@ pub fn ProcessForm(
 
     let department_name = {
         let departments = departments.clone();
-        move |id: &str| {
-            departments.iter().find(|d| d.id.to_string() == id).map(|d| d.name.clone()).unwrap_or_default()
-        }
+        move |id: &str| departments.iter().find(|d| d.id.to_string() == id).map(|d| d.name.clone()).unwrap_or_default()
     };
     let options = {
         let chosen = department.get_untracked();
