@@ -96,25 +96,38 @@ test("two people save the same process: the second sees the conflict and nothing
   await bob.getByRole("button", { name: "Save" }).click();
   const panel = bob.getByRole("alert").filter({ hasText: "Changed by someone else" });
   await expect(panel).toBeVisible();
-  await expect(panel.locator("td.theirs")).toContainText(["Deburring", "Manual deburr", "Alice Moreau"]);
-  await expect(panel.locator("td.mine").nth(1)).toHaveText(bobsText);
+  // Rows: name, owner, department, description; columns: when opened, yours, theirs.
+  await expect(panel.locator("td.theirs")).toContainText(["Deburring", "Alice Moreau", dept.name, "Manual deburr"]);
+  await expect(panel.locator("td.mine").nth(3)).toHaveText(bobsText);
+  await expect(panel).toContainText("touch different fields");
   // What Bob typed is still in his form, and Alice's change is intact on the server.
   await expect(bob.getByLabel("Description")).toHaveValue(bobsText);
   await bob.screenshot({ path: "screenshots/04-conflict.png", fullPage: true });
   let saved = await (await request.get(`/api/v1/processes/${process.id}`)).json();
-  expect(saved.owner_name).toBe("Alice Moreau");
-  expect(saved.description).toBe("Manual deburr");
-  expect(saved.version).toBe(2);
+  expect([saved.owner_name, saved.description, saved.version]).toEqual(["Alice Moreau", "Manual deburr", 2]);
 
-  // Bob decides to keep his description on top of Alice's version.
-  await bob.getByRole("button", { name: "Discard mine and reload theirs" }).click();
-  await expect(bob.getByLabel("Process owner")).toHaveValue("Alice Moreau");
-  await bob.getByLabel("Description").fill(bobsText);
-  await bob.getByRole("button", { name: "Save" }).click();
+  // Different fields: Bob combines his change with Alice's version.
+  await panel.getByRole("button", { name: "Combine: apply my changes to their version" }).click();
   await expect(bob.getByRole("status")).toHaveText("Saved.");
+  await expect(bob.getByLabel("Process owner")).toHaveValue("Alice Moreau");
   saved = await (await request.get(`/api/v1/processes/${process.id}`)).json();
   expect([saved.owner_name, saved.description, saved.version]).toEqual(["Alice Moreau", bobsText, 3]);
-  await bob.screenshot({ path: "screenshots/05-conflict-resolved.png", fullPage: true });
+
+  // Now both change the owner: a real clash, no automatic combination; Bob takes Alice's.
+  await alice.reload();
+  await alice.getByLabel("Process owner").fill("Alice Moreau (QA)");
+  await alice.getByRole("button", { name: "Save" }).click();
+  await expect(alice.getByTestId("version")).toHaveText("4");
+  await bob.getByLabel("Process owner").fill("Bob Stein");
+  await bob.getByRole("button", { name: "Save" }).click();
+  await expect(panel).toContainText("Both of you changed: Process owner.");
+  await expect(panel.getByRole("button", { name: /Combine/ })).toHaveCount(0);
+  await bob.screenshot({ path: "screenshots/05-conflict-clash.png", fullPage: true });
+  await panel.getByRole("button", { name: "Discard mine and reload theirs" }).click();
+  await expect(bob.getByLabel("Process owner")).toHaveValue("Alice Moreau (QA)");
+  await expect(panel).toHaveCount(0);
+  saved = await (await request.get(`/api/v1/processes/${process.id}`)).json();
+  expect([saved.owner_name, saved.version]).toEqual(["Alice Moreau (QA)", 4]);
 });
 
 test("areas not built yet say so plainly, with no made-up figures", async ({ page }) => {

@@ -226,6 +226,45 @@ impl ProcessInput {
         }
     }
 
+    /// Three-way merge after a version conflict: `base` is what the editor started from,
+    /// `mine` what they typed, `theirs` what someone else saved meanwhile. Each field takes
+    /// whichever side changed it; when both changed a field to different values, the merge is
+    /// refused with those fields' names, for a person to decide. The result is based on
+    /// `theirs`' version.
+    pub fn merge(base: &Self, mine: &Self, theirs: &Self) -> Result<Self, Vec<&'static str>> {
+        fn pick<T: PartialEq + Clone>(
+            field: &'static str,
+            base: &T,
+            mine: &T,
+            theirs: &T,
+            clashes: &mut Vec<&'static str>,
+        ) -> T {
+            if mine == base || mine == theirs {
+                theirs.clone()
+            } else {
+                if theirs != base {
+                    clashes.push(field);
+                }
+                mine.clone()
+            }
+        }
+        let mut clashes = Vec::new();
+        let merged = Self {
+            name: pick("name", &base.name, &mine.name, &theirs.name, &mut clashes),
+            description: pick("description", &base.description, &mine.description, &theirs.description, &mut clashes),
+            owner_name: pick("owner_name", &base.owner_name, &mine.owner_name, &theirs.owner_name, &mut clashes),
+            department_id: pick(
+                "department_id",
+                &base.department_id,
+                &mine.department_id,
+                &theirs.department_id,
+                &mut clashes,
+            ),
+            version: theirs.version,
+        };
+        if clashes.is_empty() { Ok(merged) } else { Err(clashes) }
+    }
+
     /// Trims whitespace, as stored.
     pub fn normalized(mut self) -> Self {
         self.name = self.name.trim().to_string();
@@ -327,6 +366,27 @@ mod tests {
     fn unknown_fields_are_refused_by_the_decoder() {
         let r: Result<ProcessInput, _> = serde_json::from_str(r#"{"name":"a","colour":"red"}"#);
         assert!(r.unwrap_err().to_string().contains("unknown field `colour`"));
+    }
+
+    #[test]
+    fn merge_takes_each_side_s_own_changes() {
+        let base = ProcessInput { version: Some(1), ..process() };
+        let mine = ProcessInput { description: "Robot cell".into(), ..base.clone() };
+        let theirs = ProcessInput { owner_name: "Alice".into(), version: Some(2), ..base.clone() };
+        let merged = ProcessInput::merge(&base, &mine, &theirs).unwrap();
+        assert_eq!((merged.description.as_str(), merged.owner_name.as_str()), ("Robot cell", "Alice"));
+        assert_eq!(merged.version, Some(2));
+    }
+
+    #[test]
+    fn merge_refuses_when_both_changed_a_field_differently() {
+        let base = ProcessInput { version: Some(1), ..process() };
+        let mine = ProcessInput { owner_name: "Bob".into(), description: "x".into(), ..base.clone() };
+        let theirs = ProcessInput { owner_name: "Alice".into(), version: Some(2), ..base.clone() };
+        assert_eq!(ProcessInput::merge(&base, &mine, &theirs), Err(vec!["owner_name"]));
+        // The same change on both sides is no clash.
+        let same = ProcessInput { owner_name: "Alice".into(), ..base.clone() };
+        assert_eq!(ProcessInput::merge(&base, &same, &theirs).unwrap().owner_name, "Alice");
     }
 
     #[test]

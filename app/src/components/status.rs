@@ -4,17 +4,37 @@ use leptos::prelude::*;
 
 use crate::api::ApiError;
 
-/// Renders a load error in place of the content, with the server's message.
-#[component]
-pub fn LoadError(
-    /// What failed.
-    error: ApiError,
-) -> impl IntoView {
+/// The one way pages load data: `<Transition>` keeps the previous content on screen while a
+/// resource reloads, `<ErrorBoundary>` shows the server's message in place of the content when
+/// loading fails, and `render` draws the data.
+pub fn loaded<T, V>(
+    resource: LocalResource<Result<T, ApiError>>,
+    what: &'static str,
+    render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + 'static,
+    V: IntoView + 'static,
+{
     view! {
-        <div class="alert alert-error" role="alert">
-            <strong>"Could not load this page. "</strong>
-            {error.to_string()}
-        </div>
+        <Transition fallback=move || view! { <p class="muted">"Loading " {what} "…"</p> }>
+            <ErrorBoundary fallback=move |errors| {
+                view! {
+                    <div class="alert alert-error" role="alert">
+                        <strong>"Could not load " {what} ". "</strong>
+                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join(" ")}
+                    </div>
+                }
+            }>
+                {
+                    let render = render.clone();
+                    move || {
+                        let render = render.clone();
+                        Suspend::new(async move { resource.await.map(|data| render(data).into_any()) })
+                    }
+                }
+            </ErrorBoundary>
+        </Transition>
     }
 }
 

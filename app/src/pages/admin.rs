@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
-use crate::components::status::{LifeBadge, LoadError};
+use crate::components::status::{LifeBadge, loaded};
 
 /// The admin area's index.
 #[component]
@@ -29,28 +29,21 @@ pub fn DepartmentList() -> impl IntoView {
     view! {
         <section>
             <h1>"Departments"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match departments.await {
-                        Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(list) => view! {
-                            <table class="grid">
-                                <thead><tr><th>"Name"</th><th>"Site"</th><th>"Status"</th><th>"Version"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|d| view! {
-                                        <tr>
-                                            <td>{d.name}</td>
-                                            <td>{d.site_name.unwrap_or_default()}</td>
-                                            <td><LifeBadge retired=d.meta.retired_at.is_some() /></td>
-                                            <td class="num">{d.meta.version}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            {loaded(departments, "the departments", |list| view! {
+                <table class="grid" aria-label="Departments">
+                    <thead><tr><th>"Name"</th><th>"Site"</th><th>"Status"</th><th class="num">"Version"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|d| view! {
+                            <tr>
+                                <td>{d.name}</td>
+                                <td>{d.site_name.unwrap_or_default()}</td>
+                                <td><LifeBadge retired=d.meta.retired_at.is_some() /></td>
+                                <td class="num">{d.meta.version}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
         </section>
     }
 }
@@ -62,28 +55,21 @@ pub fn SiteList() -> impl IntoView {
     view! {
         <section>
             <h1>"Sites"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match sites.await {
-                        Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(list) => view! {
-                            <table class="grid">
-                                <thead><tr><th>"Code"</th><th>"Name"</th><th>"Address"</th><th>"Status"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|s| view! {
-                                        <tr>
-                                            <td><code>{s.code}</code></td>
-                                            <td>{s.name}</td>
-                                            <td>{s.address}</td>
-                                            <td><LifeBadge retired=s.meta.retired_at.is_some() /></td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            {loaded(sites, "the sites", |list| view! {
+                <table class="grid" aria-label="Sites">
+                    <thead><tr><th>"Code"</th><th>"Name"</th><th>"Address"</th><th>"Status"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|s| view! {
+                            <tr>
+                                <td><code>{s.code}</code></td>
+                                <td>{s.name}</td>
+                                <td>{s.address}</td>
+                                <td><LifeBadge retired=s.meta.retired_at.is_some() /></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
         </section>
     }
 }

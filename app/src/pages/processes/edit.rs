@@ -7,7 +7,7 @@ use shared::org::ProcessId;
 
 use super::form::ProcessForm;
 use crate::api::{self, ApiError};
-use crate::components::status::LoadError;
+use crate::components::status::loaded;
 
 /// `/admin/processes/new`
 #[component]
@@ -16,14 +16,7 @@ pub fn ProcessNew() -> impl IntoView {
     view! {
         <section>
             <h1>"New process"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match departments.await {
-                        Ok(departments) => view! { <ProcessForm initial=None departments /> }.into_any(),
-                        Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {loaded(departments, "the departments", |departments| view! { <ProcessForm initial=None departments /> })}
         </section>
     }
 }
@@ -33,7 +26,7 @@ pub fn ProcessNew() -> impl IntoView {
 pub fn ProcessEdit() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(ProcessId);
-    let loaded = LocalResource::new(move || {
+    let process = LocalResource::new(move || {
         let id = id();
         async move {
             let Some(id) = id else {
@@ -46,17 +39,10 @@ pub fn ProcessEdit() -> impl IntoView {
     });
     view! {
         <section>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match loaded.await {
-                        Ok((process, departments)) => view! {
-                            <h1>{process.name.clone()}</h1>
-                            <ProcessForm initial=Some(process) departments />
-                        }.into_any(),
-                        Err(e) => view! { <h1>"Process"</h1><LoadError error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {loaded(process, "the process", |(process, departments)| view! {
+                <h1>{process.name.clone()}</h1>
+                <ProcessForm initial=Some(process) departments />
+            })}
         </section>
     }
 }

@@ -9,7 +9,7 @@ use shared::FieldErrors;
 use shared::org::{Department, DepartmentId, Process, ProcessId, ProcessInput, RetireInput};
 
 use crate::api::{self, ApiError};
-use crate::components::conflict::ConflictPanel;
+use crate::components::conflict::{ComparedField, ConflictPanel};
 use crate::components::field::{FieldError, TextField};
 use crate::components::status::{LifeBadge, format_utc};
 
@@ -130,11 +130,24 @@ pub fn ProcessForm(
             // Base my values on their version: a deliberate overwrite, which the audit trail
             // will show as a change from their values to mine.
             version.set(Some(theirs.meta.version));
-            record.update(|r| {
-                if let Some(r) = r {
-                    r.meta.version = theirs.meta.version;
-                }
-            });
+            record.set(Some(*theirs));
+            submit();
+        }
+    });
+    // Three-way merge with the shared rule: base = the record the form was loaded from.
+    let merged = move || -> Option<ProcessInput> {
+        let Outcome::Conflict(_, theirs) = outcome.get_untracked() else { return None };
+        let base = record.get_untracked().map(|b| ProcessInput::from_record(&b))?;
+        ProcessInput::merge(&base, &input(), &ProcessInput::from_record(&theirs)).ok()
+    };
+    let merge = Callback::new(move |()| {
+        if let (Some(m), Outcome::Conflict(_, theirs)) = (merged(), outcome.get_untracked()) {
+            record.set(Some(*theirs));
+            name.set(m.name);
+            description.set(m.description);
+            owner_name.set(m.owner_name);
+            department.set(m.department_id.map(|d| d.to_string()).unwrap_or_default());
+            version.set(m.version);
             submit();
         }
     });
@@ -168,15 +181,34 @@ pub fn ProcessForm(
             {move || match outcome.get() {
                 Outcome::Conflict(message, theirs) => {
                     let mine = input();
+                    let base = record.get_untracked().map(|b| ProcessInput::from_record(&b)).unwrap_or_default();
                     let dept_name = department_name.clone();
+                    let dept = |d: Option<DepartmentId>| dept_name(&d.map(|d| d.to_string()).unwrap_or_default());
+                    let row = |label, base: &str, mine: &str, theirs: &str| ComparedField {
+                        label,
+                        base: base.to_string(),
+                        mine: mine.to_string(),
+                        theirs: theirs.to_string(),
+                    };
                     let fields = vec![
-                        ("Name", mine.name, theirs.name.clone()),
-                        ("Description", mine.description, theirs.description.clone()),
-                        ("Owner", mine.owner_name, theirs.owner_name.clone()),
-                        ("Department", dept_name(&department.get_untracked()), theirs.department_name.clone()),
-                        ("Version", format!("based on {}", version.get_untracked().unwrap_or_default()), theirs.meta.version.to_string()),
+                        row("Name", &base.name, &mine.name, &theirs.name),
+                        row("Process owner", &base.owner_name, &mine.owner_name, &theirs.owner_name),
+                        row("Department", &dept(base.department_id), &dept(mine.department_id), &theirs.department_name),
+                        row("Description", &base.description, &mine.description, &theirs.description),
                     ];
-                    view! { <ConflictPanel message fields on_keep_mine=keep_mine on_take_theirs=take_theirs /> }.into_any()
+                    let on_merge = merged().map(|_| merge);
+                    view! {
+                        <ConflictPanel
+                            message
+                            fields
+                            base_version=base.version.unwrap_or_default()
+                            their_version=theirs.meta.version
+                            on_merge
+                            on_keep_mine=keep_mine
+                            on_take_theirs=take_theirs
+                        />
+                    }
+                        .into_any()
                 }
                 Outcome::Saved => view! { <div class="alert alert-ok" role="status">"Saved."</div> }.into_any(),
                 Outcome::Failed(message) => view! { <div class="alert alert-error" role="alert">{message}</div> }.into_any(),

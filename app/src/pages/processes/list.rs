@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
-use crate::components::status::{LifeBadge, format_utc};
+use crate::components::status::{LifeBadge, format_utc, loaded};
 
 /// All active processes (optionally the retired ones too), by name.
 #[component]
@@ -27,50 +27,37 @@ pub fn ProcessList() -> impl IntoView {
                     <A href="/admin/processes/new" attr:class="btn btn-primary">"New process"</A>
                 </div>
             </header>
-            <Transition fallback=|| view! { <p class="muted">"Loading processes…"</p> }>
-                <ErrorBoundary fallback=|errors| {
-                    view! {
-                        <div class="alert alert-error" role="alert">
-                            <strong>"Could not load the processes. "</strong>
-                            {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join(" ")}
-                        </div>
-                    }
-                }>
-                    {move || Suspend::new(async move {
-                        processes.await.map(|list| {
-                            if list.is_empty() {
-                                return view! { <p class="empty">"No processes yet. Create the first one."</p> }.into_any();
-                            }
-                            view! {
-                                <table class="grid" aria-label="Processes">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Name"</th>
-                                            <th scope="col">"Department"</th>
-                                            <th scope="col">"Owner"</th>
-                                            <th scope="col">"Status"</th>
-                                            <th scope="col" class="num">"Version"</th>
-                                            <th scope="col">"Last changed"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {list.into_iter().map(|p| view! {
-                                            <tr>
-                                                <td><A href=format!("/admin/processes/{}", p.id)>{p.name}</A></td>
-                                                <td>{p.department_name}</td>
-                                                <td>{p.owner_name}</td>
-                                                <td><LifeBadge retired=p.meta.retired_at.is_some() /></td>
-                                                <td class="num">{p.meta.version}</td>
-                                                <td>{format_utc(&p.meta.updated_at)}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            }.into_any()
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {loaded(processes, "the processes", |list| {
+                if list.is_empty() {
+                    return view! { <p class="empty">"No processes yet. Create the first one."</p> }.into_any();
+                }
+                view! {
+                    <table class="grid" aria-label="Processes">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Department"</th>
+                                <th scope="col">"Owner"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col" class="num">"Version"</th>
+                                <th scope="col">"Last changed"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {list.into_iter().map(|p| view! {
+                                <tr>
+                                    <td><A href=format!("/admin/processes/{}", p.id)>{p.name}</A></td>
+                                    <td>{p.department_name}</td>
+                                    <td>{p.owner_name}</td>
+                                    <td><LifeBadge retired=p.meta.retired_at.is_some() /></td>
+                                    <td class="num">{p.meta.version}</td>
+                                    <td>{format_utc(&p.meta.updated_at)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
         </section>
     }
 }
