@@ -82,7 +82,7 @@ impl<B> OnResponse<B> for ResponseLog {
         let ms = latency.as_secs_f64() * 1000.0;
         span.record("http.status", res.status().as_u16());
         span.record("latency_ms", ms);
-        tracing::info!(http.status = res.status().as_u16(), latency_ms = ms, "response");
+        tracing::info!("response");
     }
 }
 

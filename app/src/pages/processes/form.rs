@@ -38,7 +38,6 @@ pub fn ProcessForm(
     let description = RwSignal::new(start.description);
     let owner_name = RwSignal::new(start.owner_name);
     let department = RwSignal::new(start.department_id.map(|d| d.to_string()).unwrap_or_default());
-    let version = RwSignal::new(start.version);
 
     let attempted = RwSignal::new(false);
     let server_errors = RwSignal::new(FieldErrors::new());
@@ -50,7 +49,8 @@ pub fn ProcessForm(
             description: description.get(),
             owner_name: owner_name.get(),
             department_id: department.get().parse().ok().map(DepartmentId),
-            version: version.get(),
+            // The version the edit is based on is the record's as last loaded or saved.
+            version: record.with(|r| r.as_ref().map(|p| p.meta.version)),
         }
         .normalized()
     };
@@ -73,7 +73,6 @@ pub fn ProcessForm(
         description.set(p.description.clone());
         owner_name.set(p.owner_name.clone());
         department.set(p.department_id.to_string());
-        version.set(Some(p.meta.version));
         record.set(Some(p.clone()));
     };
 
@@ -129,7 +128,6 @@ pub fn ProcessForm(
         if let Outcome::Conflict(_, theirs) = outcome.get_untracked() {
             // Base my values on their version: a deliberate overwrite, which the audit trail
             // will show as a change from their values to mine.
-            version.set(Some(theirs.meta.version));
             record.set(Some(*theirs));
             submit();
         }
@@ -147,7 +145,6 @@ pub fn ProcessForm(
             description.set(m.description);
             owner_name.set(m.owner_name);
             department.set(m.department_id.map(|d| d.to_string()).unwrap_or_default());
-            version.set(m.version);
             submit();
         }
     });
