@@ -43,6 +43,9 @@ pub enum Command {
     /// Apply migrations, then add the demo organisation (sites, departments, processes).
     /// Safe to run again: records that exist are left alone.
     SeedDemo,
+    /// Recompute the audit trail's hash chain. Exit 0 when intact; otherwise exit 2 and name
+    /// the first broken entry and why.
+    VerifyAudit,
 }
 
 /// Options of `caliper serve`.

@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt().with_env_filter(EnvFilter::new(&cli.log)).with_target(false).init();
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             tracing::error!(error = %e, "caliper stopped");
             eprintln!("error: {e}");
@@ -22,17 +22,35 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let settings = PoolSettings { max_connections: cli.db_max_connections, ..PoolSettings::default() };
     let store = storage::connect(&cli.database_url, &settings).await?;
     store.migrate().await?;
     tracing::info!(database = %cli.database_url, backend = store.backend(), "database ready");
     match cli.command {
-        Command::Migrate => Ok(()),
+        Command::Migrate => Ok(ExitCode::SUCCESS),
         Command::SeedDemo => {
             let report = seed::seed_demo(store.as_ref()).await?;
             tracing::info!(created = report.created, existing = report.existing, "demo data seeded");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::VerifyAudit => {
+            let report = store.verify_audit().await?;
+            if report.intact {
+                println!(
+                    "audit trail intact: {} entries, head {}",
+                    report.entries,
+                    report.head_hash.as_deref().unwrap_or("(empty)")
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!(
+                    "audit trail BROKEN at entry {}: {}",
+                    report.first_broken_seq.unwrap_or_default(),
+                    report.problem.as_deref().unwrap_or("unknown problem")
+                );
+                Ok(ExitCode::from(2))
+            }
         }
         Command::Serve(args) => {
             if !args.static_dir.join("index.html").is_file() {
@@ -41,8 +59,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let state = AppState { store, static_dir: Some(args.static_dir) };
             let listener = tokio::net::TcpListener::bind(args.bind).await?;
             tracing::info!(url = %format!("http://{}", listener.local_addr()?), "caliper listening");
-            axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await?;
-            Ok(())
+            let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{health, org};
+use crate::routes::{audit, health, org};
 
 /// Caliper's API description.
 #[derive(OpenApi)]
@@ -21,9 +21,11 @@ use crate::routes::{health, org};
         org::departments::retire_department,
         org::processes::list_processes, org::processes::get_process, org::processes::create_process,
         org::processes::update_process, org::processes::retire_process,
+        audit::list_audit, audit::verify_audit,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     tags((name = "organisation", description = "Sites, departments and processes"),
+         (name = "audit", description = "The hash-chained audit trail (21 CFR 11.10(e))"),
          (name = "health", description = "Liveness and database reachability")),
 )]
 pub struct ApiDoc;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use shared::org::{DepartmentInput, ProcessInput, SiteInput};
 
-use crate::storage::{Store, StoreResult};
+use crate::storage::{AuditContext, Store, StoreResult};
 
 const SITES: &[(&str, &str, &str)] = &[
     ("HQ", "Headquarters & Plant 1", "12 Foundry Lane, Sheffield S1 2AB, United Kingdom"),
@@ -107,6 +107,7 @@ pub struct SeedReport {
 /// Adds the demo organisation where it is missing.
 pub async fn seed_demo(store: &dyn Store) -> StoreResult<SeedReport> {
     let mut report = SeedReport::default();
+    let ctx = AuditContext::tool("caliper seed-demo");
 
     let mut sites = HashMap::new();
     let existing = store.list_sites(false).await?;
@@ -119,7 +120,7 @@ pub async fn seed_demo(store: &dyn Store) -> StoreResult<SeedReport> {
             None => {
                 report.created += 1;
                 let input = SiteInput { code: code.into(), name: name.into(), address: address.into(), version: None };
-                store.create_site(&input.normalized()).await?.id
+                store.create_site(&ctx, &input.normalized()).await?.id
             }
         };
         sites.insert(code, id);
@@ -136,7 +137,7 @@ pub async fn seed_demo(store: &dyn Store) -> StoreResult<SeedReport> {
             None => {
                 report.created += 1;
                 let input = DepartmentInput { name: name.into(), site_id: sites.get(site).copied(), version: None };
-                store.create_department(&input.normalized()).await?.id
+                store.create_department(&ctx, &input.normalized()).await?.id
             }
         };
         departments.insert(name, id);
@@ -156,7 +157,7 @@ pub async fn seed_demo(store: &dyn Store) -> StoreResult<SeedReport> {
             department_id: departments.get(department).copied(),
             version: None,
         };
-        store.create_process(&input.normalized()).await?;
+        store.create_process(&ctx, &input.normalized()).await?;
     }
     Ok(report)
 }

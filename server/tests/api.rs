@@ -235,7 +235,39 @@ async fn the_app_is_served_with_spa_fallback_and_cache_headers(store: Arc<dyn St
     let _: Value = r.body;
 }
 
+async fn the_audit_trail_is_readable_and_verifiable_over_http(store: Arc<dyn Store>, _db: TestDb) {
+    let client = Client::new(store);
+    let dept = department(&client).await;
+    let req = Request::post("/api/v1/processes")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::USER_AGENT, "audit-test/1.0")
+        .body(Body::from(json!({"name": "Calibration", "owner_name": "Dev", "department_id": dept}).to_string()))
+        .unwrap();
+    let created = client.send(req).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let id = created.body["id"].as_i64().unwrap();
+
+    let r = client.get(&format!("/api/v1/audit?record_type=process&record_id={id}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let entry = &r.body["items"][0];
+    assert_eq!(entry["action"], "create");
+    assert_eq!(entry["changes"]["name"]["new"], "Calibration");
+    assert_eq!(entry["source"]["user_agent"], "audit-test/1.0");
+    assert_eq!(entry["source"]["request_id"], created.headers["x-request-id"].to_str().unwrap());
+    assert_eq!(entry["actor_name"], "unauthenticated");
+
+    let page = client.get("/api/v1/audit?limit=1").await;
+    assert_eq!(page.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page.body["next_before"], 2);
+    let r = client.get("/api/v1/audit?limit=0").await;
+    assert_envelope(&r, StatusCode::BAD_REQUEST);
+
+    let v = client.get("/api/v1/audit/verify").await;
+    assert_eq!((v.body["intact"].clone(), v.body["entries"].clone()), (json!(true), json!(2)));
+}
+
 on_both_backends!(
+    the_audit_trail_is_readable_and_verifiable_over_http,
     process_lifecycle_over_http,
     bad_requests_get_the_envelope,
     a_panicking_handler_becomes_a_500_envelope_with_the_request_id,

@@ -6,7 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use common::TestDb;
-use server::storage::{Change, Store, StoreError};
+use server::storage::{AuditContext, AuditFilter, Change, Store, StoreError};
+use shared::audit::AuditAction;
 use shared::org::{DepartmentInput, ProcessInput, SiteInput};
 
 fn process(name: &str, department: shared::org::DepartmentId) -> ProcessInput {
@@ -17,6 +18,10 @@ fn process(name: &str, department: shared::org::DepartmentId) -> ProcessInput {
         department_id: Some(department),
         version: None,
     }
+}
+
+fn ctx() -> AuditContext {
+    AuditContext::tool("story test")
 }
 
 fn field_code(err: StoreError, field: &str) -> String {
@@ -32,54 +37,60 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
 
     // Create a site, a department at it, and a process run by the department.
     let site = store
-        .create_site(&SiteInput { code: "HQ".into(), name: "Headquarters".into(), ..Default::default() })
+        .create_site(&ctx(), &SiteInput { code: "HQ".into(), name: "Headquarters".into(), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(site.meta.version, 1);
     let dept = store
-        .create_department(&DepartmentInput { name: "Machining".into(), site_id: Some(site.id), version: None })
+        .create_department(&ctx(), &DepartmentInput { name: "Machining".into(), site_id: Some(site.id), version: None })
         .await
         .unwrap();
     assert_eq!(dept.site_name.as_deref(), Some("Headquarters"));
-    let p = store.create_process(&process("CNC machining", dept.id)).await.unwrap();
+    let p = store.create_process(&ctx(), &process("CNC machining", dept.id)).await.unwrap();
     assert_eq!((p.meta.version, p.department_name.as_str()), (1, "Machining"));
     assert_eq!(store.get_process(p.id).await.unwrap().unwrap(), p);
 
     // An update based on the current version succeeds and bumps the version.
     let edited = ProcessInput { description: "Turning and milling".into(), ..process("CNC machining", dept.id) };
-    let Change::Done(v2) = store.update_process(p.id, 1, &edited).await.unwrap() else { panic!("update failed") };
+    let Change::Done(v2) = store.update_process(&ctx(), p.id, 1, &edited).await.unwrap() else {
+        panic!("update failed")
+    };
     assert_eq!((v2.meta.version, v2.description.as_str()), (2, "Turning and milling"));
     assert!(v2.meta.updated_at >= p.meta.updated_at);
 
     // An update based on an old version is refused and returns the record as it is now.
     let late = ProcessInput { description: "Overwrites nothing".into(), ..process("CNC machining", dept.id) };
-    match store.update_process(p.id, 1, &late).await.unwrap() {
+    match store.update_process(&ctx(), p.id, 1, &late).await.unwrap() {
         Change::Stale(current) => assert_eq!(current, v2),
         other => panic!("expected a stale update, got {other:?}"),
     }
-    assert!(matches!(store.update_process(shared::org::ProcessId(999_999), 1, &late).await.unwrap(), Change::NotFound));
+    assert!(matches!(
+        store.update_process(&ctx(), shared::org::ProcessId(999_999), 1, &late).await.unwrap(),
+        Change::NotFound
+    ));
 
     // Names are unique among active records, ignoring case.
-    let dup = store.create_process(&process("cnc MACHINING", dept.id)).await.unwrap_err();
+    let dup = store.create_process(&ctx(), &process("cnc MACHINING", dept.id)).await.unwrap_err();
     assert_eq!(field_code(dup, "name"), "taken");
     let dup_site = store
-        .create_site(&SiteInput { code: "HQ".into(), name: "Other".into(), ..Default::default() })
+        .create_site(&ctx(), &SiteInput { code: "HQ".into(), name: "Other".into(), ..Default::default() })
         .await
         .unwrap_err();
     assert_eq!(field_code(dup_site, "code"), "taken");
 
     // A process needs a real, active department.
-    let ghost = store.create_process(&process("Painting", shared::org::DepartmentId(424_242))).await.unwrap_err();
+    let ghost =
+        store.create_process(&ctx(), &process("Painting", shared::org::DepartmentId(424_242))).await.unwrap_err();
     assert_eq!(field_code(ghost, "department_id"), "not_found");
 
     // A department that still runs an active process cannot be retired.
-    match store.retire_department(dept.id, dept.meta.version, "merged").await {
+    match store.retire_department(&ctx(), dept.id, dept.meta.version, "merged").await {
         Err(StoreError::InUse(msg)) => assert!(msg.contains("1 active process"), "{msg}"),
         other => panic!("expected in-use refusal, got {other:?}"),
     }
 
     // Retire the process: it stays readable, leaves the default list, and takes no changes.
-    let Change::Done(retired) = store.retire_process(p.id, 2, "Moved to supplier").await.unwrap() else {
+    let Change::Done(retired) = store.retire_process(&ctx(), p.id, 2, "Moved to supplier").await.unwrap() else {
         panic!("retire failed")
     };
     assert_eq!(retired.meta.version, 3);
@@ -87,20 +98,21 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
     assert!(retired.meta.retired_at.is_some());
     assert!(store.list_processes(false).await.unwrap().is_empty());
     assert_eq!(store.list_processes(true).await.unwrap(), vec![retired.clone()]);
-    assert!(matches!(store.update_process(p.id, 3, &edited).await.unwrap(), Change::Retired(_)));
-    assert!(matches!(store.retire_process(p.id, 3, "again").await.unwrap(), Change::Retired(_)));
+    assert!(matches!(store.update_process(&ctx(), p.id, 3, &edited).await.unwrap(), Change::Retired(_)));
+    assert!(matches!(store.retire_process(&ctx(), p.id, 3, "again").await.unwrap(), Change::Retired(_)));
 
     // Its name is free again for a new, active process.
-    let again = store.create_process(&process("CNC machining", dept.id)).await.unwrap();
+    let again = store.create_process(&ctx(), &process("CNC machining", dept.id)).await.unwrap();
     assert_ne!(again.id, p.id);
-    let Change::Done(_) = store.retire_process(again.id, 1, "test").await.unwrap() else { panic!() };
+    let Change::Done(_) = store.retire_process(&ctx(), again.id, 1, "test").await.unwrap() else { panic!() };
 
     // Now the department can be retired, and then it cannot take new processes.
-    let Change::Done(dept_retired) = store.retire_department(dept.id, 1, "merged into Production").await.unwrap()
+    let Change::Done(dept_retired) =
+        store.retire_department(&ctx(), dept.id, 1, "merged into Production").await.unwrap()
     else {
         panic!("department retire failed")
     };
-    let refused = store.create_process(&process("Grinding", dept_retired.id)).await.unwrap_err();
+    let refused = store.create_process(&ctx(), &process("Grinding", dept_retired.id)).await.unwrap_err();
     assert_eq!(field_code(refused, "department_id"), "retired");
 
     // Nothing is ever hard-deleted: the database itself refuses.
@@ -112,14 +124,16 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
 }
 
 async fn concurrent_saves_of_one_row_let_exactly_one_win(store: Arc<dyn Store>, _db: TestDb) {
-    let dept =
-        store.create_department(&DepartmentInput { name: "Assembly".into(), ..Default::default() }).await.unwrap();
-    let p = store.create_process(&process("Final assembly", dept.id)).await.unwrap();
+    let dept = store
+        .create_department(&ctx(), &DepartmentInput { name: "Assembly".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let p = store.create_process(&ctx(), &process("Final assembly", dept.id)).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..8 {
         let store = store.clone();
         let input = ProcessInput { owner_name: format!("Editor {i}"), ..process("Final assembly", dept.id) };
-        tasks.push(tokio::spawn(async move { store.update_process(p.id, 1, &input).await.unwrap() }));
+        tasks.push(tokio::spawn(async move { store.update_process(&ctx(), p.id, 1, &input).await.unwrap() }));
     }
     let mut done = Vec::new();
     let mut stale = 0;
@@ -147,4 +161,121 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     assert_eq!(store.list_processes(false).await.unwrap().len(), 12);
 }
 
-on_both_backends!(organisation_records_story, concurrent_saves_of_one_row_let_exactly_one_win, demo_seed_is_idempotent);
+async fn every_write_is_in_the_audit_trail_with_old_and_new_values(store: Arc<dyn Store>, _db: TestDb) {
+    let dept =
+        store.create_department(&ctx(), &DepartmentInput { name: "QA".into(), ..Default::default() }).await.unwrap();
+    let p = store.create_process(&ctx(), &process("Calibration", dept.id)).await.unwrap();
+    let edited = ProcessInput { owner_name: "Dev Malhotra".into(), ..process("Calibration", dept.id) };
+    let Change::Done(_) = store.update_process(&ctx(), p.id, 1, &edited).await.unwrap() else { panic!() };
+    // A refused write (stale version) leaves no entry.
+    let Change::Stale(_) = store.update_process(&ctx(), p.id, 1, &edited).await.unwrap() else { panic!() };
+    let Change::Done(_) = store.retire_process(&ctx(), p.id, 2, "Outsourced to a lab").await.unwrap() else { panic!() };
+
+    let all = store.list_audit(&AuditFilter { limit: 100, ..Default::default() }).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4, 3, 2, 1], "newest first, no gaps");
+    let history = store
+        .list_audit(&AuditFilter {
+            record_type: Some("process".into()),
+            record_id: Some(p.id.0),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<_> = history.iter().map(|e| (e.action, e.record_version)).collect();
+    assert_eq!(actions, vec![(AuditAction::Retire, 3), (AuditAction::Update, 2), (AuditAction::Create, 1)]);
+    let update = &history[1];
+    assert_eq!(update.changes.keys().collect::<Vec<_>>(), vec!["owner_name"]);
+    assert_eq!(update.changes["owner_name"].old, "Tom Okafor");
+    assert_eq!(update.changes["owner_name"].new, "Dev Malhotra");
+    assert_eq!(update.actor_name, "system");
+    assert_eq!(update.source.user_agent, "story test");
+    assert_eq!(history[0].reason.as_deref(), Some("Outsourced to a lab"));
+    assert_eq!(history[2].changes["name"].new, "Calibration");
+    assert!(history[2].changes["name"].old.is_null());
+
+    let report = store.verify_audit().await.unwrap();
+    assert!(report.intact, "{report:?}");
+    assert_eq!((report.entries, report.head_hash.as_deref()), (4, Some(all[0].hash.as_str())));
+
+    // Keyset pagination: two pages of two.
+    let page = store.list_audit(&AuditFilter { before_seq: Some(3), limit: 2, ..Default::default() }).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 1]);
+}
+
+async fn concurrent_writers_never_fork_the_chain(store: Arc<dyn Store>, _db: TestDb) {
+    let dept =
+        store.create_department(&ctx(), &DepartmentInput { name: "Ops".into(), ..Default::default() }).await.unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                store.create_process(&ctx(), &process(&format!("Step {writer}-{i}"), dept.id)).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let report = store.verify_audit().await.unwrap();
+    assert!(report.intact, "{report:?}");
+    assert_eq!(report.entries, 81);
+}
+
+async fn the_database_refuses_to_alter_the_audit_trail(store: Arc<dyn Store>, db: TestDb) {
+    store.create_department(&ctx(), &DepartmentInput { name: "HR".into(), ..Default::default() }).await.unwrap();
+    for sql in ["update audit_entries set actor_name = 'someone else'", "delete from audit_entries"] {
+        let err = db.execute(sql).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    if matches!(db, TestDb::Postgres(_)) {
+        let err = db.execute("truncate audit_entries").await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
+async fn tampering_is_reported_at_its_exact_position(store: Arc<dyn Store>, db: TestDb) {
+    let dept =
+        store.create_department(&ctx(), &DepartmentInput { name: "Lab".into(), ..Default::default() }).await.unwrap();
+    for i in 0..5 {
+        store.create_process(&ctx(), &process(&format!("Test {i}"), dept.id)).await.unwrap();
+    }
+    // Someone with database access removes the guard and edits entry 4.
+    match &db {
+        TestDb::Sqlite(..) => db.execute("drop trigger audit_entries_no_update").await.unwrap(),
+        TestDb::Postgres(_) => {
+            db.execute("alter table audit_entries disable trigger audit_entries_no_update").await.unwrap()
+        }
+    };
+    db.execute("update audit_entries set actor_name = 'Nobody' where seq = 4").await.unwrap();
+    let report = store.verify_audit().await.unwrap();
+    assert!(!report.intact);
+    assert_eq!(report.first_broken_seq, Some(4));
+    assert!(report.problem.unwrap().contains("altered"));
+    assert_eq!(report.head_hash, None);
+
+    // Through the command line: exit 2, naming the entry.
+    if let TestDb::Sqlite(_, path) = &db {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_caliper"))
+            .arg("verify-audit")
+            .env("DATABASE_URL", format!("sqlite://{}", path.display()))
+            .env("CALIPER_LOG", "warn")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("BROKEN at entry 4"), "{stdout}");
+    }
+}
+
+on_both_backends!(
+    organisation_records_story,
+    concurrent_saves_of_one_row_let_exactly_one_win,
+    demo_seed_is_idempotent,
+    every_write_is_in_the_audit_trail_with_old_and_new_values,
+    concurrent_writers_never_fork_the_chain,
+    the_database_refuses_to_alter_the_audit_trail,
+    tampering_is_reported_at_its_exact_position,
+);

@@ -5,6 +5,7 @@
 //! A rule lives here once: the app's forms call the same validation function that the
 //! server's handlers call, so the browser shows exactly the error the API would return.
 
+pub mod audit;
 pub mod error;
 pub mod org;
 pub mod validation;

@@ -1,5 +1,6 @@
 //! The API's routes, one module per domain area, each with its own `router()`.
 
+pub mod audit;
 pub mod health;
 pub mod org;
 
@@ -14,7 +15,10 @@ use crate::storage::Change;
 
 /// Every route under `/api/v1`.
 pub fn api_router() -> Router<AppState> {
-    Router::new().merge(org::router()).route("/openapi.json", axum::routing::get(crate::openapi::openapi_json))
+    Router::new()
+        .merge(org::router())
+        .merge(audit::router())
+        .route("/openapi.json", axum::routing::get(crate::openapi::openapi_json))
 }
 
 /// 404 envelope for any `/api/…` path that matches no route.

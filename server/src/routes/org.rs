@@ -19,6 +19,7 @@ use shared::org::{
 use super::{change_response, expected_version, with_etag};
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::storage::AuditContext;
 
 /// Query of the list endpoints.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -77,10 +78,14 @@ macro_rules! org_resource {
             #[utoipa::path(post, path = $collection, tag = $tag, request_body = $input,
                 responses((status = 201, body = $record), (status = 400, body = shared::ErrorBody),
                           (status = 422, body = shared::ErrorBody)))]
-            pub async fn $create(State(state): State<AppState>, ApiJson(input): ApiJson<$input>) -> ApiResult<Response> {
+            pub async fn $create(
+                State(state): State<AppState>,
+                ctx: AuditContext,
+                ApiJson(input): ApiJson<$input>,
+            ) -> ApiResult<Response> {
                 let input = input.normalized();
                 input.validate().map_err(ApiError::invalid)?;
-                let record = state.store.$create(&input).await?;
+                let record = state.store.$create(&ctx, &input).await?;
                 let mut res = with_etag(StatusCode::CREATED, record.meta.version, &record);
                 if let Ok(location) = HeaderValue::from_str(&format!(concat!($collection, "/{}"), record.id)) {
                     res.headers_mut().insert(header::LOCATION, location);
@@ -100,12 +105,13 @@ macro_rules! org_resource {
                 State(state): State<AppState>,
                 ApiPath(id): ApiPath<i64>,
                 headers: HeaderMap,
+                ctx: AuditContext,
                 ApiJson(input): ApiJson<$input>,
             ) -> ApiResult<Response> {
                 let input = input.normalized();
                 input.validate().map_err(ApiError::invalid)?;
                 let version = expected_version(&headers, input.version)?;
-                let change = state.store.$update($id(id), version, &input).await?;
+                let change = state.store.$update(&ctx, $id(id), version, &input).await?;
                 change_response(change, $noun, |r: &$record| r.meta.version)
             }
 
@@ -118,12 +124,13 @@ macro_rules! org_resource {
                 State(state): State<AppState>,
                 ApiPath(id): ApiPath<i64>,
                 headers: HeaderMap,
+                ctx: AuditContext,
                 ApiJson(input): ApiJson<RetireInput>,
             ) -> ApiResult<Response> {
                 let input = input.normalized();
                 input.validate().map_err(ApiError::invalid)?;
                 let version = expected_version(&headers, input.version)?;
-                let change = state.store.$retire($id(id), version, &input.reason).await?;
+                let change = state.store.$retire(&ctx, $id(id), version, &input.reason).await?;
                 change_response(change, $noun, |r: &$record| r.meta.version)
             }
         }

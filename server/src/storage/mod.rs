@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use shared::FieldErrors;
+use shared::audit::{AuditEntry, AuditSource, ChainReport};
 use shared::org::{
     Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, Site, SiteId, SiteInput,
 };
@@ -52,6 +54,49 @@ pub enum StoreError {
 /// The result of every storage call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Who is making a change and from where: recorded in the audit entry that every write
+/// appends in its own transaction (21 CFR 11.10(e), 11.10(h)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditContext {
+    /// The user's id, once users exist.
+    pub actor_id: Option<i64>,
+    /// The printed name recorded with the entry.
+    pub actor_name: String,
+    /// Request id, client address, user agent or tool.
+    pub source: AuditSource,
+}
+
+impl AuditContext {
+    /// A change made by a command-line tool rather than a person's request.
+    pub fn tool(tool: &str) -> Self {
+        Self {
+            actor_id: None,
+            actor_name: "system".into(),
+            source: AuditSource { request_id: String::new(), client_address: String::new(), user_agent: tool.into() },
+        }
+    }
+}
+
+/// Which audit entries to list: newest first, `limit` at most, before `before_seq` (keyset
+/// pagination).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only this kind of record.
+    pub record_type: Option<String>,
+    /// Only this record (with `record_type`).
+    pub record_id: Option<i64>,
+    /// Only entries by this printed name.
+    pub actor_name: Option<String>,
+    /// At or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Only entries older than this position (the previous page's last `seq`).
+    pub before_seq: Option<i64>,
+    /// Page size.
+    pub limit: i64,
+}
+
 /// Every query Caliper makes. Implemented once per backend by [`sql`].
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -67,38 +112,74 @@ pub trait Store: Send + Sync + 'static {
     /// One site.
     async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>>;
     /// Creates a site from validated, normalised input.
-    async fn create_site(&self, input: &SiteInput) -> StoreResult<Site>;
+    async fn create_site(&self, ctx: &AuditContext, input: &SiteInput) -> StoreResult<Site>;
     /// Updates a site if it is still at `version`.
-    async fn update_site(&self, id: SiteId, version: i64, input: &SiteInput) -> StoreResult<Change<Site>>;
+    async fn update_site(
+        &self,
+        ctx: &AuditContext,
+        id: SiteId,
+        version: i64,
+        input: &SiteInput,
+    ) -> StoreResult<Change<Site>>;
     /// Retires a site if it is still at `version`.
-    async fn retire_site(&self, id: SiteId, version: i64, reason: &str) -> StoreResult<Change<Site>>;
+    async fn retire_site(
+        &self,
+        ctx: &AuditContext,
+        id: SiteId,
+        version: i64,
+        reason: &str,
+    ) -> StoreResult<Change<Site>>;
 
     /// Departments, by name; retired ones only when asked.
     async fn list_departments(&self, include_retired: bool) -> StoreResult<Vec<Department>>;
     /// One department.
     async fn get_department(&self, id: DepartmentId) -> StoreResult<Option<Department>>;
     /// Creates a department from validated, normalised input.
-    async fn create_department(&self, input: &DepartmentInput) -> StoreResult<Department>;
+    async fn create_department(&self, ctx: &AuditContext, input: &DepartmentInput) -> StoreResult<Department>;
     /// Updates a department if it is still at `version`.
     async fn update_department(
         &self,
+        ctx: &AuditContext,
         id: DepartmentId,
         version: i64,
         input: &DepartmentInput,
     ) -> StoreResult<Change<Department>>;
     /// Retires a department if it is still at `version`.
-    async fn retire_department(&self, id: DepartmentId, version: i64, reason: &str) -> StoreResult<Change<Department>>;
+    async fn retire_department(
+        &self,
+        ctx: &AuditContext,
+        id: DepartmentId,
+        version: i64,
+        reason: &str,
+    ) -> StoreResult<Change<Department>>;
 
     /// Processes, by name; retired ones only when asked.
     async fn list_processes(&self, include_retired: bool) -> StoreResult<Vec<Process>>;
     /// One process.
     async fn get_process(&self, id: ProcessId) -> StoreResult<Option<Process>>;
     /// Creates a process from validated, normalised input.
-    async fn create_process(&self, input: &ProcessInput) -> StoreResult<Process>;
+    async fn create_process(&self, ctx: &AuditContext, input: &ProcessInput) -> StoreResult<Process>;
     /// Updates a process if it is still at `version`.
-    async fn update_process(&self, id: ProcessId, version: i64, input: &ProcessInput) -> StoreResult<Change<Process>>;
+    async fn update_process(
+        &self,
+        ctx: &AuditContext,
+        id: ProcessId,
+        version: i64,
+        input: &ProcessInput,
+    ) -> StoreResult<Change<Process>>;
+    /// Audit entries matching `filter`, newest first.
+    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+    /// Recomputes the whole hash chain and reports the first broken entry, if any.
+    async fn verify_audit(&self) -> StoreResult<ChainReport>;
+
     /// Retires a process if it is still at `version`.
-    async fn retire_process(&self, id: ProcessId, version: i64, reason: &str) -> StoreResult<Change<Process>>;
+    async fn retire_process(
+        &self,
+        ctx: &AuditContext,
+        id: ProcessId,
+        version: i64,
+        reason: &str,
+    ) -> StoreResult<Change<Process>>;
 }
 
 /// Connection settings that are not part of the URL.

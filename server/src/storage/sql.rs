@@ -9,13 +9,16 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use serde::Serialize;
 use shared::FieldErrors;
+use shared::audit::{AuditAction, AuditEntry, AuditSource, ChainReport, ChainVerifier, GENESIS_HASH, audit_time, diff};
 use shared::org::{
     Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, RecordMeta, Site, SiteId, SiteInput,
 };
 use shared::validation::{NOT_FOUND, RETIRED, TAKEN};
 
-use super::{Change, Store, StoreError, StoreResult};
+use super::{AuditContext, AuditFilter, Change, Store, StoreError, StoreResult};
 
 #[derive(sqlx::FromRow)]
 struct MetaRow {
@@ -102,8 +105,6 @@ impl From<ProcessRow> for Process {
     }
 }
 
-const META: &str = "version, created_at, updated_at, retired_at, retired_reason";
-
 const SITE_SELECT: &str = "select site_id, code, name, address, version, created_at, updated_at, retired_at, \
      retired_reason from sites";
 
@@ -156,19 +157,134 @@ fn reference_problem(found: Option<Option<DateTime<Utc>>>) -> Option<&'static st
     }
 }
 
+/// Records that carry [`RecordMeta`].
+trait Versioned {
+    fn meta(&self) -> &RecordMeta;
+}
+
+impl Versioned for Site {
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+}
+
+impl Versioned for Department {
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+}
+
+impl Versioned for Process {
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+}
+
+/// A conditional write as it happened: whether it touched the row, and the record before and
+/// after, read in the same transaction.
+struct Written<'a, T> {
+    action: AuditAction,
+    record_type: &'static str,
+    record_id: i64,
+    reason: Option<&'a str>,
+    expected_version: i64,
+    done: bool,
+    before: Option<T>,
+    after: Option<T>,
+}
+
 /// Decides what a conditional write did, from whether it touched a row and the record as it
 /// is now.
-fn settle<T>(done: bool, current: Option<T>, version: i64, meta: impl Fn(&T) -> &RecordMeta) -> Change<T> {
+fn settle<T: Versioned>(done: bool, current: Option<T>, version: i64) -> Change<T> {
     match current {
         None => Change::NotFound,
         Some(c) if done => Change::Done(c),
-        Some(c) if meta(&c).version != version => Change::Stale(c),
+        Some(c) if c.meta().version != version => Change::Stale(c),
         Some(c) => Change::Retired(c),
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    seq: i64,
+    occurred_at: DateTime<Utc>,
+    actor_id: Option<i64>,
+    actor_name: String,
+    action: String,
+    record_type: String,
+    record_id: i64,
+    record_version: i64,
+    changes: String,
+    reason: Option<String>,
+    source: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl TryFrom<AuditRow> for AuditEntry {
+    type Error = String;
+
+    fn try_from(r: AuditRow) -> Result<Self, Self::Error> {
+        Ok(AuditEntry {
+            seq: r.seq,
+            occurred_at: r.occurred_at,
+            actor_id: r.actor_id,
+            actor_name: r.actor_name,
+            action: AuditAction::parse(&r.action).ok_or_else(|| format!("unknown action `{}`", r.action))?,
+            record_type: r.record_type,
+            record_id: r.record_id,
+            record_version: r.record_version,
+            changes: serde_json::from_str(&r.changes).map_err(|e| format!("unreadable changes: {e}"))?,
+            reason: r.reason,
+            source: serde_json::from_str::<AuditSource>(&r.source).map_err(|e| format!("unreadable source: {e}"))?,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        })
+    }
+}
+
+const AUDIT_COLUMNS: &str = "seq, occurred_at, actor_id, actor_name, action, record_type, record_id, record_version, \
+     changes, reason, source, prev_hash, hash";
+
+/// What an audited write records: the record before (None on create) and after.
+struct Audited<'a, T> {
+    action: AuditAction,
+    record_type: &'static str,
+    record_id: i64,
+    before: Option<&'a T>,
+    after: &'a T,
+    version: i64,
+    reason: Option<&'a str>,
+}
+
+impl<T: Serialize> Audited<'_, T> {
+    /// The entry that follows the chain's head `(seq, hash)`.
+    fn entry(&self, ctx: &AuditContext, head: Option<(i64, String)>) -> AuditEntry {
+        let before = self.before.map_or(serde_json::Value::Null, |b| serde_json::to_value(b).unwrap_or_default());
+        let after = serde_json::to_value(self.after).unwrap_or_default();
+        let (seq, prev_hash) = head.map_or((1, GENESIS_HASH.to_string()), |(s, h)| (s + 1, h));
+        let mut e = AuditEntry {
+            seq,
+            occurred_at: audit_time(Utc::now()),
+            actor_id: ctx.actor_id,
+            actor_name: ctx.actor_name.clone(),
+            action: self.action,
+            record_type: self.record_type.to_string(),
+            record_id: self.record_id,
+            record_version: self.version,
+            changes: diff(&before, &after),
+            reason: self.reason.map(str::to_string),
+            source: ctx.source.clone(),
+            prev_hash,
+            hash: String::new(),
+        };
+        e.hash = e.compute_hash();
+        e
+    }
+}
+
 macro_rules! sql_store {
-    ($(#[$doc:meta])* $store:ident, $db:ty, $backend:literal, $begin:literal, $migrator:expr) => {
+    ($(#[$doc:meta])* $store:ident, $db:ty, $backend:literal, $begin:literal, $append_lock:literal, $migrator:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $store {
@@ -185,6 +301,76 @@ macro_rules! sql_store {
             pub fn pool(&self) -> &sqlx::Pool<$db> {
                 &self.pool
             }
+        }
+
+        type Conn = <$db as sqlx::Database>::Connection;
+
+        /// Appends the audit entry of a write, in the write's own transaction. The append is
+        /// serialised (SQLite: the transaction already holds the write lock; PostgreSQL: a
+        /// transaction-scoped advisory lock), so concurrent writers never fork the chain.
+        async fn append_audit<T: Serialize>(conn: &mut Conn, ctx: &AuditContext, audited: Audited<'_, T>) -> StoreResult<()> {
+            sqlx::query($append_lock).execute(&mut *conn).await?;
+            let head: Option<(i64, String)> =
+                sqlx::query_as("select seq, hash from audit_entries order by seq desc limit 1")
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let e = audited.entry(ctx, head);
+            sqlx::query(
+                "insert into audit_entries (seq, occurred_at, actor_id, actor_name, action, record_type, record_id, \
+                 record_version, changes, reason, source, prev_hash, hash) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(e.seq)
+            .bind(e.occurred_at)
+            .bind(e.actor_id)
+            .bind(&e.actor_name)
+            .bind(e.action.as_str())
+            .bind(&e.record_type)
+            .bind(e.record_id)
+            .bind(e.record_version)
+            .bind(serde_json::to_string(&e.changes).unwrap_or_default())
+            .bind(&e.reason)
+            .bind(serde_json::to_string(&e.source).unwrap_or_default())
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+
+        async fn site_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Site>> {
+            let sql = format!("{SITE_SELECT} where site_id = $1");
+            let row: Option<SiteRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+            Ok(row.map(Into::into))
+        }
+
+        async fn department_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Department>> {
+            let sql = format!("{DEPARTMENT_SELECT} where d.department_id = $1");
+            let row: Option<DepartmentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+            Ok(row.map(Into::into))
+        }
+
+        async fn process_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Process>> {
+            let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
+            let row: Option<ProcessRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+            Ok(row.map(Into::into))
+        }
+
+        /// After a conditional write: audits it when it happened, then settles the outcome.
+        async fn finish<T: Serialize + Versioned>(conn: &mut Conn, ctx: &AuditContext, w: Written<'_, T>) -> StoreResult<Change<T>> {
+            if w.done && let Some(after) = &w.after {
+                let audited = Audited {
+                    action: w.action,
+                    record_type: w.record_type,
+                    record_id: w.record_id,
+                    before: w.before.as_ref(),
+                    after,
+                    version: after.meta().version,
+                    reason: w.reason,
+                };
+                append_audit(conn, ctx, audited).await?;
+            }
+            Ok(settle(w.done, w.after, w.expected_version))
         }
 
         #[async_trait]
@@ -211,30 +397,33 @@ macro_rules! sql_store {
             }
 
             async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>> {
-                let sql = format!("{SITE_SELECT} where site_id = $1");
-                let row: Option<SiteRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&self.pool).await?;
-                Ok(row.map(Into::into))
+                let mut conn = self.pool.acquire().await?;
+                site_by_id(&mut conn, id.0).await
             }
 
-            async fn create_site(&self, input: &SiteInput) -> StoreResult<Site> {
-                let now = Utc::now();
-                let sql = format!(
-                    "insert into sites (code, name, address, version, created_at, updated_at) \
-                     values ($1, $2, $3, 1, $4, $4) returning site_id, code, name, address, {META}"
-                );
-                let row: SiteRow = sqlx::query_as(&sql)
-                    .bind(&input.code)
-                    .bind(&input.name)
-                    .bind(&input.address)
-                    .bind(now)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(|e| constraint_error(e, "id"))?;
-                Ok(row.into())
-            }
-
-            async fn update_site(&self, id: SiteId, version: i64, input: &SiteInput) -> StoreResult<Change<Site>> {
+            async fn create_site(&self, ctx: &AuditContext, input: &SiteInput) -> StoreResult<Site> {
                 let mut tx = self.pool.begin_with($begin).await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "insert into sites (code, name, address, version, created_at, updated_at) \
+                     values ($1, $2, $3, 1, $4, $4) returning site_id",
+                )
+                .bind(&input.code)
+                .bind(&input.name)
+                .bind(&input.address)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| constraint_error(e, "id"))?;
+                let site = site_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+                let audited = Audited { action: AuditAction::Create, record_type: "site", record_id: id, before: None, after: &site, version: 1, reason: None };
+                append_audit(&mut tx, ctx, audited).await?;
+                tx.commit().await?;
+                Ok(site)
+            }
+
+            async fn update_site(&self, ctx: &AuditContext, id: SiteId, version: i64, input: &SiteInput) -> StoreResult<Change<Site>> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let before = site_by_id(&mut tx, id.0).await?;
                 let done = sqlx::query(
                     "update sites set code = $3, name = $4, address = $5, version = version + 1, updated_at = $6 \
                      where site_id = $1 and version = $2 and retired_at is null",
@@ -249,13 +438,13 @@ macro_rules! sql_store {
                 .await
                 .map_err(|e| constraint_error(e, "id"))?
                 .rows_affected() == 1;
-                let sql = format!("{SITE_SELECT} where site_id = $1");
-                let current: Option<SiteRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                let after = site_by_id(&mut tx, id.0).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_type: "site", record_id: id.0, reason: None, expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
-                Ok(settle(done, current.map(Site::from), version, |s| &s.meta))
+                Ok(change)
             }
 
-            async fn retire_site(&self, id: SiteId, version: i64, reason: &str) -> StoreResult<Change<Site>> {
+            async fn retire_site(&self, ctx: &AuditContext, id: SiteId, version: i64, reason: &str) -> StoreResult<Change<Site>> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 let (in_use,): (i64,) = sqlx::query_as(
                     "select count(*) from departments where site_id = $1 and retired_at is null",
@@ -268,11 +457,12 @@ macro_rules! sql_store {
                         "This site still has {in_use} active department(s); retire or move them first."
                     )));
                 }
-                let done = retire(&mut *tx, "sites", "site_id", id.0, version, reason).await?;
-                let sql = format!("{SITE_SELECT} where site_id = $1");
-                let current: Option<SiteRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                let before = site_by_id(&mut tx, id.0).await?;
+                let done = retire(&mut tx, "sites", "site_id", id.0, version, reason).await?;
+                let after = site_by_id(&mut tx, id.0).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Retire, record_type: "site", record_id: id.0, reason: Some(reason), expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
-                Ok(settle(done, current.map(Site::from), version, |s| &s.meta))
+                Ok(change)
             }
 
             // ---- departments ----
@@ -287,14 +477,13 @@ macro_rules! sql_store {
             }
 
             async fn get_department(&self, id: DepartmentId) -> StoreResult<Option<Department>> {
-                let sql = format!("{DEPARTMENT_SELECT} where d.department_id = $1");
-                let row: Option<DepartmentRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&self.pool).await?;
-                Ok(row.map(Into::into))
+                let mut conn = self.pool.acquire().await?;
+                department_by_id(&mut conn, id.0).await
             }
 
-            async fn create_department(&self, input: &DepartmentInput) -> StoreResult<Department> {
+            async fn create_department(&self, ctx: &AuditContext, input: &DepartmentInput) -> StoreResult<Department> {
                 let mut tx = self.pool.begin_with($begin).await?;
-                check_site(&mut *tx, input.site_id).await?;
+                check_site(&mut tx, input.site_id).await?;
                 let (id,): (i64,) = sqlx::query_as(
                     "insert into departments (name, site_id, version, created_at, updated_at) \
                      values ($1, $2, 1, $3, $3) returning department_id",
@@ -305,20 +494,23 @@ macro_rules! sql_store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| constraint_error(e, "site_id"))?;
-                let sql = format!("{DEPARTMENT_SELECT} where d.department_id = $1");
-                let row: DepartmentRow = sqlx::query_as(&sql).bind(id).fetch_one(&mut *tx).await?;
+                let department = department_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+                let audited = Audited { action: AuditAction::Create, record_type: "department", record_id: id, before: None, after: &department, version: 1, reason: None };
+                append_audit(&mut tx, ctx, audited).await?;
                 tx.commit().await?;
-                Ok(row.into())
+                Ok(department)
             }
 
             async fn update_department(
                 &self,
+                ctx: &AuditContext,
                 id: DepartmentId,
                 version: i64,
                 input: &DepartmentInput,
             ) -> StoreResult<Change<Department>> {
                 let mut tx = self.pool.begin_with($begin).await?;
-                check_site(&mut *tx, input.site_id).await?;
+                check_site(&mut tx, input.site_id).await?;
+                let before = department_by_id(&mut tx, id.0).await?;
                 let done = sqlx::query(
                     "update departments set name = $3, site_id = $4, version = version + 1, updated_at = $5 \
                      where department_id = $1 and version = $2 and retired_at is null",
@@ -332,14 +524,15 @@ macro_rules! sql_store {
                 .await
                 .map_err(|e| constraint_error(e, "site_id"))?
                 .rows_affected() == 1;
-                let sql = format!("{DEPARTMENT_SELECT} where d.department_id = $1");
-                let current: Option<DepartmentRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                let after = department_by_id(&mut tx, id.0).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_type: "department", record_id: id.0, reason: None, expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
-                Ok(settle(done, current.map(Department::from), version, |d| &d.meta))
+                Ok(change)
             }
 
             async fn retire_department(
                 &self,
+                ctx: &AuditContext,
                 id: DepartmentId,
                 version: i64,
                 reason: &str,
@@ -356,11 +549,12 @@ macro_rules! sql_store {
                         "This department still runs {in_use} active process(es); retire or move them first."
                     )));
                 }
-                let done = retire(&mut *tx, "departments", "department_id", id.0, version, reason).await?;
-                let sql = format!("{DEPARTMENT_SELECT} where d.department_id = $1");
-                let current: Option<DepartmentRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                let before = department_by_id(&mut tx, id.0).await?;
+                let done = retire(&mut tx, "departments", "department_id", id.0, version, reason).await?;
+                let after = department_by_id(&mut tx, id.0).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Retire, record_type: "department", record_id: id.0, reason: Some(reason), expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
-                Ok(settle(done, current.map(Department::from), version, |d| &d.meta))
+                Ok(change)
             }
 
             // ---- processes ----
@@ -374,14 +568,13 @@ macro_rules! sql_store {
             }
 
             async fn get_process(&self, id: ProcessId) -> StoreResult<Option<Process>> {
-                let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
-                let row: Option<ProcessRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&self.pool).await?;
-                Ok(row.map(Into::into))
+                let mut conn = self.pool.acquire().await?;
+                process_by_id(&mut conn, id.0).await
             }
 
-            async fn create_process(&self, input: &ProcessInput) -> StoreResult<Process> {
+            async fn create_process(&self, ctx: &AuditContext, input: &ProcessInput) -> StoreResult<Process> {
                 let mut tx = self.pool.begin_with($begin).await?;
-                let department = check_department(&mut *tx, input.department_id).await?;
+                let department = check_department(&mut tx, input.department_id).await?;
                 let (id,): (i64,) = sqlx::query_as(
                     "insert into processes (name, description, owner_name, department_id, version, created_at, updated_at) \
                      values ($1, $2, $3, $4, 1, $5, $5) returning process_id",
@@ -394,20 +587,23 @@ macro_rules! sql_store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| constraint_error(e, "department_id"))?;
-                let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
-                let row: ProcessRow = sqlx::query_as(&sql).bind(id).fetch_one(&mut *tx).await?;
+                let process = process_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+                let audited = Audited { action: AuditAction::Create, record_type: "process", record_id: id, before: None, after: &process, version: 1, reason: None };
+                append_audit(&mut tx, ctx, audited).await?;
                 tx.commit().await?;
-                Ok(row.into())
+                Ok(process)
             }
 
             async fn update_process(
                 &self,
+                ctx: &AuditContext,
                 id: ProcessId,
                 version: i64,
                 input: &ProcessInput,
             ) -> StoreResult<Change<Process>> {
                 let mut tx = self.pool.begin_with($begin).await?;
-                let department = check_department(&mut *tx, input.department_id).await?;
+                let department = check_department(&mut tx, input.department_id).await?;
+                let before = process_by_id(&mut tx, id.0).await?;
                 let done = sqlx::query(
                     "update processes set name = $3, description = $4, owner_name = $5, department_id = $6, \
                      version = version + 1, updated_at = $7 \
@@ -424,25 +620,74 @@ macro_rules! sql_store {
                 .await
                 .map_err(|e| constraint_error(e, "department_id"))?
                 .rows_affected() == 1;
-                let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
-                let current: Option<ProcessRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                let after = process_by_id(&mut tx, id.0).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_type: "process", record_id: id.0, reason: None, expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
-                Ok(settle(done, current.map(Process::from), version, |p| &p.meta))
+                Ok(change)
             }
 
-            async fn retire_process(&self, id: ProcessId, version: i64, reason: &str) -> StoreResult<Change<Process>> {
+            async fn retire_process(&self, ctx: &AuditContext, id: ProcessId, version: i64, reason: &str) -> StoreResult<Change<Process>> {
                 let mut tx = self.pool.begin_with($begin).await?;
-                let done = retire(&mut *tx, "processes", "process_id", id.0, version, reason).await?;
-                let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
-                let current: Option<ProcessRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await?;
+                let before = process_by_id(&mut tx, id.0).await?;
+                let done = retire(&mut tx, "processes", "process_id", id.0, version, reason).await?;
+                let after = process_by_id(&mut tx, id.0).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Retire, record_type: "process", record_id: id.0, reason: Some(reason), expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
-                Ok(settle(done, current.map(Process::from), version, |p| &p.meta))
+                Ok(change)
+            }
+
+            // ---- audit trail ----
+
+            async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+                let sql = format!(
+                    "select {AUDIT_COLUMNS} from audit_entries \
+                     where ($1 is null or record_type = $1) and ($2 is null or record_id = $2) \
+                     and ($3 is null or actor_name = $3) and ($4 is null or occurred_at >= $4) \
+                     and ($5 is null or occurred_at < $5) and ($6 is null or seq < $6) \
+                     order by seq desc limit $7"
+                );
+                let rows: Vec<AuditRow> = sqlx::query_as(&sql)
+                    .bind(&f.record_type)
+                    .bind(f.record_id)
+                    .bind(&f.actor_name)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(f.before_seq)
+                    .bind(f.limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|r| {
+                        let seq = r.seq;
+                        AuditEntry::try_from(r).map_err(|e| {
+                            StoreError::Database(sqlx::Error::Decode(format!("audit entry {seq}: {e}").into()))
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn verify_audit(&self) -> StoreResult<ChainReport> {
+                let sql = format!("select {AUDIT_COLUMNS} from audit_entries order by seq");
+                let mut rows = sqlx::query_as::<_, AuditRow>(&sql).fetch(&self.pool);
+                let mut verifier = ChainVerifier::default();
+                while let Some(row) = rows.try_next().await? {
+                    let seq = row.seq;
+                    match AuditEntry::try_from(row) {
+                        Ok(entry) => {
+                            if !verifier.check(&entry) {
+                                break;
+                            }
+                        }
+                        Err(problem) => return Ok(verifier.unreadable(seq, problem)),
+                    }
+                }
+                Ok(verifier.finish())
             }
         }
 
         /// Retires a row of `table` if it is active and at `version`; true when it did.
         async fn retire(
-            conn: &mut <$db as sqlx::Database>::Connection,
+            conn: &mut Conn,
             table: &'static str,
             key: &'static str,
             id: i64,
@@ -465,10 +710,7 @@ macro_rules! sql_store {
         }
 
         /// A department's site, when given, must exist and be active.
-        async fn check_site(
-            conn: &mut <$db as sqlx::Database>::Connection,
-            site: Option<SiteId>,
-        ) -> StoreResult<()> {
+        async fn check_site(conn: &mut Conn, site: Option<SiteId>) -> StoreResult<()> {
             let Some(site) = site else { return Ok(()) };
             let found: Option<(Option<DateTime<Utc>>,)> =
                 sqlx::query_as("select retired_at from sites where site_id = $1")
@@ -486,10 +728,7 @@ macro_rules! sql_store {
         }
 
         /// A process's department must be given, exist and be active.
-        async fn check_department(
-            conn: &mut <$db as sqlx::Database>::Connection,
-            department: Option<DepartmentId>,
-        ) -> StoreResult<i64> {
+        async fn check_department(conn: &mut Conn, department: Option<DepartmentId>) -> StoreResult<i64> {
             let mut e = FieldErrors::new();
             let Some(department) = department else {
                 e.add("department_id", shared::validation::REQUIRED);
@@ -519,6 +758,8 @@ mod sqlite {
         sqlx::Sqlite,
         "sqlite",
         "begin immediate",
+        // `begin immediate` already holds SQLite's single write lock.
+        "select 1",
         sqlx::migrate!("./migrations/sqlite")
     );
 }
@@ -531,6 +772,8 @@ mod postgres {
         sqlx::Postgres,
         "postgres",
         "begin",
+        // One lock id for the audit chain, held until the transaction ends.
+        "select pg_advisory_xact_lock(1128616521)",
         sqlx::migrate!("./migrations/postgres")
     );
 }

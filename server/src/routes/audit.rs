@@ -1,0 +1,109 @@
+//! The audit trail over HTTP: read it (filtered, keyset-paginated) and verify its hash chain.
+//! Also the extractor that records who made a change and from where.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::header::USER_AGENT;
+use axum::http::request::Parts;
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::audit::{AuditEntry, AuditSource, ChainReport};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiQuery, ApiResult};
+use crate::middleware::REQUEST_ID;
+use crate::storage::{AuditContext, AuditFilter};
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/audit", get(list_audit)).route("/audit/verify", get(verify_audit))
+}
+
+/// Printed name recorded until users and sign-in exist (trust-core issue).
+pub const UNAUTHENTICATED: &str = "unauthenticated";
+
+impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let client_address =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+        Ok(AuditContext {
+            actor_id: None,
+            actor_name: UNAUTHENTICATED.into(),
+            source: AuditSource {
+                request_id: header(REQUEST_ID),
+                client_address,
+                user_agent: header(USER_AGENT.as_str()),
+            },
+        })
+    }
+}
+
+/// Query of `GET /api/v1/audit`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only this kind of record (`site`, `department`, `process`).
+    pub record_type: Option<String>,
+    /// Only this record (give `record_type` too).
+    pub record_id: Option<i64>,
+    /// Only changes by this printed name.
+    pub actor: Option<String>,
+    /// At or after this time (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this time (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Next page: the `next_before` of the previous page.
+    pub before: Option<i64>,
+    /// Page size, 1–500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// A page of the audit trail, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    /// The entries.
+    pub items: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// Read the audit trail, newest first, filtered by record, person and time.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = shared::ErrorBody)))]
+pub async fn list_audit(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request("`limit` must be between 1 and 500."));
+    }
+    let filter = AuditFilter {
+        record_type: q.record_type,
+        record_id: q.record_id,
+        actor_name: q.actor,
+        from: q.from,
+        to: q.to,
+        before_seq: q.before,
+        limit: limit + 1,
+    };
+    let mut items = state.store.list_audit(&filter).await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_before = if more { items.last().map(|e| e.seq) } else { None };
+    Ok(Json(AuditPage { items, next_before }))
+}
+
+/// Recompute the whole hash chain: `intact`, or the first broken entry and why.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+    responses((status = 200, body = ChainReport)))]
+pub async fn verify_audit(State(state): State<AppState>) -> ApiResult<Json<ChainReport>> {
+    Ok(Json(state.store.verify_audit().await?))
+}

@@ -1,0 +1,343 @@
+//! The audit trail's record format and its hash chain (21 CFR 11.10(e), ALCOA+).
+//!
+//! Each entry stores the previous entry's hash, and its own hash is SHA-256 over
+//! `previous hash ‖ "\n" ‖ canonical JSON of the entry`. The canonical JSON has a fixed field
+//! order, sorted object keys, and timestamps at microsecond precision in UTC with a `Z`, so the
+//! same entry hashes the same on SQLite, on PostgreSQL and in the browser.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What happened to the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// The record was created.
+    Create,
+    /// Fields of the record changed.
+    Update,
+    /// The record was retired (never deleted).
+    Retire,
+}
+
+impl AuditAction {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Create => "create",
+            AuditAction::Update => "update",
+            AuditAction::Retire => "retire",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "create" => Some(AuditAction::Create),
+            "update" => Some(AuditAction::Update),
+            "retire" => Some(AuditAction::Retire),
+            _ => None,
+        }
+    }
+}
+
+/// One field's old and new value (`null` where there was none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct FieldChange {
+    /// Before.
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
+    pub old: Value,
+    /// After.
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
+    pub new: Value,
+}
+
+/// Field name → old and new value. Sorted, so its JSON is canonical.
+pub type Changes = BTreeMap<String, FieldChange>;
+
+/// Where a change came from (11.10(h)).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct AuditSource {
+    /// The request id (also in the server log).
+    pub request_id: String,
+    /// The client's address, when known.
+    pub client_address: String,
+    /// The client's user agent, or the tool that made the change (e.g. `caliper seed-demo`).
+    pub user_agent: String,
+}
+
+/// An entry of the audit trail as stored and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    /// Position in the chain: 1, 2, 3, … without gaps.
+    pub seq: i64,
+    /// When (UTC, server clock, microseconds).
+    pub occurred_at: DateTime<Utc>,
+    /// Who: user id, once users exist.
+    pub actor_id: Option<i64>,
+    /// Who: printed name.
+    pub actor_name: String,
+    /// What happened.
+    pub action: AuditAction,
+    /// Kind of record (`process`, `department`, `site`, …).
+    pub record_type: String,
+    /// The record's id.
+    pub record_id: i64,
+    /// The record's version after the change.
+    pub record_version: i64,
+    /// Old → new values of the fields that changed.
+    pub changes: Changes,
+    /// Why, where given.
+    pub reason: Option<String>,
+    /// Where the change came from.
+    pub source: AuditSource,
+    /// Hash of the previous entry ([`GENESIS_HASH`] for the first).
+    pub prev_hash: String,
+    /// SHA-256 of this entry, see [`AuditEntry::compute_hash`].
+    pub hash: String,
+}
+
+/// The canonical form: the entry without its own hash, fields in this order.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    seq: i64,
+    occurred_at: String,
+    actor_id: Option<i64>,
+    actor_name: &'a str,
+    action: &'a str,
+    record_type: &'a str,
+    record_id: i64,
+    record_version: i64,
+    changes: &'a Changes,
+    reason: Option<&'a str>,
+    source: &'a AuditSource,
+}
+
+/// A timestamp as the audit trail keeps it: UTC, microseconds (PostgreSQL's precision).
+pub fn audit_time(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+impl AuditEntry {
+    /// The canonical JSON this entry's hash covers.
+    pub fn canonical_json(&self) -> String {
+        let c = Canonical {
+            seq: self.seq,
+            occurred_at: audit_time(self.occurred_at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            actor_id: self.actor_id,
+            actor_name: &self.actor_name,
+            action: self.action.as_str(),
+            record_type: &self.record_type,
+            record_id: self.record_id,
+            record_version: self.record_version,
+            changes: &self.changes,
+            reason: self.reason.as_deref(),
+            source: &self.source,
+        };
+        serde_json::to_string(&c).expect("canonical audit entries always serialise")
+    }
+
+    /// SHA-256 (lower-case hex) of `prev_hash ‖ "\n" ‖ canonical JSON`.
+    pub fn compute_hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.prev_hash.as_bytes());
+        h.update(b"\n");
+        h.update(self.canonical_json().as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The fields that changed between two JSON objects (a record before and after), leaving out
+/// bookkeeping that changes on every write (`version`, `created_at`, `updated_at`). `before` is
+/// `null` for a creation.
+pub fn diff(before: &Value, after: &Value) -> Changes {
+    const SKIP: [&str; 3] = ["version", "created_at", "updated_at"];
+    let empty = serde_json::Map::new();
+    let old = before.as_object().unwrap_or(&empty);
+    let new = after.as_object().unwrap_or(&empty);
+    old.keys()
+        .chain(new.keys())
+        .filter(|k| !SKIP.contains(&k.as_str()))
+        .filter_map(|k| {
+            let (o, n) = (old.get(k).cloned().unwrap_or(Value::Null), new.get(k).cloned().unwrap_or(Value::Null));
+            (o != n).then(|| (k.clone(), FieldChange { old: o, new: n }))
+        })
+        .collect()
+}
+
+/// The result of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ChainReport {
+    /// Entries read.
+    pub entries: u64,
+    /// True when every entry's hash and link are right and the sequence has no gap.
+    pub intact: bool,
+    /// The first entry that is wrong.
+    pub first_broken_seq: Option<i64>,
+    /// Why it is wrong.
+    pub problem: Option<String>,
+    /// Hash of the last entry (the chain's head), when intact.
+    pub head_hash: Option<String>,
+}
+
+/// Checks a chain entry by entry, as read in `seq` order; feed every entry to
+/// [`ChainVerifier::check`], then call [`ChainVerifier::finish`].
+#[derive(Debug)]
+pub struct ChainVerifier {
+    entries: u64,
+    expected_seq: i64,
+    prev_hash: String,
+    broken: Option<(i64, String)>,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self { entries: 0, expected_seq: 1, prev_hash: GENESIS_HASH.to_string(), broken: None }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next entry; returns false once the chain is broken (stop reading).
+    pub fn check(&mut self, e: &AuditEntry) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
+        self.entries += 1;
+        let problem = if e.seq != self.expected_seq {
+            Some(format!("sequence gap: expected entry {}, found {}", self.expected_seq, e.seq))
+        } else if e.prev_hash != self.prev_hash {
+            Some("its prev_hash does not match the previous entry's hash (an entry was removed or reordered)".into())
+        } else if e.compute_hash() != e.hash {
+            Some("its content does not match its hash (the entry was altered)".into())
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            self.broken = Some((self.expected_seq.min(e.seq), p));
+            return false;
+        }
+        self.expected_seq += 1;
+        self.prev_hash = e.hash.clone();
+        true
+    }
+
+    /// The verdict when the entry at `seq` could not even be read as an entry (e.g. its
+    /// stored JSON was edited): the chain is broken there.
+    pub fn unreadable(mut self, seq: i64, problem: String) -> ChainReport {
+        self.entries += 1;
+        self.broken = Some((seq, format!("the entry cannot be read ({problem}): it was altered")));
+        self.finish()
+    }
+
+    /// The verdict.
+    pub fn finish(self) -> ChainReport {
+        let intact = self.broken.is_none();
+        let (first_broken_seq, problem) = match self.broken {
+            Some((seq, p)) => (Some(seq), Some(p)),
+            None => (None, None),
+        };
+        ChainReport {
+            entries: self.entries,
+            intact,
+            first_broken_seq,
+            problem,
+            head_hash: intact.then_some(self.prev_hash),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(seq: i64, prev_hash: &str) -> AuditEntry {
+        let mut e = AuditEntry {
+            seq,
+            occurred_at: "2026-11-25T09:14:03.123456789Z".parse().unwrap(),
+            actor_id: None,
+            actor_name: "Priya Natarajan".into(),
+            action: AuditAction::Update,
+            record_type: "process".into(),
+            record_id: 7,
+            record_version: 2,
+            changes: diff(&json!({"name": "A", "version": 1}), &json!({"name": "B", "version": 2})),
+            reason: Some("typo".into()),
+            source: AuditSource { request_id: "r1".into(), client_address: "127.0.0.1".into(), user_agent: "t".into() },
+            prev_hash: prev_hash.into(),
+            hash: String::new(),
+        };
+        e.hash = e.compute_hash();
+        e
+    }
+
+    #[test]
+    fn canonical_json_is_fixed_and_microsecond_precise() {
+        let e = entry(1, GENESIS_HASH);
+        assert_eq!(
+            e.canonical_json(),
+            r#"{"seq":1,"occurred_at":"2026-11-25T09:14:03.123456Z","actor_id":null,"actor_name":"Priya Natarajan","action":"update","record_type":"process","record_id":7,"record_version":2,"changes":{"name":{"old":"A","new":"B"}},"reason":"typo","source":{"request_id":"r1","client_address":"127.0.0.1","user_agent":"t"}}"#
+        );
+    }
+
+    #[test]
+    fn the_hash_is_sha256_of_prev_and_canonical_json() {
+        let e = entry(1, GENESIS_HASH);
+        let mut h = Sha256::new();
+        h.update(format!("{GENESIS_HASH}\n{}", e.canonical_json()).as_bytes());
+        let expected: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(e.hash, expected);
+        assert_eq!(e.hash.len(), 64);
+        // Any change to any field changes the hash.
+        let mut altered = e.clone();
+        altered.actor_name = "Someone Else".into();
+        assert_ne!(altered.compute_hash(), e.hash);
+    }
+
+    #[test]
+    fn diff_names_changed_fields_only() {
+        let d =
+            diff(&json!({"name": "A", "owner": "X", "version": 1}), &json!({"name": "B", "owner": "X", "version": 2}));
+        assert_eq!(d.keys().collect::<Vec<_>>(), vec!["name"]);
+        let created = diff(&Value::Null, &json!({"name": "A"}));
+        assert_eq!(created["name"], FieldChange { old: Value::Null, new: json!("A") });
+    }
+
+    #[test]
+    fn the_verifier_finds_the_first_broken_entry() {
+        let e1 = entry(1, GENESIS_HASH);
+        let e2 = entry(2, &e1.hash);
+        let e3 = entry(3, &e2.hash);
+        let mut v = ChainVerifier::default();
+        assert!([&e1, &e2, &e3].iter().all(|e| v.check(e)));
+        let report = v.finish();
+        assert!(report.intact);
+        assert_eq!((report.entries, report.head_hash), (3, Some(e3.hash.clone())));
+
+        let mut altered = e2.clone();
+        altered.reason = Some("quietly changed".into());
+        let mut v = ChainVerifier::default();
+        v.check(&e1);
+        assert!(!v.check(&altered));
+        let report = v.finish();
+        assert_eq!(report.first_broken_seq, Some(2));
+        assert!(report.problem.unwrap().contains("altered"));
+
+        let mut v = ChainVerifier::default();
+        v.check(&e1);
+        v.check(&e3);
+        assert_eq!(v.finish().first_broken_seq, Some(2), "a removed entry is a gap at its position");
+    }
+}
