@@ -21,7 +21,7 @@ use crate::routes::{audit, health, org};
         org::departments::retire_department,
         org::processes::list_processes, org::processes::get_process, org::processes::create_process,
         org::processes::update_process, org::processes::retire_process,
-        audit::list_audit, audit::verify_audit,
+        audit::list_audit, audit::export_audit, audit::verify_audit,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     tags((name = "organisation", description = "Sites, departments and processes"),

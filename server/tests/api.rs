@@ -262,6 +262,14 @@ async fn the_audit_trail_is_readable_and_verifiable_over_http(store: Arc<dyn Sto
     let r = client.get("/api/v1/audit?limit=0").await;
     assert_envelope(&r, StatusCode::BAD_REQUEST);
 
+    let csv = client.get("/api/v1/audit/export.csv?record_type=process").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = csv.text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 2, "{}", csv.text);
+    assert!(lines[0].starts_with("seq,occurred_at_utc,"));
+    assert!(lines[1].contains("name: — → Calibration"), "{}", lines[1]);
+
     let v = client.get("/api/v1/audit/verify").await;
     assert_eq!((v.body["intact"].clone(), v.body["entries"].clone()), (json!(true), json!(2)));
 }

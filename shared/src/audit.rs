@@ -176,6 +176,26 @@ pub fn diff(before: &Value, after: &Value) -> Changes {
         .collect()
 }
 
+/// A page of the audit trail, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    /// The entries.
+    pub items: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// A changed value as a person reads it: text without quotes, `—` for nothing.
+pub fn display_value(v: &Value) -> String {
+    match v {
+        Value::Null => "—".to_string(),
+        Value::String(s) if s.is_empty() => "(empty)".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// The result of checking the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -304,6 +324,14 @@ mod tests {
         let mut altered = e.clone();
         altered.actor_name = "Someone Else".into();
         assert_ne!(altered.compute_hash(), e.hash);
+    }
+
+    #[test]
+    fn values_display_as_a_person_reads_them() {
+        assert_eq!(display_value(&json!("Tom")), "Tom");
+        assert_eq!(display_value(&Value::Null), "—");
+        assert_eq!(display_value(&json!("")), "(empty)");
+        assert_eq!(display_value(&json!(12)), "12");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! server's handlers call, so the browser shows exactly the error the API would return.
 
 pub mod audit;
+pub mod csv;
 pub mod error;
 pub mod org;
 pub mod validation;

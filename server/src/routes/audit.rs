@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::header::USER_AGENT;
+use axum::http::header::{self, USER_AGENT};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use shared::audit::{AuditEntry, AuditSource, ChainReport};
+use serde::Deserialize;
+use shared::audit::{AuditPage, AuditSource, ChainReport, display_value};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiQuery, ApiResult};
@@ -20,7 +21,10 @@ use crate::storage::{AuditContext, AuditFilter};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/audit", get(list_audit)).route("/audit/verify", get(verify_audit))
+    Router::new()
+        .route("/audit", get(list_audit))
+        .route("/audit/export.csv", get(export_audit))
+        .route("/audit/verify", get(verify_audit))
 }
 
 /// Printed name recorded until users and sign-in exist (trust-core issue).
@@ -65,13 +69,18 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
-/// A page of the audit trail, newest first.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditPage {
-    /// The entries.
-    pub items: Vec<AuditEntry>,
-    /// Pass as `before` for the next (older) page; absent on the last page.
-    pub next_before: Option<i64>,
+impl AuditQuery {
+    fn filter(self, limit: i64) -> AuditFilter {
+        AuditFilter {
+            record_type: self.record_type,
+            record_id: self.record_id,
+            actor_name: self.actor,
+            from: self.from,
+            to: self.to,
+            before_seq: self.before,
+            limit,
+        }
+    }
 }
 
 /// Read the audit trail, newest first, filtered by record, person and time.
@@ -85,20 +94,79 @@ pub async fn list_audit(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request("`limit` must be between 1 and 500."));
     }
-    let filter = AuditFilter {
-        record_type: q.record_type,
-        record_id: q.record_id,
-        actor_name: q.actor,
-        from: q.from,
-        to: q.to,
-        before_seq: q.before,
-        limit: limit + 1,
-    };
+    // One more than asked tells whether there is a next page.
+    let filter = q.filter(limit + 1);
     let mut items = state.store.list_audit(&filter).await?;
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
     let next_before = if more { items.last().map(|e| e.seq) } else { None };
     Ok(Json(AuditPage { items, next_before }))
+}
+
+/// Every matching entry as CSV (one row per entry, changes as `field: old → new`), for an
+/// inspector's spreadsheet; `limit` and `before` are ignored.
+#[utoipa::path(get, path = "/api/v1/audit/export.csv", tag = "audit", params(AuditQuery),
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn export_audit(State(state): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Response> {
+    const PAGE: i64 = 1000;
+    let mut filter = AuditQuery { before: None, limit: None, ..q }.filter(PAGE);
+    let mut out = shared::csv::row([
+        "seq",
+        "occurred_at_utc",
+        "actor_id",
+        "actor_name",
+        "action",
+        "record_type",
+        "record_id",
+        "record_version",
+        "changes",
+        "reason",
+        "request_id",
+        "client_address",
+        "user_agent",
+        "prev_hash",
+        "hash",
+    ]);
+    loop {
+        let page = state.store.list_audit(&filter).await?;
+        for e in &page {
+            let changes = e
+                .changes
+                .iter()
+                .map(|(field, c)| format!("{field}: {} → {}", display_value(&c.old), display_value(&c.new)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            out.push_str(&shared::csv::row([
+                e.seq.to_string(),
+                e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
+                e.actor_name.clone(),
+                e.action.as_str().to_string(),
+                e.record_type.clone(),
+                e.record_id.to_string(),
+                e.record_version.to_string(),
+                changes,
+                e.reason.clone().unwrap_or_default(),
+                e.source.request_id.clone(),
+                e.source.client_address.clone(),
+                e.source.user_agent.clone(),
+                e.prev_hash.clone(),
+                e.hash.clone(),
+            ]));
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == PAGE => filter.before_seq = Some(last.seq),
+            _ => break,
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"caliper-audit-trail.csv\""),
+        ],
+        out,
+    )
+        .into_response())
 }
 
 /// Recompute the whole hash chain: `intact`, or the first broken entry and why.
