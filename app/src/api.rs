@@ -4,6 +4,7 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use shared::audit::{AuditPage, ChainReport};
 use shared::org::{Department, Process, ProcessId, ProcessInput, RetireInput, Site};
 use shared::{ErrorBody, List};
 
@@ -93,4 +94,36 @@ pub async fn list_departments(include_retired: bool) -> ApiResult<Vec<Department
 pub async fn list_sites(include_retired: bool) -> ApiResult<Vec<Site>> {
     let list: List<Site> = send(Request::get(&format!("/api/v1/sites?include_retired={include_retired}"))).await?;
     Ok(list.items)
+}
+
+/// `GET /api/v1/audit?{query}` (query already encoded, see [`audit_query`])
+pub async fn list_audit(query: &str) -> ApiResult<AuditPage> {
+    send(Request::get(&format!("/api/v1/audit?{query}"))).await
+}
+
+/// `GET /api/v1/audit/verify`
+pub async fn verify_audit() -> ApiResult<ChainReport> {
+    send(Request::get("/api/v1/audit/verify")).await
+}
+
+/// Encodes audit filters as a query string, leaving out empty ones.
+pub fn audit_query(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", encode_component(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode_component(s: &str) -> String {
+    // encodeURIComponent's set: keep A-Z a-z 0-9 - _ . ! ~ * ' ( ), escape the rest as UTF-8.
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -6,6 +6,7 @@ use leptos_router::path;
 
 use crate::components::not_available::NotAvailable;
 use crate::pages::admin::{AdminHome, DepartmentList, SiteList};
+use crate::pages::audit::AuditTrail;
 use crate::pages::processes::edit::{ProcessEdit, ProcessNew};
 use crate::pages::processes::list::ProcessList;
 
@@ -41,6 +42,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/processes/:id") view=ProcessEdit />
                         <Route path=path!("/admin/departments") view=DepartmentList />
                         <Route path=path!("/admin/sites") view=SiteList />
+                        <Route path=path!("/admin/audit") view=AuditTrail />
                         <Route path=path!("/") view=|| view! { <NotAvailable area="Dashboard".to_string() /> } />
                         <Route path=path!("/:area") view=AreaPlaceholder />
                     </Routes>

@@ -159,10 +159,11 @@ impl AuditEntry {
 }
 
 /// The fields that changed between two JSON objects (a record before and after), leaving out
-/// bookkeeping that changes on every write (`version`, `created_at`, `updated_at`). `before` is
+/// the id (the entry names its record) and bookkeeping that changes on every write (`version`,
+/// `created_at`, `updated_at`). `before` is
 /// `null` for a creation.
 pub fn diff(before: &Value, after: &Value) -> Changes {
-    const SKIP: [&str; 3] = ["version", "created_at", "updated_at"];
+    const SKIP: [&str; 4] = ["id", "version", "created_at", "updated_at"];
     let empty = serde_json::Map::new();
     let old = before.as_object().unwrap_or(&empty);
     let new = after.as_object().unwrap_or(&empty);

@@ -16,6 +16,7 @@ pub fn AdminHome() -> impl IntoView {
                 <li><A href="/admin/processes"><strong>"Processes"</strong><span>"QMS processes, their owners and departments (ISO 9001 4.4)"</span></A></li>
                 <li><A href="/admin/departments"><strong>"Departments"</strong><span>"Who runs which processes, by site"</span></A></li>
                 <li><A href="/admin/sites"><strong>"Sites"</strong><span>"The organisation's locations"</span></A></li>
+                <li><A href="/admin/audit"><strong>"Audit trail"</strong><span>"Every change, old → new, hash-chained (21 CFR 11.10(e))"</span></A></li>
             </ul>
             <p class="muted">"Users, roles and electronic signatures are not available yet."</p>
         </section>

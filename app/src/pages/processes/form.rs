@@ -11,6 +11,7 @@ use shared::org::{Department, DepartmentId, Process, ProcessId, ProcessInput, Re
 use crate::api::{self, ApiError};
 use crate::components::conflict::{ComparedField, ConflictPanel};
 use crate::components::field::{FieldError, TextField};
+use crate::components::history::RecordHistory;
 use crate::components::status::{LifeBadge, format_utc};
 
 /// What the last save attempt left to show.
@@ -246,6 +247,8 @@ pub fn ProcessForm(
             </fieldset>
         </form>
         {move || record.get().filter(|p| p.meta.retired_at.is_none()).map(|p| view! { <RetireForm process=p on_retired=load /> })}
+        // Keyed on the version, so the history reloads after every save.
+        {move || record.get().map(|p| view! { <RecordHistory record_type="process" record_id=p.id.0 /> })}
     }
 }
 
