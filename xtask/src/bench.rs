@@ -62,7 +62,10 @@ pub fn bench() -> Result {
         println!("{name:<40} {value:>14.2}");
     }
     println!("\nwritten to {}", path.display());
-    println!("targets: app_wasm_js_css_br_bytes <= 256000; api_list_sqlite_p99_ms <= 10 at 1000 req/s");
+    println!(
+        "targets: app_wasm_js_css_br_bytes <= 256000; api_list_sqlite_p99_ms <= 10 at 1000 req/s; \
+         api_audited_writes_sqlite_*_per_s >= 2000; audit_verify_*_entries_per_s >= 200000"
+    );
     Ok(())
 }
 
@@ -101,10 +104,52 @@ fn load(backend: &str, caliper: &std::path::Path, url: &str, figures: &mut BTree
     figures.insert(format!("api_list_{backend}_errors"), errors as f64);
 
     step(&format!("GET {LIST_PATH} on {backend}: most requests/s (closed loop, 16 connections, 5 s)"));
-    let rps = closed_loop(&addr, 16, Duration::from_secs(5))?;
+    let rps = closed_loop(&addr, 16, Duration::from_secs(5), |conn, _| conn.get(LIST_PATH))?;
     figures.insert(format!("api_list_{backend}_max_rps"), rps);
+
+    // Audited writes: each POST creates a process and appends its audit entry in one
+    // transaction (chain append serialised).
+    for clients in [1, 8] {
+        step(&format!("POST /api/v1/processes on {backend}: audited writes/s, {clients} client(s), 5 s"));
+        let tag = format!("{backend}{clients}");
+        let wps = closed_loop(&addr, clients, Duration::from_secs(5), move |conn, n| {
+            let body = format!(
+                r#"{{"name":"Bench {tag}-{}-{n}","owner_name":"Bench","department_id":1}}"#,
+                std::thread::current().name().unwrap_or("t")
+            );
+            conn.post_json("/api/v1/processes", &body).map(|(s, len)| (if s == 201 { 200 } else { s }, len))
+        })?;
+        figures.insert(format!("api_audited_writes_{backend}_{clients}_clients_per_s"), wps);
+    }
+
+    step(&format!("GET /api/v1/audit/verify on {backend}: recompute the whole chain"));
+    let started = Instant::now();
+    let (status, _) = Conn::open(&addr).and_then(|mut c| c.get("/api/v1/audit/verify")).map_err(|e| e.to_string())?;
+    let took = started.elapsed().as_secs_f64();
+    if status != 200 {
+        return Err(format!("audit verify answered {status}"));
+    }
+    let entries = audit_entries(&addr)?;
+    figures.insert(format!("audit_verify_{backend}_entries"), entries as f64);
+    figures.insert(format!("audit_verify_{backend}_entries_per_s"), entries as f64 / took);
     drop(server);
     Ok(())
+}
+
+/// How many entries the chain holds (from the verify report).
+fn audit_entries(addr: &str) -> Result<u64> {
+    let mut stream = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    use std::io::{Read, Write};
+    write!(stream, "GET /api/v1/audit/verify HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    let body = text.split("\r\n\r\n").nth(1).ok_or("no body")?;
+    let v: serde_json::Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    if v["intact"] != true {
+        return Err(format!("the audit chain is not intact after the bench: {v}"));
+    }
+    v["entries"].as_u64().ok_or_else(|| "no entry count".into())
 }
 
 /// Sends `rate` requests/s spread over `conns` connections for `duration`; returns latencies
@@ -149,22 +194,30 @@ fn open_loop(addr: &str, rate: f64, conns: usize, duration: Duration) -> Result<
     Ok((all, errors, achieved))
 }
 
-/// As many requests as `conns` connections can complete in `duration`; returns requests/s.
-fn closed_loop(addr: &str, conns: usize, duration: Duration) -> Result<f64> {
+/// As many requests as `conns` connections can complete in `duration`, each made by
+/// `request(connection, n)`; returns successful (200) requests/s.
+fn closed_loop<F>(addr: &str, conns: usize, duration: Duration, request: F) -> Result<f64>
+where
+    F: Fn(&mut Conn, u64) -> std::io::Result<(u16, usize)> + Clone + Send + 'static,
+{
     let stop = Arc::new(AtomicBool::new(false));
     let handles: Vec<_> = (0..conns)
-        .map(|_| {
-            let (addr, stop) = (addr.to_string(), stop.clone());
-            std::thread::spawn(move || -> std::io::Result<u64> {
-                let mut conn = Conn::open(&addr)?;
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    if let Ok((200, _)) = conn.get(LIST_PATH) {
+        .map(|i| {
+            let (addr, stop, request) = (addr.to_string(), stop.clone(), request.clone());
+            std::thread::Builder::new()
+                .name(format!("c{i}"))
+                .spawn(move || -> std::io::Result<u64> {
+                    let mut conn = Conn::open(&addr)?;
+                    let (mut n, mut ok) = (0, 0);
+                    while !stop.load(Ordering::Relaxed) {
                         n += 1;
+                        if let Ok((200, _)) = request(&mut conn, n) {
+                            ok += 1;
+                        }
                     }
-                }
-                Ok(n)
-            })
+                    Ok(ok)
+                })
+                .expect("spawn a load thread")
         })
         .collect();
     let started = Instant::now();

@@ -24,6 +24,21 @@ impl Conn {
     /// Sends `GET path` and reads the whole response: (status, body length).
     pub fn get(&mut self, path: &str) -> std::io::Result<(u16, usize)> {
         write!(self.writer, "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\n\r\n", self.host)?;
+        self.read_response()
+    }
+
+    /// Sends `POST path` with a JSON body and reads the whole response: (status, body length).
+    pub fn post_json(&mut self, path: &str, body: &str) -> std::io::Result<(u16, usize)> {
+        write!(
+            self.writer,
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        )?;
+        self.read_response()
+    }
+
+    fn read_response(&mut self) -> std::io::Result<(u16, usize)> {
         self.writer.flush()?;
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
