@@ -5,7 +5,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::audit::{AuditPage, ChainReport};
-use shared::org::{Department, Process, ProcessId, ProcessInput, RetireInput, Site};
+use shared::org::{Department, DepartmentInput, Process, ProcessId, ProcessInput, RetireInput, Site, SiteInput};
 use shared::{ErrorBody, List};
 
 /// Why a call failed.
@@ -88,6 +88,16 @@ pub async fn list_departments(include_retired: bool) -> ApiResult<Vec<Department
     let list: List<Department> =
         send(Request::get(&format!("/api/v1/departments?include_retired={include_retired}"))).await?;
     Ok(list.items)
+}
+
+/// `POST /api/v1/departments`
+pub async fn create_department(input: &DepartmentInput) -> ApiResult<Department> {
+    send_json(Request::post("/api/v1/departments"), input).await
+}
+
+/// `POST /api/v1/sites`
+pub async fn create_site(input: &SiteInput) -> ApiResult<Site> {
+    send_json(Request::post("/api/v1/sites"), input).await
 }
 
 /// `GET /api/v1/sites`

@@ -52,7 +52,7 @@ impl ApiError {
 
     /// 422 with the field errors.
     pub fn invalid(field_errors: FieldErrors) -> Self {
-        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Some fields are not valid.");
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Not saved: some fields are not valid.");
         e.body.field_errors = field_errors;
         e
     }

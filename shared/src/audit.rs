@@ -154,8 +154,19 @@ impl AuditEntry {
         h.update(self.prev_hash.as_bytes());
         h.update(b"\n");
         h.update(self.canonical_json().as_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hex(&h.finalize())
     }
+}
+
+/// Lower-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    s
 }
 
 /// The fields that changed between two JSON objects (a record before and after), leaving out
