@@ -137,6 +137,15 @@ async fn bad_requests_get_the_envelope(store: Arc<dyn Store>, _db: TestDb) {
         .await;
     assert_eq!(r.body["field_errors"]["department_id"], json!(["not_found"]));
 
+    // A NUL byte (which PostgreSQL cannot store) is a field error, not a 500.
+    let r = client
+        .json("POST", "/api/v1/processes", &json!({"name": "a\u{0}b", "owner_name": "b", "department_id": dept}))
+        .await;
+    assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field_errors"]["name"], json!(["control_characters"]));
+    let r = client.json("POST", "/api/v1/processes/1/retire", &json!({"reason": "\u{0}", "version": 1})).await;
+    assert_eq!(r.body["field_errors"]["reason"], json!(["control_characters"]));
+
     let r = client.raw("POST", "/api/v1/processes", "text/plain", "{}").await;
     assert_envelope(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
@@ -260,6 +269,8 @@ async fn the_audit_trail_is_readable_and_verifiable_over_http(store: Arc<dyn Sto
     assert_eq!(page.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(page.body["next_before"], 2);
     let r = client.get("/api/v1/audit?limit=0").await;
+    assert_envelope(&r, StatusCode::BAD_REQUEST);
+    let r = client.get("/api/v1/audit?actor=a%00b").await;
     assert_envelope(&r, StatusCode::BAD_REQUEST);
 
     let csv = client.get("/api/v1/audit/export.csv?record_type=process").await;

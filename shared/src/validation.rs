@@ -19,6 +19,9 @@ pub const INVALID: &str = "invalid";
 pub const UNKNOWN_FIELD: &str = "unknown_field";
 /// Error code: the value is not in the allowed format.
 pub const FORMAT: &str = "format";
+/// Error code: the text holds control characters (NUL and the like), which no person types
+/// and PostgreSQL cannot store.
+pub const CONTROL_CHARACTERS: &str = "control_characters";
 
 /// The sentence the app shows for an error code.
 pub fn describe(code: &str) -> &'static str {
@@ -31,17 +34,21 @@ pub fn describe(code: &str) -> &'static str {
         INVALID => "This value has the wrong type.",
         UNKNOWN_FIELD => "This field is not accepted here.",
         FORMAT => "This value is not in the expected format.",
+        CONTROL_CHARACTERS => "This text contains invisible control characters; remove them.",
         _ => "This value is not valid.",
     }
 }
 
-/// Checks a free-text field: `required` fields must not be blank, and no field may exceed
-/// `max_chars` characters (counted as Unicode scalar values, as a person counts them).
+/// Checks a free-text field: `required` fields must not be blank, no field may exceed
+/// `max_chars` characters (counted as Unicode scalar values, as a person counts them), and
+/// none may hold control characters other than tab and line breaks.
 pub fn text(errors: &mut FieldErrors, field: &str, value: &str, required: bool, max_chars: usize) {
     if required && value.trim().is_empty() {
         errors.add(field, REQUIRED);
     } else if value.chars().count() > max_chars {
         errors.add(field, TOO_LONG);
+    } else if value.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        errors.add(field, CONTROL_CHARACTERS);
     }
 }
 
@@ -66,8 +73,19 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_refused_but_line_breaks_are_not() {
+        let mut e = FieldErrors::new();
+        text(&mut e, "description", "line one\r\nline two\tend", false, 100);
+        assert!(e.is_empty());
+        text(&mut e, "name", "bad\u{0}name", true, 100);
+        text(&mut e, "owner", "esc\u{1b}[31m", true, 100);
+        assert_eq!(e.get("name"), Some(&["control_characters".to_string()][..]));
+        assert_eq!(e.get("owner"), Some(&["control_characters".to_string()][..]));
+    }
+
+    #[test]
     fn every_code_has_its_own_text() {
-        let codes = [REQUIRED, TOO_LONG, NOT_FOUND, RETIRED, TAKEN, INVALID, UNKNOWN_FIELD, FORMAT];
+        let codes = [REQUIRED, TOO_LONG, NOT_FOUND, RETIRED, TAKEN, INVALID, UNKNOWN_FIELD, FORMAT, CONTROL_CHARACTERS];
         let texts: std::collections::BTreeSet<_> = codes.iter().map(|c| describe(c)).collect();
         assert_eq!(texts.len(), codes.len());
     }

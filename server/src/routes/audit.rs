@@ -70,6 +70,16 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
+    /// Text filters are compared in the database, which cannot hold control characters.
+    fn check(&self) -> Result<(), ApiError> {
+        for (name, value) in [("record_type", &self.record_type), ("actor", &self.actor)] {
+            if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
+                return Err(ApiError::bad_request(format!("Bad query parameter `{name}`: control characters.")));
+            }
+        }
+        Ok(())
+    }
+
     fn filter(self, limit: i64) -> AuditFilter {
         AuditFilter {
             record_type: self.record_type,
@@ -90,6 +100,7 @@ pub async fn list_audit(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
+    q.check()?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request("`limit` must be between 1 and 500."));
@@ -109,6 +120,7 @@ pub async fn list_audit(
     responses((status = 200, content_type = "text/csv", body = String)))]
 pub async fn export_audit(State(state): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Response> {
     const PAGE: i64 = 1000;
+    q.check()?;
     let mut filter = AuditQuery { before: None, limit: None, ..q }.filter(PAGE);
     let mut out = shared::csv::row([
         "seq",
