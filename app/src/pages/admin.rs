@@ -31,6 +31,18 @@ impl Submitted {
     }
 }
 
+/// The shared rules, run before sending: true when the input may be sent; otherwise the
+/// errors are shown next to their fields.
+fn passes(state: RwSignal<Submitted>, rules: Result<(), FieldErrors>) -> bool {
+    match rules {
+        Ok(()) => true,
+        Err(errors) => {
+            state.set(Submitted { errors, message: Some((false, "Not saved: correct the marked fields.".into())) });
+            false
+        }
+    }
+}
+
 /// The outcome line of a create form.
 fn outcome_view(state: RwSignal<Submitted>) -> impl IntoView {
     move || {
@@ -85,13 +97,8 @@ pub fn DepartmentList() -> impl IntoView {
         ev.prevent_default();
         let input = DepartmentInput { name: name.get(), site_id: site.get().parse().ok().map(SiteId), version: None }
             .normalized();
-        match input.validate() {
-            Ok(()) => {
-                create.dispatch(input);
-            }
-            Err(errors) => {
-                state.set(Submitted { errors, message: Some((false, "Not saved: correct the marked fields.".into())) })
-            }
+        if passes(state, input.validate()) {
+            create.dispatch(input);
         }
     };
     view! {
@@ -160,13 +167,8 @@ pub fn SiteList() -> impl IntoView {
         ev.prevent_default();
         let input =
             SiteInput { code: code.get(), name: name.get(), address: address.get(), version: None }.normalized();
-        match input.validate() {
-            Ok(()) => {
-                create.dispatch(input);
-            }
-            Err(errors) => {
-                state.set(Submitted { errors, message: Some((false, "Not saved: correct the marked fields.".into())) })
-            }
+        if passes(state, input.validate()) {
+            create.dispatch(input);
         }
     };
     view! {
