@@ -61,9 +61,22 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root (xtask's parent).
+/// The workspace root, found at run time: `cargo run` tells xtask its manifest directory, and
+/// otherwise the nearest folder above the current one whose Cargo.toml has `[workspace]`.
+/// (Not `env!`: with a target directory shared between checkouts, a compiled-in path could
+/// name another checkout.)
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is in the workspace").to_path_buf()
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from)
+        && let Some(parent) = dir.parent()
+        && parent.join("xtask").is_dir()
+    {
+        return parent.to_path_buf();
+    }
+    let cwd = std::env::current_dir().expect("a current directory");
+    cwd.ancestors()
+        .find(|d| std::fs::read_to_string(d.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]")))
+        .unwrap_or(&cwd)
+        .to_path_buf()
 }
 
 /// Cargo's target directory, as cargo will use it.

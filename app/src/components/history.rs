@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use shared::audit::{AuditEntry, display_value};
 
 use crate::api;
-use crate::components::status::loaded;
+use crate::components::status::{format_utc_seconds, loaded};
 
 /// Entries as a table, newest first, with old → new values per field.
 #[component]
@@ -39,7 +39,7 @@ pub fn AuditTable(
                         view! {
                             <tr>
                                 <td class="num">{e.seq}</td>
-                                <td class="nowrap">{e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                <td class="nowrap">{format_utc_seconds(&e.occurred_at)}</td>
                                 <td title=source>{e.actor_name}</td>
                                 <td><span class=format!("badge badge-{}", e.action.as_str())>{e.action.as_str()}</span></td>
                                 <td class="nowrap">{format!("{} {} v{}", e.record_type, e.record_id, e.record_version)}</td>
