@@ -63,6 +63,34 @@ pub struct RecordMeta {
     pub retired_reason: Option<String>,
 }
 
+/// What every organisation record shares: the name its kind goes by in the audit trail, and
+/// its version and life.
+pub trait Record {
+    /// The kind's name in the audit trail (`record_type`).
+    const RECORD_TYPE: &'static str;
+    /// Version and life.
+    fn meta(&self) -> &RecordMeta;
+}
+
+/// Every kind of record that has an audit trail, as (`record_type`, label) for filters.
+pub const RECORD_TYPES: &[(&str, &str)] =
+    &[(Process::RECORD_TYPE, "Process"), (Department::RECORD_TYPE, "Department"), (Site::RECORD_TYPE, "Site")];
+
+macro_rules! record {
+    ($ty:ty, $name:literal) => {
+        impl Record for $ty {
+            const RECORD_TYPE: &'static str = $name;
+            fn meta(&self) -> &RecordMeta {
+                &self.meta
+            }
+        }
+    };
+}
+
+record!(Site, "site");
+record!(Department, "department");
+record!(Process, "process");
+
 /// A site (a location of the organisation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -4,6 +4,9 @@ use leptos::prelude::*;
 
 use crate::api::ApiError;
 
+/// What a form says when the shared rules or the server refused its fields.
+pub const NOT_SAVED: &str = "Not saved: correct the marked fields.";
+
 /// The one way pages load data: `<Transition>` keeps the previous content on screen while a
 /// resource reloads, `<ErrorBoundary>` shows the server's message in place of the content when
 /// loading fails, and `render` draws the data.

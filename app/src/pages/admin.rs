@@ -9,7 +9,7 @@ use shared::org::{DepartmentInput, SiteId, SiteInput};
 
 use crate::api::{self, ApiError};
 use crate::components::field::{FieldError, TextField};
-use crate::components::status::{LifeBadge, loaded};
+use crate::components::status::{LifeBadge, NOT_SAVED, loaded};
 
 /// What a create form shows after submitting: field errors (from the shared rules or the
 /// server's 422) or a message.
@@ -37,7 +37,7 @@ fn passes(state: RwSignal<Submitted>, rules: Result<(), FieldErrors>) -> bool {
     match rules {
         Ok(()) => true,
         Err(errors) => {
-            state.set(Submitted { errors, message: Some((false, "Not saved: correct the marked fields.".into())) });
+            state.set(Submitted { errors, message: Some((false, NOT_SAVED.into())) });
             false
         }
     }

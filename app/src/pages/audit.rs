@@ -5,6 +5,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use shared::audit::{AuditEntry, ChainReport};
+use shared::org::RECORD_TYPES;
 
 use crate::api::{self, ApiError};
 use crate::components::history::AuditTable;
@@ -116,9 +117,10 @@ pub fn AuditTrail() -> impl IntoView {
                     <span>"Record type"</span>
                     <select name="record_type" prop:value=move || record_type.get() on:change=move |ev| record_type.set(event_target_value(&ev))>
                         <option value="">"Any"</option>
-                        <option value="process">"Process"</option>
-                        <option value="department">"Department"</option>
-                        <option value="site">"Site"</option>
+                        {RECORD_TYPES
+                            .iter()
+                            .map(|(value, label)| view! { <option value=*value>{*label}</option> })
+                            .collect_view()}
                     </select>
                 </label>
                 {text("Record id", "record_id", record_id, "number")}

@@ -14,7 +14,8 @@ use serde::Serialize;
 use shared::FieldErrors;
 use shared::audit::{AuditAction, AuditEntry, AuditSource, ChainReport, ChainVerifier, GENESIS_HASH, audit_time, diff};
 use shared::org::{
-    Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, RecordMeta, Site, SiteId, SiteInput,
+    Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, Record, RecordMeta, Site, SiteId,
+    SiteInput,
 };
 use shared::validation::{NOT_FOUND, RETIRED, TAKEN};
 
@@ -157,34 +158,10 @@ fn reference_problem(found: Option<Option<DateTime<Utc>>>) -> Option<&'static st
     }
 }
 
-/// Records that carry [`RecordMeta`].
-trait Versioned {
-    fn meta(&self) -> &RecordMeta;
-}
-
-impl Versioned for Site {
-    fn meta(&self) -> &RecordMeta {
-        &self.meta
-    }
-}
-
-impl Versioned for Department {
-    fn meta(&self) -> &RecordMeta {
-        &self.meta
-    }
-}
-
-impl Versioned for Process {
-    fn meta(&self) -> &RecordMeta {
-        &self.meta
-    }
-}
-
 /// A conditional write as it happened: whether it touched the row, and the record before and
 /// after, read in the same transaction.
 struct Written<'a, T> {
     action: AuditAction,
-    record_type: &'static str,
     record_id: i64,
     reason: Option<&'a str>,
     expected_version: i64,
@@ -195,7 +172,7 @@ struct Written<'a, T> {
 
 /// Decides what a conditional write did, from whether it touched a row and the record as it
 /// is now.
-fn settle<T: Versioned>(done: bool, current: Option<T>, version: i64) -> Change<T> {
+fn settle<T: Record>(done: bool, current: Option<T>, version: i64) -> Change<T> {
     match current {
         None => Change::NotFound,
         Some(c) if done => Change::Done(c),
@@ -249,7 +226,6 @@ const AUDIT_COLUMNS: &str = "seq, occurred_at, actor_id, actor_name, action, rec
 /// What an audited write records: the record before (None on create) and after.
 struct Audited<'a, T> {
     action: AuditAction,
-    record_type: &'static str,
     record_id: i64,
     before: Option<&'a T>,
     after: &'a T,
@@ -257,7 +233,7 @@ struct Audited<'a, T> {
     reason: Option<&'a str>,
 }
 
-impl<T: Serialize> Audited<'_, T> {
+impl<T: Serialize + Record> Audited<'_, T> {
     /// The entry that follows the chain's head `(seq, hash)`.
     fn entry(&self, ctx: &AuditContext, head: Option<(i64, String)>) -> AuditEntry {
         let before = self.before.map_or(serde_json::Value::Null, |b| serde_json::to_value(b).unwrap_or_default());
@@ -269,7 +245,7 @@ impl<T: Serialize> Audited<'_, T> {
             actor_id: ctx.actor_id,
             actor_name: ctx.actor_name.clone(),
             action: self.action,
-            record_type: self.record_type.to_string(),
+            record_type: T::RECORD_TYPE.to_string(),
             record_id: self.record_id,
             record_version: self.version,
             changes: diff(&before, &after),
@@ -308,7 +284,7 @@ macro_rules! sql_store {
         /// Appends the audit entry of a write, in the write's own transaction. The append is
         /// serialised (SQLite: the transaction already holds the write lock; PostgreSQL: a
         /// transaction-scoped advisory lock), so concurrent writers never fork the chain.
-        async fn append_audit<T: Serialize>(conn: &mut Conn, ctx: &AuditContext, audited: Audited<'_, T>) -> StoreResult<()> {
+        async fn append_audit<T: Serialize + Record>(conn: &mut Conn, ctx: &AuditContext, audited: Audited<'_, T>) -> StoreResult<()> {
             sqlx::query($append_lock).execute(&mut *conn).await?;
             let head: Option<(i64, String)> =
                 sqlx::query_as("select seq, hash from audit_entries order by seq desc limit 1")
@@ -357,11 +333,10 @@ macro_rules! sql_store {
         }
 
         /// After a conditional write: audits it when it happened, then settles the outcome.
-        async fn finish<T: Serialize + Versioned>(conn: &mut Conn, ctx: &AuditContext, w: Written<'_, T>) -> StoreResult<Change<T>> {
+        async fn finish<T: Serialize + Record>(conn: &mut Conn, ctx: &AuditContext, w: Written<'_, T>) -> StoreResult<Change<T>> {
             if w.done && let Some(after) = &w.after {
                 let audited = Audited {
                     action: w.action,
-                    record_type: w.record_type,
                     record_id: w.record_id,
                     before: w.before.as_ref(),
                     after,
@@ -415,7 +390,7 @@ macro_rules! sql_store {
                 .await
                 .map_err(|e| constraint_error(e, "id"))?;
                 let site = site_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-                let audited = Audited { action: AuditAction::Create, record_type: "site", record_id: id, before: None, after: &site, version: 1, reason: None };
+                let audited = Audited { action: AuditAction::Create, record_id: id, before: None, after: &site, version: 1, reason: None };
                 append_audit(&mut tx, ctx, audited).await?;
                 tx.commit().await?;
                 Ok(site)
@@ -439,7 +414,7 @@ macro_rules! sql_store {
                 .map_err(|e| constraint_error(e, "id"))?
                 .rows_affected() == 1;
                 let after = site_by_id(&mut tx, id.0).await?;
-                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_type: "site", record_id: id.0, reason: None, expected_version: version, done, before, after }).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_id: id.0, reason: None, expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
                 Ok(change)
             }
@@ -460,7 +435,7 @@ macro_rules! sql_store {
                 let before = site_by_id(&mut tx, id.0).await?;
                 let done = retire(&mut tx, "sites", "site_id", id.0, version, reason).await?;
                 let after = site_by_id(&mut tx, id.0).await?;
-                let change = finish(&mut tx, ctx, Written { action: AuditAction::Retire, record_type: "site", record_id: id.0, reason: Some(reason), expected_version: version, done, before, after }).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Retire, record_id: id.0, reason: Some(reason), expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
                 Ok(change)
             }
@@ -495,7 +470,7 @@ macro_rules! sql_store {
                 .await
                 .map_err(|e| constraint_error(e, "site_id"))?;
                 let department = department_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-                let audited = Audited { action: AuditAction::Create, record_type: "department", record_id: id, before: None, after: &department, version: 1, reason: None };
+                let audited = Audited { action: AuditAction::Create, record_id: id, before: None, after: &department, version: 1, reason: None };
                 append_audit(&mut tx, ctx, audited).await?;
                 tx.commit().await?;
                 Ok(department)
@@ -525,7 +500,7 @@ macro_rules! sql_store {
                 .map_err(|e| constraint_error(e, "site_id"))?
                 .rows_affected() == 1;
                 let after = department_by_id(&mut tx, id.0).await?;
-                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_type: "department", record_id: id.0, reason: None, expected_version: version, done, before, after }).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_id: id.0, reason: None, expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
                 Ok(change)
             }
@@ -552,7 +527,7 @@ macro_rules! sql_store {
                 let before = department_by_id(&mut tx, id.0).await?;
                 let done = retire(&mut tx, "departments", "department_id", id.0, version, reason).await?;
                 let after = department_by_id(&mut tx, id.0).await?;
-                let change = finish(&mut tx, ctx, Written { action: AuditAction::Retire, record_type: "department", record_id: id.0, reason: Some(reason), expected_version: version, done, before, after }).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Retire, record_id: id.0, reason: Some(reason), expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
                 Ok(change)
             }
@@ -588,7 +563,7 @@ macro_rules! sql_store {
                 .await
                 .map_err(|e| constraint_error(e, "department_id"))?;
                 let process = process_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-                let audited = Audited { action: AuditAction::Create, record_type: "process", record_id: id, before: None, after: &process, version: 1, reason: None };
+                let audited = Audited { action: AuditAction::Create, record_id: id, before: None, after: &process, version: 1, reason: None };
                 append_audit(&mut tx, ctx, audited).await?;
                 tx.commit().await?;
                 Ok(process)
@@ -621,7 +596,7 @@ macro_rules! sql_store {
                 .map_err(|e| constraint_error(e, "department_id"))?
                 .rows_affected() == 1;
                 let after = process_by_id(&mut tx, id.0).await?;
-                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_type: "process", record_id: id.0, reason: None, expected_version: version, done, before, after }).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_id: id.0, reason: None, expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
                 Ok(change)
             }
@@ -631,7 +606,7 @@ macro_rules! sql_store {
                 let before = process_by_id(&mut tx, id.0).await?;
                 let done = retire(&mut tx, "processes", "process_id", id.0, version, reason).await?;
                 let after = process_by_id(&mut tx, id.0).await?;
-                let change = finish(&mut tx, ctx, Written { action: AuditAction::Retire, record_type: "process", record_id: id.0, reason: Some(reason), expected_version: version, done, before, after }).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Retire, record_id: id.0, reason: Some(reason), expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
                 Ok(change)
             }

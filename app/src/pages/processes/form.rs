@@ -6,13 +6,13 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use shared::FieldErrors;
-use shared::org::{Department, DepartmentId, Process, ProcessId, ProcessInput, RetireInput};
+use shared::org::{Department, DepartmentId, Process, ProcessId, ProcessInput, Record, RetireInput};
 
 use crate::api::{self, ApiError};
 use crate::components::conflict::{ComparedField, ConflictPanel};
 use crate::components::field::{FieldError, TextField};
 use crate::components::history::RecordHistory;
-use crate::components::status::{LifeBadge, format_utc};
+use crate::components::status::{LifeBadge, NOT_SAVED, format_utc};
 
 /// What the last save attempt left to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +102,7 @@ pub fn ProcessForm(
                 }
                 Err(ApiError::Status(422, body)) => {
                     server_errors.set(body.field_errors);
-                    outcome.set(Outcome::Failed("Not saved: correct the marked fields.".into()));
+                    outcome.set(Outcome::Failed(NOT_SAVED.into()));
                 }
                 Err(e) => outcome.set(Outcome::Failed(e.to_string())),
             }
@@ -117,7 +117,7 @@ pub fn ProcessForm(
             outcome.set(Outcome::None);
             save.dispatch(input);
         } else {
-            outcome.set(Outcome::Failed("Not saved: correct the marked fields.".into()));
+            outcome.set(Outcome::Failed(NOT_SAVED.into()));
         }
     };
     let on_submit = move |ev: SubmitEvent| {
@@ -248,7 +248,7 @@ pub fn ProcessForm(
         </form>
         {move || record.get().filter(|p| p.meta.retired_at.is_none()).map(|p| view! { <RetireForm process=p on_retired=load /> })}
         // Keyed on the version, so the history reloads after every save.
-        {move || record.get().map(|p| view! { <RecordHistory record_type="process" record_id=p.id.0 /> })}
+        {move || record.get().map(|p| view! { <RecordHistory record_type=Process::RECORD_TYPE record_id=p.id.0 /> })}
     }
 }
 
