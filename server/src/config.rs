@@ -46,6 +46,101 @@ pub enum Command {
     /// Recompute the audit trail's hash chain. Exit 0 when intact; otherwise exit 2 and name
     /// the first broken entry and why.
     VerifyAudit,
+    /// Create a user (e.g. the first administrator). The password is read from the first line
+    /// of standard input and must meet the policy (12+ characters, not the username, not a
+    /// common password).
+    CreateUser(CreateUserArgs),
+    /// Set a user's password (read from the first line of standard input) and unlock the
+    /// account.
+    ResetPassword(ResetPasswordArgs),
+}
+
+/// Options of `caliper create-user`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateUserArgs {
+    /// Sign-in name (letters, digits, `.`, `-`, `_`); never reused.
+    #[arg(long)]
+    pub username: String,
+    /// Printed name, shown with every change and signature.
+    #[arg(long)]
+    pub full_name: String,
+    /// E-mail address.
+    #[arg(long)]
+    pub email: String,
+    /// A role; repeat for several: admin, quality_manager, process_owner, auditor, staff,
+    /// executive.
+    #[arg(long = "role", required = true, value_parser = parse_role)]
+    pub roles: Vec<shared::auth::Role>,
+    /// The user must choose a new password at first sign-in.
+    #[arg(long)]
+    pub must_change_password: bool,
+}
+
+/// Options of `caliper reset-password`.
+#[derive(Debug, Clone, Args)]
+pub struct ResetPasswordArgs {
+    /// Whose password.
+    #[arg(long)]
+    pub username: String,
+    /// The user must choose a new password at the next sign-in.
+    #[arg(long)]
+    pub must_change_password: bool,
+}
+
+fn parse_role(s: &str) -> Result<shared::auth::Role, String> {
+    shared::auth::Role::parse(s).ok_or_else(|| {
+        let all: Vec<_> = shared::auth::Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role `{s}`; one of: {}", all.join(", "))
+    })
+}
+
+/// Sign-in, session and password settings (21 CFR 11.10(d), 11.300).
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// Minutes without activity after which a session ends.
+    #[arg(long, env = "CALIPER_IDLE_TIMEOUT_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub idle_timeout_minutes: u64,
+    /// Hours after sign-in after which a session ends whatever happens.
+    #[arg(long, env = "CALIPER_SESSION_LIFETIME_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(u64).range(1..=168))]
+    pub session_lifetime_hours: u64,
+    /// Minutes an account stays locked after 5 failed sign-ins in a row.
+    #[arg(long, env = "CALIPER_LOCKOUT_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..=10080))]
+    pub lockout_minutes: u64,
+    /// Days after which a password must be changed (0: no ageing).
+    #[arg(long, env = "CALIPER_PASSWORD_MAX_AGE_DAYS", default_value_t = 180)]
+    pub password_max_age_days: u32,
+    /// argon2id memory per hash, in KiB.
+    #[arg(long, env = "CALIPER_ARGON2_MEMORY_KIB", default_value_t = 65536,
+          value_parser = clap::value_parser!(u32).range(8192..=1048576))]
+    pub argon2_memory_kib: u32,
+    /// argon2id passes per hash.
+    #[arg(long, env = "CALIPER_ARGON2_ITERATIONS", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub argon2_iterations: u32,
+    /// Always mark the session cookie `Secure` (it is anyway when a proxy sends
+    /// `X-Forwarded-Proto: https`).
+    #[arg(long, env = "CALIPER_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+impl AuthArgs {
+    /// The settings these options describe.
+    pub fn config(&self) -> crate::auth::AuthConfig {
+        use std::time::Duration;
+        crate::auth::AuthConfig {
+            idle_timeout: Duration::from_secs(self.idle_timeout_minutes * 60),
+            absolute_lifetime: Duration::from_secs(self.session_lifetime_hours * 3600),
+            lockout: Duration::from_secs(self.lockout_minutes * 60),
+            password_max_age: (self.password_max_age_days > 0)
+                .then(|| chrono::Duration::days(i64::from(self.password_max_age_days))),
+            argon2_memory_kib: self.argon2_memory_kib,
+            argon2_iterations: self.argon2_iterations,
+            secure_cookie: self.secure_cookies,
+        }
+    }
 }
 
 /// Options of `caliper serve`.
@@ -59,6 +154,10 @@ pub struct ServeArgs {
     /// index.html.
     #[arg(long, env = "CALIPER_STATIC_DIR", default_value = "app/dist")]
     pub static_dir: PathBuf,
+
+    /// Sign-in, session and password settings.
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 fn parse_log_filter(s: &str) -> Result<String, String> {

@@ -77,6 +77,18 @@ impl ApiError {
         }
     }
 
+    /// The same error with another message.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.body.message = message.into();
+        self
+    }
+
+    /// The same error naming fields too.
+    pub fn with_field_errors(mut self, field_errors: FieldErrors) -> Self {
+        self.body.field_errors = field_errors;
+        self
+    }
+
     /// The status this error answers with.
     pub fn status(&self) -> StatusCode {
         self.status

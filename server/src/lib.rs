@@ -2,6 +2,7 @@
 //! files with an SPA fallback. [`app`] builds the whole router so that tests can drive it
 //! without a socket; `main.rs` only parses the command line and calls into here.
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod middleware;
@@ -34,6 +35,15 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Where the built app is (Trunk's `dist`); `None` serves the API only.
     pub static_dir: Option<PathBuf>,
+    /// Password hashing and the sign-in and session settings.
+    pub passwords: auth::Passwords,
+}
+
+impl AppState {
+    /// State over `store` with `auth` settings.
+    pub fn new(store: Arc<dyn Store>, static_dir: Option<PathBuf>, auth: auth::AuthConfig) -> Self {
+        Self { store, static_dir, passwords: auth::Passwords::new(Arc::new(auth)) }
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,7 +62,11 @@ pub fn app(state: AppState) -> Router {
 #[doc(hidden)]
 pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let request_id = HeaderName::from_static(middleware::REQUEST_ID);
-    let api = routes::api_router().merge(extra).method_not_allowed_fallback(routes::method_not_allowed);
+    // Every API route passes the auth guard (routes added by tests in `extra` do not).
+    let api = routes::api_router()
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
+        .merge(extra)
+        .method_not_allowed_fallback(routes::method_not_allowed);
     Router::new()
         .nest("/api/v1", api)
         .route("/api", any(routes::api_not_found))

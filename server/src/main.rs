@@ -30,7 +30,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match cli.command {
         Command::Migrate => Ok(ExitCode::SUCCESS),
         Command::SeedDemo => {
-            let report = seed::seed_demo(store.as_ref()).await?;
+            let report = seed::seed_demo(store.as_ref(), &server::auth::AuthConfig::default()).await?;
             tracing::info!(created = report.created, existing = report.existing, "demo data seeded");
             Ok(ExitCode::SUCCESS)
         }
@@ -52,11 +52,58 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Ok(ExitCode::from(2))
             }
         }
+        Command::CreateUser(args) => {
+            let password = read_password()?;
+            let input = shared::auth::UserInput {
+                username: args.username,
+                full_name: args.full_name,
+                email: args.email,
+                department_id: None,
+                roles: args.roles,
+                password: Some(password),
+                version: None,
+            }
+            .normalized();
+            if let Err(e) = input.validate(true) {
+                return Err(field_errors(&e).into());
+            }
+            if store.credentials(&input.username).await?.is_some() {
+                return Err(format!("username `{}` is taken (usernames are never reused)", input.username).into());
+            }
+            let hash = server::auth::hash_now(&Default::default(), input.password.as_deref().unwrap_or_default())?;
+            let ctx = storage::AuditContext::tool("caliper create-user");
+            let user = store.create_user(&ctx, &input, &hash, args.must_change_password).await?;
+            println!("created user {} ({}), id {}", user.username, user.full_name, user.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ResetPassword(args) => {
+            let username = args.username.trim().to_lowercase();
+            let Some(found) = store.credentials(&username).await? else {
+                return Err(format!("no user `{username}`").into());
+            };
+            let password = read_password()?;
+            if let Err(code) = shared::auth::check_password(&username, &password) {
+                return Err(format!("password: {}", shared::validation::describe(code)).into());
+            }
+            let hash = server::auth::hash_now(&Default::default(), &password)?;
+            let ctx = storage::AuditContext::tool("caliper reset-password");
+            store
+                .set_password(
+                    &ctx,
+                    found.user.id,
+                    &hash,
+                    args.must_change_password,
+                    shared::audit::AuditAction::ResetPassword,
+                )
+                .await?;
+            println!("password of {username} set; the account is unlocked");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => {
             if !args.static_dir.join("index.html").is_file() {
                 tracing::warn!(static_dir = %args.static_dir.display(), "no built app there; serving the API only");
             }
-            let state = AppState { store, static_dir: Some(args.static_dir) };
+            let state = AppState::new(store, Some(args.static_dir), args.auth.config());
             let listener = tokio::net::TcpListener::bind(args.bind).await?;
             tracing::info!(url = %format!("http://{}", listener.local_addr()?), "caliper listening");
             let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -80,4 +127,26 @@ async fn shutdown() {
     let term = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = term => {} }
     tracing::info!("shutting down");
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> Result<String, Box<dyn std::error::Error>> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err("give the password on standard input, e.g. `read -rs PW; echo \"$PW\" | caliper ...`".into());
+    }
+    Ok(password)
+}
+
+/// Field errors as one line per field.
+fn field_errors(e: &shared::FieldErrors) -> String {
+    e.0.iter()
+        .map(|(field, codes)| {
+            let text: Vec<_> = codes.iter().map(|c| shared::validation::describe(c)).collect();
+            format!("{field}: {}", text.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

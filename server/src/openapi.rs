@@ -3,13 +3,16 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{audit, health, org};
+use crate::routes::{audit, health, org, session, signatures, users};
 
 /// Caliper's API description.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Caliper API", description = "Caliper quality management system: JSON API. \
-        Errors use one envelope: {\"message\", \"field_errors\": {field: [code]}}; 400 malformed, \
+        Sign in with POST /api/v1/session: the session cookie `caliper_session` is HttpOnly and \
+        SameSite=Strict, and every state-changing request must send the session's `csrf_token` in \
+        the X-CSRF-Token header. Errors use one envelope: {\"message\", \"field_errors\": \
+        {field: [code]}}; 400 malformed, 401 not signed in or session ended, 403 not allowed, \
         404 not found, 409 version conflict (with `current`), 422 invalid fields. Records are \
         retired, never deleted."),
     paths(
@@ -22,10 +25,18 @@ use crate::routes::{audit, health, org};
         org::processes::list_processes, org::processes::get_process, org::processes::create_process,
         org::processes::update_process, org::processes::retire_process,
         audit::list_audit, audit::export_audit, audit::verify_audit,
+        session::sign_in, session::current_session, session::sign_out, session::change_password,
+        users::list_users, users::user_directory, users::get_user, users::create_user, users::update_user,
+        users::deactivate_user, users::reset_password, users::list_sessions, users::revoke_session,
+        users::failed_sign_ins,
+        signatures::sign, signatures::list_signatures,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     tags((name = "organisation", description = "Sites, departments and processes"),
          (name = "audit", description = "The hash-chained audit trail (21 CFR 11.10(e))"),
+         (name = "session", description = "Sign-in, sign-out, the current session, own password"),
+         (name = "users", description = "Users, roles, sessions and failed sign-ins (administrators)"),
+         (name = "signatures", description = "Electronic signatures (21 CFR 11.50, 11.70, 11.200)"),
          (name = "health", description = "Liveness and database reachability")),
 )]
 pub struct ApiDoc;

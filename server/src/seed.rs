@@ -4,9 +4,32 @@
 
 use std::collections::HashMap;
 
+use shared::auth::{Role, UserInput};
 use shared::org::{DepartmentInput, ProcessInput, SiteInput};
 
-use crate::storage::{AuditContext, Store, StoreResult};
+use crate::auth::AuthConfig;
+use crate::storage::{AuditContext, Store, StoreError, StoreResult};
+
+/// The password of every demo user (printed by `cargo xtask demo`; demo users need not change
+/// it). Never use demo data in production.
+pub const DEMO_PASSWORD: &str = "Caliper-Demo-2026";
+
+/// The demo users: (username, printed name, roles, department). One per role first; the
+/// other process owners own the demo processes.
+pub const DEMO_USERS: &[(&str, &str, &[Role], &str)] = &[
+    ("alex.morgan", "Alex Morgan", &[Role::Admin], "Quality Assurance"),
+    ("priya.natarajan", "Priya Natarajan", &[Role::QualityManager, Role::ProcessOwner], "Quality Assurance"),
+    ("tom.okafor", "Tom Okafor", &[Role::ProcessOwner], "Production — Machining"),
+    ("sam.reid", "Sam Reid", &[Role::Auditor], "Quality Assurance"),
+    ("lee.chen", "Lee Chen", &[Role::Staff], "Production — Assembly"),
+    ("eva.lindqvist", "Eva Lindqvist", &[Role::Executive], "Sales & Customer Service"),
+    ("marta.kowalska", "Marta Kowalska", &[Role::ProcessOwner], "Production — Assembly"),
+    ("graham.lees", "Graham Lees", &[Role::ProcessOwner], "Purchasing"),
+    ("aisha.rahman", "Aisha Rahman", &[Role::ProcessOwner], "Engineering"),
+    ("owen.price", "Owen Price", &[Role::ProcessOwner], "Sales & Customer Service"),
+    ("helen.brooks", "Helen Brooks", &[Role::ProcessOwner], "Human Resources"),
+    ("dev.malhotra", "Dev Malhotra", &[Role::ProcessOwner], "Maintenance"),
+];
 
 const SITES: &[(&str, &str, &str)] = &[
     ("HQ", "Headquarters & Plant 1", "12 Foundry Lane, Sheffield S1 2AB, United Kingdom"),
@@ -104,8 +127,8 @@ pub struct SeedReport {
     pub existing: usize,
 }
 
-/// Adds the demo organisation where it is missing.
-pub async fn seed_demo(store: &dyn Store) -> StoreResult<SeedReport> {
+/// Adds the demo organisation and users where they are missing.
+pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<SeedReport> {
     let mut report = SeedReport::default();
     let ctx = AuditContext::tool("caliper seed-demo");
 
@@ -143,6 +166,39 @@ pub async fn seed_demo(store: &dyn Store) -> StoreResult<SeedReport> {
         departments.insert(name, id);
     }
 
+    let mut users = HashMap::new();
+    let existing = store.list_users(true).await?;
+    let mut hash = None;
+    for &(username, full_name, roles, department) in DEMO_USERS {
+        let id = match existing.iter().find(|u| u.username == username) {
+            Some(u) => {
+                report.existing += 1;
+                u.id
+            }
+            None => {
+                report.created += 1;
+                let hash = match &hash {
+                    Some(h) => h,
+                    None => hash.insert(
+                        crate::auth::hash_now(auth, DEMO_PASSWORD)
+                            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e)))?,
+                    ),
+                };
+                let input = UserInput {
+                    username: username.into(),
+                    full_name: full_name.into(),
+                    email: format!("{username}@example.com"),
+                    department_id: departments.get(department).copied(),
+                    roles: roles.to_vec(),
+                    password: None,
+                    version: None,
+                };
+                store.create_user(&ctx, &input.normalized(), hash, false).await?.id
+            }
+        };
+        users.insert(full_name, id);
+    }
+
     let existing = store.list_processes(false).await?;
     for &(name, description, owner, department) in PROCESSES {
         if existing.iter().any(|p| p.name == name) {
@@ -153,7 +209,7 @@ pub async fn seed_demo(store: &dyn Store) -> StoreResult<SeedReport> {
         let input = ProcessInput {
             name: name.into(),
             description: description.into(),
-            owner_name: owner.into(),
+            owner_id: users.get(owner).copied(),
             department_id: departments.get(department).copied(),
             version: None,
         };

@@ -14,6 +14,11 @@ use common::{Client, TestDb};
 use serde_json::{Value, json};
 use server::storage::Store;
 
+/// The signed-in user's id.
+async fn me(client: &Client) -> i64 {
+    client.get("/api/v1/session").await.body["user"]["id"].as_i64().unwrap()
+}
+
 async fn department(client: &Client) -> i64 {
     let r = client.json("POST", "/api/v1/departments", &json!({"name": "Quality Assurance"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -28,12 +33,14 @@ fn assert_envelope(r: &common::Reply, status: StatusCode) {
 }
 
 async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
-    let client = Client::new(store);
+    let other = common::create_user(&store, "someone.else", &[shared::auth::Role::ProcessOwner]).await.0;
+    let client = Client::admin(store).await;
+    let owner = me(&client).await;
     let dept = department(&client).await;
 
     // An empty name is refused with a field error, and nothing is saved.
     let r = client
-        .json("POST", "/api/v1/processes", &json!({"name": "  ", "owner_name": "Priya", "department_id": dept}))
+        .json("POST", "/api/v1/processes", &json!({"name": "  ", "owner_id": owner, "department_id": dept}))
         .await;
     assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field_errors"]["name"], json!(["required"]));
@@ -44,7 +51,7 @@ async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
         .json(
             "POST",
             "/api/v1/processes",
-            &json!({"name": "Document control", "owner_name": "Priya", "department_id": dept}),
+            &json!({"name": "Document control", "owner_id": owner, "department_id": dept}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -57,18 +64,18 @@ async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
     assert_eq!((r.status, r.body["name"].clone()), (StatusCode::OK, json!("Document control")));
 
     // Update with the version in the body.
-    let body = json!({"name": "Document control", "description": "ISO 9001 7.5", "owner_name": "Priya",
+    let body = json!({"name": "Document control", "description": "ISO 9001 7.5", "owner_id": owner,
                       "department_id": dept, "version": 1});
     let r = client.json("PUT", &format!("/api/v1/processes/{id}"), &body).await;
     assert_eq!((r.status, r.body["version"].clone()), (StatusCode::OK, json!(2)), "{}", r.text);
 
     // A second save based on version 1 conflicts and carries the current record.
     let mut late = body.clone();
-    late["owner_name"] = json!("Someone else");
+    late["owner_id"] = json!(other);
     let r = client.json("PUT", &format!("/api/v1/processes/{id}"), &late).await;
     assert_envelope(&r, StatusCode::CONFLICT);
     assert_eq!(r.body["current"]["version"], 2);
-    assert_eq!(r.body["current"]["owner_name"], "Priya");
+    assert_eq!(r.body["current"]["owner_name"], "Ada Admin");
     assert!(r.body["message"].as_str().unwrap().contains("changed by someone else"));
 
     // If-Match works as well as the body's version; without either the server asks for one.
@@ -80,7 +87,7 @@ async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
         .body(Body::from(no_version.to_string()))
         .unwrap();
     let r = client.send(req).await;
-    assert_eq!((r.status, r.body["owner_name"].clone()), (StatusCode::OK, json!("Someone else")), "{}", r.text);
+    assert_eq!((r.status, r.body["owner_name"].clone()), (StatusCode::OK, json!("Someone Else")), "{}", r.text);
     let r = client.json("PUT", &format!("/api/v1/processes/{id}"), &no_version).await;
     assert_envelope(&r, StatusCode::PRECONDITION_REQUIRED);
 
@@ -98,7 +105,7 @@ async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
         .json(
             "PUT",
             &format!("/api/v1/processes/{id}"),
-            &json!({"name": "x", "owner_name": "y", "department_id": dept, "version": 4}),
+            &json!({"name": "x", "owner_id": owner, "department_id": dept, "version": 4}),
         )
         .await;
     assert_envelope(&r, StatusCode::CONFLICT);
@@ -106,40 +113,33 @@ async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
 }
 
 async fn bad_requests_get_the_envelope(store: Arc<dyn Store>, _db: TestDb) {
-    let client = Client::new(store);
+    let client = Client::admin(store).await;
     let dept = department(&client).await;
 
     let r = client.raw("POST", "/api/v1/processes", "application/json", "{\"name\": ").await;
     assert_envelope(&r, StatusCode::BAD_REQUEST);
 
-    let r =
-        client.json("POST", "/api/v1/processes", &json!({"name": 42, "owner_name": "a", "department_id": dept})).await;
+    let r = client.json("POST", "/api/v1/processes", &json!({"name": 42, "owner_id": 1, "department_id": dept})).await;
     assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field_errors"]["name"], json!(["invalid"]));
 
-    let r = client
-        .json("POST", "/api/v1/processes", &json!({"name": "a", "owner_name": "b", "department_id": "seven"}))
-        .await;
+    let r =
+        client.json("POST", "/api/v1/processes", &json!({"name": "a", "owner_id": 1, "department_id": "seven"})).await;
     assert_eq!(r.body["field_errors"]["department_id"], json!(["invalid"]));
 
     let r = client
-        .json(
-            "POST",
-            "/api/v1/processes",
-            &json!({"name": "a", "owner_name": "b", "department_id": dept, "colour": "red"}),
-        )
+        .json("POST", "/api/v1/processes", &json!({"name": "a", "owner_id": 1, "department_id": dept, "colour": "red"}))
         .await;
     assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field_errors"]["colour"], json!(["unknown_field"]));
 
-    let r = client
-        .json("POST", "/api/v1/processes", &json!({"name": "a", "owner_name": "b", "department_id": 99999}))
-        .await;
+    let r =
+        client.json("POST", "/api/v1/processes", &json!({"name": "a", "owner_id": 1, "department_id": 99999})).await;
     assert_eq!(r.body["field_errors"]["department_id"], json!(["not_found"]));
 
     // A NUL byte (which PostgreSQL cannot store) is a field error, not a 500.
     let r = client
-        .json("POST", "/api/v1/processes", &json!({"name": "a\u{0}b", "owner_name": "b", "department_id": dept}))
+        .json("POST", "/api/v1/processes", &json!({"name": "a\u{0}b", "owner_id": 1, "department_id": dept}))
         .await;
     assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field_errors"]["name"], json!(["control_characters"]));
@@ -186,7 +186,7 @@ async fn a_panicking_handler_becomes_a_500_envelope_with_the_request_id(store: A
 
 async fn health_and_openapi_are_true(store: Arc<dyn Store>, _db: TestDb) {
     let backend = store.backend();
-    let client = Client::new(store);
+    let client = Client::admin(store).await;
     let r = client.get("/healthz").await;
     assert_eq!((r.status, r.body["database"].clone()), (StatusCode::OK, json!(backend)));
 
@@ -245,12 +245,13 @@ async fn the_app_is_served_with_spa_fallback_and_cache_headers(store: Arc<dyn St
 }
 
 async fn the_audit_trail_is_readable_and_verifiable_over_http(store: Arc<dyn Store>, _db: TestDb) {
-    let client = Client::new(store);
+    let client = Client::admin(store).await;
+    let owner = me(&client).await;
     let dept = department(&client).await;
     let req = Request::post("/api/v1/processes")
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::USER_AGENT, "audit-test/1.0")
-        .body(Body::from(json!({"name": "Calibration", "owner_name": "Dev", "department_id": dept}).to_string()))
+        .body(Body::from(json!({"name": "Calibration", "owner_id": owner, "department_id": dept}).to_string()))
         .unwrap();
     let created = client.send(req).await;
     assert_eq!(created.status, StatusCode::CREATED);
@@ -263,11 +264,14 @@ async fn the_audit_trail_is_readable_and_verifiable_over_http(store: Arc<dyn Sto
     assert_eq!(entry["changes"]["name"]["new"], "Calibration");
     assert_eq!(entry["source"]["user_agent"], "audit-test/1.0");
     assert_eq!(entry["source"]["request_id"], created.headers["x-request-id"].to_str().unwrap());
-    assert_eq!(entry["actor_name"], "unauthenticated");
+    // Attributed to the signed-in user and their session (11.10(e), 11.10(h)).
+    assert_eq!((entry["actor_name"].clone(), entry["actor_id"].clone()), (json!("Ada Admin"), json!(owner)));
+    assert!(entry["source"]["session_id"].as_str().is_some_and(|s| !s.is_empty()), "{entry}");
 
     let page = client.get("/api/v1/audit?limit=1").await;
     assert_eq!(page.body["items"].as_array().unwrap().len(), 1);
-    assert_eq!(page.body["next_before"], 2);
+    // user created, signed in, department, process: four entries.
+    assert_eq!(page.body["next_before"], 4);
     let r = client.get("/api/v1/audit?limit=0").await;
     assert_envelope(&r, StatusCode::BAD_REQUEST);
     let r = client.get("/api/v1/audit?actor=a%00b").await;
@@ -282,7 +286,7 @@ async fn the_audit_trail_is_readable_and_verifiable_over_http(store: Arc<dyn Sto
     assert!(lines[1].contains("name: — → Calibration"), "{}", lines[1]);
 
     let v = client.get("/api/v1/audit/verify").await;
-    assert_eq!((v.body["intact"].clone(), v.body["entries"].clone()), (json!(true), json!(2)));
+    assert_eq!((v.body["intact"].clone(), v.body["entries"].clone()), (json!(true), json!(4)));
 }
 
 on_both_backends!(

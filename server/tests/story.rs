@@ -8,16 +8,22 @@ use std::sync::Arc;
 use common::TestDb;
 use server::storage::{AuditContext, AuditFilter, Change, Store, StoreError};
 use shared::audit::AuditAction;
+use shared::auth::{Role, UserId};
 use shared::org::{DepartmentInput, ProcessInput, SiteInput};
 
-fn process(name: &str, department: shared::org::DepartmentId) -> ProcessInput {
+fn process(name: &str, department: shared::org::DepartmentId, owner: UserId) -> ProcessInput {
     ProcessInput {
         name: name.into(),
         description: "Turns bar stock into shafts".into(),
-        owner_name: "Tom Okafor".into(),
+        owner_id: Some(owner),
         department_id: Some(department),
         version: None,
     }
+}
+
+/// A process owner (the first audit entry of a test that uses one).
+async fn owner(store: &Arc<dyn Store>) -> UserId {
+    common::create_user(store, "tom.okafor", &[Role::ProcessOwner]).await
 }
 
 fn ctx() -> AuditContext {
@@ -32,6 +38,7 @@ fn field_code(err: StoreError, field: &str) -> String {
 }
 
 async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
+    let owner = owner(&store).await;
     // Migrations are forward-only and idempotent.
     store.migrate().await.unwrap();
 
@@ -46,12 +53,12 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
         .await
         .unwrap();
     assert_eq!(dept.site_name.as_deref(), Some("Headquarters"));
-    let p = store.create_process(&ctx(), &process("CNC machining", dept.id)).await.unwrap();
+    let p = store.create_process(&ctx(), &process("CNC machining", dept.id, owner)).await.unwrap();
     assert_eq!((p.meta.version, p.department_name.as_str()), (1, "Machining"));
     assert_eq!(store.get_process(p.id).await.unwrap().unwrap(), p);
 
     // An update based on the current version succeeds and bumps the version.
-    let edited = ProcessInput { description: "Turning and milling".into(), ..process("CNC machining", dept.id) };
+    let edited = ProcessInput { description: "Turning and milling".into(), ..process("CNC machining", dept.id, owner) };
     let Change::Done(v2) = store.update_process(&ctx(), p.id, 1, &edited).await.unwrap() else {
         panic!("update failed")
     };
@@ -59,7 +66,7 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
     assert!(v2.meta.updated_at >= p.meta.updated_at);
 
     // An update based on an old version is refused and returns the record as it is now.
-    let late = ProcessInput { description: "Overwrites nothing".into(), ..process("CNC machining", dept.id) };
+    let late = ProcessInput { description: "Overwrites nothing".into(), ..process("CNC machining", dept.id, owner) };
     match store.update_process(&ctx(), p.id, 1, &late).await.unwrap() {
         Change::Stale(current) => assert_eq!(current, v2),
         other => panic!("expected a stale update, got {other:?}"),
@@ -70,7 +77,7 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
     ));
 
     // Names are unique among active records, ignoring case.
-    let dup = store.create_process(&ctx(), &process("cnc MACHINING", dept.id)).await.unwrap_err();
+    let dup = store.create_process(&ctx(), &process("cnc MACHINING", dept.id, owner)).await.unwrap_err();
     assert_eq!(field_code(dup, "name"), "taken");
     let dup_site = store
         .create_site(&ctx(), &SiteInput { code: "HQ".into(), name: "Other".into(), ..Default::default() })
@@ -79,8 +86,10 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
     assert_eq!(field_code(dup_site, "code"), "taken");
 
     // A process needs a real, active department.
-    let ghost =
-        store.create_process(&ctx(), &process("Painting", shared::org::DepartmentId(424_242))).await.unwrap_err();
+    let ghost = store
+        .create_process(&ctx(), &process("Painting", shared::org::DepartmentId(424_242), owner))
+        .await
+        .unwrap_err();
     assert_eq!(field_code(ghost, "department_id"), "not_found");
 
     // A department that still runs an active process cannot be retired.
@@ -102,7 +111,7 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
     assert!(matches!(store.retire_process(&ctx(), p.id, 3, "again").await.unwrap(), Change::Retired(_)));
 
     // Its name is free again for a new, active process.
-    let again = store.create_process(&ctx(), &process("CNC machining", dept.id)).await.unwrap();
+    let again = store.create_process(&ctx(), &process("CNC machining", dept.id, owner)).await.unwrap();
     assert_ne!(again.id, p.id);
     let Change::Done(_) = store.retire_process(&ctx(), again.id, 1, "test").await.unwrap() else { panic!() };
 
@@ -112,7 +121,7 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
     else {
         panic!("department retire failed")
     };
-    let refused = store.create_process(&ctx(), &process("Grinding", dept_retired.id)).await.unwrap_err();
+    let refused = store.create_process(&ctx(), &process("Grinding", dept_retired.id, owner)).await.unwrap_err();
     assert_eq!(field_code(refused, "department_id"), "retired");
 
     // Nothing is ever hard-deleted: the database itself refuses.
@@ -124,15 +133,16 @@ async fn organisation_records_story(store: Arc<dyn Store>, db: TestDb) {
 }
 
 async fn concurrent_saves_of_one_row_let_exactly_one_win(store: Arc<dyn Store>, _db: TestDb) {
+    let owner = owner(&store).await;
     let dept = store
         .create_department(&ctx(), &DepartmentInput { name: "Assembly".into(), ..Default::default() })
         .await
         .unwrap();
-    let p = store.create_process(&ctx(), &process("Final assembly", dept.id)).await.unwrap();
+    let p = store.create_process(&ctx(), &process("Final assembly", dept.id, owner)).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..8 {
         let store = store.clone();
-        let input = ProcessInput { owner_name: format!("Editor {i}"), ..process("Final assembly", dept.id) };
+        let input = ProcessInput { description: format!("Editor {i}"), ..process("Final assembly", dept.id, owner) };
         tasks.push(tokio::spawn(async move { store.update_process(&ctx(), p.id, 1, &input).await.unwrap() }));
     }
     let mut done = Vec::new();
@@ -153,26 +163,34 @@ async fn concurrent_saves_of_one_row_let_exactly_one_win(store: Arc<dyn Store>, 
 }
 
 async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
-    let first = server::seed::seed_demo(store.as_ref()).await.unwrap();
+    let first = server::seed::seed_demo(store.as_ref(), &server::auth::AuthConfig::for_tests()).await.unwrap();
     assert!(first.created >= 20, "{first:?}");
     assert_eq!(first.existing, 0);
-    let second = server::seed::seed_demo(store.as_ref()).await.unwrap();
+    let second = server::seed::seed_demo(store.as_ref(), &server::auth::AuthConfig::for_tests()).await.unwrap();
     assert_eq!((second.created, second.existing), (0, first.created));
     assert_eq!(store.list_processes(false).await.unwrap().len(), 12);
+    // One demo user per role at least, and every demo process has a real owner.
+    let users = store.list_users(false).await.unwrap();
+    for role in shared::auth::Role::ALL {
+        assert!(users.iter().any(|u| u.roles.contains(&role)), "no demo {role:?}");
+    }
+    assert!(store.list_processes(false).await.unwrap().iter().all(|p| p.owner_id.is_some()));
 }
 
 async fn every_write_is_in_the_audit_trail_with_old_and_new_values(store: Arc<dyn Store>, _db: TestDb) {
+    let owner = owner(&store).await;
     let dept =
         store.create_department(&ctx(), &DepartmentInput { name: "QA".into(), ..Default::default() }).await.unwrap();
-    let p = store.create_process(&ctx(), &process("Calibration", dept.id)).await.unwrap();
-    let edited = ProcessInput { owner_name: "Dev Malhotra".into(), ..process("Calibration", dept.id) };
+    let p = store.create_process(&ctx(), &process("Calibration", dept.id, owner)).await.unwrap();
+    let dev = common::create_user(&store, "dev.malhotra", &[Role::ProcessOwner]).await;
+    let edited = ProcessInput { owner_id: Some(dev), ..process("Calibration", dept.id, owner) };
     let Change::Done(_) = store.update_process(&ctx(), p.id, 1, &edited).await.unwrap() else { panic!() };
     // A refused write (stale version) leaves no entry.
     let Change::Stale(_) = store.update_process(&ctx(), p.id, 1, &edited).await.unwrap() else { panic!() };
     let Change::Done(_) = store.retire_process(&ctx(), p.id, 2, "Outsourced to a lab").await.unwrap() else { panic!() };
 
     let all = store.list_audit(&AuditFilter { limit: 100, ..Default::default() }).await.unwrap();
-    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4, 3, 2, 1], "newest first, no gaps");
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![6, 5, 4, 3, 2, 1], "newest first, no gaps");
     let history = store
         .list_audit(&AuditFilter {
             record_type: Some("process".into()),
@@ -185,7 +203,11 @@ async fn every_write_is_in_the_audit_trail_with_old_and_new_values(store: Arc<dy
     let actions: Vec<_> = history.iter().map(|e| (e.action, e.record_version)).collect();
     assert_eq!(actions, vec![(AuditAction::Retire, 3), (AuditAction::Update, 2), (AuditAction::Create, 1)]);
     let update = &history[1];
-    assert_eq!(update.changes.keys().collect::<Vec<_>>(), vec!["owner_name"]);
+    assert_eq!(update.changes.keys().collect::<Vec<_>>(), vec!["owner_id", "owner_name"]);
+    assert_eq!(
+        (update.changes["owner_id"].old.as_i64(), update.changes["owner_id"].new.as_i64()),
+        (Some(owner.0), Some(dev.0))
+    );
     assert_eq!(update.changes["owner_name"].old, "Tom Okafor");
     assert_eq!(update.changes["owner_name"].new, "Dev Malhotra");
     assert_eq!(update.actor_name, "system");
@@ -196,7 +218,7 @@ async fn every_write_is_in_the_audit_trail_with_old_and_new_values(store: Arc<dy
 
     let report = store.verify_audit().await.unwrap();
     assert!(report.intact, "{report:?}");
-    assert_eq!((report.entries, report.head_hash.as_deref()), (4, Some(all[0].hash.as_str())));
+    assert_eq!((report.entries, report.head_hash.as_deref()), (6, Some(all[0].hash.as_str())));
 
     // Keyset pagination: two pages of two.
     let page = store.list_audit(&AuditFilter { before_seq: Some(3), limit: 2, ..Default::default() }).await.unwrap();
@@ -204,6 +226,7 @@ async fn every_write_is_in_the_audit_trail_with_old_and_new_values(store: Arc<dy
 }
 
 async fn concurrent_writers_never_fork_the_chain(store: Arc<dyn Store>, _db: TestDb) {
+    let owner = owner(&store).await;
     let dept =
         store.create_department(&ctx(), &DepartmentInput { name: "Ops".into(), ..Default::default() }).await.unwrap();
     let mut tasks = Vec::new();
@@ -211,7 +234,7 @@ async fn concurrent_writers_never_fork_the_chain(store: Arc<dyn Store>, _db: Tes
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..10 {
-                store.create_process(&ctx(), &process(&format!("Step {writer}-{i}"), dept.id)).await.unwrap();
+                store.create_process(&ctx(), &process(&format!("Step {writer}-{i}"), dept.id, owner)).await.unwrap();
             }
         }));
     }
@@ -220,7 +243,7 @@ async fn concurrent_writers_never_fork_the_chain(store: Arc<dyn Store>, _db: Tes
     }
     let report = store.verify_audit().await.unwrap();
     assert!(report.intact, "{report:?}");
-    assert_eq!(report.entries, 81);
+    assert_eq!(report.entries, 82, "one user, one department, 80 processes");
 }
 
 async fn the_database_refuses_to_alter_the_audit_trail(store: Arc<dyn Store>, db: TestDb) {
@@ -237,10 +260,11 @@ async fn the_database_refuses_to_alter_the_audit_trail(store: Arc<dyn Store>, db
 }
 
 async fn tampering_is_reported_at_its_exact_position(store: Arc<dyn Store>, db: TestDb) {
+    let owner = owner(&store).await;
     let dept =
         store.create_department(&ctx(), &DepartmentInput { name: "Lab".into(), ..Default::default() }).await.unwrap();
     for i in 0..5 {
-        store.create_process(&ctx(), &process(&format!("Test {i}"), dept.id)).await.unwrap();
+        store.create_process(&ctx(), &process(&format!("Test {i}"), dept.id, owner)).await.unwrap();
     }
     // Someone with database access removes the guard and edits entry 4.
     match &db {

@@ -24,28 +24,53 @@ pub enum AuditAction {
     Create,
     /// Fields of the record changed.
     Update,
-    /// The record was retired (never deleted).
+    /// The record was retired (never deleted); for a user, deactivated.
     Retire,
+    /// The record version was signed electronically.
+    Sign,
+    /// A user accepted the electronic-signature agreement.
+    AcceptAgreement,
+    /// A user signed in.
+    SignIn,
+    /// A sign-in failed (wrong password, locked or deactivated account, unknown user).
+    FailedSignIn,
+    /// The account was locked after repeated failures.
+    Lock,
+    /// A user signed out.
+    SignOut,
+    /// An administrator revoked a session.
+    RevokeSession,
+    /// A user changed their own password.
+    ChangePassword,
+    /// An administrator set a temporary password.
+    ResetPassword,
 }
+
+/// Every action with its stored name.
+const ACTIONS: [(AuditAction, &str); 12] = [
+    (AuditAction::Create, "create"),
+    (AuditAction::Update, "update"),
+    (AuditAction::Retire, "retire"),
+    (AuditAction::Sign, "sign"),
+    (AuditAction::AcceptAgreement, "accept_agreement"),
+    (AuditAction::SignIn, "sign_in"),
+    (AuditAction::FailedSignIn, "failed_sign_in"),
+    (AuditAction::Lock, "lock"),
+    (AuditAction::SignOut, "sign_out"),
+    (AuditAction::RevokeSession, "revoke_session"),
+    (AuditAction::ChangePassword, "change_password"),
+    (AuditAction::ResetPassword, "reset_password"),
+];
 
 impl AuditAction {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            AuditAction::Create => "create",
-            AuditAction::Update => "update",
-            AuditAction::Retire => "retire",
-        }
+        ACTIONS.iter().find(|(a, _)| *a == self).map_or("unknown", |(_, s)| s)
     }
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "create" => Some(AuditAction::Create),
-            "update" => Some(AuditAction::Update),
-            "retire" => Some(AuditAction::Retire),
-            _ => None,
-        }
+        ACTIONS.iter().find(|(_, n)| *n == s).map(|(a, _)| *a)
     }
 }
 
@@ -74,6 +99,9 @@ pub struct AuditSource {
     pub client_address: String,
     /// The client's user agent, or the tool that made the change (e.g. `caliper seed-demo`).
     pub user_agent: String,
+    /// The session the change was made in (its id, never its secret); absent for tools.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub session_id: String,
 }
 
 /// An entry of the audit trail as stored and shown.
@@ -307,7 +335,12 @@ mod tests {
             record_version: 2,
             changes: diff(&json!({"name": "A", "version": 1}), &json!({"name": "B", "version": 2})),
             reason: Some("typo".into()),
-            source: AuditSource { request_id: "r1".into(), client_address: "127.0.0.1".into(), user_agent: "t".into() },
+            source: AuditSource {
+                request_id: "r1".into(),
+                client_address: "127.0.0.1".into(),
+                user_agent: "t".into(),
+                session_id: String::new(),
+            },
             prev_hash: prev_hash.into(),
             hash: String::new(),
         };

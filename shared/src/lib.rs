@@ -6,9 +6,11 @@
 //! server's handlers call, so the browser shows exactly the error the API would return.
 
 pub mod audit;
+pub mod auth;
 pub mod csv;
 pub mod error;
 pub mod org;
+pub mod signature;
 pub mod validation;
 
 pub use error::{ErrorBody, FieldErrors};

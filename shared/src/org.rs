@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
+use crate::auth::UserId;
 use crate::validation::{self, FORMAT};
 
 macro_rules! id_type {
@@ -73,8 +74,12 @@ pub trait Record {
 }
 
 /// Every kind of record that has an audit trail, as (`record_type`, label) for filters.
-pub const RECORD_TYPES: &[(&str, &str)] =
-    &[(Process::RECORD_TYPE, "Process"), (Department::RECORD_TYPE, "Department"), (Site::RECORD_TYPE, "Site")];
+pub const RECORD_TYPES: &[(&str, &str)] = &[
+    (Process::RECORD_TYPE, "Process"),
+    (Department::RECORD_TYPE, "Department"),
+    (Site::RECORD_TYPE, "Site"),
+    (crate::auth::User::RECORD_TYPE, "User"),
+];
 
 macro_rules! record {
     ($ty:ty, $name:literal) => {
@@ -208,8 +213,9 @@ pub struct Process {
     pub name: String,
     /// What the process does, its inputs and outputs.
     pub description: String,
-    /// The process owner's name. Until user records exist this is the printed name; the
-    /// trust-core issue replaces it with a reference to a user.
+    /// The process owner (a user). `None` only for processes recorded before users existed.
+    pub owner_id: Option<UserId>,
+    /// The process owner's printed name, for display.
     pub owner_name: String,
     /// The department that runs it.
     pub department_id: DepartmentId,
@@ -231,9 +237,9 @@ pub struct ProcessInput {
     /// What the process does (optional).
     #[serde(default)]
     pub description: String,
-    /// The process owner's name (required).
+    /// The process owner, an active user (required).
     #[serde(default)]
-    pub owner_name: String,
+    pub owner_id: Option<UserId>,
     /// The department that runs it (required).
     #[serde(default)]
     pub department_id: Option<DepartmentId>,
@@ -248,7 +254,7 @@ impl ProcessInput {
         Self {
             name: p.name.clone(),
             description: p.description.clone(),
-            owner_name: p.owner_name.clone(),
+            owner_id: p.owner_id,
             department_id: Some(p.department_id),
             version: Some(p.meta.version),
         }
@@ -280,7 +286,7 @@ impl ProcessInput {
         let merged = Self {
             name: pick("name", &base.name, &mine.name, &theirs.name, &mut clashes),
             description: pick("description", &base.description, &mine.description, &theirs.description, &mut clashes),
-            owner_name: pick("owner_name", &base.owner_name, &mine.owner_name, &theirs.owner_name, &mut clashes),
+            owner_id: pick("owner_id", &base.owner_id, &mine.owner_id, &theirs.owner_id, &mut clashes),
             department_id: pick(
                 "department_id",
                 &base.department_id,
@@ -297,7 +303,6 @@ impl ProcessInput {
     pub fn normalized(mut self) -> Self {
         self.name = self.name.trim().to_string();
         self.description = self.description.trim().to_string();
-        self.owner_name = self.owner_name.trim().to_string();
         self
     }
 
@@ -307,7 +312,9 @@ impl ProcessInput {
         let mut e = FieldErrors::new();
         validation::text(&mut e, "name", &self.name, true, NAME_MAX);
         validation::text(&mut e, "description", &self.description, false, TEXT_MAX);
-        validation::text(&mut e, "owner_name", &self.owner_name, true, NAME_MAX);
+        if self.owner_id.is_none() {
+            e.add("owner_id", validation::REQUIRED);
+        }
         if self.department_id.is_none() {
             e.add("department_id", validation::REQUIRED);
         }
@@ -351,7 +358,7 @@ mod tests {
         ProcessInput {
             name: "  CNC machining ".into(),
             description: "Turns bar stock into shafts".into(),
-            owner_name: "Dana Whitfield".into(),
+            owner_id: Some(UserId(5)),
             department_id: Some(DepartmentId(1)),
             version: None,
         }
@@ -370,7 +377,7 @@ mod tests {
         let p = ProcessInput { name: " ".into(), ..Default::default() }.normalized();
         let e = p.validate().unwrap_err();
         assert_eq!(e.get("name"), Some(&["required".to_string()][..]));
-        assert_eq!(e.get("owner_name"), Some(&["required".to_string()][..]));
+        assert_eq!(e.get("owner_id"), Some(&["required".to_string()][..]));
         assert_eq!(e.get("department_id"), Some(&["required".to_string()][..]));
         assert_eq!(e.get("description"), None);
     }
@@ -400,21 +407,21 @@ mod tests {
     fn merge_takes_each_side_s_own_changes() {
         let base = ProcessInput { version: Some(1), ..process() };
         let mine = ProcessInput { description: "Robot cell".into(), ..base.clone() };
-        let theirs = ProcessInput { owner_name: "Alice".into(), version: Some(2), ..base.clone() };
+        let theirs = ProcessInput { owner_id: Some(UserId(8)), version: Some(2), ..base.clone() };
         let merged = ProcessInput::merge(&base, &mine, &theirs).unwrap();
-        assert_eq!((merged.description.as_str(), merged.owner_name.as_str()), ("Robot cell", "Alice"));
+        assert_eq!((merged.description.as_str(), merged.owner_id), ("Robot cell", Some(UserId(8))));
         assert_eq!(merged.version, Some(2));
     }
 
     #[test]
     fn merge_refuses_when_both_changed_a_field_differently() {
         let base = ProcessInput { version: Some(1), ..process() };
-        let mine = ProcessInput { owner_name: "Bob".into(), description: "x".into(), ..base.clone() };
-        let theirs = ProcessInput { owner_name: "Alice".into(), version: Some(2), ..base.clone() };
-        assert_eq!(ProcessInput::merge(&base, &mine, &theirs), Err(vec!["owner_name"]));
+        let mine = ProcessInput { owner_id: Some(UserId(9)), description: "x".into(), ..base.clone() };
+        let theirs = ProcessInput { owner_id: Some(UserId(8)), version: Some(2), ..base.clone() };
+        assert_eq!(ProcessInput::merge(&base, &mine, &theirs), Err(vec!["owner_id"]));
         // The same change on both sides is no clash.
-        let same = ProcessInput { owner_name: "Alice".into(), ..base.clone() };
-        assert_eq!(ProcessInput::merge(&base, &same, &theirs).unwrap().owner_name, "Alice");
+        let same = ProcessInput { owner_id: Some(UserId(8)), ..base.clone() };
+        assert_eq!(ProcessInput::merge(&base, &same, &theirs).unwrap().owner_id, Some(UserId(8)));
     }
 
     #[test]
@@ -430,6 +437,7 @@ mod tests {
             id: ProcessId(7),
             name: "n".into(),
             description: String::new(),
+            owner_id: Some(UserId(4)),
             owner_name: "o".into(),
             department_id: DepartmentId(2),
             department_name: "d".into(),

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use shared::audit::{AuditPage, AuditSource, ChainReport, display_value};
 
 use crate::AppState;
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::middleware::REQUEST_ID;
 use crate::storage::{AuditContext, AuditFilter};
@@ -27,24 +28,39 @@ pub fn router() -> Router<AppState> {
         .route("/audit/verify", get(verify_audit))
 }
 
-/// Printed name recorded until users and sign-in exist (trust-core issue).
+/// Printed name recorded for requests without a signed-in user (only sign-in attempts reach a
+/// write without one).
 pub const UNAUTHENTICATED: &str = "unauthenticated";
 
+/// Where a request came from (11.10(h)): request id, client address, user agent, session.
+pub fn source_of<B>(req: &axum::http::Request<B>, session_id: Option<i64>) -> AuditSource {
+    source_from(req.headers(), req.extensions(), session_id)
+}
+
+fn source_from(
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+    session_id: Option<i64>,
+) -> AuditSource {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    AuditSource {
+        request_id: header(REQUEST_ID),
+        client_address: extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default(),
+        user_agent: header(USER_AGENT.as_str()),
+        session_id: session_id.map(|s| s.to_string()).unwrap_or_default(),
+    }
+}
+
+/// The signed-in user (put there by the auth guard) and where the request came from.
 impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-        let client_address =
-            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+        let user = parts.extensions.get::<CurrentUser>();
         Ok(AuditContext {
-            actor_id: None,
-            actor_name: UNAUTHENTICATED.into(),
-            source: AuditSource {
-                request_id: header(REQUEST_ID),
-                client_address,
-                user_agent: header(USER_AGENT.as_str()),
-            },
+            actor_id: user.map(|u| u.id.0),
+            actor_name: user.map_or_else(|| UNAUTHENTICATED.to_string(), |u| u.full_name.clone()),
+            source: source_from(&parts.headers, &parts.extensions, user.map(|u| u.session_id)),
         })
     }
 }

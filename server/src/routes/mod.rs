@@ -3,6 +3,9 @@
 pub mod audit;
 pub mod health;
 pub mod org;
+pub mod session;
+pub mod signatures;
+pub mod users;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -18,6 +21,9 @@ pub fn api_router() -> Router<AppState> {
     Router::new()
         .merge(org::router())
         .merge(audit::router())
+        .merge(session::router())
+        .merge(users::router())
+        .merge(signatures::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::openapi_json))
 }
 

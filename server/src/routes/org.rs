@@ -18,8 +18,10 @@ use shared::org::{
 
 use super::{change_response, expected_version, with_etag};
 use crate::AppState;
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::storage::AuditContext;
+use shared::auth::Permission;
 
 /// Query of the list endpoints.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -44,11 +46,44 @@ pub fn router() -> Router<AppState> {
         .route("/processes/{id}/retire", post(processes::retire_process))
 }
 
+/// No record-level rule: the route's permission (checked by the guard) is enough.
+async fn role_suffices<I>(_: &AppState, _: &CurrentUser, _: i64, _: &I) -> Result<(), ApiError> {
+    Ok(())
+}
+
+/// 11.10(g), per record: a process owner may edit only the processes they own, and may not
+/// hand them to someone else; managing processes (quality manager, admin) may edit any.
+async fn process_owner_rule(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    input: &ProcessInput,
+) -> Result<(), ApiError> {
+    if user.can(Permission::ManageProcesses) {
+        return Ok(());
+    }
+    let current =
+        state.store.get_process(ProcessId(id)).await?.ok_or_else(|| ApiError::not_found("No such process."))?;
+    if current.owner_id != Some(user.id) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Only this process's owner or a quality manager can change it.",
+        ));
+    }
+    if input.owner_id != current.owner_id {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Only a quality manager can assign a process to another owner.",
+        ));
+    }
+    Ok(())
+}
+
 macro_rules! org_resource {
     (
         mod $module:ident { noun: $noun:literal, tag: $tag:literal,
         collection: $collection:literal, item: $item:literal, retire: $retire_path:literal,
-        record: $record:ident, input: $input:ident, id: $id:ident,
+        record: $record:ident, input: $input:ident, id: $id:ident, record_rule: $rule:path,
         handlers: [$list:ident, $get:ident, $create:ident, $update:ident, $retire:ident] }
     ) => {
         #[doc = concat!("Handlers for ", $noun, " records.")]
@@ -105,11 +140,13 @@ macro_rules! org_resource {
                 State(state): State<AppState>,
                 ApiPath(id): ApiPath<i64>,
                 headers: HeaderMap,
+                user: CurrentUser,
                 ctx: AuditContext,
                 ApiJson(input): ApiJson<$input>,
             ) -> ApiResult<Response> {
                 let input = input.normalized();
                 input.validate().map_err(ApiError::invalid)?;
+                $rule(&state, &user, id, &input).await?;
                 let version = expected_version(&headers, input.version)?;
                 let change = state.store.$update(&ctx, $id(id), version, &input).await?;
                 change_response(change, $noun, |r: &$record| r.meta.version)
@@ -140,20 +177,20 @@ macro_rules! org_resource {
 org_resource!(mod sites {
     noun: "site", tag: "organisation",
     collection: "/api/v1/sites", item: "/api/v1/sites/{id}", retire: "/api/v1/sites/{id}/retire",
-    record: Site, input: SiteInput, id: SiteId,
+    record: Site, input: SiteInput, id: SiteId, record_rule: role_suffices,
     handlers: [list_sites, get_site, create_site, update_site, retire_site]
 });
 
 org_resource!(mod departments {
     noun: "department", tag: "organisation",
     collection: "/api/v1/departments", item: "/api/v1/departments/{id}", retire: "/api/v1/departments/{id}/retire",
-    record: Department, input: DepartmentInput, id: DepartmentId,
+    record: Department, input: DepartmentInput, id: DepartmentId, record_rule: role_suffices,
     handlers: [list_departments, get_department, create_department, update_department, retire_department]
 });
 
 org_resource!(mod processes {
     noun: "process", tag: "organisation",
     collection: "/api/v1/processes", item: "/api/v1/processes/{id}", retire: "/api/v1/processes/{id}/retire",
-    record: Process, input: ProcessInput, id: ProcessId,
+    record: Process, input: ProcessInput, id: ProcessId, record_rule: process_owner_rule,
     handlers: [list_processes, get_process, create_process, update_process, retire_process]
 });

@@ -3,6 +3,7 @@
 //! each backend; the conformance ("story") tests in `tests/` run unchanged against both.
 
 mod sql;
+pub mod trust;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::config::DatabaseUrl;
 
 pub use sql::{PostgresStore, SqliteStore};
+pub use trust::{Credentials, SignOutcome, TrustStore};
 
 /// The result of a write that is conditional on the version the client last saw.
 #[derive(Debug)]
@@ -58,7 +60,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// appends in its own transaction (21 CFR 11.10(e), 11.10(h)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditContext {
-    /// The user's id, once users exist.
+    /// The signed-in user's id (`None` for tools and sign-in attempts).
     pub actor_id: Option<i64>,
     /// The printed name recorded with the entry.
     pub actor_name: String,
@@ -72,7 +74,12 @@ impl AuditContext {
         Self {
             actor_id: None,
             actor_name: "system".into(),
-            source: AuditSource { request_id: String::new(), client_address: String::new(), user_agent: tool.into() },
+            source: AuditSource {
+                request_id: String::new(),
+                client_address: String::new(),
+                user_agent: tool.into(),
+                session_id: String::new(),
+            },
         }
     }
 }
@@ -99,7 +106,7 @@ pub struct AuditFilter {
 
 /// Every query Caliper makes. Implemented once per backend by [`sql`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TrustStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Applies the pending forward-only migrations of this backend.

@@ -12,7 +12,10 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use shared::FieldErrors;
-use shared::audit::{AuditAction, AuditEntry, AuditSource, ChainReport, ChainVerifier, GENESIS_HASH, audit_time, diff};
+use shared::audit::{
+    AuditAction, AuditEntry, AuditSource, ChainReport, ChainVerifier, Changes, GENESIS_HASH, audit_time, diff,
+};
+use shared::auth::UserId;
 use shared::org::{
     Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, Record, RecordMeta, Site, SiteId,
     SiteInput,
@@ -85,6 +88,7 @@ struct ProcessRow {
     process_id: i64,
     name: String,
     description: String,
+    owner_id: Option<i64>,
     owner_name: String,
     department_id: i64,
     department_name: String,
@@ -98,6 +102,7 @@ impl From<ProcessRow> for Process {
             id: ProcessId(r.process_id),
             name: r.name,
             description: r.description,
+            owner_id: r.owner_id.map(UserId),
             owner_name: r.owner_name,
             department_id: DepartmentId(r.department_id),
             department_name: r.department_name,
@@ -113,9 +118,11 @@ const DEPARTMENT_SELECT: &str = "select d.department_id, d.name, d.site_id, s.na
      d.created_at, d.updated_at, d.retired_at, d.retired_reason \
      from departments d left join sites s on s.site_id = d.site_id";
 
-const PROCESS_SELECT: &str = "select p.process_id, p.name, p.description, p.owner_name, p.department_id, \
+const PROCESS_SELECT: &str = "select p.process_id, p.name, p.description, p.owner_id, \
+     coalesce(u.full_name, p.owner_name) as owner_name, p.department_id, \
      d.name as department_name, p.version, p.created_at, p.updated_at, p.retired_at, p.retired_reason \
-     from processes p join departments d on d.department_id = p.department_id";
+     from processes p join departments d on d.department_id = p.department_id \
+     left join users u on u.user_id = p.owner_id";
 
 /// Which unique index guards which field, for turning a unique violation into a field error.
 /// (index name, SQLite's `table.column` wording for a plain-column index, field)
@@ -233,11 +240,34 @@ struct Audited<'a, T> {
     reason: Option<&'a str>,
 }
 
-impl<T: Serialize + Record> Audited<'_, T> {
+impl<'a, T: Serialize + Record> From<Audited<'a, T>> for Draft<'a> {
+    fn from(a: Audited<'a, T>) -> Self {
+        let before = a.before.map_or(serde_json::Value::Null, |b| serde_json::to_value(b).unwrap_or_default());
+        let after = serde_json::to_value(a.after).unwrap_or_default();
+        Draft {
+            action: a.action,
+            record_type: T::RECORD_TYPE,
+            record_id: a.record_id,
+            record_version: a.version,
+            changes: diff(&before, &after),
+            reason: a.reason,
+        }
+    }
+}
+
+/// An audit entry before it joins the chain: what happened to which record version.
+pub(super) struct Draft<'a> {
+    pub action: AuditAction,
+    pub record_type: &'a str,
+    pub record_id: i64,
+    pub record_version: i64,
+    pub changes: Changes,
+    pub reason: Option<&'a str>,
+}
+
+impl Draft<'_> {
     /// The entry that follows the chain's head `(seq, hash)`.
     fn entry(&self, ctx: &AuditContext, head: Option<(i64, String)>) -> AuditEntry {
-        let before = self.before.map_or(serde_json::Value::Null, |b| serde_json::to_value(b).unwrap_or_default());
-        let after = serde_json::to_value(self.after).unwrap_or_default();
         let (seq, prev_hash) = head.map_or((1, GENESIS_HASH.to_string()), |(s, h)| (s + 1, h));
         let mut e = AuditEntry {
             seq,
@@ -245,10 +275,10 @@ impl<T: Serialize + Record> Audited<'_, T> {
             actor_id: ctx.actor_id,
             actor_name: ctx.actor_name.clone(),
             action: self.action,
-            record_type: T::RECORD_TYPE.to_string(),
+            record_type: self.record_type.to_string(),
             record_id: self.record_id,
-            record_version: self.version,
-            changes: diff(&before, &after),
+            record_version: self.record_version,
+            changes: self.changes.clone(),
             reason: self.reason.map(str::to_string),
             source: ctx.source.clone(),
             prev_hash,
@@ -284,13 +314,14 @@ macro_rules! sql_store {
         /// Appends the audit entry of a write, in the write's own transaction. The append is
         /// serialised (SQLite: the transaction already holds the write lock; PostgreSQL: a
         /// transaction-scoped advisory lock), so concurrent writers never fork the chain.
-        async fn append_audit<T: Serialize + Record>(conn: &mut Conn, ctx: &AuditContext, audited: Audited<'_, T>) -> StoreResult<()> {
+        async fn append_audit<'a>(conn: &mut Conn, ctx: &AuditContext, draft: impl Into<Draft<'a>>) -> StoreResult<()> {
+            let draft = draft.into();
             sqlx::query($append_lock).execute(&mut *conn).await?;
             let head: Option<(i64, String)> =
                 sqlx::query_as("select seq, hash from audit_entries order by seq desc limit 1")
                     .fetch_optional(&mut *conn)
                     .await?;
-            let e = audited.entry(ctx, head);
+            let e = draft.entry(ctx, head);
             sqlx::query(
                 "insert into audit_entries (seq, occurred_at, actor_id, actor_name, action, record_type, record_id, \
                  record_version, changes, reason, source, prev_hash, hash) \
@@ -550,15 +581,17 @@ macro_rules! sql_store {
             async fn create_process(&self, ctx: &AuditContext, input: &ProcessInput) -> StoreResult<Process> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 let department = check_department(&mut tx, input.department_id).await?;
+                let (owner, owner_name) = check_owner(&mut tx, input.owner_id).await?;
                 let (id,): (i64,) = sqlx::query_as(
-                    "insert into processes (name, description, owner_name, department_id, version, created_at, updated_at) \
-                     values ($1, $2, $3, $4, 1, $5, $5) returning process_id",
+                    "insert into processes (name, description, owner_name, department_id, version, created_at, updated_at, owner_id) \
+                     values ($1, $2, $3, $4, 1, $5, $5, $6) returning process_id",
                 )
                 .bind(&input.name)
                 .bind(&input.description)
-                .bind(&input.owner_name)
+                .bind(&owner_name)
                 .bind(department)
                 .bind(Utc::now())
+                .bind(owner)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| constraint_error(e, "department_id"))?;
@@ -578,19 +611,21 @@ macro_rules! sql_store {
             ) -> StoreResult<Change<Process>> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 let department = check_department(&mut tx, input.department_id).await?;
+                let (owner, owner_name) = check_owner(&mut tx, input.owner_id).await?;
                 let before = process_by_id(&mut tx, id.0).await?;
                 let done = sqlx::query(
                     "update processes set name = $3, description = $4, owner_name = $5, department_id = $6, \
-                     version = version + 1, updated_at = $7 \
+                     version = version + 1, updated_at = $7, owner_id = $8 \
                      where process_id = $1 and version = $2 and retired_at is null",
                 )
                 .bind(id.0)
                 .bind(version)
                 .bind(&input.name)
                 .bind(&input.description)
-                .bind(&input.owner_name)
+                .bind(&owner_name)
                 .bind(department)
                 .bind(Utc::now())
+                .bind(owner)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| constraint_error(e, "department_id"))?
@@ -702,6 +737,27 @@ macro_rules! sql_store {
             }
         }
 
+        /// A process's owner must be given, exist and be active; returns the id and printed name.
+        async fn check_owner(conn: &mut Conn, owner: Option<UserId>) -> StoreResult<(i64, String)> {
+            let mut e = FieldErrors::new();
+            let Some(owner) = owner else {
+                e.add("owner_id", shared::validation::REQUIRED);
+                return Err(StoreError::Invalid(e));
+            };
+            let found: Option<(Option<DateTime<Utc>>, String)> =
+                sqlx::query_as("select retired_at, full_name from users where user_id = $1")
+                    .bind(owner.0)
+                    .fetch_optional(conn)
+                    .await?;
+            match reference_problem(found.as_ref().map(|(r, _)| *r)) {
+                None => Ok((owner.0, found.map(|(_, n)| n).unwrap_or_default())),
+                Some(code) => {
+                    e.add("owner_id", code);
+                    Err(StoreError::Invalid(e))
+                }
+            }
+        }
+
         /// A process's department must be given, exist and be active.
         async fn check_department(conn: &mut Conn, department: Option<DepartmentId>) -> StoreResult<i64> {
             let mut e = FieldErrors::new();
@@ -737,6 +793,7 @@ mod sqlite {
         "select 1",
         sqlx::migrate!("./migrations/sqlite")
     );
+    super::super::trust::trust_store!(SqliteStore, "begin immediate");
 }
 
 mod postgres {
@@ -751,6 +808,7 @@ mod postgres {
         "select pg_advisory_xact_lock(1128616521)",
         sqlx::migrate!("./migrations/postgres")
     );
+    super::super::trust::trust_store!(PostgresStore, "begin");
 }
 
 pub use postgres::PostgresStore;

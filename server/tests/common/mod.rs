@@ -10,8 +10,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use server::storage::Store;
+use server::auth::AuthConfig;
+use server::storage::{AuditContext, Store};
 use server::{AppState, app_with};
+use shared::auth::{Role, UserId, UserInput};
 use sqlx::{Executor, PgPool, SqlitePool};
 
 /// Which database a test runs on; the same test body runs on each.
@@ -107,23 +109,92 @@ pub struct Reply {
     pub text: String,
 }
 
-/// Drives the real router.
+/// The password of every user the tests create.
+pub const PASSWORD: &str = "Tr1cky-Lathe-Oil";
+
+/// Creates an active user with `roles` and [`PASSWORD`], who need not change it.
+pub async fn create_user(store: &Arc<dyn Store>, username: &str, roles: &[Role]) -> UserId {
+    let input = UserInput {
+        username: username.into(),
+        full_name: display_name(username),
+        email: format!("{username}@example.com"),
+        department_id: None,
+        roles: roles.to_vec(),
+        password: None,
+        version: None,
+    };
+    let hash = server::auth::hash_now(&AuthConfig::for_tests(), PASSWORD).unwrap();
+    store.create_user(&AuditContext::tool("test"), &input, &hash, false).await.expect("create user").id
+}
+
+/// `dana.whitfield` → `Dana Whitfield`.
+pub fn display_name(username: &str) -> String {
+    username
+        .split(['.', '_', '-'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Drives the real router, as one browser: it keeps the session cookie and CSRF token of its
+/// last successful sign-in.
 #[derive(Clone)]
 pub struct Client {
     pub router: Router,
+    pub session: Option<(String, String)>,
 }
 
 impl Client {
+    /// Not signed in.
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self::with(store, None, Router::new())
     }
 
     pub fn with(store: Arc<dyn Store>, static_dir: Option<PathBuf>, extra: Router<AppState>) -> Self {
-        Self { router: app_with(AppState { store, static_dir }, extra) }
+        let state = AppState::new(store, static_dir, AuthConfig::for_tests());
+        Self { router: app_with(state, extra), session: None }
     }
 
-    pub async fn send(&self, req: Request<Body>) -> Reply {
+    /// A client signed in as a new user `username` holding `roles`.
+    pub async fn as_new_user(store: Arc<dyn Store>, username: &str, roles: &[Role]) -> Self {
+        create_user(&store, username, roles).await;
+        let mut c = Self::new(store);
+        c.sign_in(username, PASSWORD).await;
+        c
+    }
+
+    /// A client signed in as a new administrator who also manages processes (quality manager).
+    pub async fn admin(store: Arc<dyn Store>) -> Self {
+        Self::as_new_user(store, "ada.admin", &[Role::Admin, Role::QualityManager]).await
+    }
+
+    /// Signs in; keeps the session on success. Returns the reply.
+    pub async fn sign_in(&mut self, username: &str, password: &str) -> Reply {
+        let r = self
+            .json("POST", "/api/v1/session", &serde_json::json!({"username": username, "password": password}))
+            .await;
+        if r.status == StatusCode::OK {
+            let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+            self.session = Some((cookie, r.body["csrf_token"].as_str().unwrap().to_string()));
+        }
+        r
+    }
+
+    /// This client's session cookie value (`caliper_session=…`).
+    pub fn cookie(&self) -> Option<&str> {
+        self.session.as_ref().map(|(c, _)| c.as_str())
+    }
+
+    pub async fn send(&self, mut req: Request<Body>) -> Reply {
         use tower::ServiceExt;
+        if let Some((cookie, csrf)) = &self.session {
+            let headers = req.headers_mut();
+            headers.entry(header::COOKIE).or_insert(cookie.parse().unwrap());
+            headers.entry("x-csrf-token").or_insert(csrf.parse().unwrap());
+        }
         let res = self.router.clone().oneshot(req).await.expect("router is infallible");
         let status = res.status();
         let headers = res.headers().clone();

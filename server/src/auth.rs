@@ -1,0 +1,463 @@
+//! Authentication and authorisation (21 CFR 11.10(d), 11.10(g), 11.300): password hashing,
+//! session tokens, and the guard that every API request passes through.
+//!
+//! The guard looks up the matched route in [`ROUTES`] (method, path → who may call it), then
+//! authenticates the session cookie, enforces the idle timeout and absolute lifetime, checks
+//! the CSRF token on state-changing requests, and checks the permission against the shared
+//! role table. A route missing from [`ROUTES`] is refused (fail closed); a test proves that
+//! every documented operation is listed. Record-level rules ("only the owner") are checked by
+//! the handlers, which receive the [`CurrentUser`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use shared::auth::{Permission, Role, SessionInfo, UserId, UserSummary, allowed};
+use tokio::sync::Semaphore;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "caliper_session";
+/// The header that carries the CSRF token on state-changing requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (sign-in, the OpenAPI document).
+    Public,
+    /// Any signed-in user, even one who must change their password first.
+    Session,
+    /// A signed-in user holding at least one of these permissions.
+    Any(&'static [Permission]),
+}
+
+use Permission as P;
+
+/// Every API route: (method, path under `/api/v1`, access). The one place that says who may
+/// call what; record-level rules come on top, in the handlers.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/openapi.json", Access::Public),
+    ("POST", "/session", Access::Public),
+    ("GET", "/session", Access::Session),
+    ("DELETE", "/session", Access::Session),
+    ("POST", "/session/password", Access::Session),
+    ("GET", "/sites", Access::Any(&[P::ViewOrganisation])),
+    ("POST", "/sites", Access::Any(&[P::ManageOrganisation])),
+    ("GET", "/sites/{id}", Access::Any(&[P::ViewOrganisation])),
+    ("PUT", "/sites/{id}", Access::Any(&[P::ManageOrganisation])),
+    ("POST", "/sites/{id}/retire", Access::Any(&[P::ManageOrganisation])),
+    ("GET", "/departments", Access::Any(&[P::ViewOrganisation])),
+    ("POST", "/departments", Access::Any(&[P::ManageOrganisation])),
+    ("GET", "/departments/{id}", Access::Any(&[P::ViewOrganisation])),
+    ("PUT", "/departments/{id}", Access::Any(&[P::ManageOrganisation])),
+    ("POST", "/departments/{id}/retire", Access::Any(&[P::ManageOrganisation])),
+    ("GET", "/processes", Access::Any(&[P::ViewOrganisation])),
+    ("POST", "/processes", Access::Any(&[P::ManageProcesses])),
+    ("GET", "/processes/{id}", Access::Any(&[P::ViewOrganisation])),
+    // Owners may edit their own processes: the handler checks the record.
+    ("PUT", "/processes/{id}", Access::Any(&[P::ManageProcesses, P::EditOwnProcesses])),
+    ("POST", "/processes/{id}/retire", Access::Any(&[P::ManageProcesses])),
+    ("GET", "/audit", Access::Any(&[P::ViewAuditTrail])),
+    ("GET", "/audit/export.csv", Access::Any(&[P::ViewAuditTrail])),
+    ("GET", "/audit/verify", Access::Any(&[P::ViewAuditTrail])),
+    ("GET", "/users/directory", Access::Any(&[P::ViewOrganisation])),
+    ("GET", "/users", Access::Any(&[P::ManageUsers])),
+    ("POST", "/users", Access::Any(&[P::ManageUsers])),
+    ("GET", "/users/{id}", Access::Any(&[P::ManageUsers])),
+    ("PUT", "/users/{id}", Access::Any(&[P::ManageUsers])),
+    ("POST", "/users/{id}/deactivate", Access::Any(&[P::ManageUsers])),
+    ("POST", "/users/{id}/reset-password", Access::Any(&[P::ManageUsers])),
+    ("GET", "/sessions", Access::Any(&[P::ManageSessions])),
+    ("POST", "/sessions/{id}/revoke", Access::Any(&[P::ManageSessions])),
+    ("GET", "/security/failed-sign-ins", Access::Any(&[P::ManageSessions])),
+    // Who may sign what is decided per record type and meaning (shared::signature::SIGNABLE).
+    ("POST", "/signatures", Access::Session),
+    ("GET", "/signatures", Access::Any(&[P::ViewOrganisation])),
+];
+
+/// The access rule of `method` `path` (a matched route, with or without `/api/v1`): `None`
+/// when the route is not listed, `Some(None)` when the path is listed for other methods only.
+pub fn access_of(method: &str, path: &str) -> Option<Option<Access>> {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    let mut listed = false;
+    for (m, p, access) in ROUTES {
+        if *p == path {
+            if *m == method {
+                return Some(Some(*access));
+            }
+            listed = true;
+        }
+    }
+    listed.then_some(None)
+}
+
+/// Settings of sign-in, sessions and passwords.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// A session ends after this long without a request (11.10(d)).
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, whatever happens.
+    pub absolute_lifetime: Duration,
+    /// How long an account stays locked after [`shared::auth::MAX_FAILED_SIGN_INS`] failures.
+    pub lockout: Duration,
+    /// Passwords older than this must be changed (`None`: no ageing).
+    pub password_max_age: Option<chrono::Duration>,
+    /// argon2id memory in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id passes.
+    pub argon2_iterations: u32,
+    /// Mark the cookie `Secure` (always, or when the request came over https).
+    pub secure_cookie: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(15 * 60),
+            absolute_lifetime: Duration::from_secs(12 * 3600),
+            lockout: Duration::from_secs(15 * 60),
+            password_max_age: Some(chrono::Duration::days(180)),
+            argon2_memory_kib: 64 * 1024,
+            argon2_iterations: 3,
+            secure_cookie: false,
+        }
+    }
+}
+
+impl AuthConfig {
+    /// Cheap hashing for tests that create many users (the production parameters are
+    /// measured by the bench).
+    pub fn for_tests() -> Self {
+        Self { argon2_memory_kib: 256, argon2_iterations: 1, ..Self::default() }
+    }
+}
+
+/// Hashes and verifies passwords off the async runtime, a bounded number at a time (argon2id
+/// is deliberately expensive in memory and time; a burst of sign-ins must not starve other
+/// requests or exhaust memory).
+#[derive(Debug, Clone)]
+pub struct Passwords {
+    config: Arc<AuthConfig>,
+    permits: Arc<Semaphore>,
+    /// A hash of nothing, verified when the username is unknown so that the answer takes as
+    /// long as for a real user (no username probing by timing).
+    dummy: Arc<String>,
+}
+
+impl Passwords {
+    /// With `config`'s argon2 parameters.
+    pub fn new(config: Arc<AuthConfig>) -> Self {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let dummy = hash_now(&config, "caliper dummy password").unwrap_or_default();
+        Self { config, permits: Arc::new(Semaphore::new(workers)), dummy: Arc::new(dummy) }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// An argon2id PHC string for `password`.
+    pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
+        let _permit = self.permits.acquire().await.map_err(|_| ApiError::internal("hashing unavailable"))?;
+        let (config, password) = (self.config.clone(), password.to_string());
+        tokio::task::spawn_blocking(move || hash_now(&config, &password))
+            .await
+            .map_err(|_| ApiError::internal("hashing failed"))?
+            .map_err(|e| ApiError::internal(format!("hashing failed: {e}")))
+    }
+
+    /// Whether `password` matches `hash` (or, with no hash, spends the same time and fails).
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, ApiError> {
+        let _permit = self.permits.acquire().await.map_err(|_| ApiError::internal("hashing unavailable"))?;
+        let known = hash.is_some();
+        let hash = hash.map_or_else(|| self.dummy.as_str().to_string(), str::to_string);
+        let password = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        })
+        .await
+        .map_err(|_| ApiError::internal("hashing failed"))?;
+        Ok(ok && known)
+    }
+}
+
+/// Hashes on the calling thread (the CLI and [`Passwords`] use it).
+pub fn hash_now(config: &AuthConfig, password: &str) -> Result<String, String> {
+    let params = Params::new(config.argon2_memory_kib, config.argon2_iterations, 1, None).map_err(|e| e.to_string())?;
+    let salt = SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| e.to_string())?;
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `N` bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::getrandom(&mut buf).expect("the operating system's random source is available");
+    buf
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new secret: 256 random bits as hex.
+pub fn new_token() -> String {
+    hex(&random_bytes::<32>())
+}
+
+/// What the database keeps of a session secret.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Compares secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A session as the guard finds it in the database.
+#[derive(Debug, Clone)]
+pub struct SessionAuth {
+    /// The session's id.
+    pub session_id: i64,
+    /// The user.
+    pub user: UserSummary,
+    /// The CSRF token of this session.
+    pub csrf_token: String,
+    /// Signed in at.
+    pub created_at: DateTime<Utc>,
+    /// Last request at.
+    pub last_seen_at: DateTime<Utc>,
+    /// Ends at.
+    pub expires_at: DateTime<Utc>,
+    /// Ended (signed out, revoked, timed out) at.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The user is deactivated.
+    pub user_retired: bool,
+    /// The user must change the password.
+    pub must_change_password: bool,
+    /// The password was last set at.
+    pub password_changed_at: DateTime<Utc>,
+    /// The user accepted the e-signature agreement at.
+    pub esign_agreed_at: Option<DateTime<Utc>>,
+}
+
+/// The signed-in user of a request, put there by [`guard`].
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    /// The session's id (recorded with every change made in it).
+    pub session_id: i64,
+    /// Who.
+    pub id: UserId,
+    /// Sign-in name.
+    pub username: String,
+    /// Printed name.
+    pub full_name: String,
+    /// Roles held.
+    pub roles: Vec<Role>,
+    /// What the app needs to know about the session.
+    pub info: SessionInfo,
+}
+
+impl CurrentUser {
+    /// Whether this user holds `p`.
+    pub fn can(&self, p: Permission) -> bool {
+        allowed(&self.roles, p)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<CurrentUser>().cloned().ok_or_else(not_signed_in)
+    }
+}
+
+fn not_signed_in() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "Sign in to continue.")
+}
+
+/// The session cookie's value, if sent.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (name, value) = c.trim().split_once('=')?;
+        (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// Whether the request came over https (directly or through a proxy that says so).
+pub fn is_https(headers: &HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// The `Set-Cookie` value that starts a session (no `Max-Age`: it ends with the browser, and
+/// the server enforces the lifetime).
+pub fn session_set_cookie(token: &str, secure: bool) -> String {
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
+}
+
+/// The `Set-Cookie` value that removes it.
+pub fn session_clear_cookie(secure: bool) -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", if secure { "; Secure" } else { "" })
+}
+
+/// Builds what the app sees of a session.
+pub fn session_info(s: &SessionAuth, config: &AuthConfig, now: DateTime<Utc>) -> SessionInfo {
+    SessionInfo {
+        user: s.user.clone(),
+        csrf_token: s.csrf_token.clone(),
+        idle_timeout_secs: config.idle_timeout.as_secs() as i64,
+        expires_at: s.expires_at,
+        must_change_password: s.must_change_password || password_expired(config, s.password_changed_at, now),
+        esign_agreed: s.esign_agreed_at.is_some(),
+    }
+}
+
+/// Whether a password set at `changed_at` is past the configured age.
+pub fn password_expired(config: &AuthConfig, changed_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    config.password_max_age.is_some_and(|age| changed_at + age < now)
+}
+
+/// How often a session's `last_seen_at` is written (a write per request would serialise every
+/// read on SQLite); the idle timeout is enforced to within this.
+fn touch_interval(config: &AuthConfig) -> chrono::Duration {
+    chrono::Duration::from_std(config.idle_timeout / 20).unwrap_or_default().min(chrono::Duration::seconds(30))
+}
+
+/// The guard on every `/api/v1` route (see the module docs).
+pub async fn guard(State(state): State<AppState>, matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
+    match check(&state, matched.as_ref().map(MatchedPath::as_str), req).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn check(state: &AppState, path: Option<&str>, mut req: Request) -> Result<Request, ApiError> {
+    let method = req.method().clone();
+    let access = match path.and_then(|p| access_of(method.as_str(), p)) {
+        Some(Some(access)) => access,
+        Some(None) => {
+            return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "This endpoint does not accept that method."));
+        }
+        None => {
+            tracing::error!(?path, %method, "route without an access rule refused");
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "This endpoint has no access rule."));
+        }
+    };
+    if access == Access::Public {
+        return Ok(req);
+    }
+    let token = session_cookie(req.headers()).ok_or_else(not_signed_in)?;
+    let session = state.store.session_by_token(&token_hash(&token)).await?;
+    let Some(session) = session.filter(|s| s.ended_at.is_none() && !s.user_retired) else {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Your session has ended; sign in again."));
+    };
+    let config = state.passwords.config();
+    let now = Utc::now();
+    let idle = chrono::Duration::from_std(config.idle_timeout).unwrap_or_default();
+    if now >= session.expires_at || now - session.last_seen_at > idle {
+        let (reason, message) = if now >= session.expires_at {
+            ("session lifetime reached", "Your session reached its maximum length; sign in again.")
+        } else {
+            ("idle timeout", "Your session ended after a period without activity; sign in again.")
+        };
+        let ctx = crate::storage::AuditContext {
+            actor_id: Some(session.user.id.0),
+            actor_name: session.user.full_name.clone(),
+            source: crate::routes::audit::source_of(&req, Some(session.session_id)),
+        };
+        state.store.end_session(&ctx, session.session_id, reason, shared::audit::AuditAction::SignOut).await?;
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, message));
+    }
+    if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if !same_secret(sent, &session.csrf_token) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "Missing or wrong CSRF token: send the session's token in the X-CSRF-Token header.",
+            ));
+        }
+    }
+    let info = session_info(&session, config, now);
+    if let Access::Any(permissions) = access {
+        if info.must_change_password {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "Change your password before continuing."));
+        }
+        if !permissions.iter().any(|p| allowed(&session.user.roles, *p)) {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "You do not have permission to do this."));
+        }
+    }
+    if now - session.last_seen_at > touch_interval(config) {
+        state.store.touch_session(session.session_id, now).await?;
+    }
+    req.extensions_mut().insert(CurrentUser {
+        session_id: session.session_id,
+        id: session.user.id,
+        username: session.user.username.clone(),
+        full_name: session.user.full_name.clone(),
+        roles: session.user.roles.clone(),
+        info,
+    });
+    Ok(req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_listed_once_and_found_with_or_without_the_prefix() {
+        for (i, (m, p, _)) in ROUTES.iter().enumerate() {
+            assert!(!ROUTES[..i].iter().any(|(m2, p2, _)| m2 == m && p2 == p), "{m} {p} listed twice");
+        }
+        assert_eq!(access_of("GET", "/api/v1/audit"), Some(Some(Access::Any(&[P::ViewAuditTrail]))));
+        assert_eq!(access_of("POST", "/session"), Some(Some(Access::Public)));
+        assert_eq!(access_of("PATCH", "/api/v1/sites/{id}"), Some(None));
+        assert_eq!(access_of("GET", "/api/v1/nowhere"), None);
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
+        assert!(!same_secret("", "a"));
+        assert_eq!(token_hash("x").len(), 64);
+        assert_ne!(new_token(), new_token());
+    }
+
+    #[test]
+    fn cookies_are_read_from_any_cookie_header() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, "a=1; caliper_session=tok; b=2".parse().unwrap());
+        assert_eq!(session_cookie(&h).as_deref(), Some("tok"));
+        assert!(session_set_cookie("t", true).contains("HttpOnly; SameSite=Strict; Secure"));
+        assert!(!session_set_cookie("t", false).contains("Secure"));
+    }
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let config = AuthConfig::for_tests();
+        let h = hash_now(&config, "correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=256,t=1,p=1$"));
+        let parsed = PasswordHash::new(&h).unwrap();
+        assert!(Argon2::default().verify_password(b"correct horse battery", &parsed).is_ok());
+        assert!(Argon2::default().verify_password(b"wrong horse battery", &parsed).is_err());
+    }
+}

@@ -1,0 +1,167 @@
+//! Signing in and out, the current session, and changing one's own password (21 CFR 11.10(d),
+//! 11.300).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use shared::FieldErrors;
+use shared::audit::AuditAction;
+use shared::auth::{ChangePasswordInput, MAX_FAILED_SIGN_INS, SessionInfo, SignInInput, WRONG_PASSWORD};
+use shared::validation::REQUIRED;
+
+use crate::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::storage::AuditContext;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/session", get(current_session).post(sign_in).delete(sign_out))
+        .route("/session/password", post(change_password))
+}
+
+/// The message for a wrong username or password: the same for both, so that nobody can probe
+/// which usernames exist.
+const WRONG_CREDENTIALS: &str = "Wrong username or password.";
+
+fn locked_message(until: chrono::DateTime<Utc>) -> String {
+    format!(
+        "This account is locked after {MAX_FAILED_SIGN_INS} failed sign-ins. Try again after {} UTC, or ask an \
+         administrator to reset the password.",
+        until.format("%H:%M")
+    )
+}
+
+/// Sign in with username and password. Sets the HttpOnly session cookie and returns the
+/// session, including the CSRF token to send with every state-changing request.
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInInput,
+    responses((status = 200, body = SessionInfo), (status = 401, body = shared::ErrorBody),
+              (status = 403, body = shared::ErrorBody, description = "Account locked or deactivated"),
+              (status = 422, body = shared::ErrorBody)))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ctx: AuditContext,
+    ApiJson(input): ApiJson<SignInInput>,
+) -> ApiResult<Response> {
+    let username = input.username.trim().to_lowercase();
+    let mut e = FieldErrors::new();
+    if username.is_empty() {
+        e.add("username", REQUIRED);
+    }
+    if input.password.is_empty() {
+        e.add("password", REQUIRED);
+    }
+    if !e.is_empty() || username.chars().any(char::is_control) || username.chars().count() > 256 {
+        if e.is_empty() {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS));
+        }
+        return Err(ApiError::invalid(e));
+    }
+    let config = state.passwords.config().clone();
+    let now = Utc::now();
+    let lock_until = now + chrono::Duration::from_std(config.lockout).unwrap_or_default();
+    let credentials = state.store.credentials(&username).await?;
+    let fail = |user, reason: &'static str| {
+        let (state, ctx, username) = (state.clone(), ctx.clone(), username.clone());
+        async move {
+            state.store.record_failed_sign_in(&ctx, &username, user, reason, MAX_FAILED_SIGN_INS, lock_until).await
+        }
+    };
+    if let Some(c) = &credentials
+        && let Some(until) = c.locked_until.filter(|u| *u > now)
+    {
+        fail(Some(c.user.id), "account locked").await?;
+        return Err(ApiError::new(StatusCode::FORBIDDEN, locked_message(until)));
+    }
+    let ok = state.passwords.verify(&input.password, credentials.as_ref().map(|c| c.password_hash.as_str())).await?;
+    let Some(c) = credentials else {
+        fail(None, "unknown username").await?;
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS));
+    };
+    if !ok {
+        if fail(Some(c.user.id), "wrong password").await? {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, locked_message(lock_until)));
+        }
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS));
+    }
+    if c.retired {
+        fail(Some(c.user.id), "account deactivated").await?;
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "This account is deactivated. Ask an administrator."));
+    }
+    let token = auth::new_token();
+    let csrf = auth::new_token();
+    let expires_at = now + chrono::Duration::from_std(config.absolute_lifetime).unwrap_or_default();
+    let signed_in = AuditContext { actor_id: Some(c.user.id.0), actor_name: c.user.full_name.clone(), ..ctx };
+    state.store.create_session(&signed_in, c.user.id, &auth::token_hash(&token), &csrf, expires_at).await?;
+    let session = state
+        .store
+        .session_by_token(&auth::token_hash(&token))
+        .await?
+        .ok_or_else(|| ApiError::internal("the new session was not found"))?;
+    let info = auth::session_info(&session, &config, now);
+    let secure = config.secure_cookie || auth::is_https(&headers);
+    let mut res = Json(info).into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&auth::session_set_cookie(&token, secure)) {
+        res.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// The current session (401 when not signed in or expired).
+#[utoipa::path(get, path = "/api/v1/session", tag = "session",
+    responses((status = 200, body = SessionInfo), (status = 401, body = shared::ErrorBody)))]
+pub async fn current_session(user: CurrentUser) -> Response {
+    let mut res = Json(user.info).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Sign out: ends the session and removes the cookie.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session",
+    responses((status = 204), (status = 401, body = shared::ErrorBody)))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: CurrentUser,
+    ctx: AuditContext,
+) -> ApiResult<Response> {
+    state.store.end_session(&ctx, user.session_id, "signed out", AuditAction::SignOut).await?;
+    let secure = state.passwords.config().secure_cookie || auth::is_https(&headers);
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&auth::session_clear_cookie(secure)) {
+        res.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(res)
+}
+
+/// Change one's own password (the current one is required). Clears "must change".
+#[utoipa::path(post, path = "/api/v1/session/password", tag = "session", request_body = ChangePasswordInput,
+    responses((status = 200, body = SessionInfo), (status = 401, body = shared::ErrorBody),
+              (status = 422, body = shared::ErrorBody)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiJson(input): ApiJson<ChangePasswordInput>,
+) -> ApiResult<Json<SessionInfo>> {
+    input.validate(&user.username).map_err(ApiError::invalid)?;
+    let credentials = state.store.credentials(&user.username).await?;
+    let current_hash = credentials.as_ref().map(|c| c.password_hash.as_str());
+    if !state.passwords.verify(&input.current_password, current_hash).await? {
+        let mut e = FieldErrors::new();
+        e.add("current_password", WRONG_PASSWORD);
+        return Err(ApiError::invalid(e));
+    }
+    let hash = state.passwords.hash(&input.new_password).await?;
+    state.store.set_password(&ctx, user.id, &hash, false, AuditAction::ChangePassword).await?;
+    let mut info = user.info;
+    info.must_change_password = false;
+    Ok(Json(info))
+}

@@ -1,0 +1,122 @@
+//! Electronic signatures (21 CFR 11.50, 11.70, 11.100, 11.200, 11.10(j)): sign a record
+//! version, and list a record's signatures with their manifestation data.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde::Deserialize;
+use shared::auth::MAX_FAILED_SIGN_INS;
+use shared::signature::{SignInput, Signature, sign_permission};
+use shared::validation::{INVALID, REQUIRED};
+use shared::{FieldErrors, List};
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
+use crate::storage::{AuditContext, SignOutcome};
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/signatures", get(list_signatures).post(sign))
+}
+
+/// Query of `GET /api/v1/signatures`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SignatureQuery {
+    /// Kind of record, e.g. `process`.
+    pub record_type: String,
+    /// Which record.
+    pub record_id: i64,
+}
+
+/// Sign a record version. The signer is always the session's user (nobody signs for anyone
+/// else); the password is entered again; the first signature needs the agreement accepted.
+/// The signature binds the SHA-256 of the exact version signed; a stale version gets 409.
+#[utoipa::path(post, path = "/api/v1/signatures", tag = "signatures", request_body = SignInput,
+    responses((status = 201, body = Signature), (status = 401, body = shared::ErrorBody),
+              (status = 403, body = shared::ErrorBody), (status = 404, body = shared::ErrorBody),
+              (status = 409, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
+pub async fn sign(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiJson(input): ApiJson<SignInput>,
+) -> ApiResult<Response> {
+    if user.info.must_change_password {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "Change your password before continuing."));
+    }
+    let mut e = input.validate().err().unwrap_or_default();
+    let permission = sign_permission(&input.record_type, input.meaning);
+    if permission.is_none() {
+        e.add("meaning", INVALID);
+    }
+    if !user.info.esign_agreed && !input.accept_agreement {
+        e.add("accept_agreement", REQUIRED);
+    }
+    if !e.is_empty() {
+        return Err(ApiError::invalid(e).with_message(if permission.is_none() {
+            "This kind of record cannot be signed with that meaning."
+        } else {
+            "The signature is not complete; nothing was signed."
+        }));
+    }
+    if permission.is_some_and(|p| !user.can(p)) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "You are not authorised to sign this record."));
+    }
+    if input.username.as_deref().is_some_and(|u| u.trim().to_lowercase() != user.username) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "You can sign only as yourself: the username is not the signed-in user's.",
+        ));
+    }
+    let credentials = state.store.credentials(&user.username).await?;
+    if !state.passwords.verify(&input.password, credentials.as_ref().map(|c| c.password_hash.as_str())).await? {
+        let lock_until = Utc::now() + chrono::Duration::from_std(state.passwords.config().lockout).unwrap_or_default();
+        let locked = state
+            .store
+            .record_failed_sign_in(
+                &ctx,
+                &user.username,
+                Some(user.id),
+                "wrong password when signing",
+                MAX_FAILED_SIGN_INS,
+                lock_until,
+            )
+            .await?;
+        let mut e = FieldErrors::new();
+        e.add("password", shared::auth::WRONG_PASSWORD);
+        let message = if locked {
+            "The password is not correct; nothing was signed. The account is now locked after repeated failures."
+        } else {
+            "The password is not correct; nothing was signed."
+        };
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, message).with_field_errors(e));
+    }
+    let accept = !user.info.esign_agreed;
+    match state.store.sign(&ctx, user.id, &user.full_name, &input, accept).await? {
+        SignOutcome::Signed(signature) => Ok((StatusCode::CREATED, Json(signature)).into_response()),
+        SignOutcome::Stale(current) => Err(ApiError::conflict(
+            "This record has changed since you opened it; review the current version before signing. Nothing was signed.",
+            &current,
+        )),
+        SignOutcome::NotFound => Err(ApiError::not_found("No such record.")),
+    }
+}
+
+/// A record's signatures, newest first; `superseded` when the record changed after signing.
+#[utoipa::path(get, path = "/api/v1/signatures", tag = "signatures", params(SignatureQuery),
+    responses((status = 200, body = List<Signature>)))]
+pub async fn list_signatures(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<SignatureQuery>,
+) -> ApiResult<Json<List<Signature>>> {
+    if q.record_type.chars().any(char::is_control) {
+        return Err(ApiError::bad_request("Bad query parameter `record_type`: control characters."));
+    }
+    Ok(Json(List { items: state.store.list_signatures(&q.record_type, q.record_id).await? }))
+}

@@ -1,0 +1,433 @@
+//! The trust core over HTTP, on both databases: who may call what (generated from the route
+//! table and the shared permission table), sign-in and lockout (11.300), sessions and their
+//! timeouts (11.10(d)), CSRF, record-level rules (11.10(g)), and electronic signatures
+//! (11.50, 11.70, 11.200, 11.10(j)).
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Client, PASSWORD, TestDb, create_user};
+use serde_json::{Value, json};
+use server::auth::{Access, ROUTES};
+use server::storage::Store;
+use shared::auth::{Role, allowed};
+
+async fn department(client: &Client) -> i64 {
+    let r = client.json("POST", "/api/v1/departments", &json!({"name": "Machining"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body["id"].as_i64().unwrap()
+}
+
+async fn create_process(client: &Client, name: &str, owner: i64, dept: i64) -> Value {
+    let r = client
+        .json("POST", "/api/v1/processes", &json!({"name": name, "owner_id": owner, "department_id": dept}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body
+}
+
+fn message(r: &common::Reply) -> String {
+    r.body["message"].as_str().unwrap_or_default().to_string()
+}
+
+/// 11.10(d), 11.10(g): every route × every role, from the route table and the permission
+/// table: 401 without a session, 403 without the permission, through to the handler with it.
+async fn every_endpoint_for_every_role(store: Arc<dyn Store>, _db: TestDb) {
+    let anonymous = Client::new(store.clone());
+    // Sign-out goes last, as it ends the session the other calls use.
+    let mut routes: Vec<_> = ROUTES.iter().collect();
+    routes.sort_by_key(|(m, p, _)| (*m == "DELETE" && *p == "/session", *p));
+    let call = |client: &Client, method: &str, path: &str| {
+        let (client, method) = (client.clone(), method.to_string());
+        let uri = format!("/api/v1{}", path.replace("{id}", "999999"));
+        async move {
+            let body = if method == "GET" { "" } else { "{}" };
+            client.raw(&method, &uri, "application/json", body).await
+        }
+    };
+    for (method, path, access) in &routes {
+        let r = call(&anonymous, method, path).await;
+        if *access == Access::Public {
+            assert_ne!(r.status, StatusCode::UNAUTHORIZED, "{method} {path} is public");
+        } else {
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path} without a session: {}", r.text);
+        }
+    }
+    for role in Role::ALL {
+        let client = Client::as_new_user(store.clone(), &format!("user.{}", role.as_str()), &[role]).await;
+        for (method, path, access) in &routes {
+            let r = call(&client, method, path).await;
+            let expected_allowed = match access {
+                Access::Public | Access::Session => true,
+                Access::Any(permissions) => permissions.iter().any(|p| allowed(&[role], *p)),
+            };
+            if expected_allowed {
+                assert!(
+                    r.status != StatusCode::UNAUTHORIZED && r.status != StatusCode::FORBIDDEN,
+                    "{role:?} may {method} {path} but got {}: {}",
+                    r.status,
+                    r.text
+                );
+            } else {
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{role:?} may not {method} {path}: {}", r.text);
+            }
+        }
+    }
+}
+
+/// Every route the router answers and the OpenAPI document lists has an access rule (the guard
+/// refuses routes without one; this keeps the table complete).
+async fn every_documented_operation_has_an_access_rule(store: Arc<dyn Store>, _db: TestDb) {
+    let doc = Client::new(store).get("/api/v1/openapi.json").await;
+    for (path, ops) in doc.body["paths"].as_object().unwrap() {
+        let Some(path) = path.strip_prefix("/api/v1") else { continue };
+        for method in ops.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            assert!(
+                ROUTES.iter().any(|(m, p, _)| *m == method && *p == path),
+                "{method} {path} is documented but has no access rule"
+            );
+        }
+    }
+}
+
+async fn sign_in_lockout_and_password_rules(store: Arc<dyn Store>, db: TestDb) {
+    let admin = Client::admin(store.clone()).await;
+    create_user(&store, "tom.okafor", &[Role::ProcessOwner]).await;
+
+    // The cookie is HttpOnly and SameSite=Strict, and Secure behind https.
+    let mut tom = Client::new(store.clone());
+    let r = tom.sign_in("Tom.Okafor", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let cookie = r.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+    assert_eq!(r.body["user"]["username"], "tom.okafor");
+    assert_eq!(r.body["csrf_token"].as_str().unwrap().len(), 64);
+    let https = Request::post("/api/v1/session")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(json!({"username": "tom.okafor", "password": PASSWORD}).to_string()))
+        .unwrap();
+    let r = Client::new(store.clone()).send(https).await;
+    assert!(r.headers[header::SET_COOKIE].to_str().unwrap().contains("; Secure"));
+
+    // Empty fields are field errors; a wrong password and an unknown user get the same answer.
+    let mut probe = Client::new(store.clone());
+    let r = probe.sign_in("", "").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field_errors"]["username"], json!(["required"]));
+    let unknown = probe.sign_in("nobody", "whatever-password").await;
+    let wrong = probe.sign_in("tom.okafor", "wrong-password-1").await;
+    assert_eq!((unknown.status, wrong.status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(message(&unknown), message(&wrong));
+
+    // Five failures in a row lock the account (the first was above); then even the right
+    // password is refused with the locked message.
+    for _ in 0..3 {
+        assert_eq!(probe.sign_in("tom.okafor", "wrong-password-1").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let fifth = probe.sign_in("tom.okafor", "wrong-password-1").await;
+    assert_eq!(fifth.status, StatusCode::FORBIDDEN, "{}", fifth.text);
+    assert!(message(&fifth).contains("locked"), "{}", fifth.text);
+    let right = probe.sign_in("tom.okafor", PASSWORD).await;
+    assert_eq!(right.status, StatusCode::FORBIDDEN);
+    assert!(message(&right).contains("locked"));
+    // An existing session is not affected; a new one cannot start.
+    assert_eq!(tom.get("/api/v1/processes").await.status, StatusCode::OK);
+
+    // Failed attempts are listed to administrators (11.300(d)) and are in the audit trail.
+    let failed = admin.get("/api/v1/security/failed-sign-ins").await;
+    let reasons: Vec<_> = failed.body["items"].as_array().unwrap().iter().map(|f| f["reason"].clone()).collect();
+    assert_eq!(reasons.iter().filter(|r| **r == "wrong password").count(), 5, "{reasons:?}");
+    assert!(reasons.contains(&json!("account locked")) && reasons.contains(&json!("unknown username")));
+    let locks = admin.get("/api/v1/audit?record_type=user").await;
+    assert!(locks.body["items"].as_array().unwrap().iter().any(|e| e["action"] == "lock"), "{}", locks.text);
+
+    // An admin's reset unlocks the account; the temporary password must be changed first.
+    let tom_id = r_id(&tom).await;
+    let r = admin
+        .json("POST", &format!("/api/v1/users/{tom_id}/reset-password"), &json!({"new_password": "password1234"}))
+        .await;
+    assert_eq!(r.body["field_errors"]["new_password"], json!(["password_common"]));
+    let r = admin
+        .json("POST", &format!("/api/v1/users/{tom_id}/reset-password"), &json!({"new_password": "Temporary-Pass-77"}))
+        .await;
+    assert_eq!((r.status, r.body["must_change_password"].clone()), (StatusCode::OK, json!(true)), "{}", r.text);
+    let mut tom2 = Client::new(store.clone());
+    let r = tom2.sign_in("tom.okafor", "Temporary-Pass-77").await;
+    assert_eq!((r.status, r.body["must_change_password"].clone()), (StatusCode::OK, json!(true)));
+    let r = tom2.get("/api/v1/processes").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(message(&r).contains("Change your password"));
+    let pw = |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let r = tom2.json("POST", "/api/v1/session/password", &pw("not-it-at-all", "Brand-New-Lathe-9")).await;
+    assert_eq!(r.body["field_errors"]["current_password"], json!(["wrong_password"]));
+    let r = tom2.json("POST", "/api/v1/session/password", &pw("Temporary-Pass-77", "tom.okafor-2026!")).await;
+    assert_eq!(r.body["field_errors"]["new_password"], json!(["password_is_username"]));
+    let r = tom2.json("POST", "/api/v1/session/password", &pw("Temporary-Pass-77", "short")).await;
+    assert_eq!(r.body["field_errors"]["new_password"], json!(["password_too_short"]));
+    let r = tom2.json("POST", "/api/v1/session/password", &pw("Temporary-Pass-77", "Brand-New-Lathe-9")).await;
+    assert_eq!((r.status, r.body["must_change_password"].clone()), (StatusCode::OK, json!(false)), "{}", r.text);
+    assert_eq!(tom2.get("/api/v1/processes").await.status, StatusCode::OK);
+
+    // Password ageing: a password older than the limit must be changed.
+    db.execute("update users set password_changed_at = '2020-01-01T00:00:00+00:00' where username = 'tom.okafor'")
+        .await
+        .unwrap();
+    let r = tom2.get("/api/v1/session").await;
+    assert_eq!(r.body["must_change_password"], json!(true));
+    assert_eq!(tom2.get("/api/v1/processes").await.status, StatusCode::FORBIDDEN);
+}
+
+async fn r_id(client: &Client) -> i64 {
+    client.get("/api/v1/session").await.body["user"]["id"].as_i64().unwrap()
+}
+
+async fn sessions_time_out_end_and_need_csrf(store: Arc<dyn Store>, db: TestDb) {
+    let admin = Client::admin(store.clone()).await;
+    let dept = department(&admin).await;
+    let staff = Client::as_new_user(store.clone(), "lee.chen", &[Role::Staff]).await;
+    let lee_id = r_id(&staff).await;
+
+    // CSRF: a state-changing request with the cookie but without the token changes nothing.
+    let (cookie, _) = admin.session.clone().unwrap();
+    let forged = Request::post("/api/v1/departments")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::COOKIE, cookie.as_str())
+        .header("x-csrf-token", "0".repeat(64))
+        .body(Body::from(json!({"name": "Forged"}).to_string()))
+        .unwrap();
+    let r = Client::new(store.clone()).send(forged).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(message(&r).contains("CSRF"));
+    let names: Vec<_> = admin.get("/api/v1/departments").await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("Machining")]);
+    let _ = dept;
+
+    // Admins see live sessions and can revoke one; that user is signed out at once.
+    let sessions = admin.get("/api/v1/sessions").await;
+    let lee_session = sessions.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["user_id"] == lee_id)
+        .expect("lee's session is listed")["id"]
+        .as_i64()
+        .unwrap();
+    assert!(!sessions.text.contains(staff.cookie().unwrap().trim_start_matches("caliper_session=")), "no secrets");
+    let r = admin.raw("POST", &format!("/api/v1/sessions/{lee_session}/revoke"), "application/json", "{}").await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = staff.get("/api/v1/processes").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // Idle timeout (default 15 minutes): a session unused for longer is over.
+    let mut idle = Client::new(store.clone());
+    idle.sign_in("lee.chen", PASSWORD).await;
+    db.execute("update sessions set last_seen_at = '2020-01-01T00:00:00+00:00' where ended_at is null and user_id = (select user_id from users where username = 'lee.chen')")
+        .await
+        .unwrap();
+    let r = idle.get("/api/v1/processes").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(message(&r).contains("without activity"), "{}", r.text);
+    let trail = admin.get(&format!("/api/v1/audit?record_type=user&record_id={lee_id}")).await;
+    let entries = trail.body["items"].as_array().unwrap();
+    assert!(entries.iter().any(|e| e["action"] == "sign_out" && e["reason"] == "idle timeout"), "{}", trail.text);
+    assert!(entries.iter().any(|e| e["action"] == "revoke_session" && e["actor_name"] == "Ada Admin"));
+
+    // Absolute lifetime.
+    let mut old = Client::new(store.clone());
+    old.sign_in("lee.chen", PASSWORD).await;
+    db.execute("update sessions set expires_at = '2020-01-01T00:00:00+00:00' where ended_at is null and user_id = (select user_id from users where username = 'lee.chen')")
+        .await
+        .unwrap();
+    let r = old.get("/api/v1/session").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(message(&r).contains("maximum length"), "{}", r.text);
+
+    // Sign-out ends the session and clears the cookie.
+    let mut leaving = Client::new(store.clone());
+    leaving.sign_in("lee.chen", PASSWORD).await;
+    let r = leaving.raw("DELETE", "/api/v1/session", "application/json", "").await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(r.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(leaving.get("/api/v1/session").await.status, StatusCode::UNAUTHORIZED);
+
+    // A deactivated user's sessions end, they cannot sign in, and the username is never reused.
+    let mut lee = Client::new(store.clone());
+    lee.sign_in("lee.chen", PASSWORD).await;
+    let user = admin.get(&format!("/api/v1/users/{lee_id}")).await;
+    let version = user.body["version"].as_i64().unwrap();
+    let r = admin
+        .json("POST", &format!("/api/v1/users/{lee_id}/deactivate"), &json!({"reason": "Left", "version": version}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(lee.get("/api/v1/processes").await.status, StatusCode::UNAUTHORIZED);
+    let r = Client::new(store.clone()).sign_in("lee.chen", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(message(&r).contains("deactivated"));
+    let again = json!({"username": "lee.chen", "full_name": "Another Lee", "email": "lee2@example.com",
+                       "roles": ["staff"], "password": "Another-Lee-Pass-1"});
+    let r = admin.json("POST", "/api/v1/users", &again).await;
+    assert_eq!(r.body["field_errors"]["username"], json!(["taken"]), "{}", r.text);
+    // Users are never deleted: the database refuses.
+    let err = db.execute("delete from users").await.unwrap_err();
+    assert!(err.to_string().contains("never deleted"), "{err}");
+}
+
+async fn record_rules_and_role_escalation(store: Arc<dyn Store>, _db: TestDb) {
+    let admin = Client::admin(store.clone()).await;
+    let dept = department(&admin).await;
+    let tom = Client::as_new_user(store.clone(), "tom.okafor", &[Role::ProcessOwner]).await;
+    let marta = Client::as_new_user(store.clone(), "marta.kowalska", &[Role::ProcessOwner]).await;
+    let (tom_id, marta_id) = (r_id(&tom).await, r_id(&marta).await);
+    let mine = create_process(&admin, "CNC machining", tom_id, dept).await;
+    let theirs = create_process(&admin, "Final assembly", marta_id, dept).await;
+    let edit = |p: &Value, owner: i64| {
+        json!({"name": p["name"], "description": "Edited by the owner", "owner_id": owner,
+               "department_id": dept, "version": p["version"]})
+    };
+
+    // Tom edits his own process; not Marta's; and cannot give his away.
+    let r = tom.json("PUT", &format!("/api/v1/processes/{}", mine["id"]), &edit(&mine, tom_id)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["description"], "Edited by the owner");
+    let r = tom.json("PUT", &format!("/api/v1/processes/{}", theirs["id"]), &edit(&theirs, marta_id)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let mine_now = tom.get(&format!("/api/v1/processes/{}", mine["id"])).await.body;
+    let r = tom.json("PUT", &format!("/api/v1/processes/{}", mine["id"]), &edit(&mine_now, marta_id)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(admin.get(&format!("/api/v1/processes/{}", theirs["id"])).await.body["version"], 1, "nothing changed");
+
+    // Role escalation through the API: a process owner cannot touch users or roles.
+    let me = json!({"username": "tom.okafor", "full_name": "Tom Okafor", "email": "tom@example.com",
+                    "roles": ["admin"], "version": 1});
+    let r = tom.json("PUT", &format!("/api/v1/users/{tom_id}"), &me).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = tom
+        .json(
+            "POST",
+            "/api/v1/users",
+            &json!({"username": "evil", "full_name": "E", "email": "e@example.com", "roles": ["admin"],
+                    "password": "Evil-Admin-Pass-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(tom.get("/api/v1/session").await.body["user"]["roles"], json!(["process_owner"]));
+
+    // The admin assigns roles; the username cannot be changed.
+    let user = admin.get(&format!("/api/v1/users/{tom_id}")).await.body;
+    let mut input = json!({"username": "tom.okafor", "full_name": "Tom Okafor", "email": "tom@example.com",
+                           "roles": ["process_owner", "auditor"], "version": user["version"]});
+    let r = admin.json("PUT", &format!("/api/v1/users/{tom_id}"), &input).await;
+    assert_eq!(
+        (r.status, r.body["roles"].clone()),
+        (StatusCode::OK, json!(["process_owner", "auditor"])),
+        "{}",
+        r.text
+    );
+    input["username"] = json!("thomas");
+    input["version"] = r.body["version"].clone();
+    let r = admin.json("PUT", &format!("/api/v1/users/{tom_id}"), &input).await;
+    assert_eq!(r.body["field_errors"]["username"], json!(["immutable"]));
+    assert_eq!(tom.get("/api/v1/audit").await.status, StatusCode::OK, "the new role applies at once");
+}
+
+async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
+    // An administrator only (no quality-manager role).
+    let admin = Client::as_new_user(store.clone(), "ada.admin", &[Role::Admin]).await;
+    let dept = department(&admin).await;
+    let tom = Client::as_new_user(store.clone(), "tom.okafor", &[Role::ProcessOwner]).await;
+    let qm = Client::as_new_user(store.clone(), "quinn.manager", &[Role::QualityManager]).await;
+    let process = create_process(&admin, "CNC machining", r_id(&tom).await, dept).await;
+    let id = process["id"].as_i64().unwrap();
+    let sign = |password: &str, version: i64, agree: bool| {
+        json!({"record_type": "process", "record_id": id, "record_version": version, "meaning": "approved",
+               "password": password, "accept_agreement": agree})
+    };
+    let signatures = |client: &Client| {
+        let client = client.clone();
+        async move {
+            client.get(&format!("/api/v1/signatures?record_type=process&record_id={id}")).await.body["items"].clone()
+        }
+    };
+
+    // Not authorised to approve: the owner and the administrator (who cannot sign for anyone).
+    for (who, client) in [("owner", &tom), ("admin", &admin)] {
+        let r = client.json("POST", "/api/v1/signatures", &sign(PASSWORD, 1, true)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.text);
+    }
+    // The agreement must be accepted before the first signature (11.10(j)).
+    let r = qm.json("POST", "/api/v1/signatures", &sign(PASSWORD, 1, false)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field_errors"]["accept_agreement"], json!(["required"]));
+    // A wrong password signs nothing (11.200(a)).
+    let r = qm.json("POST", "/api/v1/signatures", &sign("not-my-password", 1, true)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    assert_eq!(r.body["field_errors"]["password"], json!(["wrong_password"]));
+    // Someone else's username: refused.
+    let mut as_tom = sign(PASSWORD, 1, true);
+    as_tom["username"] = json!("tom.okafor");
+    assert_eq!(qm.json("POST", "/api/v1/signatures", &as_tom).await.status, StatusCode::FORBIDDEN);
+    // A meaning this record type does not take.
+    let mut authored = sign(PASSWORD, 1, true);
+    authored["meaning"] = json!("authored");
+    let r = qm.json("POST", "/api/v1/signatures", &authored).await;
+    assert_eq!(r.body["field_errors"]["meaning"], json!(["invalid"]));
+    // A forged request for a version that is not the current one: 409, nothing signed.
+    let r = qm.json("POST", "/api/v1/signatures", &sign(PASSWORD, 7, true)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.body["current"]["version"], 1);
+    assert_eq!(signatures(&qm).await, json!([]));
+
+    // The right password, the agreement accepted: signed, bound to the version's hash.
+    let r = qm.json("POST", "/api/v1/signatures", &sign(PASSWORD, 1, true)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let current = admin.get(&format!("/api/v1/processes/{id}")).await.body;
+    assert_eq!(r.body["record_hash"], json!(shared::signature::record_hash(&current)));
+    assert_eq!((r.body["signer_name"].clone(), r.body["meaning"].clone()), (json!("Quinn Manager"), json!("approved")));
+    assert_eq!(r.body["superseded"], false);
+    assert_eq!(qm.get("/api/v1/session").await.body["esign_agreed"], true);
+    // The next signature needs no agreement again.
+    let r = qm.json("POST", "/api/v1/signatures", &sign(PASSWORD, 1, false)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    // An edit supersedes the signatures, visibly.
+    let edit = json!({"name": "CNC machining", "description": "New fixture", "owner_id": current["owner_id"],
+                      "department_id": dept, "version": 1});
+    assert_eq!(admin.json("PUT", &format!("/api/v1/processes/{id}"), &edit).await.status, StatusCode::OK);
+    let listed = signatures(&tom).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(listed.as_array().unwrap().iter().all(|s| s["superseded"] == true && s["record_version"] == 1));
+
+    // The trail records the agreement and each signature, attributed to the signer.
+    let trail = admin.get(&format!("/api/v1/audit?record_type=process&record_id={id}")).await;
+    let signs: Vec<_> = trail.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "sign").collect();
+    assert_eq!(signs.len(), 2);
+    assert_eq!(signs[0]["actor_name"], "Quinn Manager");
+    assert_eq!(signs[0]["changes"]["signature_meaning"]["new"], "approved");
+    let user_trail = admin.get("/api/v1/audit?record_type=user").await;
+    let agreements =
+        user_trail.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "accept_agreement").count();
+    assert_eq!(agreements, 1);
+    assert_eq!(admin.get("/api/v1/audit/verify").await.body["intact"], true);
+}
+
+on_both_backends!(
+    every_endpoint_for_every_role,
+    every_documented_operation_has_an_access_rule,
+    sign_in_lockout_and_password_rules,
+    sessions_time_out_end_and_need_csrf,
+    record_rules_and_role_escalation,
+    signatures_bind_a_record_version,
+);
