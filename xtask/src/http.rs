@@ -5,11 +5,36 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-/// One kept-alive connection.
+/// One kept-alive connection, optionally signed in (cookie and CSRF token sent with every
+/// request).
 pub struct Conn {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
     host: String,
+    auth: String,
+}
+
+/// A signed-in session: the headers that carry it.
+#[derive(Debug, Clone)]
+pub struct Session(String);
+
+/// Signs in on a new connection; the session's headers, for [`Conn::with_session`].
+pub fn sign_in(addr: &str, username: &str, password: &str) -> std::io::Result<Session> {
+    let mut conn = Conn::open(addr)?;
+    let body = format!(r#"{{"username":"{username}","password":"{password}"}}"#);
+    let (status, headers, body) = conn.request("POST", "/api/v1/session", Some(&body))?;
+    if status != 200 {
+        return Err(bad(&format!("sign-in as {username} answered {status}")));
+    }
+    let cookie = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        .and_then(|(_, v)| v.split(';').next())
+        .ok_or_else(|| bad("no session cookie"))?
+        .to_string();
+    let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| bad(&e.to_string()))?;
+    let csrf = v["csrf_token"].as_str().ok_or_else(|| bad("no csrf token"))?;
+    Ok(Session(format!("Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n")))
 }
 
 impl Conn {
@@ -18,12 +43,37 @@ impl Conn {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        Ok(Conn { reader: BufReader::new(stream.try_clone()?), writer: stream, host: addr.to_string() })
+        Ok(Conn { reader: BufReader::new(stream.try_clone()?), writer: stream, host: addr.to_string(), auth: String::new() })
+    }
+
+    /// This connection's requests carry `session`.
+    pub fn with_session(mut self, session: &Session) -> Conn {
+        self.auth = session.0.clone();
+        self
+    }
+
+    /// Sends a request and reads the whole response: (status, headers, body).
+    #[allow(clippy::type_complexity)]
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        json: Option<&str>,
+    ) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+        let body = json.unwrap_or_default();
+        write!(
+            self.writer,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            self.auth,
+            body.len()
+        )?;
+        self.read_full()
     }
 
     /// Sends `GET path` and reads the whole response: (status, body length).
     pub fn get(&mut self, path: &str) -> std::io::Result<(u16, usize)> {
-        write!(self.writer, "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\n\r\n", self.host)?;
+        write!(self.writer, "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\n{}\r\n", self.host, self.auth)?;
         self.read_response()
     }
 
@@ -31,15 +81,23 @@ impl Conn {
     pub fn post_json(&mut self, path: &str, body: &str) -> std::io::Result<(u16, usize)> {
         write!(
             self.writer,
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: {}\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             self.host,
+            self.auth,
             body.len()
         )?;
         self.read_response()
     }
 
     fn read_response(&mut self) -> std::io::Result<(u16, usize)> {
+        let (status, _, body) = self.read_full()?;
+        Ok((status, body.len()))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn read_full(&mut self) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
         self.writer.flush()?;
+        let mut headers = Vec::new();
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
         let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad(&line))?;
@@ -52,6 +110,7 @@ impl Conn {
                 break;
             }
             if let Some((name, value)) = header.split_once(':') {
+                headers.push((name.to_string(), value.trim().to_string()));
                 if name.eq_ignore_ascii_case("content-length") {
                     length = value.trim().parse::<usize>().ok();
                 } else if name.eq_ignore_ascii_case("transfer-encoding") {
@@ -62,7 +121,7 @@ impl Conn {
         let length = length.ok_or_else(|| bad("no content-length"))?;
         let mut body = vec![0; length];
         self.reader.read_exact(&mut body)?;
-        Ok((status, length))
+        Ok((status, headers, body))
     }
 }
 

@@ -163,6 +163,16 @@ pub fn free_port() -> Result<u16> {
     Ok(l.local_addr().map_err(|e| e.to_string())?.port())
 }
 
+/// One demo user per role (server/src/seed.rs, DEMO_USERS).
+const DEMO_SIGN_INS: &[(&str, &str)] = &[
+    ("admin", "alex.morgan"),
+    ("quality manager", "priya.natarajan"),
+    ("process owner", "tom.okafor"),
+    ("auditor", "sam.reid"),
+    ("staff", "lee.chen"),
+    ("executive", "eva.lindqvist"),
+];
+
 fn demo() -> Result {
     let started = Instant::now();
     tools::ensure_app_tools()?;
@@ -177,12 +187,14 @@ fn demo() -> Result {
     println!(
         "\nCaliper is starting at http://{bind}  (database: {})\n\
          Ready in {:.0?} (a second run reuses every build and starts in seconds).\n\
-         Sign-in: none yet. Users, roles and sign-in arrive with the trust-core issue; until then\n\
-         everyone who can reach the address can use it, so keep it on 127.0.0.1.\n\
+         Demo sign-ins (one per role; every demo password is {password}):\n{users}\n\
+         Demo data only: create real users with `caliper create-user` and never expose demo accounts.\n\
          Try: http://{bind}/admin/processes  ·  API: http://{bind}/api/v1/openapi.json\n\
          Stop with Ctrl-C.\n",
         if database_url.starts_with("postgres") { "PostgreSQL" } else { &database_url },
         started.elapsed(),
+        password = bench::DEMO_QUALITY_MANAGER.1,
+        users = DEMO_SIGN_INS.iter().map(|(role, user)| format!("  {role:<17} {user}")).collect::<Vec<_>>().join("\n"),
     );
     run(Command::new(&caliper)
         .args(["serve", "--bind", &bind])

@@ -152,6 +152,7 @@ pub async fn export_audit(State(state): State<AppState>, ApiQuery(q): ApiQuery<A
         "request_id",
         "client_address",
         "user_agent",
+        "session_id",
         "prev_hash",
         "hash",
     ]);
@@ -178,6 +179,7 @@ pub async fn export_audit(State(state): State<AppState>, ApiQuery(q): ApiQuery<A
                 e.source.request_id.clone(),
                 e.source.client_address.clone(),
                 e.source.user_agent.clone(),
+                e.source.session_id.clone(),
                 e.prev_hash.clone(),
                 e.hash.clone(),
             ]));
