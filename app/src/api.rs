@@ -1,11 +1,20 @@
 //! The typed API client: the only module that speaks HTTP. Every call returns the shared types
-//! or an [`ApiError`] carrying the server's envelope.
+//! or an [`ApiError`] carrying the server's envelope. It keeps the session's CSRF token and sends
+//! it with every state-changing request, and reports a 401 (the session ended) to the one
+//! handler the app registers with [`on_session_end`].
+
+use std::cell::RefCell;
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::audit::{AuditPage, ChainReport};
+use shared::auth::{
+    ChangePasswordInput, FailedSignIn, ResetPasswordInput, SessionInfo, SessionRecord, SignInInput, User, UserId,
+    UserInput, UserSummary,
+};
 use shared::org::{Department, DepartmentInput, Process, ProcessId, ProcessInput, RetireInput, Site, SiteInput};
+use shared::signature::{SignInput, Signature};
 use shared::{ErrorBody, List};
 
 /// Why a call failed.
@@ -32,35 +41,177 @@ impl std::error::Error for ApiError {}
 
 type ApiResult<T> = Result<T, ApiError>;
 
-async fn read<T: DeserializeOwned>(res: Response) -> ApiResult<T> {
-    if res.ok() {
-        res.json::<T>().await.map_err(|e| ApiError::Network(e.to_string()))
-    } else {
-        let status = res.status();
-        let body = res
-            .json::<ErrorBody>()
-            .await
-            .unwrap_or_else(|_| ErrorBody::new(format!("The server answered {status} {}.", res.status_text())));
-        Err(ApiError::Status(status, body))
+thread_local! {
+    /// The session's CSRF token, sent as `X-CSRF-Token` with every non-GET request.
+    static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Called when a request answers 401: the session has ended.
+    static SESSION_END: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Registers what to do when any request finds the session ended (401).
+pub fn on_session_end(f: impl Fn() + 'static) {
+    SESSION_END.with_borrow_mut(|h| *h = Some(Box::new(f)));
+}
+
+/// Keeps (or, with `None`, forgets) the session's CSRF token.
+fn remember(session: Option<&SessionInfo>) {
+    CSRF.with_borrow_mut(|t| *t = session.map(|s| s.csrf_token.clone()));
+}
+
+fn network(e: gloo_net::Error) -> ApiError {
+    ApiError::Network(e.to_string())
+}
+
+/// Adds the CSRF token to a state-changing request.
+fn guarded(req: RequestBuilder) -> RequestBuilder {
+    match CSRF.with_borrow(Clone::clone) {
+        Some(token) => req.header("X-CSRF-Token", &token),
+        None => req,
     }
 }
 
+/// The response when it succeeded, otherwise the server's envelope. With `ends_session`, a 401
+/// means the session ended and is reported to the [`on_session_end`] handler; without, the 401
+/// is the answer itself (a wrong password).
+async fn check(res: Result<Response, gloo_net::Error>, ends_session: bool) -> ApiResult<Response> {
+    let res = res.map_err(network)?;
+    if res.ok() {
+        return Ok(res);
+    }
+    let status = res.status();
+    let body = res
+        .json::<ErrorBody>()
+        .await
+        .unwrap_or_else(|_| ErrorBody::new(format!("The server answered {status} {}.", res.status_text())));
+    if status == 401 && ends_session {
+        remember(None);
+        SESSION_END.with_borrow(|h| h.as_ref().map(|f| f()));
+    }
+    Err(ApiError::Status(status, body))
+}
+
+async fn json<T: DeserializeOwned>(res: Response) -> ApiResult<T> {
+    res.json::<T>().await.map_err(network)
+}
+
 async fn send<T: DeserializeOwned>(req: RequestBuilder) -> ApiResult<T> {
-    let res = req.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
-    read(res).await
+    json(check(req.send().await, true).await?).await
+}
+
+/// A state-changing request without a body and without an answer (204).
+async fn send_empty(req: RequestBuilder) -> ApiResult<()> {
+    check(guarded(req).send().await, true).await.map(drop)
 }
 
 async fn send_json<T: DeserializeOwned>(req: RequestBuilder, body: &impl Serialize) -> ApiResult<T> {
-    let req = req.json(body).map_err(|e| ApiError::Network(e.to_string()))?;
-    let res = req.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
-    read(res).await
+    send_json_as(req, body, true).await
+}
+
+async fn send_json_as<T: DeserializeOwned>(
+    req: RequestBuilder,
+    body: &impl Serialize,
+    ends_session: bool,
+) -> ApiResult<T> {
+    let req = guarded(req).json(body).map_err(network)?;
+    json(check(req.send().await, ends_session).await?).await
+}
+
+async fn list<T: DeserializeOwned>(url: &str) -> ApiResult<Vec<T>> {
+    let list: List<T> = send(Request::get(url)).await?;
+    Ok(list.items)
+}
+
+/// `GET /api/v1/session`: the current session; 401 when not signed in.
+pub async fn get_session() -> ApiResult<SessionInfo> {
+    let info: SessionInfo = json(check(Request::get("/api/v1/session").send().await, false).await?).await?;
+    remember(Some(&info));
+    Ok(info)
+}
+
+/// `POST /api/v1/session`: sign in (the server sets the session cookie).
+pub async fn sign_in(input: &SignInInput) -> ApiResult<SessionInfo> {
+    let info: SessionInfo = send_json_as(Request::post("/api/v1/session"), input, false).await?;
+    remember(Some(&info));
+    Ok(info)
+}
+
+/// `DELETE /api/v1/session`: sign out.
+pub async fn sign_out() -> ApiResult<()> {
+    let result = check(guarded(Request::delete("/api/v1/session")).send().await, false).await;
+    remember(None);
+    result.map(drop)
+}
+
+/// `POST /api/v1/session/password`: change one's own password.
+pub async fn change_password(input: &ChangePasswordInput) -> ApiResult<SessionInfo> {
+    let info: SessionInfo = send_json(Request::post("/api/v1/session/password"), input).await?;
+    remember(Some(&info));
+    Ok(info)
+}
+
+/// `GET /api/v1/users/directory`: active users, for pickers.
+pub async fn user_directory() -> ApiResult<Vec<UserSummary>> {
+    list("/api/v1/users/directory").await
+}
+
+/// `GET /api/v1/users?include_retired=true`
+pub async fn list_users() -> ApiResult<Vec<User>> {
+    list("/api/v1/users?include_retired=true").await
+}
+
+/// `GET /api/v1/users/{id}`
+pub async fn get_user(id: UserId) -> ApiResult<User> {
+    send(Request::get(&format!("/api/v1/users/{id}"))).await
+}
+
+/// `POST /api/v1/users`
+pub async fn create_user(input: &UserInput) -> ApiResult<User> {
+    send_json(Request::post("/api/v1/users"), input).await
+}
+
+/// `PUT /api/v1/users/{id}` (the input carries the version the edit is based on)
+pub async fn update_user(id: UserId, input: &UserInput) -> ApiResult<User> {
+    send_json(Request::put(&format!("/api/v1/users/{id}")), input).await
+}
+
+/// `POST /api/v1/users/{id}/deactivate`
+pub async fn deactivate_user(id: UserId, input: &RetireInput) -> ApiResult<User> {
+    send_json(Request::post(&format!("/api/v1/users/{id}/deactivate")), input).await
+}
+
+/// `POST /api/v1/users/{id}/reset-password`
+pub async fn reset_password(id: UserId, input: &ResetPasswordInput) -> ApiResult<User> {
+    send_json(Request::post(&format!("/api/v1/users/{id}/reset-password")), input).await
+}
+
+/// `GET /api/v1/sessions`: active sessions.
+pub async fn list_sessions() -> ApiResult<Vec<SessionRecord>> {
+    list("/api/v1/sessions").await
+}
+
+/// `POST /api/v1/sessions/{id}/revoke`
+pub async fn revoke_session(id: i64) -> ApiResult<()> {
+    send_empty(Request::post(&format!("/api/v1/sessions/{id}/revoke"))).await
+}
+
+/// `GET /api/v1/security/failed-sign-ins`
+pub async fn failed_sign_ins() -> ApiResult<Vec<FailedSignIn>> {
+    list("/api/v1/security/failed-sign-ins").await
+}
+
+/// `POST /api/v1/signatures`. A 401 here is a wrong password, not the end of the session.
+pub async fn sign(input: &SignInput) -> ApiResult<Signature> {
+    send_json_as(Request::post("/api/v1/signatures"), input, false).await
+}
+
+/// `GET /api/v1/signatures?record_type=…&record_id=…`, newest first.
+pub async fn list_signatures(record_type: &str, record_id: i64) -> ApiResult<Vec<Signature>> {
+    list(&format!("/api/v1/signatures?record_type={}&record_id={record_id}", encode_component(record_type))).await
 }
 
 /// `GET /api/v1/processes`
 pub async fn list_processes(include_retired: bool) -> ApiResult<Vec<Process>> {
-    let list: List<Process> =
-        send(Request::get(&format!("/api/v1/processes?include_retired={include_retired}"))).await?;
-    Ok(list.items)
+    list(&format!("/api/v1/processes?include_retired={include_retired}")).await
 }
 
 /// `GET /api/v1/processes/{id}`
@@ -85,9 +236,7 @@ pub async fn retire_process(id: ProcessId, input: &RetireInput) -> ApiResult<Pro
 
 /// `GET /api/v1/departments`
 pub async fn list_departments(include_retired: bool) -> ApiResult<Vec<Department>> {
-    let list: List<Department> =
-        send(Request::get(&format!("/api/v1/departments?include_retired={include_retired}"))).await?;
-    Ok(list.items)
+    list(&format!("/api/v1/departments?include_retired={include_retired}")).await
 }
 
 /// `POST /api/v1/departments`
@@ -102,8 +251,7 @@ pub async fn create_site(input: &SiteInput) -> ApiResult<Site> {
 
 /// `GET /api/v1/sites`
 pub async fn list_sites(include_retired: bool) -> ApiResult<Vec<Site>> {
-    let list: List<Site> = send(Request::get(&format!("/api/v1/sites?include_retired={include_retired}"))).await?;
-    Ok(list.items)
+    list(&format!("/api/v1/sites?include_retired={include_retired}")).await
 }
 
 /// `GET /api/v1/audit?{query}` (query already encoded, see [`audit_query`])

@@ -6,6 +6,7 @@ mod api;
 mod app;
 mod components;
 mod pages;
+mod session;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 
 // An admin sets up the organisation: departments and sites, with the same rules in the
 // browser as on the server (blank → refused before sending; a duplicate → the server's 422
@@ -30,14 +30,15 @@ test("an admin creates a department, and a duplicate name is refused next to the
 });
 
 test("a site code in the wrong format is refused in the browser", async ({ page }) => {
+  const name = `Plant ${Date.now() % 1000000}`;
   await page.goto("/admin/sites");
   await page.getByText("New site").click();
   await page.getByLabel("Code (letters, digits, -)").fill("PLANT 3");
-  await page.getByLabel("Name").fill("Plant 3");
+  await page.getByLabel("Name").fill(name);
   await page.getByRole("button", { name: "Create site" }).click();
   await expect(page.locator('.field-error[data-field="code"]')).toHaveText("This value is not in the expected format.");
   await page.getByLabel("Code (letters, digits, -)").fill(`p3-${Date.now() % 100000}`);
   await page.getByRole("button", { name: "Create site" }).click();
   await expect(page.getByRole("status")).toContainText("created");
-  await expect(page.getByRole("table", { name: "Sites" })).toContainText("Plant 3");
+  await expect(page.getByRole("table", { name: "Sites" })).toContainText(name);
 });

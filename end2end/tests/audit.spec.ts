@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, userId } from "./fixtures";
 
 // The audit trail as a quality manager reads it: a change shows who, when and old → new, on
 // the record's own page and on the audit-trail page, and the chain verifies.
@@ -6,13 +6,13 @@ import { expect, test } from "@playwright/test";
 test("a saved change appears in the record's history and the audit trail, and the chain verifies", async ({ page, request }) => {
   const { items } = await (await request.get("/api/v1/departments")).json();
   const created = await request.post("/api/v1/processes", {
-    data: { name: `Plating ${Date.now()}`, owner_name: "Graham Lees", department_id: items[0].id },
+    data: { name: `Plating ${Date.now()}`, owner_id: await userId(request, "Graham Lees"), department_id: items[0].id },
   });
   expect(created.status()).toBe(201);
   const process = await created.json();
 
   await page.goto(`/admin/processes/${process.id}`);
-  await page.getByLabel("Process owner").fill("Marta Kowalska");
+  await page.getByLabel("Process owner").selectOption({ label: "Marta Kowalska" });
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");
 

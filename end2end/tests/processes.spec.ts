@@ -1,9 +1,8 @@
-import { expect, test, type Page, type APIRequestContext } from "@playwright/test";
+import { expect, test, pageAs, shot, userId, DEMO, type APIRequestContext } from "./fixtures";
 
 // Journeys through the process pages, as a process owner would click them, against the real
 // server. Screenshots go to end2end/screenshots/ (git-ignored) for a person to look at.
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
 
 async function processCount(request: APIRequestContext): Promise<number> {
   const res = await request.get("/api/v1/processes?include_retired=true");
@@ -33,7 +32,7 @@ test("an empty name is refused in the browser, then the fixed process is saved a
   await page.getByRole("link", { name: "New process" }).click();
   await expect(page).toHaveURL(/\/admin\/processes\/new$/);
 
-  await page.getByLabel("Process owner").fill("Dana Whitfield");
+  await page.getByLabel("Process owner").selectOption({ label: "Dev Malhotra" });
   await page.getByLabel("Department").selectOption(String(dept.id));
   await page.getByRole("button", { name: "Save" }).click();
 
@@ -59,7 +58,7 @@ test("an empty name is refused in the browser, then the fixed process is saved a
 
   await page.reload();
   await expect(page.getByLabel("Name")).toHaveValue(name);
-  await expect(page.getByLabel("Process owner")).toHaveValue("Dana Whitfield");
+  await expect(page.getByLabel("Process owner").locator("option:checked")).toHaveText("Dev Malhotra");
   await expect(page.getByLabel("Department")).toHaveValue(String(dept.id));
   await expect(page.getByTestId("version")).toHaveText("1");
   await shot(page, "03-saved-after-reload");
@@ -71,21 +70,21 @@ test("an empty name is refused in the browser, then the fixed process is saved a
 test("two people save the same process: the second sees the conflict and nothing is lost", async ({ browser, request }) => {
   const dept = await firstDepartment(request);
   const created = await request.post("/api/v1/processes", {
-    data: { name: `Deburring ${Date.now()}`, owner_name: "Tom Okafor", department_id: dept.id, description: "Manual deburr" },
+    data: { name: `Deburring ${Date.now()}`, owner_id: await userId(request, "Tom Okafor"), department_id: dept.id, description: "Manual deburr" },
   });
   expect(created.status()).toBe(201);
   const process = await created.json();
   const url = `/admin/processes/${process.id}`;
 
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
+  const alice = await pageAs(browser, DEMO.admin.username);
+  const bob = await pageAs(browser, DEMO.qualityManager.username);
   await alice.goto(url);
   await bob.goto(url);
   await expect(alice.getByLabel("Name")).toHaveValue(process.name);
   await expect(bob.getByLabel("Name")).toHaveValue(process.name);
 
   // Alice saves first.
-  await alice.getByLabel("Process owner").fill("Alice Moreau");
+  await alice.getByLabel("Process owner").selectOption({ label: "Marta Kowalska" });
   await alice.getByRole("button", { name: "Save" }).click();
   await expect(alice.getByRole("status")).toHaveText("Saved.");
   await expect(alice.getByTestId("version")).toHaveText("2");
@@ -97,37 +96,37 @@ test("two people save the same process: the second sees the conflict and nothing
   const panel = bob.getByRole("alert").filter({ hasText: "Changed by someone else" });
   await expect(panel).toBeVisible();
   // Rows: name, owner, department, description; columns: when opened, yours, theirs.
-  await expect(panel.locator("td.theirs")).toContainText(["Deburring", "Alice Moreau", dept.name, "Manual deburr"]);
+  await expect(panel.locator("td.theirs")).toContainText(["Deburring", "Marta Kowalska", dept.name, "Manual deburr"]);
   await expect(panel.locator("td.mine").nth(3)).toHaveText(bobsText);
   await expect(panel).toContainText("touch different fields");
   // What Bob typed is still in his form, and Alice's change is intact on the server.
   await expect(bob.getByLabel("Description")).toHaveValue(bobsText);
   await bob.screenshot({ path: "screenshots/04-conflict.png", fullPage: true });
   let saved = await (await request.get(`/api/v1/processes/${process.id}`)).json();
-  expect([saved.owner_name, saved.description, saved.version]).toEqual(["Alice Moreau", "Manual deburr", 2]);
+  expect([saved.owner_name, saved.description, saved.version]).toEqual(["Marta Kowalska", "Manual deburr", 2]);
 
   // Different fields: Bob combines his change with Alice's version.
   await panel.getByRole("button", { name: "Combine: apply my changes to their version" }).click();
   await expect(bob.getByRole("status")).toHaveText("Saved.");
-  await expect(bob.getByLabel("Process owner")).toHaveValue("Alice Moreau");
+  await expect(bob.getByLabel("Process owner").locator("option:checked")).toHaveText("Marta Kowalska");
   saved = await (await request.get(`/api/v1/processes/${process.id}`)).json();
-  expect([saved.owner_name, saved.description, saved.version]).toEqual(["Alice Moreau", bobsText, 3]);
+  expect([saved.owner_name, saved.description, saved.version]).toEqual(["Marta Kowalska", bobsText, 3]);
 
   // Now both change the owner: a real clash, no automatic combination; Bob takes Alice's.
   await alice.reload();
-  await alice.getByLabel("Process owner").fill("Alice Moreau (QA)");
+  await alice.getByLabel("Process owner").selectOption({ label: "Graham Lees" });
   await alice.getByRole("button", { name: "Save" }).click();
   await expect(alice.getByTestId("version")).toHaveText("4");
-  await bob.getByLabel("Process owner").fill("Bob Stein");
+  await bob.getByLabel("Process owner").selectOption({ label: "Aisha Rahman" });
   await bob.getByRole("button", { name: "Save" }).click();
   await expect(panel).toContainText("Both of you changed: Process owner.");
   await expect(panel.getByRole("button", { name: /Combine/ })).toHaveCount(0);
   await bob.screenshot({ path: "screenshots/05-conflict-clash.png", fullPage: true });
   await panel.getByRole("button", { name: "Discard mine and reload theirs" }).click();
-  await expect(bob.getByLabel("Process owner")).toHaveValue("Alice Moreau (QA)");
+  await expect(bob.getByLabel("Process owner").locator("option:checked")).toHaveText("Graham Lees");
   await expect(panel).toHaveCount(0);
   saved = await (await request.get(`/api/v1/processes/${process.id}`)).json();
-  expect([saved.owner_name, saved.version]).toEqual(["Alice Moreau (QA)", 4]);
+  expect([saved.owner_name, saved.version]).toEqual(["Graham Lees", 4]);
 });
 
 test("areas not built yet say so plainly, with no made-up figures", async ({ page }) => {

@@ -1,12 +1,17 @@
 //! Form fields with their label and inline errors (from the shared validation or the server).
 
+use leptos::html::Input;
 use leptos::prelude::*;
 use shared::FieldErrors;
 use shared::validation::describe;
 
+/// Error code of the app's own: a confirmation does not repeat the value it confirms.
+pub const MISMATCH: &str = "mismatch";
+
 /// The error texts for `field` in `errors`.
 fn messages(errors: &FieldErrors, field: &str) -> Vec<&'static str> {
-    errors.get(field).map(|codes| codes.iter().map(|c| describe(c)).collect()).unwrap_or_default()
+    let text = |c: &String| if c == MISMATCH { "The two passwords do not match." } else { describe(c) };
+    errors.get(field).map(|codes| codes.iter().map(text).collect()).unwrap_or_default()
 }
 
 /// A labelled text input bound to `value`, showing `field`'s errors beneath it.
@@ -26,6 +31,18 @@ pub fn TextField(
     /// Marked as required.
     #[prop(optional)]
     required: bool,
+    /// The input's `type` (`text`, `password`, `email`).
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// The input's `autocomplete` hint (e.g. `username`, `current-password`, `new-password`).
+    #[prop(optional)]
+    autocomplete: Option<&'static str>,
+    /// Shown but not editable.
+    #[prop(optional)]
+    readonly: bool,
+    /// The single-line input element, e.g. to focus it.
+    #[prop(optional)]
+    node_ref: NodeRef<Input>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
@@ -48,7 +65,10 @@ pub fn TextField(
             <input
                 id=id.clone()
                 name=name
-                type="text"
+                type=kind
+                node_ref=node_ref
+                autocomplete=autocomplete
+                readonly=readonly
                 aria-invalid=move || has_error().to_string()
                 aria-describedby=error_id.clone()
                 prop:value=move || value.get()

@@ -2,6 +2,8 @@
 
 pub mod conflict;
 pub mod field;
+pub mod form;
 pub mod history;
 pub mod not_available;
+pub mod signature;
 pub mod status;

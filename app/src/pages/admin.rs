@@ -4,76 +4,69 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use leptos::ev::SubmitEvent;
-use shared::FieldErrors;
+use shared::auth::Permission;
 use shared::org::{DepartmentInput, SiteId, SiteInput};
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::field::{FieldError, TextField};
-use crate::components::status::{LifeBadge, NOT_SAVED, loaded};
+use crate::components::form::{Submitted, field_errors, outcome_view, passes};
+use crate::components::status::{LifeBadge, loaded};
+use crate::session::{can, session};
 
-/// What a create form shows after submitting: field errors (from the shared rules or the
-/// server's 422) or a message.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Submitted {
-    errors: FieldErrors,
-    message: Option<(bool, String)>,
-}
+/// The admin area's cards: (path, title, what it holds, who may open it).
+const CARDS: &[(&str, &str, &str, &[Permission])] = &[
+    (
+        "/admin/processes",
+        "Processes",
+        "QMS processes, their owners and departments (ISO 9001 4.4)",
+        &[Permission::ViewOrganisation],
+    ),
+    ("/admin/departments", "Departments", "Who runs which processes, by site", &[Permission::ViewOrganisation]),
+    ("/admin/sites", "Sites", "The organisation's locations", &[Permission::ViewOrganisation]),
+    (
+        "/admin/audit",
+        "Audit trail",
+        "Every change, old → new, hash-chained (21 CFR 11.10(e))",
+        &[Permission::ViewAuditTrail],
+    ),
+    (
+        "/admin/users",
+        "Users",
+        "Accounts, roles, temporary passwords (21 CFR 11.10(d), 11.300)",
+        &[Permission::ManageUsers],
+    ),
+    ("/admin/sessions", "Sessions", "Who is signed in now; end a session", &[Permission::ManageSessions]),
+    (
+        "/admin/security",
+        "Failed sign-ins",
+        "Failed and refused sign-in attempts (11.300(d))",
+        &[Permission::ManageSessions],
+    ),
+];
 
-impl Submitted {
-    fn from_result<T>(result: Result<T, ApiError>, saved: impl FnOnce(T) -> String) -> Self {
-        match result {
-            Ok(record) => Submitted { errors: FieldErrors::new(), message: Some((true, saved(record))) },
-            Err(ApiError::Status(_, body)) if !body.field_errors.is_empty() => {
-                Submitted { errors: body.field_errors, message: Some((false, body.message)) }
-            }
-            Err(e) => Submitted { errors: FieldErrors::new(), message: Some((false, e.to_string())) },
-        }
-    }
-}
-
-/// The shared rules, run before sending: true when the input may be sent; otherwise the
-/// errors are shown next to their fields.
-fn passes(state: RwSignal<Submitted>, rules: Result<(), FieldErrors>) -> bool {
-    match rules {
-        Ok(()) => true,
-        Err(errors) => {
-            state.set(Submitted { errors, message: Some((false, NOT_SAVED.into())) });
-            false
-        }
-    }
-}
-
-/// The outcome line of a create form.
-fn outcome_view(state: RwSignal<Submitted>) -> impl IntoView {
-    move || {
-        state.with(|s| s.message.clone()).map(|(ok, text)| {
-            if ok {
-                view! { <div class="alert alert-ok" role="status">{text}</div> }.into_any()
-            } else {
-                view! { <div class="alert alert-error" role="alert">{text}</div> }.into_any()
-            }
-        })
-    }
-}
-
-/// The admin area's index.
+/// The admin area's index: the cards the user may open.
 #[component]
 pub fn AdminHome() -> impl IntoView {
+    let s = session();
     view! {
         <section>
             <h1>"Admin"</h1>
             <ul class="cards">
-                <li><A href="/admin/processes"><strong>"Processes"</strong><span>"QMS processes, their owners and departments (ISO 9001 4.4)"</span></A></li>
-                <li><A href="/admin/departments"><strong>"Departments"</strong><span>"Who runs which processes, by site"</span></A></li>
-                <li><A href="/admin/sites"><strong>"Sites"</strong><span>"The organisation's locations"</span></A></li>
-                <li><A href="/admin/audit"><strong>"Audit trail"</strong><span>"Every change, old → new, hash-chained (21 CFR 11.10(e))"</span></A></li>
+                {move || {
+                    CARDS
+                        .iter()
+                        .filter(|(.., needs)| can(s, needs))
+                        .map(|(href, title, text, _)| view! {
+                            <li><A href=*href><strong>{*title}</strong><span>{*text}</span></A></li>
+                        })
+                        .collect_view()
+                }}
             </ul>
-            <p class="muted">"Users, roles and electronic signatures are not available yet."</p>
         </section>
     }
 }
 
-/// Departments, read-only for now (managed through the API).
+/// Departments, and a form for those who manage the organisation.
 #[component]
 pub fn DepartmentList() -> impl IntoView {
     let departments = LocalResource::new(|| api::list_departments(true));
@@ -81,7 +74,8 @@ pub fn DepartmentList() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let site = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
-    let errors = Signal::derive(move || state.with(|s| s.errors.clone()));
+    let errors = field_errors(state);
+    let manager = session();
     let create = Action::new_local(move |input: &DepartmentInput| {
         let input = input.clone();
         async move {
@@ -104,7 +98,7 @@ pub fn DepartmentList() -> impl IntoView {
     view! {
         <section>
             <h1>"Departments"</h1>
-            <details class="create">
+            <details class="create" hidden=move || !can(manager, &[Permission::ManageOrganisation])>
                 <summary>"New department"</summary>
                 <form class="form" on:submit=on_submit novalidate>
                     {outcome_view(state)}
@@ -141,7 +135,7 @@ pub fn DepartmentList() -> impl IntoView {
     }
 }
 
-/// Sites, read-only for now (managed through the API).
+/// Sites, and a form for those who manage the organisation.
 #[component]
 pub fn SiteList() -> impl IntoView {
     let sites = LocalResource::new(|| api::list_sites(true));
@@ -149,7 +143,8 @@ pub fn SiteList() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let address = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
-    let errors = Signal::derive(move || state.with(|s| s.errors.clone()));
+    let errors = field_errors(state);
+    let manager = session();
     let create = Action::new_local(move |input: &SiteInput| {
         let input = input.clone();
         async move {
@@ -174,7 +169,7 @@ pub fn SiteList() -> impl IntoView {
     view! {
         <section>
             <h1>"Sites"</h1>
-            <details class="create">
+            <details class="create" hidden=move || !can(manager, &[Permission::ManageOrganisation])>
                 <summary>"New site"</summary>
                 <form class="form" on:submit=on_submit novalidate>
                     {outcome_view(state)}

@@ -3,3 +3,6 @@
 pub mod admin;
 pub mod audit;
 pub mod processes;
+pub mod security;
+pub mod sign_in;
+pub mod users;

@@ -1,22 +1,27 @@
-//! The pages that hold the process form: new and edit.
+//! The pages that hold the process form: new and edit (with the owner assignment's approval).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use shared::ErrorBody;
-use shared::org::ProcessId;
+use shared::org::{Process, ProcessId, Record};
+use shared::signature::Meaning;
 
 use super::form::ProcessForm;
 use crate::api::{self, ApiError};
+use crate::components::signature::SignaturePanel;
 use crate::components::status::loaded;
 
 /// `/admin/processes/new`
 #[component]
 pub fn ProcessNew() -> impl IntoView {
-    let departments = LocalResource::new(|| api::list_departments(true));
+    let choices =
+        LocalResource::new(|| async { Ok((api::list_departments(true).await?, api::user_directory().await?)) });
     view! {
         <section>
             <h1>"New process"</h1>
-            {loaded(departments, "the departments", |departments| view! { <ProcessForm initial=None departments /> })}
+            {loaded(choices, "the departments and users", |(departments, directory)| {
+                view! { <ProcessForm record=RwSignal::new(None) departments directory /> }
+            })}
         </section>
     }
 }
@@ -34,14 +39,38 @@ pub fn ProcessEdit() -> impl IntoView {
             };
             let process = api::get_process(id).await?;
             let departments = api::list_departments(true).await?;
-            Ok((process, departments))
+            let directory = api::user_directory().await?;
+            Ok((process, departments, directory))
         }
     });
     view! {
         <section>
-            {loaded(process, "the process", |(process, departments)| view! {
-                <h1>{process.name.clone()}</h1>
-                <ProcessForm initial=Some(process) departments />
+            {loaded(process, "the process", |(process, departments, directory)| {
+                let id = process.id.0;
+                let record = RwSignal::new(Some(process.clone()));
+                let version = Signal::derive(move || record.with(|r| r.as_ref().map_or(0, |p| p.meta.version)));
+                let what = Signal::derive(move || {
+                    record.with(|r| {
+                        r.as_ref()
+                            .map(|p| format!("the assignment of {} as owner of the process “{}”", p.owner_name, p.name))
+                            .unwrap_or_default()
+                    })
+                });
+                view! {
+                    <h1>{process.name}</h1>
+                    <ProcessForm record departments directory />
+                    <section class="approval" aria-labelledby="approval-title">
+                        <h2 id="approval-title">"Owner assignment approval"</h2>
+                        <SignaturePanel
+                            record_type=Process::RECORD_TYPE
+                            record_id=id
+                            version
+                            meaning=Meaning::Approved
+                            what
+                            awaiting="Awaiting approval"
+                        />
+                    </section>
+                }
             })}
         </section>
     }

@@ -6,6 +6,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use shared::FieldErrors;
+use shared::auth::{Permission, UserId, UserSummary};
 use shared::org::{Department, DepartmentId, Process, ProcessId, ProcessInput, Record, RetireInput};
 
 use crate::api::{self, ApiError};
@@ -13,6 +14,7 @@ use crate::components::conflict::{ComparedField, ConflictPanel};
 use crate::components::field::{FieldError, TextField};
 use crate::components::history::RecordHistory;
 use crate::components::status::{LifeBadge, NOT_SAVED, format_utc};
+use crate::session::{can, session};
 
 /// What the last save attempt left to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,21 +26,30 @@ enum Outcome {
     Failed(String),
 }
 
-/// Create (`initial` = `None`) or edit a process.
+/// Create (`record` holds `None`) or edit a process.
 #[component]
 pub fn ProcessForm(
-    /// The record being edited, as loaded.
-    initial: Option<Process>,
+    /// The record being edited, as loaded and then as saved; `None` to create one.
+    record: RwSignal<Option<Process>>,
     /// Departments to choose from (retired ones are shown only if already chosen).
     departments: Vec<Department>,
+    /// Active users, to choose the owner from.
+    directory: Vec<UserSummary>,
 ) -> impl IntoView {
     let navigate = use_navigate();
-    let start = initial.as_ref().map(ProcessInput::from_record).unwrap_or_default();
-    let record = RwSignal::new(initial);
+    let start = record.with_untracked(|r| r.as_ref().map(ProcessInput::from_record).unwrap_or_default());
     let name = RwSignal::new(start.name);
     let description = RwSignal::new(start.description);
-    let owner_name = RwSignal::new(start.owner_name);
-    let department = RwSignal::new(start.department_id.map(|d| d.to_string()).unwrap_or_default());
+    let owner = RwSignal::new(id_text(start.owner_id));
+    let department = RwSignal::new(id_text(start.department_id));
+    // Managers edit any process; a process owner only their own (the server decides, the form
+    // only stays read-only for the others).
+    let s = session();
+    let may_edit = move || {
+        can(s, &[Permission::ManageProcesses])
+            || can(s, &[Permission::EditOwnProcesses])
+                && record.with(|r| r.as_ref().and_then(|p| p.owner_id)) == s.with(|s| s.as_ref().map(|s| s.user.id))
+    };
 
     let attempted = RwSignal::new(false);
     let server_errors = RwSignal::new(FieldErrors::new());
@@ -48,7 +59,7 @@ pub fn ProcessForm(
         ProcessInput {
             name: name.get(),
             description: description.get(),
-            owner_name: owner_name.get(),
+            owner_id: owner.get().parse().ok().map(UserId),
             department_id: department.get().parse().ok().map(DepartmentId),
             // The version the edit is based on is the record's as last loaded or saved.
             version: record.with(|r| r.as_ref().map(|p| p.meta.version)),
@@ -72,7 +83,7 @@ pub fn ProcessForm(
     let load = move |p: &Process| {
         name.set(p.name.clone());
         description.set(p.description.clone());
-        owner_name.set(p.owner_name.clone());
+        owner.set(id_text(p.owner_id));
         department.set(p.department_id.to_string());
         record.set(Some(p.clone()));
     };
@@ -144,8 +155,8 @@ pub fn ProcessForm(
             record.set(Some(*theirs));
             name.set(m.name);
             description.set(m.description);
-            owner_name.set(m.owner_name);
-            department.set(m.department_id.map(|d| d.to_string()).unwrap_or_default());
+            owner.set(id_text(m.owner_id));
+            department.set(id_text(m.department_id));
             submit();
         }
     });
@@ -172,7 +183,29 @@ pub fn ProcessForm(
             })
             .collect_view()
     };
+    // An owner's name: from the directory, or from the record as loaded (an inactive owner).
+    let owner_name = {
+        let directory = directory.clone();
+        move |id: Option<UserId>| match directory.iter().find(|u| Some(u.id) == id) {
+            Some(u) => u.full_name.clone(),
+            None => record
+                .with_untracked(|r| r.as_ref().filter(|p| p.owner_id == id).map(|p| p.owner_name.clone()))
+                .unwrap_or_else(|| id.map(|id| format!("user {id}")).unwrap_or_default()),
+        }
+    };
+    let owners = {
+        let chosen =
+            record.with_untracked(|r| r.as_ref().and_then(|p| p.owner_id.map(|id| (id, p.owner_name.clone()))));
+        let missing = chosen.filter(|(id, _)| !directory.iter().any(|u| u.id == *id));
+        missing
+            .map(|(id, name)| (id, format!("{name} (inactive)")))
+            .into_iter()
+            .chain(directory.into_iter().map(|u| (u.id, u.full_name)))
+            .map(|(id, name)| view! { <option value=id.to_string()>{name}</option> })
+            .collect_view()
+    };
     let retired = move || record.with(|r| r.as_ref().is_some_and(|p| p.meta.retired_at.is_some()));
+    let locked = move || retired() || !may_edit();
 
     view! {
         <form class="form" on:submit=on_submit novalidate>
@@ -181,6 +214,7 @@ pub fn ProcessForm(
                     let mine = input();
                     let base = record.get_untracked().map(|b| ProcessInput::from_record(&b)).unwrap_or_default();
                     let dept_name = department_name.clone();
+                    let owner_name = owner_name.clone();
                     let dept = |d: Option<DepartmentId>| dept_name(&d.map(|d| d.to_string()).unwrap_or_default());
                     let row = |label, base: &str, mine: &str, theirs: &str| ComparedField {
                         label,
@@ -190,7 +224,7 @@ pub fn ProcessForm(
                     };
                     let fields = vec![
                         row("Name", &base.name, &mine.name, &theirs.name),
-                        row("Process owner", &base.owner_name, &mine.owner_name, &theirs.owner_name),
+                        row("Process owner", &owner_name(base.owner_id), &owner_name(mine.owner_id), &theirs.owner_name),
                         row("Department", &dept(base.department_id), &dept(mine.department_id), &theirs.department_name),
                         row("Description", &base.description, &mine.description, &theirs.description),
                     ];
@@ -220,9 +254,27 @@ pub fn ProcessForm(
                     {p.meta.retired_reason.map(|r| format!(" · retired: {r}"))}
                 </p>
             })}
-            <fieldset disabled=retired>
+            <fieldset disabled=locked>
                 <TextField name="name" label="Name" value=name errors required=true />
-                <TextField name="owner_name" label="Process owner" value=owner_name errors required=true />
+                <div class="field" class:has-error=move || errors.with(|e| e.get("owner_id").is_some())>
+                    <label for="field-owner_id">"Process owner"<span class="req" aria-hidden="true">" *"</span></label>
+                    <select
+                        id="field-owner_id"
+                        name="owner_id"
+                        aria-describedby="field-owner_id-error"
+                        prop:value=move || owner.get()
+                        on:change=move |ev| owner.set(event_target_value(&ev))
+                    >
+                        <option value="">"Choose the owner…"</option>
+                        {owners}
+                    </select>
+                    <FieldError name="owner_id" errors id="field-owner_id-error".to_string() />
+                    {move || record.with(|r| {
+                        r.as_ref().filter(|p| p.owner_id.is_none() && !p.owner_name.is_empty()).map(|p| {
+                            view! { <p class="muted">"Recorded before user accounts existed as: " {p.owner_name.clone()}</p> }
+                        })
+                    })}
+                </div>
                 <div class="field" class:has-error=move || errors.with(|e| e.get("department_id").is_some())>
                     <label for="field-department_id">"Department"<span class="req" aria-hidden="true">" *"</span></label>
                     <select
@@ -240,16 +292,23 @@ pub fn ProcessForm(
                 <TextField name="description" label="Description" value=description errors multiline=true />
                 <div class="actions">
                     <a class="btn" href="/admin/processes">"Back to list"</a>
-                    <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>
+                    <button type="submit" class="btn btn-primary" hidden=locked disabled=move || save.pending().get()>
                         {move || if save.pending().get() { "Saving…" } else { "Save" }}
                     </button>
                 </div>
             </fieldset>
         </form>
-        {move || record.get().filter(|p| p.meta.retired_at.is_none()).map(|p| view! { <RetireForm process=p on_retired=load /> })}
+        {move || {
+            record.get().filter(|p| p.meta.retired_at.is_none() && may_edit()).map(|p| view! { <RetireForm process=p on_retired=load /> })
+        }}
         // Keyed on the version, so the history reloads after every save.
         {move || record.get().map(|p| view! { <RecordHistory record_type=Process::RECORD_TYPE record_id=p.id.0 /> })}
     }
+}
+
+/// An id as the text of a `<select>` value (empty for none).
+fn id_text(id: Option<impl std::fmt::Display>) -> String {
+    id.map(|id| id.to_string()).unwrap_or_default()
 }
 
 /// Retire a process, with a reason.

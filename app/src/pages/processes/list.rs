@@ -2,15 +2,18 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use shared::auth::Permission;
 
 use crate::api;
 use crate::components::status::{LifeBadge, format_utc, loaded};
+use crate::session::{can, session};
 
 /// All active processes (optionally the retired ones too), by name.
 #[component]
 pub fn ProcessList() -> impl IntoView {
     let show_retired = RwSignal::new(false);
     let processes = LocalResource::new(move || api::list_processes(show_retired.get()));
+    let s = session();
     view! {
         <section>
             <header class="page-head">
@@ -24,7 +27,9 @@ pub fn ProcessList() -> impl IntoView {
                         />
                         "Show retired"
                     </label>
-                    <A href="/admin/processes/new" attr:class="btn btn-primary">"New process"</A>
+                    <Show when=move || can(s, &[Permission::ManageProcesses])>
+                        <A href="/admin/processes/new" attr:class="btn btn-primary">"New process"</A>
+                    </Show>
                 </div>
             </header>
             {loaded(processes, "the processes", |list| {
