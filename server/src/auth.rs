@@ -151,16 +151,16 @@ pub struct Passwords {
     config: Arc<AuthConfig>,
     permits: Arc<Semaphore>,
     /// A hash of nothing, verified when the username is unknown so that the answer takes as
-    /// long as for a real user (no username probing by timing).
-    dummy: Arc<String>,
+    /// long as for a real user (no username probing by timing). Made at first need, off the
+    /// runtime, so that the server starts at once.
+    dummy: Arc<std::sync::OnceLock<String>>,
 }
 
 impl Passwords {
     /// With `config`'s argon2 parameters.
     pub fn new(config: Arc<AuthConfig>) -> Self {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let dummy = hash_now(&config, "caliper dummy password").unwrap_or_default();
-        Self { config, permits: Arc::new(Semaphore::new(workers)), dummy: Arc::new(dummy) }
+        Self { config, permits: Arc::new(Semaphore::new(workers)), dummy: Arc::default() }
     }
 
     /// The settings.
@@ -182,9 +182,12 @@ impl Passwords {
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, ApiError> {
         let _permit = self.permits.acquire().await.map_err(|_| ApiError::internal("hashing unavailable"))?;
         let known = hash.is_some();
-        let hash = hash.map_or_else(|| self.dummy.as_str().to_string(), str::to_string);
-        let password = password.to_string();
+        let hash = hash.map(str::to_string);
+        let (password, dummy, config) = (password.to_string(), self.dummy.clone(), self.config.clone());
         let ok = tokio::task::spawn_blocking(move || {
+            let hash = hash.unwrap_or_else(|| {
+                dummy.get_or_init(|| hash_now(&config, "caliper dummy password").unwrap_or_default()).clone()
+            });
             PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
         })
         .await

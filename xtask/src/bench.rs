@@ -46,10 +46,15 @@ pub fn bench() -> Result {
     figures.insert("server_start_to_healthz_ms".into(), starts[starts.len() / 2]);
 
     load("sqlite", &caliper, &sqlite_url, &mut figures)?;
+    let million_db = data.join("audit-1m.db");
+    verify_million(&caliper, "sqlite", &format!("sqlite://{}", million_db.display()), &mut figures)?;
     {
         let pg = pg::Postgres::start()?;
         seed(&caliper, &pg.url)?;
         load("postgres", &caliper, &pg.url, &mut figures)?;
+        run(Command::new("psql").args([pg.url.as_str(), "-q", "-c", "create database caliper_audit_1m"]))?;
+        let (base, _) = pg.url.rsplit_once('/').ok_or("a postgres URL ends in /DBNAME")?;
+        verify_million(&caliper, "postgres", &format!("{base}/caliper_audit_1m"), &mut figures)?;
     }
     let _ = std::fs::remove_dir_all(&data);
 
@@ -70,6 +75,34 @@ pub fn bench() -> Result {
          api_audited_writes_sqlite_*_per_s >= 2000; audit_verify_*_entries_per_s >= 200000; \
          sign_in_*_p50_ms 100..250"
     );
+    Ok(())
+}
+
+/// `caliper verify-audit` on a fresh database holding a valid chain of a million entries.
+fn verify_million(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BTreeMap<String, f64>) -> Result {
+    const N: u64 = 1_000_000;
+    step(&format!("caliper verify-audit on {backend}: {N} entries (written straight into the table first)"));
+    run(Command::new(caliper).arg("migrate").env("DATABASE_URL", url).env("CALIPER_LOG", "warn"))?;
+    let filled = Instant::now();
+    match url.strip_prefix("sqlite://") {
+        Some(path) => crate::audit_fill::sqlite(path, N)?,
+        None => crate::audit_fill::postgres(url, N)?,
+    }
+    println!("   {N} entries written in {:.1?}", filled.elapsed());
+    let started = Instant::now();
+    let out = Command::new(caliper)
+        .arg("verify-audit")
+        .env("DATABASE_URL", url)
+        .env("CALIPER_LOG", "warn")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let took = started.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || !stdout.contains(&format!("intact: {N} entries")) {
+        return Err(format!("verify-audit on {backend} did not find the chain intact: {stdout}"));
+    }
+    figures.insert(format!("audit_verify_cli_{backend}_1m_seconds"), took);
+    figures.insert(format!("audit_verify_cli_{backend}_1m_entries_per_s"), N as f64 / took);
     Ok(())
 }
 
@@ -99,7 +132,9 @@ fn load(backend: &str, caliper: &std::path::Path, url: &str, figures: &mut BTree
     let addr = format!("127.0.0.1:{port}");
     let (user, password) = DEMO_QUALITY_MANAGER;
 
-    step(&format!("POST /api/v1/session on {backend}: sign-in latency with the production argon2id parameters (20 runs)"));
+    step(&format!(
+        "POST /api/v1/session on {backend}: sign-in latency with the production argon2id parameters (20 runs)"
+    ));
     let mut sign_ins = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();

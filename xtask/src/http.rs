@@ -43,7 +43,12 @@ impl Conn {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        Ok(Conn { reader: BufReader::new(stream.try_clone()?), writer: stream, host: addr.to_string(), auth: String::new() })
+        Ok(Conn {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+            host: addr.to_string(),
+            auth: String::new(),
+        })
     }
 
     /// This connection's requests carry `session`.
@@ -73,7 +78,11 @@ impl Conn {
 
     /// Sends `GET path` and reads the whole response: (status, body length).
     pub fn get(&mut self, path: &str) -> std::io::Result<(u16, usize)> {
-        write!(self.writer, "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\n{}\r\n", self.host, self.auth)?;
+        write!(
+            self.writer,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\n{}\r\n",
+            self.host, self.auth
+        )?;
         self.read_response()
     }
 

@@ -8,6 +8,7 @@
 //! - `bench`: the figures (app size, start time, API latency and throughput) into
 //!   `target/bench/caliper-bench.json`.
 
+mod audit_fill;
 mod bench;
 mod http;
 mod pg;

@@ -48,7 +48,8 @@ pub fn SignIn(
         if missing.is_empty() {
             attempt.dispatch(input);
         } else {
-            state.set(Submitted { errors: missing, message: Some((false, "Enter your username and password.".into())) });
+            state
+                .set(Submitted { errors: missing, message: Some((false, "Enter your username and password.".into())) });
         }
     };
     view! {

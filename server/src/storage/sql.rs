@@ -289,18 +289,54 @@ impl Draft<'_> {
     }
 }
 
+/// Checks a batch of the chain in order: the verifier to go on with, or the verdict when the
+/// chain broke in this batch.
+fn check_batch(mut verifier: ChainVerifier, rows: Vec<AuditRow>) -> Result<ChainVerifier, ChainReport> {
+    for row in rows {
+        let seq = row.seq;
+        match AuditEntry::try_from(row) {
+            Ok(entry) => {
+                if !verifier.check(&entry) {
+                    return Err(verifier.finish());
+                }
+            }
+            Err(problem) => return Err(verifier.unreadable(seq, problem)),
+        }
+    }
+    Ok(verifier)
+}
+
+fn checker_failed(e: tokio::task::JoinError) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(format!("the chain checker failed: {e}")))
+}
+
 macro_rules! sql_store {
-    ($(#[$doc:meta])* $store:ident, $db:ty, $backend:literal, $begin:literal, $append_lock:literal, $migrator:expr) => {
+    ($(#[$doc:meta])* $store:ident, $db:ty, $backend:literal, $begin:literal, $append_lock:literal,
+     $serialise_writers:literal, $migrator:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $store {
             pool: sqlx::Pool<$db>,
+            /// Writers queue here, in-process, before taking the database's write lock (SQLite
+            /// only: its own busy handler makes a waiting writer sleep for milliseconds).
+            writers: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
         }
 
         impl $store {
             /// Wraps an open pool.
             pub fn new(pool: sqlx::Pool<$db>) -> Self {
-                Self { pool }
+                let writers = $serialise_writers.then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+                Self { pool, writers }
+            }
+
+            /// Starts a write transaction; keep the returned turn until it commits or rolls back.
+            async fn write_tx(&self) -> StoreResult<(Option<tokio::sync::OwnedMutexGuard<()>>, sqlx::Transaction<'static, $db>)> {
+                let turn = match &self.writers {
+                    Some(w) => Some(w.clone().lock_owned().await),
+                    None => None,
+                };
+                let tx = self.pool.begin_with($begin).await?;
+                Ok((turn, tx))
             }
 
             /// The pool, for tests and tools that need raw access.
@@ -316,7 +352,9 @@ macro_rules! sql_store {
         /// transaction-scoped advisory lock), so concurrent writers never fork the chain.
         async fn append_audit<'a>(conn: &mut Conn, ctx: &AuditContext, draft: impl Into<Draft<'a>>) -> StoreResult<()> {
             let draft = draft.into();
-            sqlx::query($append_lock).execute(&mut *conn).await?;
+            if !$append_lock.is_empty() {
+                sqlx::query($append_lock).execute(&mut *conn).await?;
+            }
             let head: Option<(i64, String)> =
                 sqlx::query_as("select seq, hash from audit_entries order by seq desc limit 1")
                     .fetch_optional(&mut *conn)
@@ -408,7 +446,7 @@ macro_rules! sql_store {
             }
 
             async fn create_site(&self, ctx: &AuditContext, input: &SiteInput) -> StoreResult<Site> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let (id,): (i64,) = sqlx::query_as(
                     "insert into sites (code, name, address, version, created_at, updated_at) \
                      values ($1, $2, $3, 1, $4, $4) returning site_id",
@@ -428,7 +466,7 @@ macro_rules! sql_store {
             }
 
             async fn update_site(&self, ctx: &AuditContext, id: SiteId, version: i64, input: &SiteInput) -> StoreResult<Change<Site>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let before = site_by_id(&mut tx, id.0).await?;
                 let done = sqlx::query(
                     "update sites set code = $3, name = $4, address = $5, version = version + 1, updated_at = $6 \
@@ -451,7 +489,7 @@ macro_rules! sql_store {
             }
 
             async fn retire_site(&self, ctx: &AuditContext, id: SiteId, version: i64, reason: &str) -> StoreResult<Change<Site>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let (in_use,): (i64,) = sqlx::query_as(
                     "select count(*) from departments where site_id = $1 and retired_at is null",
                 )
@@ -488,7 +526,7 @@ macro_rules! sql_store {
             }
 
             async fn create_department(&self, ctx: &AuditContext, input: &DepartmentInput) -> StoreResult<Department> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 check_site(&mut tx, input.site_id).await?;
                 let (id,): (i64,) = sqlx::query_as(
                     "insert into departments (name, site_id, version, created_at, updated_at) \
@@ -514,7 +552,7 @@ macro_rules! sql_store {
                 version: i64,
                 input: &DepartmentInput,
             ) -> StoreResult<Change<Department>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 check_site(&mut tx, input.site_id).await?;
                 let before = department_by_id(&mut tx, id.0).await?;
                 let done = sqlx::query(
@@ -543,7 +581,7 @@ macro_rules! sql_store {
                 version: i64,
                 reason: &str,
             ) -> StoreResult<Change<Department>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let (in_use,): (i64,) = sqlx::query_as(
                     "select count(*) from processes where department_id = $1 and retired_at is null",
                 )
@@ -579,7 +617,7 @@ macro_rules! sql_store {
             }
 
             async fn create_process(&self, ctx: &AuditContext, input: &ProcessInput) -> StoreResult<Process> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let department = check_department(&mut tx, input.department_id).await?;
                 let (owner, owner_name) = check_owner(&mut tx, input.owner_id).await?;
                 let (id,): (i64,) = sqlx::query_as(
@@ -609,7 +647,7 @@ macro_rules! sql_store {
                 version: i64,
                 input: &ProcessInput,
             ) -> StoreResult<Change<Process>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let department = check_department(&mut tx, input.department_id).await?;
                 let (owner, owner_name) = check_owner(&mut tx, input.owner_id).await?;
                 let before = process_by_id(&mut tx, id.0).await?;
@@ -637,7 +675,7 @@ macro_rules! sql_store {
             }
 
             async fn retire_process(&self, ctx: &AuditContext, id: ProcessId, version: i64, reason: &str) -> StoreResult<Change<Process>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let before = process_by_id(&mut tx, id.0).await?;
                 let done = retire(&mut tx, "processes", "process_id", id.0, version, reason).await?;
                 let after = process_by_id(&mut tx, id.0).await?;
@@ -677,20 +715,40 @@ macro_rules! sql_store {
             }
 
             async fn verify_audit(&self) -> StoreResult<ChainReport> {
+                // Reading rows and hashing them run side by side: each batch is checked on a
+                // blocking thread while the next one is read.
+                const BATCH: usize = 4096;
                 let sql = format!("select {AUDIT_COLUMNS} from audit_entries order by seq");
                 let mut rows = sqlx::query_as::<_, AuditRow>(&sql).fetch(&self.pool);
-                let mut verifier = ChainVerifier::default();
-                while let Some(row) = rows.try_next().await? {
-                    let seq = row.seq;
-                    match AuditEntry::try_from(row) {
-                        Ok(entry) => {
-                            if !verifier.check(&entry) {
-                                break;
-                            }
-                        }
-                        Err(problem) => return Ok(verifier.unreadable(seq, problem)),
+                let mut idle = Some(ChainVerifier::default());
+                let mut checking: Option<tokio::task::JoinHandle<Result<ChainVerifier, ChainReport>>> = None;
+                let mut batch = Vec::with_capacity(BATCH);
+                loop {
+                    let row = rows.try_next().await?;
+                    let end = row.is_none();
+                    batch.extend(row);
+                    if batch.len() == BATCH || (end && !batch.is_empty()) {
+                        let verifier = match checking.take() {
+                            Some(h) => match h.await.map_err(checker_failed)? {
+                                Ok(v) => v,
+                                Err(report) => return Ok(report),
+                            },
+                            None => idle.take().unwrap_or_default(),
+                        };
+                        let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        checking = Some(tokio::task::spawn_blocking(move || check_batch(verifier, rows)));
+                    }
+                    if end {
+                        break;
                     }
                 }
+                let verifier = match checking {
+                    Some(h) => match h.await.map_err(checker_failed)? {
+                        Ok(v) => v,
+                        Err(report) => return Ok(report),
+                    },
+                    None => idle.unwrap_or_default(),
+                };
                 Ok(verifier.finish())
             }
         }
@@ -789,11 +847,12 @@ mod sqlite {
         sqlx::Sqlite,
         "sqlite",
         "begin immediate",
-        // `begin immediate` already holds SQLite's single write lock.
-        "select 1",
+        // `begin immediate` already holds SQLite's single write lock: no statement needed.
+        "",
+        true,
         sqlx::migrate!("./migrations/sqlite")
     );
-    super::super::trust::trust_store!(SqliteStore, "begin immediate");
+    super::super::trust::trust_store!(SqliteStore);
 }
 
 mod postgres {
@@ -806,9 +865,10 @@ mod postgres {
         "begin",
         // One lock id for the audit chain, held until the transaction ends.
         "select pg_advisory_xact_lock(1128616521)",
+        false,
         sqlx::migrate!("./migrations/postgres")
     );
-    super::super::trust::trust_store!(PostgresStore, "begin");
+    super::super::trust::trust_store!(PostgresStore);
 }
 
 pub use postgres::PostgresStore;

@@ -137,7 +137,7 @@ pub trait TrustStore: Send + Sync + 'static {
 /// Instantiates [`TrustStore`] for one backend; invoked inside the backend's module after
 /// `sql_store!`, whose helpers (`Conn`, `append_audit`, `process_by_id`) it uses.
 macro_rules! trust_store {
-    ($store:ident, $begin:literal) => {
+    ($store:ident) => {
         use chrono::{DateTime as TDateTime, Utc as TUtc};
         use shared::auth::{FailedSignIn, SessionRecord, User, UserInput, UserSummary};
         use shared::signature::{Meaning, SignInput, Signature, record_hash};
@@ -266,7 +266,7 @@ macro_rules! trust_store {
                 password_hash: &str,
                 must_change_password: bool,
             ) -> StoreResult<User> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 check_user_department(&mut tx, input.department_id).await?;
                 let now = TUtc::now();
                 let (id,): (i64,) = sqlx::query_as(
@@ -299,7 +299,7 @@ macro_rules! trust_store {
                 version: i64,
                 input: &UserInput,
             ) -> StoreResult<Change<User>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 check_user_department(&mut tx, input.department_id).await?;
                 let before = user_by_id(&mut tx, id.0).await?;
                 if let Some(b) = &before
@@ -338,7 +338,7 @@ macro_rules! trust_store {
                 version: i64,
                 reason: &str,
             ) -> StoreResult<Change<User>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let before = user_by_id(&mut tx, id.0).await?;
                 let done = retire(&mut tx, "users", "user_id", id.0, version, reason).await?;
                 if done {
@@ -365,7 +365,7 @@ macro_rules! trust_store {
                 must_change_password: bool,
                 action: AuditAction,
             ) -> StoreResult<Option<User>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let Some(before) = user_by_id(&mut tx, id.0).await? else { return Ok(None) };
                 sqlx::query(
                     "update users set password_hash = $2, must_change_password = $3, password_changed_at = $4, \
@@ -412,7 +412,7 @@ macro_rules! trust_store {
                 max_failures: i64,
                 lock_until: TDateTime<TUtc>,
             ) -> StoreResult<bool> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let mut locked = false;
                 let mut version = 0;
                 if let Some(user) = user {
@@ -457,7 +457,7 @@ macro_rules! trust_store {
                 csrf_token: &str,
                 expires_at: TDateTime<TUtc>,
             ) -> StoreResult<i64> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let now = TUtc::now();
                 let (version,): (i64,) = sqlx::query_as(
                     "update users set failed_sign_ins = 0, locked_until = null where user_id = $1 returning version",
@@ -528,6 +528,10 @@ macro_rules! trust_store {
             }
 
             async fn touch_session(&self, id: i64, now: TDateTime<TUtc>) -> StoreResult<()> {
+                let _turn = match &self.writers {
+                    Some(w) => Some(w.lock().await),
+                    None => None,
+                };
                 sqlx::query("update sessions set last_seen_at = $2 where session_id = $1 and last_seen_at < $2")
                     .bind(id)
                     .bind(now)
@@ -537,7 +541,7 @@ macro_rules! trust_store {
             }
 
             async fn end_session(&self, ctx: &AuditContext, id: i64, reason: &str, action: AuditAction) -> StoreResult<bool> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let ended: Option<(i64,)> = sqlx::query_as(
                     "update sessions set ended_at = $2, ended_reason = $3 where session_id = $1 and ended_at is null \
                      returning user_id",
@@ -616,7 +620,7 @@ macro_rules! trust_store {
                 input: &SignInput,
                 accept_agreement: bool,
             ) -> StoreResult<SignOutcome> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let (_turn, mut tx) = self.write_tx().await?;
                 let Some((version, json)) = record_json(&mut tx, &input.record_type, input.record_id).await? else {
                     return Ok(SignOutcome::NotFound);
                 };
