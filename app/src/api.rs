@@ -204,9 +204,11 @@ pub async fn sign(input: &SignInput) -> ApiResult<Signature> {
     send_json_as(Request::post("/api/v1/signatures"), input, false).await
 }
 
-/// `GET /api/v1/signatures?record_type=…&record_id=…`, newest first.
-pub async fn list_signatures(record_type: &str, record_id: i64) -> ApiResult<Vec<Signature>> {
-    list(&format!("/api/v1/signatures?record_type={}&record_id={record_id}", encode_component(record_type))).await
+/// `GET /api/v1/signatures?record_type=…&record_id=…`, newest first; without a record id, the
+/// signatures of every record of the type.
+pub async fn list_signatures(record_type: &str, record_id: Option<i64>) -> ApiResult<Vec<Signature>> {
+    let record = record_id.map(|id| format!("&record_id={id}")).unwrap_or_default();
+    list(&format!("/api/v1/signatures?record_type={}{record}", encode_component(record_type))).await
 }
 
 /// `GET /api/v1/processes`

@@ -409,6 +409,12 @@ async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
     let listed = signatures(&tom).await;
     assert_eq!(listed.as_array().unwrap().len(), 2);
     assert!(listed.as_array().unwrap().iter().all(|s| s["superseded"] == true && s["record_version"] == 1));
+    // Listed for the whole record type too (the process list shows each one's approval).
+    let other = create_process(&admin, "Final assembly", r_id(&tom).await, dept).await;
+    let all = tom.get("/api/v1/signatures?record_type=process").await.body["items"].clone();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    assert!(all.as_array().unwrap().iter().all(|s| s["record_id"] == id && s["record_id"] != other["id"]));
+    assert_eq!(tom.get("/api/v1/signatures?record_type=site").await.body["items"], json!([]));
 
     // The trail records the agreement and each signature, attributed to the signer.
     let trail = admin.get(&format!("/api/v1/audit?record_type=process&record_id={id}")).await;

@@ -18,15 +18,20 @@ use crate::session::{can, session};
 pub fn SignatureManifestation(
     /// The signature.
     signature: Signature,
+    /// One line for a table cell: without the version.
+    #[prop(optional)]
+    compact: bool,
 ) -> impl IntoView {
     let when = format_utc_seconds(&signature.signed_at);
     let datetime = format!("{}Z", when.replace(' ', "T"));
     view! {
-        <div class="signature" class:superseded=signature.superseded role="note" aria-label="Electronic signature">
+        <div class="signature" class:superseded=signature.superseded class:compact=compact role="note" aria-label="Electronic signature">
             <span class="sig-name">{signature.signer_name}</span>
             " · " <strong class="sig-meaning">{signature.meaning.label()}</strong>
             " · " <time datetime=datetime>{when} " UTC"</time>
-            <span class="sig-version muted">" · version " {signature.record_version}</span>
+            {(!compact).then(|| view! {
+                <span class="sig-version muted">" · version " {signature.record_version}</span>
+            })}
             {signature.superseded.then(|| view! {
                 <span class="badge sig sig-superseded">"Superseded — the record changed after signing"</span>
             })}
@@ -60,7 +65,7 @@ pub fn SignaturePanel(
     let s = session();
     let signatures = LocalResource::new(move || {
         version.track();
-        api::list_signatures(record_type, record_id)
+        api::list_signatures(record_type, Some(record_id))
     });
     let open = RwSignal::new(false);
     let may_sign = move || sign_permission(record_type, meaning).is_some_and(|p| can(s, &[p]));

@@ -30,8 +30,8 @@ pub fn router() -> Router<AppState> {
 pub struct SignatureQuery {
     /// Kind of record, e.g. `process`.
     pub record_type: String,
-    /// Which record.
-    pub record_id: i64,
+    /// Which record; without it, the signatures of every record of the type.
+    pub record_id: Option<i64>,
 }
 
 /// Sign a record version. The signer is always the session's user (nobody signs for anyone
@@ -108,7 +108,8 @@ pub async fn sign(
     }
 }
 
-/// A record's signatures, newest first; `superseded` when the record changed after signing.
+/// A record's signatures (or all of a record type's), newest first; `superseded` when the record
+/// changed after signing.
 #[utoipa::path(get, path = "/api/v1/signatures", tag = "signatures", params(SignatureQuery),
     responses((status = 200, body = List<Signature>)))]
 pub async fn list_signatures(

@@ -35,6 +35,10 @@ pub enum SignOutcome {
     NotFound,
 }
 
+/// Where each signable kind of record lives: (record type, table, key column). With
+/// `record_json` in [`trust_store!`], the registry a new signable kind is added to.
+pub(super) const SIGNED_TABLES: &[(&str, &str, &str)] = &[("process", "processes", "process_id")];
+
 /// Roles as stored: comma-separated names.
 pub(super) fn roles_text(roles: &[Role]) -> String {
     roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
@@ -129,9 +133,9 @@ pub trait TrustStore: Send + Sync + 'static {
         input: &SignInput,
         accept_agreement: bool,
     ) -> StoreResult<SignOutcome>;
-    /// The signatures of a record, newest first, each marked superseded when the record has
-    /// changed since.
-    async fn list_signatures(&self, record_type: &str, record_id: i64) -> StoreResult<Vec<Signature>>;
+    /// The signatures of a record (or, without `record_id`, of every record of the type),
+    /// newest first, each marked superseded when its record has changed since.
+    async fn list_signatures(&self, record_type: &str, record_id: Option<i64>) -> StoreResult<Vec<Signature>>;
 }
 
 /// Instantiates [`TrustStore`] for one backend; invoked inside the backend's module after
@@ -142,7 +146,7 @@ macro_rules! trust_store {
         use shared::auth::{FailedSignIn, SessionRecord, User, UserInput, UserSummary};
         use shared::signature::{Meaning, SignInput, Signature, record_hash};
         use $crate::auth::SessionAuth;
-        use $crate::storage::trust::{Credentials, SignOutcome, TrustStore, parse_roles, roles_text};
+        use $crate::storage::trust::{Credentials, SIGNED_TABLES, SignOutcome, TrustStore, parse_roles, roles_text};
 
         #[derive(sqlx::FromRow)]
         struct UserRow {
@@ -678,20 +682,20 @@ macro_rules! trust_store {
                 }))
             }
 
-            async fn list_signatures(&self, record_type: &str, record_id: i64) -> StoreResult<Vec<Signature>> {
-                let mut conn = self.pool.acquire().await?;
-                let current = record_json(&mut conn, record_type, record_id).await?.map(|(v, _)| v);
-                let rows: Vec<(i64, i64, String, i64, String, String, TDateTime<TUtc>)> = sqlx::query_as(
-                    "select signature_id, record_version, record_hash, signer_id, signer_name, meaning, signed_at \
-                     from signatures where record_type = $1 and record_id = $2 order by signature_id desc",
-                )
-                .bind(record_type)
-                .bind(record_id)
-                .fetch_all(&mut *conn)
-                .await?;
+            async fn list_signatures(&self, record_type: &str, record_id: Option<i64>) -> StoreResult<Vec<Signature>> {
+                let Some((_, table, key)) = SIGNED_TABLES.iter().find(|(t, _, _)| *t == record_type) else {
+                    return Ok(Vec::new());
+                };
+                let sql = format!(
+                    "select s.signature_id, s.record_id, s.record_version, s.record_hash, s.signer_id, s.signer_name, \
+                     s.meaning, s.signed_at, r.version from signatures s left join {table} r on r.{key} = s.record_id \
+                     where s.record_type = $1 and ($2 is null or s.record_id = $2) order by s.signature_id desc"
+                );
+                let rows: Vec<(i64, i64, i64, String, i64, String, String, TDateTime<TUtc>, Option<i64>)> =
+                    sqlx::query_as(&sql).bind(record_type).bind(record_id).fetch_all(&self.pool).await?;
                 Ok(rows
                     .into_iter()
-                    .filter_map(|(id, record_version, record_hash, signer_id, signer_name, meaning, signed_at)| {
+                    .filter_map(|(id, record_id, record_version, record_hash, signer_id, signer_name, meaning, signed_at, current)| {
                         Some(Signature {
                             id,
                             record_type: record_type.to_string(),

@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::auth::Permission;
 
+use shared::signature::Meaning;
+
 use crate::api;
+use crate::components::signature::SignatureManifestation;
 use crate::components::status::{LifeBadge, format_utc, loaded};
 use crate::session::{can, session};
 
@@ -12,7 +15,12 @@ use crate::session::{can, session};
 #[component]
 pub fn ProcessList() -> impl IntoView {
     let show_retired = RwSignal::new(false);
-    let processes = LocalResource::new(move || api::list_processes(show_retired.get()));
+    let processes = LocalResource::new(move || async move {
+        // The owner approvals (11.50: a signed record shows its signature wherever it is listed).
+        let processes = api::list_processes(show_retired.get()).await?;
+        let approvals = api::list_signatures("process", None).await?;
+        Ok::<_, api::ApiError>((processes, approvals))
+    });
     let s = session();
     view! {
         <section>
@@ -32,7 +40,7 @@ pub fn ProcessList() -> impl IntoView {
                     </Show>
                 </div>
             </header>
-            {loaded(processes, "the processes", |list| {
+            {loaded(processes, "the processes", |(list, approvals)| {
                 if list.is_empty() {
                     return view! { <p class="empty">"No processes yet. Create the first one."</p> }.into_any();
                 }
@@ -43,21 +51,32 @@ pub fn ProcessList() -> impl IntoView {
                                 <th scope="col">"Name"</th>
                                 <th scope="col">"Department"</th>
                                 <th scope="col">"Owner"</th>
+                                <th scope="col">"Owner approval"</th>
                                 <th scope="col">"Status"</th>
                                 <th scope="col" class="num">"Version"</th>
                                 <th scope="col">"Last changed"</th>
                             </tr>
                         </thead>
                         <tbody>
-                            {list.into_iter().map(|p| view! {
+                            {list.into_iter().map(|p| {
+                                let approval = approvals
+                                    .iter()
+                                    .find(|s| s.record_id == p.id.0 && s.meaning == Meaning::Approved && !s.superseded)
+                                    .cloned();
+                                view! {
                                 <tr>
                                     <td><A href=format!("/admin/processes/{}", p.id)>{p.name}</A></td>
                                     <td>{p.department_name}</td>
                                     <td>{p.owner_name}</td>
+                                    <td>{match approval {
+                                        Some(signature) => view! { <SignatureManifestation signature compact=true /> }.into_any(),
+                                        None => view! { <span class="sig-status">"Awaiting approval"</span> }.into_any(),
+                                    }}</td>
                                     <td><LifeBadge retired=p.meta.retired_at.is_some() /></td>
                                     <td class="num">{p.meta.version}</td>
                                     <td>{format_utc(&p.meta.updated_at)}</td>
                                 </tr>
+                                }
                             }).collect_view()}
                         </tbody>
                     </table>
