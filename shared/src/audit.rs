@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -136,44 +136,128 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-/// The canonical form: the entry without its own hash, fields in this order.
-#[derive(Serialize)]
-struct Canonical<'a> {
-    seq: i64,
-    occurred_at: String,
-    actor_id: Option<i64>,
-    actor_name: &'a str,
-    action: &'a str,
-    record_type: &'a str,
-    record_id: i64,
-    record_version: i64,
-    changes: &'a Changes,
-    reason: Option<&'a str>,
-    source: &'a AuditSource,
-}
-
 /// A timestamp as the audit trail keeps it: UTC, microseconds (PostgreSQL's precision).
 pub fn audit_time(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
 impl AuditEntry {
-    /// The canonical JSON this entry's hash covers.
-    pub fn canonical_json(&self) -> String {
-        let c = Canonical {
+    /// The entry in its stored form (`changes` and `source` as their compact JSON text).
+    fn stored<'a>(&'a self, changes: &'a str, source: &'a str) -> StoredEntry<'a> {
+        StoredEntry {
             seq: self.seq,
-            occurred_at: audit_time(self.occurred_at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            occurred_at: self.occurred_at,
             actor_id: self.actor_id,
             actor_name: &self.actor_name,
             action: self.action.as_str(),
             record_type: &self.record_type,
             record_id: self.record_id,
             record_version: self.record_version,
-            changes: &self.changes,
+            changes,
             reason: self.reason.as_deref(),
-            source: &self.source,
-        };
-        serde_json::to_string(&c).expect("canonical audit entries always serialise")
+            source,
+            prev_hash: &self.prev_hash,
+            hash: &self.hash,
+        }
+    }
+
+    /// The canonical JSON this entry's hash covers.
+    pub fn canonical_json(&self) -> String {
+        let (changes, source) = self.json_parts();
+        self.stored(&changes, &source).canonical_json()
+    }
+
+    /// SHA-256 (lower-case hex) of `prev_hash ‖ "\n" ‖ canonical JSON`.
+    pub fn compute_hash(&self) -> String {
+        let (changes, source) = self.json_parts();
+        self.stored(&changes, &source).compute_hash()
+    }
+
+    /// `changes` and `source` as compact JSON: exactly the text the database stores.
+    pub fn json_parts(&self) -> (String, String) {
+        let changes = serde_json::to_string(&self.changes).expect("changes always serialise");
+        let source = serde_json::to_string(&self.source).expect("a source always serialises");
+        (changes, source)
+    }
+}
+
+/// An audit entry as stored, borrowed from a database row: `changes` and `source` are the JSON
+/// text written by [`AuditEntry::json_parts`]. The hash is computed over this stored text, so
+/// checking a chain needs no JSON parsing, and any edit to the text — even one that leaves it
+/// meaning the same — breaks the hash.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredEntry<'a> {
+    /// Position in the chain.
+    pub seq: i64,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// Who: user id.
+    pub actor_id: Option<i64>,
+    /// Who: printed name.
+    pub actor_name: &'a str,
+    /// The action's stored name.
+    pub action: &'a str,
+    /// Kind of record.
+    pub record_type: &'a str,
+    /// The record's id.
+    pub record_id: i64,
+    /// The record's version after the change.
+    pub record_version: i64,
+    /// The changes' JSON text.
+    pub changes: &'a str,
+    /// Why.
+    pub reason: Option<&'a str>,
+    /// The source's JSON text.
+    pub source: &'a str,
+    /// Hash of the previous entry.
+    pub prev_hash: &'a str,
+    /// The stored hash of this entry.
+    pub hash: &'a str,
+}
+
+impl StoredEntry<'_> {
+    /// The canonical JSON: the entry without its own hash and link, fields in a fixed order,
+    /// the time in UTC at microseconds with a `Z`.
+    pub fn canonical_json(&self) -> String {
+        use std::fmt::Write;
+        let t = audit_time(self.occurred_at);
+        let mut s = String::with_capacity(160 + self.changes.len() + self.source.len() + self.actor_name.len());
+        let text = |s: &mut String, v: &str| s.push_str(&serde_json::to_string(v).expect("text always serialises"));
+        let _ = write!(
+            s,
+            "{{\"seq\":{},\"occurred_at\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z\",\"actor_id\":",
+            self.seq,
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.timestamp_subsec_micros().min(999_999),
+        );
+        match self.actor_id {
+            Some(id) => {
+                let _ = write!(s, "{id}");
+            }
+            None => s.push_str("null"),
+        }
+        s.push_str(",\"actor_name\":");
+        text(&mut s, self.actor_name);
+        s.push_str(",\"action\":");
+        text(&mut s, self.action);
+        s.push_str(",\"record_type\":");
+        text(&mut s, self.record_type);
+        let _ = write!(s, ",\"record_id\":{},\"record_version\":{},\"changes\":", self.record_id, self.record_version);
+        s.push_str(self.changes);
+        s.push_str(",\"reason\":");
+        match self.reason {
+            Some(r) => text(&mut s, r),
+            None => s.push_str("null"),
+        }
+        s.push_str(",\"source\":");
+        s.push_str(self.source);
+        s.push('}');
+        s
     }
 
     /// SHA-256 (lower-case hex) of `prev_hash ‖ "\n" ‖ canonical JSON`.
@@ -271,6 +355,12 @@ impl Default for ChainVerifier {
 impl ChainVerifier {
     /// Checks the next entry; returns false once the chain is broken (stop reading).
     pub fn check(&mut self, e: &AuditEntry) -> bool {
+        let (changes, source) = e.json_parts();
+        self.check_stored(&e.stored(&changes, &source))
+    }
+
+    /// Checks the next entry as stored; returns false once the chain is broken (stop reading).
+    pub fn check_stored(&mut self, e: &StoredEntry<'_>) -> bool {
         if self.broken.is_some() {
             return false;
         }
@@ -289,16 +379,9 @@ impl ChainVerifier {
             return false;
         }
         self.expected_seq += 1;
-        self.prev_hash = e.hash.clone();
+        self.prev_hash.clear();
+        self.prev_hash.push_str(e.hash);
         true
-    }
-
-    /// The verdict when the entry at `seq` could not even be read as an entry (e.g. its
-    /// stored JSON was edited): the chain is broken there.
-    pub fn unreadable(mut self, seq: i64, problem: String) -> ChainReport {
-        self.entries += 1;
-        self.broken = Some((seq, format!("the entry cannot be read ({problem}): it was altered")));
-        self.finish()
     }
 
     /// The verdict.
@@ -369,6 +452,23 @@ mod tests {
         let mut altered = e.clone();
         altered.actor_name = "Someone Else".into();
         assert_ne!(altered.compute_hash(), e.hash);
+    }
+
+    #[test]
+    fn the_stored_form_hashes_like_the_entry_and_any_edit_of_its_text_breaks_it() {
+        let mut e = entry(1, GENESIS_HASH);
+        e.source.session_id = "42".into();
+        e.actor_name = "Zoë \"Q\" O'Brien".into();
+        e.hash = e.compute_hash();
+        let (changes, source) = e.json_parts();
+        let stored = e.stored(&changes, &source);
+        assert_eq!(stored.compute_hash(), e.hash);
+        let mut v = ChainVerifier::default();
+        assert!(v.check_stored(&stored));
+        // Same meaning, different text: still an alteration.
+        let spaced = changes.replace(':', ": ");
+        let mut v = ChainVerifier::default();
+        assert!(!v.check_stored(&StoredEntry { changes: &spaced, ..stored }));
     }
 
     #[test]
