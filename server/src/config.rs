@@ -40,8 +40,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Apply migrations, then add the demo organisation (sites, departments, processes).
-    /// Safe to run again: records that exist are left alone.
+    /// Apply migrations, then add the demo organisation (sites, departments, processes) and
+    /// one demo user per role, all with the password `Caliper-Demo-2026`. Safe to run again:
+    /// records that exist are left alone. Never on a production database.
     SeedDemo,
     /// Recompute the audit trail's hash chain. Exit 0 when intact; otherwise exit 2 and name
     /// the first broken entry and why.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use shared::auth::{Role, UserInput};
 use shared::org::{DepartmentInput, ProcessInput, SiteInput};
+use shared::signature::{Meaning, SignInput};
 
 use crate::auth::AuthConfig;
 use crate::storage::{AuditContext, Store, StoreError, StoreResult};
@@ -213,7 +214,29 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
             department_id: departments.get(department).copied(),
             version: None,
         };
-        store.create_process(&ctx, &input.normalized()).await?;
+        let process = store.create_process(&ctx, &input.normalized()).await?;
+        // The quality manager has approved most owner assignments by signature; the rest wait.
+        if let Some(&approver) = users.get(APPROVER)
+            && !AWAITING_APPROVAL.contains(&name)
+        {
+            let sign = SignInput {
+                record_type: "process".into(),
+                record_id: process.id.0,
+                record_version: process.meta.version,
+                meaning: Meaning::Approved,
+                password: String::new(),
+                username: None,
+                accept_agreement: true,
+            };
+            let approving = AuditContext { actor_id: Some(approver.0), actor_name: APPROVER.into(), ..ctx.clone() };
+            store.sign(&approving, approver, APPROVER, &sign, true).await?;
+        }
     }
     Ok(report)
 }
+
+/// Who approves the demo owner assignments.
+const APPROVER: &str = "Priya Natarajan";
+
+/// Demo processes whose owner assignment still awaits approval.
+const AWAITING_APPROVAL: &[&str] = &["Customer complaints", "Preventive maintenance", "Calibration"];

@@ -175,6 +175,11 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
         assert!(users.iter().any(|u| u.roles.contains(&role)), "no demo {role:?}");
     }
     assert!(store.list_processes(false).await.unwrap().iter().all(|p| p.owner_id.is_some()));
+    // Most owner assignments are approved by the quality manager's signature; three await it.
+    let approvals = store.list_signatures("process", None).await.unwrap();
+    assert_eq!(approvals.len(), 9, "the second run signs nothing again");
+    assert!(approvals.iter().all(|s| s.signer_name == "Priya Natarajan" && !s.superseded));
+    assert!(store.verify_audit().await.unwrap().intact);
 }
 
 async fn every_write_is_in_the_audit_trail_with_old_and_new_values(store: Arc<dyn Store>, _db: TestDb) {
