@@ -245,6 +245,13 @@ async fn sessions_time_out_end_and_need_csrf(store: Arc<dyn Store>, db: TestDb) 
     assert!(entries.iter().any(|e| e["action"] == "sign_out" && e["reason"] == "idle timeout"), "{}", trail.text);
     assert!(entries.iter().any(|e| e["action"] == "revoke_session" && e["actor_name"] == "Ada Admin"));
 
+    // Signing in again from the same browser replaces its session instead of leaving two.
+    let mut twice = Client::new(store.clone());
+    twice.sign_in("lee.chen", PASSWORD).await;
+    twice.sign_in("lee.chen", PASSWORD).await;
+    let live = admin.get("/api/v1/sessions").await.body["items"].clone();
+    assert_eq!(live.as_array().unwrap().iter().filter(|s| s["user_id"] == lee_id).count(), 1, "{live}");
+
     // Absolute lifetime.
     let mut old = Client::new(store.clone());
     old.sign_in("lee.chen", PASSWORD).await;
@@ -341,6 +348,15 @@ async fn record_rules_and_role_escalation(store: Arc<dyn Store>, _db: TestDb) {
     let r = admin.json("PUT", &format!("/api/v1/users/{tom_id}"), &input).await;
     assert_eq!(r.body["field_errors"]["username"], json!(["immutable"]));
     assert_eq!(tom.get("/api/v1/audit").await.status, StatusCode::OK, "the new role applies at once");
+
+    // The last active administrator cannot be demoted or deactivated: someone must manage users.
+    let ada = r_id(&admin).await;
+    let me = admin.get(&format!("/api/v1/users/{ada}")).await.body;
+    let demote = json!({"username": me["username"], "full_name": me["full_name"], "email": me["email"],
+                        "roles": ["quality_manager"], "version": me["version"]});
+    let r = admin.json("PUT", &format!("/api/v1/users/{ada}"), &demote).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(message(&r).contains("at least one active administrator"));
 }
 
 async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {

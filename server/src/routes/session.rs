@@ -94,6 +94,19 @@ pub async fn sign_in(
         fail(Some(c.user.id), "account deactivated").await?;
         return Err(ApiError::new(StatusCode::FORBIDDEN, "This account is deactivated. Ask an administrator."));
     }
+    // A new sign-in in this browser replaces the session it had (no two live sessions behind
+    // one cookie jar, and no session fixation).
+    if let Some(old) = auth::session_cookie(&headers)
+        && let Some(previous) = state.store.session_by_token(&auth::token_hash(&old)).await?
+        && previous.ended_at.is_none()
+    {
+        let ended = AuditContext {
+            actor_id: Some(previous.user.id.0),
+            actor_name: previous.user.full_name.clone(),
+            ..ctx.clone()
+        };
+        state.store.end_session(&ended, previous.session_id, "replaced by a new sign-in", AuditAction::SignOut).await?;
+    }
     let token = auth::new_token();
     let csrf = auth::new_token();
     let expires_at = now + chrono::Duration::from_std(config.absolute_lifetime).unwrap_or_default();

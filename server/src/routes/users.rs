@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use shared::List;
 use shared::audit::AuditAction;
-use shared::auth::{FailedSignIn, ResetPasswordInput, SessionRecord, User, UserId, UserInput, UserSummary};
+use shared::auth::{FailedSignIn, ResetPasswordInput, Role, SessionRecord, User, UserId, UserInput, UserSummary};
 use shared::org::RetireInput;
 
 use super::{change_response, expected_version, with_etag};
@@ -107,8 +107,30 @@ pub async fn update_user(
     let input = input.normalized();
     input.validate(false).map_err(ApiError::invalid)?;
     let version = expected_version(&headers, input.version)?;
+    if !input.roles.contains(&Role::Admin) {
+        keep_an_administrator(&state, UserId(id)).await?;
+    }
     let change = state.store.update_user(&ctx, UserId(id), version, &input).await?;
     change_response(change, "user", |u: &User| u.meta.version)
+}
+
+/// Refuses a change that would leave no active administrator (nobody could then manage users).
+async fn keep_an_administrator(state: &AppState, losing: UserId) -> Result<(), ApiError> {
+    let admins: Vec<UserId> = state
+        .store
+        .list_users(false)
+        .await?
+        .into_iter()
+        .filter(|u| u.roles.contains(&Role::Admin))
+        .map(|u| u.id)
+        .collect();
+    if admins == [losing] {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "Caliper needs at least one active administrator: make someone else an administrator first.",
+        ));
+    }
+    Ok(())
 }
 
 /// Deactivate a user, with a reason: they can no longer sign in, their sessions end, and
@@ -131,6 +153,7 @@ pub async fn deactivate_user(
         return Err(ApiError::new(StatusCode::CONFLICT, "You cannot deactivate your own account."));
     }
     let version = expected_version(&headers, input.version)?;
+    keep_an_administrator(&state, UserId(id)).await?;
     let change = state.store.deactivate_user(&ctx, UserId(id), version, &input.reason).await?;
     change_response(change, "user", |u: &User| u.meta.version)
 }
