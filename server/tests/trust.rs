@@ -445,6 +445,76 @@ async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
     assert_eq!(admin.get("/api/v1/audit/verify").await.body["intact"], true);
 }
 
+/// The first administrator comes from the command line (`caliper create-user`), and a locked
+/// administrator is rescued by `caliper reset-password`; both read the password from stdin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_creates_the_first_admin_and_resets_a_password() {
+    use std::io::Write;
+    let (store, db) = TestDb::sqlite().await;
+    let TestDb::Sqlite(_, path) = &db else { unreachable!() };
+    let cli = |args: &[&str], stdin: &str| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_caliper"))
+            .args(args)
+            .env("DATABASE_URL", format!("sqlite://{}", path.display()))
+            .env("CALIPER_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let create = [
+        "create-user",
+        "--username",
+        "Dana.Whitfield",
+        "--full-name",
+        "Dana Whitfield",
+        "--email",
+        "dana@example.com",
+        "--role",
+        "admin",
+        "--role",
+        "quality_manager",
+    ];
+    // The policy applies on the command line too.
+    let weak = cli(&create, "password1234\n");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("too common"), "{weak:?}");
+    let made = cli(&create, "Harbour-Lantern-41\n");
+    assert!(made.status.success(), "{made:?}");
+    let mut dana = Client::new(store.clone());
+    let r = dana.sign_in("dana.whitfield", "Harbour-Lantern-41").await;
+    assert_eq!((r.status, r.body["user"]["roles"].clone()), (StatusCode::OK, json!(["admin", "quality_manager"])));
+    assert_eq!(r.body["must_change_password"], false);
+    // The username is never reused.
+    assert!(!cli(&create, "Another-Pass-2026\n").status.success());
+
+    // Locked out, then rescued from the command line.
+    for _ in 0..5 {
+        Client::new(store.clone()).sign_in("dana.whitfield", "wrong-password-0").await;
+    }
+    assert_eq!(
+        Client::new(store.clone()).sign_in("dana.whitfield", "Harbour-Lantern-41").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let reset = cli(&["reset-password", "--username", "dana.whitfield"], "Quay-Lantern-2027\n");
+    assert!(reset.status.success(), "{reset:?}");
+    // The reset ended the session that had the old password.
+    assert_eq!(dana.get("/api/v1/session").await.status, StatusCode::UNAUTHORIZED);
+    let r = dana.sign_in("dana.whitfield", "Quay-Lantern-2027").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let trail = dana.get("/api/v1/audit?record_type=user").await;
+    let by_tool = trail.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["source"]["user_agent"] == "caliper reset-password")
+        .count();
+    assert_eq!(by_tool, 1);
+}
+
 on_both_backends!(
     every_endpoint_for_every_role,
     every_documented_operation_has_an_access_rule,

@@ -82,7 +82,8 @@ pub trait TrustStore: Send + Sync + 'static {
         version: i64,
         reason: &str,
     ) -> StoreResult<Change<User>>;
-    /// Sets a new password hash (own change or admin reset), clearing any lock.
+    /// Sets a new password hash (own change or admin reset), clearing any lock; a reset also
+    /// ends the user's sessions.
     async fn set_password(
         &self,
         ctx: &AuditContext,
@@ -382,6 +383,17 @@ macro_rules! trust_store {
                 .bind(TUtc::now())
                 .execute(&mut *tx)
                 .await?;
+                if action == AuditAction::ResetPassword {
+                    // Whoever held the old password is signed out everywhere.
+                    sqlx::query(
+                        "update sessions set ended_at = $2, ended_reason = 'password reset' \
+                         where user_id = $1 and ended_at is null",
+                    )
+                    .bind(id.0)
+                    .bind(TUtc::now())
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let after = user_by_id(&mut tx, id.0).await?.ok_or(sqlx::Error::RowNotFound)?;
                 // The hash itself never enters the trail; the flags and times that changed do.
                 let audited = Audited { action, record_id: id.0, before: Some(&before), after: &after, version: after.meta.version, reason: None };
