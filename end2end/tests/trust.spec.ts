@@ -147,3 +147,24 @@ test("signing: a wrong password signs nothing; the right one shows the manifesta
   const sign = trail.items.find((e: { action: string }) => e.action === "sign");
   expect([sign.actor_name, sign.changes.signature_meaning.new]).toEqual(["Priya Natarajan", "approved"]);
 });
+
+test("a revoked session sends the person back to sign in, saying why", async ({ browser, page }) => {
+  const lee = await pageAs(browser, DEMO.staff.username);
+  await lee.goto("/admin/processes");
+  await expect(lee.getByTestId("signed-in-user")).toContainText(DEMO.staff.name);
+
+  // The administrator ends Lee's session from the sessions page.
+  await page.goto("/admin/sessions");
+  const row = page.getByRole("table", { name: "Sessions" }).getByRole("row").filter({ hasText: DEMO.staff.name }).first();
+  await row.getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByRole("status")).toContainText(`The session of ${DEMO.staff.name} has ended.`);
+  await shot(page, "18-sessions");
+
+  // Lee's next request finds the session gone: the sign-in page says so.
+  await lee.getByLabel("Show retired").check();
+  await expect(lee.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  await expect(lee.getByRole("status")).toHaveText("Your session has ended; sign in again.");
+  await shot(lee, "19-session-ended");
+  await signInWithForm(lee, DEMO.staff.username);
+  await expect(lee.getByTestId("signed-in-user")).toContainText(DEMO.staff.name);
+});

@@ -323,6 +323,7 @@ pub fn session_clear_cookie(secure: bool) -> String {
 /// Builds what the app sees of a session.
 pub fn session_info(s: &SessionAuth, config: &AuthConfig, now: DateTime<Utc>) -> SessionInfo {
     SessionInfo {
+        session_id: s.session_id,
         user: s.user.clone(),
         csrf_token: s.csrf_token.clone(),
         idle_timeout_secs: config.idle_timeout.as_secs() as i64,

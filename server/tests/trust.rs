@@ -226,6 +226,8 @@ async fn sessions_time_out_end_and_need_csrf(store: Arc<dyn Store>, db: TestDb) 
         .as_i64()
         .unwrap();
     assert!(!sessions.text.contains(staff.cookie().unwrap().trim_start_matches("caliper_session=")), "no secrets");
+    let own = admin.get("/api/v1/session").await.body["session_id"].clone();
+    assert!(sessions.body["items"].as_array().unwrap().iter().any(|s| s["id"] == own), "the app can mark its own");
     let r = admin.raw("POST", &format!("/api/v1/sessions/{lee_session}/revoke"), "application/json", "{}").await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     let r = staff.get("/api/v1/processes").await;

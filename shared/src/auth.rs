@@ -375,6 +375,8 @@ pub struct SignInInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
+    /// This session's id (as listed to administrators; not its secret).
+    pub session_id: i64,
     /// The user.
     pub user: UserSummary,
     /// Send as `X-CSRF-Token` with every state-changing request.

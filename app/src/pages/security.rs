@@ -12,6 +12,7 @@ use crate::components::status::{format_utc, format_utc_seconds, loaded};
 pub fn SessionList() -> impl IntoView {
     let sessions = LocalResource::new(api::list_sessions);
     let state = RwSignal::new(Submitted::default());
+    let current = crate::session::session().with_untracked(|s| s.as_ref().map_or(0, |s| s.session_id));
     let revoke = Action::new_local(move |(id, name): &(i64, String)| {
         let (id, name) = (*id, name.clone());
         async move {
@@ -50,7 +51,10 @@ pub fn SessionList() -> impl IntoView {
                                 let agent = s.user_agent.clone();
                                 view! {
                                     <tr>
-                                        <td>{s.full_name} " " <span class="muted">"(" {s.username} ")"</span></td>
+                                        <td>
+                                            {s.full_name} " " <span class="muted">"(" {s.username} ")"</span>
+                                            {(s.id == current).then(|| view! { " " <span class="badge badge-active">"this session"</span> })}
+                                        </td>
                                         <td class="nowrap">{format_utc(&s.created_at)}</td>
                                         <td class="nowrap">{format_utc(&s.last_seen_at)}</td>
                                         <td class="nowrap">{format_utc(&s.expires_at)}</td>
