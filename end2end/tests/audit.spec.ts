@@ -13,6 +13,11 @@ test("a saved change appears in the record's history and the audit trail, and th
 
   await page.goto(`/admin/processes/${process.id}`);
   await page.getByLabel("Process owner").selectOption({ label: "Marta Kowalska" });
+  // A change to a controlled record needs its reason: refused in the browser without one.
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("#field-reason-error")).toHaveText("This field is required.");
+  await expect(page.getByLabel("Reason for change")).toHaveAttribute("aria-invalid", "true");
+  await page.getByLabel("Reason for change").fill("Plating moves to assembly");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");
 
@@ -20,6 +25,7 @@ test("a saved change appears in the record's history and the audit trail, and th
   const history = page.getByRole("table", { name: "Audit trail" });
   const update = history.getByRole("row").filter({ hasText: "update" });
   await expect(update).toContainText("owner_name: Graham Lees → Marta Kowalska");
+  await expect(update).toContainText("Plating moves to assembly");
   await expect(history.getByRole("row").filter({ hasText: "create" })).toContainText(process.name);
   await page.screenshot({ path: "screenshots/07-record-history.png", fullPage: true });
 

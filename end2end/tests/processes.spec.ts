@@ -85,6 +85,7 @@ test("two people save the same process: the second sees the conflict and nothing
 
   // Alice saves first.
   await alice.getByLabel("Process owner").selectOption({ label: "Marta Kowalska" });
+  await alice.getByLabel("Reason for change").fill("Marta runs deburring now");
   await alice.getByRole("button", { name: "Save" }).click();
   await expect(alice.getByRole("status")).toHaveText("Saved.");
   await expect(alice.getByTestId("version")).toHaveText("2");
@@ -92,6 +93,7 @@ test("two people save the same process: the second sees the conflict and nothing
   // Bob, still on version 1, saves his own edit.
   const bobsText = "Robot deburr cell, brushes changed every shift";
   await bob.getByLabel("Description").fill(bobsText);
+  await bob.getByLabel("Reason for change").fill("Robot cell installed");
   await bob.getByRole("button", { name: "Save" }).click();
   const panel = bob.getByRole("alert").filter({ hasText: "Changed by someone else" });
   await expect(panel).toBeVisible();
@@ -115,9 +117,11 @@ test("two people save the same process: the second sees the conflict and nothing
   // Now both change the owner: a real clash, no automatic combination; Bob takes Alice's.
   await alice.reload();
   await alice.getByLabel("Process owner").selectOption({ label: "Graham Lees" });
+  await alice.getByLabel("Reason for change").fill("Purchasing takes it over");
   await alice.getByRole("button", { name: "Save" }).click();
   await expect(alice.getByTestId("version")).toHaveText("4");
   await bob.getByLabel("Process owner").selectOption({ label: "Aisha Rahman" });
+  await bob.getByLabel("Reason for change").fill("Engineering takes it over");
   await bob.getByRole("button", { name: "Save" }).click();
   await expect(panel).toContainText("Both of you changed: Process owner.");
   await expect(panel.getByRole("button", { name: /Combine/ })).toHaveCount(0);

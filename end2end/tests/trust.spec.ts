@@ -135,6 +135,7 @@ test("signing: a wrong password signs nothing; the right one shows the manifesta
 
   // An edit after signing supersedes the signature, visibly.
   await qm.getByLabel("Description").fill("Fibre laser, marking depth 0.02 mm");
+  await qm.getByLabel("Reason for change").fill("Laser replaced");
   await qm.getByRole("button", { name: "Save" }).click();
   await expect(qm.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
   await expect(manifestation).toContainText("Superseded");

@@ -213,6 +213,7 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
             owner_id: users.get(owner).copied(),
             department_id: departments.get(department).copied(),
             version: None,
+            reason: String::new(),
         };
         let process = store.create_process(&ctx, &input.normalized()).await?;
         // The quality manager has approved most owner assignments by signature; the rest wait.

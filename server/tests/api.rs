@@ -63,9 +63,15 @@ async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
     let r = client.get(&format!("/api/v1/processes/{id}")).await;
     assert_eq!((r.status, r.body["name"].clone()), (StatusCode::OK, json!("Document control")));
 
+    // A change needs a reason (a process is a controlled record).
+    let mut body = json!({"name": "Document control", "description": "ISO 9001 7.5", "owner_id": owner,
+                          "department_id": dept, "version": 1});
+    let r = client.json("PUT", &format!("/api/v1/processes/{id}"), &body).await;
+    assert_envelope(&r, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field_errors"]["reason"], json!(["required"]));
+    body["reason"] = json!("Scope per ISO 9001 7.5");
+
     // Update with the version in the body.
-    let body = json!({"name": "Document control", "description": "ISO 9001 7.5", "owner_id": owner,
-                      "department_id": dept, "version": 1});
     let r = client.json("PUT", &format!("/api/v1/processes/{id}"), &body).await;
     assert_eq!((r.status, r.body["version"].clone()), (StatusCode::OK, json!(2)), "{}", r.text);
 
@@ -105,7 +111,7 @@ async fn process_lifecycle_over_http(store: Arc<dyn Store>, _db: TestDb) {
         .json(
             "PUT",
             &format!("/api/v1/processes/{id}"),
-            &json!({"name": "x", "owner_id": owner, "department_id": dept, "version": 4}),
+            &json!({"name": "x", "owner_id": owner, "department_id": dept, "version": 4, "reason": "late"}),
         )
         .await;
     assert_envelope(&r, StatusCode::CONFLICT);

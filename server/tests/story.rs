@@ -18,6 +18,7 @@ fn process(name: &str, department: shared::org::DepartmentId, owner: UserId) -> 
         owner_id: Some(owner),
         department_id: Some(department),
         version: None,
+        reason: "Story test".into(),
     }
 }
 
@@ -218,6 +219,7 @@ async fn every_write_is_in_the_audit_trail_with_old_and_new_values(store: Arc<dy
     assert_eq!(update.actor_name, "system");
     assert_eq!(update.source.user_agent, "story test");
     assert_eq!(history[0].reason.as_deref(), Some("Outsourced to a lab"));
+    assert_eq!(update.reason.as_deref(), Some("Story test"), "the reason for a change is in the trail");
     assert_eq!(history[2].changes["name"].new, "Calibration");
     assert!(history[2].changes["name"].old.is_null());
 

@@ -304,7 +304,7 @@ async fn record_rules_and_role_escalation(store: Arc<dyn Store>, _db: TestDb) {
     let theirs = create_process(&admin, "Final assembly", marta_id, dept).await;
     let edit = |p: &Value, owner: i64| {
         json!({"name": p["name"], "description": "Edited by the owner", "owner_id": owner,
-               "department_id": dept, "version": p["version"]})
+               "department_id": dept, "version": p["version"], "reason": "Describe the process"})
     };
 
     // Tom edits his own process; not Marta's; and cannot give his away.
@@ -422,7 +422,7 @@ async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
 
     // An edit supersedes the signatures, visibly.
     let edit = json!({"name": "CNC machining", "description": "New fixture", "owner_id": current["owner_id"],
-                      "department_id": dept, "version": 1});
+                      "department_id": dept, "version": 1, "reason": "New fixture"});
     assert_eq!(admin.json("PUT", &format!("/api/v1/processes/{id}"), &edit).await.status, StatusCode::OK);
     let listed = signatures(&tom).await;
     assert_eq!(listed.as_array().unwrap().len(), 2);

@@ -246,6 +246,10 @@ pub struct ProcessInput {
     /// On update: the version the change is based on (or send `If-Match`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    /// On update: why (required; a process is a controlled record, ALCOA+). Recorded in the
+    /// audit trail with the change.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 impl ProcessInput {
@@ -257,6 +261,7 @@ impl ProcessInput {
             owner_id: p.owner_id,
             department_id: Some(p.department_id),
             version: Some(p.meta.version),
+            reason: String::new(),
         }
     }
 
@@ -295,6 +300,7 @@ impl ProcessInput {
                 &mut clashes,
             ),
             version: theirs.version,
+            reason: mine.reason.clone(),
         };
         if clashes.is_empty() { Ok(merged) } else { Err(clashes) }
     }
@@ -303,6 +309,7 @@ impl ProcessInput {
     pub fn normalized(mut self) -> Self {
         self.name = self.name.trim().to_string();
         self.description = self.description.trim().to_string();
+        self.reason = self.reason.trim().to_string();
         self
     }
 
@@ -317,6 +324,17 @@ impl ProcessInput {
         }
         if self.department_id.is_none() {
             e.add("department_id", validation::REQUIRED);
+        }
+        validation::text(&mut e, "reason", &self.reason, false, REASON_MAX);
+        e.into_result()
+    }
+
+    /// The rules for changing an existing process: those of [`Self::validate`], and a reason
+    /// for the change.
+    pub fn validate_update(&self) -> Result<(), FieldErrors> {
+        let mut e = self.validate().err().unwrap_or_default();
+        if self.reason.is_empty() && e.get("reason").is_none() {
+            e.add("reason", validation::REQUIRED);
         }
         e.into_result()
     }
@@ -361,6 +379,7 @@ mod tests {
             owner_id: Some(UserId(5)),
             department_id: Some(DepartmentId(1)),
             version: None,
+            reason: String::new(),
         }
         .normalized()
     }
@@ -380,6 +399,15 @@ mod tests {
         assert_eq!(e.get("owner_id"), Some(&["required".to_string()][..]));
         assert_eq!(e.get("department_id"), Some(&["required".to_string()][..]));
         assert_eq!(e.get("description"), None);
+    }
+
+    #[test]
+    fn a_change_to_a_process_needs_a_reason() {
+        let p = ProcessInput { version: Some(2), reason: "  ".into(), ..process() }.normalized();
+        assert_eq!(p.validate(), Ok(()));
+        assert_eq!(p.validate_update().unwrap_err().get("reason"), Some(&["required".to_string()][..]));
+        let p = ProcessInput { reason: "Owner left the company".into(), ..p };
+        assert_eq!(p.validate_update(), Ok(()));
     }
 
     #[test]

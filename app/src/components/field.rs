@@ -43,8 +43,12 @@ pub fn TextField(
     /// The single-line input element, e.g. to focus it.
     #[prop(optional)]
     node_ref: NodeRef<Input>,
+    /// Which form on the page this field belongs to, when two forms have a field of the same
+    /// name (keeps element ids unique, so each label names its own input).
+    #[prop(optional)]
+    form: &'static str,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = if form.is_empty() { format!("field-{name}") } else { format!("{form}-field-{name}") };
     let error_id = format!("{id}-error");
     let has_error = move || errors.with(|e| e.get(name).is_some());
     let input = if multiline {

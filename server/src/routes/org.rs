@@ -83,7 +83,7 @@ macro_rules! org_resource {
     (
         mod $module:ident { noun: $noun:literal, tag: $tag:literal,
         collection: $collection:literal, item: $item:literal, retire: $retire_path:literal,
-        record: $record:ident, input: $input:ident, id: $id:ident, record_rule: $rule:path,
+        record: $record:ident, input: $input:ident, id: $id:ident, record_rule: $rule:path, update_rules: $update_rules:ident,
         handlers: [$list:ident, $get:ident, $create:ident, $update:ident, $retire:ident] }
     ) => {
         #[doc = concat!("Handlers for ", $noun, " records.")]
@@ -130,6 +130,7 @@ macro_rules! org_resource {
 
             /// Update a record. Send the version you last saw (`version` in the body or
             /// `If-Match`); if someone else saved first, 409 carries the record as it is now.
+            /// A process also needs a `reason`, recorded in the audit trail.
             #[utoipa::path(put, path = $item, tag = $tag, request_body = $input,
                 params(("id" = i64, Path, description = "Record id"),
                        ("If-Match" = Option<String>, Header, description = "The version last seen, e.g. \"3\"")),
@@ -145,7 +146,7 @@ macro_rules! org_resource {
                 ApiJson(input): ApiJson<$input>,
             ) -> ApiResult<Response> {
                 let input = input.normalized();
-                input.validate().map_err(ApiError::invalid)?;
+                input.$update_rules().map_err(ApiError::invalid)?;
                 $rule(&state, &user, id, &input).await?;
                 let version = expected_version(&headers, input.version)?;
                 let change = state.store.$update(&ctx, $id(id), version, &input).await?;
@@ -177,20 +178,20 @@ macro_rules! org_resource {
 org_resource!(mod sites {
     noun: "site", tag: "organisation",
     collection: "/api/v1/sites", item: "/api/v1/sites/{id}", retire: "/api/v1/sites/{id}/retire",
-    record: Site, input: SiteInput, id: SiteId, record_rule: role_suffices,
+    record: Site, input: SiteInput, id: SiteId, record_rule: role_suffices, update_rules: validate,
     handlers: [list_sites, get_site, create_site, update_site, retire_site]
 });
 
 org_resource!(mod departments {
     noun: "department", tag: "organisation",
     collection: "/api/v1/departments", item: "/api/v1/departments/{id}", retire: "/api/v1/departments/{id}/retire",
-    record: Department, input: DepartmentInput, id: DepartmentId, record_rule: role_suffices,
+    record: Department, input: DepartmentInput, id: DepartmentId, record_rule: role_suffices, update_rules: validate,
     handlers: [list_departments, get_department, create_department, update_department, retire_department]
 });
 
 org_resource!(mod processes {
     noun: "process", tag: "organisation",
     collection: "/api/v1/processes", item: "/api/v1/processes/{id}", retire: "/api/v1/processes/{id}/retire",
-    record: Process, input: ProcessInput, id: ProcessId, record_rule: process_owner_rule,
+    record: Process, input: ProcessInput, id: ProcessId, record_rule: process_owner_rule, update_rules: validate_update,
     handlers: [list_processes, get_process, create_process, update_process, retire_process]
 });

@@ -681,7 +681,7 @@ macro_rules! sql_store {
                 .map_err(|e| constraint_error(e, "department_id"))?
                 .rows_affected() == 1;
                 let after = process_by_id(&mut tx, id.0).await?;
-                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_id: id.0, reason: None, expected_version: version, done, before, after }).await?;
+                let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_id: id.0, reason: Some(input.reason.as_str()).filter(|r| !r.is_empty()), expected_version: version, done, before, after }).await?;
                 tx.commit().await?;
                 Ok(change)
             }

@@ -42,6 +42,8 @@ pub fn ProcessForm(
     let description = RwSignal::new(start.description);
     let owner = RwSignal::new(id_text(start.owner_id));
     let department = RwSignal::new(id_text(start.department_id));
+    // Why this change (required when editing: a process is a controlled record).
+    let reason = RwSignal::new(String::new());
     // Managers edit any process; a process owner only their own (the server decides, the form
     // only stays read-only for the others).
     let s = session();
@@ -63,13 +65,18 @@ pub fn ProcessForm(
             department_id: department.get().parse().ok().map(DepartmentId),
             // The version the edit is based on is the record's as last loaded or saved.
             version: record.with(|r| r.as_ref().map(|p| p.meta.version)),
+            reason: reason.get(),
         }
         .normalized()
+    };
+    // The shared rules: a change to an existing process also needs its reason.
+    let rules = move |input: &ProcessInput| {
+        if record.with_untracked(Option::is_some) { input.validate_update() } else { input.validate() }
     };
     // Errors shown: the shared rules, live once the user has tried to save, plus whatever the
     // server reported for the last attempt (e.g. a name already taken).
     let errors = Signal::derive(move || {
-        let mut shown = if attempted.get() { input().validate().err().unwrap_or_default() } else { FieldErrors::new() };
+        let mut shown = if attempted.get() { rules(&input()).err().unwrap_or_default() } else { FieldErrors::new() };
         for (field, codes) in server_errors.get().0 {
             for code in codes {
                 if !shown.get(&field).is_some_and(|c| c.contains(&code)) {
@@ -85,6 +92,8 @@ pub fn ProcessForm(
         description.set(p.description.clone());
         owner.set(id_text(p.owner_id));
         department.set(p.department_id.to_string());
+        reason.set(String::new());
+        attempted.set(false);
         record.set(Some(p.clone()));
     };
 
@@ -124,7 +133,7 @@ pub fn ProcessForm(
         attempted.set(true);
         server_errors.set(FieldErrors::new());
         let input = input();
-        if input.validate().is_ok() {
+        if rules(&input).is_ok() {
             outcome.set(Outcome::None);
             save.dispatch(input);
         } else {
@@ -290,6 +299,9 @@ pub fn ProcessForm(
                     <FieldError name="department_id" errors id="field-department_id-error".to_string() />
                 </div>
                 <TextField name="description" label="Description" value=description errors multiline=true />
+                <Show when=move || record.with(Option::is_some)>
+                    <TextField name="reason" label="Reason for change" value=reason errors required=true />
+                </Show>
                 <div class="actions">
                     <a class="btn" href="/admin/processes">"Back to list"</a>
                     <button type="submit" class="btn btn-primary" hidden=locked disabled=move || save.pending().get()>
@@ -350,7 +362,7 @@ fn RetireForm(
             <form class="form" on:submit=on_submit novalidate>
                 <p class="muted">"A retired process stays on record and in every history; it takes no new work."</p>
                 {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
-                <TextField name="reason" label="Reason for retiring" value=reason errors=Signal::from(errors) required=true />
+                <TextField name="reason" label="Reason for retiring" value=reason errors=Signal::from(errors) required=true form="retire" />
                 <div class="actions">
                     <button type="submit" class="btn btn-danger">"Retire"</button>
                 </div>
