@@ -81,6 +81,10 @@ pub fn bench() -> Result {
 /// `caliper verify-audit` on a fresh database holding a valid chain of a million entries.
 fn verify_million(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BTreeMap<String, f64>) -> Result {
     const N: u64 = 1_000_000;
+    let client = if url.starts_with("sqlite") { "sqlite3" } else { "psql" };
+    if Command::new(client).arg("--version").output().is_err() {
+        tools::apt_install(&[if client == "psql" { "postgresql-client" } else { "sqlite3" }])?;
+    }
     step(&format!("caliper verify-audit on {backend}: {N} entries (written straight into the table first)"));
     run(Command::new(caliper).arg("migrate").env("DATABASE_URL", url).env("CALIPER_LOG", "warn"))?;
     let filled = Instant::now();
