@@ -110,7 +110,9 @@ pub fn UserEdit() -> impl IntoView {
                             {status_badge(&u)}
                             " Version " <span data-testid="version">{u.meta.version}</span>
                             {u.must_change_password.then_some(" · must change the password at the next sign-in")}
-                            {u.locked_until.map(|t| format!(" · locked until {}", format_utc(&t)))}
+                            {u.locked_until
+                                .filter(|t| t.timestamp_millis() > web_sys::js_sys::Date::now() as i64)
+                                .map(|t| format!(" · locked until {}", format_utc(&t)))}
                             {u.meta.retired_reason.map(|r| format!(" · deactivated: {r}"))}
                         </p>
                     })}
