@@ -32,6 +32,8 @@ use crate::routes::{audit, health, org, session, signatures, users};
         signatures::sign, signatures::list_signatures,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
+    modifiers(&SessionSecurity),
+    security(("session" = []), ("csrf" = [])),
     tags((name = "organisation", description = "Sites, departments and processes"),
          (name = "audit", description = "The hash-chained audit trail (21 CFR 11.10(e))"),
          (name = "session", description = "Sign-in, sign-out, the current session, own password"),
@@ -40,6 +42,31 @@ use crate::routes::{audit, health, org, session, signatures, users};
          (name = "health", description = "Liveness and database reachability")),
 )]
 pub struct ApiDoc;
+
+/// The session cookie and the CSRF header, as security schemes (every operation but sign-in and
+/// this document needs the cookie; state-changing ones also the header).
+struct SessionSecurity;
+
+impl utoipa::Modify for SessionSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "Set by POST /api/v1/session (HttpOnly, SameSite=Strict).",
+            ))),
+        );
+        components.add_security_scheme(
+            "csrf",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-CSRF-Token",
+                "The session's csrf_token; required on POST, PUT and DELETE.",
+            ))),
+        );
+    }
+}
 
 /// `GET /api/v1/openapi.json`.
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {

@@ -214,6 +214,10 @@ async fn health_and_openapi_are_true(store: Arc<dyn Store>, _db: TestDb) {
         }
     }
     assert!(doc.body["components"]["schemas"]["ErrorBody"].is_object());
+    // The session cookie and CSRF header are declared; sign-in and health need neither.
+    assert_eq!(doc.body["components"]["securitySchemes"]["session"]["in"], "cookie");
+    assert_eq!(doc.body["components"]["securitySchemes"]["session"]["name"], "caliper_session");
+    assert_eq!(doc.body["paths"]["/api/v1/session"]["post"]["security"], json!([{}]));
 }
 
 async fn the_app_is_served_with_spa_fallback_and_cache_headers(store: Arc<dyn Store>, _db: TestDb) {

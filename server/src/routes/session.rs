@@ -39,7 +39,7 @@ fn locked_message(until: chrono::DateTime<Utc>) -> String {
 
 /// Sign in with username and password. Sets the HttpOnly session cookie and returns the
 /// session, including the CSRF token to send with every state-changing request.
-#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInInput,
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInInput, security(()),
     responses((status = 200, body = SessionInfo), (status = 401, body = shared::ErrorBody),
               (status = 403, body = shared::ErrorBody, description = "Account locked or deactivated"),
               (status = 422, body = shared::ErrorBody)))]
@@ -168,6 +168,19 @@ pub async fn change_password(
     let credentials = state.store.credentials(&user.username).await?;
     let current_hash = credentials.as_ref().map(|c| c.password_hash.as_str());
     if !state.passwords.verify(&input.current_password, current_hash).await? {
+        // A wrong current password counts towards the lockout, as at sign-in.
+        let lock_until = Utc::now() + chrono::Duration::from_std(state.passwords.config().lockout).unwrap_or_default();
+        state
+            .store
+            .record_failed_sign_in(
+                &ctx,
+                &user.username,
+                Some(user.id),
+                "wrong password when changing it",
+                MAX_FAILED_SIGN_INS,
+                lock_until,
+            )
+            .await?;
         let mut e = FieldErrors::new();
         e.add("current_password", WRONG_PASSWORD);
         return Err(ApiError::invalid(e));
