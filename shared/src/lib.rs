@@ -11,6 +11,7 @@ pub mod csv;
 pub mod error;
 pub mod fmea;
 pub mod org;
+pub mod risk;
 pub mod signature;
 pub mod validation;
 

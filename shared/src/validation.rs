@@ -35,7 +35,10 @@ pub fn describe(code: &str) -> &'static str {
         UNKNOWN_FIELD => "This field is not accepted here.",
         FORMAT => "This value is not in the expected format.",
         CONTROL_CHARACTERS => "This text contains invisible control characters; remove them.",
-        _ => crate::auth::describe(code).or_else(|| crate::fmea::describe(code)).unwrap_or("This value is not valid."),
+        _ => crate::auth::describe(code)
+            .or_else(|| crate::fmea::describe(code))
+            .or_else(|| crate::risk::describe(code))
+            .unwrap_or("This value is not valid."),
     }
 }
 
