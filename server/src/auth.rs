@@ -84,6 +84,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // Who may sign what is decided per record type and meaning (shared::signature::SIGNABLE).
     ("POST", "/signatures", Access::Session),
     ("GET", "/signatures", Access::Any(&[P::ViewOrganisation])),
+    ("GET", "/events", Access::Any(&[P::ViewOrganisation])),
 ];
 
 /// The access rule of `method` `path` (a matched route, with or without `/api/v1`): `None`

@@ -37,12 +37,14 @@ pub struct AppState {
     pub static_dir: Option<PathBuf>,
     /// Password hashing and the sign-in and session settings.
     pub passwords: auth::Passwords,
+    /// The live-updates feed.
+    pub events: Arc<routes::events::Events>,
 }
 
 impl AppState {
     /// State over `store` with `auth` settings.
     pub fn new(store: Arc<dyn Store>, static_dir: Option<PathBuf>, auth: auth::AuthConfig) -> Self {
-        Self { store, static_dir, passwords: auth::Passwords::new(Arc::new(auth)) }
+        Self { store, static_dir, passwords: auth::Passwords::new(Arc::new(auth)), events: Arc::default() }
     }
 }
 

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{audit, health, org, session, signatures, users};
+use crate::routes::{audit, events, health, org, session, signatures, users};
 
 /// Caliper's API description.
 #[derive(OpenApi)]
@@ -30,6 +30,7 @@ use crate::routes::{audit, health, org, session, signatures, users};
         users::deactivate_user, users::reset_password, users::list_sessions, users::revoke_session,
         users::failed_sign_ins,
         signatures::sign, signatures::list_signatures,
+        events::events,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     modifiers(&SessionSecurity),
@@ -39,6 +40,7 @@ use crate::routes::{audit, health, org, session, signatures, users};
          (name = "session", description = "Sign-in, sign-out, the current session, own password"),
          (name = "users", description = "Users, roles, sessions and failed sign-ins (administrators)"),
          (name = "signatures", description = "Electronic signatures (21 CFR 11.50, 11.70, 11.200)"),
+         (name = "events", description = "Live updates (Server-Sent Events) of every change"),
          (name = "health", description = "Liveness and database reachability")),
 )]
 pub struct ApiDoc;

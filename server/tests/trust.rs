@@ -517,7 +517,39 @@ async fn the_cli_creates_the_first_admin_and_resets_a_password() {
     assert_eq!(by_tool, 1);
 }
 
+/// Live updates: a signed-in page hears of every change made through the API, as it commits;
+/// user records only if it manages users; nothing without a session.
+async fn changes_are_streamed_to_open_pages(store: Arc<dyn Store>, _db: TestDb) {
+    let admin = Client::admin(store.clone()).await;
+    let dept = department(&admin).await;
+    let staff = Client::as_new_user(store.clone(), "lee.chen", &[Role::Staff]).await;
+    assert_eq!(Client::new(store.clone()).stream("/api/v1/events").await.0, StatusCode::UNAUTHORIZED);
+    let (status, mut body) = staff.stream("/api/v1/events").await;
+    assert_eq!(status, StatusCode::OK);
+    let wait = std::time::Duration::from_secs(5);
+    // Give the feed a moment to find the trail's head, then change things.
+    tokio::time::sleep(server::routes::events::POLL * 2).await;
+    let created = create_process(&admin, "Heat treatment", r_id(&admin).await, dept).await;
+    create_user(&store, "new.starter", &[Role::Staff]).await;
+    let r =
+        admin.json("POST", &format!("/api/v1/departments/{dept}/retire"), &json!({"reason": "x", "version": 1})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "the department still runs a process: no change, no event");
+    let text = Client::next_text(&mut body, wait).await.expect("an event for the new process");
+    assert!(text.contains("event: change"), "{text}");
+    let data: Value = serde_json::from_str(text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
+    assert_eq!(
+        (data["record_type"].clone(), data["record_id"].clone(), data["action"].clone(), data["actor_name"].clone()),
+        (json!("process"), created["id"].clone(), json!("create"), json!("Ada Admin"))
+    );
+    // The new user is not staff's business: nothing more arrives.
+    assert_eq!(
+        Client::next_text(&mut body, std::time::Duration::from_millis(800)).await.filter(|t| t.contains("change")),
+        None
+    );
+}
+
 on_both_backends!(
+    changes_are_streamed_to_open_pages,
     every_endpoint_for_every_role,
     every_documented_operation_has_an_access_rule,
     sign_in_lockout_and_password_rules,

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod csv;
 pub mod error;
+pub mod events;
 pub mod fmea;
 pub mod org;
 pub mod risk;

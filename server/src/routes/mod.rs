@@ -1,6 +1,7 @@
 //! The API's routes, one module per domain area, each with its own `router()`.
 
 pub mod audit;
+pub mod events;
 pub mod health;
 pub mod org;
 pub mod session;
@@ -24,6 +25,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(session::router())
         .merge(users::router())
         .merge(signatures::router())
+        .merge(events::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::openapi_json))
 }
 

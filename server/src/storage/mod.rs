@@ -176,6 +176,11 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     ) -> StoreResult<Change<Process>>;
     /// Audit entries matching `filter`, newest first.
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+    /// Audit entries after position `after_seq`, oldest first, at most `limit` (the live-update
+    /// feed tails the trail with this).
+    async fn audit_since(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEntry>>;
+    /// The position of the newest audit entry (0 when the trail is empty).
+    async fn audit_head(&self) -> StoreResult<i64>;
     /// Recomputes the whole hash chain and reports the first broken entry, if any.
     async fn verify_audit(&self) -> StoreResult<ChainReport>;
 

@@ -726,6 +726,24 @@ macro_rules! sql_store {
                     .collect()
             }
 
+            async fn audit_since(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+                let sql = format!("select {AUDIT_COLUMNS} from audit_entries where seq > $1 order by seq limit $2");
+                let rows: Vec<AuditRow> = sqlx::query_as(&sql).bind(after_seq).bind(limit).fetch_all(&self.pool).await?;
+                rows.into_iter()
+                    .map(|r| {
+                        let seq = r.seq;
+                        AuditEntry::try_from(r).map_err(|e| {
+                            StoreError::Database(sqlx::Error::Decode(format!("audit entry {seq}: {e}").into()))
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn audit_head(&self) -> StoreResult<i64> {
+                let (head,): (Option<i64>,) = sqlx::query_as("select max(seq) from audit_entries").fetch_one(&self.pool).await?;
+                Ok(head.unwrap_or(0))
+            }
+
             async fn verify_audit(&self) -> StoreResult<ChainReport> {
                 // Reading rows and hashing them run side by side: each batch is checked on a
                 // blocking thread while the next one is read.

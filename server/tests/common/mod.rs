@@ -198,10 +198,35 @@ impl Client {
         let res = self.router.clone().oneshot(req).await.expect("router is infallible");
         let status = res.status();
         let headers = res.headers().clone();
+        if headers.get(header::CONTENT_TYPE).is_some_and(|t| t == "text/event-stream") {
+            // A live stream never ends: read it with `stream` instead.
+            return Reply { status, headers, body: Value::Null, text: String::new() };
+        }
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
         let text = String::from_utf8_lossy(&bytes).to_string();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Reply { status, headers, body, text }
+    }
+
+    /// Opens a stream (e.g. `/api/v1/events`); read it with [`Client::next_text`].
+    pub async fn stream(&self, uri: &str) -> (StatusCode, axum::body::Body) {
+        use tower::ServiceExt;
+        let mut req = Request::get(uri).body(Body::empty()).unwrap();
+        if let Some((cookie, _)) = &self.session {
+            req.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        let res = self.router.clone().oneshot(req).await.expect("router is infallible");
+        (res.status(), res.into_body())
+    }
+
+    /// The stream's next chunk of text, or `None` when nothing arrives within `wait`.
+    pub async fn next_text(body: &mut axum::body::Body, wait: std::time::Duration) -> Option<String> {
+        loop {
+            let frame = tokio::time::timeout(wait, body.frame()).await.ok()??.ok()?;
+            if let Ok(data) = frame.into_data() {
+                return Some(String::from_utf8_lossy(&data).to_string());
+            }
+        }
     }
 
     pub async fn get(&self, uri: &str) -> Reply {
