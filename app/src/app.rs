@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
 /// The signed-in app: navigation and pages.
 #[component]
 fn Shell() -> impl IntoView {
+    crate::session::listen_for_changes();
     view! {
         <Router>
             <div class="shell">

@@ -150,3 +150,18 @@ test("areas not built yet say so plainly, with no made-up figures", async ({ pag
   await page.getByRole("link", { name: /Departments/ }).click();
   await expect(page.getByRole("table")).toContainText("Quality Assurance");
 });
+
+test("a process someone else creates appears in an open list without a reload", async ({ page, request }) => {
+  await page.goto("/admin/processes");
+  const table = page.getByRole("table", { name: "Processes" });
+  await expect(table).toContainText("Document control");
+  const dept = await firstDepartment(request);
+  const name = `Anodising ${Date.now()}`;
+  const created = await request.post("/api/v1/processes", {
+    data: { name, owner_id: await userId(request, "Graham Lees"), department_id: dept.id },
+  });
+  expect(created.status()).toBe(201);
+  // Live updates (/api/v1/events): no reload, no click.
+  await expect(table).toContainText(name);
+  await shot(page, "20-live-update");
+});

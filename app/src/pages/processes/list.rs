@@ -4,22 +4,31 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::auth::Permission;
 
+use shared::org::{Process, Record};
 use shared::signature::Meaning;
 
 use crate::api;
 use crate::components::signature::SignatureManifestation;
 use crate::components::status::{LifeBadge, format_utc, loaded};
-use crate::session::{can, session};
+use crate::session::{can, changes_of, session};
 
 /// All active processes (optionally the retired ones too), by name.
 #[component]
 pub fn ProcessList() -> impl IntoView {
     let show_retired = RwSignal::new(false);
-    let processes = LocalResource::new(move || async move {
-        // The owner approvals (11.50: a signed record shows its signature wherever it is listed).
-        let processes = api::list_processes(show_retired.get()).await?;
-        let approvals = api::list_signatures("process", None).await?;
-        Ok::<_, api::ApiError>((processes, approvals))
+    // Someone else's save (or signature) shows here without a reload.
+    let changes = changes_of(Process::RECORD_TYPE);
+    let processes = LocalResource::new(move || {
+        // Read before the first await, so the resource reloads when either changes.
+        changes.track();
+        let include_retired = show_retired.get();
+        async move {
+            // The owner approvals (11.50: a signed record shows its signature wherever it is
+            // listed).
+            let processes = api::list_processes(include_retired).await?;
+            let approvals = api::list_signatures("process", None).await?;
+            Ok::<_, api::ApiError>((processes, approvals))
+        }
     });
     let s = session();
     view! {
