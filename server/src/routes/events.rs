@@ -4,7 +4,7 @@
 //! The feed tails the audit trail, which already holds every committed change in order, in the
 //! database that every instance shares: so an instance tells its browsers about changes made
 //! through any instance, on SQLite and PostgreSQL alike, with one mechanism. One task per
-//! instance polls the trail's head every [`POLL`] while anyone listens.
+//! instance polls the trail every [`POLL`] while anyone listens, and not at all otherwise.
 
 use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
@@ -71,12 +71,21 @@ async fn tail(store: Arc<dyn Store>, sender: broadcast::Sender<RecordChanged>) {
     };
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut idle = false;
     loop {
         tick.tick().await;
         if sender.receiver_count() == 0 {
-            // Nobody listens: only keep up with the head.
-            if let Ok(head) = store.audit_head().await {
-                last = head;
+            // Nobody listens: no queries; when someone does again, start from the head.
+            idle = true;
+            continue;
+        }
+        if idle {
+            match store.audit_head().await {
+                Ok(head) => {
+                    last = head;
+                    idle = false;
+                }
+                Err(e) => tracing::warn!(error = %e, "live updates: cannot read the audit trail's head"),
             }
             continue;
         }
