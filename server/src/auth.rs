@@ -20,6 +20,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use shared::audit::hex;
 use shared::auth::{Permission, Role, SessionInfo, UserId, UserSummary, allowed};
 use tokio::sync::Semaphore;
 
@@ -214,11 +215,6 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     buf
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A new secret: 256 random bits as hex.
 pub fn new_token() -> String {
     hex(&random_bytes::<32>())
@@ -295,6 +291,52 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 
 fn not_signed_in() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "Sign in to continue.")
+}
+
+/// Records a failed password check (11.300(d)) and counts it towards the lockout: the time the
+/// account is locked until, when this failure locked it.
+pub async fn record_failure(
+    state: &AppState,
+    ctx: &crate::storage::AuditContext,
+    username: &str,
+    user: Option<UserId>,
+    reason: &str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let lock_until = Utc::now() + chrono::Duration::from_std(state.passwords.config().lockout).unwrap_or_default();
+    let locked = state
+        .store
+        .record_failed_sign_in(ctx, username, user, reason, shared::auth::MAX_FAILED_SIGN_INS, lock_until)
+        .await?;
+    Ok(locked.then_some(lock_until))
+}
+
+/// The outcome of asking the signed-in user for their password again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recheck {
+    /// The password is right.
+    Right,
+    /// It is wrong (recorded as a failed attempt); `locked` when that locked the account.
+    Wrong {
+        /// This failure locked the account.
+        locked: bool,
+    },
+}
+
+/// Checks the signed-in user's password again (to sign, or to change it); a wrong one counts
+/// towards the lockout, recorded with `reason`.
+pub async fn recheck_password(
+    state: &AppState,
+    ctx: &crate::storage::AuditContext,
+    user: &CurrentUser,
+    password: &str,
+    reason: &str,
+) -> Result<Recheck, ApiError> {
+    let credentials = state.store.credentials(&user.username).await?;
+    if state.passwords.verify(password, credentials.as_ref().map(|c| c.password_hash.as_str())).await? {
+        return Ok(Recheck::Right);
+    }
+    let locked = record_failure(state, ctx, &user.username, Some(user.id), reason).await?.is_some();
+    Ok(Recheck::Wrong { locked })
 }
 
 /// The session cookie's value, if sent.

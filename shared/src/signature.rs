@@ -84,7 +84,7 @@ pub const AGREEMENT: &str = "I agree that my electronic signature in Caliper is 
 pub fn record_hash(record: &Value) -> String {
     // serde_json's map is ordered by key (no `preserve_order`), so this is canonical.
     let json = serde_json::to_string(record).unwrap_or_default();
-    Sha256::digest(json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::audit::hex(&Sha256::digest(json.as_bytes()))
 }
 
 /// Sign a record version.

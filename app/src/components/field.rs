@@ -90,6 +90,46 @@ pub fn TextField(
     }
 }
 
+/// A labelled `<select>` bound to `value` (the chosen option's value, empty for none), showing
+/// `name`'s errors beneath it. `children` are the options after the empty one.
+#[component]
+pub fn SelectField(
+    /// The field's name in the shared input type (also its id and `name`).
+    name: &'static str,
+    /// Its label.
+    label: &'static str,
+    /// The chosen value.
+    value: RwSignal<String>,
+    /// Errors to show.
+    errors: Signal<FieldErrors>,
+    /// The text of the empty option (e.g. "Choose a department…").
+    empty: &'static str,
+    /// Marked as required.
+    #[prop(optional)]
+    required: bool,
+    /// The options.
+    children: Children,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field" class:has-error=move || errors.with(|e| e.get(name).is_some())>
+            <label for=id.clone()>{label}{required.then_some(view! { <span class="req" aria-hidden="true">" *"</span> })}</label>
+            <select
+                id=id
+                name=name
+                aria-describedby=error_id.clone()
+                prop:value=move || value.get()
+                on:change=move |ev| value.set(event_target_value(&ev))
+            >
+                <option value="">{empty}</option>
+                {children()}
+            </select>
+            <FieldError name=name errors=errors id=error_id />
+        </div>
+    }
+}
+
 /// The inline error list of one field (empty when it has none).
 #[component]
 pub fn FieldError(

@@ -10,7 +10,7 @@ use shared::org::{Department, DepartmentId, Record, RetireInput};
 use shared::{ErrorBody, FieldErrors};
 
 use crate::api::{self, ApiError};
-use crate::components::field::{FieldError, TextField};
+use crate::components::field::{FieldError, SelectField, TextField};
 use crate::components::form::{Submitted, field_errors, outcome_view, passes};
 use crate::components::history::RecordHistory;
 use crate::components::status::{format_utc, loaded};
@@ -229,20 +229,9 @@ fn UserForm(
                 <TextField name="username" label="Username" value=username errors required=true readonly=!creating />
                 <TextField name="full_name" label="Full name" value=full_name errors required=true />
                 <TextField name="email" label="E-mail" value=email errors required=true kind="email" />
-                <div class="field">
-                    <label for="field-department_id">"Department"</label>
-                    <select
-                        id="field-department_id"
-                        name="department_id"
-                        aria-describedby="field-department_id-error"
-                        prop:value=move || department.get()
-                        on:change=move |ev| department.set(event_target_value(&ev))
-                    >
-                        <option value="">"No department"</option>
-                        {options}
-                    </select>
-                    <FieldError name="department_id" errors id="field-department_id-error".to_string() />
-                </div>
+                <SelectField name="department_id" label="Department" value=department errors empty="No department">
+                    {options}
+                </SelectField>
                 <fieldset class="roles" class:has-error=roles_invalid aria-describedby="field-roles-error">
                     <legend>"Roles"<span class="req" aria-hidden="true">" *"</span></legend>
                     {Role::ALL

@@ -65,14 +65,8 @@ pub async fn sign_in(
     }
     let config = state.passwords.config().clone();
     let now = Utc::now();
-    let lock_until = now + chrono::Duration::from_std(config.lockout).unwrap_or_default();
     let credentials = state.store.credentials(&username).await?;
-    let fail = |user, reason: &'static str| {
-        let (state, ctx, username) = (state.clone(), ctx.clone(), username.clone());
-        async move {
-            state.store.record_failed_sign_in(&ctx, &username, user, reason, MAX_FAILED_SIGN_INS, lock_until).await
-        }
-    };
+    let fail = |user, reason: &'static str| auth::record_failure(&state, &ctx, &username, user, reason);
     if let Some(c) = &credentials
         && let Some(until) = c.locked_until.filter(|u| *u > now)
     {
@@ -85,8 +79,8 @@ pub async fn sign_in(
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS));
     };
     if !ok {
-        if fail(Some(c.user.id), "wrong password").await? {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, locked_message(lock_until)));
+        if let Some(until) = fail(Some(c.user.id), "wrong password").await? {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, locked_message(until)));
         }
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS));
     }
@@ -165,22 +159,9 @@ pub async fn change_password(
     ApiJson(input): ApiJson<ChangePasswordInput>,
 ) -> ApiResult<Json<SessionInfo>> {
     input.validate(&user.username).map_err(ApiError::invalid)?;
-    let credentials = state.store.credentials(&user.username).await?;
-    let current_hash = credentials.as_ref().map(|c| c.password_hash.as_str());
-    if !state.passwords.verify(&input.current_password, current_hash).await? {
-        // A wrong current password counts towards the lockout, as at sign-in.
-        let lock_until = Utc::now() + chrono::Duration::from_std(state.passwords.config().lockout).unwrap_or_default();
-        state
-            .store
-            .record_failed_sign_in(
-                &ctx,
-                &user.username,
-                Some(user.id),
-                "wrong password when changing it",
-                MAX_FAILED_SIGN_INS,
-                lock_until,
-            )
-            .await?;
+    // A wrong current password counts towards the lockout, as at sign-in.
+    let check = auth::recheck_password(&state, &ctx, &user, &input.current_password, "wrong password when changing it");
+    if check.await? != auth::Recheck::Right {
         let mut e = FieldErrors::new();
         e.add("current_password", WRONG_PASSWORD);
         return Err(ApiError::invalid(e));

@@ -7,15 +7,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
 use serde::Deserialize;
-use shared::auth::MAX_FAILED_SIGN_INS;
 use shared::signature::{SignInput, Signature, sign_permission};
 use shared::validation::{INVALID, REQUIRED};
 use shared::{FieldErrors, List};
 
 use crate::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::{self, CurrentUser, Recheck};
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::storage::{AuditContext, SignOutcome};
 
@@ -74,20 +72,9 @@ pub async fn sign(
             "You can sign only as yourself: the username is not the signed-in user's.",
         ));
     }
-    let credentials = state.store.credentials(&user.username).await?;
-    if !state.passwords.verify(&input.password, credentials.as_ref().map(|c| c.password_hash.as_str())).await? {
-        let lock_until = Utc::now() + chrono::Duration::from_std(state.passwords.config().lockout).unwrap_or_default();
-        let locked = state
-            .store
-            .record_failed_sign_in(
-                &ctx,
-                &user.username,
-                Some(user.id),
-                "wrong password when signing",
-                MAX_FAILED_SIGN_INS,
-                lock_until,
-            )
-            .await?;
+    if let Recheck::Wrong { locked } =
+        auth::recheck_password(&state, &ctx, &user, &input.password, "wrong password when signing").await?
+    {
         let mut e = FieldErrors::new();
         e.add("password", shared::auth::WRONG_PASSWORD);
         let message = if locked {

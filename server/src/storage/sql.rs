@@ -157,6 +157,18 @@ fn constraint_error(err: sqlx::Error, fk_field: &str) -> StoreError {
     StoreError::Database(err)
 }
 
+/// Where referenced records live: (table, key column, name column).
+const SITES: (&str, &str, &str) = ("sites", "site_id", "name");
+const DEPARTMENTS: (&str, &str, &str) = ("departments", "department_id", "name");
+const USERS: (&str, &str, &str) = ("users", "user_id", "full_name");
+
+/// A field error as a store error.
+fn field_error(field: &str, code: &str) -> StoreError {
+    let mut e = FieldErrors::new();
+    e.add(field, code);
+    StoreError::Invalid(e)
+}
+
 /// Whether a referenced record exists and is active: `None` when it is, else the error code.
 fn reference_problem(found: Option<Option<DateTime<Utc>>>) -> Option<&'static str> {
     match found {
@@ -807,64 +819,40 @@ macro_rules! sql_store {
             Ok(done)
         }
 
+        /// A referenced record (`id` in `table`, keyed by `key`) must exist and be active;
+        /// otherwise a field error on `field`. Returns the record's `name_column`.
+        async fn active_reference(
+            conn: &mut Conn,
+            (table, key, name_column): (&str, &str, &str),
+            field: &str,
+            id: i64,
+        ) -> StoreResult<String> {
+            let sql = format!("select retired_at, {name_column} from {table} where {key} = $1");
+            let found: Option<(Option<DateTime<Utc>>, String)> =
+                sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+            match reference_problem(found.as_ref().map(|(retired, _)| *retired)) {
+                None => Ok(found.map(|(_, name)| name).unwrap_or_default()),
+                Some(code) => Err(field_error(field, code)),
+            }
+        }
+
         /// A department's site, when given, must exist and be active.
         async fn check_site(conn: &mut Conn, site: Option<SiteId>) -> StoreResult<()> {
             let Some(site) = site else { return Ok(()) };
-            let found: Option<(Option<DateTime<Utc>>,)> =
-                sqlx::query_as("select retired_at from sites where site_id = $1")
-                    .bind(site.0)
-                    .fetch_optional(conn)
-                    .await?;
-            match reference_problem(found.map(|(r,)| r)) {
-                None => Ok(()),
-                Some(code) => {
-                    let mut e = FieldErrors::new();
-                    e.add("site_id", code);
-                    Err(StoreError::Invalid(e))
-                }
-            }
+            active_reference(conn, SITES, "site_id", site.0).await.map(drop)
         }
 
         /// A process's owner must be given, exist and be active; returns the id and printed name.
         async fn check_owner(conn: &mut Conn, owner: Option<UserId>) -> StoreResult<(i64, String)> {
-            let mut e = FieldErrors::new();
-            let Some(owner) = owner else {
-                e.add("owner_id", shared::validation::REQUIRED);
-                return Err(StoreError::Invalid(e));
-            };
-            let found: Option<(Option<DateTime<Utc>>, String)> =
-                sqlx::query_as("select retired_at, full_name from users where user_id = $1")
-                    .bind(owner.0)
-                    .fetch_optional(conn)
-                    .await?;
-            match reference_problem(found.as_ref().map(|(r, _)| *r)) {
-                None => Ok((owner.0, found.map(|(_, n)| n).unwrap_or_default())),
-                Some(code) => {
-                    e.add("owner_id", code);
-                    Err(StoreError::Invalid(e))
-                }
-            }
+            let owner = owner.ok_or_else(|| field_error("owner_id", shared::validation::REQUIRED))?;
+            Ok((owner.0, active_reference(conn, USERS, "owner_id", owner.0).await?))
         }
 
         /// A process's department must be given, exist and be active.
         async fn check_department(conn: &mut Conn, department: Option<DepartmentId>) -> StoreResult<i64> {
-            let mut e = FieldErrors::new();
-            let Some(department) = department else {
-                e.add("department_id", shared::validation::REQUIRED);
-                return Err(StoreError::Invalid(e));
-            };
-            let found: Option<(Option<DateTime<Utc>>,)> =
-                sqlx::query_as("select retired_at from departments where department_id = $1")
-                    .bind(department.0)
-                    .fetch_optional(conn)
-                    .await?;
-            match reference_problem(found.map(|(r,)| r)) {
-                None => Ok(department.0),
-                Some(code) => {
-                    e.add("department_id", code);
-                    Err(StoreError::Invalid(e))
-                }
-            }
+            let department = department.ok_or_else(|| field_error("department_id", shared::validation::REQUIRED))?;
+            active_reference(conn, DEPARTMENTS, "department_id", department.0).await?;
+            Ok(department.0)
         }
     };
 }

@@ -214,23 +214,21 @@ macro_rules! trust_store {
             c
         }
 
-        /// A role list that a user can hold: at least one.
-        fn check_department_opt(e: &mut FieldErrors, found: Option<Option<TDateTime<TUtc>>>) {
-            if let Some(code) = reference_problem(found) {
-                e.add("department_id", code);
-            }
-        }
-
+        /// A user's department, when given, must exist and be active.
         async fn check_user_department(conn: &mut Conn, department: Option<DepartmentId>) -> StoreResult<()> {
             let Some(d) = department else { return Ok(()) };
-            let found: Option<(Option<TDateTime<TUtc>>,)> =
-                sqlx::query_as("select retired_at from departments where department_id = $1")
-                    .bind(d.0)
-                    .fetch_optional(conn)
-                    .await?;
-            let mut e = FieldErrors::new();
-            check_department_opt(&mut e, found.map(|(r,)| r));
-            if e.is_empty() { Ok(()) } else { Err(StoreError::Invalid(e)) }
+            active_reference(conn, DEPARTMENTS, "department_id", d.0).await.map(drop)
+        }
+
+        /// Ends every live session of a user, e.g. when deactivated or when the password is reset.
+        async fn end_user_sessions(conn: &mut Conn, user: i64, reason: &str) -> StoreResult<()> {
+            sqlx::query("update sessions set ended_at = $2, ended_reason = $3 where user_id = $1 and ended_at is null")
+                .bind(user)
+                .bind(TUtc::now())
+                .bind(reason)
+                .execute(conn)
+                .await?;
+            Ok(())
         }
 
         #[async_trait]
@@ -347,14 +345,7 @@ macro_rules! trust_store {
                 let before = user_by_id(&mut tx, id.0).await?;
                 let done = retire(&mut tx, "users", "user_id", id.0, version, reason).await?;
                 if done {
-                    sqlx::query(
-                        "update sessions set ended_at = $2, ended_reason = 'user deactivated' \
-                         where user_id = $1 and ended_at is null",
-                    )
-                    .bind(id.0)
-                    .bind(TUtc::now())
-                    .execute(&mut *tx)
-                    .await?;
+                    end_user_sessions(&mut tx, id.0, "user deactivated").await?;
                 }
                 let after = user_by_id(&mut tx, id.0).await?;
                 let change = finish(&mut tx, ctx, Written { action: AuditAction::Retire, record_id: id.0, reason: Some(reason), expected_version: version, done, before, after }).await?;
@@ -385,14 +376,7 @@ macro_rules! trust_store {
                 .await?;
                 if action == AuditAction::ResetPassword {
                     // Whoever held the old password is signed out everywhere.
-                    sqlx::query(
-                        "update sessions set ended_at = $2, ended_reason = 'password reset' \
-                         where user_id = $1 and ended_at is null",
-                    )
-                    .bind(id.0)
-                    .bind(TUtc::now())
-                    .execute(&mut *tx)
-                    .await?;
+                    end_user_sessions(&mut tx, id.0, "password reset").await?;
                 }
                 let after = user_by_id(&mut tx, id.0).await?.ok_or(sqlx::Error::RowNotFound)?;
                 // The hash itself never enters the trail; the flags and times that changed do.

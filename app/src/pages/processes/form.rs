@@ -11,7 +11,7 @@ use shared::org::{Department, DepartmentId, Process, ProcessId, ProcessInput, Re
 
 use crate::api::{self, ApiError};
 use crate::components::conflict::{ComparedField, ConflictPanel};
-use crate::components::field::{FieldError, TextField};
+use crate::components::field::{SelectField, TextField};
 use crate::components::history::RecordHistory;
 use crate::components::status::{LifeBadge, NOT_SAVED, format_utc};
 use crate::session::{can, session};
@@ -265,39 +265,17 @@ pub fn ProcessForm(
             })}
             <fieldset disabled=locked>
                 <TextField name="name" label="Name" value=name errors required=true />
-                <div class="field" class:has-error=move || errors.with(|e| e.get("owner_id").is_some())>
-                    <label for="field-owner_id">"Process owner"<span class="req" aria-hidden="true">" *"</span></label>
-                    <select
-                        id="field-owner_id"
-                        name="owner_id"
-                        aria-describedby="field-owner_id-error"
-                        prop:value=move || owner.get()
-                        on:change=move |ev| owner.set(event_target_value(&ev))
-                    >
-                        <option value="">"Choose the owner…"</option>
-                        {owners}
-                    </select>
-                    <FieldError name="owner_id" errors id="field-owner_id-error".to_string() />
-                    {move || record.with(|r| {
-                        r.as_ref().filter(|p| p.owner_id.is_none() && !p.owner_name.is_empty()).map(|p| {
-                            view! { <p class="muted">"Recorded before user accounts existed as: " {p.owner_name.clone()}</p> }
-                        })
-                    })}
-                </div>
-                <div class="field" class:has-error=move || errors.with(|e| e.get("department_id").is_some())>
-                    <label for="field-department_id">"Department"<span class="req" aria-hidden="true">" *"</span></label>
-                    <select
-                        id="field-department_id"
-                        name="department_id"
-                        aria-describedby="field-department_id-error"
-                        prop:value=move || department.get()
-                        on:change=move |ev| department.set(event_target_value(&ev))
-                    >
-                        <option value="">"Choose a department…"</option>
-                        {options}
-                    </select>
-                    <FieldError name="department_id" errors id="field-department_id-error".to_string() />
-                </div>
+                <SelectField name="owner_id" label="Process owner" value=owner errors empty="Choose the owner…" required=true>
+                    {owners}
+                </SelectField>
+                {move || record.with(|r| {
+                    r.as_ref().filter(|p| p.owner_id.is_none() && !p.owner_name.is_empty()).map(|p| {
+                        view! { <p class="muted">"Recorded before user accounts existed as: " {p.owner_name.clone()}</p> }
+                    })
+                })}
+                <SelectField name="department_id" label="Department" value=department errors empty="Choose a department…" required=true>
+                    {options}
+                </SelectField>
                 <TextField name="description" label="Description" value=description errors multiline=true />
                 <Show when=move || record.with(Option::is_some)>
                     <TextField name="reason" label="Reason for change" value=reason errors required=true />
