@@ -277,7 +277,7 @@ pub fn ProcessForm(
                     {options}
                 </SelectField>
                 <TextField name="description" label="Description" value=description errors multiline=true />
-                <Show when=move || record.with(Option::is_some)>
+                <Show when=move || record.with(Option::is_some) && !locked()>
                     <TextField name="reason" label="Reason for change" value=reason errors required=true />
                 </Show>
                 <div class="actions">
