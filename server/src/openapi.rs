@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{audit, events, health, org, session, signatures, users};
+use crate::routes::{audit, events, health, org, risks, session, signatures, users};
 
 /// Caliper's API description.
 #[derive(OpenApi)]
@@ -31,6 +31,9 @@ use crate::routes::{audit, events, health, org, session, signatures, users};
         users::failed_sign_ins,
         signatures::sign, signatures::list_signatures,
         events::events,
+        risks::list_matrices, risks::create_matrix, risks::create_revision, risks::get_revision,
+        risks::update_revision, risks::list_risks, risks::export_risks, risks::heatmap, risks::get_risk,
+        risks::create_risk, risks::update_risk, risks::work,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     modifiers(&SessionSecurity),
@@ -41,6 +44,7 @@ use crate::routes::{audit, events, health, org, session, signatures, users};
          (name = "users", description = "Users, roles, sessions and failed sign-ins (administrators)"),
          (name = "signatures", description = "Electronic signatures (21 CFR 11.50, 11.70, 11.200)"),
          (name = "events", description = "Live updates (Server-Sent Events) of every change"),
+         (name = "risks", description = "Risk matrices (versioned, approved by signature), the risk register, its heatmap, and each user's work list"),
          (name = "health", description = "Liveness and database reachability")),
 )]
 pub struct ApiDoc;

@@ -228,6 +228,7 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
                 password: String::new(),
                 username: None,
                 accept_agreement: true,
+                rationale: None,
             };
             let approving = AuditContext { actor_id: Some(approver.0), actor_name: APPROVER.into(), ..ctx.clone() };
             store.sign(&approving, approver, APPROVER, &sign, true).await?;

@@ -98,6 +98,18 @@ pub enum Permission {
     ManageUsers,
     /// List and revoke sessions; read failed sign-in attempts.
     ManageSessions,
+    /// Read the risk register, its heatmap and the risk matrices.
+    ViewRisks,
+    /// Create and edit any risk, and assign its owner.
+    ManageRisks,
+    /// Create risks one owns and edit them (a record-level rule: only when `owner_id` is oneself).
+    EditOwnRisks,
+    /// Accept a residual risk by electronic signature (with its benefit–risk rationale).
+    AcceptRisks,
+    /// Draft risk matrices and new revisions of them.
+    ManageRiskMatrices,
+    /// Approve a risk matrix revision by electronic signature (it then takes effect).
+    ApproveRiskMatrices,
 }
 
 /// The permission table: role → allowed operations. The only place this is decided.
@@ -111,6 +123,8 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewAuditTrail,
             Permission::ManageUsers,
             Permission::ManageSessions,
+            Permission::ViewRisks,
+            Permission::ManageRiskMatrices,
         ],
     ),
     (
@@ -120,12 +134,20 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ManageProcesses,
             Permission::ApproveProcessOwners,
             Permission::ViewAuditTrail,
+            Permission::ViewRisks,
+            Permission::ManageRisks,
+            Permission::AcceptRisks,
+            Permission::ManageRiskMatrices,
+            Permission::ApproveRiskMatrices,
         ],
     ),
-    (Role::ProcessOwner, &[Permission::ViewOrganisation, Permission::EditOwnProcesses]),
-    (Role::Auditor, &[Permission::ViewOrganisation, Permission::ViewAuditTrail]),
-    (Role::Staff, &[Permission::ViewOrganisation]),
-    (Role::Executive, &[Permission::ViewOrganisation]),
+    (
+        Role::ProcessOwner,
+        &[Permission::ViewOrganisation, Permission::EditOwnProcesses, Permission::ViewRisks, Permission::EditOwnRisks],
+    ),
+    (Role::Auditor, &[Permission::ViewOrganisation, Permission::ViewAuditTrail, Permission::ViewRisks]),
+    (Role::Staff, &[Permission::ViewOrganisation, Permission::ViewRisks]),
+    (Role::Executive, &[Permission::ViewOrganisation, Permission::ViewRisks]),
 ];
 
 impl Role {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod fmea;
 pub mod org;
+pub mod register;
 pub mod risk;
 pub mod signature;
 pub mod validation;

@@ -79,6 +79,8 @@ pub const RECORD_TYPES: &[(&str, &str)] = &[
     (Department::RECORD_TYPE, "Department"),
     (Site::RECORD_TYPE, "Site"),
     (crate::auth::User::RECORD_TYPE, "User"),
+    (crate::register::Risk::RECORD_TYPE, "Risk"),
+    (crate::register::MatrixRevision::RECORD_TYPE, "Risk matrix revision"),
 ];
 
 macro_rules! record {

@@ -66,8 +66,16 @@ impl Meaning {
 
 /// Which signatures exist: (record type, meaning) → the permission needed to sign, and what the
 /// signature attests. A record type registers here to become signable.
-pub const SIGNABLE: &[(&str, Meaning, Permission, &str)] =
-    &[("process", Meaning::Approved, Permission::ApproveProcessOwners, "the process owner's assignment")];
+pub const SIGNABLE: &[(&str, Meaning, Permission, &str)] = &[
+    ("process", Meaning::Approved, Permission::ApproveProcessOwners, "the process owner's assignment"),
+    ("risk_matrix_revision", Meaning::Approved, Permission::ApproveRiskMatrices, "the risk matrix revision"),
+    // Signing a risk's approval accepts its residual risk, with the rationale signed alongside.
+    ("risk", Meaning::Approved, Permission::AcceptRisks, "the acceptance of the residual risk"),
+];
+
+/// Record types whose signature carries a statement the signer writes (`SignInput::rationale`),
+/// stored with the record version it signs: (record type, meaning).
+pub const WITH_RATIONALE: &[(&str, Meaning)] = &[("risk", Meaning::Approved)];
 
 /// The permission needed to sign `record_type` with `meaning`, when that signature exists.
 pub fn sign_permission(record_type: &str, meaning: Meaning) -> Option<Permission> {
@@ -110,6 +118,11 @@ pub struct SignInput {
     /// Accepts [`AGREEMENT`]; required before a user's first signature.
     #[serde(default)]
     pub accept_agreement: bool,
+    /// The signer's statement, for the signatures that carry one ([`WITH_RATIONALE`]), e.g. the
+    /// benefit–risk rationale that accepts a residual risk. Saved on the record, which the
+    /// signature then binds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
 }
 
 impl SignInput {
@@ -118,6 +131,9 @@ impl SignInput {
         let mut e = FieldErrors::new();
         if self.password.is_empty() {
             e.add("password", REQUIRED);
+        }
+        if self.rationale.is_some() && !WITH_RATIONALE.contains(&(self.record_type.as_str(), self.meaning)) {
+            e.add("rationale", crate::validation::UNKNOWN_FIELD);
         }
         e.into_result()
     }

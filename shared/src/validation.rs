@@ -38,6 +38,7 @@ pub fn describe(code: &str) -> &'static str {
         _ => crate::auth::describe(code)
             .or_else(|| crate::fmea::describe(code))
             .or_else(|| crate::risk::describe(code))
+            .or_else(|| crate::register::describe(code))
             .unwrap_or("This value is not valid."),
     }
 }

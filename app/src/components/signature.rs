@@ -156,6 +156,7 @@ fn SignDialog(
             password: password.get(),
             username: Some(username.clone()),
             accept_agreement: accept.get(),
+            rationale: None,
         };
         match input.validate() {
             Ok(()) => {

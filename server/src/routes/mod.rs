@@ -4,6 +4,7 @@ pub mod audit;
 pub mod events;
 pub mod health;
 pub mod org;
+pub mod risks;
 pub mod session;
 pub mod signatures;
 pub mod users;
@@ -26,6 +27,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(users::router())
         .merge(signatures::router())
         .merge(events::router())
+        .merge(risks::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::openapi_json))
 }
 

@@ -161,6 +161,7 @@ fn constraint_error(err: sqlx::Error, fk_field: &str) -> StoreError {
 const SITES: (&str, &str, &str) = ("sites", "site_id", "name");
 const DEPARTMENTS: (&str, &str, &str) = ("departments", "department_id", "name");
 const USERS: (&str, &str, &str) = ("users", "user_id", "full_name");
+const PROCESSES: (&str, &str, &str) = ("processes", "process_id", "name");
 
 /// A field error as a store error.
 fn field_error(field: &str, code: &str) -> StoreError {
@@ -871,6 +872,7 @@ mod sqlite {
         sqlx::migrate!("./migrations/sqlite")
     );
     super::super::trust::trust_store!(SqliteStore);
+    super::super::risk::risk_store!(SqliteStore);
 }
 
 mod postgres {
@@ -887,6 +889,7 @@ mod postgres {
         sqlx::migrate!("./migrations/postgres")
     );
     super::super::trust::trust_store!(PostgresStore);
+    super::super::risk::risk_store!(PostgresStore);
 }
 
 pub use postgres::PostgresStore;

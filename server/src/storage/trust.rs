@@ -37,7 +37,11 @@ pub enum SignOutcome {
 
 /// Where each signable kind of record lives: (record type, table, key column). With
 /// `record_json` in [`trust_store!`], the registry a new signable kind is added to.
-pub(super) const SIGNED_TABLES: &[(&str, &str, &str)] = &[("process", "processes", "process_id")];
+pub(super) const SIGNED_TABLES: &[(&str, &str, &str)] = &[
+    ("process", "processes", "process_id"),
+    ("risk_matrix_revision", "risk_matrix_revisions", "revision_id"),
+    ("risk", "risks", "risk_id"),
+];
 
 /// Roles as stored: comma-separated names.
 pub(super) fn roles_text(roles: &[Role]) -> String {
@@ -198,6 +202,8 @@ macro_rules! trust_store {
         async fn record_json(conn: &mut Conn, record_type: &str, id: i64) -> StoreResult<Option<(i64, serde_json::Value)>> {
             let record = match record_type {
                 "process" => process_by_id(conn, id).await?.map(|p| (p.meta.version, serde_json::to_value(&p))),
+                "risk_matrix_revision" => matrix_revision_by_id(conn, id).await?.map(|r| (r.meta.version, Ok(revision_json(&r)))),
+                "risk" => risk_by_id(conn, id).await?.map(|r| (r.meta.version, serde_json::to_value(&r))),
                 _ => None,
             };
             Ok(record.map(|(v, json)| (v, json.unwrap_or_default())))
@@ -627,6 +633,13 @@ macro_rules! trust_store {
                 if version != input.record_version {
                     return Ok(SignOutcome::Stale(json));
                 }
+                // Signing a risk's approval accepts its residual risk: the rationale is saved
+                // and the status becomes accepted first, so the signature binds both.
+                let (version, json) = if input.record_type == "risk" && input.meaning == Meaning::Approved {
+                    accept_risk(&mut tx, ctx, input.record_id, version, input.rationale.as_deref().unwrap_or_default()).await?
+                } else {
+                    (version, json)
+                };
                 let now = shared::audit::audit_time(TUtc::now());
                 if accept_agreement {
                     let accepted: Option<(i64,)> = sqlx::query_as(
