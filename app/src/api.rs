@@ -14,6 +14,9 @@ use shared::auth::{
     UserInput, UserSummary,
 };
 use shared::org::{Department, DepartmentInput, Process, ProcessId, ProcessInput, RetireInput, Site, SiteInput};
+use shared::register::{
+    Heatmap, MatrixId, MatrixInput, MatrixRevision, MatrixRevisionId, Risk, RiskId, RiskInput, RiskPage, WorkItem,
+};
 use shared::signature::{SignInput, Signature};
 use shared::{ErrorBody, List};
 
@@ -264,6 +267,61 @@ pub async fn list_audit(query: &str) -> ApiResult<AuditPage> {
 /// `GET /api/v1/audit/verify`
 pub async fn verify_audit() -> ApiResult<ChainReport> {
     send(Request::get("/api/v1/audit/verify")).await
+}
+
+/// `GET /api/v1/risk-matrices`: every revision of every matrix.
+pub async fn list_matrix_revisions() -> ApiResult<Vec<MatrixRevision>> {
+    list("/api/v1/risk-matrices").await
+}
+
+/// `GET /api/v1/risk-matrix-revisions/{id}`
+pub async fn get_matrix_revision(id: MatrixRevisionId) -> ApiResult<MatrixRevision> {
+    send(Request::get(&format!("/api/v1/risk-matrix-revisions/{id}"))).await
+}
+
+/// `POST /api/v1/risk-matrices`: a new matrix (its first draft revision).
+pub async fn create_matrix(input: &MatrixInput) -> ApiResult<MatrixRevision> {
+    send_json(Request::post("/api/v1/risk-matrices"), input).await
+}
+
+/// `POST /api/v1/risk-matrices/{id}/revisions`: the next draft revision.
+pub async fn create_matrix_revision(matrix: MatrixId, input: &MatrixInput) -> ApiResult<MatrixRevision> {
+    send_json(Request::post(&format!("/api/v1/risk-matrices/{matrix}/revisions")), input).await
+}
+
+/// `PUT /api/v1/risk-matrix-revisions/{id}`: edit a draft.
+pub async fn update_matrix_revision(id: MatrixRevisionId, input: &MatrixInput) -> ApiResult<MatrixRevision> {
+    send_json(Request::put(&format!("/api/v1/risk-matrix-revisions/{id}")), input).await
+}
+
+/// `GET /api/v1/risks?{query}` (query encoded by [`audit_query`])
+pub async fn list_risks(query: &str) -> ApiResult<RiskPage> {
+    send(Request::get(&format!("/api/v1/risks?{query}"))).await
+}
+
+/// `GET /api/v1/risks/heatmap?{query}`
+pub async fn risk_heatmap(query: &str) -> ApiResult<Heatmap> {
+    send(Request::get(&format!("/api/v1/risks/heatmap?{query}"))).await
+}
+
+/// `GET /api/v1/risks/{id}`
+pub async fn get_risk(id: RiskId) -> ApiResult<Risk> {
+    send(Request::get(&format!("/api/v1/risks/{id}"))).await
+}
+
+/// `POST /api/v1/risks`
+pub async fn create_risk(input: &RiskInput) -> ApiResult<Risk> {
+    send_json(Request::post("/api/v1/risks"), input).await
+}
+
+/// `PUT /api/v1/risks/{id}` (the input carries the version the edit is based on)
+pub async fn update_risk(id: RiskId, input: &RiskInput) -> ApiResult<Risk> {
+    send_json(Request::put(&format!("/api/v1/risks/{id}")), input).await
+}
+
+/// `GET /api/v1/work`: what waits for the signed-in user.
+pub async fn work() -> ApiResult<Vec<WorkItem>> {
+    list("/api/v1/work").await
 }
 
 /// Encodes audit filters as a query string, leaving out empty ones.

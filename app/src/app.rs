@@ -12,6 +12,10 @@ use crate::pages::admin::{AdminHome, DepartmentList, SiteList};
 use crate::pages::audit::AuditTrail;
 use crate::pages::processes::edit::{ProcessEdit, ProcessNew};
 use crate::pages::processes::list::ProcessList;
+use crate::pages::risks::form::{RiskEdit, RiskNew};
+use crate::pages::risks::matrices::{MatrixList, MatrixRevisionPage};
+use crate::pages::risks::register::RiskRegister;
+use crate::pages::risks::work::MyWork;
 use crate::pages::security::{FailedSignIns, SessionList};
 use crate::pages::sign_in::{ChangePassword, SignIn, SignOut};
 use crate::pages::users::{UserEdit, UserList, UserNew};
@@ -27,10 +31,11 @@ const ANYONE: &[Permission] = &[Permission::ViewOrganisation];
 /// to see it).
 pub const AREAS: &[(&str, &str, &[Permission])] = &[
     ("/", "Dashboard", ANYONE),
+    ("/work", "My work", ANYONE),
     ("/documents", "Documents", ANYONE),
     ("/training", "Training", ANYONE),
     ("/fmea", "FMEA", ANYONE),
-    ("/risks", "Risks", ANYONE),
+    ("/risks", "Risks", &[Permission::ViewRisks]),
     ("/capa", "CAPA", ANYONE),
     ("/nonconformance", "Nonconformance", ANYONE),
     ("/audits", "Audits", ANYONE),
@@ -120,6 +125,12 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/admin/users/:id") view=UserEdit />
                         <Route path=path!("/admin/sessions") view=SessionList />
                         <Route path=path!("/admin/security") view=FailedSignIns />
+                        <Route path=path!("/risks") view=RiskRegister />
+                        <Route path=path!("/risks/new") view=RiskNew />
+                        <Route path=path!("/risks/matrices") view=MatrixList />
+                        <Route path=path!("/risks/matrices/:id") view=MatrixRevisionPage />
+                        <Route path=path!("/risks/:id") view=RiskEdit />
+                        <Route path=path!("/work") view=MyWork />
                         <Route path=path!("/") view=|| view! { <NotAvailable area="Dashboard".to_string() /> } />
                         <Route path=path!("/:area") view=AreaPlaceholder />
                     </Routes>

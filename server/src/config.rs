@@ -44,6 +44,9 @@ pub enum Command {
     /// one demo user per role, all with the password `Caliper-Demo-2026`. Safe to run again:
     /// records that exist are left alone. Never on a production database.
     SeedDemo,
+    /// Add generated risks to the register (for benchmarks and load tests), scored on the
+    /// first effective risk matrix, across the existing processes. Run `seed-demo` first.
+    SeedRisks(SeedRisksArgs),
     /// Recompute the audit trail's hash chain. Exit 0 when intact; otherwise exit 2 and name
     /// the first broken entry and why.
     VerifyAudit,
@@ -54,6 +57,14 @@ pub enum Command {
     /// Set a user's password (read from the first line of standard input) and unlock the
     /// account.
     ResetPassword(ResetPasswordArgs),
+}
+
+/// Options of `caliper seed-risks`.
+#[derive(Debug, Clone, Args)]
+pub struct SeedRisksArgs {
+    /// How many risks to add.
+    #[arg(long, default_value_t = 10_000)]
+    pub count: usize,
 }
 
 /// Options of `caliper create-user`.

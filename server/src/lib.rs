@@ -8,6 +8,7 @@ pub mod error;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod demo_risks;
 pub mod seed;
 pub mod storage;
 

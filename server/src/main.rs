@@ -34,6 +34,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             tracing::info!(created = report.created, existing = report.existing, "demo data seeded");
             Ok(ExitCode::SUCCESS)
         }
+        Command::SeedRisks(args) => {
+            let ctx = storage::AuditContext::tool("caliper seed-risks");
+            let added = server::demo_risks::generate_risks(store.as_ref(), &ctx, args.count).await?;
+            if added == 0 && args.count > 0 {
+                return Err("no effective risk matrix or no owned process: run `caliper seed-demo` first".into());
+            }
+            println!("added {added} generated risks");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::VerifyAudit => {
             let report = store.verify_audit().await?;
             if report.intact {

@@ -234,6 +234,16 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
             store.sign(&approving, approver, APPROVER, &sign, true).await?;
         }
     }
+
+    let processes = store
+        .list_processes(false)
+        .await?
+        .into_iter()
+        .map(|p| (p.name.clone(), (p.id, p.owner_name.clone())))
+        .collect();
+    if let Some(&approver) = users.get(APPROVER) {
+        report.created += crate::demo_risks::seed_risks(store, &ctx, (approver, APPROVER), &processes, &users).await?;
+    }
     Ok(report)
 }
 

@@ -61,6 +61,10 @@ pub fn SignaturePanel(
     /// Called with each new signature.
     #[prop(optional, into)]
     on_signed: Option<Callback<Signature>>,
+    /// For signatures that carry the signer's rationale (`shared::signature::WITH_RATIONALE`):
+    /// whether it is required for the record as it is now.
+    #[prop(optional, into)]
+    rationale: Option<Signal<bool>>,
 ) -> impl IntoView {
     let s = session();
     let signatures = LocalResource::new(move || {
@@ -101,6 +105,7 @@ pub fn SignaturePanel(
                     version=version.get_untracked()
                     meaning
                     what=what.get_untracked()
+                    rationale=rationale.map(|r| r.get_untracked())
                     on_signed=signed
                     on_close=Callback::new(move |()| open.set(false))
                 />
@@ -118,6 +123,8 @@ fn SignDialog(
     version: i64,
     meaning: Meaning,
     what: String,
+    /// `Some(required)` when the signature carries a rationale.
+    rationale: Option<bool>,
     on_signed: Callback<Signature>,
     on_close: Callback<()>,
 ) -> impl IntoView {
@@ -128,6 +135,7 @@ fn SignDialog(
     let signer = format!("{name} ({username})");
     let password = RwSignal::new(String::new());
     let accept = RwSignal::new(false);
+    let statement = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
     let failure = RwSignal::new(None::<String>);
     let sign = Action::new_local(move |input: &SignInput| {
@@ -156,9 +164,13 @@ fn SignDialog(
             password: password.get(),
             username: Some(username.clone()),
             accept_agreement: accept.get(),
-            rationale: None,
+            rationale: rationale.map(|_| statement.get()),
         };
-        match input.validate() {
+        let mut problems = input.validate().err().unwrap_or_default();
+        if rationale == Some(true) && statement.get().trim().is_empty() {
+            problems.add("rationale", shared::register::RATIONALE_REQUIRED);
+        }
+        match problems.into_result() {
             Ok(()) => {
                 errors.set(FieldErrors::new());
                 sign.dispatch(input);
@@ -203,6 +215,16 @@ fn SignDialog(
                         </div>
                     })}
                     {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
+                    {rationale.map(|required| view! {
+                        <TextField
+                            name="rationale"
+                            label=if required { "Benefit–risk rationale" } else { "Rationale (optional)" }
+                            value=statement
+                            errors=Signal::from(errors)
+                            multiline=true
+                            required
+                        />
+                    })}
                     <TextField
                         name="password"
                         label="Password"

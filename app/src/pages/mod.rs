@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod processes;
+pub mod risks;
 pub mod security;
 pub mod sign_in;
 pub mod users;
