@@ -4,11 +4,11 @@
 
 pub mod auth;
 pub mod config;
+pub mod demo_risks;
 pub mod error;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
-pub mod demo_risks;
 pub mod seed;
 pub mod storage;
 

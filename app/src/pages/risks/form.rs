@@ -187,8 +187,7 @@ fn RiskForm(
 
     let may_edit = move || {
         can(s, &[Permission::ManageRisks])
-            || can(s, &[Permission::EditOwnRisks])
-                && record.with(|r| r.as_ref().is_none_or(|r| Some(r.owner_id) == me))
+            || can(s, &[Permission::EditOwnRisks]) && record.with(|r| r.as_ref().is_none_or(|r| Some(r.owner_id) == me))
     };
     let revisions = StoredValue::new(revisions);
     let chosen_revision = move || {
@@ -272,6 +271,8 @@ fn RiskForm(
     });
     let outcome = RwSignal::new(Outcome::None);
 
+    // The version the form's fields were last loaded from.
+    let loaded_version = StoredValue::new(record.with_untracked(|r| r.as_ref().map_or(0, |r| r.meta.version)));
     let load = move |r: &Risk| {
         let i = RiskInput::from_record(r);
         title.set(i.title);
@@ -289,19 +290,17 @@ fn RiskForm(
         controls.set(to_rows(&i.controls));
         reason.set(String::new());
         attempted.set(false);
+        loaded_version.set_value(r.meta.version);
         record.set(Some(r.clone()));
     };
-    // A signature (acceptance) elsewhere on the page reloads the record: follow it.
-    Effect::new(move |previous: Option<i64>| {
-        let v = record.with(|r| r.as_ref().map_or(0, |r| r.meta.version));
-        if let Some(p) = previous
-            && p != v
-            && outcome.get_untracked() != Outcome::Saved
-            && let Some(r) = record.get_untracked()
+    // The record changed under the form (e.g. the acceptance signed below it): load it, so
+    // that the next save starts from what is saved (status included).
+    Effect::new(move |_| {
+        if let Some(r) = record.get()
+            && r.meta.version != loaded_version.get_value()
         {
             load(&r);
         }
-        v
     });
 
     let save = Action::new_local(move |input: &RiskInput| {
@@ -352,6 +351,8 @@ fn RiskForm(
     };
     let keep_mine = Callback::new(move |()| {
         if let Outcome::Conflict(_, theirs) = outcome.get_untracked() {
+            // Base my values on their version (the fields keep what I typed).
+            loaded_version.set_value(theirs.meta.version);
             record.set(Some(*theirs));
             submit();
         }
@@ -391,7 +392,11 @@ fn RiskForm(
             rs.iter()
                 .filter(|r| r.status == RevisionStatus::Effective || Some(r.id) == current)
                 .map(|r| {
-                    let label = if r.status == RevisionStatus::Effective { r.title() } else { format!("{} ({})", r.title(), r.status.label().to_lowercase()) };
+                    let label = if r.status == RevisionStatus::Effective {
+                        r.title()
+                    } else {
+                        format!("{} ({})", r.title(), r.status.label().to_lowercase())
+                    };
                     view! { <option value=r.id.to_string()>{label}</option> }
                 })
                 .collect_view()
@@ -400,7 +405,9 @@ fn RiskForm(
     let superseded = move || chosen_revision().is_some_and(|r| r.status == RevisionStatus::Superseded);
     let rescore_to = move || {
         let current = chosen_revision()?;
-        revisions.with_value(|rs| rs.iter().find(|r| r.matrix_id == current.matrix_id && r.status == RevisionStatus::Effective).cloned())
+        revisions.with_value(|rs| {
+            rs.iter().find(|r| r.matrix_id == current.matrix_id && r.status == RevisionStatus::Effective).cloned()
+        })
     };
     let process_options = {
         let chosen = process.get_untracked();

@@ -154,14 +154,19 @@ fn zone_short(z: Option<Zone>) -> &'static str {
 fn MatrixEditor(record: RwSignal<MatrixRevision>) -> impl IntoView {
     let s = session();
     let navigate = use_navigate();
-    let editable = move || can(s, &[Permission::ManageRiskMatrices]) && record.with(|r| r.status == RevisionStatus::Draft);
+    let editable =
+        move || can(s, &[Permission::ManageRiskMatrices]) && record.with(|r| r.status == RevisionStatus::Draft);
     let def = RwSignal::new(record.get_untracked().definition);
     let name = RwSignal::new(def.with_untracked(|d| d.name.clone()));
     let note = RwSignal::new(record.with_untracked(|r| r.change_note.clone()));
     let server_errors = RwSignal::new(FieldErrors::new());
     let outcome = RwSignal::new(None::<Result<(), String>>);
     Effect::new(move |_| def.update(|d| d.name = name.get()));
-    let input = move || MatrixInput { definition: def.get(), change_note: note.get(), version: Some(record.with(|r| r.meta.version)) };
+    let input = move || MatrixInput {
+        definition: def.get(),
+        change_note: note.get(),
+        version: Some(record.with(|r| r.meta.version)),
+    };
     let errors = Signal::derive(move || {
         let mut e = input().validate().err().unwrap_or_default();
         for (f, codes) in server_errors.get().0 {
@@ -208,7 +213,11 @@ fn MatrixEditor(record: RwSignal<MatrixRevision>) -> impl IntoView {
         let navigate = navigate.clone();
         async move {
             let r = record.get_untracked();
-            let input = MatrixInput { definition: r.definition.clone(), change_note: format!("Revision {} (describe the change)", r.revision + 1), version: None };
+            let input = MatrixInput {
+                definition: r.definition.clone(),
+                change_note: format!("Revision {} (describe the change)", r.revision + 1),
+                version: None,
+            };
             match api::create_matrix_revision(r.matrix_id, &input).await {
                 Ok(next) => navigate(&format!("/risks/matrices/{}", next.id), Default::default()),
                 Err(ApiError::Status(409, body)) => {
@@ -228,7 +237,11 @@ fn MatrixEditor(record: RwSignal<MatrixRevision>) -> impl IntoView {
         def.update(|d| {
             let uses_alarp = d.zones.iter().flatten().any(|z| *z == Some(Zone::ReduceAsFarAsPossible));
             let next = match d.zones[l][sv] {
-                Some(Zone::Acceptable) if uses_alarp || d.zones.iter().flatten().all(|z| *z != Some(Zone::Unacceptable)) => Some(Zone::ReduceAsFarAsPossible),
+                Some(Zone::Acceptable)
+                    if uses_alarp || d.zones.iter().flatten().all(|z| *z != Some(Zone::Unacceptable)) =>
+                {
+                    Some(Zone::ReduceAsFarAsPossible)
+                }
                 Some(Zone::Acceptable) => Some(Zone::Unacceptable),
                 Some(Zone::ReduceAsFarAsPossible) => Some(Zone::Unacceptable),
                 Some(Zone::Unacceptable) | None => Some(Zone::Acceptable),
@@ -270,7 +283,11 @@ fn MatrixEditor(record: RwSignal<MatrixRevision>) -> impl IntoView {
             }
         });
     };
-    let colour_of = move |z: Zone| def.with(|d| d.colours.iter().find(|c| c.zone == z).map(|c| c.colour.clone()).unwrap_or_else(|| "#ffffff".into()));
+    let colour_of = move |z: Zone| {
+        def.with(|d| {
+            d.colours.iter().find(|c| c.zone == z).map(|c| c.colour.clone()).unwrap_or_else(|| "#ffffff".into())
+        })
+    };
     let level_editor = move |axis: &'static str| {
         move || {
             let levels = def.with(|d| if axis == "likelihood" { d.likelihood.clone() } else { d.severity.clone() });

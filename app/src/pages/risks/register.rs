@@ -127,13 +127,15 @@ pub fn RiskRegister() -> impl IntoView {
 
     let sort_header = move |key: &'static str, label: &'static str| {
         let active = move || sort.get() == key;
+        // Scores list highest first unless reversed; the other columns lowest first.
+        let descending = move || desc.get() != matches!(key, "residual_score" | "inherent_score");
         view! {
-            <th scope="col" aria-sort=move || if active() { if desc.get() { "descending" } else { "ascending" } } else { "none" }>
+            <th scope="col" aria-sort=move || if active() { if descending() { "descending" } else { "ascending" } } else { "none" }>
                 <button type="button" class="th-sort" on:click=move |_| {
                     if sort.get_untracked() == key { desc.update(|d| *d = !*d) } else { sort.set(key.to_string()); desc.set(false) }
                 }>
                     {label}
-                    {move || active().then(|| if desc.get() { " ▲" } else { " ▼" })}
+                    {move || active().then(|| if descending() { " ▼" } else { " ▲" })}
                 </button>
             </th>
         }
@@ -262,8 +264,8 @@ pub fn RiskRegister() -> impl IntoView {
                                 </tbody>
                             </table>
                             <div class="pager">
-                                <button type="button" class="btn" disabled=from == 0 on:click=move |_| offset.update(|o| *o = (*o - PAGE).max(0))>"Previous"</button>
-                                <button type="button" class="btn" disabled=from + PAGE >= total on:click=move |_| offset.update(|o| *o += PAGE)>"Next"</button>
+                                <button type="button" class="btn" disabled={from == 0} on:click=move |_| offset.update(|o| *o = (*o - PAGE).max(0))>"Previous"</button>
+                                <button type="button" class="btn" disabled={from + PAGE >= total} on:click=move |_| offset.update(|o| *o += PAGE)>"Next"</button>
                             </div>
                         }.into_any()
                     })}
