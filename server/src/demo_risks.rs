@@ -706,17 +706,20 @@ const RATIONALES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Seeds the demo matrices and risks once (nothing when a matrix exists). `users` maps printed
-/// names to ids, `processes` process names to (id, owner's printed name).
+/// Seeds the demo matrices and risks once (nothing when a matrix exists): returns the risks
+/// created and the risks already there. `users` maps printed names to ids, `processes` process
+/// names to (id, owner's printed name).
 pub async fn seed_risks(
     store: &dyn Store,
     ctx: &AuditContext,
     approver: (UserId, &str),
     processes: &HashMap<String, (ProcessId, String)>,
     users: &HashMap<&str, UserId>,
-) -> StoreResult<usize> {
+) -> StoreResult<(usize, usize)> {
     if !store.list_matrix_revisions().await?.is_empty() {
-        return Ok(0);
+        let all = crate::storage::RiskFilter { include_closed: true, limit: 1, ..Default::default() };
+        let existing = store.list_risks(&all, Utc::now().date_naive()).await?.total;
+        return Ok((0, usize::try_from(existing).unwrap_or_default()));
     }
     let approving = AuditContext { actor_id: Some(approver.0.0), actor_name: approver.1.into(), ..ctx.clone() };
     let general = approved_matrix(store, &approving, approver, default_5x5()).await?;
@@ -769,7 +772,7 @@ pub async fn seed_risks(
             }
         }
     }
-    Ok(created)
+    Ok((created, 0))
 }
 
 fn days_from(today: NaiveDate, days: i64) -> NaiveDate {

@@ -242,7 +242,10 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
         .map(|p| (p.name.clone(), (p.id, p.owner_name.clone())))
         .collect();
     if let Some(&approver) = users.get(APPROVER) {
-        report.created += crate::demo_risks::seed_risks(store, &ctx, (approver, APPROVER), &processes, &users).await?;
+        let (created, existing) =
+            crate::demo_risks::seed_risks(store, &ctx, (approver, APPROVER), &processes, &users).await?;
+        report.created += created;
+        report.existing += existing;
     }
     Ok(report)
 }

@@ -180,6 +180,22 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     let approvals = store.list_signatures("process", None).await.unwrap();
     assert_eq!(approvals.len(), 9, "the second run signs nothing again");
     assert!(approvals.iter().all(|s| s.signer_name == "Priya Natarajan" && !s.superseded));
+    // The risk register: two approved matrices, 60 risks, three accepted by signature.
+    let revisions = store.list_matrix_revisions().await.unwrap();
+    assert_eq!(revisions.len(), 2);
+    assert!(revisions.iter().all(|r| r.status == shared::register::RevisionStatus::Effective));
+    let today = chrono::Utc::now().date_naive();
+    let all = server::storage::RiskFilter { include_closed: true, limit: 500, ..Default::default() };
+    let risks = store.list_risks(&all, today).await.unwrap();
+    assert_eq!(risks.total, 60);
+    assert!(risks.items.iter().filter(|r| r.overdue).count() >= 5, "some reviews are overdue");
+    let accepted: Vec<_> =
+        risks.items.iter().filter(|r| r.status == shared::register::RiskStatus::Accepted).collect();
+    assert_eq!(accepted.len(), 3);
+    assert!(accepted.iter().all(|r| r.residual.zone == shared::risk::Zone::Unacceptable));
+    let acceptances = store.list_signatures("risk", None).await.unwrap();
+    assert_eq!(acceptances.len(), 3);
+    assert!(acceptances.iter().all(|s| !s.superseded));
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
