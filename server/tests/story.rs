@@ -189,8 +189,7 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     let risks = store.list_risks(&all, today).await.unwrap();
     assert_eq!(risks.total, 60);
     assert!(risks.items.iter().filter(|r| r.overdue).count() >= 5, "some reviews are overdue");
-    let accepted: Vec<_> =
-        risks.items.iter().filter(|r| r.status == shared::register::RiskStatus::Accepted).collect();
+    let accepted: Vec<_> = risks.items.iter().filter(|r| r.status == shared::register::RiskStatus::Accepted).collect();
     assert_eq!(accepted.len(), 3);
     assert!(accepted.iter().all(|r| r.residual.zone == shared::risk::Zone::Unacceptable));
     let acceptances = store.list_signatures("risk", None).await.unwrap();
