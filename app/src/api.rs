@@ -18,6 +18,7 @@ use shared::register::{
     Heatmap, MatrixId, MatrixInput, MatrixRevision, MatrixRevisionId, Risk, RiskId, RiskInput, RiskPage, WorkItem,
 };
 use shared::signature::{SignInput, Signature};
+use shared::worksheet::{Fmea, FmeaId, FmeaInput, Row, RowId, RowInput, Worksheet};
 use shared::{ErrorBody, List};
 
 /// Why a call failed.
@@ -322,6 +323,51 @@ pub async fn update_risk(id: RiskId, input: &RiskInput) -> ApiResult<Risk> {
 /// `GET /api/v1/work`: what waits for the signed-in user.
 pub async fn work() -> ApiResult<Vec<WorkItem>> {
     list("/api/v1/work").await
+}
+
+/// `GET /api/v1/fmeas`
+pub async fn list_fmeas() -> ApiResult<Vec<Fmea>> {
+    list("/api/v1/fmeas").await
+}
+
+/// `POST /api/v1/fmeas`
+pub async fn create_fmea(input: &FmeaInput) -> ApiResult<Fmea> {
+    send_json(Request::post("/api/v1/fmeas"), input).await
+}
+
+/// `GET /api/v1/fmeas/{id}/worksheet`
+pub async fn worksheet(id: FmeaId) -> ApiResult<Worksheet> {
+    send(Request::get(&format!("/api/v1/fmeas/{id}/worksheet"))).await
+}
+
+/// `GET /api/v1/fmea-rows/{id}`
+pub async fn get_row(id: RowId) -> ApiResult<Row> {
+    send(Request::get(&format!("/api/v1/fmea-rows/{id}"))).await
+}
+
+/// `POST /api/v1/fmeas/{id}/rows`
+pub async fn create_row(fmea: FmeaId, input: &RowInput) -> ApiResult<Row> {
+    send_json(Request::post(&format!("/api/v1/fmeas/{fmea}/rows")), input).await
+}
+
+/// `PUT /api/v1/fmea-rows/{id}` (the input carries the row's version)
+pub async fn update_row(id: RowId, input: &RowInput) -> ApiResult<Row> {
+    send_json(Request::put(&format!("/api/v1/fmea-rows/{id}")), input).await
+}
+
+/// `POST /api/v1/fmeas/{id}/import` with CSV text: the server's report as JSON (200 or 422).
+pub async fn import_csv(fmea: FmeaId, text: String, skip_bad_rows: bool) -> ApiResult<(u16, serde_json::Value)> {
+    let req = guarded(Request::post(&format!("/api/v1/fmeas/{fmea}/import?skip_bad_rows={skip_bad_rows}")))
+        .header("Content-Type", "text/csv")
+        .body(text)
+        .map_err(network)?;
+    let res = req.send().await.map_err(network)?;
+    let status = res.status();
+    if status == 401 {
+        return check(Ok(res), true).await.map(|_| (401, serde_json::Value::Null));
+    }
+    let body = res.json::<serde_json::Value>().await.unwrap_or_default();
+    Ok((status, body))
 }
 
 /// Encodes audit filters as a query string, leaving out empty ones.

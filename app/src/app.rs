@@ -10,6 +10,7 @@ use crate::api::{self, ApiError};
 use crate::components::not_available::NotAvailable;
 use crate::pages::admin::{AdminHome, DepartmentList, SiteList};
 use crate::pages::audit::AuditTrail;
+use crate::pages::fmea::{FmeaList, FmeaNew, FmeaWorksheet};
 use crate::pages::processes::edit::{ProcessEdit, ProcessNew};
 use crate::pages::processes::list::ProcessList;
 use crate::pages::risks::form::{RiskEdit, RiskNew};
@@ -34,7 +35,7 @@ pub const AREAS: &[(&str, &str, &[Permission])] = &[
     ("/work", "My work", ANYONE),
     ("/documents", "Documents", ANYONE),
     ("/training", "Training", ANYONE),
-    ("/fmea", "FMEA", ANYONE),
+    ("/fmea", "FMEA", &[Permission::ViewFmeas]),
     ("/risks", "Risks", &[Permission::ViewRisks]),
     ("/capa", "CAPA", ANYONE),
     ("/nonconformance", "Nonconformance", ANYONE),
@@ -125,6 +126,9 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/admin/users/:id") view=UserEdit />
                         <Route path=path!("/admin/sessions") view=SessionList />
                         <Route path=path!("/admin/security") view=FailedSignIns />
+                        <Route path=path!("/fmea") view=FmeaList />
+                        <Route path=path!("/fmea/new") view=FmeaNew />
+                        <Route path=path!("/fmea/:id") view=FmeaWorksheet />
                         <Route path=path!("/risks") view=RiskRegister />
                         <Route path=path!("/risks/new") view=RiskNew />
                         <Route path=path!("/risks/matrices") view=MatrixList />

@@ -47,6 +47,9 @@ pub enum Command {
     /// Add generated risks to the register (for benchmarks and load tests), scored on the
     /// first effective risk matrix, across the existing processes. Run `seed-demo` first.
     SeedRisks(SeedRisksArgs),
+    /// Add a PFMEA of generated failure chains (for benchmarks and the end-to-end test) and
+    /// print its id. Run `seed-demo` first.
+    SeedFmea(SeedFmeaArgs),
     /// Recompute the audit trail's hash chain. Exit 0 when intact; otherwise exit 2 and name
     /// the first broken entry and why.
     VerifyAudit,
@@ -65,6 +68,14 @@ pub struct SeedRisksArgs {
     /// How many risks to add.
     #[arg(long, default_value_t = 10_000)]
     pub count: usize,
+}
+
+/// Options of `caliper seed-fmea`.
+#[derive(Debug, Clone, Args)]
+pub struct SeedFmeaArgs {
+    /// How many rows (failure chains).
+    #[arg(long, default_value_t = 10_000)]
+    pub rows: usize,
 }
 
 /// Options of `caliper create-user`.

@@ -43,6 +43,16 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("added {added} generated risks");
             Ok(ExitCode::SUCCESS)
         }
+        Command::SeedFmea(args) => {
+            let ctx = storage::AuditContext::tool("caliper seed-fmea");
+            match server::demo_fmea::generate_fmea(store.as_ref(), &ctx, args.rows).await? {
+                Some(id) => {
+                    println!("{id}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => Err("no process with an owner: run `caliper seed-demo` first".into()),
+            }
+        }
         Command::VerifyAudit => {
             let report = store.verify_audit().await?;
             if report.intact {

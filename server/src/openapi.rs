@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{audit, events, health, org, risks, session, signatures, users};
+use crate::routes::{audit, events, fmea, health, org, risks, session, signatures, users};
 
 /// Caliper's API description.
 #[derive(OpenApi)]
@@ -34,6 +34,8 @@ use crate::routes::{audit, events, health, org, risks, session, signatures, user
         risks::list_matrices, risks::create_matrix, risks::create_revision, risks::get_revision,
         risks::update_revision, risks::list_risks, risks::export_risks, risks::heatmap, risks::get_risk,
         risks::create_risk, risks::update_risk, risks::work,
+        fmea::list_fmeas, fmea::get_fmea, fmea::create_fmea, fmea::update_fmea, fmea::worksheet, fmea::create_row,
+        fmea::get_row, fmea::update_row, fmea::retire_row, fmea::export_csv, fmea::import_csv,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     modifiers(&SessionSecurity),
@@ -44,6 +46,7 @@ use crate::routes::{audit, events, health, org, risks, session, signatures, user
          (name = "users", description = "Users, roles, sessions and failed sign-ins (administrators)"),
          (name = "signatures", description = "Electronic signatures (21 CFR 11.50, 11.70, 11.200)"),
          (name = "events", description = "Live updates (Server-Sent Events) of every change"),
+         (name = "fmea", description = "FMEA worksheets (AIAG & VDA): rows versioned one by one, CSV exchange"),
          (name = "risks", description = "Risk matrices (versioned, approved by signature), the risk register, its heatmap, and each user's work list"),
          (name = "health", description = "Liveness and database reachability")),
 )]

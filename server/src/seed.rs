@@ -247,6 +247,9 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
         report.created += created;
         report.existing += existing;
     }
+    let (created, existing) = crate::demo_fmea::seed_fmeas(store, &ctx, &processes, &users).await?;
+    report.created += created;
+    report.existing += existing;
     Ok(report)
 }
 

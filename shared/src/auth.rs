@@ -110,6 +110,15 @@ pub enum Permission {
     ManageRiskMatrices,
     /// Approve a risk matrix revision by electronic signature (it then takes effect).
     ApproveRiskMatrices,
+    /// Read FMEA worksheets.
+    ViewFmeas,
+    /// Create and edit any FMEA.
+    ManageFmeas,
+    /// Edit the FMEAs of one's own processes, or where one is responsible or on the team (a
+    /// record-level rule).
+    EditOwnFmeas,
+    /// Approve an FMEA baseline by electronic signature.
+    ApproveFmeas,
 }
 
 /// The permission table: role → allowed operations. The only place this is decided.
@@ -125,6 +134,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ManageSessions,
             Permission::ViewRisks,
             Permission::ManageRiskMatrices,
+            Permission::ViewFmeas,
         ],
     ),
     (
@@ -139,15 +149,28 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::AcceptRisks,
             Permission::ManageRiskMatrices,
             Permission::ApproveRiskMatrices,
+            Permission::ViewFmeas,
+            Permission::ManageFmeas,
+            Permission::ApproveFmeas,
         ],
     ),
     (
         Role::ProcessOwner,
-        &[Permission::ViewOrganisation, Permission::EditOwnProcesses, Permission::ViewRisks, Permission::EditOwnRisks],
+        &[
+            Permission::ViewOrganisation,
+            Permission::EditOwnProcesses,
+            Permission::ViewRisks,
+            Permission::EditOwnRisks,
+            Permission::ViewFmeas,
+            Permission::EditOwnFmeas,
+        ],
     ),
-    (Role::Auditor, &[Permission::ViewOrganisation, Permission::ViewAuditTrail, Permission::ViewRisks]),
-    (Role::Staff, &[Permission::ViewOrganisation, Permission::ViewRisks]),
-    (Role::Executive, &[Permission::ViewOrganisation, Permission::ViewRisks]),
+    (
+        Role::Auditor,
+        &[Permission::ViewOrganisation, Permission::ViewAuditTrail, Permission::ViewRisks, Permission::ViewFmeas],
+    ),
+    (Role::Staff, &[Permission::ViewOrganisation, Permission::ViewRisks, Permission::ViewFmeas]),
+    (Role::Executive, &[Permission::ViewOrganisation, Permission::ViewRisks, Permission::ViewFmeas]),
 ];
 
 impl Role {

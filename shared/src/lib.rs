@@ -16,6 +16,7 @@ pub mod register;
 pub mod risk;
 pub mod signature;
 pub mod validation;
+pub mod worksheet;
 
 pub use error::{ErrorBody, FieldErrors};
 

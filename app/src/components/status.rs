@@ -66,3 +66,11 @@ pub fn format_utc(t: &chrono::DateTime<chrono::Utc>) -> String {
     let seconds = format_utc_seconds(t);
     format!("{} UTC", &seconds[..seconds.len() - 3])
 }
+
+/// Today's date in UTC, from the browser's clock (the server decides what is overdue; the app
+/// uses this for defaults and highlighting).
+pub fn today_utc() -> chrono::NaiveDate {
+    let d = js_sys::Date::new_0();
+    chrono::NaiveDate::from_ymd_opt(d.get_utc_full_year() as i32, d.get_utc_month() + 1, d.get_utc_date())
+        .unwrap_or_default()
+}

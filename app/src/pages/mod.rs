@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod fmea;
 pub mod processes;
 pub mod risks;
 pub mod security;

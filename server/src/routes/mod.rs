@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod events;
+pub mod fmea;
 pub mod health;
 pub mod org;
 pub mod risks;
@@ -28,6 +29,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(signatures::router())
         .merge(events::router())
         .merge(risks::router())
+        .merge(fmea::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::openapi_json))
 }
 

@@ -382,11 +382,14 @@ pub async fn update_risk(
 }
 
 /// What is waiting for the signed-in user in the next 30 days, overdue first: reviews of the
-/// risks they own.
+/// risks they own and the FMEA actions they are responsible for.
 #[utoipa::path(get, path = "/api/v1/work", tag = "risks",
     responses((status = 200, body = List<WorkItem>)))]
 pub async fn work(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<List<WorkItem>>> {
     let today = Utc::now().date_naive();
     let horizon = today.checked_add_days(Days::new(30)).unwrap_or(today);
-    Ok(Json(List { items: state.store.work_items(user.id, today, horizon).await? }))
+    let mut items = state.store.work_items(user.id, today, horizon).await?;
+    items.extend(state.store.action_items(user.id, today, horizon).await?);
+    items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.reference.cmp(&b.reference)));
+    Ok(Json(List { items }))
 }

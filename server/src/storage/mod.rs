@@ -2,6 +2,7 @@
 //! `atuin-server-database` crates). The SQL is written once, in [`sql`], and instantiated for
 //! each backend; the conformance ("story") tests in `tests/` run unchanged against both.
 
+pub mod fmea;
 pub mod risk;
 mod sql;
 pub mod trust;
@@ -22,6 +23,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::config::DatabaseUrl;
 
+pub use fmea::{FmeaStore, RowChange};
 pub use risk::{NewRevision, RiskFilter, RiskStore};
 pub use sql::{PostgresStore, SqliteStore};
 pub use trust::{Credentials, SignOutcome, TrustStore};
@@ -108,7 +110,7 @@ pub struct AuditFilter {
 
 /// Every query Caliper makes. Implemented once per backend by [`sql`].
 #[async_trait]
-pub trait Store: TrustStore + RiskStore + Send + Sync + 'static {
+pub trait Store: TrustStore + RiskStore + FmeaStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Applies the pending forward-only migrations of this backend.

@@ -303,39 +303,84 @@ pub(super) const RISK_SELECT: &str = "select r.risk_id, r.title, r.description, 
      join users u on u.user_id = r.owner_id \
      join risk_matrix_revisions mr on mr.revision_id = r.matrix_revision_id";
 
-/// The register's filter as SQL over `risks r`: `$1`–`$9` (see [`RiskFilter::binds`]); the
+/// A bound value of a filter.
+#[derive(Debug, Clone)]
+pub(super) enum Arg {
+    Text(String),
+    Int(i64),
+    Date(NaiveDate),
+}
+
+/// A `where` clause with its arguments, numbered `$1…` in order. Only the filters in use are
+/// in the SQL, so each query can use the indexes that fit it.
+#[derive(Debug, Default)]
+pub(super) struct Where {
+    pub sql: String,
+    pub args: Vec<Arg>,
+}
+
+impl Where {
+    /// Adds `clause`, whose `?` is the next argument.
+    fn and(&mut self, clause: &str, arg: Option<Arg>) {
+        let clause = match arg {
+            Some(a) => {
+                self.args.push(a);
+                clause.replace('?', &format!("${}", self.args.len()))
+            }
+            None => clause.to_string(),
+        };
+        self.sql.push_str(if self.sql.is_empty() { "" } else { " and " });
+        self.sql.push_str(&clause);
+    }
+
+    /// The next placeholder after the arguments (for `limit` and `offset`).
+    pub(super) fn next(&self, k: usize) -> String {
+        format!("${}", self.args.len() + k)
+    }
+}
+
+/// The register's filter over `risks r` (with `cells`, the zone and cell filters too); the
 /// basis picks the columns (an enum, never user text).
-pub(super) fn filter_sql(f: &RiskFilter, cells: bool) -> String {
+pub(super) fn filter_where(f: &RiskFilter, cells: bool, today: NaiveDate) -> Where {
     let b = f.basis.as_str();
-    let mut sql = String::from(
-        "r.retired_at is null \
-         and ($1 is null or lower(r.title) like $1 escape '\\' or lower(r.description) like $1 escape '\\' \
-              or lower(r.category) like $1 escape '\\') \
-         and ($2 is null or r.status = $2) \
-         and ($3 is null or r.owner_id = $3) \
-         and ($4 is null or r.process_id = $4) \
-         and ($6 is null or r.matrix_revision_id = $6)",
-    );
-    if f.overdue {
-        sql.push_str(" and r.review_date < $5");
-    } else {
-        // Keeps $5 used (PostgreSQL wants every parameter typed).
-        sql.push_str(" and ($5 is null or $5 is not null)");
+    let mut w = Where::default();
+    w.and("r.retired_at is null", None);
+    if let Some(id) = f.matrix_revision_id {
+        w.and("r.matrix_revision_id = ?", Some(Arg::Int(id)));
     }
-    if !f.include_closed && f.status != Some(RiskStatus::Closed) {
-        sql.push_str(" and r.status <> 'closed'");
-    }
-    if cells {
-        sql.push_str(&format!(
-            " and ($7 is null or r.{b}_zone = $7) and ($8 is null or r.{b}_likelihood = $8) \
-              and ($9 is null or r.{b}_severity = $9)"
-        ));
-    } else {
-        sql.push_str(
-            " and ($7 is null or $7 is not null) and ($8 is null or $8 is not null) and ($9 is null or $9 is not null)",
+    if let Some(p) = f.pattern() {
+        w.and(
+            // Every `?` of a clause is the same argument.
+            "(lower(r.title) like ? escape '\\' or lower(r.description) like ? escape '\\' or lower(r.category) like ? escape '\\')",
+            Some(Arg::Text(p)),
         );
     }
-    sql
+    if let Some(s) = f.status {
+        w.and("r.status = ?", Some(Arg::Text(s.as_str().into())));
+    } else if !f.include_closed {
+        w.and("r.status <> 'closed'", None);
+    }
+    if let Some(o) = f.owner_id {
+        w.and("r.owner_id = ?", Some(Arg::Int(o)));
+    }
+    if let Some(p) = f.process_id {
+        w.and("r.process_id = ?", Some(Arg::Int(p)));
+    }
+    if f.overdue {
+        w.and("r.review_date < ?", Some(Arg::Date(today)));
+    }
+    if cells {
+        if let Some(z) = f.zone {
+            w.and(&format!("r.{b}_zone = ?"), Some(Arg::Text(zone_text(z).into())));
+        }
+        if let Some(l) = f.likelihood {
+            w.and(&format!("r.{b}_likelihood = ?"), Some(Arg::Int(l)));
+        }
+        if let Some(s) = f.severity {
+            w.and(&format!("r.{b}_severity = ?"), Some(Arg::Int(s)));
+        }
+    }
+    w
 }
 
 impl RiskFilter {
@@ -369,20 +414,18 @@ impl RiskFilter {
     }
 }
 
-/// Binds the filter's `$1`–`$9` to a query, in order.
+/// Binds a [`Where`]'s arguments to a query, in order.
 macro_rules! bind_filter {
-    ($query:expr, $f:expr, $today:expr) => {{
-        let f: &$crate::storage::risk::RiskFilter = $f;
-        $query
-            .bind(f.pattern())
-            .bind(f.status.map(|s| s.as_str()))
-            .bind(f.owner_id)
-            .bind(f.process_id)
-            .bind(Some($today))
-            .bind(f.matrix_revision_id)
-            .bind(f.zone.map($crate::storage::risk::zone_text))
-            .bind(f.likelihood)
-            .bind(f.severity)
+    ($query:expr, $w:expr) => {{
+        let mut q = $query;
+        for a in &$w.args {
+            q = match a {
+                $crate::storage::risk::Arg::Text(t) => q.bind(t.clone()),
+                $crate::storage::risk::Arg::Int(i) => q.bind(*i),
+                $crate::storage::risk::Arg::Date(d) => q.bind(*d),
+            };
+        }
+        q
     }};
 }
 pub(super) use bind_filter;
@@ -396,7 +439,7 @@ macro_rules! risk_store {
             WorkItem as RWorkItem, EvidenceType, acceptance_problem, REVISION_NOT_EFFECTIVE,
         };
         use $crate::storage::risk::{
-            NewRevision, RISK_SELECT, RevisionRow, RiskFilter, RiskRow, RiskStore, bind_filter, filter_sql,
+            NewRevision, RISK_SELECT, RevisionRow, RiskFilter, RiskRow, RiskStore, bind_filter, filter_where,
             revision_select, zone_text,
         };
 
@@ -639,22 +682,23 @@ macro_rules! risk_store {
             }
 
             async fn list_risks(&self, f: &RiskFilter, today: chrono::NaiveDate) -> StoreResult<RRiskPage> {
-                let filter = filter_sql(f, true);
-                let sql = format!("{RISK_SELECT} where {filter} {} limit $10 offset $11", f.order_sql());
-                let rows: Vec<RiskRow> = bind_filter!(sqlx::query_as(&sql), f, today)
+                let w = filter_where(f, true, today);
+                let sql = format!("{RISK_SELECT} where {} {} limit {} offset {}", w.sql, f.order_sql(), w.next(1), w.next(2));
+                let rows: Vec<RiskRow> = bind_filter!(sqlx::query_as(&sql), w)
                     .bind(f.limit)
                     .bind(f.offset)
                     .fetch_all(&self.pool)
                     .await?;
-                let count = format!("select count(*) from risks r where {filter}");
-                let (total,): (i64,) = bind_filter!(sqlx::query_as(&count), f, today).fetch_one(&self.pool).await?;
+                let count = format!("select count(*) from risks r where {}", w.sql);
+                let (total,): (i64,) = bind_filter!(sqlx::query_as(&count), w).fetch_one(&self.pool).await?;
                 Ok(RRiskPage { items: rows.into_iter().map(|r| r.into_summary(today)).collect(), total })
             }
 
             async fn export_risks(&self, f: &RiskFilter) -> StoreResult<Vec<RRisk>> {
                 let today = TUtc::now().date_naive();
-                let sql = format!("{RISK_SELECT} where {} {}", filter_sql(f, true), f.order_sql());
-                let rows: Vec<RiskRow> = bind_filter!(sqlx::query_as(&sql), f, today).fetch_all(&self.pool).await?;
+                let w = filter_where(f, true, today);
+                let sql = format!("{RISK_SELECT} where {} {}", w.sql, f.order_sql());
+                let rows: Vec<RiskRow> = bind_filter!(sqlx::query_as(&sql), w).fetch_all(&self.pool).await?;
                 let mut risks: Vec<RRisk> = rows.into_iter().map(RiskRow::into_risk).collect();
                 // Evidence names, read once for the whole export.
                 let names: Vec<(i64, String)> = sqlx::query_as("select process_id, name from processes").fetch_all(&self.pool).await?;
@@ -673,21 +717,21 @@ macro_rules! risk_store {
                 let mut conn = self.pool.acquire().await?;
                 let Some(rev) = matrix_revision_by_id(&mut conn, revision.0).await? else { return Ok(None) };
                 let f = RiskFilter { matrix_revision_id: Some(revision.0), include_closed: false, status: f.status.filter(|s| *s != RRiskStatus::Closed), ..f.clone() };
-                let today = TUtc::now().date_naive();
+                let w = filter_where(&f, false, TUtc::now().date_naive());
                 let sql = format!(
                     "select r.inherent_likelihood, r.inherent_severity, r.residual_likelihood, r.residual_severity, count(*) \
                      from risks r where {} group by r.inherent_likelihood, r.inherent_severity, r.residual_likelihood, r.residual_severity",
-                    filter_sql(&f, false)
+                    w.sql
                 );
-                let groups: Vec<(i64, i64, i64, i64, i64)> = bind_filter!(sqlx::query_as(&sql), &f, today).fetch_all(&mut *conn).await?;
+                let groups: Vec<(i64, i64, i64, i64, i64)> = bind_filter!(sqlx::query_as(&sql), w).fetch_all(&mut *conn).await?;
                 let level = |v: i64| u8::try_from(v).unwrap_or_default();
                 let groups: Vec<(u8, u8, u8, u8, i64)> =
                     groups.into_iter().map(|(a, b, c, d, n)| (level(a), level(b), level(c), level(d), n)).collect();
+                // Per other revision of the matrix (a handful), an indexed count.
                 let others: Vec<(i64, i64, i64)> = sqlx::query_as(
-                    "select r.matrix_revision_id, mr.revision, count(*) from risks r \
-                     join risk_matrix_revisions mr on mr.revision_id = r.matrix_revision_id \
-                     where mr.matrix_id = $1 and r.matrix_revision_id <> $2 and r.status <> 'closed' and r.retired_at is null \
-                     group by r.matrix_revision_id, mr.revision order by mr.revision",
+                    "select mr.revision_id, mr.revision, (select count(*) from risks r where r.matrix_revision_id = mr.revision_id \
+                     and r.status <> 'closed' and r.retired_at is null) from risk_matrix_revisions mr \
+                     where mr.matrix_id = $1 and mr.revision_id <> $2 order by mr.revision",
                 )
                 .bind(rev.matrix_id.0)
                 .bind(revision.0)
@@ -695,6 +739,7 @@ macro_rules! risk_store {
                 .await?;
                 let others = others
                     .into_iter()
+                    .filter(|(_, _, count)| *count > 0)
                     .map(|(id, revision, count)| RevisionCount { revision_id: RMatrixRevisionId(id), revision, count })
                     .collect();
                 Ok(Some(RHeatmap::build(rev, &groups, others)))

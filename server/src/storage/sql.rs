@@ -132,6 +132,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("sites_name_active", "sites.name", "name"),
     ("departments_name_active", "departments.name", "name"),
     ("processes_name_active", "processes.name", "name"),
+    ("fmeas_number_active", "fmeas.fmea_number", "fmea_number"),
 ];
 
 /// Maps a constraint violation to the field it concerns (one helper for every table), so that a
@@ -162,6 +163,7 @@ const SITES: (&str, &str, &str) = ("sites", "site_id", "name");
 const DEPARTMENTS: (&str, &str, &str) = ("departments", "department_id", "name");
 const USERS: (&str, &str, &str) = ("users", "user_id", "full_name");
 const PROCESSES: (&str, &str, &str) = ("processes", "process_id", "name");
+const FMEAS: (&str, &str, &str) = ("fmeas", "fmea_id", "fmea_number");
 
 /// A field error as a store error.
 fn field_error(field: &str, code: &str) -> StoreError {
@@ -375,15 +377,24 @@ macro_rules! sql_store {
         /// serialised (SQLite: the transaction already holds the write lock; PostgreSQL: a
         /// transaction-scoped advisory lock), so concurrent writers never fork the chain.
         async fn append_audit<'a>(conn: &mut Conn, ctx: &AuditContext, draft: impl Into<Draft<'a>>) -> StoreResult<()> {
-            let draft = draft.into();
+            let head = lock_chain(&mut *conn).await?;
+            let e = draft.into().entry(ctx, head);
+            insert_entry(conn, &e).await
+        }
+
+        /// Takes the chain's append lock for the rest of the transaction and reads its head
+        /// `(seq, hash)` (`None` while the trail is empty).
+        async fn lock_chain(conn: &mut Conn) -> StoreResult<Option<(i64, String)>> {
             if !$append_lock.is_empty() {
                 sqlx::query($append_lock).execute(&mut *conn).await?;
             }
-            let head: Option<(i64, String)> =
-                sqlx::query_as("select seq, hash from audit_entries order by seq desc limit 1")
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            let e = draft.entry(ctx, head);
+            Ok(sqlx::query_as("select seq, hash from audit_entries order by seq desc limit 1")
+                .fetch_optional(&mut *conn)
+                .await?)
+        }
+
+        /// Stores an entry that follows the head read under [`lock_chain`].
+        async fn insert_entry(conn: &mut Conn, e: &AuditEntry) -> StoreResult<()> {
             let (changes, source) = e.json_parts();
             sqlx::query(
                 "insert into audit_entries (seq, occurred_at, actor_id, actor_name, action, record_type, record_id, \
@@ -873,6 +884,7 @@ mod sqlite {
     );
     super::super::trust::trust_store!(SqliteStore);
     super::super::risk::risk_store!(SqliteStore);
+    super::super::fmea::fmea_store!(SqliteStore);
 }
 
 mod postgres {
@@ -890,6 +902,7 @@ mod postgres {
     );
     super::super::trust::trust_store!(PostgresStore);
     super::super::risk::risk_store!(PostgresStore);
+    super::super::fmea::fmea_store!(PostgresStore);
 }
 
 pub use postgres::PostgresStore;

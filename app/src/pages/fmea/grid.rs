@@ -1,0 +1,806 @@
+//! The FMEA worksheet as a spreadsheet-like grid: only the rows in view are in the DOM (a
+//! 10,000-row worksheet scrolls like a 40-row one); arrow keys, Enter/F2 to edit, Esc to cancel,
+//! Tab to save and move right; ratings are checked as you type and the AP badge (with the
+//! reason) follows the typed value before anything is saved. Each row saves on its own with its
+//! version; someone else's save of the same row gets a side-by-side choice, and their saves of
+//! other rows appear live without touching the cell being edited.
+
+use leptos::prelude::*;
+use shared::auth::UserSummary;
+use shared::fmea::ActionPriority;
+use shared::worksheet::{ActionStatus, COLUMNS, Fmea, FmeaKind, Row, RowCells, RowId, RowInput};
+
+use crate::api::{self, ApiError};
+use crate::session::Changes;
+
+/// Row height in pixels (fixed, so the window of rows in view is computed, not measured).
+pub const ROW_H: f64 = 34.0;
+/// Rows rendered above and below the ones in view.
+const OVERSCAN: usize = 8;
+
+/// How a column is edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Rating,
+    Date,
+    User,
+    Status,
+    Computed,
+}
+
+fn kind(key: &str) -> Kind {
+    match key {
+        "severity" | "occurrence" | "detection" | "revised_severity" | "revised_occurrence" | "revised_detection" => {
+            Kind::Rating
+        }
+        "target_date" | "completion_date" => Kind::Date,
+        "responsible" => Kind::User,
+        "action_status" => Kind::Status,
+        "ap" | "rpn" | "revised_ap" => Kind::Computed,
+        _ => Kind::Text,
+    }
+}
+
+fn width(key: &str) -> u32 {
+    match kind(key) {
+        Kind::Rating => 46,
+        Kind::Computed => {
+            if key == "rpn" {
+                56
+            } else {
+                74
+            }
+        }
+        Kind::Date => 118,
+        Kind::User => 150,
+        Kind::Status => 170,
+        Kind::Text => match key {
+            "element_type" | "special_characteristic" | "filter_code" => 100,
+            "structure_item" => 150,
+            "failure_mode" | "failure_effect" | "failure_cause" => 230,
+            _ => 200,
+        },
+    }
+}
+
+/// The column groups of the handbook's steps: (label, first column, last column).
+const GROUPS: &[(&str, &str, &str)] = &[
+    ("Structure analysis (step 2)", "structure_item", "element_type"),
+    ("Function analysis (step 3)", "function_item", "function_element"),
+    ("Failure analysis (step 4)", "failure_effect", "failure_cause"),
+    ("Risk analysis (step 5)", "prevention_controls", "filter_code"),
+    ("Optimization (step 6)", "prevention_action", "remarks"),
+];
+
+/// The grid template: a row-number column, then every column's width.
+pub fn template() -> String {
+    let mut t = String::from("52px");
+    for c in COLUMNS {
+        t.push_str(&format!(" {}px", width(c.key)));
+    }
+    t
+}
+
+/// A cell's text as shown (and as the editor starts).
+pub fn cell_text(row: &RowCells, key: &str, users: &[UserSummary]) -> String {
+    match key {
+        "responsible" => row
+            .responsible_id
+            .and_then(|id| users.iter().find(|u| u.id == id).map(|u| u.full_name.clone()))
+            .unwrap_or_default(),
+        "action_status" => row.action_status.label().to_string(),
+        "ap" => row.ap().map(|a| a.letter().to_string()).unwrap_or_default(),
+        "revised_ap" => row.revised_ap().map(|a| a.letter().to_string()).unwrap_or_default(),
+        "rpn" => row.rpn().map(|r| r.to_string()).unwrap_or_default(),
+        _ => shared::worksheet::csv_cells(row, |_| String::new())
+            [COLUMNS.iter().position(|c| c.key == key).unwrap_or_default()]
+        .clone(),
+    }
+}
+
+/// The value typed into the editor, applied to a row's cells; `Err` with the field's error
+/// code when it cannot be (e.g. "eleven" for S).
+fn apply(cells: &mut RowCells, key: &str, text: &str, users: &[UserSummary]) -> Result<(), &'static str> {
+    let t = text.trim();
+    let rating = |t: &str| -> Result<Option<i64>, &'static str> {
+        if t.is_empty() {
+            return Ok(None);
+        }
+        match t.parse::<i64>() {
+            Ok(v) if (1..=10).contains(&v) => Ok(Some(v)),
+            _ => Err(shared::fmea::RATING_OUT_OF_RANGE),
+        }
+    };
+    let date = |t: &str| -> Result<Option<chrono::NaiveDate>, &'static str> {
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.parse().map(Some).map_err(|_| shared::worksheet::NOT_A_DATE)
+    };
+    match key {
+        "severity" => cells.severity = rating(t)?,
+        "occurrence" => cells.occurrence = rating(t)?,
+        "detection" => cells.detection = rating(t)?,
+        "revised_severity" => cells.revised_severity = rating(t)?,
+        "revised_occurrence" => cells.revised_occurrence = rating(t)?,
+        "revised_detection" => cells.revised_detection = rating(t)?,
+        "target_date" => cells.target_date = date(t)?,
+        "completion_date" => cells.completion_date = date(t)?,
+        "responsible" => {
+            cells.responsible_id = if t.is_empty() {
+                None
+            } else {
+                Some(
+                    users
+                        .iter()
+                        .find(|u| u.id.to_string() == t)
+                        .map(|u| u.id)
+                        .ok_or(shared::worksheet::UNKNOWN_USER)?,
+                )
+            }
+        }
+        "action_status" => cells.action_status = ActionStatus::parse(t).ok_or(shared::worksheet::NOT_ALLOWED)?,
+        key => set_text(cells, key, text),
+    }
+    Ok(())
+}
+
+fn set_text(cells: &mut RowCells, key: &str, text: &str) {
+    let target = match key {
+        "structure_item" => &mut cells.structure_item,
+        "structure_step" => &mut cells.structure_step,
+        "structure_element" => &mut cells.structure_element,
+        "element_type" => &mut cells.element_type,
+        "function_item" => &mut cells.function_item,
+        "function_step" => &mut cells.function_step,
+        "function_element" => &mut cells.function_element,
+        "failure_effect" => &mut cells.failure_effect,
+        "failure_mode" => &mut cells.failure_mode,
+        "failure_cause" => &mut cells.failure_cause,
+        "prevention_controls" => &mut cells.prevention_controls,
+        "detection_controls" => &mut cells.detection_controls,
+        "special_characteristic" => &mut cells.special_characteristic,
+        "filter_code" => &mut cells.filter_code,
+        "prevention_action" => &mut cells.prevention_action,
+        "detection_action" => &mut cells.detection_action,
+        "action_taken" => &mut cells.action_taken,
+        "evidence" => &mut cells.evidence,
+        "remarks" => &mut cells.remarks,
+        _ => return,
+    };
+    *target = text.to_string();
+}
+
+/// The JSON field a column's errors come back under.
+fn field_of(key: &str) -> &str {
+    if key == "responsible" { "responsible_id" } else { key }
+}
+
+fn ap_class(ap: Option<ActionPriority>) -> &'static str {
+    match ap {
+        Some(ActionPriority::High) => "ap ap-h",
+        Some(ActionPriority::Medium) => "ap ap-m",
+        Some(ActionPriority::Low) => "ap ap-l",
+        None => "ap",
+    }
+}
+
+/// The cell being edited: which row and column, and the text typed.
+#[derive(Debug, Clone, PartialEq)]
+struct Editing {
+    row: RowId,
+    col: usize,
+    text: String,
+}
+
+/// A save refused because someone else saved the row first.
+#[derive(Debug, Clone, PartialEq)]
+struct Conflict {
+    mine: RowCells,
+    theirs: Row,
+    message: String,
+}
+
+/// Filters and order of the grid.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct View {
+    /// "", "H", "M", "L".
+    pub ap: String,
+    /// "", "pending", "overdue", "completed", "none".
+    pub status: String,
+    /// "", "any", or a code such as "CC".
+    pub special: String,
+    /// Text in the structure, failure or action cells.
+    pub text: String,
+    /// "position", "ap", "severity", "rpn".
+    pub sort: String,
+}
+
+fn matches(r: &Row, v: &View, today: chrono::NaiveDate) -> bool {
+    let c = &r.cells;
+    if !v.ap.is_empty() && c.ap().map(|a| a.letter().to_string()).as_deref() != Some(v.ap.as_str()) {
+        return false;
+    }
+    let status_ok = match v.status.as_str() {
+        "pending" => c.action_status.is_pending(),
+        "overdue" => c.action_status.is_pending() && c.target_date.is_some_and(|d| d < today),
+        "completed" => c.action_status == ActionStatus::Completed,
+        "none" => c.action_status == ActionStatus::None,
+        _ => true,
+    };
+    if !status_ok {
+        return false;
+    }
+    match v.special.as_str() {
+        "" => {}
+        "any" if c.special_characteristic.is_empty() => return false,
+        "any" => {}
+        code if !c.special_characteristic.eq_ignore_ascii_case(code) => return false,
+        _ => {}
+    }
+    if !v.text.trim().is_empty() {
+        let needle = v.text.trim().to_lowercase();
+        let hay = [
+            &c.structure_step,
+            &c.structure_element,
+            &c.failure_effect,
+            &c.failure_mode,
+            &c.failure_cause,
+            &c.prevention_action,
+            &c.detection_action,
+        ];
+        if !hay.iter().any(|h| h.to_lowercase().contains(&needle)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The grid of a worksheet.
+#[component]
+pub fn Grid(
+    fmea: Fmea,
+    rows: RwSignal<Vec<Row>>,
+    users: Vec<UserSummary>,
+    view: RwSignal<View>,
+    editable: Signal<bool>,
+) -> impl IntoView {
+    let users = StoredValue::new(users);
+    let kind_of_sheet = fmea.kind;
+    let fmea_id = fmea.id;
+    let today = crate::components::status::today_utc();
+    // Rows in view order (indices into `rows`).
+    let order = Memo::new(move |_| {
+        let v = view.get();
+        rows.with(|all| {
+            let mut idx: Vec<usize> = (0..all.len()).filter(|i| matches(&all[*i], &v, today)).collect();
+            let ap_rank = |r: &Row| match r.cells.ap() {
+                Some(ActionPriority::High) => 0,
+                Some(ActionPriority::Medium) => 1,
+                Some(ActionPriority::Low) => 2,
+                None => 3,
+            };
+            match v.sort.as_str() {
+                "ap" => idx
+                    .sort_by_key(|i| (ap_rank(&all[*i]), std::cmp::Reverse(all[*i].cells.severity), all[*i].position)),
+                "severity" => idx.sort_by_key(|i| (std::cmp::Reverse(all[*i].cells.severity), all[*i].position)),
+                "rpn" => idx.sort_by_key(|i| (std::cmp::Reverse(all[*i].cells.rpn()), all[*i].position)),
+                _ => {}
+            }
+            idx
+        })
+    });
+    let scroll_top = RwSignal::new(0.0_f64);
+    let viewport_h = RwSignal::new(640.0_f64);
+    let active = RwSignal::new((0_usize, 9_usize)); // (view index, column index): starts on the failure mode
+    let editing = RwSignal::new(None::<Editing>);
+    let edit_error = RwSignal::new(None::<(RowId, usize, String)>);
+    let saving = RwSignal::new(None::<RowId>);
+    let conflict = RwSignal::new(None::<Conflict>);
+    let notice = RwSignal::new(None::<String>);
+    let scroller = NodeRef::<leptos::html::Div>::new();
+
+    let window = Memo::new(move |_| {
+        let n = order.with(Vec::len);
+        let first = ((scroll_top.get() / ROW_H) as usize).saturating_sub(OVERSCAN);
+        let count = (viewport_h.get() / ROW_H).ceil() as usize + 2 * OVERSCAN;
+        (first.min(n), (first + count).min(n))
+    });
+
+    let row_at = move |view_index: usize| -> Option<Row> {
+        let i = order.with(|o| o.get(view_index).copied())?;
+        rows.with(|r| r.get(i).cloned())
+    };
+    let index_of = move |id: RowId| rows.with(|r| r.iter().position(|x| x.id == id));
+
+    // Keeps the active cell in view.
+    let reveal = move |view_index: usize| {
+        if let Some(el) = scroller.get_untracked() {
+            let top = view_index as f64 * ROW_H;
+            let st = el.scroll_top() as f64;
+            let h = el.client_height() as f64 - ROW_H; // the sticky header
+            if top < st {
+                el.set_scroll_top(top as i32);
+            } else if top + ROW_H > st + h {
+                el.set_scroll_top((top + ROW_H - h) as i32);
+            }
+        }
+    };
+    let focus_grid = move || {
+        if let Some(el) = scroller.get_untracked() {
+            let _ = el.focus();
+        }
+    };
+
+    // Saves a row's cells with the version it was based on.
+    let save = move |id: RowId, cells: RowCells, version: i64| {
+        saving.set(Some(id));
+        leptos::task::spawn_local(async move {
+            let result = api::update_row(id, &RowInput { cells: cells.clone(), version: Some(version) }).await;
+            saving.set(None);
+            match result {
+                Ok(saved) => {
+                    edit_error.set(None);
+                    if let Some(i) = index_of(id) {
+                        rows.update(|r| r[i] = saved);
+                    }
+                }
+                Err(ApiError::Status(409, body)) => {
+                    if let Some(theirs) = body.current.and_then(|c| serde_json::from_value::<Row>(c).ok()) {
+                        conflict.set(Some(Conflict { mine: cells, theirs, message: body.message }));
+                    } else {
+                        notice.set(Some(body.message));
+                    }
+                }
+                Err(ApiError::Status(422, body)) => {
+                    let (field, code) = body
+                        .field_errors
+                        .0
+                        .iter()
+                        .next()
+                        .map(|(f, c)| (f.clone(), c.first().cloned().unwrap_or_default()))
+                        .unwrap_or_default();
+                    let col = COLUMNS.iter().position(|c| field_of(c.key) == field).unwrap_or(0);
+                    let label = COLUMNS
+                        .get(col)
+                        .map(|c| if kind_of_sheet == FmeaKind::Pfmea { c.pfmea } else { c.dfmea })
+                        .unwrap_or("");
+                    edit_error.set(Some((
+                        id,
+                        col,
+                        format!("{label}: {} Not saved.", shared::validation::describe(&code)),
+                    )));
+                }
+                Err(e) => notice.set(Some(e.to_string())),
+            }
+        });
+    };
+
+    // Commits the editor: applies the text to the row and saves it (or shows why not).
+    let commit = move || -> bool {
+        let Some(ed) = editing.get_untracked() else { return true };
+        let Some(i) = index_of(ed.row) else {
+            editing.set(None);
+            return true;
+        };
+        let row = rows.with_untracked(|r| r[i].clone());
+        let key = COLUMNS[ed.col].key;
+        let mut cells = row.cells.clone();
+        let label = if kind_of_sheet == FmeaKind::Pfmea { COLUMNS[ed.col].pfmea } else { COLUMNS[ed.col].dfmea };
+        if let Err(code) = users.with_value(|u| apply(&mut cells, key, &ed.text, u)) {
+            edit_error.set(Some((ed.row, ed.col, format!("{label}: {}", shared::validation::describe(code)))));
+            return false;
+        }
+        editing.set(None);
+        if cells == row.cells {
+            edit_error.set(None);
+            return true;
+        }
+        save(ed.row, cells, row.version);
+        true
+    };
+
+    let start_edit = move |initial: Option<String>| {
+        if !editable.get_untracked() {
+            notice.set(Some(
+                "You can read this worksheet; only its team, the process owner or a quality manager can change it."
+                    .into(),
+            ));
+            return;
+        }
+        let (vi, col) = active.get_untracked();
+        if kind(COLUMNS[col].key) == Kind::Computed {
+            return;
+        }
+        if let Some(row) = row_at(vi) {
+            let text = match (initial, kind(COLUMNS[col].key)) {
+                (Some(t), _) => t,
+                (None, Kind::User) => row.cells.responsible_id.map(|u| u.to_string()).unwrap_or_default(),
+                (None, Kind::Status) => row.cells.action_status.as_str().to_string(),
+                (None, _) => users.with_value(|u| cell_text(&row.cells, COLUMNS[col].key, u)),
+            };
+            editing.set(Some(Editing { row: row.id, col, text }));
+        }
+    };
+
+    let move_to = move |vi: usize, col: usize| {
+        let n = order.with_untracked(Vec::len);
+        if n == 0 {
+            return;
+        }
+        let vi = vi.min(n - 1);
+        let col = col.min(COLUMNS.len() - 1);
+        active.set((vi, col));
+        reveal(vi);
+    };
+
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let (vi, col) = active.get_untracked();
+        let key = ev.key();
+        if editing.get_untracked().is_some() {
+            match key.as_str() {
+                "Escape" => {
+                    ev.prevent_default();
+                    editing.set(None);
+                    edit_error.set(None);
+                    focus_grid();
+                }
+                "Enter" => {
+                    ev.prevent_default();
+                    if commit() {
+                        move_to(vi + 1, col);
+                        focus_grid();
+                    }
+                }
+                "Tab" => {
+                    ev.prevent_default();
+                    if commit() {
+                        move_to(vi, if ev.shift_key() { col.saturating_sub(1) } else { col + 1 });
+                        focus_grid();
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
+        let page = (viewport_h.get_untracked() / ROW_H) as usize;
+        match key.as_str() {
+            "ArrowDown" => move_to(vi + 1, col),
+            "ArrowUp" => move_to(vi.saturating_sub(1), col),
+            "ArrowRight" => move_to(vi, col + 1),
+            "ArrowLeft" => move_to(vi, col.saturating_sub(1)),
+            "PageDown" => move_to(vi + page, col),
+            "PageUp" => move_to(vi.saturating_sub(page), col),
+            "Home" => move_to(if ev.ctrl_key() { 0 } else { vi }, 0),
+            "End" => move_to(if ev.ctrl_key() { usize::MAX } else { vi }, COLUMNS.len() - 1),
+            "Tab" => move_to(vi, if ev.shift_key() { col.saturating_sub(1) } else { col + 1 }),
+            "Enter" | "F2" => start_edit(None),
+            k if k.chars().count() == 1 && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() => {
+                start_edit(Some(k.to_string()));
+            }
+            _ => return,
+        }
+        ev.prevent_default();
+    };
+
+    // Live: rows someone else saved, created or took out. A burst (an import) reloads all.
+    if let Some(Changes(latest)) = use_context::<Changes>() {
+        let pending = StoredValue::new(Vec::<(i64, String)>::new());
+        let scheduled = StoredValue::new(false);
+        Effect::new(move |_| {
+            let Some(change) = latest.get() else { return };
+            if change.record_type != Row::RECORD_TYPE {
+                return;
+            }
+            pending.update_value(|p| p.push((change.record_id, change.actor_name.clone())));
+            if scheduled.get_value() {
+                return;
+            }
+            scheduled.set_value(true);
+            set_timeout(
+                move || {
+                    scheduled.set_value(false);
+                    let batch = pending.try_update_value(std::mem::take).unwrap_or_default();
+                    leptos::task::spawn_local(async move {
+                        if batch.len() > 50 {
+                            if let Ok(sheet) = api::worksheet(fmea_id).await {
+                                rows.set(sheet.rows);
+                            }
+                            return;
+                        }
+                        for (id, _who) in batch {
+                            match api::get_row(RowId(id)).await {
+                                Ok(row) if row.fmea_id == fmea_id => {
+                                    let known = index_of(row.id);
+                                    match known {
+                                        Some(i) if rows.with_untracked(|r| r[i].version) < row.version => {
+                                            rows.update(|r| r[i] = row)
+                                        }
+                                        Some(_) => {}
+                                        None => rows.update(|r| {
+                                            let at = r.partition_point(|x| x.position < row.position);
+                                            r.insert(at, row);
+                                        }),
+                                    }
+                                }
+                                Err(ApiError::Status(404, _)) => rows.update(|r| r.retain(|x| x.id.0 != id)),
+                                _ => {}
+                            }
+                        }
+                    });
+                },
+                std::time::Duration::from_millis(120),
+            );
+        });
+    }
+
+    let on_scroll = move |_| {
+        if let Some(el) = scroller.get_untracked() {
+            scroll_top.set(el.scroll_top() as f64);
+            viewport_h.set(el.client_height() as f64);
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(el) = scroller.get() {
+            viewport_h.set(el.client_height() as f64);
+        }
+    });
+
+    let headers = GROUPS
+        .iter()
+        .enumerate()
+        .map(|(g, (label, first, last))| {
+            let a = COLUMNS.iter().position(|c| c.key == *first).unwrap_or(0);
+            let b = COLUMNS.iter().position(|c| c.key == *last).unwrap_or(0);
+            view! { <div class=format!("gh g{g}") style=format!("grid-column: {} / span {}", a + 2, b - a + 1)>{*label}</div> }
+        })
+        .collect_view();
+    let column_heads = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let label = if kind_of_sheet == FmeaKind::Pfmea { c.pfmea } else { c.dfmea };
+            view! { <div class="ch" role="columnheader" aria-colindex=i + 2 title=label>{label}</div> }
+        })
+        .collect_view();
+    let template = template();
+    let total_h = move || order.with(Vec::len) as f64 * ROW_H;
+
+    let rendered = move || {
+        let (a, b) = window.get();
+        (a..b).filter_map(move |vi| row_at(vi).map(|r| (vi, r))).collect::<Vec<_>>()
+    };
+
+    let status_line = move || {
+        let (vi, col) = active.get();
+        if let Some((id, c, msg)) = edit_error.get()
+            && row_at(vi).is_some_and(|r| r.id == id)
+            && c == col
+        {
+            return view! { <span class="grid-error" role="alert" data-testid="cell-error">{msg}</span> }.into_any();
+        }
+        let Some(row) = row_at(vi) else { return ().into_any() };
+        // The AP of the row as typed: the editor's draft applied, before saving.
+        let mut cells = row.cells.clone();
+        if let Some(ed) = editing.get().filter(|e| e.row == row.id) {
+            let _ = users.with_value(|u| apply(&mut cells, COLUMNS[ed.col].key, &ed.text, u));
+        }
+        let reason = cells.ap_reason().unwrap_or_else(|| "AP needs S, O and D (1–10).".into());
+        let review = cells.needs_management_review().then_some(" · S 9–10 with AP H/M: management review");
+        view! {
+            <span>
+                {format!("Row {} · ", row.position)}
+                <strong data-testid="ap-reason">{reason}</strong>
+                {review}
+                {format!(" · version {} by {}", row.version, if row.updated_by.is_empty() { "import" } else { row.updated_by.as_str() })}
+            </span>
+        }
+        .into_any()
+    };
+
+    view! {
+        <div class="grid-status" aria-live="polite">
+            {status_line}
+            {move || saving.get().map(|_| view! { <span class="muted">" · Saving…"</span> })}
+            {move || notice.get().map(|n| view! { <span class="grid-error" role="alert">" " {n}</span> })}
+        </div>
+        <div
+            class="sheet"
+            node_ref=scroller
+            tabindex="0"
+            role="grid"
+            aria-label=format!("{} worksheet", fmea.kind.label())
+            aria-rowcount=move || order.with(Vec::len) + 1
+            aria-colcount=COLUMNS.len() + 1
+            on:scroll=on_scroll
+            on:keydown=on_key
+            data-testid="sheet"
+        >
+            <div class="sheet-head" style=format!("grid-template-columns: {template}")>
+                <div class="gh g-num" style="grid-column: 1 / span 1"></div>
+                {headers}
+                <div class="ch" role="columnheader">"#"</div>
+                {column_heads}
+            </div>
+            <div class="sheet-body" style=move || format!("height: {}px", total_h())>
+                <For each=rendered key=|(vi, r)| (*vi, r.id, r.version) let:item>
+                    {
+                        let (vi, row) = item;
+                        let template = template.clone();
+                        let cells_view = COLUMNS.iter().enumerate().map(|(ci, c)| {
+                            let key = c.key;
+                            let row_id = row.id;
+                            let text = users.with_value(|u| cell_text(&row.cells, key, u));
+                            let is_active = move || active.get() == (vi, ci);
+                            let is_editing = move || editing.with(|e| e.as_ref().is_some_and(|e| e.row == row_id && e.col == ci));
+                            let has_error = move || edit_error.with(|e| e.as_ref().is_some_and(|(r, c, _)| *r == row_id && *c == ci));
+                            let row_cells = row.cells.clone();
+                            let content = move || {
+                                if is_editing() {
+                                    return view! { <CellEditor key editing users=users.get_value() on_commit=Callback::new(move |_| { commit(); }) /> }.into_any();
+                                }
+                                match key {
+                                    "ap" | "revised_ap" => {
+                                        // The AP follows the draft of the row being edited.
+                                        let mut cells = row_cells.clone();
+                                        if let Some(ed) = editing.get().filter(|e| e.row == row_id) {
+                                            let _ = users.with_value(|u| apply(&mut cells, COLUMNS[ed.col].key, &ed.text, u));
+                                        }
+                                        let ap = if key == "ap" { cells.ap() } else { cells.revised_ap() };
+                                        let reason = if key == "ap" { cells.ap_reason().unwrap_or_default() } else { String::new() };
+                                        let mr = key == "ap" && cells.needs_management_review();
+                                        view! {
+                                            <span class=ap_class(ap) title=reason data-testid=format!("{key}-badge")>
+                                                {ap.map(|a| a.letter().to_string()).unwrap_or_default()}
+                                                {ap.map(|a| format!(" {}", a.label()))}
+                                            </span>
+                                            {mr.then(|| view! { <span class="mr" title="S 9–10 with AP High or Medium: for management review">"MR"</span> })}
+                                        }.into_any()
+                                    }
+                                    _ => view! { <span class="cell-text" title=text.clone()>{text.clone()}</span> }.into_any(),
+                                }
+                            };
+                            view! {
+                                <div
+                                    class="cell"
+                                    class:active=is_active
+                                    class:editing=is_editing
+                                    class:bad=has_error
+                                    class:num=matches!(kind(key), Kind::Rating | Kind::Computed)
+                                    role="gridcell"
+                                    aria-colindex=ci + 2
+                                    data-col=key
+                                    on:click=move |_| { active.set((vi, ci)); }
+                                    on:dblclick=move |_| { active.set((vi, ci)); start_edit(None); }
+                                >
+                                    {content}
+                                </div>
+                            }
+                        }).collect_view();
+                        let overdue = row.cells.action_status.is_pending() && row.cells.target_date.is_some_and(|d| d < today);
+                        view! {
+                            <div
+                                class="sheet-row"
+                                class:overdue=overdue
+                                role="row"
+                                aria-rowindex=vi + 2
+                                data-row-id=row.id.0
+                                data-testid="sheet-row"
+                                style=format!("transform: translateY({}px); grid-template-columns: {template}", vi as f64 * ROW_H)
+                            >
+                                <div class="cell rownum" role="rowheader">{row.position}</div>
+                                {cells_view}
+                            </div>
+                        }
+                    }
+                </For>
+            </div>
+        </div>
+        {move || conflict.get().map(|c| {
+            let changed: Vec<(String, String, String)> = COLUMNS.iter().filter(|col| !col.computed).filter_map(|col| {
+                let (mine, theirs) = users.with_value(|u| (cell_text(&c.mine, col.key, u), cell_text(&c.theirs.cells, col.key, u)));
+                (mine != theirs).then(|| (if kind_of_sheet == FmeaKind::Pfmea { col.pfmea } else { col.dfmea }.to_string(), mine, theirs))
+            }).collect();
+            let keep = {
+                let c = c.clone();
+                move |_| {
+                    conflict.set(None);
+                    if let Some(i) = index_of(c.theirs.id) {
+                        rows.update(|r| r[i] = c.theirs.clone());
+                    }
+                    save(c.theirs.id, c.mine.clone(), c.theirs.version);
+                }
+            };
+            let take = {
+                let c = c.clone();
+                move |_| {
+                    conflict.set(None);
+                    edit_error.set(None);
+                    if let Some(i) = index_of(c.theirs.id) {
+                        rows.update(|r| r[i] = c.theirs.clone());
+                    }
+                    focus_grid();
+                }
+            };
+            view! {
+                <div class="modal-backdrop">
+                    <div class="modal form" role="dialog" aria-modal="true" aria-labelledby="row-conflict-title" data-testid="row-conflict">
+                        <h2 id="row-conflict-title">"Row changed by someone else"</h2>
+                        <p>{c.message.clone()}</p>
+                        <table class="compare">
+                            <thead><tr><th>"Column"</th><th>"Yours (not saved)"</th><th>{format!("Saved by {}", c.theirs.updated_by)}</th></tr></thead>
+                            <tbody>
+                                {changed.into_iter().map(|(label, mine, theirs)| view! {
+                                    <tr><th>{label}</th><td class="changed">{mine}</td><td>{theirs}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <div class="actions">
+                            <button type="button" class="btn" on:click=take>"Take theirs"</button>
+                            <button type="button" class="btn btn-primary" on:click=keep>"Keep mine"</button>
+                        </div>
+                    </div>
+                </div>
+            }
+        })}
+    }
+}
+
+/// The editor inside a cell: text, a rating, a date, a person or a status.
+#[component]
+fn CellEditor(
+    key: &'static str,
+    editing: RwSignal<Option<Editing>>,
+    users: Vec<UserSummary>,
+    on_commit: Callback<()>,
+) -> impl IntoView {
+    let value = move || editing.with(|e| e.as_ref().map(|e| e.text.clone()).unwrap_or_default());
+    let set = move |v: String| {
+        editing.update(|e| {
+            if let Some(e) = e {
+                e.text = v
+            }
+        })
+    };
+    let input_ref = NodeRef::<leptos::html::Input>::new();
+    let select_ref = NodeRef::<leptos::html::Select>::new();
+    input_ref.on_load(|el| {
+        let _ = el.focus();
+        let len = el.value().len() as u32;
+        let _ = el.set_selection_range(len, len);
+    });
+    select_ref.on_load(|el| {
+        let _ = el.focus();
+    });
+    match kind(key) {
+        Kind::User => view! {
+            <select node_ref=select_ref class="cell-input" aria-label="Responsible" prop:value=value
+                on:change=move |ev| { set(event_target_value(&ev)); on_commit.run(()); }>
+                <option value="">"—"</option>
+                {users.into_iter().map(|u| view! { <option value=u.id.to_string()>{u.full_name}</option> }).collect_view()}
+            </select>
+        }.into_any(),
+        Kind::Status => view! {
+            <select node_ref=select_ref class="cell-input" aria-label="Action status" prop:value=value
+                on:change=move |ev| { set(event_target_value(&ev)); on_commit.run(()); }>
+                {ActionStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{if *s == ActionStatus::None { "—" } else { s.label() }}</option> }).collect_view()}
+            </select>
+        }.into_any(),
+        k => {
+            let kind_attr = if k == Kind::Date { "date" } else { "text" };
+            let mode = if k == Kind::Rating { "numeric" } else { "text" };
+            view! {
+                <input node_ref=input_ref class="cell-input" type=kind_attr inputmode=mode aria-label=key
+                    prop:value=value on:input=move |ev| set(event_target_value(&ev)) />
+            }.into_any()
+        }
+    }
+}
+
+/// Reads a file chosen in an `<input type=file>` as text.
+pub async fn read_file(input: &web_sys::HtmlInputElement) -> Option<String> {
+    let file = input.files()?.get(0)?;
+    let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok()?;
+    text.as_string()
+}

@@ -1,0 +1,370 @@
+//! FMEA: the list of worksheets, a new FMEA's header, and the worksheet page (header, filters,
+//! CSV export and import, the grid).
+
+pub mod grid;
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use shared::auth::{Permission, UserId};
+use shared::org::{ProcessId, Record};
+use shared::worksheet::{Fmea, FmeaId, FmeaInput, FmeaKind, Row, RowCells, RowInput};
+use shared::{ErrorBody, FieldErrors};
+
+use crate::api::{self, ApiError};
+use crate::components::field::{SelectField, TextField};
+use crate::components::status::{NOT_SAVED, loaded};
+use crate::session::{can, changes_of, session};
+use grid::{Grid, View, read_file};
+
+/// `/fmea`
+#[component]
+pub fn FmeaList() -> impl IntoView {
+    let s = session();
+    let changes = changes_of(Fmea::RECORD_TYPE);
+    let list = LocalResource::new(move || {
+        changes.track();
+        api::list_fmeas()
+    });
+    view! {
+        <section>
+            <header class="page-head">
+                <h1>"FMEA worksheets"</h1>
+                <div class="tools">
+                    <Show when=move || can(s, &[Permission::ManageFmeas, Permission::EditOwnFmeas])>
+                        <A href="/fmea/new" attr:class="btn btn-primary">"New FMEA"</A>
+                    </Show>
+                </div>
+            </header>
+            {loaded(list, "the FMEAs", |list| {
+                if list.is_empty() {
+                    return view! { <p class="empty">"No FMEA yet."</p> }.into_any();
+                }
+                view! {
+                    <table class="grid" aria-label="FMEAs">
+                        <thead><tr>
+                            <th scope="col">"FMEA ID"</th><th scope="col">"Type"</th><th scope="col">"Subject"</th>
+                            <th scope="col">"Process"</th><th scope="col">"Responsible"</th><th scope="col" class="num">"Failure chains"</th>
+                            <th scope="col">"Revision date"</th>
+                        </tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|f| view! {
+                                <tr>
+                                    <td><A href=format!("/fmea/{}", f.id)>{f.fmea_number.clone()}</A></td>
+                                    <td>{f.kind.label()}</td>
+                                    <td>{f.subject.clone()}</td>
+                                    <td>{f.process_name.clone()}</td>
+                                    <td>{f.responsible_name.clone()}</td>
+                                    <td class="num">{f.rows}</td>
+                                    <td>{f.revision_date.to_string()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
+        </section>
+    }
+}
+
+/// `/fmea/new`: the header of a new FMEA (planning, step 1).
+#[component]
+pub fn FmeaNew() -> impl IntoView {
+    let choices = LocalResource::new(|| async {
+        Ok::<_, ApiError>((api::list_processes(false).await?, api::user_directory().await?))
+    });
+    let s = session();
+    let me = s.with_untracked(|s| s.as_ref().map(|s| s.user.id));
+    let today = crate::components::status::today_utc().to_string();
+    let kind = RwSignal::new("pfmea".to_string());
+    let number = RwSignal::new(String::new());
+    let subject = RwSignal::new(String::new());
+    let company = RwSignal::new(String::new());
+    let location = RwSignal::new(String::new());
+    let customer = RwSignal::new(String::new());
+    let model_year = RwSignal::new(String::new());
+    let start = RwSignal::new(today.clone());
+    let revision = RwSignal::new(today);
+    let process = RwSignal::new(String::new());
+    let responsible = RwSignal::new(me.map(|u| u.to_string()).unwrap_or_default());
+    let attempted = RwSignal::new(false);
+    let server_errors = RwSignal::new(FieldErrors::new());
+    let failure = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    let input = move || {
+        FmeaInput {
+            kind: FmeaKind::parse(&kind.get()).unwrap_or_default(),
+            fmea_number: number.get(),
+            subject: subject.get(),
+            company: company.get(),
+            location: location.get(),
+            customer: customer.get(),
+            model_year: model_year.get(),
+            start_date: start.get().parse().ok(),
+            revision_date: revision.get().parse().ok(),
+            process_id: process.get().parse().ok().map(ProcessId),
+            responsible_id: responsible.get().parse().ok().map(UserId),
+            team: me.into_iter().collect(),
+            ..Default::default()
+        }
+        .normalized()
+    };
+    let errors = Signal::derive(move || {
+        let mut e = if attempted.get() { input().validate().err().unwrap_or_default() } else { FieldErrors::new() };
+        for (f, codes) in server_errors.get().0 {
+            for c in codes {
+                e.add(f.clone(), c);
+            }
+        }
+        e
+    });
+    let save = Action::new_local(move |input: &FmeaInput| {
+        let input = input.clone();
+        let navigate = navigate.clone();
+        async move {
+            match api::create_fmea(&input).await {
+                Ok(f) => navigate(&format!("/fmea/{}", f.id), Default::default()),
+                Err(ApiError::Status(422, body)) => {
+                    server_errors.set(body.field_errors);
+                    failure.set(Some(NOT_SAVED.into()));
+                }
+                Err(e) => failure.set(Some(e.to_string())),
+            }
+        }
+    });
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        attempted.set(true);
+        server_errors.set(FieldErrors::new());
+        let i = input();
+        if i.validate().is_ok() {
+            save.dispatch(i);
+        } else {
+            failure.set(Some(NOT_SAVED.into()));
+        }
+    };
+    view! {
+        <section>
+            <h1>"New FMEA"</h1>
+            {loaded(choices, "the processes and users", move |(processes, users)| view! {
+                <form class="form" on:submit=on_submit novalidate>
+                    {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
+                    <div class="two">
+                        <SelectField name="kind" label="Type" value=kind errors empty="Choose…" required=true>
+                            <option value="pfmea">"PFMEA (process)"</option>
+                            <option value="dfmea">"DFMEA (design)"</option>
+                        </SelectField>
+                        <TextField name="fmea_number" label="FMEA ID" value=number errors required=true />
+                    </div>
+                    <TextField name="subject" label="Subject" value=subject errors required=true />
+                    <div class="two">
+                        <SelectField name="process_id" label="Process" value=process errors empty="Choose the process…" required=true>
+                            {processes.iter().map(|p| view! { <option value=p.id.to_string()>{p.name.clone()}</option> }).collect_view()}
+                        </SelectField>
+                        <SelectField name="responsible_id" label="Responsibility" value=responsible errors empty="Choose…" required=true>
+                            {users.iter().map(|u| view! { <option value=u.id.to_string()>{u.full_name.clone()}</option> }).collect_view()}
+                        </SelectField>
+                    </div>
+                    <div class="two">
+                        <TextField name="company" label="Company" value=company errors />
+                        <TextField name="location" label="Location" value=location errors />
+                    </div>
+                    <div class="two">
+                        <TextField name="customer" label="Customer" value=customer errors />
+                        <TextField name="model_year" label="Model year / program" value=model_year errors />
+                    </div>
+                    <div class="two">
+                        <TextField name="start_date" label="Start date" value=start errors kind="date" required=true />
+                        <TextField name="revision_date" label="Revision date" value=revision errors kind="date" required=true />
+                    </div>
+                    <div class="actions">
+                        <a class="btn" href="/fmea">"Cancel"</a>
+                        <button type="submit" class="btn btn-primary">"Create FMEA"</button>
+                    </div>
+                </form>
+            })}
+        </section>
+    }
+}
+
+/// `/fmea/:id`: the worksheet.
+#[component]
+pub fn FmeaWorksheet() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(FmeaId);
+    let data = LocalResource::new(move || {
+        let id = id();
+        async move {
+            let Some(id) = id else { return Err(ApiError::Status(404, ErrorBody::new("No such FMEA."))) };
+            Ok((api::worksheet(id).await?, api::user_directory().await?))
+        }
+    });
+    let s = session();
+    view! {
+        <section class="worksheet-page">
+            {loaded(data, "the worksheet", move |(sheet, users)| {
+                let fmea = sheet.fmea.clone();
+                let rows = RwSignal::new(sheet.rows);
+                let me = s.with_untracked(|s| s.as_ref().map(|s| s.user.id));
+                let editable = {
+                    let f = fmea.clone();
+                    Signal::derive(move || {
+                        can(s, &[Permission::ManageFmeas])
+                            || can(s, &[Permission::EditOwnFmeas])
+                                && (Some(f.responsible_id) == me || f.team.iter().any(|m| Some(m.id) == me))
+                    })
+                };
+                let view_state = RwSignal::new(View { sort: "position".into(), ..Default::default() });
+                let set = move |f: fn(&mut View, String)| move |ev| {
+                    let v = event_target_value(&ev);
+                    view_state.update(|s| f(s, v));
+                };
+                let counts = move || rows.with(|r| {
+                    let h = r.iter().filter(|x| x.cells.ap() == Some(shared::fmea::ActionPriority::High)).count();
+                    let m = r.iter().filter(|x| x.cells.ap() == Some(shared::fmea::ActionPriority::Medium)).count();
+                    (r.len(), h, m)
+                });
+                let fid = fmea.id;
+                view! {
+                    <header class="page-head">
+                        <h1>{format!("{} {} — {}", fmea.kind.label(), fmea.fmea_number, fmea.subject)}</h1>
+                        <div class="tools">
+                            <a class="btn" href=format!("/api/v1/fmeas/{fid}/export.csv") download="">"Export CSV"</a>
+                            <A href="/fmea" attr:class="btn">"All FMEAs"</A>
+                        </div>
+                    </header>
+                    <p class="meta">
+                        {format!("Process: {} · Responsibility: {} · Team: {} · Customer: {} · {} · Start {} · Revision {} · {}",
+                            fmea.process_name, fmea.responsible_name,
+                            fmea.team.iter().map(|m| m.name.clone()).collect::<Vec<_>>().join(", "),
+                            if fmea.customer.is_empty() { "—" } else { fmea.customer.as_str() },
+                            fmea.model_year, fmea.start_date, fmea.revision_date, fmea.confidentiality.label())}
+                    </p>
+                    <div class="filters" role="search" aria-label="Filter the worksheet">
+                        <label class="filter">"AP"
+                            <select name="ap" on:change=set(|s, v| s.ap = v)>
+                                <option value="">"All"</option><option value="H">"High"</option><option value="M">"Medium"</option><option value="L">"Low"</option>
+                            </select>
+                        </label>
+                        <label class="filter">"Action"
+                            <select name="status" on:change=set(|s, v| s.status = v)>
+                                <option value="">"Any"</option><option value="pending">"Pending"</option><option value="overdue">"Overdue"</option>
+                                <option value="completed">"Completed"</option><option value="none">"No action"</option>
+                            </select>
+                        </label>
+                        <label class="filter">"Special characteristic"
+                            <select name="special" on:change=set(|s, v| s.special = v)>
+                                <option value="">"Any"</option><option value="any">"Marked"</option><option value="CC">"CC"</option><option value="SC">"SC"</option>
+                            </select>
+                        </label>
+                        <label class="filter">"Search"
+                            <input type="search" name="text" placeholder="Step, mode, effect, cause, action" on:input=set(|s, v| s.text = v) />
+                        </label>
+                        <label class="filter">"Sort"
+                            <select name="sort" on:change=set(|s, v| s.sort = v)>
+                                <option value="position">"Worksheet order"</option><option value="ap">"AP (High first)"</option>
+                                <option value="severity">"Severity"</option><option value="rpn">"RPN"</option>
+                            </select>
+                        </label>
+                        <span class="muted" data-testid="sheet-counts">{move || { let (n, h, m) = counts(); format!("{n} failure chains · {h} High · {m} Medium") }}</span>
+                    </div>
+                    <Show when=move || editable.get()>
+                        <RowTools fmea=fid rows />
+                    </Show>
+                    <Grid fmea=fmea.clone() rows users view=view_state editable />
+                    <p class="muted keys">"Keys: arrows move · Enter or F2 edits · typing starts editing · Esc cancels · Enter or Tab saves the row · Page Up/Down."</p>
+                }
+            })}
+        </section>
+    }
+}
+
+/// Add a failure chain; import CSV.
+#[component]
+fn RowTools(fmea: FmeaId, rows: RwSignal<Vec<Row>>) -> impl IntoView {
+    let mode = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let problems = RwSignal::new(Vec::<shared::worksheet::ImportProblem>::new());
+    let skip_bad = RwSignal::new(false);
+    let file = NodeRef::<leptos::html::Input>::new();
+    let add = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let input =
+            RowInput { cells: RowCells { failure_mode: mode.get_untracked(), ..Default::default() }, version: None };
+        if input.cells.failure_mode.trim().is_empty() {
+            message.set(Some(Err("Type the failure mode of the new row.".into())));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match api::create_row(fmea, &input).await {
+                Ok(row) => {
+                    mode.set(String::new());
+                    message.set(Some(Ok(format!("Row {} added at the end.", row.position))));
+                    rows.update(|r| {
+                        if !r.iter().any(|x| x.id == row.id) {
+                            r.push(row)
+                        }
+                    });
+                }
+                Err(e) => message.set(Some(Err(e.to_string()))),
+            }
+        });
+    };
+    let import = move |_| {
+        let Some(input) = file.get_untracked() else { return };
+        let skip = skip_bad.get_untracked();
+        leptos::task::spawn_local(async move {
+            let Some(text) = read_file(&input).await else {
+                message.set(Some(Err("Choose a CSV file first.".into())));
+                return;
+            };
+            match api::import_csv(fmea, text, skip).await {
+                Ok((status, body)) => {
+                    let report: Vec<shared::worksheet::ImportProblem> =
+                        serde_json::from_value(body["problems"].clone()).unwrap_or_default();
+                    let imported = body["imported"].as_u64().unwrap_or_default();
+                    problems.set(report);
+                    if status == 200 {
+                        message.set(Some(Ok(format!("{imported} row(s) imported."))));
+                        if let Ok(sheet) = api::worksheet(fmea).await {
+                            rows.set(sheet.rows);
+                        }
+                    } else {
+                        let text = body["message"].as_str().map(str::to_string).unwrap_or_else(|| {
+                            "Nothing was imported: correct the rows below, or tick “Import the good rows only”.".into()
+                        });
+                        message.set(Some(Err(text)));
+                    }
+                }
+                Err(e) => message.set(Some(Err(e.to_string()))),
+            }
+        });
+    };
+    view! {
+        <div class="row-tools">
+            <form class="inline" on:submit=add>
+                <input name="new_failure_mode" aria-label="Failure mode of the new row" placeholder="Failure mode of a new row"
+                    prop:value=move || mode.get() on:input=move |ev| mode.set(event_target_value(&ev)) />
+                <button type="submit" class="btn">"Add row"</button>
+            </form>
+            <div class="inline">
+                <input type="file" accept=".csv,text/csv" node_ref=file aria-label="CSV file to import" />
+                <label class="check"><input type="checkbox" prop:checked=move || skip_bad.get() on:change=move |ev| skip_bad.set(event_target_checked(&ev)) />"Import the good rows only"</label>
+                <button type="button" class="btn" on:click=import>"Import CSV"</button>
+            </div>
+        </div>
+        {move || message.get().map(|m| match m {
+            Ok(t) => view! { <div class="alert alert-ok" role="status">{t}</div> }.into_any(),
+            Err(t) => view! { <div class="alert alert-error" role="alert">{t}</div> }.into_any(),
+        })}
+        {move || (!problems.with(Vec::is_empty)).then(|| view! {
+            <table class="grid import-problems" aria-label="Import problems">
+                <thead><tr><th scope="col">"Line"</th><th scope="col">"Column"</th><th scope="col">"Problem"</th></tr></thead>
+                <tbody>
+                    {problems.get().into_iter().take(200).map(|p| view! { <tr><td class="num">{p.line}</td><td>{p.column}</td><td>{p.reason}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+        })}
+    }
+}

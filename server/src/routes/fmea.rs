@@ -1,0 +1,317 @@
+//! FMEA worksheets (AIAG & VDA): FMEAs with their header, rows saved one by one with their own
+//! version (409 with the saved row when someone else saved it first), CSV export and import
+//! (every bad row reported, nothing imported until the file is clean unless asked), and the
+//! baseline approved by signature (`POST /signatures`, record type `fmea`).
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use shared::List;
+use shared::auth::Permission;
+use shared::org::RetireInput;
+use shared::worksheet::{
+    Fmea, FmeaId, FmeaInput, ImportProblem, Row, RowCells, RowId, RowInput, Worksheet, parse_csv, to_csv,
+};
+
+use super::{change_response, expected_version, with_etag};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::storage::{AuditContext, RowChange};
+
+/// The largest CSV accepted for import (413 above it).
+pub const IMPORT_LIMIT_BYTES: usize = 20 * 1024 * 1024;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/fmeas", get(list_fmeas).post(create_fmea))
+        .route("/fmeas/{id}", get(get_fmea).put(update_fmea))
+        .route("/fmeas/{id}/worksheet", get(worksheet))
+        .route("/fmeas/{id}/rows", post(create_row))
+        .route("/fmeas/{id}/export.csv", get(export_csv))
+        .route("/fmeas/{id}/import", post(import_csv).layer(DefaultBodyLimit::max(IMPORT_LIMIT_BYTES)))
+        .route("/fmea-rows/{id}", get(get_row).put(update_row))
+        .route("/fmea-rows/{id}/retire", post(retire_row))
+}
+
+/// Every active FMEA.
+#[utoipa::path(get, path = "/api/v1/fmeas", tag = "fmea", responses((status = 200, body = List<Fmea>)))]
+pub async fn list_fmeas(State(state): State<AppState>) -> ApiResult<Json<List<Fmea>>> {
+    Ok(Json(List { items: state.store.list_fmeas().await? }))
+}
+
+/// One FMEA's header.
+#[utoipa::path(get, path = "/api/v1/fmeas/{id}", tag = "fmea", params(("id" = i64, Path, description = "The FMEA")),
+    responses((status = 200, body = Fmea), (status = 404, body = shared::ErrorBody)))]
+pub async fn get_fmea(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+    let f = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    Ok(with_etag(StatusCode::OK, f.meta.version, &f))
+}
+
+/// 11.10(g), per record: quality managers edit every FMEA; a process owner edits the FMEAs of
+/// the processes they own, or where they are the responsible person or on the team.
+async fn may_edit(state: &AppState, user: &CurrentUser, fmea: &Fmea) -> Result<(), ApiError> {
+    if user.can(Permission::ManageFmeas) {
+        return Ok(());
+    }
+    let owns = state.store.get_process(fmea.process_id).await?.is_some_and(|p| p.owner_id == Some(user.id));
+    if owns || fmea.responsible_id == user.id || fmea.team.iter().any(|m| m.id == user.id) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "Only the FMEA's team, its responsible person, the process owner or a quality manager can change it.",
+    ))
+}
+
+/// Start an FMEA (PFMEA or DFMEA) with its header.
+#[utoipa::path(post, path = "/api/v1/fmeas", tag = "fmea", request_body = FmeaInput,
+    responses((status = 201, body = Fmea), (status = 422, body = shared::ErrorBody)))]
+pub async fn create_fmea(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiJson(input): ApiJson<FmeaInput>,
+) -> ApiResult<Response> {
+    let input = input.normalized();
+    input.validate().map_err(|e| ApiError::invalid(e).with_message("The FMEA is not valid; nothing was saved."))?;
+    if !user.can(Permission::ManageFmeas) {
+        let owns = match input.process_id {
+            Some(p) => state.store.get_process(p).await?.is_some_and(|p| p.owner_id == Some(user.id)),
+            None => false,
+        };
+        if !owns && input.responsible_id != Some(user.id) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "A process owner starts FMEAs of their own processes or names themselves responsible.",
+            ));
+        }
+    }
+    let saved = state.store.create_fmea(&ctx, &input).await?;
+    Ok(with_etag(StatusCode::CREATED, saved.meta.version, &saved))
+}
+
+/// Change an FMEA's header (with the version last seen and a reason).
+#[utoipa::path(put, path = "/api/v1/fmeas/{id}", tag = "fmea", request_body = FmeaInput,
+    params(("id" = i64, Path, description = "The FMEA")),
+    responses((status = 200, body = Fmea), (status = 403, body = shared::ErrorBody),
+              (status = 404, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody),
+              (status = 422, body = shared::ErrorBody)))]
+pub async fn update_fmea(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<FmeaInput>,
+) -> ApiResult<Response> {
+    let version = expected_version(&headers, input.version)?;
+    let input = input.normalized();
+    let before = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_edit(&state, &user, &before).await?;
+    input
+        .validate_update()
+        .map_err(|e| ApiError::invalid(e).with_message("The FMEA is not valid; nothing was saved."))?;
+    let change = state.store.update_fmea(&ctx, FmeaId(id), version, &input).await?;
+    change_response(change, "FMEA", |f| f.meta.version)
+}
+
+/// The whole worksheet: header and every row in order.
+#[utoipa::path(get, path = "/api/v1/fmeas/{id}/worksheet", tag = "fmea", params(("id" = i64, Path, description = "The FMEA")),
+    responses((status = 200, body = Worksheet), (status = 404, body = shared::ErrorBody)))]
+pub async fn worksheet(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Worksheet>> {
+    Ok(Json(state.store.worksheet(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?))
+}
+
+/// One row (as the live worksheet fetches a row someone else saved).
+#[utoipa::path(get, path = "/api/v1/fmea-rows/{id}", tag = "fmea", params(("id" = i64, Path, description = "The row")),
+    responses((status = 200, body = Row), (status = 404, body = shared::ErrorBody)))]
+pub async fn get_row(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+    let row = state.store.get_row(RowId(id)).await?.ok_or_else(|| ApiError::not_found("No such row."))?;
+    Ok(with_etag(StatusCode::OK, row.version, &row))
+}
+
+fn row_invalid(e: shared::FieldErrors) -> ApiError {
+    ApiError::invalid(e).with_message("The row is not valid; nothing was saved.")
+}
+
+/// Add a failure chain (row) at the end of the worksheet.
+#[utoipa::path(post, path = "/api/v1/fmeas/{id}/rows", tag = "fmea", request_body = RowInput,
+    params(("id" = i64, Path, description = "The FMEA")),
+    responses((status = 201, body = Row), (status = 403, body = shared::ErrorBody),
+              (status = 404, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
+pub async fn create_row(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RowInput>,
+) -> ApiResult<Response> {
+    let fmea = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_edit(&state, &user, &fmea).await?;
+    let cells = input.cells.normalized();
+    cells.validate(Utc::now().date_naive(), None).map_err(row_invalid)?;
+    let row = state.store.create_row(&ctx, fmea.id, &cells).await?;
+    Ok((StatusCode::CREATED, Json(row)).into_response())
+}
+
+/// Save a row (with the row's version last seen). Different rows never conflict; a stale
+/// version of the same row gets 409 with the row as saved.
+#[utoipa::path(put, path = "/api/v1/fmea-rows/{id}", tag = "fmea", request_body = RowInput,
+    params(("id" = i64, Path, description = "The row")),
+    responses((status = 200, body = Row), (status = 403, body = shared::ErrorBody),
+              (status = 404, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody),
+              (status = 422, body = shared::ErrorBody), (status = 428, body = shared::ErrorBody)))]
+pub async fn update_row(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RowInput>,
+) -> ApiResult<Response> {
+    let version = expected_version(&headers, input.version)?;
+    let before = state.store.get_row(RowId(id)).await?.ok_or_else(|| ApiError::not_found("No such row."))?;
+    let fmea = state.store.get_fmea(before.fmea_id).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_edit(&state, &user, &fmea).await?;
+    let cells = input.cells.normalized();
+    cells.validate(Utc::now().date_naive(), Some(&before.cells)).map_err(row_invalid)?;
+    row_response(state.store.update_row(&ctx, RowId(id), version, &cells).await?)
+}
+
+fn row_response(change: RowChange) -> ApiResult<Response> {
+    match change {
+        RowChange::Done(row) => Ok(with_etag(StatusCode::OK, row.version, &row)),
+        RowChange::Stale(current) => Err(ApiError::conflict(
+            format!(
+                "{} saved this row first (now version {}). Compare and choose; nothing you typed is lost.",
+                if current.updated_by.is_empty() { "Someone else" } else { current.updated_by.as_str() },
+                current.version
+            ),
+            &current,
+        )),
+        RowChange::NotFound => Err(ApiError::not_found("No such row (it may have been taken out of the worksheet).")),
+    }
+}
+
+/// Take a row out of the worksheet (it stays on record, retired, with the reason).
+#[utoipa::path(post, path = "/api/v1/fmea-rows/{id}/retire", tag = "fmea", request_body = RetireInput,
+    params(("id" = i64, Path, description = "The row")),
+    responses((status = 200, body = Row), (status = 404, body = shared::ErrorBody),
+              (status = 409, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
+pub async fn retire_row(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RetireInput>,
+) -> ApiResult<Response> {
+    let version = expected_version(&headers, input.version)?;
+    let input = input.normalized();
+    input.validate().map_err(ApiError::invalid)?;
+    let before = state.store.get_row(RowId(id)).await?.ok_or_else(|| ApiError::not_found("No such row."))?;
+    let fmea = state.store.get_fmea(before.fmea_id).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_edit(&state, &user, &fmea).await?;
+    row_response(state.store.retire_row(&ctx, RowId(id), version, &input.reason).await?)
+}
+
+/// The worksheet as CSV: one header row, one line per failure chain, Excel's dialect (UTF-8 with
+/// BOM-less text, CRLF, quoted where needed, formulas neutralised). Importing it into an empty
+/// FMEA and exporting again gives the same bytes.
+#[utoipa::path(get, path = "/api/v1/fmeas/{id}/export.csv", tag = "fmea", params(("id" = i64, Path, description = "The FMEA")),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = shared::ErrorBody)))]
+pub async fn export_csv(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+    let sheet = state.store.worksheet(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    let users = state.store.user_directory().await?;
+    let inactive = state.store.list_users(true).await?;
+    let username = |id: shared::auth::UserId| {
+        users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.username.clone())
+            .or_else(|| inactive.iter().find(|u| u.id == id).map(|u| u.username.clone()))
+            .unwrap_or_default()
+    };
+    let cells: Vec<RowCells> = sheet.rows.into_iter().map(|r| r.cells).collect();
+    let text = to_csv(sheet.fmea.kind, &cells, username);
+    let name = sheet.fmea.fmea_number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"fmea-{name}.csv\"")),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// Query of the import.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Import the good rows even when some are bad (default: nothing until the file is clean).
+    #[serde(default)]
+    pub skip_bad_rows: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    /// Rows added to the worksheet.
+    pub imported: usize,
+    /// Every problem found (empty when the file was clean).
+    pub problems: Vec<ImportProblem>,
+}
+
+/// Import failure chains from CSV (the export's header row), appended to the worksheet. The
+/// whole file is checked first: with any bad row, nothing is imported (422 with every problem:
+/// line, column, reason) unless `skip_bad_rows=true`. UTF-8 with or without BOM; at most 20 MB.
+#[utoipa::path(post, path = "/api/v1/fmeas/{id}/import", tag = "fmea", params(("id" = i64, Path, description = "The FMEA"), ImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 413, body = shared::ErrorBody),
+              (status = 422, body = ImportReport)))]
+pub async fn import_csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let fmea = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_edit(&state, &user, &fmea).await?;
+    let refuse = |problems: Vec<ImportProblem>| {
+        (StatusCode::UNPROCESSABLE_ENTITY, Json(ImportReport { imported: 0, problems })).into_response()
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        let line = body
+            .iter()
+            .take(std::str::from_utf8(&body).err().map_or(0, |e| e.valid_up_to()))
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        return Ok(refuse(vec![ImportProblem {
+            line,
+            column: String::new(),
+            reason: "The file is not UTF-8 text. In Excel, save it as “CSV UTF-8 (comma delimited)”.".into(),
+        }]));
+    };
+    let directory = state.store.user_directory().await?;
+    let today = Utc::now().date_naive();
+    let (rows, problems) =
+        parse_csv(fmea.kind, text, today, |username| directory.iter().find(|u| u.username == username).map(|u| u.id));
+    if !problems.is_empty() && !q.skip_bad_rows {
+        return Ok(refuse(problems));
+    }
+    let cells: Vec<RowCells> = rows.into_iter().map(|(_, c)| c).collect();
+    let imported = state.store.import_rows(&ctx, fmea.id, &cells).await?;
+    Ok(Json(ImportReport { imported, problems }).into_response())
+}

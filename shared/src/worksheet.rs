@@ -1,0 +1,1067 @@
+//! FMEA worksheets (AIAG & VDA FMEA Handbook, see `domain/fmea.md`): the FMEA record with its
+//! header, and its rows, one per failure chain, each with its own version so that people
+//! editing different rows never conflict. The columns, their CSV header and every rule live
+//! here, used alike by the grid in the browser and by the API.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::FieldErrors;
+use crate::auth::UserId;
+use crate::fmea::{ActionPriority, assess, check_rating, rpn};
+use crate::org::{ProcessId, Record, RecordMeta};
+use crate::validation::{self, REQUIRED};
+
+/// Error code: a new action's target date is in the past.
+pub const DATE_IN_PAST: &str = "date_in_past";
+/// Error code: completing an action needs this field.
+pub const NEEDED_TO_COMPLETE: &str = "needed_to_complete";
+/// Error code: not a whole number.
+pub const NOT_A_NUMBER: &str = "not_a_number";
+/// Error code: not a date (YYYY-MM-DD).
+pub const NOT_A_DATE: &str = "not_a_date";
+/// Error code: an unknown user (CSV responsible person).
+pub const UNKNOWN_USER: &str = "unknown_user";
+/// Error code: a value outside the allowed list.
+pub const NOT_ALLOWED: &str = "not_allowed";
+
+/// The sentence for a worksheet error code, or `None` for other codes.
+pub fn describe(code: &str) -> Option<&'static str> {
+    Some(match code {
+        DATE_IN_PAST => "A new action's target date cannot be in the past.",
+        NEEDED_TO_COMPLETE => "Completing the action needs this.",
+        NOT_A_NUMBER => "Use a whole number from 1 to 10.",
+        NOT_A_DATE => "Use a date as YYYY-MM-DD.",
+        UNKNOWN_USER => "No active user has this username.",
+        NOT_ALLOWED => "This value is not one of the allowed ones.",
+        _ => return None,
+    })
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Identifies an FMEA.
+    FmeaId
+);
+id_type!(
+    /// Identifies a worksheet row (failure chain).
+    RowId
+);
+
+/// Process or design FMEA.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FmeaKind {
+    /// Process FMEA.
+    #[default]
+    Pfmea,
+    /// Design FMEA.
+    Dfmea,
+}
+
+impl FmeaKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FmeaKind::Pfmea => "pfmea",
+            FmeaKind::Dfmea => "dfmea",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [FmeaKind::Pfmea, FmeaKind::Dfmea].into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// "PFMEA" or "DFMEA".
+    pub fn label(self) -> &'static str {
+        match self {
+            FmeaKind::Pfmea => "PFMEA",
+            FmeaKind::Dfmea => "DFMEA",
+        }
+    }
+}
+
+/// How widely an FMEA may be shared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Confidentiality {
+    /// Inside the company.
+    #[default]
+    BusinessUse,
+    /// Named people only.
+    Proprietary,
+    /// Confidential.
+    Confidential,
+}
+
+impl Confidentiality {
+    /// Every level.
+    pub const ALL: [Confidentiality; 3] =
+        [Confidentiality::BusinessUse, Confidentiality::Proprietary, Confidentiality::Confidential];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidentiality::BusinessUse => "business_use",
+            Confidentiality::Proprietary => "proprietary",
+            Confidentiality::Confidential => "confidential",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// As shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            Confidentiality::BusinessUse => "Business use",
+            Confidentiality::Proprietary => "Proprietary",
+            Confidentiality::Confidential => "Confidential",
+        }
+    }
+}
+
+/// An FMEA: the planning header (step 1) of its worksheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Fmea {
+    /// Its id.
+    pub id: FmeaId,
+    /// PFMEA or DFMEA.
+    pub kind: FmeaKind,
+    /// The FMEA ID as the team writes it, e.g. "PF-0001".
+    pub fmea_number: String,
+    /// Subject (what is analysed).
+    pub subject: String,
+    /// Company.
+    pub company: String,
+    /// Location (plant).
+    pub location: String,
+    /// Customer.
+    pub customer: String,
+    /// Model year / program.
+    pub model_year: String,
+    /// Start date.
+    pub start_date: NaiveDate,
+    /// Revision date.
+    pub revision_date: NaiveDate,
+    /// The process analysed (PFMEA) or the process that owns the design (DFMEA).
+    pub process_id: ProcessId,
+    /// Its name.
+    pub process_name: String,
+    /// Process / design responsibility.
+    pub responsible_id: UserId,
+    /// Their name.
+    pub responsible_name: String,
+    /// The cross-functional team.
+    pub team: Vec<TeamMember>,
+    /// Confidentiality level.
+    pub confidentiality: Confidentiality,
+    /// Rows (failure chains) in the worksheet.
+    pub rows: i64,
+    /// Version and life.
+    pub meta: RecordMeta,
+}
+
+impl Record for Fmea {
+    const RECORD_TYPE: &'static str = "fmea";
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+}
+
+/// A team member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TeamMember {
+    /// The user.
+    pub id: UserId,
+    /// Their name.
+    pub name: String,
+}
+
+/// Create or edit an FMEA's header.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FmeaInput {
+    /// PFMEA or DFMEA (fixed after creation).
+    #[serde(default)]
+    pub kind: FmeaKind,
+    /// The FMEA ID (required).
+    #[serde(default)]
+    pub fmea_number: String,
+    /// Subject (required).
+    #[serde(default)]
+    pub subject: String,
+    /// Company.
+    #[serde(default)]
+    pub company: String,
+    /// Location.
+    #[serde(default)]
+    pub location: String,
+    /// Customer.
+    #[serde(default)]
+    pub customer: String,
+    /// Model year / program.
+    #[serde(default)]
+    pub model_year: String,
+    /// Start date (required).
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    /// Revision date (required, not before the start).
+    #[serde(default)]
+    pub revision_date: Option<NaiveDate>,
+    /// The process (required, active).
+    #[serde(default)]
+    pub process_id: Option<ProcessId>,
+    /// Responsibility (required, an active user).
+    #[serde(default)]
+    pub responsible_id: Option<UserId>,
+    /// Team members (active users).
+    #[serde(default)]
+    pub team: Vec<UserId>,
+    /// Confidentiality.
+    #[serde(default)]
+    pub confidentiality: Confidentiality,
+    /// On update: the version the change is based on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// On update: why (required).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+impl FmeaInput {
+    /// Trims whitespace; team members once each.
+    pub fn normalized(mut self) -> Self {
+        for s in [
+            &mut self.fmea_number,
+            &mut self.subject,
+            &mut self.company,
+            &mut self.location,
+            &mut self.customer,
+            &mut self.model_year,
+            &mut self.reason,
+        ] {
+            *s = s.trim().to_string();
+        }
+        let mut seen = Vec::new();
+        self.team.retain(|u| {
+            let fresh = !seen.contains(u);
+            seen.push(*u);
+            fresh
+        });
+        self
+    }
+
+    /// The header rules.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        validation::text(&mut e, "fmea_number", &self.fmea_number, true, 40);
+        validation::text(&mut e, "subject", &self.subject, true, 200);
+        for (field, value) in [
+            ("company", &self.company),
+            ("location", &self.location),
+            ("customer", &self.customer),
+            ("model_year", &self.model_year),
+        ] {
+            validation::text(&mut e, field, value, false, 120);
+        }
+        for (field, missing) in [
+            ("start_date", self.start_date.is_none()),
+            ("revision_date", self.revision_date.is_none()),
+            ("process_id", self.process_id.is_none()),
+            ("responsible_id", self.responsible_id.is_none()),
+        ] {
+            if missing {
+                e.add(field, REQUIRED);
+            }
+        }
+        if let (Some(s), Some(r)) = (self.start_date, self.revision_date)
+            && r < s
+        {
+            e.add("revision_date", validation::FORMAT);
+        }
+        if self.team.len() > 50 {
+            e.add("team", validation::TOO_LONG);
+        }
+        e.into_result()
+    }
+
+    /// [`FmeaInput::validate`] and the reason a change needs.
+    pub fn validate_update(&self) -> Result<(), FieldErrors> {
+        let mut e = self.validate().err().unwrap_or_default();
+        validation::text(&mut e, "reason", &self.reason, true, 1000);
+        e.into_result()
+    }
+}
+
+/// Where an optimization action stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// No action planned.
+    #[default]
+    None,
+    /// Open.
+    Open,
+    /// Decision pending.
+    DecisionPending,
+    /// Implementation pending.
+    ImplementationPending,
+    /// Completed (action taken, evidence and revised ratings recorded).
+    Completed,
+    /// Not implemented (decided against).
+    NotImplemented,
+}
+
+impl ActionStatus {
+    /// Every status.
+    pub const ALL: [ActionStatus; 6] = [
+        ActionStatus::None,
+        ActionStatus::Open,
+        ActionStatus::DecisionPending,
+        ActionStatus::ImplementationPending,
+        ActionStatus::Completed,
+        ActionStatus::NotImplemented,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::None => "none",
+            ActionStatus::Open => "open",
+            ActionStatus::DecisionPending => "decision_pending",
+            ActionStatus::ImplementationPending => "implementation_pending",
+            ActionStatus::Completed => "completed",
+            ActionStatus::NotImplemented => "not_implemented",
+        }
+    }
+
+    /// Parses a stored name or a label (CSV).
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        Self::ALL.into_iter().find(|x| x.as_str() == s || x.label().eq_ignore_ascii_case(s))
+    }
+
+    /// As shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionStatus::None => "",
+            ActionStatus::Open => "Open",
+            ActionStatus::DecisionPending => "Decision pending",
+            ActionStatus::ImplementationPending => "Implementation pending",
+            ActionStatus::Completed => "Completed",
+            ActionStatus::NotImplemented => "Not implemented",
+        }
+    }
+
+    /// Still to be done (counts for overdue).
+    pub fn is_pending(self) -> bool {
+        matches!(self, ActionStatus::Open | ActionStatus::DecisionPending | ActionStatus::ImplementationPending)
+    }
+}
+
+/// The editable cells of a worksheet row (one failure chain): what a save sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct RowCells {
+    /// PFMEA: process item; DFMEA: next higher level.
+    pub structure_item: String,
+    /// PFMEA: process step (station no. and name); DFMEA: focus element.
+    pub structure_step: String,
+    /// PFMEA: process work element; DFMEA: next lower level.
+    pub structure_element: String,
+    /// PFMEA: 4M type (Man, Machine, Material, EnvironMent); DFMEA: characteristic type.
+    pub element_type: String,
+    /// Function of the process item / next higher level.
+    pub function_item: String,
+    /// Function of the step and product characteristic / focus element function.
+    pub function_step: String,
+    /// Function of the work element and process characteristic / lower-level function.
+    pub function_element: String,
+    /// Failure effect (FE).
+    pub failure_effect: String,
+    /// Severity of the effect, 1–10.
+    pub severity: Option<i64>,
+    /// Failure mode (FM).
+    pub failure_mode: String,
+    /// Failure cause (FC).
+    pub failure_cause: String,
+    /// Current prevention controls.
+    pub prevention_controls: String,
+    /// Occurrence, 1–10.
+    pub occurrence: Option<i64>,
+    /// Current detection controls.
+    pub detection_controls: String,
+    /// Detection, 1–10.
+    pub detection: Option<i64>,
+    /// Special characteristic (e.g. CC, SC).
+    pub special_characteristic: String,
+    /// Filter code.
+    pub filter_code: String,
+    /// Optimization: prevention action.
+    pub prevention_action: String,
+    /// Optimization: detection action.
+    pub detection_action: String,
+    /// Responsible person (an active user).
+    pub responsible_id: Option<UserId>,
+    /// Target completion date.
+    pub target_date: Option<NaiveDate>,
+    /// Action status.
+    pub action_status: ActionStatus,
+    /// Action taken.
+    pub action_taken: String,
+    /// Evidence of the action (document, record).
+    pub evidence: String,
+    /// Completion date.
+    pub completion_date: Option<NaiveDate>,
+    /// Revised severity after the action.
+    pub revised_severity: Option<i64>,
+    /// Revised occurrence.
+    pub revised_occurrence: Option<i64>,
+    /// Revised detection.
+    pub revised_detection: Option<i64>,
+    /// Remarks.
+    pub remarks: String,
+}
+
+/// A worksheet row as stored: its cells, the Action Priorities worked out from them, and its
+/// own version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Row {
+    /// Its id.
+    pub id: RowId,
+    /// Its FMEA.
+    pub fmea_id: FmeaId,
+    /// Order in the worksheet.
+    pub position: i64,
+    /// The cells.
+    #[serde(flatten)]
+    pub cells: RowCells,
+    /// The responsible person's name.
+    pub responsible_name: String,
+    /// Version of this row (each row versions on its own).
+    pub version: i64,
+    /// Last change (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Who changed it last.
+    pub updated_by: String,
+}
+
+impl Row {
+    /// The kind's name in the audit trail.
+    pub const RECORD_TYPE: &'static str = "fmea_row";
+}
+
+/// A rating as u8 when it is one (1–10).
+fn rating(v: Option<i64>) -> Option<u8> {
+    v.and_then(|v| u8::try_from(v).ok()).filter(|v| (1..=10).contains(v))
+}
+
+impl RowCells {
+    /// The Action Priority of the current ratings.
+    pub fn ap(&self) -> Option<ActionPriority> {
+        crate::fmea::action_priority(rating(self.severity)?, rating(self.occurrence)?, rating(self.detection)?)
+    }
+
+    /// Why: "S 9–10, O 4–5, D 1 → Medium".
+    pub fn ap_reason(&self) -> Option<String> {
+        assess(rating(self.severity)?, rating(self.occurrence)?, rating(self.detection)?).map(|a| a.reason())
+    }
+
+    /// RPN of the current ratings.
+    pub fn rpn(&self) -> Option<u16> {
+        rpn(rating(self.severity)?, rating(self.occurrence)?, rating(self.detection)?)
+    }
+
+    /// The Action Priority after the optimization (revised ratings).
+    pub fn revised_ap(&self) -> Option<ActionPriority> {
+        crate::fmea::action_priority(
+            rating(self.revised_severity)?,
+            rating(self.revised_occurrence)?,
+            rating(self.revised_detection)?,
+        )
+    }
+
+    /// S 9–10 with AP High or Medium: for management review.
+    pub fn needs_management_review(&self) -> bool {
+        match (rating(self.severity), self.ap()) {
+            (Some(s), Some(ap)) => crate::fmea::needs_management_review(s, ap),
+            _ => false,
+        }
+    }
+
+    /// Trims text cells.
+    pub fn normalized(mut self) -> Self {
+        for s in self.texts_mut() {
+            *s = s.trim().to_string();
+        }
+        self
+    }
+
+    fn texts_mut(&mut self) -> [&mut String; 19] {
+        [
+            &mut self.structure_item,
+            &mut self.structure_step,
+            &mut self.structure_element,
+            &mut self.element_type,
+            &mut self.function_item,
+            &mut self.function_step,
+            &mut self.function_element,
+            &mut self.failure_effect,
+            &mut self.failure_mode,
+            &mut self.failure_cause,
+            &mut self.prevention_controls,
+            &mut self.detection_controls,
+            &mut self.special_characteristic,
+            &mut self.filter_code,
+            &mut self.prevention_action,
+            &mut self.detection_action,
+            &mut self.action_taken,
+            &mut self.evidence,
+            &mut self.remarks,
+        ]
+    }
+
+    /// The row rules. `today` (UTC) and `before` (the row as saved; `None` for a new row)
+    /// decide whether an action's target date may be in the past: only a date already saved may.
+    pub fn validate(&self, today: NaiveDate, before: Option<&RowCells>) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        let long = [
+            ("structure_item", &self.structure_item),
+            ("structure_step", &self.structure_step),
+            ("structure_element", &self.structure_element),
+            ("function_item", &self.function_item),
+            ("function_step", &self.function_step),
+            ("function_element", &self.function_element),
+            ("failure_effect", &self.failure_effect),
+            ("failure_mode", &self.failure_mode),
+            ("failure_cause", &self.failure_cause),
+            ("prevention_controls", &self.prevention_controls),
+            ("detection_controls", &self.detection_controls),
+            ("prevention_action", &self.prevention_action),
+            ("detection_action", &self.detection_action),
+            ("action_taken", &self.action_taken),
+            ("evidence", &self.evidence),
+            ("remarks", &self.remarks),
+        ];
+        for (field, value) in long {
+            validation::text(&mut e, field, value, false, 2000);
+        }
+        for (field, value) in [
+            ("element_type", &self.element_type),
+            ("special_characteristic", &self.special_characteristic),
+            ("filter_code", &self.filter_code),
+        ] {
+            validation::text(&mut e, field, value, false, 40);
+        }
+        // A failure chain needs its mode (the row's identity in the worksheet).
+        if self.failure_mode.trim().is_empty() {
+            e.add("failure_mode", REQUIRED);
+        }
+        for (field, value) in [
+            ("severity", self.severity),
+            ("occurrence", self.occurrence),
+            ("detection", self.detection),
+            ("revised_severity", self.revised_severity),
+            ("revised_occurrence", self.revised_occurrence),
+            ("revised_detection", self.revised_detection),
+        ] {
+            if let Some(v) = value {
+                check_rating(&mut e, field, v);
+            }
+        }
+        let has_action = !self.prevention_action.is_empty() || !self.detection_action.is_empty();
+        if has_action || self.action_status != ActionStatus::None {
+            if !has_action {
+                e.add("prevention_action", REQUIRED);
+            }
+            if self.responsible_id.is_none() {
+                e.add("responsible_id", REQUIRED);
+            }
+            match self.target_date {
+                None => e.add("target_date", REQUIRED),
+                Some(d) => {
+                    let kept = before.is_some_and(|b| b.target_date == Some(d));
+                    if d < today && !kept && self.action_status != ActionStatus::Completed {
+                        e.add("target_date", DATE_IN_PAST);
+                    }
+                }
+            }
+            if self.action_status == ActionStatus::None {
+                e.add("action_status", REQUIRED);
+            }
+        }
+        if self.action_status == ActionStatus::Completed {
+            for (field, missing) in [
+                ("action_taken", self.action_taken.is_empty()),
+                ("evidence", self.evidence.is_empty()),
+                ("completion_date", self.completion_date.is_none()),
+                ("revised_severity", self.revised_severity.is_none()),
+                ("revised_occurrence", self.revised_occurrence.is_none()),
+                ("revised_detection", self.revised_detection.is_none()),
+            ] {
+                if missing {
+                    e.add(field, NEEDED_TO_COMPLETE);
+                }
+            }
+        }
+        e.into_result()
+    }
+}
+
+/// Save a row: its cells and the version it is based on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct RowInput {
+    /// The cells.
+    #[serde(flatten)]
+    pub cells: RowCells,
+    /// On update: the row's version the edit is based on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
+/// The worksheet: the FMEA and its rows in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Worksheet {
+    /// The header.
+    pub fmea: Fmea,
+    /// Every active row, by position.
+    pub rows: Vec<Row>,
+}
+
+/// A CSV column: header text (PFMEA, DFMEA), and how to read and write it.
+pub struct Column {
+    /// The key (also the JSON field, except computed columns).
+    pub key: &'static str,
+    /// PFMEA header.
+    pub pfmea: &'static str,
+    /// DFMEA header.
+    pub dfmea: &'static str,
+    /// Worked out from other cells: written on export, ignored on import.
+    pub computed: bool,
+}
+
+const fn col(key: &'static str, pfmea: &'static str, dfmea: &'static str) -> Column {
+    Column { key, pfmea, dfmea, computed: false }
+}
+
+const fn computed(key: &'static str, header: &'static str) -> Column {
+    Column { key, pfmea: header, dfmea: header, computed: true }
+}
+
+/// The worksheet's columns, in order (the CSV header and the grid).
+pub const COLUMNS: &[Column] = &[
+    col("structure_item", "Process item", "Next higher level"),
+    col("structure_step", "Process step", "Focus element"),
+    col("structure_element", "Process work element", "Next lower level"),
+    col("element_type", "4M type", "Characteristic type"),
+    col("function_item", "Function of the process item", "Next higher level function"),
+    col("function_step", "Function of the process step / product characteristic", "Focus element function"),
+    col("function_element", "Function of the work element / process characteristic", "Next lower level function"),
+    col("failure_effect", "Failure effect (FE)", "Failure effect (FE)"),
+    col("severity", "S", "S"),
+    col("failure_mode", "Failure mode (FM)", "Failure mode (FM)"),
+    col("failure_cause", "Failure cause (FC)", "Failure cause (FC)"),
+    col("prevention_controls", "Current prevention controls", "Current prevention controls"),
+    col("occurrence", "O", "O"),
+    col("detection_controls", "Current detection controls", "Current detection controls"),
+    col("detection", "D", "D"),
+    computed("ap", "AP"),
+    computed("rpn", "RPN"),
+    col("special_characteristic", "Special characteristic", "Special characteristic"),
+    col("filter_code", "Filter code", "Filter code"),
+    col("prevention_action", "Prevention action", "Prevention action"),
+    col("detection_action", "Detection action", "Detection action"),
+    col("responsible", "Responsible (username)", "Responsible (username)"),
+    col("target_date", "Target date", "Target date"),
+    col("action_status", "Status", "Status"),
+    col("action_taken", "Action taken", "Action taken"),
+    col("evidence", "Evidence", "Evidence"),
+    col("completion_date", "Completion date", "Completion date"),
+    col("revised_severity", "Revised S", "Revised S"),
+    col("revised_occurrence", "Revised O", "Revised O"),
+    col("revised_detection", "Revised D", "Revised D"),
+    computed("revised_ap", "Revised AP"),
+    col("remarks", "Remarks", "Remarks"),
+];
+
+/// The header row of a kind's CSV.
+pub fn csv_header(kind: FmeaKind) -> Vec<&'static str> {
+    COLUMNS.iter().map(|c| if kind == FmeaKind::Pfmea { c.pfmea } else { c.dfmea }).collect()
+}
+
+fn num(v: Option<i64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn date(v: Option<NaiveDate>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// A row's CSV cells (in [`COLUMNS`] order); `username` gives the responsible person's username.
+pub fn csv_cells(row: &RowCells, username: impl Fn(UserId) -> String) -> Vec<String> {
+    let ap = |a: Option<ActionPriority>| a.map(|a| a.letter().to_string()).unwrap_or_default();
+    COLUMNS
+        .iter()
+        .map(|c| match c.key {
+            "structure_item" => row.structure_item.clone(),
+            "structure_step" => row.structure_step.clone(),
+            "structure_element" => row.structure_element.clone(),
+            "element_type" => row.element_type.clone(),
+            "function_item" => row.function_item.clone(),
+            "function_step" => row.function_step.clone(),
+            "function_element" => row.function_element.clone(),
+            "failure_effect" => row.failure_effect.clone(),
+            "severity" => num(row.severity),
+            "failure_mode" => row.failure_mode.clone(),
+            "failure_cause" => row.failure_cause.clone(),
+            "prevention_controls" => row.prevention_controls.clone(),
+            "occurrence" => num(row.occurrence),
+            "detection_controls" => row.detection_controls.clone(),
+            "detection" => num(row.detection),
+            "ap" => ap(row.ap()),
+            "rpn" => row.rpn().map(|r| r.to_string()).unwrap_or_default(),
+            "special_characteristic" => row.special_characteristic.clone(),
+            "filter_code" => row.filter_code.clone(),
+            "prevention_action" => row.prevention_action.clone(),
+            "detection_action" => row.detection_action.clone(),
+            "responsible" => row.responsible_id.map(&username).unwrap_or_default(),
+            "target_date" => date(row.target_date),
+            "action_status" => row.action_status.label().to_string(),
+            "action_taken" => row.action_taken.clone(),
+            "evidence" => row.evidence.clone(),
+            "completion_date" => date(row.completion_date),
+            "revised_severity" => num(row.revised_severity),
+            "revised_occurrence" => num(row.revised_occurrence),
+            "revised_detection" => num(row.revised_detection),
+            "revised_ap" => ap(row.revised_ap()),
+            "remarks" => row.remarks.clone(),
+            _ => String::new(),
+        })
+        .collect()
+}
+
+/// One problem in an imported file: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ImportProblem {
+    /// The file's line (1 = the header).
+    pub line: usize,
+    /// The column's header text (empty for a problem with the whole row or file).
+    pub column: String,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// Reads a worksheet CSV (Excel's dialect, as exported): every row's cells, or every problem
+/// found (each with its line, column and reason). `user` finds an active user by username.
+pub fn parse_csv(
+    kind: FmeaKind,
+    text: &str,
+    today: NaiveDate,
+    user: impl Fn(&str) -> Option<UserId>,
+) -> (Vec<(usize, RowCells)>, Vec<ImportProblem>) {
+    let mut problems = Vec::new();
+    let records = match crate::csv::read(text) {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push(ImportProblem { line: e.line, column: String::new(), reason: e.reason });
+            return (Vec::new(), problems);
+        }
+    };
+    let Some((header, rows)) = records.split_first() else {
+        problems.push(ImportProblem { line: 1, column: String::new(), reason: "The file is empty.".into() });
+        return (Vec::new(), problems);
+    };
+    let expected = csv_header(kind);
+    if header.cells.iter().map(String::as_str).collect::<Vec<_>>() != expected {
+        let found = header.cells.iter().map(|c| c.trim()).collect::<Vec<_>>();
+        let missing: Vec<_> = expected.iter().filter(|h| !found.contains(h)).copied().collect();
+        let unknown: Vec<_> = found.iter().filter(|h| !expected.contains(h)).copied().collect();
+        let mut reason = format!("The header row is not the {} worksheet's.", kind.label());
+        if !missing.is_empty() {
+            reason.push_str(&format!(" Missing: {}.", missing.join(", ")));
+        }
+        if !unknown.is_empty() {
+            reason.push_str(&format!(" Not expected: {}.", unknown.join(", ")));
+        }
+        if missing.is_empty() && unknown.is_empty() {
+            reason.push_str(" The columns are in another order; export a worksheet to see the order.");
+        }
+        problems.push(ImportProblem { line: header.line, column: String::new(), reason });
+        return (Vec::new(), problems);
+    }
+    let mut out = Vec::new();
+    for record in rows {
+        if record.cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let line = record.line;
+        let mut bad = |column: &str, reason: &str| {
+            problems.push(ImportProblem { line, column: column.to_string(), reason: reason.to_string() });
+        };
+        if record.cells.len() != COLUMNS.len() {
+            bad("", &format!("This row has {} cells; the header has {}.", record.cells.len(), COLUMNS.len()));
+            continue;
+        }
+        let mut cells = RowCells::default();
+        let before = problems.len();
+        for (c, value) in COLUMNS.iter().zip(&record.cells) {
+            let header = if kind == FmeaKind::Pfmea { c.pfmea } else { c.dfmea };
+            let v = value.trim();
+            let mut number = |target: &mut Option<i64>| {
+                if v.is_empty() {
+                    return;
+                }
+                match v.parse::<i64>() {
+                    Ok(n) => *target = Some(n),
+                    Err(_) => problems.push(ImportProblem {
+                        line,
+                        column: header.to_string(),
+                        reason: format!("“{v}” is not a whole number from 1 to 10."),
+                    }),
+                }
+            };
+            match c.key {
+                "severity" => number(&mut cells.severity),
+                "occurrence" => number(&mut cells.occurrence),
+                "detection" => number(&mut cells.detection),
+                "revised_severity" => number(&mut cells.revised_severity),
+                "revised_occurrence" => number(&mut cells.revised_occurrence),
+                "revised_detection" => number(&mut cells.revised_detection),
+                "target_date" | "completion_date" => {
+                    if !v.is_empty() {
+                        match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+                            Ok(d) if c.key == "target_date" => cells.target_date = Some(d),
+                            Ok(d) => cells.completion_date = Some(d),
+                            Err(_) => problems.push(ImportProblem {
+                                line,
+                                column: header.to_string(),
+                                reason: format!("“{v}” is not a date (YYYY-MM-DD)."),
+                            }),
+                        }
+                    }
+                }
+                "responsible" => {
+                    if !v.is_empty() {
+                        match user(&v.to_lowercase()) {
+                            Some(id) => cells.responsible_id = Some(id),
+                            None => problems.push(ImportProblem {
+                                line,
+                                column: header.to_string(),
+                                reason: format!("No active user has the username “{v}”."),
+                            }),
+                        }
+                    }
+                }
+                "action_status" => match ActionStatus::parse(v) {
+                    Some(s) => cells.action_status = s,
+                    None => problems.push(ImportProblem {
+                        line,
+                        column: header.to_string(),
+                        reason: format!(
+                            "“{v}” is not a status (Open, Decision pending, Implementation pending, Completed, Not implemented)."
+                        ),
+                    }),
+                },
+                key => {
+                    if let Some(target) = text_cell(&mut cells, key) {
+                        *target = value.clone();
+                    }
+                }
+            }
+        }
+        if problems.len() > before {
+            continue;
+        }
+        let cells = cells.normalized();
+        if let Err(e) = cells.validate(today, None) {
+            for (field, codes) in e.0 {
+                let header = COLUMNS
+                    .iter()
+                    .find(|c| c.key == field || (field == "responsible_id" && c.key == "responsible"))
+                    .map(|c| if kind == FmeaKind::Pfmea { c.pfmea } else { c.dfmea })
+                    .unwrap_or_default();
+                for code in codes {
+                    problems.push(ImportProblem {
+                        line,
+                        column: header.to_string(),
+                        reason: crate::validation::describe(&code).to_string(),
+                    });
+                }
+            }
+            continue;
+        }
+        out.push((line, cells));
+    }
+    (out, problems)
+}
+
+fn text_cell<'a>(cells: &'a mut RowCells, key: &str) -> Option<&'a mut String> {
+    Some(match key {
+        "structure_item" => &mut cells.structure_item,
+        "structure_step" => &mut cells.structure_step,
+        "structure_element" => &mut cells.structure_element,
+        "element_type" => &mut cells.element_type,
+        "function_item" => &mut cells.function_item,
+        "function_step" => &mut cells.function_step,
+        "function_element" => &mut cells.function_element,
+        "failure_effect" => &mut cells.failure_effect,
+        "failure_mode" => &mut cells.failure_mode,
+        "failure_cause" => &mut cells.failure_cause,
+        "prevention_controls" => &mut cells.prevention_controls,
+        "detection_controls" => &mut cells.detection_controls,
+        "special_characteristic" => &mut cells.special_characteristic,
+        "filter_code" => &mut cells.filter_code,
+        "prevention_action" => &mut cells.prevention_action,
+        "detection_action" => &mut cells.detection_action,
+        "action_taken" => &mut cells.action_taken,
+        "evidence" => &mut cells.evidence,
+        "remarks" => &mut cells.remarks,
+        _ => return None,
+    })
+}
+
+/// The worksheet as CSV (header and one line per row), as exported and imported.
+pub fn to_csv(kind: FmeaKind, rows: &[RowCells], username: impl Fn(UserId) -> String) -> String {
+    let mut out = crate::csv::row(csv_header(kind));
+    for r in rows {
+        out.push_str(&crate::csv::row(csv_cells(r, &username)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
+    fn chain() -> RowCells {
+        RowCells {
+            structure_item: "Gearbox line".into(),
+            structure_step: "OP20 Turn shaft".into(),
+            structure_element: "CNC lathe".into(),
+            element_type: "Machine".into(),
+            failure_effect: "Bearing seat oversize, noise at customer".into(),
+            severity: Some(9),
+            failure_mode: "Diameter oversize".into(),
+            failure_cause: "Tool wear".into(),
+            prevention_controls: "Tool life counter".into(),
+            occurrence: Some(4),
+            detection_controls: "100% air gauge".into(),
+            detection: Some(1),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ap_and_its_reason_come_from_the_table() {
+        let r = chain();
+        assert_eq!(r.ap(), Some(ActionPriority::Medium));
+        assert_eq!(r.ap_reason().unwrap(), "S 9–10, O 4–5, D 1 → Medium");
+        assert_eq!(r.rpn(), Some(36));
+        assert!(r.needs_management_review());
+        assert_eq!(RowCells { severity: Some(11), ..chain() }.ap(), None);
+    }
+
+    #[test]
+    fn ratings_and_actions_are_checked() {
+        let bad = RowCells { severity: Some(11), occurrence: Some(0), ..chain() };
+        let e = bad.validate(today(), None).unwrap_err();
+        assert_eq!(e.get("severity"), Some(&["rating_out_of_range".to_string()][..]));
+        assert_eq!(e.get("occurrence"), Some(&["rating_out_of_range".to_string()][..]));
+        let action = RowCells {
+            prevention_action: "Tool change at 80% life".into(),
+            action_status: ActionStatus::Open,
+            responsible_id: Some(UserId(3)),
+            target_date: NaiveDate::from_ymd_opt(2026, 11, 1),
+            ..chain()
+        };
+        assert_eq!(
+            action.validate(today(), None).unwrap_err().get("target_date"),
+            Some(&[DATE_IN_PAST.to_string()][..])
+        );
+        // A past date already saved may stay (an overdue action is still an action).
+        assert!(action.validate(today(), Some(&action)).is_ok());
+        let done = RowCells { action_status: ActionStatus::Completed, ..action.clone() };
+        let e = done.validate(today(), Some(&action)).unwrap_err();
+        for f in ["action_taken", "evidence", "completion_date", "revised_severity"] {
+            assert_eq!(e.get(f), Some(&[NEEDED_TO_COMPLETE.to_string()][..]), "{f}");
+        }
+    }
+
+    #[test]
+    fn csv_round_trips_with_awkward_text() {
+        let rows = vec![
+            chain(),
+            RowCells {
+                failure_mode: "Thread \"M8\", stripped\nwhen torqued".into(),
+                failure_cause: "=cmd|' /C calc'!A0".into(),
+                remarks: "+1 and -1, @home".into(),
+                severity: Some(7),
+                ..Default::default()
+            },
+        ];
+        let users = |id: UserId| format!("user{}", id.0);
+        let text = to_csv(FmeaKind::Pfmea, &rows, users);
+        // Formula injection is neutralised in the file.
+        assert!(!text.contains("\n=cmd") && !text.contains(",=cmd"));
+        let (read, problems) = parse_csv(FmeaKind::Pfmea, &text, today(), |_| None);
+        assert!(problems.is_empty(), "{problems:?}");
+        let read: Vec<RowCells> = read.into_iter().map(|(_, r)| r).collect();
+        assert_eq!(read, rows);
+        assert_eq!(to_csv(FmeaKind::Pfmea, &read, users), text, "byte-identical export");
+    }
+
+    #[test]
+    fn import_names_every_bad_row_and_column() {
+        let mut text = to_csv(FmeaKind::Pfmea, &[chain()], |_| String::new());
+        let mut bad = csv_cells(&chain(), |_| String::new());
+        bad[8] = "eleven".into(); // S
+        bad[22] = "31/12/2026".into(); // target date
+        text.push_str(&crate::csv::row(bad));
+        let mut missing_mode = csv_cells(&chain(), |_| String::new());
+        missing_mode[9] = String::new();
+        text.push_str(&crate::csv::row(missing_mode));
+        let (good, problems) = parse_csv(FmeaKind::Pfmea, &text, today(), |_| None);
+        assert_eq!(good.len(), 1);
+        assert_eq!(
+            problems.iter().map(|p| (p.line, p.column.as_str())).collect::<Vec<_>>(),
+            vec![(3, "S"), (3, "Target date"), (4, "Failure mode (FM)")]
+        );
+        let (_, problems) = parse_csv(FmeaKind::Dfmea, &text, today(), |_| None);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].reason.contains("Missing: Next higher level"), "{}", problems[0].reason);
+    }
+}
