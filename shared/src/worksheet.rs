@@ -169,6 +169,8 @@ pub struct Fmea {
     pub process_id: ProcessId,
     /// Its name.
     pub process_name: String,
+    /// The process's owner (who may edit the FMEA too).
+    pub process_owner_id: Option<UserId>,
     /// Process / design responsibility.
     pub responsible_id: UserId,
     /// Their name.
@@ -903,7 +905,9 @@ pub fn parse_csv(
             continue;
         }
         let cells = cells.normalized();
-        if let Err(e) = cells.validate(today, None) {
+        // A file brings recorded rows: their target dates stand as recorded (an overdue action
+        // stays overdue), so the past-date rule for new actions does not apply.
+        if let Err(e) = cells.validate(today, Some(&cells)) {
             for (field, codes) in e.0 {
                 let header = COLUMNS
                     .iter()

@@ -61,8 +61,7 @@ async fn may_edit(state: &AppState, user: &CurrentUser, fmea: &Fmea) -> Result<(
     if user.can(Permission::ManageFmeas) {
         return Ok(());
     }
-    let owns = state.store.get_process(fmea.process_id).await?.is_some_and(|p| p.owner_id == Some(user.id));
-    if owns || fmea.responsible_id == user.id || fmea.team.iter().any(|m| m.id == user.id) {
+    if fmea.process_owner_id == Some(user.id) || fmea.responsible_id == user.id || fmea.team.iter().any(|m| m.id == user.id) {
         return Ok(());
     }
     Err(ApiError::new(

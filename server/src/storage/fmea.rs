@@ -71,6 +71,7 @@ pub(super) struct FmeaRow {
     pub revision_date: NaiveDate,
     pub process_id: i64,
     pub process_name: String,
+    pub process_owner_id: Option<i64>,
     pub responsible_id: i64,
     pub responsible_name: String,
     pub team: String,
@@ -100,6 +101,7 @@ impl FmeaRow {
             revision_date: self.revision_date,
             process_id: ProcessId(self.process_id),
             process_name: self.process_name,
+            process_owner_id: self.process_owner_id.map(UserId),
             responsible_id: UserId(self.responsible_id),
             responsible_name: self.responsible_name,
             team: team
@@ -121,6 +123,7 @@ impl FmeaRow {
 
 pub(super) const FMEA_SELECT: &str = "select f.fmea_id, f.kind, f.fmea_number, f.subject, f.company, f.location, \
      f.customer, f.model_year, f.start_date, f.revision_date, f.process_id, p.name as process_name, \
+     p.owner_id as process_owner_id, \
      f.responsible_id, u.full_name as responsible_name, f.team, f.confidentiality, \
      (select count(*) from fmea_rows r where r.fmea_id = f.fmea_id and r.retired_at is null) as rows, \
      f.version, f.created_at, f.updated_at, f.retired_at, f.retired_reason \

@@ -73,6 +73,11 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("Optimization (step 6)", "prevention_action", "remarks"),
 ];
 
+/// The grid's full width in pixels.
+pub fn total_width() -> u32 {
+    52 + COLUMNS.iter().map(|c| width(c.key)).sum::<u32>()
+}
+
 /// The grid template: a row-number column, then every column's width.
 pub fn template() -> String {
     let mut t = String::from("52px");
@@ -192,6 +197,9 @@ struct Editing {
     row: RowId,
     col: usize,
     text: String,
+    /// The row's version when editing started: the save is based on it, so a save by someone
+    /// else in the meantime comes back as a conflict to choose from, never silently overwritten.
+    base_version: i64,
 }
 
 /// A save refused because someone else saved the row first.
@@ -393,11 +401,12 @@ pub fn Grid(
             return false;
         }
         editing.set(None);
-        if cells == row.cells {
+        if cells == row.cells && ed.base_version == row.version {
             edit_error.set(None);
             return true;
         }
-        save(ed.row, cells, row.version);
+        // The latest known row with my cell applied, based on the version I started from.
+        save(ed.row, cells, ed.base_version);
         true
     };
 
@@ -420,7 +429,7 @@ pub fn Grid(
                 (None, Kind::Status) => row.cells.action_status.as_str().to_string(),
                 (None, _) => users.with_value(|u| cell_text(&row.cells, COLUMNS[col].key, u)),
             };
-            editing.set(Some(Editing { row: row.id, col, text }));
+            editing.set(Some(Editing { row: row.id, col, text, base_version: row.version }));
         }
     };
 
@@ -572,8 +581,26 @@ pub fn Grid(
         (a..b).filter_map(move |vi| row_at(vi).map(|r| (vi, r))).collect::<Vec<_>>()
     };
 
+    // Typing again clears the message of the last refused commit.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let text = editing.with(|e| e.as_ref().map(|e| e.text.clone()));
+        if previous.is_some_and(|p| p.is_some() && p != text) {
+            edit_error.set(None);
+        }
+        text
+    });
     let status_line = move || {
         let (vi, col) = active.get();
+        // Checked as typed: a value the cell cannot take is named at once.
+        if let Some(ed) = editing.get()
+            && let Some(row) = row_at(vi).filter(|r| r.id == ed.row)
+        {
+            let mut cells = row.cells.clone();
+            if let Err(code) = users.with_value(|u| apply(&mut cells, COLUMNS[ed.col].key, &ed.text, u)) {
+                let label = if kind_of_sheet == FmeaKind::Pfmea { COLUMNS[ed.col].pfmea } else { COLUMNS[ed.col].dfmea };
+                return view! { <span class="grid-error" role="alert" data-testid="cell-error">{format!("{label}: {}", shared::validation::describe(code))}</span> }.into_any();
+            }
+        }
         if let Some((id, c, msg)) = edit_error.get()
             && row_at(vi).is_some_and(|r| r.id == id)
             && c == col
@@ -617,13 +644,13 @@ pub fn Grid(
             on:keydown=on_key
             data-testid="sheet"
         >
-            <div class="sheet-head" style=format!("grid-template-columns: {template}")>
+            <div class="sheet-head" style=format!("grid-template-columns: {template}; width: {}px", total_width())>
                 <div class="gh g-num" style="grid-column: 1 / span 1"></div>
                 {headers}
                 <div class="ch" role="columnheader">"#"</div>
                 {column_heads}
             </div>
-            <div class="sheet-body" style=move || format!("height: {}px", total_h())>
+            <div class="sheet-body" style=move || format!("height: {}px; width: {}px", total_h(), total_width())>
                 <For each=rendered key=|(vi, r)| (*vi, r.id, r.version) let:item>
                     {
                         let (vi, row) = item;
@@ -634,7 +661,17 @@ pub fn Grid(
                             let text = users.with_value(|u| cell_text(&row.cells, key, u));
                             let is_active = move || active.get() == (vi, ci);
                             let is_editing = move || editing.with(|e| e.as_ref().is_some_and(|e| e.row == row_id && e.col == ci));
-                            let has_error = move || edit_error.with(|e| e.as_ref().is_some_and(|(r, c, _)| *r == row_id && *c == ci));
+                            let draft_base = row.cells.clone();
+                            let has_error = move || {
+                                edit_error.with(|e| e.as_ref().is_some_and(|(r, c, _)| *r == row_id && *c == ci))
+                                    || editing.with(|e| {
+                                        e.as_ref().is_some_and(|e| {
+                                            e.row == row_id
+                                                && e.col == ci
+                                                && users.with_value(|u| apply(&mut draft_base.clone(), key, &e.text, u)).is_err()
+                                        })
+                                    })
+                            };
                             let row_cells = row.cells.clone();
                             let content = move || {
                                 if is_editing() {

@@ -212,7 +212,9 @@ pub fn FmeaWorksheet() -> impl IntoView {
                     Signal::derive(move || {
                         can(s, &[Permission::ManageFmeas])
                             || can(s, &[Permission::EditOwnFmeas])
-                                && (Some(f.responsible_id) == me || f.team.iter().any(|m| Some(m.id) == me))
+                                && (Some(f.responsible_id) == me
+                                    || f.process_owner_id.is_some() && f.process_owner_id == me
+                                    || f.team.iter().any(|m| Some(m.id) == me))
                     })
                 };
                 let view_state = RwSignal::new(View { sort: "position".into(), ..Default::default() });
