@@ -46,6 +46,7 @@ pub fn bench() -> Result {
     figures.insert("server_start_to_healthz_ms".into(), starts[starts.len() / 2]);
 
     load("sqlite", &caliper, &sqlite_url, &mut figures)?;
+    browser_figures(&caliper, &sqlite_url, &data, &mut figures)?;
     let million_db = data.join("audit-1m.db");
     verify_million(&caliper, "sqlite", &format!("sqlite://{}", million_db.display()), &mut figures)?;
     {
@@ -73,8 +74,30 @@ pub fn bench() -> Result {
     println!(
         "targets: app_wasm_js_css_br_bytes <= 256000; api_list_sqlite_p99_ms <= 10 at 1000 req/s; \
          api_audited_writes_sqlite_*_per_s >= 2000; audit_verify_*_entries_per_s >= 200000; \
-         sign_in_*_p50_ms 100..250; risk_heatmap_*_p99_ms <= 20; risk_register_page_*_p99_ms <= 30"
+         sign_in_*_p50_ms 100..250; risk_heatmap_*_p99_ms <= 20; risk_register_page_*_p99_ms <= 30; \
+         fmea_worksheet_load_*_p50_ms <= 1000; fmea_row_save_*_p99_ms <= 50; fmea_csv_import_*_ms <= 2000"
     );
+    Ok(())
+}
+
+/// The worksheet in Chromium (end2end/bench): first rows of the 10,000-row FMEA, edit to
+/// saved in the grid, and the live update on a second page.
+fn browser_figures(caliper: &std::path::Path, url: &str, data: &std::path::Path, figures: &mut BTreeMap<String, f64>) -> Result {
+    step("FMEA worksheet in Chromium: first rows of 10,000, edit to saved, live update to a second page");
+    tools::ensure_browser_tools()?;
+    let (server, _) = Server::start(caliper, url, free_port()?, true)?;
+    let out = data.join("browser-figures.json");
+    let e2e = root().join("end2end");
+    run(Command::new(e2e.join("node_modules/.bin/playwright"))
+        .args(["test", "-c", "bench.config.ts"])
+        .current_dir(&e2e)
+        .env("CALIPER_BASE_URL", &server.url)
+        .env("BENCH_OUT", &out)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
+    drop(server);
+    let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
+    let parsed: BTreeMap<String, f64> = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    figures.extend(parsed);
     Ok(())
 }
 
@@ -123,6 +146,81 @@ fn seed(caliper: &std::path::Path, url: &str) -> Result {
         .env("DATABASE_URL", url)
         .env("CALIPER_LOG", "warn"))?;
     println!("   {RISKS} risks generated in {:.1?}", started.elapsed());
+    let started = Instant::now();
+    run(Command::new(caliper)
+        .args(["seed-fmea", "--rows", &FMEA_ROWS.to_string()])
+        .env("DATABASE_URL", url)
+        .env("CALIPER_LOG", "warn"))?;
+    println!("   a PFMEA of {FMEA_ROWS} rows generated in {:.1?}", started.elapsed());
+    Ok(())
+}
+
+/// Rows of the bench's large FMEA worksheet.
+const FMEA_ROWS: usize = 10_000;
+
+/// The FMEA worksheet of [`FMEA_ROWS`] rows: loading it, saving one row (edit to saved, one at a
+/// time), exporting it as CSV and importing that CSV into a new FMEA.
+fn fmea_queries(addr: &str, session: &Session, backend: &str, figures: &mut BTreeMap<String, f64>) -> Result {
+    let mut conn = Conn::open(addr).map_err(|e| e.to_string())?.with_session(session);
+    let mut call = |method: &str, path: &str, body: Option<&str>| -> Result<(f64, serde_json::Value, Vec<u8>)> {
+        let started = Instant::now();
+        let (status, _, bytes) = conn.request(method, path, body).map_err(|e| e.to_string())?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        if !(200..300).contains(&status) {
+            return Err(format!("{method} {path} answered {status}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)])));
+        }
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        Ok((ms, json, bytes))
+    };
+    let (_, list, _) = call("GET", "/api/v1/fmeas", None)?;
+    let big = list["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|f| f["fmea_number"].as_str().is_some_and(|n| n.starts_with("PF-LARGE-"))))
+        .cloned()
+        .ok_or("the bench's large FMEA is missing")?;
+    let id = big["id"].as_i64().ok_or("no FMEA id")?;
+
+    step(&format!("GET /api/v1/fmeas/{{id}}/worksheet on {backend}: {FMEA_ROWS} rows, 20 runs"));
+    let mut loads = Vec::new();
+    let mut first_row = serde_json::Value::Null;
+    for _ in 0..20 {
+        let (ms, sheet, _) = call("GET", &format!("/api/v1/fmeas/{id}/worksheet"), None)?;
+        loads.push(ms);
+        first_row = sheet["rows"][0].clone();
+    }
+    loads.sort_by(f64::total_cmp);
+    figures.insert(format!("fmea_worksheet_load_{backend}_p50_ms"), percentile(&loads, 50.0));
+    figures.insert(format!("fmea_worksheet_load_{backend}_max_ms"), percentile(&loads, 100.0));
+
+    step(&format!("PUT /api/v1/fmea-rows/{{id}} on {backend}: one cell edited and saved, 200 times"));
+    let row_id = first_row["id"].as_i64().ok_or("no row")?;
+    let mut version = first_row["version"].as_i64().ok_or("no version")?;
+    let mut saves = Vec::new();
+    for i in 0..200 {
+        let mut body = first_row.clone();
+        body["occurrence"] = serde_json::json!(i % 10 + 1);
+        body["version"] = serde_json::json!(version);
+        let (ms, saved, _) = call("PUT", &format!("/api/v1/fmea-rows/{row_id}"), Some(&body.to_string()))?;
+        version = saved["version"].as_i64().ok_or("no version in the saved row")?;
+        saves.push(ms);
+    }
+    saves.sort_by(f64::total_cmp);
+    figures.insert(format!("fmea_row_save_{backend}_p50_ms"), percentile(&saves, 50.0));
+    figures.insert(format!("fmea_row_save_{backend}_p99_ms"), percentile(&saves, 99.0));
+
+    step(&format!("CSV export and import on {backend}: {FMEA_ROWS} rows"));
+    let (export_ms, _, csv) = call("GET", &format!("/api/v1/fmeas/{id}/export.csv"), None)?;
+    figures.insert(format!("fmea_csv_export_{backend}_ms"), export_ms);
+    let header = serde_json::json!({"kind": "pfmea", "fmea_number": format!("PF-BENCH-IMPORT-{backend}"), "subject": "Bench import",
+        "start_date": big["start_date"], "revision_date": big["revision_date"], "process_id": big["process_id"], "responsible_id": big["responsible_id"]});
+    let (_, copy, _) = call("POST", "/api/v1/fmeas", Some(&header.to_string()))?;
+    let copy = copy["id"].as_i64().ok_or("no id of the new FMEA")?;
+    let text = String::from_utf8(csv).map_err(|e| e.to_string())?;
+    let (import_ms, report, _) = call("POST", &format!("/api/v1/fmeas/{copy}/import"), Some(&text))?;
+    if report["imported"].as_u64() != Some(FMEA_ROWS as u64) {
+        return Err(format!("the import took {} rows, not {FMEA_ROWS}", report["imported"]));
+    }
+    figures.insert(format!("fmea_csv_import_{backend}_ms"), import_ms);
     Ok(())
 }
 
@@ -210,6 +308,7 @@ fn load(backend: &str, caliper: &std::path::Path, url: &str, figures: &mut BTree
     figures.insert(format!("sign_in_{backend}_max_ms"), percentile(&sign_ins, 100.0));
     let session = sign_in(&addr, user, password).map_err(|e| e.to_string())?;
     risk_queries(&addr, &session, backend, figures)?;
+    fmea_queries(&addr, &session, backend, figures)?;
 
     step(&format!("GET {LIST_PATH} on {backend}: 200 req/s for 5 s while 2 clients sign in back to back"));
     let stop = Arc::new(AtomicBool::new(false));

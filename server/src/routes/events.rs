@@ -25,7 +25,7 @@ use crate::auth::{self, CurrentUser};
 use crate::storage::Store;
 
 /// How often the trail is polled for new entries.
-pub const POLL: Duration = Duration::from_millis(250);
+pub const POLL: Duration = Duration::from_millis(100);
 /// How often an open stream checks that its session is still live.
 const SESSION_CHECK: Duration = Duration::from_secs(30);
 

@@ -539,7 +539,7 @@ pub fn Grid(
                         }
                     });
                 },
-                std::time::Duration::from_millis(120),
+                std::time::Duration::from_millis(40),
             );
         });
     }

@@ -1,0 +1,61 @@
+import { writeFileSync } from "node:fs";
+import { expect, test, apiAs, pageAs } from "../tests/fixtures";
+
+// Browser figures of the FMEA worksheet with the bench's 10,000-row PFMEA (caliper seed-fmea):
+// time to the first rendered rows, edit-to-saved in the grid, and the live update from one page
+// to another. Run by `cargo xtask bench`, which reads BENCH_OUT.
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.round((p / 100) * (s.length - 1)))];
+};
+
+test("fmea worksheet figures", async ({ browser }) => {
+  const qm = await apiAs("priya.natarajan");
+  const list = (await (await qm.get("/api/v1/fmeas")).json()).items as { id: number; fmea_number: string; rows: number }[];
+  const big = list.find((f) => f.fmea_number.startsWith("PF-LARGE-"))!;
+  expect(big.rows).toBeGreaterThanOrEqual(10_000);
+  const a = await pageAs(browser, "priya.natarajan");
+  const b = await pageAs(browser, "alex.morgan");
+  await a.goto("/fmea");
+  await expect(a.getByRole("heading", { name: "FMEA worksheets" })).toBeVisible();
+
+  const opens: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = Date.now();
+    await a.goto(`/fmea/${big.id}`);
+    await a.getByTestId("sheet-row").first().waitFor();
+    opens.push(Date.now() - t0);
+  }
+  await b.goto(`/fmea/${big.id}`);
+  await b.getByTestId("sheet-row").first().waitFor();
+
+  const cellOf = (page: typeof a) => page.locator(`[data-testid="sheet-row"]:has(.rownum:text-is("1")) [data-col="occurrence"]`);
+  const saves: number[] = [];
+  const live: number[] = [];
+  let current = Number(await cellOf(a).innerText());
+  for (let i = 0; i < 20; i++) {
+    const v = (current % 10) + 1;
+    await cellOf(a).click();
+    const saved = a.waitForResponse((r) => r.request().method() === "PUT" && r.url().includes("/api/v1/fmea-rows/"));
+    await a.keyboard.type(String(v));
+    const t0 = Date.now();
+    await a.keyboard.press("Enter");
+    const res = await saved;
+    expect(res.status()).toBe(200);
+    saves.push(Date.now() - t0);
+    await expect(cellOf(b)).toHaveText(String(v), { timeout: 5000 });
+    live.push(Date.now() - t0);
+    current = v;
+  }
+  const figures = {
+    fmea_browser_open_10k_first_rows_p50_ms: pct(opens, 50),
+    fmea_browser_open_10k_first_rows_max_ms: pct(opens, 100),
+    fmea_browser_edit_to_saved_p50_ms: pct(saves, 50),
+    fmea_browser_edit_to_saved_p99_ms: pct(saves, 99),
+    fmea_browser_live_update_p50_ms: pct(live, 50),
+    fmea_browser_live_update_max_ms: pct(live, 100),
+  };
+  console.log(JSON.stringify(figures));
+  if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, JSON.stringify(figures));
+});
