@@ -159,3 +159,17 @@ test("a 10,000-row worksheet scrolls with only the rows in view in the DOM", asy
   expect(await inDom()).toBeLessThan(80);
   await shot(page, "fmea-10k");
 });
+
+test("a failure chain shows the risks that cite it, and the risk names the chain", async ({ browser }) => {
+  const page = await pageAs(browser, DEMO.auditor.username);
+  await page.goto("/fmea");
+  await page.getByRole("link", { name: "PF-GB200" }).click();
+  await page.getByRole("search").getByLabel("Search").fill("Under-torqued");
+  await expect(page.getByTestId("sheet-row")).toHaveCount(1);
+  const link = page.getByTestId("sheet-row").locator('[data-col="risks"] a');
+  await expect(link).toHaveText(/^RSK-\d{4}$/);
+  await link.click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Bolt torque not reached on cover");
+  await expect(page.locator(".control .also-cites")).toHaveText(/^Also cites: FMEA row: PF-GB200 row \d+: Under-torqued bolt$/);
+  await shot(page, "risk-cites-fmea-row");
+});

@@ -706,6 +706,16 @@ const RATIONALES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Demo risks whose control also cites an FMEA failure chain: (risk title, FMEA ID, failure mode).
+const FMEA_LINKS: &[(&str, &str, &str)] = &[
+    ("Residual stress cracks on induction-hardened shafts", "PF-GB200", "Quench cracks"),
+    ("Bolt torque not reached on cover", "PF-GB200", "Under-torqued bolt"),
+    ("Bearing pressed in misaligned", "PF-GB200", "Bearing not fully seated"),
+    ("Wrong oil grade filled", "PF-GB200", "Wrong oil grade"),
+    ("Gear tooth fatigue under peak load", "DF-GB200-SHAFT", "Fatigue crack at keyway root"),
+    ("Gear failure under patient overload", "DF-GB200-SHAFT", "Fatigue crack at keyway root"),
+];
+
 /// Seeds the demo matrices and risks once (nothing when a matrix exists): returns the risks
 /// created and the risks already there. `users` maps printed names to ids, `processes` process
 /// names to (id, owner's printed name).
@@ -725,6 +735,15 @@ pub async fn seed_risks(
     let general = approved_matrix(store, &approving, approver, default_5x5()).await?;
     let medical = approved_matrix(store, &approving, approver, medical_5x4()).await?;
     let today = Utc::now().date_naive();
+    // The failure chains the demo risks cite, found by FMEA ID and failure mode.
+    let mut chains = HashMap::new();
+    for fmea in store.list_fmeas().await? {
+        if let Some(sheet) = store.worksheet(fmea.id).await? {
+            for row in sheet.rows {
+                chains.entry((fmea.fmea_number.clone(), row.cells.failure_mode.clone())).or_insert(row.id);
+            }
+        }
+    }
     let mut created = 0;
     for (set, revision) in [(GENERAL, &general), (MEDICAL, &medical)] {
         for &(title, category, process, inherent, residual, status, review, control, evidence) in set {
@@ -749,7 +768,23 @@ pub async fn seed_risks(
                 inherent_severity: Some(inherent.1),
                 residual_likelihood: Some(residual.0),
                 residual_severity: Some(residual.1),
-                controls: vec![Control { description: control.into(), evidence: evidence.into_iter().collect() }],
+                controls: vec![Control {
+                    description: control.into(),
+                    evidence: evidence
+                        .into_iter()
+                        .chain(
+                            FMEA_LINKS
+                                .iter()
+                                .filter(|(t, ..)| *t == title)
+                                .filter_map(|(_, f, m)| chains.get(&((*f).to_string(), (*m).to_string())))
+                                .map(|row| Evidence {
+                                    record_type: EvidenceType::FmeaRow,
+                                    record_id: row.0,
+                                    label: String::new(),
+                                }),
+                        )
+                        .collect(),
+                }],
                 acceptance_rationale: String::new(),
                 version: None,
                 reason: String::new(),

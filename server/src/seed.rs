@@ -241,15 +241,16 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
         .into_iter()
         .map(|p| (p.name.clone(), (p.id, p.owner_name.clone())))
         .collect();
+    // The FMEAs first: some demo risks cite their failure chains as evidence.
+    let (created, existing) = crate::demo_fmea::seed_fmeas(store, &ctx, &processes, &users).await?;
+    report.created += created;
+    report.existing += existing;
     if let Some(&approver) = users.get(APPROVER) {
         let (created, existing) =
             crate::demo_risks::seed_risks(store, &ctx, (approver, APPROVER), &processes, &users).await?;
         report.created += created;
         report.existing += existing;
     }
-    let (created, existing) = crate::demo_fmea::seed_fmeas(store, &ctx, &processes, &users).await?;
-    report.created += created;
-    report.existing += existing;
     Ok(report)
 }
 

@@ -214,6 +214,10 @@ async fn risks_have_versions_and_a_signed_acceptance(store: Arc<dyn Store>, _db:
         json!([{"description": "Interlock", "evidence": [{"record_type": "process", "record_id": 999999}]}]);
     let r = w.qm.json("POST", "/api/v1/risks", &bad_evidence).await;
     assert_eq!(r.body["field_errors"]["controls[0].evidence"], json!(["not_found"]), "{}", r.text);
+    bad_evidence["controls"] =
+        json!([{"description": "FMEA action", "evidence": [{"record_type": "fmea_row", "record_id": 999999}]}]);
+    let r = w.qm.json("POST", "/api/v1/risks", &bad_evidence).await;
+    assert_eq!(r.body["field_errors"]["controls[0].evidence"], json!(["not_found"]), "{}", r.text);
     // Nothing was saved by any of those.
     assert_eq!(w.qm.get("/api/v1/risks").await.body["total"], 0);
 

@@ -192,6 +192,24 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     let accepted: Vec<_> = risks.items.iter().filter(|r| r.status == shared::register::RiskStatus::Accepted).collect();
     assert_eq!(accepted.len(), 3);
     assert!(accepted.iter().all(|r| r.residual.zone == shared::risk::Zone::Unacceptable));
+    // The demo PFMEA's failure chains cited by risks show those risks; the risks name them.
+    let fmeas = store.list_fmeas().await.unwrap();
+    assert_eq!(fmeas.len(), 2);
+    let pf = fmeas.iter().find(|f| f.fmea_number == "PF-GB200").unwrap();
+    assert_eq!(pf.rows, 40);
+    let sheet = store.worksheet(pf.id).await.unwrap().unwrap();
+    let cited: Vec<_> = sheet.rows.iter().filter(|r| !r.risks.is_empty()).collect();
+    assert_eq!(cited.len(), 4);
+    let bolt = cited.iter().find(|r| r.cells.failure_mode == "Under-torqued bolt").unwrap();
+    let risk = store.get_risk(shared::register::RiskId(bolt.risks[0].id)).await.unwrap().unwrap();
+    assert_eq!(risk.title, "Bolt torque not reached on cover");
+    let label = &risk.controls[0]
+        .evidence
+        .iter()
+        .find(|e| e.record_type == shared::register::EvidenceType::FmeaRow)
+        .unwrap()
+        .label;
+    assert_eq!(label, &format!("PF-GB200 row {}: Under-torqued bolt", bolt.position));
     let acceptances = store.list_signatures("risk", None).await.unwrap();
     assert_eq!(acceptances.len(), 3);
     assert!(acceptances.iter().all(|s| !s.superseded));

@@ -215,14 +215,16 @@ impl RiskStatus {
     }
 }
 
-/// Kinds of record a control's evidence can be. Documents, CAPAs and FMEA rows join as their
-/// modules arrive.
+/// Kinds of record a control's evidence can be. Documents and CAPAs join as their modules
+/// arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceType {
     /// A process of the organisation (the control is part of how it runs).
     Process,
+    /// A failure chain of an FMEA worksheet (its controls and actions).
+    FmeaRow,
 }
 
 impl EvidenceType {
@@ -230,6 +232,7 @@ impl EvidenceType {
     pub fn label(self) -> &'static str {
         match self {
             EvidenceType::Process => "Process",
+            EvidenceType::FmeaRow => "FMEA row",
         }
     }
 }
@@ -439,7 +442,8 @@ pub const MAX_CONTROLS: usize = 30;
 pub const MAX_EVIDENCE: usize = 10;
 
 impl RiskInput {
-    /// The input that would recreate `r` as it is now, at its current version.
+    /// The input that would recreate `r` as it is now, at its current version (evidence keeps
+    /// its labels for display; [`RiskInput::normalized`] drops them before a save).
     pub fn from_record(r: &Risk) -> Self {
         Self {
             title: r.title.clone(),
@@ -454,14 +458,7 @@ impl RiskInput {
             inherent_severity: Some(r.inherent.severity.into()),
             residual_likelihood: Some(r.residual.likelihood.into()),
             residual_severity: Some(r.residual.severity.into()),
-            controls: r
-                .controls
-                .iter()
-                .map(|c| Control {
-                    description: c.description.clone(),
-                    evidence: c.evidence.iter().map(|e| Evidence { label: String::new(), ..e.clone() }).collect(),
-                })
-                .collect(),
+            controls: r.controls.iter().cloned().collect(),
             acceptance_rationale: r.acceptance_rationale.clone(),
             version: Some(r.meta.version),
             reason: String::new(),

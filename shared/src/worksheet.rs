@@ -473,6 +473,21 @@ pub struct Row {
     pub updated_at: DateTime<Utc>,
     /// Who changed it last.
     pub updated_by: String,
+    /// Risks of the register whose controls cite this failure chain as evidence.
+    #[serde(default)]
+    pub risks: Vec<LinkedRisk>,
+}
+
+/// A risk that cites a worksheet row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct LinkedRisk {
+    /// The risk's id.
+    pub id: i64,
+    /// "RSK-0042".
+    pub reference: String,
+    /// Its title.
+    pub title: String,
 }
 
 impl Row {

@@ -82,7 +82,12 @@ pub fn bench() -> Result {
 
 /// The worksheet in Chromium (end2end/bench): first rows of the 10,000-row FMEA, edit to
 /// saved in the grid, and the live update on a second page.
-fn browser_figures(caliper: &std::path::Path, url: &str, data: &std::path::Path, figures: &mut BTreeMap<String, f64>) -> Result {
+fn browser_figures(
+    caliper: &std::path::Path,
+    url: &str,
+    data: &std::path::Path,
+    figures: &mut BTreeMap<String, f64>,
+) -> Result {
     step("FMEA worksheet in Chromium: first rows of 10,000, edit to saved, live update to a second page");
     tools::ensure_browser_tools()?;
     let (server, _) = Server::start(caliper, url, free_port()?, true)?;
@@ -167,7 +172,10 @@ fn fmea_queries(addr: &str, session: &Session, backend: &str, figures: &mut BTre
         let (status, _, bytes) = conn.request(method, path, body).map_err(|e| e.to_string())?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         if !(200..300).contains(&status) {
-            return Err(format!("{method} {path} answered {status}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)])));
+            return Err(format!(
+                "{method} {path} answered {status}: {}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+            ));
         }
         let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
         Ok((ms, json, bytes))

@@ -76,3 +76,13 @@ begin select raise(abort, 'FMEA rows are retired, never deleted'); end;
 
 -- The risk register's default order (residual score, highest first) without a sort.
 create index risks_residual on risks (residual_score, risk_id);
+
+-- Which records each risk's controls cite as evidence (kept in step with the risk's controls on
+-- every save; the risk and its audit trail are the record, this is its index).
+create table risk_evidence (
+    risk_id integer not null references risks (risk_id),
+    record_type text not null,
+    record_id integer not null,
+    primary key (risk_id, record_type, record_id)
+) strict;
+create index risk_evidence_record on risk_evidence (record_type, record_id);

@@ -57,11 +57,14 @@ pub async fn get_fmea(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) 
 
 /// 11.10(g), per record: quality managers edit every FMEA; a process owner edits the FMEAs of
 /// the processes they own, or where they are the responsible person or on the team.
-async fn may_edit(state: &AppState, user: &CurrentUser, fmea: &Fmea) -> Result<(), ApiError> {
+fn may_edit(user: &CurrentUser, fmea: &Fmea) -> Result<(), ApiError> {
     if user.can(Permission::ManageFmeas) {
         return Ok(());
     }
-    if fmea.process_owner_id == Some(user.id) || fmea.responsible_id == user.id || fmea.team.iter().any(|m| m.id == user.id) {
+    if fmea.process_owner_id == Some(user.id)
+        || fmea.responsible_id == user.id
+        || fmea.team.iter().any(|m| m.id == user.id)
+    {
         return Ok(());
     }
     Err(ApiError::new(
@@ -114,7 +117,7 @@ pub async fn update_fmea(
     let version = expected_version(&headers, input.version)?;
     let input = input.normalized();
     let before = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
-    may_edit(&state, &user, &before).await?;
+    may_edit(&user, &before)?;
     input
         .validate_update()
         .map_err(|e| ApiError::invalid(e).with_message("The FMEA is not valid; nothing was saved."))?;
@@ -154,7 +157,7 @@ pub async fn create_row(
     ApiJson(input): ApiJson<RowInput>,
 ) -> ApiResult<Response> {
     let fmea = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
-    may_edit(&state, &user, &fmea).await?;
+    may_edit(&user, &fmea)?;
     let cells = input.cells.normalized();
     cells.validate(Utc::now().date_naive(), None).map_err(row_invalid)?;
     let row = state.store.create_row(&ctx, fmea.id, &cells).await?;
@@ -179,7 +182,7 @@ pub async fn update_row(
     let version = expected_version(&headers, input.version)?;
     let before = state.store.get_row(RowId(id)).await?.ok_or_else(|| ApiError::not_found("No such row."))?;
     let fmea = state.store.get_fmea(before.fmea_id).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
-    may_edit(&state, &user, &fmea).await?;
+    may_edit(&user, &fmea)?;
     let cells = input.cells.normalized();
     cells.validate(Utc::now().date_naive(), Some(&before.cells)).map_err(row_invalid)?;
     row_response(state.store.update_row(&ctx, RowId(id), version, &cells).await?)
@@ -218,7 +221,7 @@ pub async fn retire_row(
     input.validate().map_err(ApiError::invalid)?;
     let before = state.store.get_row(RowId(id)).await?.ok_or_else(|| ApiError::not_found("No such row."))?;
     let fmea = state.store.get_fmea(before.fmea_id).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
-    may_edit(&state, &user, &fmea).await?;
+    may_edit(&user, &fmea)?;
     row_response(state.store.retire_row(&ctx, RowId(id), version, &input.reason).await?)
 }
 
@@ -286,7 +289,7 @@ pub async fn import_csv(
     body: Bytes,
 ) -> ApiResult<Response> {
     let fmea = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
-    may_edit(&state, &user, &fmea).await?;
+    may_edit(&user, &fmea)?;
     let refuse = |problems: Vec<ImportProblem>| {
         (StatusCode::UNPROCESSABLE_ENTITY, Json(ImportReport { imported: 0, problems })).into_response()
     };

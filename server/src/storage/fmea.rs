@@ -210,6 +210,7 @@ impl From<SheetRow> for Row {
             version: r.version,
             updated_at: r.updated_at,
             updated_by: r.updated_by,
+            risks: Vec::new(),
         }
     }
 }
@@ -319,8 +320,28 @@ macro_rules! fmea_store {
 
         async fn row_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<WRow>> {
             let sql = format!("{ROW_SELECT} where r.row_id = $1 and r.retired_at is null");
-            let row: Option<SheetRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
-            Ok(row.map(Into::into))
+            let row: Option<SheetRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&mut *conn).await?;
+            let Some(mut row) = row.map(WRow::from) else { return Ok(None) };
+            let links = linked_risks(conn, "r.row_id = $1", id).await?;
+            row.risks = links.into_iter().map(|(_, l)| l).collect();
+            Ok(Some(row))
+        }
+
+        /// The risks citing rows (`scope` over `fmea_rows r`, with `$1`), by row.
+        async fn linked_risks(conn: &mut Conn, scope: &str, key: i64) -> StoreResult<Vec<(i64, shared::worksheet::LinkedRisk)>> {
+            let sql = format!(
+                "select e.record_id, k.risk_id, k.title from risk_evidence e join risks k on k.risk_id = e.risk_id \
+                 join fmea_rows r on r.row_id = e.record_id where e.record_type = 'fmea_row' and k.retired_at is null \
+                 and {scope} order by k.risk_id"
+            );
+            let rows: Vec<(i64, i64, String)> = sqlx::query_as(&sql).bind(key).fetch_all(conn).await?;
+            Ok(rows
+                .into_iter()
+                .map(|(row, risk, title)| {
+                    let reference = shared::register::reference(shared::register::RiskId(risk));
+                    (row, shared::worksheet::LinkedRisk { id: risk, reference, title })
+                })
+                .collect())
         }
 
         /// The header's references: process and responsible person active, team members active.
@@ -463,7 +484,17 @@ macro_rules! fmea_store {
                 let Some(fmea) = fmea_by_id(&mut conn, id.0).await? else { return Ok(None) };
                 let sql = format!("{ROW_SELECT} where r.fmea_id = $1 and r.retired_at is null order by r.position, r.row_id");
                 let rows: Vec<SheetRow> = sqlx::query_as(&sql).bind(id.0).fetch_all(&mut *conn).await?;
-                Ok(Some(WWorksheet { fmea, rows: rows.into_iter().map(Into::into).collect() }))
+                let mut rows: Vec<WRow> = rows.into_iter().map(Into::into).collect();
+                let mut links: std::collections::HashMap<i64, Vec<shared::worksheet::LinkedRisk>> = std::collections::HashMap::new();
+                for (row, link) in linked_risks(&mut conn, "r.fmea_id = $1", id.0).await? {
+                    links.entry(row).or_default().push(link);
+                }
+                for row in &mut rows {
+                    if let Some(l) = links.remove(&row.id.0) {
+                        row.risks = l;
+                    }
+                }
+                Ok(Some(WWorksheet { fmea, rows }))
             }
 
             async fn get_row(&self, id: WRowId) -> StoreResult<Option<WRow>> {

@@ -460,18 +460,55 @@ macro_rules! risk_store {
             let Some(mut risk) = row.map(RiskRow::into_risk) else { return Ok(None) };
             for control in &mut risk.controls {
                 for e in &mut control.evidence {
-                    e.label = match e.record_type {
-                        EvidenceType::Process => {
-                            let name: Option<(String,)> = sqlx::query_as("select name from processes where process_id = $1")
-                                .bind(e.record_id)
-                                .fetch_optional(&mut *conn)
-                                .await?;
-                            name.map(|(n,)| n).unwrap_or_else(|| format!("process {}", e.record_id))
-                        }
-                    };
+                    e.label = evidence_label(&mut *conn, e.record_type, e.record_id).await?;
                 }
             }
             Ok(Some(risk))
+        }
+
+        /// What an evidence reference is called now: the process's name, or "PF-001 row 12:
+        /// failure mode".
+        async fn evidence_label(conn: &mut Conn, kind: EvidenceType, id: i64) -> StoreResult<String> {
+            Ok(match kind {
+                EvidenceType::Process => {
+                    let name: Option<(String,)> = sqlx::query_as("select name from processes where process_id = $1")
+                        .bind(id)
+                        .fetch_optional(conn)
+                        .await?;
+                    name.map(|(n,)| n).unwrap_or_else(|| format!("process {id}"))
+                }
+                EvidenceType::FmeaRow => {
+                    let row: Option<(String, i64, String)> = sqlx::query_as(
+                        "select f.fmea_number, r.position, r.failure_mode from fmea_rows r join fmeas f on f.fmea_id = r.fmea_id \
+                         where r.row_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(conn)
+                    .await?;
+                    row.map(|(f, p, m)| format!("{f} row {p}: {m}")).unwrap_or_else(|| format!("FMEA row {id}"))
+                }
+            })
+        }
+
+        /// Keeps the evidence index in step with a risk's controls.
+        async fn sync_evidence(conn: &mut Conn, risk: i64, input: &RRiskInput) -> StoreResult<()> {
+            sqlx::query("delete from risk_evidence where risk_id = $1").bind(risk).execute(&mut *conn).await?;
+            let mut seen = std::collections::BTreeSet::new();
+            for e in input.controls.iter().flat_map(|c| c.evidence.iter()) {
+                let kind = match e.record_type {
+                    EvidenceType::Process => "process",
+                    EvidenceType::FmeaRow => "fmea_row",
+                };
+                if seen.insert((kind, e.record_id)) {
+                    sqlx::query("insert into risk_evidence (risk_id, record_type, record_id) values ($1, $2, $3)")
+                        .bind(risk)
+                        .bind(kind)
+                        .bind(e.record_id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+            Ok(())
         }
 
         /// The JSON a signature of a matrix revision binds: the revision without the status
@@ -515,19 +552,16 @@ macro_rules! risk_store {
                         b.controls.iter().any(|c| c.evidence.iter().any(|x| x.record_type == e.record_type && x.record_id == e.record_id))
                     });
                     let field = format!("controls[{i}].evidence");
-                    match e.record_type {
-                        EvidenceType::Process => {
-                            let found: Option<(Option<TDateTime<TUtc>>,)> =
-                                sqlx::query_as("select retired_at from processes where process_id = $1")
-                                    .bind(e.record_id)
-                                    .fetch_optional(&mut *conn)
-                                    .await?;
-                            match found {
-                                None => return Err(field_error(&field, shared::validation::NOT_FOUND)),
-                                Some((Some(_),)) if !had => return Err(field_error(&field, shared::validation::RETIRED)),
-                                Some(_) => {}
-                            }
-                        }
+                    let sql = match e.record_type {
+                        EvidenceType::Process => "select retired_at from processes where process_id = $1",
+                        EvidenceType::FmeaRow => "select retired_at from fmea_rows where row_id = $1",
+                    };
+                    let found: Option<(Option<TDateTime<TUtc>>,)> =
+                        sqlx::query_as(sql).bind(e.record_id).fetch_optional(&mut *conn).await?;
+                    match found {
+                        None => return Err(field_error(&field, shared::validation::NOT_FOUND)),
+                        Some((Some(_),)) if !had => return Err(field_error(&field, shared::validation::RETIRED)),
+                        Some(_) => {}
                     }
                 }
             }
@@ -700,13 +734,17 @@ macro_rules! risk_store {
                 let sql = format!("{RISK_SELECT} where {} {}", w.sql, f.order_sql());
                 let rows: Vec<RiskRow> = bind_filter!(sqlx::query_as(&sql), w).fetch_all(&self.pool).await?;
                 let mut risks: Vec<RRisk> = rows.into_iter().map(RiskRow::into_risk).collect();
-                // Evidence names, read once for the whole export.
+                // Evidence names: processes read once; FMEA rows one by one (few are cited).
                 let names: Vec<(i64, String)> = sqlx::query_as("select process_id, name from processes").fetch_all(&self.pool).await?;
                 let names: std::collections::HashMap<i64, String> = names.into_iter().collect();
+                let mut conn = self.pool.acquire().await?;
                 for risk in &mut risks {
                     for c in &mut risk.controls {
                         for e in &mut c.evidence {
-                            e.label = names.get(&e.record_id).cloned().unwrap_or_default();
+                            e.label = match e.record_type {
+                                EvidenceType::Process => names.get(&e.record_id).cloned().unwrap_or_default(),
+                                EvidenceType::FmeaRow => evidence_label(&mut conn, e.record_type, e.record_id).await?,
+                            };
                         }
                     }
                 }
@@ -784,6 +822,7 @@ macro_rules! risk_store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| constraint_error(e, "process_id"))?;
+                sync_evidence(&mut tx, id, input).await?;
                 let risk = risk_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
                 let audited = Audited { action: AuditAction::Create, record_id: id, before: None, after: &risk, version: 1, reason: None };
                 append_audit(&mut tx, ctx, audited).await?;
@@ -837,6 +876,9 @@ macro_rules! risk_store {
                 .await
                 .map_err(|e| constraint_error(e, "process_id"))?
                 .rows_affected() == 1;
+                if done {
+                    sync_evidence(&mut tx, id.0, input).await?;
+                }
                 let after = risk_by_id(&mut tx, id.0).await?;
                 let reason = Some(input.reason.as_str()).filter(|r| !r.is_empty());
                 let change = finish(&mut tx, ctx, Written { action: AuditAction::Update, record_id: id.0, reason, expected_version: version, done, before, after }).await?;

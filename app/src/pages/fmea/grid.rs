@@ -75,8 +75,11 @@ const GROUPS: &[(&str, &str, &str)] = &[
 
 /// The grid's full width in pixels.
 pub fn total_width() -> u32 {
-    52 + COLUMNS.iter().map(|c| width(c.key)).sum::<u32>()
+    52 + COLUMNS.iter().map(|c| width(c.key)).sum::<u32>() + RISKS_W
 }
+
+/// Width of the last column, the risks that cite the row.
+const RISKS_W: u32 = 190;
 
 /// The grid template: a row-number column, then every column's width.
 pub fn template() -> String {
@@ -84,6 +87,7 @@ pub fn template() -> String {
     for c in COLUMNS {
         t.push_str(&format!(" {}px", width(c.key)));
     }
+    t.push_str(&format!(" {RISKS_W}px"));
     t
 }
 
@@ -597,7 +601,8 @@ pub fn Grid(
         {
             let mut cells = row.cells.clone();
             if let Err(code) = users.with_value(|u| apply(&mut cells, COLUMNS[ed.col].key, &ed.text, u)) {
-                let label = if kind_of_sheet == FmeaKind::Pfmea { COLUMNS[ed.col].pfmea } else { COLUMNS[ed.col].dfmea };
+                let label =
+                    if kind_of_sheet == FmeaKind::Pfmea { COLUMNS[ed.col].pfmea } else { COLUMNS[ed.col].dfmea };
                 return view! { <span class="grid-error" role="alert" data-testid="cell-error">{format!("{label}: {}", shared::validation::describe(code))}</span> }.into_any();
             }
         }
@@ -647,8 +652,10 @@ pub fn Grid(
             <div class="sheet-head" style=format!("grid-template-columns: {template}; width: {}px", total_width())>
                 <div class="gh g-num" style="grid-column: 1 / span 1"></div>
                 {headers}
+                <div class="gh g5" style=format!("grid-column: {} / span 1", COLUMNS.len() + 2)>"Risk register"</div>
                 <div class="ch" role="columnheader">"#"</div>
                 {column_heads}
+                <div class="ch" role="columnheader" aria-colindex=COLUMNS.len() + 2>"Risks citing this chain"</div>
             </div>
             <div class="sheet-body" style=move || format!("height: {}px; width: {}px", total_h(), total_width())>
                 <For each=rendered key=|(vi, r)| (*vi, r.id, r.version) let:item>
@@ -728,6 +735,11 @@ pub fn Grid(
                             >
                                 <div class="cell rownum" role="rowheader">{row.position}</div>
                                 {cells_view}
+                                <div class="cell" role="gridcell" data-col="risks">
+                                    {row.risks.iter().map(|r| view! {
+                                        <a href=format!("/risks/{}", r.id) title=r.title.clone()>{r.reference.clone()}</a>
+                                    }).collect_view()}
+                                </div>
                             </div>
                         }
                     }

@@ -130,8 +130,29 @@ struct ControlRow {
     key: usize,
     description: RwSignal<String>,
     evidence: RwSignal<String>,
-    /// Evidence of other kinds (kept as it was).
+    /// Further evidence (kept as it was).
     other: Vec<Evidence>,
+    /// The first evidence's label as loaded.
+    controls_label: Option<String>,
+}
+
+/// An evidence reference as the value of its `<select>` option: `process:3`, `fmea_row:41`.
+fn evidence_value(e: &Evidence) -> String {
+    let kind = match e.record_type {
+        EvidenceType::Process => "process",
+        EvidenceType::FmeaRow => "fmea_row",
+    };
+    format!("{kind}:{}", e.record_id)
+}
+
+fn parse_evidence(v: &str) -> Option<Evidence> {
+    let (kind, id) = v.split_once(':')?;
+    let record_type = match kind {
+        "process" => EvidenceType::Process,
+        "fmea_row" => EvidenceType::FmeaRow,
+        _ => return None,
+    };
+    Some(Evidence { record_type, record_id: id.parse().ok()?, label: String::new() })
 }
 
 fn text(v: Option<impl ToString>) -> String {
@@ -173,12 +194,13 @@ fn RiskForm(
             .map(|c| {
                 let key = next_key.get_value();
                 next_key.set_value(key + 1);
-                let process = c.evidence.iter().find(|e| e.record_type == EvidenceType::Process);
+                let first = c.evidence.first();
                 ControlRow {
                     key,
                     description: RwSignal::new(c.description.clone()),
-                    evidence: RwSignal::new(process.map(|e| e.record_id.to_string()).unwrap_or_default()),
-                    other: c.evidence.iter().filter(|e| e.record_type != EvidenceType::Process).cloned().collect(),
+                    evidence: RwSignal::new(first.map(evidence_value).unwrap_or_default()),
+                    other: c.evidence.iter().skip(1).cloned().collect(),
+                    controls_label: first.map(|e| format!("{}: {}", e.record_type.label(), e.label)),
                 }
             })
             .collect::<Vec<_>>()
@@ -215,15 +237,7 @@ fn RiskForm(
                 .iter()
                 .map(|c| Control {
                     description: c.description.get(),
-                    evidence: c
-                        .evidence
-                        .get()
-                        .parse::<i64>()
-                        .ok()
-                        .map(|id| Evidence { record_type: EvidenceType::Process, record_id: id, label: String::new() })
-                        .into_iter()
-                        .chain(c.other.iter().cloned())
-                        .collect(),
+                    evidence: parse_evidence(&c.evidence.get()).into_iter().chain(c.other.iter().cloned()).collect(),
                 })
                 .collect(),
             acceptance_rationale: rationale(),
@@ -418,6 +432,28 @@ fn RiskForm(
             .collect_view()
     };
     let processes = StoredValue::new(processes);
+    // The failure chains of the chosen process's FMEAs, High and Medium AP first, to cite.
+    let chains = LocalResource::new(move || {
+        let chosen = process.get().parse::<i64>().ok();
+        async move {
+            let Some(chosen) = chosen else { return Vec::new() };
+            let mut out = Vec::new();
+            for f in api::list_fmeas().await.unwrap_or_default().into_iter().filter(|f| f.process_id.0 == chosen) {
+                if let Ok(sheet) = api::worksheet(f.id).await {
+                    let mut rows: Vec<_> = sheet.rows.into_iter().filter(|r| r.cells.ap().is_some()).collect();
+                    rows.sort_by_key(|r| (r.cells.ap(), r.position));
+                    for r in rows.into_iter().take(300) {
+                        let ap = r.cells.ap().map(|a| a.letter()).unwrap_or('-');
+                        out.push((
+                            format!("fmea_row:{}", r.id),
+                            format!("FMEA {} row {} ({ap}): {}", f.fmea_number, r.position, r.cells.failure_mode),
+                        ));
+                    }
+                }
+            }
+            out
+        }
+    });
     let owner_options = {
         let chosen = record.with_untracked(|r| r.as_ref().map(|r| (r.owner_id, r.owner_name.clone())));
         let missing = chosen.filter(|(id, _)| !directory.iter().any(|u| u.id == *id));
@@ -534,11 +570,26 @@ fn RiskForm(
                                 <div class="control" class:has-error=move || errors.with(|e| e.get(&desc_field()).is_some() || e.get(&ev_field()).is_some())>
                                     <input aria-label="Control" placeholder="What the control is" prop:value=move || c.description.get()
                                         on:input=move |ev| c.description.set(event_target_value(&ev)) />
-                                    <select aria-label="Evidence (process)" on:change=move |ev| c.evidence.set(event_target_value(&ev)) prop:value=move || c.evidence.get()>
+                                    <select aria-label="Evidence" on:change=move |ev| c.evidence.set(event_target_value(&ev)) prop:value=move || c.evidence.get()>
                                         <option value="">"No evidence yet"</option>
-                                        {processes.with_value(|ps| ps.iter().map(|p| view! { <option value=p.id.to_string()>{format!("Process: {}", p.name)}</option> }).collect_view())}
+                                        <optgroup label="Processes">
+                                            {processes.with_value(|ps| ps.iter().map(|p| view! { <option value=format!("process:{}", p.id)>{format!("Process: {}", p.name)}</option> }).collect_view())}
+                                        </optgroup>
+                                        <optgroup label="FMEA failure chains of this process">
+                                            {move || chains.get().map(|list| list.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view())}
+                                        </optgroup>
+                                        {
+                                            // A cited chain of another process stays selectable.
+                                            let current = c.evidence.get_untracked();
+                                            c.controls_label.clone().filter(|_| current.starts_with("fmea_row:")).map(|label| view! { <option value=current.clone()>{label}</option> })
+                                        }
                                     </select>
                                     <button type="button" class="btn" on:click=move |_| controls.update(|cs| cs.retain(|x| x.key != key))>"Remove"</button>
+                                    {(!c.other.is_empty()).then(|| view! {
+                                        <p class="also-cites">"Also cites: "
+                                            {c.other.iter().map(|e| format!("{}: {}", e.record_type.label(), e.label)).collect::<Vec<_>>().join("; ")}
+                                        </p>
+                                    })}
                                     <p class="field-error" role="alert">{move || errors.with(|e| {
                                         [desc_field(), ev_field()].iter().flat_map(|f| e.get(f).unwrap_or_default().iter().map(|c| shared::validation::describe(c))).collect::<Vec<_>>().join(" ")
                                     })}</p>
@@ -549,7 +600,7 @@ fn RiskForm(
                     <button type="button" class="btn" on:click=move |_| {
                         let key = next_key.get_value();
                         next_key.set_value(key + 1);
-                        controls.update(|cs| cs.push(ControlRow { key, description: RwSignal::new(String::new()), evidence: RwSignal::new(String::new()), other: vec![] }));
+                        controls.update(|cs| cs.push(ControlRow { key, description: RwSignal::new(String::new()), evidence: RwSignal::new(String::new()), other: vec![], controls_label: None }));
                     }>"Add control"</button>
                 </fieldset>
                 <Show when=move || record.with(Option::is_some) && !locked()>
