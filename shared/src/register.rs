@@ -458,7 +458,7 @@ impl RiskInput {
             inherent_severity: Some(r.inherent.severity.into()),
             residual_likelihood: Some(r.residual.likelihood.into()),
             residual_severity: Some(r.residual.severity.into()),
-            controls: r.controls.iter().cloned().collect(),
+            controls: r.controls.clone(),
             acceptance_rationale: r.acceptance_rationale.clone(),
             version: Some(r.meta.version),
             reason: String::new(),
