@@ -335,6 +335,11 @@ pub async fn create_fmea(input: &FmeaInput) -> ApiResult<Fmea> {
     send_json(Request::post("/api/v1/fmeas"), input).await
 }
 
+/// `GET /api/v1/fmeas/{id}`
+pub async fn get_fmea(id: FmeaId) -> ApiResult<Fmea> {
+    send(Request::get(&format!("/api/v1/fmeas/{id}"))).await
+}
+
 /// `GET /api/v1/fmeas/{id}/worksheet`
 pub async fn worksheet(id: FmeaId) -> ApiResult<Worksheet> {
     send(Request::get(&format!("/api/v1/fmeas/{id}/worksheet"))).await

@@ -93,6 +93,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/fmeas/{id}/worksheet", Access::Any(&[P::ViewFmeas])),
     ("POST", "/fmeas/{id}/rows", Access::Any(&[P::ManageFmeas, P::EditOwnFmeas])),
     ("GET", "/fmeas/{id}/export.csv", Access::Any(&[P::ViewFmeas])),
+    ("GET", "/fmeas/{id}/export.xlsx", Access::Any(&[P::ViewFmeas])),
     ("POST", "/fmeas/{id}/import", Access::Any(&[P::ManageFmeas, P::EditOwnFmeas])),
     ("GET", "/fmea-rows/{id}", Access::Any(&[P::ViewFmeas])),
     ("PUT", "/fmea-rows/{id}", Access::Any(&[P::ManageFmeas, P::EditOwnFmeas])),

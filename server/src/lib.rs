@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod routes;
 pub mod seed;
 pub mod storage;
+pub mod xlsx;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -35,7 +35,7 @@ use crate::routes::{audit, events, fmea, health, org, risks, session, signatures
         risks::update_revision, risks::list_risks, risks::export_risks, risks::heatmap, risks::get_risk,
         risks::create_risk, risks::update_risk, risks::work,
         fmea::list_fmeas, fmea::get_fmea, fmea::create_fmea, fmea::update_fmea, fmea::worksheet, fmea::create_row,
-        fmea::get_row, fmea::update_row, fmea::retire_row, fmea::export_csv, fmea::import_csv,
+        fmea::get_row, fmea::update_row, fmea::retire_row, fmea::export_csv, fmea::export_xlsx, fmea::import_csv,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     modifiers(&SessionSecurity),

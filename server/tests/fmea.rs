@@ -253,7 +253,44 @@ async fn csv_round_trips_and_import_reports_every_bad_row(store: Arc<dyn Store>,
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
+async fn a_baseline_is_signed_and_an_excel_copy_exported(store: Arc<dyn Store>, _db: TestDb) {
+    let w = world(&store).await;
+    let row = add(&w.tom, w.fmea, &chain("Diameter oversize", 9, 4, 1)).await;
+    let header = w.qm.get(&format!("/api/v1/fmeas/{}", w.fmea)).await.body;
+    let version = header["content_version"].as_i64().unwrap();
+    assert!(version >= 2, "a row moved the content version on");
+    let sign = |v: i64| {
+        json!({"record_type": "fmea", "record_id": w.fmea, "record_version": v, "meaning": "approved",
+               "password": common::PASSWORD, "accept_agreement": true})
+    };
+    // The responsible process owner cannot approve the baseline; the quality manager can.
+    assert_eq!(w.tom.json("POST", "/api/v1/signatures", &sign(version)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.qm.json("POST", "/api/v1/signatures", &sign(version - 1)).await.status, StatusCode::CONFLICT);
+    let r = w.qm.json("POST", "/api/v1/signatures", &sign(version)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let list = |c: &Client| {
+        let c = c.clone();
+        let id = w.fmea;
+        async move { c.get(&format!("/api/v1/signatures?record_type=fmea&record_id={id}")).await.body["items"][0].clone() }
+    };
+    assert_eq!(list(&w.qm).await["superseded"], false);
+    // Any row change supersedes it.
+    let mut edit = chain("Diameter oversize", 9, 3, 1);
+    edit["version"] = row["version"].clone();
+    assert_eq!(w.tom.json("PUT", &format!("/api/v1/fmea-rows/{}", row["id"]), &edit).await.status, StatusCode::OK);
+    assert_eq!(list(&w.qm).await["superseded"], true);
+
+    let x = w.qm.get(&format!("/api/v1/fmeas/{}/export.xlsx", w.fmea)).await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert_eq!(
+        x.headers[axum::http::header::CONTENT_TYPE],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(x.text.starts_with("PK"), "a zip container");
+}
+
 on_both_backends!(
+    a_baseline_is_signed_and_an_excel_copy_exported,
     rows_have_their_own_versions,
     actions_follow_their_workflow,
     only_the_team_and_managers_edit,

@@ -71,6 +71,7 @@ pub const SIGNABLE: &[(&str, Meaning, Permission, &str)] = &[
     ("risk_matrix_revision", Meaning::Approved, Permission::ApproveRiskMatrices, "the risk matrix revision"),
     // Signing a risk's approval accepts its residual risk, with the rationale signed alongside.
     ("risk", Meaning::Approved, Permission::AcceptRisks, "the acceptance of the residual risk"),
+    ("fmea", Meaning::Approved, Permission::ApproveFmeas, "the FMEA worksheet baseline"),
 ];
 
 /// Record types whose signature carries a statement the signer writes (`SignInput::rationale`),

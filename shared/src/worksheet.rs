@@ -181,7 +181,10 @@ pub struct Fmea {
     pub confidentiality: Confidentiality,
     /// Rows (failure chains) in the worksheet.
     pub rows: i64,
-    /// Version and life.
+    /// The worksheet's content version: it changes with every change to the header or any
+    /// row. A baseline signature binds it (and is superseded when it changes).
+    pub content_version: i64,
+    /// Version and life (of the header).
     pub meta: RecordMeta,
 }
 

@@ -16,6 +16,8 @@ create table fmeas (
     responsible_id integer not null references users (user_id),
     team text not null default '[]',
     confidentiality text not null default 'business_use',
+    -- Changes with every change to the header or any row: what a baseline signature binds.
+    content_version integer not null default 1,
     version integer not null default 1 check (version >= 1),
     created_at text not null,
     updated_at text not null,

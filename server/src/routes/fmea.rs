@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/fmeas/{id}/worksheet", get(worksheet))
         .route("/fmeas/{id}/rows", post(create_row))
         .route("/fmeas/{id}/export.csv", get(export_csv))
+        .route("/fmeas/{id}/export.xlsx", get(export_xlsx))
         .route("/fmeas/{id}/import", post(import_csv).layer(DefaultBodyLimit::max(IMPORT_LIMIT_BYTES)))
         .route("/fmea-rows/{id}", get(get_row).put(update_row))
         .route("/fmea-rows/{id}/retire", post(retire_row))
@@ -251,6 +252,31 @@ pub async fn export_csv(State(state): State<AppState>, ApiPath(id): ApiPath<i64>
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"fmea-{name}.csv\"")),
         ],
         text,
+    )
+        .into_response())
+}
+
+/// The worksheet as an Excel workbook: the header above, the column groups of the handbook's
+/// steps in colour, one row per failure chain, and each AP as its letter on its colour. Cells are
+/// written as text or numbers, never as formulas.
+#[utoipa::path(get, path = "/api/v1/fmeas/{id}/export.xlsx", tag = "fmea", params(("id" = i64, Path, description = "The FMEA")),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+              (status = 404, body = shared::ErrorBody)))]
+pub async fn export_xlsx(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+    let sheet = state.store.worksheet(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    let users = state.store.list_users(true).await?;
+    let names: std::collections::HashMap<i64, String> = users.into_iter().map(|u| (u.id.0, u.username)).collect();
+    let name = sheet.fmea.fmea_number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>();
+    let bytes = tokio::task::spawn_blocking(move || crate::xlsx::worksheet(&sheet, &names))
+        .await
+        .map_err(|e| ApiError::internal(format!("the workbook was not written: {e}")))?
+        .map_err(|e| ApiError::internal(format!("the workbook was not written: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"fmea-{name}.xlsx\"")),
+        ],
+        bytes,
     )
         .into_response())
 }

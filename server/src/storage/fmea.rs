@@ -77,6 +77,7 @@ pub(super) struct FmeaRow {
     pub team: String,
     pub confidentiality: String,
     pub rows: i64,
+    pub content_version: i64,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -110,6 +111,7 @@ impl FmeaRow {
                 .collect(),
             confidentiality: Confidentiality::parse(&self.confidentiality).unwrap_or_default(),
             rows: self.rows,
+            content_version: self.content_version,
             meta: RecordMeta {
                 version: self.version,
                 created_at: self.created_at,
@@ -126,7 +128,7 @@ pub(super) const FMEA_SELECT: &str = "select f.fmea_id, f.kind, f.fmea_number, f
      p.owner_id as process_owner_id, \
      f.responsible_id, u.full_name as responsible_name, f.team, f.confidentiality, \
      (select count(*) from fmea_rows r where r.fmea_id = f.fmea_id and r.retired_at is null) as rows, \
-     f.version, f.created_at, f.updated_at, f.retired_at, f.retired_reason \
+     f.content_version, f.version, f.created_at, f.updated_at, f.retired_at, f.retired_reason \
      from fmeas f join processes p on p.process_id = f.process_id join users u on u.user_id = f.responsible_id";
 
 #[derive(sqlx::FromRow)]
@@ -386,6 +388,33 @@ macro_rules! fmea_store {
             Ok(id)
         }
 
+        /// A row changed: the worksheet's content version moves on (a baseline signed before
+        /// is superseded).
+        async fn bump_content(conn: &mut Conn, fmea: i64) -> StoreResult<()> {
+            sqlx::query("update fmeas set content_version = content_version + 1 where fmea_id = $1")
+                .bind(fmea)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
+        /// The worksheet as a baseline signature binds it: the header and every row's cells in
+        /// order, at the content version.
+        async fn fmea_baseline_json(conn: &mut Conn, id: i64) -> StoreResult<Option<(i64, serde_json::Value)>> {
+            let Some(fmea) = fmea_by_id(&mut *conn, id).await? else { return Ok(None) };
+            let sql = format!("{ROW_SELECT} where r.fmea_id = $1 and r.retired_at is null order by r.position, r.row_id");
+            let rows: Vec<SheetRow> = sqlx::query_as(&sql).bind(id).fetch_all(conn).await?;
+            let rows: Vec<serde_json::Value> = rows
+                .into_iter()
+                .map(|r| {
+                    let row = WRow::from(r);
+                    serde_json::json!({"id": row.id, "position": row.position, "version": row.version, "cells": row.cells})
+                })
+                .collect();
+            let version = fmea.content_version;
+            Ok(Some((version, serde_json::json!({"fmea": fmea, "rows": rows}))))
+        }
+
         async fn next_position(conn: &mut Conn, fmea: i64) -> StoreResult<i64> {
             let (max,): (Option<i64>,) = sqlx::query_as("select max(position) from fmea_rows where fmea_id = $1")
                 .bind(fmea)
@@ -450,7 +479,8 @@ macro_rules! fmea_store {
                 let done = sqlx::query(
                     "update fmeas set fmea_number = $3, subject = $4, company = $5, location = $6, customer = $7, \
                      model_year = $8, start_date = $9, revision_date = $10, process_id = $11, responsible_id = $12, \
-                     team = $13, confidentiality = $14, version = version + 1, updated_at = $15 \
+                     team = $13, confidentiality = $14, version = version + 1, content_version = content_version + 1, \
+                     updated_at = $15 \
                      where fmea_id = $1 and version = $2 and retired_at is null",
                 )
                 .bind(id.0)
@@ -508,6 +538,7 @@ macro_rules! fmea_store {
                 check_row_references(&mut tx, cells, None).await?;
                 let position = next_position(&mut tx, fmea.0).await?;
                 let id = insert_row(&mut tx, fmea.0, position, cells, &ctx.actor_name).await?;
+                bump_content(&mut tx, fmea.0).await?;
                 append_audit(&mut tx, ctx, row_draft(AuditAction::Create, id, 1, None, cells, None)).await?;
                 let row = row_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
                 tx.commit().await?;
@@ -532,6 +563,7 @@ macro_rules! fmea_store {
                 if !done {
                     return Ok(RowChange::Stale(after));
                 }
+                bump_content(&mut tx, after.fmea_id.0).await?;
                 append_audit(&mut tx, ctx, row_draft(AuditAction::Update, id.0, after.version, Some(&before.cells), cells, None)).await?;
                 tx.commit().await?;
                 Ok(RowChange::Done(after))
@@ -544,6 +576,7 @@ macro_rules! fmea_store {
                     return Ok(RowChange::Stale(before));
                 }
                 retire(&mut tx, "fmea_rows", "row_id", id.0, version, reason).await?;
+                bump_content(&mut tx, before.fmea_id.0).await?;
                 let changes = diff(&serde_json::json!({"retired": false}), &serde_json::json!({"retired": true}));
                 let draft = Draft { action: AuditAction::Retire, record_type: WRow::RECORD_TYPE, record_id: id.0, record_version: version + 1, changes, reason: Some(reason) };
                 append_audit(&mut tx, ctx, draft).await?;
@@ -555,6 +588,7 @@ macro_rules! fmea_store {
                 let (_turn, mut tx) = self.write_tx().await?;
                 active_reference(&mut tx, FMEAS, "fmea_id", fmea.0).await?;
                 let mut position = next_position(&mut tx, fmea.0).await?;
+                bump_content(&mut tx, fmea.0).await?;
                 // One chain head for the whole import: the appends below follow each other.
                 let mut head = lock_chain(&mut tx).await?;
                 for cells in rows {

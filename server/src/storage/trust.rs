@@ -37,10 +37,12 @@ pub enum SignOutcome {
 
 /// Where each signable kind of record lives: (record type, table, key column). With
 /// `record_json` in [`trust_store!`], the registry a new signable kind is added to.
-pub(super) const SIGNED_TABLES: &[(&str, &str, &str)] = &[
-    ("process", "processes", "process_id"),
-    ("risk_matrix_revision", "risk_matrix_revisions", "revision_id"),
-    ("risk", "risks", "risk_id"),
+pub(super) const SIGNED_TABLES: &[(&str, &str, &str, &str)] = &[
+    ("process", "processes", "process_id", "version"),
+    ("risk_matrix_revision", "risk_matrix_revisions", "revision_id", "version"),
+    ("risk", "risks", "risk_id", "version"),
+    // A baseline binds the whole worksheet: its content version moves with every row change.
+    ("fmea", "fmeas", "fmea_id", "content_version"),
 ];
 
 /// Roles as stored: comma-separated names.
@@ -204,6 +206,7 @@ macro_rules! trust_store {
                 "process" => process_by_id(conn, id).await?.map(|p| (p.meta.version, serde_json::to_value(&p))),
                 "risk_matrix_revision" => matrix_revision_by_id(conn, id).await?.map(|r| (r.meta.version, Ok(revision_json(&r)))),
                 "risk" => risk_by_id(conn, id).await?.map(|r| (r.meta.version, serde_json::to_value(&r))),
+                "fmea" => fmea_baseline_json(conn, id).await?.map(|(v, json)| (v, Ok(json))),
                 _ => None,
             };
             Ok(record.map(|(v, json)| (v, json.unwrap_or_default())))
@@ -692,12 +695,12 @@ macro_rules! trust_store {
             }
 
             async fn list_signatures(&self, record_type: &str, record_id: Option<i64>) -> StoreResult<Vec<Signature>> {
-                let Some((_, table, key)) = SIGNED_TABLES.iter().find(|(t, _, _)| *t == record_type) else {
+                let Some((_, table, key, version)) = SIGNED_TABLES.iter().find(|(t, ..)| *t == record_type) else {
                     return Ok(Vec::new());
                 };
                 let sql = format!(
                     "select s.signature_id, s.record_id, s.record_version, s.record_hash, s.signer_id, s.signer_name, \
-                     s.meaning, s.signed_at, r.version from signatures s left join {table} r on r.{key} = s.record_id \
+                     s.meaning, s.signed_at, r.{version} from signatures s left join {table} r on r.{key} = s.record_id \
                      where s.record_type = $1 and ($2 is null or s.record_id = $2) order by s.signature_id desc"
                 );
                 let rows: Vec<(i64, i64, i64, String, i64, String, String, TDateTime<TUtc>, Option<i64>)> =

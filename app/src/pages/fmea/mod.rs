@@ -14,6 +14,7 @@ use shared::{ErrorBody, FieldErrors};
 
 use crate::api::{self, ApiError};
 use crate::components::field::{SelectField, TextField};
+use crate::components::signature::SignaturePanel;
 use crate::components::status::{NOT_SAVED, loaded};
 use crate::session::{can, changes_of, session};
 use grid::{Grid, View, read_file};
@@ -233,6 +234,7 @@ pub fn FmeaWorksheet() -> impl IntoView {
                         <h1>{format!("{} {} — {}", fmea.kind.label(), fmea.fmea_number, fmea.subject)}</h1>
                         <div class="tools">
                             <a class="btn" href=format!("/api/v1/fmeas/{fid}/export.csv") download="">"Export CSV"</a>
+                            <a class="btn" href=format!("/api/v1/fmeas/{fid}/export.xlsx") download="">"Export Excel"</a>
                             <A href="/fmea" attr:class="btn">"All FMEAs"</A>
                         </div>
                     </header>
@@ -274,8 +276,14 @@ pub fn FmeaWorksheet() -> impl IntoView {
                     <Show when=move || editable.get()>
                         <RowTools fmea=fid rows />
                     </Show>
-                    <Grid fmea=fmea.clone() rows users view=view_state editable />
-                    <p class="muted keys">"Keys: arrows move · Enter or F2 edits · typing starts editing · Esc cancels · Enter or Tab saves the row · Page Up/Down."</p>
+                    <div class="sheet-layout">
+                        <StructureTree rows kind=fmea.kind view=view_state />
+                        <div class="sheet-main">
+                            <Grid fmea=fmea.clone() rows users view=view_state editable />
+                            <p class="muted keys">"Keys: arrows move · Enter or F2 edits · typing starts editing · Esc cancels · Enter or Tab saves the row · Page Up/Down."</p>
+                        </div>
+                    </div>
+                    <Baseline fmea=fid rows subject=fmea.fmea_number.clone() />
                 }
             })}
         </section>
@@ -368,5 +376,106 @@ fn RowTools(fmea: FmeaId, rows: RwSignal<Vec<Row>>) -> impl IntoView {
                 </tbody>
             </table>
         })}
+    }
+}
+
+/// A process step (or focus element) of the structure tree, with its work elements (or lower
+/// levels) and how many failure chains each holds.
+type Step = (String, Vec<(String, usize)>);
+
+/// Structure analysis as a tree (process item → process step → work element; DFMEA: next
+/// higher level → focus element → next lower level), derived from the failure chains, with
+/// their count; choosing a node filters the grid to it.
+#[component]
+fn StructureTree(rows: RwSignal<Vec<Row>>, kind: FmeaKind, view: RwSignal<View>) -> impl IntoView {
+    let tree = Memo::new(move |_| {
+        rows.with(|rows| {
+            let mut items: Vec<(String, Vec<Step>)> = Vec::new();
+            for r in rows {
+                let c = &r.cells;
+                let item = match items.iter_mut().position(|(i, _)| *i == c.structure_item) {
+                    Some(p) => p,
+                    None => {
+                        items.push((c.structure_item.clone(), Vec::new()));
+                        items.len() - 1
+                    }
+                };
+                let steps = &mut items[item].1;
+                let step = match steps.iter_mut().position(|(s, _)| *s == c.structure_step) {
+                    Some(p) => p,
+                    None => {
+                        steps.push((c.structure_step.clone(), Vec::new()));
+                        steps.len() - 1
+                    }
+                };
+                let elements = &mut steps[step].1;
+                let label = if c.element_type.is_empty() {
+                    c.structure_element.clone()
+                } else {
+                    format!("{} ({})", c.structure_element, c.element_type)
+                };
+                match elements.iter_mut().find(|(e, _)| *e == label) {
+                    Some((_, n)) => *n += 1,
+                    None => elements.push((label, 1)),
+                }
+            }
+            items
+        })
+    });
+    let levels = if kind == FmeaKind::Pfmea {
+        "Process item → step → work element"
+    } else {
+        "Next higher level → focus element → next lower level"
+    };
+    let pick = move |text: String| view.update(|v| v.text = text);
+    view! {
+        <nav class="structure-tree" aria-label="Structure analysis">
+            <h2>"Structure"</h2>
+            <p class="muted">{levels}</p>
+            <button type="button" class="link" on:click=move |_| pick(String::new())>"All failure chains"</button>
+            {move || {
+                let big = rows.with(Vec::len) > 2000;
+                tree.get().into_iter().map(|(item, steps)| view! {
+                    <details open=true>
+                        <summary>{if item.is_empty() { "(no item)".to_string() } else { item }}</summary>
+                        <ul>
+                            {steps.into_iter().take(if big { 200 } else { usize::MAX }).map(|(step, elements)| {
+                                let s2 = step.clone();
+                                view! {
+                                    <li>
+                                        <button type="button" class="link" on:click=move |_| pick(s2.clone())>{step.clone()}</button>
+                                        <ul>
+                                            {elements.into_iter().map(|(e, n)| view! { <li class="muted">{format!("{e} · {n}")}</li> }).collect_view()}
+                                        </ul>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </details>
+                }).collect_view()
+            }}
+        </nav>
+    }
+}
+
+/// The worksheet baseline, approved by signature: it binds the header and every row as they
+/// are; any change afterwards supersedes it.
+#[component]
+fn Baseline(fmea: FmeaId, rows: RwSignal<Vec<Row>>, subject: String) -> impl IntoView {
+    // The content version follows every change to the rows (re-read when they change).
+    let header = LocalResource::new(move || {
+        rows.with(|r| r.iter().map(|x| x.version).sum::<i64>() + r.len() as i64);
+        async move { api::get_fmea(fmea).await }
+    });
+    let version = Signal::derive(move || header.get().and_then(Result::ok).map_or(0, |f| f.content_version));
+    let what = Signal::derive(move || format!("the baseline of FMEA {subject} (every row as it is now)"));
+    view! {
+        <section class="approval" aria-labelledby="baseline-title">
+            <h2 id="baseline-title">"Baseline approval"</h2>
+            <p class="muted">"Approving signs the whole worksheet as it is now; any later change shows the approval as superseded."</p>
+            {move || (version.get() > 0).then(|| view! {
+                <SignaturePanel record_type=Fmea::RECORD_TYPE record_id=fmea.0 version meaning=shared::signature::Meaning::Approved what awaiting="No approved baseline" />
+            })}
+        </section>
     }
 }
