@@ -24,6 +24,8 @@ macro_rules! id_type {
         }
     };
 }
+/// The one way `shared` declares a record id (also used by the register and the worksheet).
+pub(crate) use id_type;
 
 id_type!(
     /// Identifies a site; never reused.

@@ -430,6 +430,33 @@ macro_rules! bind_filter {
 }
 pub(super) use bind_filter;
 
+/// Binds a risk's stored columns (title … acceptance rationale, then the time of the change), in
+/// the order the insert and the update name them.
+macro_rules! bind_risk {
+    ($q:expr, $input:expr, $revision:expr, $inherent:expr, $residual:expr, $controls:expr) => {
+        $q.bind(&$input.title)
+            .bind(&$input.description)
+            .bind(&$input.category)
+            .bind($input.process_id.map(|p| p.0))
+            .bind($input.owner_id.map(|u| u.0))
+            .bind($input.status.as_str())
+            .bind($input.review_date)
+            .bind($revision.id.0)
+            .bind(i64::from($inherent.likelihood))
+            .bind(i64::from($inherent.severity))
+            .bind(i64::from($inherent.score))
+            .bind($crate::storage::risk::zone_text($inherent.zone))
+            .bind(i64::from($residual.likelihood))
+            .bind(i64::from($residual.severity))
+            .bind(i64::from($residual.score))
+            .bind($crate::storage::risk::zone_text($residual.zone))
+            .bind(&$controls)
+            .bind(&$input.acceptance_rationale)
+            .bind(chrono::Utc::now())
+    };
+}
+pub(super) use bind_risk;
+
 macro_rules! risk_store {
     ($store:ident) => {
         use shared::register::{
@@ -439,8 +466,8 @@ macro_rules! risk_store {
             WorkItem as RWorkItem, EvidenceType, acceptance_problem, REVISION_NOT_EFFECTIVE,
         };
         use $crate::storage::risk::{
-            NewRevision, RISK_SELECT, RevisionRow, RiskFilter, RiskRow, RiskStore, bind_filter, filter_where,
-            revision_select, zone_text,
+            NewRevision, RISK_SELECT, RevisionRow, RiskFilter, RiskRow, RiskStore, bind_filter, bind_risk, filter_where,
+            revision_select,
         };
 
         fn decode(e: String) -> StoreError {
@@ -792,33 +819,15 @@ macro_rules! risk_store {
                 let (_turn, mut tx) = self.write_tx().await?;
                 let revision = check_risk_references(&mut tx, input, None).await?;
                 let (inherent, residual, controls) = risk_columns(input, &revision)?;
-                let (id,): (i64,) = sqlx::query_as(
+                let q = sqlx::query_as::<_, (i64,)>(
                     "insert into risks (title, description, category, process_id, owner_id, status, review_date, \
                      matrix_revision_id, inherent_likelihood, inherent_severity, inherent_score, inherent_zone, \
                      residual_likelihood, residual_severity, residual_score, residual_zone, controls, \
                      acceptance_rationale, version, created_at, updated_at) \
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $19) \
                      returning risk_id",
-                )
-                .bind(&input.title)
-                .bind(&input.description)
-                .bind(&input.category)
-                .bind(input.process_id.map(|p| p.0))
-                .bind(input.owner_id.map(|u| u.0))
-                .bind(input.status.as_str())
-                .bind(input.review_date)
-                .bind(revision.id.0)
-                .bind(i64::from(inherent.likelihood))
-                .bind(i64::from(inherent.severity))
-                .bind(i64::from(inherent.score))
-                .bind(zone_text(inherent.zone))
-                .bind(i64::from(residual.likelihood))
-                .bind(i64::from(residual.severity))
-                .bind(i64::from(residual.score))
-                .bind(zone_text(residual.zone))
-                .bind(&controls)
-                .bind(&input.acceptance_rationale)
-                .bind(TUtc::now())
+                );
+                let (id,) = bind_risk!(q, input, revision, inherent, residual, controls)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| constraint_error(e, "process_id"))?;
@@ -843,7 +852,7 @@ macro_rules! risk_store {
                 }
                 let revision = check_risk_references(&mut tx, input, Some(b)).await?;
                 let (inherent, residual, controls) = risk_columns(input, &revision)?;
-                let done = sqlx::query(
+                let q = sqlx::query(
                     "update risks set title = $3, description = $4, category = $5, process_id = $6, owner_id = $7, \
                      status = $8, review_date = $9, matrix_revision_id = $10, inherent_likelihood = $11, \
                      inherent_severity = $12, inherent_score = $13, inherent_zone = $14, residual_likelihood = $15, \
@@ -852,26 +861,8 @@ macro_rules! risk_store {
                      where risk_id = $1 and version = $2 and retired_at is null",
                 )
                 .bind(id.0)
-                .bind(version)
-                .bind(&input.title)
-                .bind(&input.description)
-                .bind(&input.category)
-                .bind(input.process_id.map(|p| p.0))
-                .bind(input.owner_id.map(|u| u.0))
-                .bind(input.status.as_str())
-                .bind(input.review_date)
-                .bind(revision.id.0)
-                .bind(i64::from(inherent.likelihood))
-                .bind(i64::from(inherent.severity))
-                .bind(i64::from(inherent.score))
-                .bind(zone_text(inherent.zone))
-                .bind(i64::from(residual.likelihood))
-                .bind(i64::from(residual.severity))
-                .bind(i64::from(residual.score))
-                .bind(zone_text(residual.zone))
-                .bind(&controls)
-                .bind(&input.acceptance_rationale)
-                .bind(TUtc::now())
+                .bind(version);
+                let done = bind_risk!(q, input, revision, inherent, residual, controls)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| constraint_error(e, "process_id"))?
