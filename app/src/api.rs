@@ -360,11 +360,13 @@ pub async fn update_row(id: RowId, input: &RowInput) -> ApiResult<Row> {
     send_json(Request::put(&format!("/api/v1/fmea-rows/{id}")), input).await
 }
 
-/// `POST /api/v1/fmeas/{id}/import` with CSV text: the server's report as JSON (200 or 422).
-pub async fn import_csv(fmea: FmeaId, text: String, skip_bad_rows: bool) -> ApiResult<(u16, serde_json::Value)> {
+/// `POST /api/v1/fmeas/{id}/import` with the file's bytes as they are (the server, not the
+/// browser, decides whether they are UTF-8): the server's report as JSON (200, 413 or 422).
+pub async fn import_csv(fmea: FmeaId, bytes: Vec<u8>, skip_bad_rows: bool) -> ApiResult<(u16, serde_json::Value)> {
+    let body = js_sys::Uint8Array::from(bytes.as_slice());
     let req = guarded(Request::post(&format!("/api/v1/fmeas/{fmea}/import?skip_bad_rows={skip_bad_rows}")))
         .header("Content-Type", "text/csv")
-        .body(text)
+        .body(body)
         .map_err(network)?;
     let res = req.send().await.map_err(network)?;
     let status = res.status();

@@ -60,7 +60,7 @@ test("the heatmap filters the register from the keyboard and switches inherent /
   for (let s = 1; s < target.severity; s++) await page.keyboard.press("ArrowRight");
   const cell = page.locator(`#heat-${target.likelihood}-${target.severity}`);
   await expect(cell).toBeFocused();
-  await expect(cell).toHaveAttribute("aria-label", new RegExp(`^likelihood ${target.likelihood}, severity ${target.severity}: ${target.residual} risks? residual, (acceptable|reduce as far as possible|unacceptable)$`));
+  await expect(cell).toHaveAttribute("aria-label", new RegExp(`^likelihood ${target.likelihood}, severity ${target.severity}: ${target.residual} risks?, (acceptable|reduce as far as possible|unacceptable)$`));
   await page.keyboard.press("Enter");
   await expect(cell).toHaveAttribute("aria-pressed", "true");
   await expect(page.getByTestId("risk-count")).toHaveText(`1–${target.residual} of ${target.residual} risk(s)`);
@@ -138,8 +138,19 @@ test("the heatmap updates live when someone else changes a risk", async ({ brows
   const qm = await apiAs(DEMO.qualityManager.username);
   const before = (await heatmap(qm)).cells.find((c) => c.likelihood === 1 && c.severity === 5)!;
   await expect(cellCount(page, 1, 5)).toHaveText(String(before.residual));
-  await createRisk(qm, "E2E: live heatmap", [3, 5], [1, 5]);
+  const beforeUp = (await heatmap(qm)).cells.find((c) => c.likelihood === 2 && c.severity === 5)!;
+  const risk = await createRisk(qm, "E2E: live heatmap", [3, 5], [1, 5]);
   await expect(cellCount(page, 1, 5)).toHaveText(String(before.residual + 1));
+
+  // A second person changes the risk in their own page: the first page's heatmap follows.
+  const other = await pageAs(browser, DEMO.qualityManager.username);
+  await other.goto(`/risks/${risk.id}`);
+  await other.getByLabel("Likelihood").nth(1).selectOption("2");
+  await other.getByLabel("Reason for change").fill("Field data: more frequent than assessed");
+  await other.getByRole("button", { name: "Save" }).click();
+  await expect(other.getByText("Saved.")).toBeVisible();
+  await expect(cellCount(page, 1, 5)).toHaveText(String(before.residual));
+  await expect(cellCount(page, 2, 5)).toHaveText(String(beforeUp.residual + 1));
 });
 
 test("a matrix change is a new revision that takes effect when approved", async ({ browser }) => {

@@ -58,7 +58,8 @@ impl ApiError {
     }
 
     /// 422 for one field, with the decoder's message (without its line/column noise).
-    fn invalid_field(field: String, code: &str, message: &str) -> Self {
+    /// 422 for one field, with `message` as the envelope's message.
+    pub fn invalid_field(field: String, code: &str, message: &str) -> Self {
         let mut fields = FieldErrors::new();
         fields.add(field.clone(), code);
         let mut e = ApiError::invalid(fields);
@@ -146,21 +147,47 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "Send the body as JSON with `Content-Type: application/json`.",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection: BytesRejection| {
+        let ApiBytes(bytes) = ApiBytes::from_request(req, state).await?;
+        decode_json(&bytes).map(ApiJson)
+    }
+}
+
+/// The raw body, whose failures are our envelope too: 413 over the route's body limit, 400
+/// when it cannot be read.
+#[derive(Debug, Clone, Default)]
+pub struct ApiBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state).await.map(ApiBytes).map_err(|rejection: BytesRejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large.")
             } else {
                 ApiError::bad_request(format!("The request body could not be read: {rejection}"))
             }
-        })?;
-        decode_json(&bytes).map(ApiJson)
+        })
     }
 }
 
 /// Decodes `bytes` as `T`, mapping each failure to the envelope (see [`ApiJson`]).
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
+    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(decode_error)?;
+    de.end().map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// Decodes an already parsed JSON value as `T`, with the same field-naming errors as
+/// [`decode_json`] (for bodies read in two steps, e.g. around a `#[serde(flatten)]`, whose
+/// inner errors serde would otherwise report without their field).
+pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(decode_error)
+}
+
+fn decode_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
@@ -182,9 +209,7 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ApiError::bad_request(format!("The request body is not valid JSON: {inner}"))
             }
         }
-    })?;
-    de.end().map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))?;
-    Ok(value)
+    }
 }
 
 fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {

@@ -292,7 +292,7 @@ async fn the_audit_trail_is_readable_and_verifiable_over_http(store: Arc<dyn Sto
     assert!(csv.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
     let lines: Vec<&str> = csv.text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 2, "{}", csv.text);
-    assert!(lines[0].starts_with("seq,occurred_at_utc,"));
+    assert!(lines[0].starts_with("\u{feff}seq,occurred_at_utc,"), "a BOM for Excel, then the header");
     assert!(lines[1].contains("name: — → Calibration"), "{}", lines[1]);
 
     let v = client.get("/api/v1/audit/verify").await;

@@ -79,10 +79,33 @@ async fn rows_have_their_own_versions(store: Arc<dyn Store>, _db: TestDb) {
         .json("POST", &format!("/api/v1/fmeas/{}/rows", w.fmea), &json!({"failure_mode": "x", "severity": 4.5}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["field_errors"]["severity"], json!(["invalid"]), "a non-integer S names S: {}", r.text);
+    let r = w
+        .tom
+        .json("POST", &format!("/api/v1/fmeas/{}/rows", w.fmea), &json!({"failure_mode": "x", "severty": 11}))
+        .await;
+    assert_eq!(
+        r.body["field_errors"]["severty"],
+        json!(["unknown_field"]),
+        "a misspelt column is not dropped: {}",
+        r.text
+    );
+    // Each row comes with what its ratings give, worked out by the shared rules.
+    assert_eq!(
+        (a["ap"].clone(), a["rpn"].clone(), a["management_review"].clone()),
+        (json!("Medium"), json!(36), json!(true))
+    );
+    assert_eq!(a["ap_reason"], "S 9–10, O 4–5, D 1 → Medium");
+    // A row read back and sent as it is (with its read-only fields) saves.
+    let mut echoed = a.clone();
+    echoed["remarks"] = json!("Checked on the line");
+    let r = w.tom.json("PUT", &format!("/api/v1/fmea-rows/{}", a["id"]), &echoed).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let a = r.body;
 
     // Two people, two rows: no conflict.
     let mut a_edit = chain("Diameter oversize", 9, 3, 1);
-    a_edit["version"] = json!(1);
+    a_edit["version"] = json!(2);
     let mut b_edit = chain("Thread stripped", 5, 2, 3);
     b_edit["version"] = json!(1);
     let r1 = w.tom.json("PUT", &format!("/api/v1/fmea-rows/{}", a["id"]), &a_edit).await;
@@ -92,11 +115,11 @@ async fn rows_have_their_own_versions(store: Arc<dyn Store>, _db: TestDb) {
 
     // The same row from a stale version: 409 with the row as saved, who saved it.
     let mut stale = chain("Diameter oversize", 9, 8, 1);
-    stale["version"] = json!(1);
+    stale["version"] = json!(2);
     let r = w.qm.json("PUT", &format!("/api/v1/fmea-rows/{}", a["id"]), &stale).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     assert_eq!(r.body["current"]["occurrence"], 3);
-    assert_eq!(r.body["current"]["version"], 2);
+    assert_eq!(r.body["current"]["version"], 3);
     assert!(r.body["message"].as_str().unwrap().contains("Tom Okafor"), "{}", r.text);
 
     // The worksheet: rows in order with their versions; the audit trail has each row's change.
@@ -206,7 +229,11 @@ async fn csv_round_trips_and_import_reports_every_bad_row(store: Arc<dyn Store>,
     add(&w.tom, w.fmea, &awkward).await;
     let export = w.tom.get(&format!("/api/v1/fmeas/{}/export.csv", w.fmea)).await;
     assert_eq!(export.status, StatusCode::OK);
-    assert!(export.text.starts_with("Process item,Process step,"), "{}", &export.text[..60]);
+    assert!(
+        export.text.starts_with("\u{feff}Process item,Process step,"),
+        "BOM, then the header: {}",
+        &export.text[..60]
+    );
     assert!(export.text.contains("'=cmd"), "formula neutralised");
 
     // Into a new FMEA and out again: the same bytes.
@@ -231,7 +258,8 @@ async fn csv_round_trips_and_import_reports_every_bad_row(store: Arc<dyn Store>,
     let mut cells: Vec<String> = lines[1].split(',').map(str::to_string).collect();
     cells[8] = "eleven".into();
     let bad_s = cells.join(",");
-    let text = format!("\u{feff}{}\r\n{}\r\n{}\r\n", lines[0], lines[1], bad_s);
+    // The export starts with a BOM already (one is enough).
+    let text = format!("{}\r\n{}\r\n{}\r\n", lines[0], lines[1], bad_s);
     let r = w.tom.raw("POST", &format!("/api/v1/fmeas/{copy}/import"), "text/csv", text.clone()).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["imported"], 0);
@@ -250,6 +278,8 @@ async fn csv_round_trips_and_import_reports_every_bad_row(store: Arc<dyn Store>,
     let huge = vec![b'a'; 21 * 1024 * 1024];
     let r = w.tom.raw("POST", &format!("/api/v1/fmeas/{copy}/import"), "text/csv", huge).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.body["message"].as_str().unwrap().contains("larger than 20 MB"), "the envelope says why: {}", r.text);
+    assert_eq!(w.tom.get(&format!("/api/v1/fmeas/{copy}")).await.body["rows"], 3, "nothing more imported");
     assert!(store.verify_audit().await.unwrap().intact);
 }
 

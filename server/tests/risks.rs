@@ -99,6 +99,17 @@ async fn matrix_revisions_take_effect_when_approved(store: Arc<dyn Store>, _db: 
     hole["zones"][2][3] = Value::Null;
     let r = w.qm.json("POST", "/api/v1/risk-matrices", &json!({"definition": hole, "change_note": "x"})).await;
     assert_eq!(r.body["field_errors"]["definition.zones[2][3]"], json!(["zone_missing"]));
+    // Rows of different lengths: field errors, not a dropped connection.
+    let mut ragged = serde_json::to_value(default_5x5()).unwrap();
+    ragged["zones"][0] = json!(["acceptable", "acceptable"]);
+    let r = w.qm.json("POST", "/api/v1/risk-matrices", &json!({"definition": ragged, "change_note": "x"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["field_errors"]["definition.zones[0][2]"], json!(["zone_missing"]), "{}", r.text);
+    // Larger than 5×5.
+    let mut large = serde_json::to_value(default_5x5()).unwrap();
+    large["severity"].as_array_mut().unwrap().push(json!({"label": "Beyond catastrophic"}));
+    let r = w.qm.json("POST", "/api/v1/risk-matrices", &json!({"definition": large, "change_note": "x"})).await;
+    assert_eq!(r.body["field_errors"]["definition.severity"], json!(["matrix_size"]), "{}", r.text);
     assert!(w.qm.get("/api/v1/risk-matrices").await.body["items"].as_array().unwrap().is_empty());
 
     // A draft scores nothing.
@@ -170,6 +181,12 @@ async fn matrix_revisions_take_effect_when_approved(store: Arc<dyn Store>, _db: 
     let r = w.qm.json("PUT", &format!("/api/v1/risks/{id}"), &edit).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["matrix_revision"], 1);
+    // Its zone on revision 1 may mean something else now: it is re-scored before it is accepted.
+    let accept = json!({"record_type": "risk", "record_id": id, "record_version": 2, "meaning": "approved",
+        "password": PASSWORD, "rationale": "Benefit outweighs the risk"});
+    let r = w.qm.json("POST", "/api/v1/signatures", &accept).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["field_errors"]["matrix_revision_id"], json!(["revision_not_effective"]), "{}", r.text);
     let mut rescore = edit.clone();
     rescore["matrix_revision_id"] = json!(rev_id(&rev2));
     rescore["version"] = json!(2);
@@ -289,7 +306,15 @@ async fn risks_have_versions_and_a_signed_acceptance(store: Arc<dyn Store>, _db:
     let hash = shared::signature::record_hash(&accepted);
     assert_eq!(r.body["record_hash"], hash);
 
-    // An accepted risk whose residual rating changes must leave `accepted`.
+    // Any change to an accepted risk (its signature binds the version signed) must leave `accepted`.
+    let mut retitled = body.clone();
+    retitled["status"] = json!("accepted");
+    retitled["acceptance_rationale"] = json!(rationale);
+    retitled["title"] = json!("Retitled while accepted");
+    retitled["version"] = json!(2);
+    retitled["reason"] = json!("Wording");
+    let r = w.qm.json("PUT", &format!("/api/v1/risks/{id}"), &retitled).await;
+    assert_eq!(r.body["field_errors"]["status"], json!(["accepted_changed"]), "{}", r.text);
     let mut edit = body.clone();
     edit["status"] = json!("accepted");
     edit["acceptance_rationale"] = json!(rationale);

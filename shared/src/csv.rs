@@ -10,10 +10,29 @@
 /// Characters that make a spreadsheet treat a cell as a formula.
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// One cell, quoted when needed and neutralised when it looks like a formula.
+/// A UTF-8 byte-order mark: what Excel writes at the start of "CSV UTF-8", and what makes it
+/// read the file as UTF-8 rather than the local code page. [`read`] skips it.
+pub const BOM: char = '\u{feff}';
+
+/// Apostrophes, then a formula character: a formula, or a value that would read back as one
+/// once [`restore`] took an apostrophe off.
+fn formula_like(value: &str) -> bool {
+    value.trim_start_matches('\'').starts_with(FORMULA_START)
+}
+
+/// One cell, quoted when needed and neutralised when it looks like a formula: one `'` more in
+/// front of any run of apostrophes and a formula character, which [`restore`] takes off again,
+/// so a value typed as `'=1` comes back as `'=1`.
 pub fn cell(value: &str) -> String {
-    let neutral = if value.starts_with(FORMULA_START) { format!("'{value}") } else { value.to_string() };
+    let neutral = if formula_like(value) { format!("'{value}") } else { value.to_string() };
     if neutral.contains([',', '"', '\n', '\r']) { format!("\"{}\"", neutral.replace('"', "\"\"")) } else { neutral }
+}
+
+/// The first line of an exported file: the byte-order mark, then the header [`row`].
+pub fn header<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
+    let mut line = String::from(BOM);
+    line.push_str(&row(cells));
+    line
 }
 
 /// One line: the cells joined by commas, ended by CRLF (RFC 4180, and what Excel writes).
@@ -41,10 +60,10 @@ pub struct ReadError {
     pub reason: String,
 }
 
-/// A cell's value as written by [`cell`]: a `'` put before a formula character is removed.
+/// A cell's value as written by [`cell`]: the `'` put before a formula is removed.
 pub fn restore(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_START) => rest,
+        Some(rest) if formula_like(rest) => rest,
         _ => cell,
     }
 }
@@ -146,13 +165,7 @@ mod tests {
         const PIECES: &[&str] = &[
             "a", "Z", "7", " ", ",", "\"", "\n", "\r\n", "=", "+", "-", "@", "'", "ä", "⌀", "😀", "\t", "x;y", "S 9–10",
         ];
-        let mut s: String = (0..rng.below(6)).map(|_| PIECES[rng.below(PIECES.len())]).collect();
-        // A value that itself begins with ' and a formula character reads back without the '
-        // (that is how a neutralised formula is restored); keep such values out.
-        if s.starts_with('\'') && s[1..].starts_with(FORMULA_START) {
-            s.insert(0, 'x');
-        }
-        s
+        (0..rng.below(6)).map(|_| PIECES[rng.below(PIECES.len())]).collect()
     }
 
     #[test]
@@ -175,6 +188,12 @@ mod tests {
         assert_eq!(cell("-2"), "'-2");
         assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(cell("=1,2"), "\"'=1,2\"");
+        // Typed with the apostrophe already: kept, not taken for a neutralised formula.
+        assert_eq!(cell("'=1"), "''=1");
+        assert_eq!(restore(&cell("'=1")), "'=1");
+        assert_eq!(cell("'quoted"), "'quoted");
+        assert_eq!(restore(&cell("''@x")), "''@x");
+        assert_eq!(restore("'quoted"), "'quoted");
     }
 
     #[test]
@@ -189,12 +208,14 @@ mod tests {
             let columns = 2 + rng.below(6);
             let table: Vec<Vec<String>> =
                 (0..1 + rng.below(8)).map(|_| (0..columns).map(|_| value(&mut rng)).collect()).collect();
-            let text: String = table.iter().map(row).collect();
+            let mut text = header(&table[0]);
+            text.extend(table[1..].iter().map(row));
             let read: Vec<Vec<String>> = read(&text).unwrap().into_iter().map(|r| r.cells).collect();
             // Rows of nothing but empty cells are still rows when there are several columns.
             assert_eq!(read, table, "{text:?}");
             // And writing what was read gives the same bytes.
-            let again: String = read.iter().map(row).collect();
+            let mut again = header(&read[0]);
+            again.extend(read[1..].iter().map(row));
             assert_eq!(again, text);
         }
     }

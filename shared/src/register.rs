@@ -31,13 +31,15 @@ pub fn describe(code: &str) -> Option<&'static str> {
     Some(match code {
         ACCEPT_BY_SIGNATURE => "A risk is accepted by signing its acceptance (Accept…), not by choosing the status.",
         ACCEPTED_CHANGED => {
-            "The residual rating or rationale of an accepted risk changed: set the status back to treated and accept it again."
+            "Its acceptance was signed for the risk as it was: set the status back to treated to save a change, then accept it again."
         }
         RATIONALE_REQUIRED => {
             "A residual risk outside the acceptable zone can be accepted only with a benefit–risk rationale."
         }
         CLOSED => "A closed risk cannot be accepted.",
-        REVISION_NOT_EFFECTIVE => "Score on the matrix's effective (approved, current) revision.",
+        REVISION_NOT_EFFECTIVE => {
+            "Score on the matrix's effective (approved, current) revision: re-score the risk first."
+        }
         _ => return None,
     })
 }
@@ -529,8 +531,9 @@ impl RiskInput {
     }
 
     /// The status rules: `accepted` is reached only by signing the acceptance, and an accepted
-    /// risk whose residual rating, matrix revision or rationale changes must leave `accepted`
-    /// (and be accepted again).
+    /// risk that changes in any way must leave `accepted` (and be accepted again). The
+    /// acceptance signature binds the exact version signed (21 CFR 11.70), so an accepted risk
+    /// whose saved content differs from it would show "Accepted" over a superseded signature.
     pub fn status_problem(&self, before: Option<&Risk>) -> Option<&'static str> {
         if self.status != RiskStatus::Accepted {
             return None;
@@ -538,11 +541,8 @@ impl RiskInput {
         let Some(b) = before.filter(|b| b.status == RiskStatus::Accepted) else {
             return Some(ACCEPT_BY_SIGNATURE);
         };
-        let changed = self.matrix_revision_id != Some(b.matrix_revision_id)
-            || self.residual_likelihood != Some(b.residual.likelihood.into())
-            || self.residual_severity != Some(b.residual.severity.into())
-            || self.acceptance_rationale != b.acceptance_rationale;
-        changed.then_some(ACCEPTED_CHANGED)
+        let content = |i: &RiskInput| RiskInput { version: None, reason: String::new(), ..i.clone().normalized() };
+        (content(self) != content(&RiskInput::from_record(b))).then_some(ACCEPTED_CHANGED)
     }
 
     /// The inherent and residual ratings on `matrix`, when both are on it.
@@ -556,12 +556,21 @@ impl RiskInput {
 }
 
 /// The rule for accepting a residual risk (with the signature that accepts it): a closed risk
-/// is not accepted, and a residual outside the acceptable zone needs a rationale. Who may sign
-/// is the signature registry's rule (quality manager).
-pub fn acceptance_problem(status: RiskStatus, residual: Zone, rationale: &str) -> Result<(), FieldErrors> {
+/// is not accepted; one scored on a matrix revision that is no longer effective is re-scored
+/// first (its zone may mean something else now); and a residual outside the acceptable zone
+/// needs a rationale. Who may sign is the signature registry's rule (quality manager).
+pub fn acceptance_problem(
+    status: RiskStatus,
+    revision: RevisionStatus,
+    residual: Zone,
+    rationale: &str,
+) -> Result<(), FieldErrors> {
     let mut e = FieldErrors::new();
     if status == RiskStatus::Closed {
         e.add("status", CLOSED);
+    }
+    if revision != RevisionStatus::Effective {
+        e.add("matrix_revision_id", REVISION_NOT_EFFECTIVE);
     }
     if residual != Zone::Acceptable && rationale.trim().is_empty() {
         e.add("rationale", RATIONALE_REQUIRED);
@@ -747,6 +756,16 @@ pub struct WorkItem {
     pub overdue: bool,
 }
 
+impl WorkItem {
+    /// Where the app shows the record: the risk, or the FMEA worksheet holding the action.
+    pub fn href(&self) -> String {
+        match self.record_type.as_str() {
+            "fmea" => format!("/fmea/{}", self.record_id),
+            _ => format!("/risks/{}", self.record_id),
+        }
+    }
+}
+
 /// The columns of the register's CSV export, in order.
 pub const CSV_HEADER: [&str; 22] = [
     "Reference",
@@ -855,7 +874,11 @@ mod tests {
             acceptance_rationale: String::new(),
             meta,
         };
-        assert_eq!(i.status_problem(Some(&saved)), None, "a title edit keeps the acceptance");
+        let mut i = RiskInput { reason: "Periodic review".into(), ..RiskInput::from_record(&saved) };
+        assert_eq!(i.status_problem(Some(&saved)), None, "the accepted risk as it is keeps its acceptance");
+        i.title.push_str(" (edited)");
+        assert_eq!(i.status_problem(Some(&saved)), Some(ACCEPTED_CHANGED), "a signed acceptance covers every field");
+        i.title = saved.title.clone();
         i.residual_likelihood = Some(5);
         assert_eq!(i.status_problem(Some(&saved)), Some(ACCEPTED_CHANGED));
         i.status = RiskStatus::Treated;
@@ -864,13 +887,22 @@ mod tests {
 
     #[test]
     fn acceptance_needs_a_rationale_outside_the_acceptable_zone() {
-        assert!(acceptance_problem(RiskStatus::Treated, Zone::Acceptable, "").is_ok());
+        let effective = RevisionStatus::Effective;
+        assert!(acceptance_problem(RiskStatus::Treated, effective, Zone::Acceptable, "").is_ok());
         for zone in [Zone::ReduceAsFarAsPossible, Zone::Unacceptable] {
-            let e = acceptance_problem(RiskStatus::Treated, zone, "  ").unwrap_err();
+            let e = acceptance_problem(RiskStatus::Treated, effective, zone, "  ").unwrap_err();
             assert_eq!(e.get("rationale"), Some(&[RATIONALE_REQUIRED.to_string()][..]));
-            assert!(acceptance_problem(RiskStatus::Treated, zone, "Benefit outweighs the risk").is_ok());
+            assert!(acceptance_problem(RiskStatus::Treated, effective, zone, "Benefit outweighs the risk").is_ok());
         }
-        assert!(acceptance_problem(RiskStatus::Closed, Zone::Acceptable, "x").unwrap_err().get("status").is_some());
+        assert!(
+            acceptance_problem(RiskStatus::Closed, effective, Zone::Acceptable, "x")
+                .unwrap_err()
+                .get("status")
+                .is_some()
+        );
+        // Scored on a revision that is no longer effective: re-score first.
+        let e = acceptance_problem(RiskStatus::Treated, RevisionStatus::Superseded, Zone::Acceptable, "").unwrap_err();
+        assert_eq!(e.get("matrix_revision_id"), Some(&[REVISION_NOT_EFFECTIVE.to_string()][..]));
     }
 
     #[test]

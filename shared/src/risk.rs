@@ -162,8 +162,11 @@ impl MatrixDefinition {
                         if !used.contains(&zone) {
                             used.push(zone);
                         }
-                        let below = l.checked_sub(1).and_then(|pl| self.zones[pl][s]);
-                        let left = s.checked_sub(1).and_then(|ps| self.zones[l][ps]);
+                        // `get`, not indexing: a ragged `zones` (rows of different lengths) is
+                        // reported below as a size error, never a panic.
+                        let at = |l: usize, s: usize| self.zones.get(l).and_then(|row| row.get(s)).copied().flatten();
+                        let below = l.checked_sub(1).and_then(|pl| at(pl, s));
+                        let left = s.checked_sub(1).and_then(|ps| at(l, ps));
                         if below.is_some_and(|b| b > zone) || left.is_some_and(|b| b > zone) {
                             e.add(format!("zones[{l}][{s}]"), ZONE_ORDER);
                         }
@@ -324,6 +327,7 @@ mod tests {
         for (row, p) in expected.iter().zip((1..=5u8).rev()) {
             for (s, zone) in (1..=4u8).zip(row) {
                 assert_eq!(m.zone(p, s), Some(*zone), "probability {p}, severity {s}");
+                assert_eq!(m.score(p, s), Some(u16::from(p) * u16::from(s)), "probability {p}, severity {s}");
             }
         }
         assert_eq!(m.zone(3, 5), None, "there is no severity 5 on a 5×4 matrix");
@@ -374,6 +378,47 @@ mod tests {
             }
         }
         assert_eq!(m.validate().unwrap_err().get("zones"), Some(&[ZONE_SET.to_string()][..]));
+    }
+
+    #[test]
+    fn ragged_zones_and_bad_colours_are_field_errors_not_panics() {
+        // A shorter row under a full one: the order check must not index past its end.
+        let mut m = default_5x5();
+        m.zones[0].truncate(2);
+        let e = m.validate().unwrap_err();
+        assert_eq!(e.get("zones[0][2]"), Some(&[ZONE_MISSING.to_string()][..]));
+        assert!(e.get("zones").is_some_and(|c| c.contains(&MATRIX_SIZE.to_string())));
+
+        let mut m = default_5x5();
+        m.zones.truncate(3);
+        assert!(m.validate().unwrap_err().get("zones[4][0]").is_some());
+
+        let mut m = default_5x5();
+        m.zones[2].push(Some(U));
+        assert_eq!(m.validate().unwrap_err().get("zones"), Some(&[MATRIX_SIZE.to_string()][..]));
+
+        let mut m = medical_5x4();
+        m.colours[0].colour = "red".into();
+        let zone = zone_key(m.colours[0].zone);
+        assert_eq!(m.validate().unwrap_err().get(&format!("colours.{zone}")), Some(&[FORMAT.to_string()][..]));
+    }
+
+    #[test]
+    fn the_smallest_matrix_is_three_by_three() {
+        let three = |n: usize| Level { label: format!("Level {n}"), description: String::new() };
+        let m = MatrixDefinition {
+            likelihood: (1..=3).map(three).collect(),
+            severity: (1..=3).map(three).collect(),
+            zones: vec![vec![Some(A), Some(A), Some(U)], vec![Some(A), Some(U), Some(U)], vec![Some(U); 3]],
+            ..default_5x5()
+        };
+        assert_eq!(m.validate(), Ok(()));
+        assert_eq!(m.zone(3, 3), Some(U));
+        assert_eq!(m.zone(1, 1), Some(A));
+        let mut small = m.clone();
+        small.likelihood.pop();
+        small.zones.pop();
+        assert_eq!(small.validate().unwrap_err().get("likelihood"), Some(&[MATRIX_SIZE.to_string()][..]));
     }
 
     #[test]

@@ -465,7 +465,46 @@ pub struct Row {
     /// Risks of the register whose controls cite this failure chain as evidence.
     #[serde(default)]
     pub risks: Vec<LinkedRisk>,
+    /// AP, its reason, RPN, revised AP and the management-review flag, worked out from the
+    /// cells by the shared rules (sent so that API clients need not work them out again;
+    /// ignored when a row is sent back).
+    #[serde(flatten, default)]
+    pub ratings: RowRatings,
 }
+
+/// What a row's ratings give (see [`RowCells::ratings`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct RowRatings {
+    /// Action Priority of S, O and D (none until all three are rated 1–10).
+    pub ap: Option<ActionPriority>,
+    /// Which bands decided it: "S 9–10, O 4–5, D 1 → Medium".
+    pub ap_reason: Option<String>,
+    /// S × O × D (secondary to the AP).
+    pub rpn: Option<u16>,
+    /// Action Priority of the revised ratings.
+    pub revised_ap: Option<ActionPriority>,
+    /// S 9–10 with AP High or Medium.
+    pub management_review: bool,
+}
+
+/// The fields of a [`Row`] that the server works out or keeps itself: accepted, and ignored,
+/// when a client sends a row it read back as a [`RowInput`].
+pub const ROW_READ_ONLY_FIELDS: &[&str] = &[
+    "id",
+    "fmea_id",
+    "position",
+    "responsible_name",
+    "updated_at",
+    "updated_by",
+    "risks",
+    "ap",
+    "ap_reason",
+    "rpn",
+    "revised_ap",
+    "management_review",
+];
 
 /// A risk that cites a worksheet row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -519,6 +558,17 @@ impl RowCells {
         match (rating(self.severity), self.ap()) {
             (Some(s), Some(ap)) => crate::fmea::needs_management_review(s, ap),
             _ => false,
+        }
+    }
+
+    /// Everything the ratings give, at once.
+    pub fn ratings(&self) -> RowRatings {
+        RowRatings {
+            ap: self.ap(),
+            ap_reason: self.ap_reason(),
+            rpn: self.rpn(),
+            revised_ap: self.revised_ap(),
+            management_review: self.needs_management_review(),
         }
     }
 
@@ -638,6 +688,77 @@ impl RowCells {
             }
         }
         e.into_result()
+    }
+}
+
+/// The largest CSV file a worksheet import takes (the browser says so before sending; the
+/// server answers 413 above it).
+pub const IMPORT_LIMIT_BYTES: usize = 20 * 1024 * 1024;
+
+/// A three-way merge of one row, for two people saving it at once: `base` is the row as I
+/// started from, `mine` my edit of it, `theirs` the row as someone else saved it since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowMerge {
+    /// `theirs` with every cell I changed set to my value.
+    pub merged: RowCells,
+    /// The JSON fields (e.g. `detection`, `responsible_id`) that we both changed, to different
+    /// values: the ones to choose between. Empty when the edits touch different cells.
+    pub conflicts: Vec<String>,
+}
+
+impl RowCells {
+    /// Merges `mine` (an edit of `base`) into `theirs` cell by cell (see [`RowMerge`]).
+    pub fn merge(base: &RowCells, mine: &RowCells, theirs: &RowCells) -> RowMerge {
+        let as_map = |c: &RowCells| match serde_json::to_value(c) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        let (base, mine, mut merged) = (as_map(base), as_map(mine), as_map(theirs));
+        let mut conflicts = Vec::new();
+        for (field, my_value) in &mine {
+            let was = base.get(field);
+            if was == Some(my_value) {
+                continue;
+            }
+            let their_value = merged.get(field);
+            if their_value != was && their_value != Some(my_value) {
+                conflicts.push(field.clone());
+            }
+            merged.insert(field.clone(), my_value.clone());
+        }
+        RowMerge {
+            merged: serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or_else(|_| theirs.clone()),
+            conflicts,
+        }
+    }
+}
+
+impl RowCells {
+    /// The JSON fields whose values differ between `self` and `other`.
+    pub fn changed_fields(&self, other: &RowCells) -> Vec<String> {
+        let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+            (serde_json::to_value(self), serde_json::to_value(other))
+        else {
+            return Vec::new();
+        };
+        a.into_iter().filter(|(k, v)| b.get(k) != Some(v)).map(|(k, _)| k).collect()
+    }
+}
+
+impl RowMerge {
+    /// The merge with their value in every conflicting cell (my other changes kept).
+    pub fn taking_theirs(&self, theirs: &RowCells) -> RowCells {
+        let (Ok(serde_json::Value::Object(mut merged)), Ok(serde_json::Value::Object(theirs_map))) =
+            (serde_json::to_value(&self.merged), serde_json::to_value(theirs))
+        else {
+            return theirs.clone();
+        };
+        for field in &self.conflicts {
+            if let Some(v) = theirs_map.get(field) {
+                merged.insert(field.clone(), v.clone());
+            }
+        }
+        serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or_else(|_| theirs.clone())
     }
 }
 
@@ -960,11 +1081,60 @@ fn text_cell<'a>(cells: &'a mut RowCells, key: &str) -> Option<&'a mut String> {
 
 /// The worksheet as CSV (header and one line per row), as exported and imported.
 pub fn to_csv(kind: FmeaKind, rows: &[RowCells], username: impl Fn(UserId) -> String) -> String {
-    let mut out = crate::csv::row(csv_header(kind));
+    let mut out = crate::csv::header(csv_header(kind));
     for r in rows {
         out.push_str(&crate::csv::row(csv_cells(r, &username)));
     }
     out
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+
+    fn cells(o: Option<i64>, d: Option<i64>, remarks: &str) -> RowCells {
+        RowCells {
+            failure_mode: "Burr".into(),
+            occurrence: o,
+            detection: d,
+            remarks: remarks.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn different_cells_merge_without_a_conflict() {
+        let base = cells(Some(5), Some(5), "");
+        let mine = cells(Some(3), Some(5), "");
+        let theirs = cells(Some(5), Some(8), "checked");
+        let m = RowCells::merge(&base, &mine, &theirs);
+        assert_eq!(m.conflicts, Vec::<String>::new());
+        assert_eq!(m.merged, cells(Some(3), Some(8), "checked"), "their cells stay, mine are added");
+    }
+
+    #[test]
+    fn the_same_cell_changed_twice_is_a_conflict_unless_to_the_same_value() {
+        let base = cells(Some(5), Some(5), "");
+        let m = RowCells::merge(&base, &cells(Some(5), Some(2), ""), &cells(Some(5), Some(8), ""));
+        assert_eq!(m.conflicts, vec!["detection".to_string()]);
+        assert_eq!(m.merged.detection, Some(2), "the merge proposes mine; the person chooses");
+        let mixed = RowCells::merge(&base, &cells(Some(3), Some(2), ""), &cells(Some(5), Some(8), ""));
+        assert_eq!(
+            mixed.taking_theirs(&cells(Some(5), Some(8), "")),
+            cells(Some(3), Some(8), ""),
+            "my other cell stays"
+        );
+        let m = RowCells::merge(&base, &cells(Some(5), Some(8), ""), &cells(Some(5), Some(8), ""));
+        assert!(m.conflicts.is_empty());
+        // Clearing a cell is a change too.
+        assert_eq!(
+            base.changed_fields(&cells(Some(5), Some(8), "x")),
+            vec!["detection".to_string(), "remarks".to_string()]
+        );
+        let m = RowCells::merge(&base, &cells(None, Some(5), ""), &cells(Some(7), Some(5), ""));
+        assert_eq!(m.conflicts, vec!["occurrence".to_string()]);
+        assert_eq!(m.merged.occurrence, None);
+    }
 }
 
 #[cfg(test)]

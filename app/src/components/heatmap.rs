@@ -126,19 +126,19 @@ pub fn HeatmapView(
             let fill = colour(zone);
             let (cx, cy) = (x(s), y(l));
             let counts = map.with_value(|m| (m.count(Basis::Inherent, l, s), m.count(Basis::Residual, l, s)));
+            // The shared wording ("likelihood 4, severity 5: 3 risks, unacceptable"); the view
+            // switch, announced on its own, says whether the counts are inherent or residual.
+            let said = def.clone();
             let label = move || {
                 let n = match view_mode.get() {
                     HeatView::Inherent => counts.0,
                     HeatView::Residual | HeatView::Move => counts.1,
                 };
-                let what = match view_mode.get() {
-                    HeatView::Inherent => "inherent",
-                    HeatView::Residual => "residual",
-                    HeatView::Move => "residual (inherent count also shown)",
-                };
-                let risks = if n == 1 { "1 risk".to_string() } else { format!("{n} risks") };
-                let moved = if view_mode.get() == HeatView::Move { format!(", {} before controls", counts.0) } else { String::new() };
-                format!("likelihood {l}, severity {s}: {risks} {what}{moved}, {}", zone.label())
+                let label = said.cell_label(l, s, usize::try_from(n).unwrap_or_default()).unwrap_or_default();
+                match view_mode.get() {
+                    HeatView::Move => format!("{label}; {} before controls", counts.0),
+                    _ => label,
+                }
             };
             let count_text = move || match view_mode.get() {
                 HeatView::Inherent => counts.0.to_string(),

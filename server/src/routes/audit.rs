@@ -138,7 +138,7 @@ pub async fn export_audit(State(state): State<AppState>, ApiQuery(q): ApiQuery<A
     const PAGE: i64 = 1000;
     q.check()?;
     let mut filter = AuditQuery { before: None, limit: None, ..q }.filter(PAGE);
-    let mut out = shared::csv::row([
+    let mut out = shared::csv::header([
         "seq",
         "occurred_at_utc",
         "actor_id",

@@ -5,7 +5,6 @@
 
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -22,11 +21,10 @@ use shared::worksheet::{
 use super::{change_response, expected_version, with_etag};
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::error::{ApiBytes, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, decode_value};
 use crate::storage::{AuditContext, RowChange};
 
-/// The largest CSV accepted for import (413 above it).
-pub const IMPORT_LIMIT_BYTES: usize = 20 * 1024 * 1024;
+pub use shared::worksheet::IMPORT_LIMIT_BYTES;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -155,8 +153,9 @@ pub async fn create_row(
     user: CurrentUser,
     ctx: AuditContext,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(input): ApiJson<RowInput>,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
+    let input = row_input(body)?;
     let fmea = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
     may_edit(&user, &fmea)?;
     let cells = input.cells.normalized();
@@ -178,8 +177,9 @@ pub async fn update_row(
     ctx: AuditContext,
     headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(input): ApiJson<RowInput>,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
+    let input = row_input(body)?;
     let version = expected_version(&headers, input.version)?;
     let before = state.store.get_row(RowId(id)).await?.ok_or_else(|| ApiError::not_found("No such row."))?;
     let fmea = state.store.get_fmea(before.fmea_id).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
@@ -187,6 +187,38 @@ pub async fn update_row(
     let cells = input.cells.normalized();
     cells.validate(Utc::now().date_naive(), Some(&before.cells)).map_err(row_invalid)?;
     row_response(state.store.update_row(&ctx, RowId(id), version, &cells).await?)
+}
+
+/// A [`RowInput`] from its JSON object. Read in two steps because `RowInput` flattens its
+/// cells, and serde reports errors inside a flattened struct without the field they are in (and
+/// cannot refuse unknown fields there): so a misspelt or mistyped cell gets a 422 naming it
+/// instead of being dropped or blamed on the body.
+fn row_input(mut body: serde_json::Map<String, serde_json::Value>) -> Result<RowInput, ApiError> {
+    static CELLS: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| match serde_json::to_value(RowCells::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields.into_iter().map(|(k, _)| k).collect(),
+            _ => Vec::new(),
+        });
+    let version = match body.remove("version") {
+        None => None,
+        Some(v) => decode_value::<Option<i64>>(v).map_err(|_| {
+            ApiError::invalid_field(
+                "version".into(),
+                shared::validation::INVALID,
+                "the row's version is a whole number",
+            )
+        })?,
+    };
+    body.retain(|k, _| !shared::worksheet::ROW_READ_ONLY_FIELDS.contains(&k.as_str()));
+    if let Some(unknown) = body.keys().find(|k| !CELLS.contains(*k)) {
+        return Err(ApiError::invalid_field(
+            unknown.clone(),
+            shared::validation::UNKNOWN_FIELD,
+            "not a column of the worksheet",
+        ));
+    }
+    let cells = decode_value::<RowCells>(serde_json::Value::Object(body))?;
+    Ok(RowInput { cells, version })
 }
 
 fn row_response(change: RowChange) -> ApiResult<Response> {
@@ -312,8 +344,18 @@ pub async fn import_csv(
     ctx: AuditContext,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<ImportQuery>,
-    body: Bytes,
+    body: Result<ApiBytes, ApiError>,
 ) -> ApiResult<Response> {
+    let ApiBytes(body) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            e.with_message(format!(
+                "The file is larger than {} MB, the most an import takes. Nothing was imported.",
+                IMPORT_LIMIT_BYTES / (1024 * 1024)
+            ))
+        } else {
+            e
+        }
+    })?;
     let fmea = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
     may_edit(&user, &fmea)?;
     let refuse = |problems: Vec<ImportProblem>| {

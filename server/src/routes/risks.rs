@@ -214,7 +214,7 @@ pub async fn export_risks(State(state): State<AppState>, ApiQuery(q): ApiQuery<R
     let filter = q.filter()?;
     let today = Utc::now().date_naive();
     let risks = state.store.export_risks(&filter).await?;
-    let mut out = shared::csv::row(CSV_HEADER);
+    let mut out = shared::csv::header(CSV_HEADER);
     for r in &risks {
         let controls = r.controls.iter().map(|c| c.description.as_str()).collect::<Vec<_>>().join("; ");
         let evidence = r

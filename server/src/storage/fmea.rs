@@ -173,7 +173,7 @@ pub(super) struct SheetRow {
 
 impl From<SheetRow> for Row {
     fn from(r: SheetRow) -> Row {
-        Row {
+        let mut row = Row {
             id: RowId(r.row_id),
             fmea_id: FmeaId(r.fmea_id),
             position: r.position,
@@ -213,7 +213,10 @@ impl From<SheetRow> for Row {
             updated_at: r.updated_at,
             updated_by: r.updated_by,
             risks: Vec::new(),
-        }
+            ratings: Default::default(),
+        };
+        row.ratings = row.cells.ratings();
+        row
     }
 }
 
@@ -672,7 +675,7 @@ macro_rules! fmea_store {
 
             async fn action_items(&self, user: UserId, today: chrono::NaiveDate, horizon: chrono::NaiveDate) -> StoreResult<Vec<shared::register::WorkItem>> {
                 let rows: Vec<(i64, i64, String, String, String, chrono::NaiveDate)> = sqlx::query_as(
-                    "select r.row_id, r.fmea_id, f.fmea_number, r.failure_mode, \
+                    "select r.position, r.fmea_id, f.fmea_number, r.failure_mode, \
                      case when r.prevention_action <> '' then r.prevention_action else r.detection_action end, r.target_date \
                      from fmea_rows r join fmeas f on f.fmea_id = r.fmea_id \
                      where r.responsible_id = $1 and r.retired_at is null and f.retired_at is null \

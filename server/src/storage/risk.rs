@@ -607,7 +607,8 @@ macro_rules! risk_store {
         ) -> StoreResult<(i64, serde_json::Value)> {
             let before = risk_by_id(&mut *conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
             let rationale = rationale.trim();
-            acceptance_problem(before.status, before.residual.zone, rationale).map_err(StoreError::Invalid)?;
+            let revision = matrix_revision_by_id(&mut *conn, before.matrix_revision_id.0).await?.ok_or(sqlx::Error::RowNotFound)?;
+            acceptance_problem(before.status, revision.status, before.residual.zone, rationale).map_err(StoreError::Invalid)?;
             let done = sqlx::query(
                 "update risks set status = 'accepted', acceptance_rationale = $3, version = version + 1, updated_at = $4 \
                  where risk_id = $1 and version = $2 and retired_at is null",

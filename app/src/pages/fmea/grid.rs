@@ -2,13 +2,19 @@
 //! 10,000-row worksheet scrolls like a 40-row one); arrow keys, Enter/F2 to edit, Esc to cancel,
 //! Tab to save and move right; ratings are checked as you type and the AP badge (with the
 //! reason) follows the typed value before anything is saved. Each row saves on its own with its
-//! version; someone else's save of the same row gets a side-by-side choice, and their saves of
-//! other rows appear live without touching the cell being edited.
+//! version. Edits of a row are a *draft* until the row passes the shared row rules (an action
+//! needs its responsible person and target date, say), so a row can be completed cell by cell
+//! and nothing typed is lost: a refused save stays as the draft. Someone else's save of the same
+//! row merges cell by cell; only when we both changed the same cell is there a side-by-side
+//! choice. Their saves appear live without touching the cell being edited.
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
+use shared::FieldErrors;
 use shared::auth::UserSummary;
 use shared::fmea::ActionPriority;
-use shared::worksheet::{ActionStatus, COLUMNS, Fmea, FmeaKind, Row, RowCells, RowId, RowInput};
+use shared::worksheet::{ActionStatus, COLUMNS, Fmea, FmeaKind, Row, RowCells, RowId, RowInput, RowMerge};
 
 use crate::api::{self, ApiError};
 use crate::session::Changes;
@@ -201,16 +207,23 @@ struct Editing {
     row: RowId,
     col: usize,
     text: String,
-    /// The row's version when editing started: the save is based on it, so a save by someone
-    /// else in the meantime comes back as a conflict to choose from, never silently overwritten.
-    base_version: i64,
 }
 
-/// A save refused because someone else saved the row first.
+/// A row's unsaved edits: the row as it was when editing began (its version is what the save
+/// is based on, so a save by someone else in the meantime is never silently overwritten) and
+/// its cells with my changes.
+#[derive(Debug, Clone, PartialEq)]
+struct Draft {
+    base: Row,
+    cells: RowCells,
+}
+
+/// A save refused because someone else saved a cell I changed too.
 #[derive(Debug, Clone, PartialEq)]
 struct Conflict {
     mine: RowCells,
     theirs: Row,
+    merge: RowMerge,
     message: String,
 }
 
@@ -307,6 +320,19 @@ pub fn Grid(
     let viewport_h = RwSignal::new(640.0_f64);
     let active = RwSignal::new((0_usize, 9_usize)); // (view index, column index): starts on the failure mode
     let editing = RwSignal::new(None::<Editing>);
+    let drafts = RwSignal::new(HashMap::<RowId, Draft>::new());
+    // What keeps each draft from saving (the shared row rules), for the cells and status line.
+    let draft_problems = Memo::new(move |_| {
+        drafts.with(|d| {
+            d.iter()
+                .filter(|(_, draft)| draft.cells != draft.base.cells)
+                .filter_map(|(id, draft)| {
+                    let e = draft.cells.clone().normalized().validate(today, Some(&draft.base.cells)).err()?;
+                    Some((*id, e))
+                })
+                .collect::<HashMap<RowId, FieldErrors>>()
+        })
+    });
     let edit_error = RwSignal::new(None::<(RowId, usize, String)>);
     let saving = RwSignal::new(None::<RowId>);
     let conflict = RwSignal::new(None::<Conflict>);
@@ -345,51 +371,90 @@ pub fn Grid(
         }
     };
 
-    // Saves a row's cells with the version it was based on.
-    let save = move |id: RowId, cells: RowCells, version: i64| {
+    let label_of = move |col: usize| {
+        COLUMNS.get(col).map(|c| if kind_of_sheet == FmeaKind::Pfmea { c.pfmea } else { c.dfmea }).unwrap_or("")
+    };
+
+    // Saves my edit of a row (`mine`, made on `base` at `version`). A 409 whose cells do not
+    // overlap mine merges and saves again; one that does asks which to keep. A 422 keeps the
+    // draft, so nothing typed is lost.
+    let save = move |id: RowId, base: RowCells, mine: RowCells, version: i64| {
         saving.set(Some(id));
         leptos::task::spawn_local(async move {
-            let result = api::update_row(id, &RowInput { cells: cells.clone(), version: Some(version) }).await;
-            saving.set(None);
-            match result {
-                Ok(saved) => {
-                    edit_error.set(None);
-                    if let Some(i) = index_of(id) {
-                        rows.update(|r| r[i] = saved);
+            let (mut base, mut mine, mut version) = (base, mine, version);
+            for _attempt in 0..3 {
+                let result = api::update_row(id, &RowInput { cells: mine.clone(), version: Some(version) }).await;
+                match result {
+                    Ok(saved) => {
+                        edit_error.set(None);
+                        if let Some(i) = index_of(id) {
+                            rows.update(|r| r[i] = saved.clone());
+                        }
+                        // Changes typed while the save was on its way stay a draft on the saved row.
+                        drafts.update(|d| match d.get(&id).cloned() {
+                            Some(draft) if draft.cells != mine => {
+                                let m = RowCells::merge(&mine, &draft.cells, &saved.cells);
+                                d.insert(id, Draft { base: saved, cells: m.merged });
+                            }
+                            Some(_) => {
+                                d.remove(&id);
+                            }
+                            None => {}
+                        });
+                        break;
+                    }
+                    Err(ApiError::Status(409, body)) => {
+                        let Some(theirs) = body.current.and_then(|c| serde_json::from_value::<Row>(c).ok()) else {
+                            notice.set(Some(body.message));
+                            break;
+                        };
+                        if let Some(i) = index_of(id) {
+                            rows.update(|r| r[i] = theirs.clone());
+                        }
+                        let merge = RowCells::merge(&base, &mine, &theirs.cells);
+                        drafts.update(|d| {
+                            d.insert(id, Draft { base: theirs.clone(), cells: merge.merged.clone() });
+                        });
+                        if merge.conflicts.is_empty() {
+                            // Different cells of the same row: both edits stand.
+                            (base, mine, version) = (theirs.cells.clone(), merge.merged, theirs.version);
+                            continue;
+                        }
+                        conflict.set(Some(Conflict { mine, theirs, merge, message: body.message }));
+                        break;
+                    }
+                    Err(ApiError::Status(422, body)) => {
+                        let (field, code) = body
+                            .field_errors
+                            .0
+                            .iter()
+                            .next()
+                            .map(|(f, c)| (f.clone(), c.first().cloned().unwrap_or_default()))
+                            .unwrap_or_default();
+                        let col = COLUMNS.iter().position(|c| field_of(c.key) == field).unwrap_or(0);
+                        edit_error.set(Some((
+                            id,
+                            col,
+                            format!(
+                                "{}: {} Not saved; your change is kept.",
+                                label_of(col),
+                                shared::validation::describe(&code)
+                            ),
+                        )));
+                        break;
+                    }
+                    Err(e) => {
+                        notice.set(Some(format!("{e} Your change is kept; it saves with the next edit of the row.")));
+                        break;
                     }
                 }
-                Err(ApiError::Status(409, body)) => {
-                    if let Some(theirs) = body.current.and_then(|c| serde_json::from_value::<Row>(c).ok()) {
-                        conflict.set(Some(Conflict { mine: cells, theirs, message: body.message }));
-                    } else {
-                        notice.set(Some(body.message));
-                    }
-                }
-                Err(ApiError::Status(422, body)) => {
-                    let (field, code) = body
-                        .field_errors
-                        .0
-                        .iter()
-                        .next()
-                        .map(|(f, c)| (f.clone(), c.first().cloned().unwrap_or_default()))
-                        .unwrap_or_default();
-                    let col = COLUMNS.iter().position(|c| field_of(c.key) == field).unwrap_or(0);
-                    let label = COLUMNS
-                        .get(col)
-                        .map(|c| if kind_of_sheet == FmeaKind::Pfmea { c.pfmea } else { c.dfmea })
-                        .unwrap_or("");
-                    edit_error.set(Some((
-                        id,
-                        col,
-                        format!("{label}: {} Not saved.", shared::validation::describe(&code)),
-                    )));
-                }
-                Err(e) => notice.set(Some(e.to_string())),
             }
+            saving.set(None);
         });
     };
 
-    // Commits the editor: applies the text to the row and saves it (or shows why not).
+    // Commits the editor into the row's draft, and saves the draft once it passes the row rules
+    // (or names the typed cell's problem and stays in it).
     let commit = move || -> bool {
         let Some(ed) = editing.get_untracked() else { return true };
         let Some(i) = index_of(ed.row) else {
@@ -397,20 +462,57 @@ pub fn Grid(
             return true;
         };
         let row = rows.with_untracked(|r| r[i].clone());
+        let draft = drafts
+            .with_untracked(|d| d.get(&ed.row).cloned())
+            .unwrap_or_else(|| Draft { cells: row.cells.clone(), base: row });
         let key = COLUMNS[ed.col].key;
-        let mut cells = row.cells.clone();
-        let label = if kind_of_sheet == FmeaKind::Pfmea { COLUMNS[ed.col].pfmea } else { COLUMNS[ed.col].dfmea };
+        let mut cells = draft.cells.clone();
         if let Err(code) = users.with_value(|u| apply(&mut cells, key, &ed.text, u)) {
-            edit_error.set(Some((ed.row, ed.col, format!("{label}: {}", shared::validation::describe(code)))));
+            edit_error.set(Some((
+                ed.row,
+                ed.col,
+                format!("{}: {}", label_of(ed.col), shared::validation::describe(code)),
+            )));
+            return false;
+        }
+        // An action typed into a row without one starts as open (it still needs its
+        // responsible person and target date before the row saves).
+        let has_action = !cells.prevention_action.trim().is_empty() || !cells.detection_action.trim().is_empty();
+        if matches!(key, "prevention_action" | "detection_action")
+            && has_action
+            && cells.action_status == ActionStatus::None
+        {
+            cells.action_status = ActionStatus::Open;
+        }
+        let problems = cells.clone().normalized().validate(today, Some(&draft.base.cells)).err();
+        // A value the cell cannot hold keeps the editor open; a cell that is missing for the
+        // row to be whole (a pairing rule) only keeps the row a draft, to be completed.
+        let own_error = problems.as_ref().and_then(|p| p.get(field_of(key))).and_then(|codes| {
+            codes.iter().find(|c| *c != shared::validation::REQUIRED && *c != shared::worksheet::NEEDED_TO_COMPLETE)
+        });
+        if let Some(code) = own_error {
+            edit_error.set(Some((
+                ed.row,
+                ed.col,
+                format!("{}: {}", label_of(ed.col), shared::validation::describe(code)),
+            )));
             return false;
         }
         editing.set(None);
-        if cells == row.cells && ed.base_version == row.version {
-            edit_error.set(None);
+        edit_error.set(None);
+        if cells == draft.base.cells {
+            drafts.update(|d| {
+                d.remove(&ed.row);
+            });
             return true;
         }
-        // The latest known row with my cell applied, based on the version I started from.
-        save(ed.row, cells, ed.base_version);
+        let (base, version) = (draft.base.cells.clone(), draft.base.version);
+        drafts.update(|d| {
+            d.insert(ed.row, Draft { base: draft.base, cells: cells.clone() });
+        });
+        if problems.is_none() {
+            save(ed.row, base, cells, version);
+        }
         true
     };
 
@@ -427,13 +529,21 @@ pub fn Grid(
             return;
         }
         if let Some(row) = row_at(vi) {
+            // The draft starts now: a save someone else makes while I type is theirs, not my base.
+            let cells = drafts.with_untracked(|d| d.get(&row.id).map(|d| d.cells.clone())).unwrap_or_else(|| {
+                let cells = row.cells.clone();
+                drafts.update(|d| {
+                    d.insert(row.id, Draft { base: row.clone(), cells: cells.clone() });
+                });
+                cells
+            });
             let text = match (initial, kind(COLUMNS[col].key)) {
                 (Some(t), _) => t,
-                (None, Kind::User) => row.cells.responsible_id.map(|u| u.to_string()).unwrap_or_default(),
-                (None, Kind::Status) => row.cells.action_status.as_str().to_string(),
-                (None, _) => users.with_value(|u| cell_text(&row.cells, COLUMNS[col].key, u)),
+                (None, Kind::User) => cells.responsible_id.map(|u| u.to_string()).unwrap_or_default(),
+                (None, Kind::Status) => cells.action_status.as_str().to_string(),
+                (None, _) => users.with_value(|u| cell_text(&cells, COLUMNS[col].key, u)),
             };
-            editing.set(Some(Editing { row: row.id, col, text, base_version: row.version }));
+            editing.set(Some(Editing { row: row.id, col, text }));
         }
     };
 
@@ -455,6 +565,13 @@ pub fn Grid(
             match key.as_str() {
                 "Escape" => {
                     ev.prevent_default();
+                    if let Some(ed) = editing.get_untracked() {
+                        drafts.update(|d| {
+                            if d.get(&ed.row).is_some_and(|x| x.cells == x.base.cells) {
+                                d.remove(&ed.row);
+                            }
+                        });
+                    }
                     editing.set(None);
                     edit_error.set(None);
                     focus_grid();
@@ -489,12 +606,44 @@ pub fn Grid(
             "End" => move_to(if ev.ctrl_key() { usize::MAX } else { vi }, COLUMNS.len() - 1),
             "Tab" => move_to(vi, if ev.shift_key() { col.saturating_sub(1) } else { col + 1 }),
             "Enter" | "F2" => start_edit(None),
+            // Esc on a row with unsaved changes discards them (the saved row shows again).
+            "Escape" => {
+                if let Some(row) = row_at(vi)
+                    && drafts.with_untracked(|d| d.contains_key(&row.id))
+                {
+                    drafts.update(|d| {
+                        d.remove(&row.id);
+                    });
+                    edit_error.set(None);
+                    notice.set(Some(format!("Your unsaved changes to row {} were discarded.", row.position)));
+                }
+            }
             k if k.chars().count() == 1 && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() => {
                 start_edit(Some(k.to_string()));
             }
             _ => return,
         }
         ev.prevent_default();
+    };
+
+    // Someone else saved a row I have a draft of: when they changed none of the cells I changed
+    // or am typing in, my draft moves onto their row (so my save will not conflict); otherwise
+    // it stays on the old version, and the save asks which to keep.
+    let rebase = move |theirs: &Row| {
+        let typing =
+            editing.with_untracked(|e| e.as_ref().filter(|e| e.row == theirs.id).map(|e| field_of(COLUMNS[e.col].key)));
+        drafts.update(|d| {
+            let Some(draft) = d.get_mut(&theirs.id) else { return };
+            if draft.base.version >= theirs.version {
+                return;
+            }
+            let merge = RowCells::merge(&draft.base.cells, &draft.cells, &theirs.cells);
+            let touched_typing =
+                typing.is_some_and(|f| draft.base.cells.changed_fields(&theirs.cells).iter().any(|c| c == f));
+            if merge.conflicts.is_empty() && !touched_typing {
+                *draft = Draft { base: theirs.clone(), cells: merge.merged };
+            }
+        });
     };
 
     // Live: rows someone else saved, created or took out. A burst (an import) reloads all.
@@ -528,6 +677,7 @@ pub fn Grid(
                                     let known = index_of(row.id);
                                     match known {
                                         Some(i) if rows.with_untracked(|r| r[i].version) < row.version => {
+                                            rebase(&row);
                                             rows.update(|r| r[i] = row)
                                         }
                                         Some(_) => {}
@@ -580,10 +730,19 @@ pub fn Grid(
     let template = template();
     let total_h = move || order.with(Vec::len) as f64 * ROW_H;
 
+    // The row being edited keeps its key (and so its editor) while someone else's save of it
+    // arrives; the cells show the draft, which follows their save when it does not collide.
+    let editing_row = Memo::new(move |_| editing.with(|e| e.as_ref().map(|e| e.row)));
     let rendered = move || {
         let (a, b) = window.get();
-        (a..b).filter_map(move |vi| row_at(vi).map(|r| (vi, r))).collect::<Vec<_>>()
+        let edited = editing_row.get();
+        (a..b)
+            .filter_map(move |vi| row_at(vi).map(|r| (vi, if Some(r.id) == edited { -1 } else { r.version }, r)))
+            .collect::<Vec<_>>()
     };
+    // A row's cells as shown: my draft of it, or the row as saved.
+    let shown =
+        move |row: &Row| drafts.with(|d| d.get(&row.id).map(|d| d.cells.clone())).unwrap_or_else(|| row.cells.clone());
 
     // Typing again clears the message of the last refused commit.
     Effect::new(move |previous: Option<Option<String>>| {
@@ -599,11 +758,9 @@ pub fn Grid(
         if let Some(ed) = editing.get()
             && let Some(row) = row_at(vi).filter(|r| r.id == ed.row)
         {
-            let mut cells = row.cells.clone();
+            let mut cells = shown(&row);
             if let Err(code) = users.with_value(|u| apply(&mut cells, COLUMNS[ed.col].key, &ed.text, u)) {
-                let label =
-                    if kind_of_sheet == FmeaKind::Pfmea { COLUMNS[ed.col].pfmea } else { COLUMNS[ed.col].dfmea };
-                return view! { <span class="grid-error" role="alert" data-testid="cell-error">{format!("{label}: {}", shared::validation::describe(code))}</span> }.into_any();
+                return view! { <span class="grid-error" role="alert" data-testid="cell-error">{format!("{}: {}", label_of(ed.col), shared::validation::describe(code))}</span> }.into_any();
             }
         }
         if let Some((id, c, msg)) = edit_error.get()
@@ -613,8 +770,29 @@ pub fn Grid(
             return view! { <span class="grid-error" role="alert" data-testid="cell-error">{msg}</span> }.into_any();
         }
         let Some(row) = row_at(vi) else { return ().into_any() };
+        // A draft that the row rules still refuse: what it needs before it saves.
+        if editing.with(Option::is_none)
+            && let Some(problems) = draft_problems.with(|p| p.get(&row.id).cloned())
+        {
+            let needs = COLUMNS
+                .iter()
+                .enumerate()
+                .filter_map(|(ci, c)| {
+                    problems.get(field_of(c.key)).and_then(|codes| codes.first()).map(|code| {
+                        format!("{} — {}", label_of(ci), shared::validation::describe(code).trim_end_matches('.'))
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            return view! {
+                <span class="grid-error" role="alert" data-testid="row-unsaved">
+                    {format!("Row {} is not saved yet: {needs}. Fill them in, or press Esc to discard the changes.", row.position)}
+                </span>
+            }
+            .into_any();
+        }
         // The AP of the row as typed: the editor's draft applied, before saving.
-        let mut cells = row.cells.clone();
+        let mut cells = shown(&row);
         if let Some(ed) = editing.get().filter(|e| e.row == row.id) {
             let _ = users.with_value(|u| apply(&mut cells, COLUMNS[ed.col].key, &ed.text, u));
         }
@@ -658,19 +836,33 @@ pub fn Grid(
                 <div class="ch" role="columnheader" aria-colindex=COLUMNS.len() + 2>"Risks citing this chain"</div>
             </div>
             <div class="sheet-body" style=move || format!("height: {}px; width: {}px", total_h(), total_width())>
-                <For each=rendered key=|(vi, r)| (*vi, r.id, r.version) let:item>
+                <For each=rendered key=|(vi, shown_version, r)| (*vi, r.id, *shown_version) let:item>
                     {
-                        let (vi, row) = item;
+                        let (vi, _, row) = item;
                         let template = template.clone();
                         let cells_view = COLUMNS.iter().enumerate().map(|(ci, c)| {
                             let key = c.key;
                             let row_id = row.id;
-                            let text = users.with_value(|u| cell_text(&row.cells, key, u));
+                            let saved_text = users.with_value(|u| cell_text(&row.cells, key, u));
+                            // The draft's value when I have changed the row, else the saved one.
+                            let text = move || {
+                                drafts
+                                    .with(|d| d.get(&row_id).map(|dr| users.with_value(|u| cell_text(&dr.cells, key, u))))
+                                    .unwrap_or_else(|| saved_text.clone())
+                            };
+                            let unsaved = move || {
+                                drafts.with(|d| {
+                                    d.get(&row_id).is_some_and(|dr| {
+                                        users.with_value(|u| cell_text(&dr.cells, key, u) != cell_text(&dr.base.cells, key, u))
+                                    })
+                                })
+                            };
                             let is_active = move || active.get() == (vi, ci);
                             let is_editing = move || editing.with(|e| e.as_ref().is_some_and(|e| e.row == row_id && e.col == ci));
                             let draft_base = row.cells.clone();
                             let has_error = move || {
                                 edit_error.with(|e| e.as_ref().is_some_and(|(r, c, _)| *r == row_id && *c == ci))
+                                    || draft_problems.with(|p| p.get(&row_id).is_some_and(|e| e.get(field_of(key)).is_some()))
                                     || editing.with(|e| {
                                         e.as_ref().is_some_and(|e| {
                                             e.row == row_id
@@ -679,7 +871,7 @@ pub fn Grid(
                                         })
                                     })
                             };
-                            let row_cells = row.cells.clone();
+                            let row_for_ap = row.clone();
                             let content = move || {
                                 if is_editing() {
                                     return view! { <CellEditor key editing users=users.get_value() on_commit=Callback::new(move |_| { commit(); }) /> }.into_any();
@@ -687,7 +879,7 @@ pub fn Grid(
                                 match key {
                                     "ap" | "revised_ap" => {
                                         // The AP follows the draft of the row being edited.
-                                        let mut cells = row_cells.clone();
+                                        let mut cells = shown(&row_for_ap);
                                         if let Some(ed) = editing.get().filter(|e| e.row == row_id) {
                                             let _ = users.with_value(|u| apply(&mut cells, COLUMNS[ed.col].key, &ed.text, u));
                                         }
@@ -702,7 +894,11 @@ pub fn Grid(
                                             {mr.then(|| view! { <span class="mr" title="S 9–10 with AP High or Medium: for management review">"MR"</span> })}
                                         }.into_any()
                                     }
-                                    _ => view! { <span class="cell-text" title=text.clone()>{text.clone()}</span> }.into_any(),
+                                    _ => {
+                                        let t = text();
+                                        let title = t.clone();
+                                        view! { <span class="cell-text" title=title>{t}</span> }.into_any()
+                                    }
                                 }
                             };
                             view! {
@@ -711,6 +907,7 @@ pub fn Grid(
                                     class:active=is_active
                                     class:editing=is_editing
                                     class:bad=has_error
+                                    class:unsaved=unsaved
                                     class:num=matches!(kind(key), Kind::Rating | Kind::Computed)
                                     role="gridcell"
                                     aria-colindex=ci + 2
@@ -747,30 +944,37 @@ pub fn Grid(
             </div>
         </div>
         {move || conflict.get().map(|c| {
-            let changed: Vec<(String, String, String)> = COLUMNS.iter().filter(|col| !col.computed).filter_map(|col| {
+            // Only the cells we both changed: the rest of both edits stands either way.
+            let changed: Vec<(String, String, String)> = COLUMNS.iter().enumerate().filter(|(_, col)| {
+                !col.computed && c.merge.conflicts.iter().any(|f| f == field_of(col.key))
+            }).map(|(ci, col)| {
                 let (mine, theirs) = users.with_value(|u| (cell_text(&c.mine, col.key, u), cell_text(&c.theirs.cells, col.key, u)));
-                (mine != theirs).then(|| (if kind_of_sheet == FmeaKind::Pfmea { col.pfmea } else { col.dfmea }.to_string(), mine, theirs))
+                (label_of(ci).to_string(), mine, theirs)
             }).collect();
+            // Either way the draft moves onto their version, and saves unless it equals theirs.
+            let resolve = move |c: &Conflict, cells: RowCells| {
+                conflict.set(None);
+                edit_error.set(None);
+                let id = c.theirs.id;
+                if cells == c.theirs.cells {
+                    drafts.update(|d| {
+                        d.remove(&id);
+                    });
+                } else {
+                    drafts.update(|d| {
+                        d.insert(id, Draft { base: c.theirs.clone(), cells: cells.clone() });
+                    });
+                    save(id, c.theirs.cells.clone(), cells, c.theirs.version);
+                }
+                focus_grid();
+            };
             let keep = {
                 let c = c.clone();
-                move |_| {
-                    conflict.set(None);
-                    if let Some(i) = index_of(c.theirs.id) {
-                        rows.update(|r| r[i] = c.theirs.clone());
-                    }
-                    save(c.theirs.id, c.mine.clone(), c.theirs.version);
-                }
+                move |_| resolve(&c, c.merge.merged.clone())
             };
             let take = {
                 let c = c.clone();
-                move |_| {
-                    conflict.set(None);
-                    edit_error.set(None);
-                    if let Some(i) = index_of(c.theirs.id) {
-                        rows.update(|r| r[i] = c.theirs.clone());
-                    }
-                    focus_grid();
-                }
+                move |_| resolve(&c, c.merge.taking_theirs(&c.theirs.cells))
             };
             view! {
                 <div class="modal-backdrop">
@@ -847,9 +1051,10 @@ fn CellEditor(
     }
 }
 
-/// Reads a file chosen in an `<input type=file>` as text.
-pub async fn read_file(input: &web_sys::HtmlInputElement) -> Option<String> {
+/// Reads a file chosen in an `<input type=file>` as bytes: not as text, which would replace
+/// what is not UTF-8 with U+FFFD and so hide a wrongly encoded file from the server's check.
+pub async fn read_file(input: &web_sys::HtmlInputElement) -> Option<Vec<u8>> {
     let file = input.files()?.get(0)?;
-    let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok()?;
-    text.as_string()
+    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
 }

@@ -325,11 +325,20 @@ fn RowTools(fmea: FmeaId, rows: RwSignal<Vec<Row>>) -> impl IntoView {
         let Some(input) = file.get_untracked() else { return };
         let skip = skip_bad.get_untracked();
         leptos::task::spawn_local(async move {
-            let Some(text) = read_file(&input).await else {
+            let Some(bytes) = read_file(&input).await else {
                 message.set(Some(Err("Choose a CSV file first.".into())));
                 return;
             };
-            match api::import_csv(fmea, text, skip).await {
+            if bytes.len() > shared::worksheet::IMPORT_LIMIT_BYTES {
+                problems.set(Vec::new());
+                message.set(Some(Err(format!(
+                    "The file is {} MB; a worksheet import takes at most {} MB. Nothing was imported.",
+                    bytes.len().div_ceil(1024 * 1024),
+                    shared::worksheet::IMPORT_LIMIT_BYTES / (1024 * 1024)
+                ))));
+                return;
+            }
+            match api::import_csv(fmea, bytes, skip).await {
                 Ok((status, body)) => {
                     let report: Vec<shared::worksheet::ImportProblem> =
                         serde_json::from_value(body["problems"].clone()).unwrap_or_default();

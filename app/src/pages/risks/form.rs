@@ -530,6 +530,9 @@ fn RiskForm(
                     </SelectField>
                     <TextField name="review_date" label="Next review" value=review errors kind="date" required=true />
                 </div>
+                {move || (record.with(|r| r.as_ref().is_some_and(|r| r.status == RiskStatus::Accepted)) && may_edit()).then(|| view! {
+                    <p class="muted" data-testid="accepted-hint">"Accepted by signature: any change needs the status set back (e.g. to Treated) and a new acceptance."</p>
+                })}
                 <SelectField name="matrix_revision_id" label="Risk matrix" value=revision errors empty="Choose the matrix…" required=true>
                     {revision_options}
                 </SelectField>

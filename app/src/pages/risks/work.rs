@@ -1,9 +1,11 @@
-//! `/work`: what waits for the signed-in user (reviews of the risks they own), overdue first.
+//! `/work`: what waits for the signed-in user (reviews of the risks they own, FMEA actions they
+//! are responsible for), overdue first.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::org::Record;
 use shared::register::Risk;
+use shared::worksheet::Row;
 
 use crate::api;
 use crate::components::status::loaded;
@@ -12,9 +14,11 @@ use crate::session::changes_of;
 /// `/work`
 #[component]
 pub fn MyWork() -> impl IntoView {
-    let changes = changes_of(Risk::RECORD_TYPE);
+    let risks = changes_of(Risk::RECORD_TYPE);
+    let actions = changes_of(Row::RECORD_TYPE);
     let items = LocalResource::new(move || {
-        changes.track();
+        risks.track();
+        actions.track();
         api::work()
     });
     view! {
@@ -36,7 +40,7 @@ pub fn MyWork() -> impl IntoView {
                                     <td class="nowrap">{w.due.to_string()}{w.overdue.then(|| view! { <span class="badge badge-locked">" Overdue"</span> })}</td>
                                     <td>{w.kind.clone()}</td>
                                     <td class="nowrap">{w.reference.clone()}</td>
-                                    <td><A href=format!("/risks/{}", w.record_id)>{w.title.clone()}</A></td>
+                                    <td><A href=w.href()>{w.title.clone()}</A></td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
