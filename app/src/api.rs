@@ -335,6 +335,11 @@ pub async fn create_fmea(input: &FmeaInput) -> ApiResult<Fmea> {
     send_json(Request::post("/api/v1/fmeas"), input).await
 }
 
+/// `PUT /api/v1/fmeas/{id}` (the input carries the version and the reason)
+pub async fn update_fmea(id: FmeaId, input: &FmeaInput) -> ApiResult<Fmea> {
+    send_json(Request::put(&format!("/api/v1/fmeas/{id}")), input).await
+}
+
 /// `GET /api/v1/fmeas/{id}`
 pub async fn get_fmea(id: FmeaId) -> ApiResult<Fmea> {
     send(Request::get(&format!("/api/v1/fmeas/{id}"))).await

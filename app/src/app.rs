@@ -10,7 +10,7 @@ use crate::api::{self, ApiError};
 use crate::components::not_available::NotAvailable;
 use crate::pages::admin::{AdminHome, DepartmentList, SiteList};
 use crate::pages::audit::AuditTrail;
-use crate::pages::fmea::{FmeaList, FmeaNew, FmeaWorksheet};
+use crate::pages::fmea::{FmeaHeaderEdit, FmeaList, FmeaNew, FmeaWorksheet};
 use crate::pages::processes::edit::{ProcessEdit, ProcessNew};
 use crate::pages::processes::list::ProcessList;
 use crate::pages::risks::form::{RiskEdit, RiskNew};
@@ -129,6 +129,7 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/fmea") view=FmeaList />
                         <Route path=path!("/fmea/new") view=FmeaNew />
                         <Route path=path!("/fmea/:id") view=FmeaWorksheet />
+                        <Route path=path!("/fmea/:id/header") view=FmeaHeaderEdit />
                         <Route path=path!("/risks") view=RiskRegister />
                         <Route path=path!("/risks/new") view=RiskNew />
                         <Route path=path!("/risks/matrices") view=MatrixList />

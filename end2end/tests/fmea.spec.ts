@@ -106,6 +106,63 @@ test("two editors: different rows both save and appear live; the same row asks w
   await expect.poll(async () => (await rows(qm, f.id))[2].detection).toBe(2);
 });
 
+test("an action is added cell by cell: the row waits as a draft until it is whole, then saves", async ({ browser }) => {
+  const qm = await apiAs(DEMO.qualityManager.username);
+  const f = await newFmea(qm, "PF-E2E-ACTION");
+  const r = await qm.post(`/api/v1/fmeas/${f.id}/rows`, { data: { failure_mode: "Burr on edge", severity: 8, occurrence: 6, detection: 5 } });
+  expect(r.status()).toBe(201);
+  const page = await pageAs(browser, DEMO.qualityManager.username);
+  await page.goto(`/fmea/${f.id}`);
+  await cell(page, 1, "prevention_action");
+  await page.keyboard.type("Deburring brush at OP30");
+  await page.keyboard.press("Enter");
+  // Not saved yet: the row names what it still needs; what was typed stays in the cell.
+  await cell(page, 1, "prevention_action");
+  await expect(page.getByTestId("row-unsaved")).toContainText("Responsible (username) — This field is required");
+  await expect(page.getByTestId("row-unsaved")).toContainText("Target date — This field is required");
+  const row = page.locator(`[data-testid="sheet-row"]:has(.rownum:text-is("1"))`);
+  await expect(row.locator('[data-col="prevention_action"]')).toHaveText("Deburring brush at OP30");
+  await expect(row.locator('[data-col="action_status"]')).toHaveText("Open");
+  await shot(page, "fmea-action-draft");
+  expect((await rows(qm, f.id))[0].version, "nothing saved yet").toBe(1);
+  // The responsible person, then the target date: the row is whole and saves.
+  await cell(page, 1, "responsible");
+  await page.keyboard.press("Enter");
+  await page.locator(".cell.editing select").selectOption({ label: DEMO.qualityManager.name });
+  await cell(page, 1, "target_date");
+  await page.keyboard.press("Enter");
+  await page.locator(".cell.editing input").fill("2027-06-30");
+  await page.keyboard.press("Enter");
+  await expect.poll(async () => (await rows(qm, f.id))[0].version).toBe(2);
+  const saved = (await (await qm.get(`/api/v1/fmeas/${f.id}/worksheet`)).json()).rows[0];
+  expect([saved.prevention_action, saved.action_status, saved.target_date]).toEqual(["Deburring brush at OP30", "open", "2027-06-30"]);
+  expect(saved.responsible_id).toBe(await userId(qm, DEMO.qualityManager.name));
+  await expect(page.getByTestId("row-unsaved")).toHaveCount(0);
+});
+
+test("the header is changed with a reason, and the team is chosen from real users", async ({ browser }) => {
+  const qm = await apiAs(DEMO.qualityManager.username);
+  const f = await newFmea(qm, "PF-E2E-HEADER");
+  const page = await pageAs(browser, DEMO.qualityManager.username);
+  await page.goto(`/fmea/${f.id}`);
+  await page.getByRole("link", { name: "Edit header" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Header of PFMEA PF-E2E-HEADER");
+  await page.getByRole("group", { name: "Team" }).getByLabel(DEMO.processOwner.name).check();
+  await page.getByLabel("Customer").fill("Northwind Trucks");
+  await page.getByRole("button", { name: "Save header" }).click();
+  // A change to the header needs its reason (the shared rule, before anything is sent).
+  await expect(page.locator('[data-field="reason"]')).toHaveText("This field is required.");
+  await page.getByLabel("Reason for change").fill("Process owner joins the team");
+  await page.getByRole("button", { name: "Save header" }).click();
+  await expect(page).toHaveURL(new RegExp(`/fmea/${f.id}$`));
+  await expect(page.locator(".meta").first()).toContainText(new RegExp(`Team: [^·]*${DEMO.processOwner.name}`));
+  await expect(page.locator(".meta").first()).toContainText("Customer: Northwind Trucks");
+  const saved = await (await qm.get(`/api/v1/fmeas/${f.id}`)).json();
+  expect(saved.team.map((m: { name: string }) => m.name)).toContain(DEMO.processOwner.name);
+  const trail = await (await qm.get(`/api/v1/audit?record_type=fmea&record_id=${f.id}`)).json();
+  expect(trail.items[0].reason).toBe("Process owner joins the team");
+});
+
 test("CSV: export, import into a new FMEA, the same file comes out; bad rows are named", async ({ browser }) => {
   const qm = await apiAs(DEMO.qualityManager.username);
   const demo = await demoPfmea(qm);

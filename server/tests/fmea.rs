@@ -319,7 +319,46 @@ async fn a_baseline_is_signed_and_an_excel_copy_exported(store: Arc<dyn Store>, 
     assert!(x.text.starts_with("PK"), "a zip container");
 }
 
+async fn the_header_changes_with_a_reason_and_its_version(store: Arc<dyn Store>, _db: TestDb) {
+    let w = world(&store).await;
+    let path = format!("/api/v1/fmeas/{}", w.fmea);
+    let mut header = w.tom.get(&path).await.body;
+    let marta = id_of(&w.marta).await;
+    let mut edit = json!({"kind": "pfmea", "fmea_number": "PF-001", "subject": "Shaft line", "start_date": header["start_date"],
+        "revision_date": header["revision_date"], "process_id": header["process_id"], "responsible_id": w.tom_id,
+        "team": [w.tom_id, marta], "confidentiality": "proprietary", "version": 1});
+    // A change needs its reason.
+    let r = w.tom.json("PUT", &path, &edit).await;
+    assert_eq!(r.body["field_errors"]["reason"], json!(["required"]), "{}", r.text);
+    edit["reason"] = json!("Marta joins the team");
+    let r = w.tom.json("PUT", &path, &edit).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    header = r.body;
+    assert_eq!(header["team"].as_array().unwrap().len(), 2);
+    assert_eq!(header["confidentiality"], "proprietary");
+    // Now on the team, Marta may edit the worksheet.
+    assert_eq!(
+        w.marta.json("POST", &format!("/api/v1/fmeas/{}/rows", w.fmea), &chain("Burr", 4, 4, 4)).await.status,
+        StatusCode::CREATED
+    );
+    // A stale version: 409 with the header as saved; nothing changed.
+    edit["subject"] = json!("Stale edit");
+    let r = w.qm.json("PUT", &path, &edit).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.body["current"]["subject"], "Shaft line");
+    // A team member who is not an active user is refused, naming the team.
+    let gone = common::create_user(&store, "gone.member", &[Role::Staff]).await;
+    store.deactivate_user(&server::storage::AuditContext::tool("test"), gone, 1, "left").await.unwrap();
+    edit["team"] = json!([w.tom_id, gone.0]);
+    edit["version"] = header["meta"]["version"].clone();
+    let r = w.tom.json("PUT", &path, &edit).await;
+    assert_eq!(r.body["field_errors"]["team"], json!(["retired"]), "{}", r.text);
+    let trail = w.qm.get(&format!("/api/v1/audit?record_type=fmea&record_id={}", w.fmea)).await.body;
+    assert_eq!(trail["items"][0]["reason"], "Marta joins the team");
+}
+
 on_both_backends!(
+    the_header_changes_with_a_reason_and_its_version,
     a_baseline_is_signed_and_an_excel_copy_exported,
     rows_have_their_own_versions,
     actions_follow_their_workflow,

@@ -72,27 +72,73 @@ pub fn FmeaList() -> impl IntoView {
 /// `/fmea/new`: the header of a new FMEA (planning, step 1).
 #[component]
 pub fn FmeaNew() -> impl IntoView {
+    view! {
+        <section>
+            <h1>"New FMEA"</h1>
+            <HeaderForm existing=None />
+        </section>
+    }
+}
+
+/// `/fmea/:id/header`: change an FMEA's header (revision date, team, responsibility…).
+#[component]
+pub fn FmeaHeaderEdit() -> impl IntoView {
+    let params = use_params_map();
+    let fmea = LocalResource::new(move || {
+        let id = params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(FmeaId);
+        async move {
+            let Some(id) = id else { return Err(ApiError::Status(404, ErrorBody::new("No such FMEA."))) };
+            api::get_fmea(id).await
+        }
+    });
+    view! {
+        <section>
+            {loaded(fmea, "the FMEA", |f| view! {
+                <h1>{format!("Header of {} {}", f.kind.label(), f.fmea_number)}</h1>
+                <HeaderForm existing=Some(f) />
+            })}
+        </section>
+    }
+}
+
+/// The handbook's header of an FMEA, for a new one or to change one (with a reason). The team
+/// is chosen from the active users, never typed.
+#[component]
+fn HeaderForm(
+    /// The FMEA as saved; `None` for a new one.
+    existing: Option<Fmea>,
+) -> impl IntoView {
     let choices = LocalResource::new(|| async {
         Ok::<_, ApiError>((api::list_processes(false).await?, api::user_directory().await?))
     });
     let s = session();
     let me = s.with_untracked(|s| s.as_ref().map(|s| s.user.id));
     let today = crate::components::status::today_utc().to_string();
-    let kind = RwSignal::new("pfmea".to_string());
-    let number = RwSignal::new(String::new());
-    let subject = RwSignal::new(String::new());
-    let company = RwSignal::new(String::new());
-    let location = RwSignal::new(String::new());
-    let customer = RwSignal::new(String::new());
-    let model_year = RwSignal::new(String::new());
-    let start = RwSignal::new(today.clone());
+    let e = existing.clone();
+    let text = |f: fn(&Fmea) -> String| RwSignal::new(e.as_ref().map(f).unwrap_or_default());
+    let kind = RwSignal::new(e.as_ref().map_or("pfmea", |f| f.kind.as_str()).to_string());
+    let number = text(|f| f.fmea_number.clone());
+    let subject = text(|f| f.subject.clone());
+    let company = text(|f| f.company.clone());
+    let location = text(|f| f.location.clone());
+    let customer = text(|f| f.customer.clone());
+    let model_year = text(|f| f.model_year.clone());
+    let start = RwSignal::new(e.as_ref().map_or(today.clone(), |f| f.start_date.to_string()));
+    // A change to the header is a new revision of it: the revision date starts at today.
     let revision = RwSignal::new(today);
-    let process = RwSignal::new(String::new());
-    let responsible = RwSignal::new(me.map(|u| u.to_string()).unwrap_or_default());
+    let process = text(|f| f.process_id.to_string());
+    let responsible =
+        RwSignal::new(e.as_ref().map(|f| f.responsible_id).or(me).map(|u| u.to_string()).unwrap_or_default());
+    let team = RwSignal::new(
+        e.as_ref().map_or_else(|| me.into_iter().collect(), |f| f.team.iter().map(|m| m.id).collect::<Vec<_>>()),
+    );
+    let confidentiality = RwSignal::new(e.as_ref().map(|f| f.confidentiality).unwrap_or_default().as_str().to_string());
+    let reason = RwSignal::new(String::new());
     let attempted = RwSignal::new(false);
     let server_errors = RwSignal::new(FieldErrors::new());
     let failure = RwSignal::new(None::<String>);
     let navigate = use_navigate();
+    let editing = existing.as_ref().map(|f| (f.id, f.meta.version));
     let input = move || {
         FmeaInput {
             kind: FmeaKind::parse(&kind.get()).unwrap_or_default(),
@@ -106,13 +152,21 @@ pub fn FmeaNew() -> impl IntoView {
             revision_date: revision.get().parse().ok(),
             process_id: process.get().parse().ok().map(ProcessId),
             responsible_id: responsible.get().parse().ok().map(UserId),
-            team: me.into_iter().collect(),
-            ..Default::default()
+            team: team.get(),
+            confidentiality: shared::worksheet::Confidentiality::ALL
+                .into_iter()
+                .find(|c| c.as_str() == confidentiality.get())
+                .unwrap_or_default(),
+            version: editing.map(|(_, v)| v),
+            reason: reason.get(),
         }
         .normalized()
     };
+    // The same shared rules as the handler: `validate` for a new FMEA, `validate_update` (with
+    // the reason) for a change.
+    let check = move |i: &FmeaInput| if editing.is_some() { i.validate_update() } else { i.validate() };
     let errors = Signal::derive(move || {
-        let mut e = if attempted.get() { input().validate().err().unwrap_or_default() } else { FieldErrors::new() };
+        let mut e = if attempted.get() { check(&input()).err().unwrap_or_default() } else { FieldErrors::new() };
         for (f, codes) in server_errors.get().0 {
             for c in codes {
                 e.add(f.clone(), c);
@@ -124,12 +178,20 @@ pub fn FmeaNew() -> impl IntoView {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {
-            match api::create_fmea(&input).await {
+            let result = match editing {
+                Some((id, _)) => api::update_fmea(id, &input).await,
+                None => api::create_fmea(&input).await,
+            };
+            match result {
                 Ok(f) => navigate(&format!("/fmea/{}", f.id), Default::default()),
                 Err(ApiError::Status(422, body)) => {
                     server_errors.set(body.field_errors);
                     failure.set(Some(NOT_SAVED.into()));
                 }
+                Err(ApiError::Status(409, body)) => failure.set(Some(format!(
+                    "{} Reload the page to see their change; nothing of yours was saved.",
+                    body.message
+                ))),
                 Err(e) => failure.set(Some(e.to_string())),
             }
         }
@@ -139,53 +201,90 @@ pub fn FmeaNew() -> impl IntoView {
         attempted.set(true);
         server_errors.set(FieldErrors::new());
         let i = input();
-        if i.validate().is_ok() {
+        if check(&i).is_ok() {
             save.dispatch(i);
         } else {
             failure.set(Some(NOT_SAVED.into()));
         }
     };
+    let cancel = existing.as_ref().map_or_else(|| "/fmea".to_string(), |f| format!("/fmea/{}", f.id));
+    let is_new = existing.is_none();
     view! {
-        <section>
-            <h1>"New FMEA"</h1>
-            {loaded(choices, "the processes and users", move |(processes, users)| view! {
-                <form class="form" on:submit=on_submit novalidate>
-                    {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
-                    <div class="two">
+        {loaded(choices, "the processes and users", move |(processes, users)| {
+            let cancel = cancel.clone();
+            let members = users.clone();
+            view! {
+            <form class="form" on:submit=on_submit novalidate>
+                {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
+                <div class="two">
+                    // The type is chosen once: a PFMEA's columns are not a DFMEA's.
+                    {is_new.then(|| view! {
                         <SelectField name="kind" label="Type" value=kind errors empty="Choose…" required=true>
                             <option value="pfmea">"PFMEA (process)"</option>
                             <option value="dfmea">"DFMEA (design)"</option>
                         </SelectField>
-                        <TextField name="fmea_number" label="FMEA ID" value=number errors required=true />
+                    })}
+                    <TextField name="fmea_number" label="FMEA ID" value=number errors required=true />
+                </div>
+                <TextField name="subject" label="Subject" value=subject errors required=true />
+                <div class="two">
+                    <SelectField name="process_id" label="Process" value=process errors empty="Choose the process…" required=true>
+                        {processes.iter().map(|p| view! { <option value=p.id.to_string()>{p.name.clone()}</option> }).collect_view()}
+                    </SelectField>
+                    <SelectField name="responsible_id" label="Responsibility" value=responsible errors empty="Choose…" required=true>
+                        {users.iter().map(|u| view! { <option value=u.id.to_string()>{u.full_name.clone()}</option> }).collect_view()}
+                    </SelectField>
+                </div>
+                <fieldset class="team" aria-describedby="team-hint">
+                    <legend>"Team"</legend>
+                    <p class="muted" id="team-hint">"The cross-functional team: its members may edit the worksheet."</p>
+                    <div class="checks">
+                        {members.iter().map(|u| {
+                            let id = u.id;
+                            view! {
+                                <label class="check">
+                                    <input type="checkbox" name="team" value=id.to_string()
+                                        prop:checked=move || team.with(|t| t.contains(&id))
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            team.update(|t| {
+                                                t.retain(|m| *m != id);
+                                                if on {
+                                                    t.push(id);
+                                                }
+                                            });
+                                        } />
+                                    {u.full_name.clone()}
+                                </label>
+                            }
+                        }).collect_view()}
                     </div>
-                    <TextField name="subject" label="Subject" value=subject errors required=true />
-                    <div class="two">
-                        <SelectField name="process_id" label="Process" value=process errors empty="Choose the process…" required=true>
-                            {processes.iter().map(|p| view! { <option value=p.id.to_string()>{p.name.clone()}</option> }).collect_view()}
-                        </SelectField>
-                        <SelectField name="responsible_id" label="Responsibility" value=responsible errors empty="Choose…" required=true>
-                            {users.iter().map(|u| view! { <option value=u.id.to_string()>{u.full_name.clone()}</option> }).collect_view()}
-                        </SelectField>
-                    </div>
-                    <div class="two">
-                        <TextField name="company" label="Company" value=company errors />
-                        <TextField name="location" label="Location" value=location errors />
-                    </div>
-                    <div class="two">
-                        <TextField name="customer" label="Customer" value=customer errors />
-                        <TextField name="model_year" label="Model year / program" value=model_year errors />
-                    </div>
-                    <div class="two">
-                        <TextField name="start_date" label="Start date" value=start errors kind="date" required=true />
-                        <TextField name="revision_date" label="Revision date" value=revision errors kind="date" required=true />
-                    </div>
-                    <div class="actions">
-                        <a class="btn" href="/fmea">"Cancel"</a>
-                        <button type="submit" class="btn btn-primary">"Create FMEA"</button>
-                    </div>
-                </form>
-            })}
-        </section>
+                    {move || errors.with(|e| e.get("team").and_then(|c| c.first()).map(|c| view! {
+                        <p class="field-error" data-field="team">{shared::validation::describe(c)}</p>
+                    }))}
+                </fieldset>
+                <div class="two">
+                    <TextField name="company" label="Company" value=company errors />
+                    <TextField name="location" label="Location" value=location errors />
+                </div>
+                <div class="two">
+                    <TextField name="customer" label="Customer" value=customer errors />
+                    <TextField name="model_year" label="Model year / program" value=model_year errors />
+                </div>
+                <div class="two">
+                    <TextField name="start_date" label="Start date" value=start errors kind="date" required=true />
+                    <TextField name="revision_date" label="Revision date" value=revision errors kind="date" required=true />
+                </div>
+                <SelectField name="confidentiality" label="Confidentiality" value=confidentiality errors empty="Choose…" required=true>
+                    {shared::worksheet::Confidentiality::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
+                </SelectField>
+                {(!is_new).then(|| view! { <TextField name="reason" label="Reason for change" value=reason errors required=true /> })}
+                <div class="actions">
+                    <a class="btn" href=cancel>"Cancel"</a>
+                    <button type="submit" class="btn btn-primary">{if is_new { "Create FMEA" } else { "Save header" }}</button>
+                </div>
+            </form>
+        }})}
     }
 }
 
@@ -235,6 +334,9 @@ pub fn FmeaWorksheet() -> impl IntoView {
                         <div class="tools">
                             <a class="btn" href=format!("/api/v1/fmeas/{fid}/export.csv") download="">"Export CSV"</a>
                             <a class="btn" href=format!("/api/v1/fmeas/{fid}/export.xlsx") download="">"Export Excel"</a>
+                            <Show when=move || editable.get()>
+                                <A href=format!("/fmea/{fid}/header") attr:class="btn">"Edit header"</A>
+                            </Show>
                             <A href="/fmea" attr:class="btn">"All FMEAs"</A>
                         </div>
                     </header>
