@@ -190,6 +190,7 @@ test("CSV: export, import into a new FMEA, the same file comes out; bad rows are
 });
 
 test("a 10,000-row worksheet scrolls with only the rows in view in the DOM", async ({ browser }) => {
+  test.slow(); // a 10,000-row import and load against the suite's debug server
   const qm = await apiAs(DEMO.qualityManager.username);
   const demo = await demoPfmea(qm);
   const original = (await (await qm.get(`/api/v1/fmeas/${demo.id}/export.csv`)).text()).split("\r\n").filter((l) => l);
@@ -205,7 +206,9 @@ test("a 10,000-row worksheet scrolls with only the rows in view in the DOM", asy
   expect(res.status(), (await res.text()).slice(0, 400)).toBe(200);
   const page = await pageAs(browser, DEMO.executive.username);
   await page.goto(`/fmea/${big.id}`);
-  await expect(page.getByTestId("sheet-counts")).toContainText("10000 failure chains");
+  // What this asserts is the DOM, not the time: the suite runs a debug server on a busy
+  // machine (the time to first rows is `cargo xtask bench`'s figure, on a release build).
+  await expect(page.getByTestId("sheet-counts")).toContainText("10000 failure chains", { timeout: 45_000 });
   const inDom = () => page.getByTestId("sheet-row").count();
   expect(await inDom()).toBeLessThan(80);
   await page.getByTestId("sheet").evaluate((el) => (el.scrollTop = el.scrollHeight));

@@ -341,11 +341,22 @@ pub fn FmeaWorksheet() -> impl IntoView {
                         </div>
                     </header>
                     <p class="meta">
-                        {format!("Process: {} · Responsibility: {} · Team: {} · Customer: {} · {} · Start {} · Revision {} · {}",
-                            fmea.process_name, fmea.responsible_name,
-                            fmea.team.iter().map(|m| m.name.clone()).collect::<Vec<_>>().join(", "),
-                            if fmea.customer.is_empty() { "—" } else { fmea.customer.as_str() },
-                            fmea.model_year, fmea.start_date, fmea.revision_date, fmea.confidentiality.label())}
+                        {
+                            let or_dash = |t: String| if t.trim().is_empty() { "—".to_string() } else { t };
+                            let mut parts = vec![
+                                format!("Process: {}", fmea.process_name),
+                                format!("Responsibility: {}", fmea.responsible_name),
+                                format!("Team: {}", or_dash(fmea.team.iter().map(|m| m.name.clone()).collect::<Vec<_>>().join(", "))),
+                                format!("Customer: {}", or_dash(fmea.customer.clone())),
+                            ];
+                            parts.extend([&fmea.company, &fmea.location, &fmea.model_year].into_iter().filter(|t| !t.is_empty()).cloned());
+                            parts.extend([
+                                format!("Start {}", fmea.start_date),
+                                format!("Revision {}", fmea.revision_date),
+                                fmea.confidentiality.label().to_string(),
+                            ]);
+                            parts.join(" · ")
+                        }
                     </p>
                     <div class="filters" role="search" aria-label="Filter the worksheet">
                         <label class="filter">"AP"
