@@ -345,6 +345,11 @@ pub async fn get_fmea(id: FmeaId) -> ApiResult<Fmea> {
     send(Request::get(&format!("/api/v1/fmeas/{id}"))).await
 }
 
+/// `GET /api/v1/fmeas/{id}/worksheet?limit=N`: the header and the first `limit` rows.
+pub async fn worksheet_first(id: FmeaId, limit: usize) -> ApiResult<Worksheet> {
+    send(Request::get(&format!("/api/v1/fmeas/{id}/worksheet?limit={limit}"))).await
+}
+
 /// `GET /api/v1/fmeas/{id}/worksheet`
 pub async fn worksheet(id: FmeaId) -> ApiResult<Worksheet> {
     send(Request::get(&format!("/api/v1/fmeas/{id}/worksheet"))).await

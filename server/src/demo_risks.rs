@@ -738,7 +738,7 @@ pub async fn seed_risks(
     // The failure chains the demo risks cite, found by FMEA ID and failure mode.
     let mut chains = HashMap::new();
     for fmea in store.list_fmeas().await? {
-        if let Some(sheet) = store.worksheet(fmea.id).await? {
+        if let Some(sheet) = store.worksheet(fmea.id, None).await? {
             for row in sheet.rows {
                 chains.entry((fmea.fmea_number.clone(), row.cells.failure_mode.clone())).or_insert(row.id);
             }

@@ -197,7 +197,7 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     assert_eq!(fmeas.len(), 2);
     let pf = fmeas.iter().find(|f| f.fmea_number == "PF-GB200").unwrap();
     assert_eq!(pf.rows, 40);
-    let sheet = store.worksheet(pf.id).await.unwrap().unwrap();
+    let sheet = store.worksheet(pf.id, None).await.unwrap().unwrap();
     let cited: Vec<_> = sheet.rows.iter().filter(|r| !r.risks.is_empty()).collect();
     assert_eq!(cited.len(), 4);
     let bolt = cited.iter().find(|r| r.cells.failure_mode == "Under-torqued bolt").unwrap();

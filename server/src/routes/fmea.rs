@@ -125,10 +125,28 @@ pub async fn update_fmea(
 }
 
 /// The whole worksheet: header and every row in order.
-#[utoipa::path(get, path = "/api/v1/fmeas/{id}/worksheet", tag = "fmea", params(("id" = i64, Path, description = "The FMEA")),
-    responses((status = 200, body = Worksheet), (status = 404, body = shared::ErrorBody)))]
-pub async fn worksheet(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Worksheet>> {
-    Ok(Json(state.store.worksheet(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?))
+#[utoipa::path(get, path = "/api/v1/fmeas/{id}/worksheet", tag = "fmea",
+    params(("id" = i64, Path, description = "The FMEA"), WorksheetQuery),
+    responses((status = 200, body = Worksheet), (status = 400, body = shared::ErrorBody), (status = 404, body = shared::ErrorBody)))]
+pub async fn worksheet(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<WorksheetQuery>,
+) -> ApiResult<Json<Worksheet>> {
+    if q.limit.is_some_and(|l| l < 1) {
+        return Err(ApiError::bad_request("`limit` is a whole number of rows, at least 1."));
+    }
+    Ok(Json(state.store.worksheet(FmeaId(id), q.limit).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?))
+}
+
+/// Query of the worksheet.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorksheetQuery {
+    /// Only the first `limit` rows (by position), for a first screen while the rest loads; the
+    /// header's `rows` still counts them all.
+    #[serde(default)]
+    pub limit: Option<i64>,
 }
 
 /// One row (as the live worksheet fetches a row someone else saved).
@@ -264,7 +282,7 @@ pub async fn retire_row(
 #[utoipa::path(get, path = "/api/v1/fmeas/{id}/export.csv", tag = "fmea", params(("id" = i64, Path, description = "The FMEA")),
     responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = shared::ErrorBody)))]
 pub async fn export_csv(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
-    let sheet = state.store.worksheet(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    let sheet = state.store.worksheet(FmeaId(id), None).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
     let users = state.store.user_directory().await?;
     let inactive = state.store.list_users(true).await?;
     let username = |id: shared::auth::UserId| {
@@ -295,7 +313,7 @@ pub async fn export_csv(State(state): State<AppState>, ApiPath(id): ApiPath<i64>
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
               (status = 404, body = shared::ErrorBody)))]
 pub async fn export_xlsx(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
-    let sheet = state.store.worksheet(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    let sheet = state.store.worksheet(FmeaId(id), None).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
     let users = state.store.list_users(true).await?;
     let names: std::collections::HashMap<i64, String> = users.into_iter().map(|u| (u.id.0, u.username)).collect();
     let name = sheet.fmea.fmea_number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>();

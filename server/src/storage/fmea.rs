@@ -41,7 +41,7 @@ pub trait FmeaStore: Send + Sync + 'static {
         input: &FmeaInput,
     ) -> StoreResult<Change<Fmea>>;
     /// The FMEA and its active rows in order.
-    async fn worksheet(&self, id: FmeaId) -> StoreResult<Option<Worksheet>>;
+    async fn worksheet(&self, id: FmeaId, limit: Option<i64>) -> StoreResult<Option<Worksheet>>;
     /// One active row.
     async fn get_row(&self, id: RowId) -> StoreResult<Option<Row>>;
     /// Adds a row at the end of the worksheet.
@@ -551,11 +551,12 @@ macro_rules! fmea_store {
                 Ok(change)
             }
 
-            async fn worksheet(&self, id: WFmeaId) -> StoreResult<Option<WWorksheet>> {
+            async fn worksheet(&self, id: WFmeaId, limit: Option<i64>) -> StoreResult<Option<WWorksheet>> {
                 let mut conn = self.pool.acquire().await?;
                 let Some(fmea) = fmea_by_id(&mut conn, id.0).await? else { return Ok(None) };
-                let sql = format!("{ROW_SELECT} where r.fmea_id = $1 and r.retired_at is null order by r.position, r.row_id");
-                let rows: Vec<SheetRow> = sqlx::query_as(&sql).bind(id.0).fetch_all(&mut *conn).await?;
+                let sql = format!("{ROW_SELECT} where r.fmea_id = $1 and r.retired_at is null order by r.position, r.row_id limit $2");
+                let rows: Vec<SheetRow> =
+                    sqlx::query_as(&sql).bind(id.0).bind(limit.unwrap_or(i64::MAX)).fetch_all(&mut *conn).await?;
                 let mut rows: Vec<WRow> = rows.into_iter().map(Into::into).collect();
                 let mut links: std::collections::HashMap<i64, Vec<shared::worksheet::LinkedRisk>> = std::collections::HashMap::new();
                 for (row, link) in linked_risks(&mut conn, "r.fmea_id = $1", id.0).await? {

@@ -379,8 +379,8 @@ pub fn Grid(
     // overlap mine merges and saves again; one that does asks which to keep. A 422 keeps the
     // draft, so nothing typed is lost.
     let save = move |id: RowId, base: RowCells, mine: RowCells, version: i64| {
-        saving.set(Some(id));
         leptos::task::spawn_local(async move {
+            saving.set(Some(id));
             let (mut base, mut mine, mut version) = (base, mine, version);
             for _attempt in 0..3 {
                 let result = api::update_row(id, &RowInput { cells: mine.clone(), version: Some(version) }).await;
@@ -498,21 +498,24 @@ pub fn Grid(
             )));
             return false;
         }
-        editing.set(None);
-        edit_error.set(None);
         if cells == draft.base.cells {
+            editing.set(None);
+            edit_error.set(None);
             drafts.update(|d| {
                 d.remove(&ed.row);
             });
             return true;
         }
-        let (base, version) = (draft.base.cells.clone(), draft.base.version);
-        drafts.update(|d| {
-            d.insert(ed.row, Draft { base: draft.base, cells: cells.clone() });
-        });
+        // The request goes first: its task is queued before the re-render the signals below
+        // schedule, so the save leaves at once.
         if problems.is_none() {
-            save(ed.row, base, cells, version);
+            save(ed.row, draft.base.cells.clone(), cells.clone(), draft.base.version);
         }
+        editing.set(None);
+        edit_error.set(None);
+        drafts.update(|d| {
+            d.insert(ed.row, Draft { base: draft.base, cells });
+        });
         true
     };
 
@@ -693,7 +696,7 @@ pub fn Grid(
                         }
                     });
                 },
-                std::time::Duration::from_millis(40),
+                std::time::Duration::from_millis(10),
             );
         });
     }
@@ -840,48 +843,55 @@ pub fn Grid(
                     {
                         let (vi, _, row) = item;
                         let template = template.clone();
+                        // This row's slices of the grid's state, as memos: a keystroke, a draft or
+                        // an error in another row does not reach this row's cells, and within the
+                        // row only the cells whose output changes render again.
+                        let row_id = row.id;
+                        let row_draft = Memo::new(move |_| drafts.with(|d| d.get(&row_id).map(|d| (d.base.cells.clone(), d.cells.clone()))));
+                        let row_edit = Memo::new(move |_| editing.with(|e| e.as_ref().filter(|e| e.row == row_id).map(|e| (e.col, e.text.clone()))));
+                        let row_problems = Memo::new(move |_| draft_problems.with(|p| p.get(&row_id).cloned()));
+                        let row_error = Memo::new(move |_| edit_error.with(|e| e.as_ref().filter(|(r, _, _)| *r == row_id).map(|(_, c, _)| *c)));
+                        let saved_cells = StoredValue::new(row.cells.clone());
                         let cells_view = COLUMNS.iter().enumerate().map(|(ci, c)| {
                             let key = c.key;
-                            let row_id = row.id;
                             let saved_text = users.with_value(|u| cell_text(&row.cells, key, u));
                             // The draft's value when I have changed the row, else the saved one.
-                            let text = move || {
-                                drafts
-                                    .with(|d| d.get(&row_id).map(|dr| users.with_value(|u| cell_text(&dr.cells, key, u))))
+                            let text = Memo::new(move |_| {
+                                row_draft
+                                    .with(|d| d.as_ref().map(|(_, cells)| users.with_value(|u| cell_text(cells, key, u))))
                                     .unwrap_or_else(|| saved_text.clone())
-                            };
-                            let unsaved = move || {
-                                drafts.with(|d| {
-                                    d.get(&row_id).is_some_and(|dr| {
-                                        users.with_value(|u| cell_text(&dr.cells, key, u) != cell_text(&dr.base.cells, key, u))
+                            });
+                            let unsaved = Memo::new(move |_| {
+                                row_draft.with(|d| {
+                                    d.as_ref().is_some_and(|(base, cells)| {
+                                        users.with_value(|u| cell_text(cells, key, u) != cell_text(base, key, u))
                                     })
                                 })
-                            };
+                            });
                             let is_active = move || active.get() == (vi, ci);
-                            let is_editing = move || editing.with(|e| e.as_ref().is_some_and(|e| e.row == row_id && e.col == ci));
-                            let draft_base = row.cells.clone();
-                            let has_error = move || {
-                                edit_error.with(|e| e.as_ref().is_some_and(|(r, c, _)| *r == row_id && *c == ci))
-                                    || draft_problems.with(|p| p.get(&row_id).is_some_and(|e| e.get(field_of(key)).is_some()))
-                                    || editing.with(|e| {
-                                        e.as_ref().is_some_and(|e| {
-                                            e.row == row_id
-                                                && e.col == ci
-                                                && users.with_value(|u| apply(&mut draft_base.clone(), key, &e.text, u)).is_err()
+                            let is_editing = Memo::new(move |_| row_edit.with(|e| e.as_ref().is_some_and(|(col, _)| *col == ci)));
+                            let has_error = Memo::new(move |_| {
+                                row_error.get() == Some(ci)
+                                    || row_problems.with(|p| p.as_ref().is_some_and(|e| e.get(field_of(key)).is_some()))
+                                    || row_edit.with(|e| {
+                                        e.as_ref().is_some_and(|(col, text)| {
+                                            *col == ci
+                                                && saved_cells.with_value(|cells| users.with_value(|u| apply(&mut cells.clone(), key, text, u))).is_err()
                                         })
                                     })
-                            };
-                            let row_for_ap = row.clone();
+                            });
                             let content = move || {
-                                if is_editing() {
+                                if is_editing.get() {
                                     return view! { <CellEditor key editing users=users.get_value() on_commit=Callback::new(move |_| { commit(); }) /> }.into_any();
                                 }
                                 match key {
                                     "ap" | "revised_ap" => {
-                                        // The AP follows the draft of the row being edited.
-                                        let mut cells = shown(&row_for_ap);
-                                        if let Some(ed) = editing.get().filter(|e| e.row == row_id) {
-                                            let _ = users.with_value(|u| apply(&mut cells, COLUMNS[ed.col].key, &ed.text, u));
+                                        // The AP follows the draft of the row, and what is being typed in it.
+                                        let mut cells = row_draft
+                                            .with(|d| d.as_ref().map(|(_, cells)| cells.clone()))
+                                            .unwrap_or_else(|| saved_cells.get_value());
+                                        if let Some((col, text)) = row_edit.get() {
+                                            let _ = users.with_value(|u| apply(&mut cells, COLUMNS[col].key, &text, u));
                                         }
                                         let ap = if key == "ap" { cells.ap() } else { cells.revised_ap() };
                                         let reason = if key == "ap" { cells.ap_reason().unwrap_or_default() } else { String::new() };
@@ -895,7 +905,7 @@ pub fn Grid(
                                         }.into_any()
                                     }
                                     _ => {
-                                        let t = text();
+                                        let t = text.get();
                                         let title = t.clone();
                                         view! { <span class="cell-text" title=title>{t}</span> }.into_any()
                                     }

@@ -288,6 +288,9 @@ fn HeaderForm(
     }
 }
 
+/// Rows fetched first, so that a long worksheet shows its first screen while the rest loads.
+const FIRST_ROWS: usize = 200;
+
 /// `/fmea/:id`: the worksheet.
 #[component]
 pub fn FmeaWorksheet() -> impl IntoView {
@@ -297,7 +300,7 @@ pub fn FmeaWorksheet() -> impl IntoView {
         let id = id();
         async move {
             let Some(id) = id else { return Err(ApiError::Status(404, ErrorBody::new("No such FMEA."))) };
-            Ok((api::worksheet(id).await?, api::user_directory().await?))
+            Ok((api::worksheet_first(id, FIRST_ROWS).await?, api::user_directory().await?))
         }
     });
     let s = session();
@@ -305,7 +308,29 @@ pub fn FmeaWorksheet() -> impl IntoView {
         <section class="worksheet-page">
             {loaded(data, "the worksheet", move |(sheet, users)| {
                 let fmea = sheet.fmea.clone();
+                // The first screen is here; the rest of a long worksheet follows. A row that a
+                // live update brought in meanwhile stays when it is newer than the full load's.
+                let complete = RwSignal::new(sheet.rows.len() as i64 >= fmea.rows);
                 let rows = RwSignal::new(sheet.rows);
+                if !complete.get_untracked() {
+                    let id = fmea.id;
+                    leptos::task::spawn_local(async move {
+                        if let Ok(full) = api::worksheet(id).await {
+                            let newer: std::collections::HashMap<_, _> =
+                                rows.with_untracked(|r| r.iter().map(|x| (x.id, x.clone())).collect());
+                            let merged = full
+                                .rows
+                                .into_iter()
+                                .map(|r| match newer.get(&r.id) {
+                                    Some(mine) if mine.version > r.version => mine.clone(),
+                                    _ => r,
+                                })
+                                .collect();
+                            rows.set(merged);
+                        }
+                        complete.set(true);
+                    });
+                }
                 let me = s.with_untracked(|s| s.as_ref().map(|s| s.user.id));
                 let editable = {
                     let f = fmea.clone();
@@ -328,6 +353,7 @@ pub fn FmeaWorksheet() -> impl IntoView {
                     (r.len(), h, m)
                 });
                 let fid = fmea.id;
+                let fmea_rows = fmea.rows;
                 view! {
                     <header class="page-head">
                         <h1>{format!("{} {} — {}", fmea.kind.label(), fmea.fmea_number, fmea.subject)}</h1>
@@ -384,7 +410,14 @@ pub fn FmeaWorksheet() -> impl IntoView {
                                 <option value="severity">"Severity"</option><option value="rpn">"RPN"</option>
                             </select>
                         </label>
-                        <span class="muted" data-testid="sheet-counts">{move || { let (n, h, m) = counts(); format!("{n} failure chains · {h} High · {m} Medium") }}</span>
+                        <span class="muted" data-testid="sheet-counts">{move || {
+                            if complete.get() {
+                                let (n, h, m) = counts();
+                                format!("{n} failure chains · {h} High · {m} Medium")
+                            } else {
+                                format!("{} failure chains · loading all rows…", fmea_rows)
+                            }
+                        }}</span>
                     </div>
                     <Show when=move || editable.get()>
                         <RowTools fmea=fid rows />
@@ -510,35 +543,40 @@ type Step = (String, Vec<(String, usize)>);
 /// their count; choosing a node filters the grid to it.
 #[component]
 fn StructureTree(rows: RwSignal<Vec<Row>>, kind: FmeaKind, view: RwSignal<View>) -> impl IntoView {
+    // Built in one pass with an index per level (a 10,000-row worksheet has thousands of steps:
+    // searching the lists instead made this quadratic, and it runs on every row saved). The
+    // memo only re-renders the tree when the structure itself changed.
     let tree = Memo::new(move |_| {
         rows.with(|rows| {
+            use std::collections::HashMap;
             let mut items: Vec<(String, Vec<Step>)> = Vec::new();
+            let mut item_at: HashMap<&str, usize> = HashMap::new();
+            let mut step_at: HashMap<(usize, &str), usize> = HashMap::new();
+            let mut element_at: HashMap<(usize, usize, &str, &str), usize> = HashMap::new();
             for r in rows {
                 let c = &r.cells;
-                let item = match items.iter_mut().position(|(i, _)| *i == c.structure_item) {
-                    Some(p) => p,
-                    None => {
-                        items.push((c.structure_item.clone(), Vec::new()));
-                        items.len() - 1
-                    }
-                };
+                let item = *item_at.entry(c.structure_item.as_str()).or_insert_with(|| {
+                    items.push((c.structure_item.clone(), Vec::new()));
+                    items.len() - 1
+                });
                 let steps = &mut items[item].1;
-                let step = match steps.iter_mut().position(|(s, _)| *s == c.structure_step) {
-                    Some(p) => p,
-                    None => {
-                        steps.push((c.structure_step.clone(), Vec::new()));
-                        steps.len() - 1
-                    }
-                };
+                let step = *step_at.entry((item, c.structure_step.as_str())).or_insert_with(|| {
+                    steps.push((c.structure_step.clone(), Vec::new()));
+                    steps.len() - 1
+                });
                 let elements = &mut steps[step].1;
-                let label = if c.element_type.is_empty() {
-                    c.structure_element.clone()
-                } else {
-                    format!("{} ({})", c.structure_element, c.element_type)
-                };
-                match elements.iter_mut().find(|(e, _)| *e == label) {
-                    Some((_, n)) => *n += 1,
-                    None => elements.push((label, 1)),
+                let key = (item, step, c.structure_element.as_str(), c.element_type.as_str());
+                match element_at.get(&key) {
+                    Some(&e) => elements[e].1 += 1,
+                    None => {
+                        let label = if c.element_type.is_empty() {
+                            c.structure_element.clone()
+                        } else {
+                            format!("{} ({})", c.structure_element, c.element_type)
+                        };
+                        element_at.insert(key, elements.len());
+                        elements.push((label, 1));
+                    }
                 }
             }
             items
