@@ -31,12 +31,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Migrate => Ok(ExitCode::SUCCESS),
         Command::SeedDemo => {
             let report = seed::seed_demo(store.as_ref(), &server::auth::AuthConfig::default()).await?;
+            store.analyze().await?;
             tracing::info!(created = report.created, existing = report.existing, "demo data seeded");
             Ok(ExitCode::SUCCESS)
         }
         Command::SeedRisks(args) => {
             let ctx = storage::AuditContext::tool("caliper seed-risks");
             let added = server::demo_risks::generate_risks(store.as_ref(), &ctx, args.count).await?;
+            store.analyze().await?;
             if added == 0 && args.count > 0 {
                 return Err("no effective risk matrix or no owned process: run `caliper seed-demo` first".into());
             }
@@ -45,7 +47,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::SeedFmea(args) => {
             let ctx = storage::AuditContext::tool("caliper seed-fmea");
-            match server::demo_fmea::generate_fmea(store.as_ref(), &ctx, args.rows).await? {
+            let made = server::demo_fmea::generate_fmea(store.as_ref(), &ctx, args.rows).await?;
+            store.analyze().await?;
+            match made {
                 Some(id) => {
                     println!("{id}");
                     Ok(ExitCode::SUCCESS)

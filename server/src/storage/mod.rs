@@ -117,6 +117,10 @@ pub trait Store: TrustStore + RiskStore + FmeaStore + Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip to the database.
     async fn ping(&self) -> StoreResult<()>;
+    /// Refreshes the query planner's statistics (`analyze`), after a bulk load: PostgreSQL plans
+    /// a freshly filled table as if it were empty until autovacuum gets to it (measured: the
+    /// register's first page took 15 ms instead of 1.3 ms on 10,000 risks).
+    async fn analyze(&self) -> StoreResult<()>;
 
     /// Sites, by name; retired ones only when asked.
     async fn list_sites(&self, include_retired: bool) -> StoreResult<Vec<Site>>;

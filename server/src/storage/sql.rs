@@ -500,6 +500,11 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn analyze(&self) -> StoreResult<()> {
+                sqlx::query("analyze").execute(&self.pool).await?;
+                Ok(())
+            }
+
             // ---- sites ----
 
             async fn list_sites(&self, include_retired: bool) -> StoreResult<Vec<Site>> {
