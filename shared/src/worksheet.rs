@@ -909,12 +909,15 @@ pub struct ImportProblem {
 }
 
 /// Reads a worksheet CSV (Excel's dialect, as exported): every row's cells, or every problem
-/// found (each with its line, column and reason). `user` finds an active user by username.
+/// found (each with its line, column and reason). `user` finds a user by username, with
+/// whether they are active: an open action needs an active responsible person, while a closed
+/// one (completed, not implemented) keeps the person who had it, even after they left, so that
+/// a worksheet exported years ago still imports.
 pub fn parse_csv(
     kind: FmeaKind,
     text: &str,
     today: NaiveDate,
-    user: impl Fn(&str) -> Option<UserId>,
+    user: impl Fn(&str) -> Option<(UserId, bool)>,
 ) -> (Vec<(usize, RowCells)>, Vec<ImportProblem>) {
     let mut problems = Vec::new();
     let records = match crate::csv::read(text) {
@@ -960,6 +963,7 @@ pub fn parse_csv(
             continue;
         }
         let mut cells = RowCells::default();
+        let mut inactive_responsible = None;
         let before = problems.len();
         for (c, value) in COLUMNS.iter().zip(&record.cells) {
             let header = if kind == FmeaKind::Pfmea { c.pfmea } else { c.dfmea };
@@ -1000,11 +1004,16 @@ pub fn parse_csv(
                 "responsible" => {
                     if !v.is_empty() {
                         match user(&v.to_lowercase()) {
-                            Some(id) => cells.responsible_id = Some(id),
+                            Some((id, active)) => {
+                                cells.responsible_id = Some(id);
+                                if !active {
+                                    inactive_responsible = Some((header, v.to_string()));
+                                }
+                            }
                             None => problems.push(ImportProblem {
                                 line,
                                 column: header.to_string(),
-                                reason: format!("No active user has the username “{v}”."),
+                                reason: format!("No user has the username “{v}”."),
                             }),
                         }
                     }
@@ -1025,6 +1034,15 @@ pub fn parse_csv(
                     }
                 }
             }
+        }
+        if let Some((header, username)) = inactive_responsible
+            && cells.action_status.is_pending()
+        {
+            problems.push(ImportProblem {
+                line,
+                column: header.to_string(),
+                reason: format!("“{username}” is deactivated: an open action needs an active responsible person."),
+            });
         }
         if problems.len() > before {
             continue;
@@ -1241,5 +1259,34 @@ mod tests {
         let (_, problems) = parse_csv(FmeaKind::Dfmea, &text, today(), |_| None);
         assert_eq!(problems.len(), 1);
         assert!(problems[0].reason.contains("Missing: Next higher level"), "{}", problems[0].reason);
+    }
+
+    #[test]
+    fn a_closed_action_keeps_a_person_who_has_left_an_open_one_does_not() {
+        let open = RowCells {
+            prevention_action: "Tool change at 80% life".into(),
+            action_status: ActionStatus::Open,
+            responsible_id: Some(UserId(3)),
+            target_date: NaiveDate::from_ymd_opt(2027, 3, 1),
+            ..chain()
+        };
+        let done = RowCells {
+            action_status: ActionStatus::Completed,
+            action_taken: "Tool life counter".into(),
+            evidence: "VR-12".into(),
+            completion_date: NaiveDate::from_ymd_opt(2026, 10, 1),
+            revised_severity: Some(7),
+            revised_occurrence: Some(2),
+            revised_detection: Some(3),
+            ..open.clone()
+        };
+        let text = to_csv(FmeaKind::Pfmea, &[done.clone(), open], |_| "former.engineer".into());
+        // Known, but deactivated.
+        let (good, problems) =
+            parse_csv(FmeaKind::Pfmea, &text, today(), |u| (u == "former.engineer").then_some((UserId(3), false)));
+        assert_eq!(good.into_iter().map(|(_, c)| c).collect::<Vec<_>>(), vec![done]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!((problems[0].line, problems[0].column.as_str()), (3, "Responsible (username)"));
+        assert!(problems[0].reason.contains("deactivated"), "{}", problems[0].reason);
     }
 }

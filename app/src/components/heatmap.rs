@@ -78,10 +78,24 @@ pub fn HeatmapView(
     let columns = def.severity.len() as u8;
     let width = LEFT + CELL_W * f64::from(columns) + 8.0;
     let height = TOP + CELL_H * f64::from(rows) + BOTTOM;
-    // The cell in the tab order (roving tabindex): the selected one, else the top-left.
-    let focused = RwSignal::new(
-        selected.get_untracked().filter(|(r, ..)| *r == rid).map(|(_, l, s)| (l, s)).unwrap_or((rows, 1)),
-    );
+    // A live update re-creates the map: a keyboard user's cell keeps the focus.
+    let had_focus = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .and_then(|e| {
+            let id = e.id();
+            let (l, s) = id.strip_prefix("heat-")?.split_once('-')?;
+            Some((l.parse::<u8>().ok()?, s.parse::<u8>().ok()?))
+        })
+        .filter(|(l, s)| *l <= rows && *s <= columns);
+    if let Some((l, s)) = had_focus {
+        request_animation_frame(move || focus_cell(l, s));
+    }
+    // The cell in the tab order (roving tabindex): the one that had the focus, the selected
+    // one, else the top-left.
+    let focused = RwSignal::new(had_focus.unwrap_or_else(|| {
+        selected.get_untracked().filter(|(r, ..)| *r == rid).map(|(_, l, s)| (l, s)).unwrap_or((rows, 1))
+    }));
     let toggle = move |l: u8, s: u8| {
         selected.update(|sel| *sel = if *sel == Some((rid, l, s)) { None } else { Some((rid, l, s)) });
     };

@@ -392,10 +392,12 @@ pub async fn import_csv(
             reason: "The file is not UTF-8 text. In Excel, save it as “CSV UTF-8 (comma delimited)”.".into(),
         }]));
     };
-    let directory = state.store.user_directory().await?;
+    // Deactivated users too: a closed action keeps the person who had it (see `parse_csv`).
+    let users = state.store.list_users(true).await?;
     let today = Utc::now().date_naive();
-    let (rows, problems) =
-        parse_csv(fmea.kind, text, today, |username| directory.iter().find(|u| u.username == username).map(|u| u.id));
+    let (rows, problems) = parse_csv(fmea.kind, text, today, |username| {
+        users.iter().find(|u| u.username == username).map(|u| (u.id, u.meta.retired_at.is_none()))
+    });
     if !problems.is_empty() && !q.skip_bad_rows {
         return Ok(refuse(problems));
     }

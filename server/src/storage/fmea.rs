@@ -632,9 +632,10 @@ macro_rules! fmea_store {
                 active_reference(&mut tx, FMEAS, "fmea_id", fmea.0).await?;
                 let mut position = next_position(&mut tx, fmea.0).await?;
                 bump_content(&mut tx, fmea.0).await?;
-                // Each responsible person checked once.
+                // Each responsible person of an open action checked once (a closed action may
+                // name someone who has left since).
                 let mut checked = std::collections::BTreeSet::new();
-                for who in rows.iter().filter_map(|c| c.responsible_id) {
+                for who in rows.iter().filter(|c| c.action_status.is_pending()).filter_map(|c| c.responsible_id) {
                     if checked.insert(who.0) {
                         active_reference(&mut tx, USERS, "responsible_id", who.0).await?;
                     }

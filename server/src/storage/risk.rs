@@ -349,11 +349,8 @@ pub(super) fn filter_where(f: &RiskFilter, cells: bool, today: NaiveDate) -> Whe
         w.and("r.matrix_revision_id = ?", Some(Arg::Int(id)));
     }
     if let Some(p) = f.pattern() {
-        w.and(
-            // Every `?` of a clause is the same argument.
-            "(lower(r.title) like ? escape '\\' or lower(r.description) like ? escape '\\' or lower(r.category) like ? escape '\\')",
-            Some(Arg::Text(p)),
-        );
+        // `search_text`: title, description and category, lowercased, kept by the database.
+        w.and("r.search_text like ? escape '\\'", Some(Arg::Text(p)));
     }
     if let Some(s) = f.status {
         w.and("r.status = ?", Some(Arg::Text(s.as_str().into())));

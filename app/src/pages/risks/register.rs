@@ -90,6 +90,8 @@ pub fn RiskRegister() -> impl IntoView {
     };
     let heat = LocalResource::new(move || {
         changes.track();
+        // A newly approved revision becomes the one the default heatmap shows.
+        matrix_changes.track();
         let mut pairs = common();
         pairs.push(("matrix_revision_id", revision.get()));
         let query = audit_query(&pairs);
