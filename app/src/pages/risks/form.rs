@@ -432,14 +432,16 @@ fn RiskForm(
             .collect_view()
     };
     let processes = StoredValue::new(processes);
-    // The failure chains of the chosen process's FMEAs, High and Medium AP first, to cite.
+    // The failure chains of the chosen process's FMEAs, High and Medium AP first, to cite:
+    // from each worksheet's first rows only (a 10,000-row worksheet would hold up the form).
+    const CHAINS_READ: usize = 1000;
     let chains = LocalResource::new(move || {
         let chosen = process.get().parse::<i64>().ok();
         async move {
             let Some(chosen) = chosen else { return Vec::new() };
             let mut out = Vec::new();
             for f in api::list_fmeas().await.unwrap_or_default().into_iter().filter(|f| f.process_id.0 == chosen) {
-                if let Ok(sheet) = api::worksheet(f.id).await {
+                if let Ok(sheet) = api::worksheet_first(f.id, CHAINS_READ).await {
                     let mut rows: Vec<_> = sheet.rows.into_iter().filter(|r| r.cells.ap().is_some()).collect();
                     rows.sort_by_key(|r| (r.cells.ap(), r.position));
                     for r in rows.into_iter().take(300) {
