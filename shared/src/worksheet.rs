@@ -706,14 +706,24 @@ pub struct RowMerge {
     pub conflicts: Vec<String>,
 }
 
+/// A row's cells as a JSON object keyed by field: the one view the cell-by-cell merge and its
+/// helpers compare and combine (every cell, named as the API names it).
+fn fields(cells: &RowCells) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(cells) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// The cells of a JSON object made by [`fields`] (`fallback` if it does not read back).
+fn from_fields(map: serde_json::Map<String, serde_json::Value>, fallback: &RowCells) -> RowCells {
+    serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_else(|_| fallback.clone())
+}
+
 impl RowCells {
     /// Merges `mine` (an edit of `base`) into `theirs` cell by cell (see [`RowMerge`]).
     pub fn merge(base: &RowCells, mine: &RowCells, theirs: &RowCells) -> RowMerge {
-        let as_map = |c: &RowCells| match serde_json::to_value(c) {
-            Ok(serde_json::Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
-        };
-        let (base, mine, mut merged) = (as_map(base), as_map(mine), as_map(theirs));
+        let (base, mine, mut merged) = (fields(base), fields(mine), fields(theirs));
         let mut conflicts = Vec::new();
         for (field, my_value) in &mine {
             let was = base.get(field);
@@ -726,39 +736,26 @@ impl RowCells {
             }
             merged.insert(field.clone(), my_value.clone());
         }
-        RowMerge {
-            merged: serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or_else(|_| theirs.clone()),
-            conflicts,
-        }
+        RowMerge { merged: from_fields(merged, theirs), conflicts }
     }
-}
 
-impl RowCells {
     /// The JSON fields whose values differ between `self` and `other`.
     pub fn changed_fields(&self, other: &RowCells) -> Vec<String> {
-        let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
-            (serde_json::to_value(self), serde_json::to_value(other))
-        else {
-            return Vec::new();
-        };
-        a.into_iter().filter(|(k, v)| b.get(k) != Some(v)).map(|(k, _)| k).collect()
+        let other = fields(other);
+        fields(self).into_iter().filter(|(k, v)| other.get(k) != Some(v)).map(|(k, _)| k).collect()
     }
 }
 
 impl RowMerge {
     /// The merge with their value in every conflicting cell (my other changes kept).
     pub fn taking_theirs(&self, theirs: &RowCells) -> RowCells {
-        let (Ok(serde_json::Value::Object(mut merged)), Ok(serde_json::Value::Object(theirs_map))) =
-            (serde_json::to_value(&self.merged), serde_json::to_value(theirs))
-        else {
-            return theirs.clone();
-        };
+        let (mut merged, theirs_map) = (fields(&self.merged), fields(theirs));
         for field in &self.conflicts {
             if let Some(v) = theirs_map.get(field) {
                 merged.insert(field.clone(), v.clone());
             }
         }
-        serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or_else(|_| theirs.clone())
+        from_fields(merged, theirs)
     }
 }
 

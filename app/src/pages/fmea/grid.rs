@@ -722,11 +722,9 @@ pub fn Grid(
             view! { <div class=format!("gh g{g}") style=format!("grid-column: {} / span {}", a + 2, b - a + 1)>{*label}</div> }
         })
         .collect_view();
-    let column_heads = COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let label = if kind_of_sheet == FmeaKind::Pfmea { c.pfmea } else { c.dfmea };
+    let column_heads = (0..COLUMNS.len())
+        .map(|i| {
+            let label = label_of(i);
             view! { <div class="ch" role="columnheader" aria-colindex=i + 2 title=label>{label}</div> }
         })
         .collect_view();
