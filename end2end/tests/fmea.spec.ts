@@ -221,6 +221,9 @@ test("a 10,000-row worksheet scrolls with only the rows in view in the DOM", asy
   await expect(page.locator(".rownum", { hasText: /^5000$/ })).toBeVisible();
   expect(await inDom()).toBeLessThan(80);
   await shot(page, "fmea-10k");
+  // Left open, this page would reload its 10,000 rows on every burst of changes the later
+  // journeys make, and hold up the suite's debug server.
+  await page.close();
 });
 
 test("a failure chain shows the risks that cite it, and the risk names the chain", async ({ browser }) => {
@@ -232,7 +235,7 @@ test("a failure chain shows the risks that cite it, and the risk names the chain
   const link = page.getByTestId("sheet-row").locator('[data-col="risks"] a');
   await expect(link).toHaveText(/^RSK-\d{4}$/);
   await link.click();
-  await expect(page.getByRole("heading", { level: 1 })).toContainText("Bolt torque not reached on cover");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Bolt torque not reached on cover", { timeout: 30_000 });
   await expect(page.locator(".control .also-cites")).toHaveText(/^Also cites: FMEA row: PF-GB200 row \d+: Under-torqued bolt$/);
   await shot(page, "risk-cites-fmea-row");
 });
