@@ -1,10 +1,36 @@
 //! Storage behind one trait with a SQLite and a PostgreSQL implementation (the shape of atuin's
-//! `atuin-server-database` crates). The SQL is written once, in [`sql`], and instantiated for
-//! each backend; the conformance ("story") tests in `tests/` run unchanged against both.
+//! `atuin-server-database` crates); the conformance ("story") tests in `tests/` run unchanged
+//! against both.
+//!
+//! # How the SQL is written once for two backends
+//! The SQL runs unchanged on SQLite and PostgreSQL: `$n` placeholders (which sqlx's SQLite
+//! driver also understands), `returning`, partial unique indexes, and timestamps bound from
+//! Rust (UTC, server clock) rather than `now()`, whose type differs. sqlx's query functions are
+//! typed by the database, so the queries are compiled once per backend: each file in
+//! `queries/` is an ordinary module that the backend modules [`sqlite`] and [`postgres`]
+//! include with `#[path]`, and it names the backend only through what it imports from its
+//! parent: `Db`, `Conn`, `WriteTx`, `SqlStore` and the backend's constants. Everything that
+//! does not depend on the backend (row types, error mapping, the audit draft) is compiled once,
+//! in [`common`]. The backends differ in how a write begins (SQLite: `begin immediate` after an
+//! in-process queue, with the chain head kept in memory; PostgreSQL: an advisory lock for the
+//! chain), in their migrations folder, and in nothing else. (A single implementation generic
+//! over `sqlx::Database` was the alternative; its trait bounds on every `bind` and `FromRow`
+//! would outweigh the queries.)
+//!
+//! # Adding an area's storage
+//! 1. The area's trait (what it can ask) and its backend-independent rows and helpers go in
+//!    `storage/<area>.rs`, as in [`risk`]; add the trait to [`Store`]'s supertraits.
+//! 2. Its queries go in `storage/queries/<area>.rs`, `impl <Area>Store for SqlStore`, starting
+//!    each write with `self.write_tx()`, auditing it with `base::append_audit`, and ending
+//!    with `tx.commit()`; helpers other areas need are `pub(super)`.
+//! 3. Add `#[path = "queries/<area>.rs"] mod <area>;` to [`sqlite`] and [`postgres`], and the
+//!    migrations to both folders.
 
+mod common;
 pub mod fmea;
+mod postgres;
 pub mod risk;
-mod sql;
+mod sqlite;
 pub mod trust;
 
 use std::str::FromStr;
@@ -24,8 +50,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::config::DatabaseUrl;
 
 pub use fmea::{FmeaStore, RowChange};
+pub use postgres::PostgresStore;
 pub use risk::{NewRevision, RiskFilter, RiskStore};
-pub use sql::{PostgresStore, SqliteStore};
+pub use sqlite::SqliteStore;
 pub use trust::{Credentials, SignOutcome, TrustStore};
 
 /// The result of a write that is conditional on the version the client last saw.
@@ -108,7 +135,7 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
-/// Every query Caliper makes. Implemented once per backend by [`sql`].
+/// Every query Caliper makes. Implemented once per backend (see the module documentation).
 #[async_trait]
 pub trait Store: TrustStore + RiskStore + FmeaStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.

@@ -1,0 +1,69 @@
+//! The PostgreSQL backend: the store, how it begins a write, and the queries of every area
+//! compiled for `sqlx::Postgres` (see [`crate::storage`] for the mechanism).
+//!
+//! Several Caliper instances may share one PostgreSQL database, so nothing is cached between
+//! transactions: each append takes a transaction-scoped advisory lock and reads the chain's
+//! head under it (once per transaction: a second append in the same transaction follows the
+//! head the first one left).
+
+use super::StoreResult;
+
+/// This backend's database.
+pub(crate) type Db = sqlx::Postgres;
+/// One connection of this backend.
+pub(crate) type Conn = sqlx::PgConnection;
+/// This backend's write transaction.
+pub(crate) type WriteTx = super::common::WriteTx<Db>;
+/// The store the queries are implemented for.
+pub(crate) type SqlStore = PostgresStore;
+
+/// Reported by `/healthz` and the logs.
+const BACKEND: &str = "postgres";
+/// One lock id for the audit chain, held until the transaction ends.
+const APPEND_LOCK: Option<&str> = Some("select pg_advisory_xact_lock(1128616521)");
+
+fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations/postgres")
+}
+
+/// Caliper's storage on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: sqlx::PgPool,
+}
+
+impl PostgresStore {
+    /// Wraps an open pool.
+    pub fn new(pool: sqlx::PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The pool, for tests and tools that need raw access.
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction.
+    async fn write_tx(&self) -> StoreResult<WriteTx> {
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx::new(tx, None, None))
+    }
+
+    /// Writers of PostgreSQL need no turn.
+    async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        None
+    }
+}
+
+#[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/base.rs"]
+mod base;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/fmea.rs"]
+mod fmea;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/risk.rs"]
+mod risk;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/trust.rs"]
+mod trust;

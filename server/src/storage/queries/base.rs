@@ -1,0 +1,706 @@
+//! Sites, departments, processes, the audit trail and the helpers every area's queries use
+//! (the chain append, reference checks, conditional writes). Compiled once per backend (see
+//! [`crate::storage`]); `Db`, `Conn`, `SqlStore` and the backend's constants come from the
+//! backend module that includes this file.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use serde::Serialize;
+use shared::audit::{AuditAction, AuditEntry, ChainReport, ChainVerifier};
+use shared::auth::UserId;
+use shared::org::{
+    Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, Record, Site, SiteId, SiteInput,
+};
+
+use super::{APPEND_LOCK, BACKEND, Conn, Db, SqlStore, WriteTx, migrator};
+use crate::storage::common::{
+    AUDIT_COLUMNS, AuditRow, Audited, DEPARTMENT_SELECT, DEPARTMENTS, DepartmentRow, Draft, PROCESS_SELECT, ProcessRow,
+    SITE_SELECT, SITES, SiteRow, USERS, Written, check_batch, checker_failed, constraint_error, field_error,
+    reference_problem, settle,
+};
+use crate::storage::{AuditContext, AuditFilter, Change, Store, StoreError, StoreResult};
+
+/// Appends the audit entry of a write, in the write's own transaction. The append is
+/// serialised (SQLite: the transaction already holds the write lock; PostgreSQL: a
+/// transaction-scoped advisory lock), so concurrent writers never fork the chain.
+pub(super) async fn append_audit<'a>(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    draft: impl Into<Draft<'a>>,
+) -> StoreResult<()> {
+    let draft = draft.into();
+    let e = draft.entry(ctx, chain_head(tx).await?);
+    match insert_entry(tx, &e).await {
+        Err(StoreError::Database(err)) if tx.head_from_cache() && is_unique_violation(&err) => {
+            // Another process appended since this one last did (a tool on the same SQLite
+            // file): the cached head was stale. Read it and append after it.
+            tx.forget_head();
+            let e = draft.entry(ctx, chain_head(tx).await?);
+            insert_entry(tx, &e).await?;
+            tx.set_head(e.seq, e.hash);
+        }
+        Err(err) => return Err(err),
+        Ok(()) => tx.set_head(e.seq, e.hash),
+    }
+    Ok(())
+}
+
+pub(super) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// The chain's head `(seq, hash)` as this transaction must append after it (`None` while the
+/// trail is empty): known already when the transaction appended before or the backend keeps
+/// it between writes; otherwise read under the append lock, which is then held until the
+/// transaction ends.
+pub(super) async fn chain_head(tx: &mut WriteTx) -> StoreResult<Option<(i64, String)>> {
+    if let Some(head) = tx.known_head() {
+        return Ok(head);
+    }
+    let head = lock_chain(tx).await?;
+    tx.read_head(head.clone());
+    Ok(head)
+}
+
+/// The chain's head read from the database under the append lock, for a batch of appends
+/// that cannot retry one entry (an import): a head cached by the backend is not trusted.
+pub(super) async fn fresh_chain_head(tx: &mut WriteTx) -> StoreResult<Option<(i64, String)>> {
+    let head = lock_chain(tx).await?;
+    tx.read_head(head.clone());
+    Ok(head)
+}
+
+/// Takes the chain's append lock for the rest of the transaction and reads its head
+/// `(seq, hash)` (`None` while the trail is empty).
+pub(super) async fn lock_chain(conn: &mut Conn) -> StoreResult<Option<(i64, String)>> {
+    if let Some(lock) = APPEND_LOCK {
+        sqlx::query(lock).execute(&mut *conn).await?;
+    }
+    Ok(sqlx::query_as("select seq, hash from audit_entries order by seq desc limit 1")
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// Stores entries that follow each other (and the head read under [`lock_chain`]) with
+/// multi-row inserts: for imports of many records.
+pub(super) async fn insert_entries(conn: &mut Conn, entries: &[AuditEntry]) -> StoreResult<()> {
+    // 13 values per entry: 500 entries stay well under both databases' bind limits.
+    for chunk in entries.chunks(500) {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(
+            "insert into audit_entries (seq, occurred_at, actor_id, actor_name, action, record_type, record_id, \
+             record_version, changes, reason, source, prev_hash, hash) ",
+        );
+        qb.push_values(chunk, |mut v, e| {
+            let (changes, source) = e.json_parts();
+            v.push_bind(e.seq)
+                .push_bind(e.occurred_at)
+                .push_bind(e.actor_id)
+                .push_bind(e.actor_name.clone())
+                .push_bind(e.action.as_str())
+                .push_bind(e.record_type.clone())
+                .push_bind(e.record_id)
+                .push_bind(e.record_version)
+                .push_bind(changes)
+                .push_bind(e.reason.clone())
+                .push_bind(source)
+                .push_bind(e.prev_hash.clone())
+                .push_bind(e.hash.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Stores an entry that follows the head read under [`lock_chain`].
+pub(super) async fn insert_entry(conn: &mut Conn, e: &AuditEntry) -> StoreResult<()> {
+    let (changes, source) = e.json_parts();
+    sqlx::query(
+        "insert into audit_entries (seq, occurred_at, actor_id, actor_name, action, record_type, record_id, \
+         record_version, changes, reason, source, prev_hash, hash) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(e.seq)
+    .bind(e.occurred_at)
+    .bind(e.actor_id)
+    .bind(&e.actor_name)
+    .bind(e.action.as_str())
+    .bind(&e.record_type)
+    .bind(e.record_id)
+    .bind(e.record_version)
+    .bind(&changes)
+    .bind(&e.reason)
+    .bind(&source)
+    .bind(&e.prev_hash)
+    .bind(&e.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn site_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Site>> {
+    let sql = format!("{SITE_SELECT} where site_id = $1");
+    let row: Option<SiteRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    Ok(row.map(Into::into))
+}
+
+pub(super) async fn department_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Department>> {
+    let sql = format!("{DEPARTMENT_SELECT} where d.department_id = $1");
+    let row: Option<DepartmentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    Ok(row.map(Into::into))
+}
+
+pub(super) async fn process_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Process>> {
+    let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
+    let row: Option<ProcessRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    Ok(row.map(Into::into))
+}
+
+/// After a conditional write: audits it when it happened, then settles the outcome.
+pub(super) async fn finish<T: Serialize + Record>(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    w: Written<'_, T>,
+) -> StoreResult<Change<T>> {
+    if w.done
+        && let Some(after) = &w.after
+    {
+        let audited = Audited {
+            action: w.action,
+            record_id: w.record_id,
+            before: w.before.as_ref(),
+            after,
+            version: after.meta().version,
+            reason: w.reason,
+        };
+        append_audit(tx, ctx, audited).await?;
+    }
+    Ok(settle(w.done, w.after, w.expected_version))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        migrator().run(&self.pool).await.map_err(|e| StoreError::Database(e.into()))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn analyze(&self) -> StoreResult<()> {
+        sqlx::query("analyze").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    // ---- sites ----
+
+    async fn list_sites(&self, include_retired: bool) -> StoreResult<Vec<Site>> {
+        let sql = format!("{SITE_SELECT} where ($1 or retired_at is null) order by lower(name), site_id");
+        let rows: Vec<SiteRow> = sqlx::query_as(&sql).bind(include_retired).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>> {
+        let mut conn = self.pool.acquire().await?;
+        site_by_id(&mut conn, id.0).await
+    }
+
+    async fn create_site(&self, ctx: &AuditContext, input: &SiteInput) -> StoreResult<Site> {
+        let mut tx = self.write_tx().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into sites (code, name, address, version, created_at, updated_at) \
+             values ($1, $2, $3, 1, $4, $4) returning site_id",
+        )
+        .bind(&input.code)
+        .bind(&input.name)
+        .bind(&input.address)
+        .bind(Utc::now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| constraint_error(e, "id"))?;
+        let site = site_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let audited = Audited {
+            action: AuditAction::Create,
+            record_id: id,
+            before: None,
+            after: &site,
+            version: 1,
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, audited).await?;
+        tx.commit().await?;
+        Ok(site)
+    }
+
+    async fn update_site(
+        &self,
+        ctx: &AuditContext,
+        id: SiteId,
+        version: i64,
+        input: &SiteInput,
+    ) -> StoreResult<Change<Site>> {
+        let mut tx = self.write_tx().await?;
+        let before = site_by_id(&mut tx, id.0).await?;
+        let done = sqlx::query(
+            "update sites set code = $3, name = $4, address = $5, version = version + 1, updated_at = $6 \
+             where site_id = $1 and version = $2 and retired_at is null",
+        )
+        .bind(id.0)
+        .bind(version)
+        .bind(&input.code)
+        .bind(&input.name)
+        .bind(&input.address)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| constraint_error(e, "id"))?
+        .rows_affected()
+            == 1;
+        let after = site_by_id(&mut tx, id.0).await?;
+        let change = finish(
+            &mut tx,
+            ctx,
+            Written {
+                action: AuditAction::Update,
+                record_id: id.0,
+                reason: None,
+                expected_version: version,
+                done,
+                before,
+                after,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    async fn retire_site(
+        &self,
+        ctx: &AuditContext,
+        id: SiteId,
+        version: i64,
+        reason: &str,
+    ) -> StoreResult<Change<Site>> {
+        let mut tx = self.write_tx().await?;
+        let (in_use,): (i64,) =
+            sqlx::query_as("select count(*) from departments where site_id = $1 and retired_at is null")
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        if in_use > 0 {
+            return Err(StoreError::InUse(format!(
+                "This site still has {in_use} active department(s); retire or move them first."
+            )));
+        }
+        let before = site_by_id(&mut tx, id.0).await?;
+        let done = retire(&mut tx, "sites", "site_id", id.0, version, reason).await?;
+        let after = site_by_id(&mut tx, id.0).await?;
+        let change = finish(
+            &mut tx,
+            ctx,
+            Written {
+                action: AuditAction::Retire,
+                record_id: id.0,
+                reason: Some(reason),
+                expected_version: version,
+                done,
+                before,
+                after,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    // ---- departments ----
+
+    async fn list_departments(&self, include_retired: bool) -> StoreResult<Vec<Department>> {
+        let sql =
+            format!("{DEPARTMENT_SELECT} where ($1 or d.retired_at is null) order by lower(d.name), d.department_id");
+        let rows: Vec<DepartmentRow> = sqlx::query_as(&sql).bind(include_retired).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn get_department(&self, id: DepartmentId) -> StoreResult<Option<Department>> {
+        let mut conn = self.pool.acquire().await?;
+        department_by_id(&mut conn, id.0).await
+    }
+
+    async fn create_department(&self, ctx: &AuditContext, input: &DepartmentInput) -> StoreResult<Department> {
+        let mut tx = self.write_tx().await?;
+        check_site(&mut tx, input.site_id).await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into departments (name, site_id, version, created_at, updated_at) \
+             values ($1, $2, 1, $3, $3) returning department_id",
+        )
+        .bind(&input.name)
+        .bind(input.site_id.map(|s| s.0))
+        .bind(Utc::now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| constraint_error(e, "site_id"))?;
+        let department = department_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let audited = Audited {
+            action: AuditAction::Create,
+            record_id: id,
+            before: None,
+            after: &department,
+            version: 1,
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, audited).await?;
+        tx.commit().await?;
+        Ok(department)
+    }
+
+    async fn update_department(
+        &self,
+        ctx: &AuditContext,
+        id: DepartmentId,
+        version: i64,
+        input: &DepartmentInput,
+    ) -> StoreResult<Change<Department>> {
+        let mut tx = self.write_tx().await?;
+        check_site(&mut tx, input.site_id).await?;
+        let before = department_by_id(&mut tx, id.0).await?;
+        let done = sqlx::query(
+            "update departments set name = $3, site_id = $4, version = version + 1, updated_at = $5 \
+             where department_id = $1 and version = $2 and retired_at is null",
+        )
+        .bind(id.0)
+        .bind(version)
+        .bind(&input.name)
+        .bind(input.site_id.map(|s| s.0))
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| constraint_error(e, "site_id"))?
+        .rows_affected()
+            == 1;
+        let after = department_by_id(&mut tx, id.0).await?;
+        let change = finish(
+            &mut tx,
+            ctx,
+            Written {
+                action: AuditAction::Update,
+                record_id: id.0,
+                reason: None,
+                expected_version: version,
+                done,
+                before,
+                after,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    async fn retire_department(
+        &self,
+        ctx: &AuditContext,
+        id: DepartmentId,
+        version: i64,
+        reason: &str,
+    ) -> StoreResult<Change<Department>> {
+        let mut tx = self.write_tx().await?;
+        let (in_use,): (i64,) =
+            sqlx::query_as("select count(*) from processes where department_id = $1 and retired_at is null")
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        if in_use > 0 {
+            return Err(StoreError::InUse(format!(
+                "This department still runs {in_use} active process(es); retire or move them first."
+            )));
+        }
+        let before = department_by_id(&mut tx, id.0).await?;
+        let done = retire(&mut tx, "departments", "department_id", id.0, version, reason).await?;
+        let after = department_by_id(&mut tx, id.0).await?;
+        let change = finish(
+            &mut tx,
+            ctx,
+            Written {
+                action: AuditAction::Retire,
+                record_id: id.0,
+                reason: Some(reason),
+                expected_version: version,
+                done,
+                before,
+                after,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    // ---- processes ----
+
+    async fn list_processes(&self, include_retired: bool) -> StoreResult<Vec<Process>> {
+        let sql = format!("{PROCESS_SELECT} where ($1 or p.retired_at is null) order by lower(p.name), p.process_id");
+        let rows: Vec<ProcessRow> = sqlx::query_as(&sql).bind(include_retired).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn get_process(&self, id: ProcessId) -> StoreResult<Option<Process>> {
+        let mut conn = self.pool.acquire().await?;
+        process_by_id(&mut conn, id.0).await
+    }
+
+    async fn create_process(&self, ctx: &AuditContext, input: &ProcessInput) -> StoreResult<Process> {
+        let mut tx = self.write_tx().await?;
+        let department = check_department(&mut tx, input.department_id).await?;
+        let (owner, owner_name) = check_owner(&mut tx, input.owner_id).await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into processes (name, description, owner_name, department_id, version, created_at, \
+                updated_at, owner_id) \
+             values ($1, $2, $3, $4, 1, $5, $5, $6) returning process_id",
+        )
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(&owner_name)
+        .bind(department)
+        .bind(Utc::now())
+        .bind(owner)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| constraint_error(e, "department_id"))?;
+        let process = process_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let audited = Audited {
+            action: AuditAction::Create,
+            record_id: id,
+            before: None,
+            after: &process,
+            version: 1,
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, audited).await?;
+        tx.commit().await?;
+        Ok(process)
+    }
+
+    async fn update_process(
+        &self,
+        ctx: &AuditContext,
+        id: ProcessId,
+        version: i64,
+        input: &ProcessInput,
+    ) -> StoreResult<Change<Process>> {
+        let mut tx = self.write_tx().await?;
+        let department = check_department(&mut tx, input.department_id).await?;
+        let (owner, owner_name) = check_owner(&mut tx, input.owner_id).await?;
+        let before = process_by_id(&mut tx, id.0).await?;
+        let done = sqlx::query(
+            "update processes set name = $3, description = $4, owner_name = $5, department_id = $6, \
+             version = version + 1, updated_at = $7, owner_id = $8 \
+             where process_id = $1 and version = $2 and retired_at is null",
+        )
+        .bind(id.0)
+        .bind(version)
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(&owner_name)
+        .bind(department)
+        .bind(Utc::now())
+        .bind(owner)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| constraint_error(e, "department_id"))?
+        .rows_affected()
+            == 1;
+        let after = process_by_id(&mut tx, id.0).await?;
+        let change = finish(
+            &mut tx,
+            ctx,
+            Written {
+                action: AuditAction::Update,
+                record_id: id.0,
+                reason: Some(input.reason.as_str()).filter(|r| !r.is_empty()),
+                expected_version: version,
+                done,
+                before,
+                after,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    async fn retire_process(
+        &self,
+        ctx: &AuditContext,
+        id: ProcessId,
+        version: i64,
+        reason: &str,
+    ) -> StoreResult<Change<Process>> {
+        let mut tx = self.write_tx().await?;
+        let before = process_by_id(&mut tx, id.0).await?;
+        let done = retire(&mut tx, "processes", "process_id", id.0, version, reason).await?;
+        let after = process_by_id(&mut tx, id.0).await?;
+        let change = finish(
+            &mut tx,
+            ctx,
+            Written {
+                action: AuditAction::Retire,
+                record_id: id.0,
+                reason: Some(reason),
+                expected_version: version,
+                done,
+                before,
+                after,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    // ---- audit trail ----
+
+    async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+        let sql = format!(
+            "select {AUDIT_COLUMNS} from audit_entries \
+             where ($1 is null or record_type = $1) and ($2 is null or record_id = $2) \
+             and ($3 is null or actor_name = $3) and ($4 is null or occurred_at >= $4) \
+             and ($5 is null or occurred_at < $5) and ($6 is null or seq < $6) \
+             order by seq desc limit $7"
+        );
+        let rows: Vec<AuditRow> = sqlx::query_as(&sql)
+            .bind(&f.record_type)
+            .bind(f.record_id)
+            .bind(&f.actor_name)
+            .bind(f.from)
+            .bind(f.to)
+            .bind(f.before_seq)
+            .bind(f.limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let seq = r.seq;
+                AuditEntry::try_from(r)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Decode(format!("audit entry {seq}: {e}").into())))
+            })
+            .collect()
+    }
+
+    async fn audit_since(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        let sql = format!("select {AUDIT_COLUMNS} from audit_entries where seq > $1 order by seq limit $2");
+        let rows: Vec<AuditRow> = sqlx::query_as(&sql).bind(after_seq).bind(limit).fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|r| {
+                let seq = r.seq;
+                AuditEntry::try_from(r)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Decode(format!("audit entry {seq}: {e}").into())))
+            })
+            .collect()
+    }
+
+    async fn audit_head(&self) -> StoreResult<i64> {
+        let (head,): (Option<i64>,) =
+            sqlx::query_as("select max(seq) from audit_entries").fetch_one(&self.pool).await?;
+        Ok(head.unwrap_or(0))
+    }
+
+    async fn verify_audit(&self) -> StoreResult<ChainReport> {
+        // Reading rows and hashing them run side by side: each batch is checked on a
+        // blocking thread while the next one is read.
+        const BATCH: usize = 4096;
+        let sql = format!("select {AUDIT_COLUMNS} from audit_entries order by seq");
+        let mut rows = sqlx::query_as::<_, AuditRow>(&sql).fetch(&self.pool);
+        let mut idle = Some(ChainVerifier::default());
+        let mut checking: Option<tokio::task::JoinHandle<Result<ChainVerifier, ChainReport>>> = None;
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            let row = rows.try_next().await?;
+            let end = row.is_none();
+            batch.extend(row);
+            if batch.len() == BATCH || (end && !batch.is_empty()) {
+                let verifier = match checking.take() {
+                    Some(h) => match h.await.map_err(checker_failed)? {
+                        Ok(v) => v,
+                        Err(report) => return Ok(report),
+                    },
+                    None => idle.take().unwrap_or_default(),
+                };
+                let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                checking = Some(tokio::task::spawn_blocking(move || check_batch(verifier, rows)));
+            }
+            if end {
+                break;
+            }
+        }
+        let verifier = match checking {
+            Some(h) => match h.await.map_err(checker_failed)? {
+                Ok(v) => v,
+                Err(report) => return Ok(report),
+            },
+            None => idle.unwrap_or_default(),
+        };
+        Ok(verifier.finish())
+    }
+}
+
+/// Retires a row of `table` if it is active and at `version`; true when it did.
+pub(super) async fn retire(
+    conn: &mut Conn,
+    table: &'static str,
+    key: &'static str,
+    id: i64,
+    version: i64,
+    reason: &str,
+) -> StoreResult<bool> {
+    let sql = format!(
+        "update {table} set retired_at = $3, retired_reason = $4, version = version + 1, updated_at = $3 \
+         where {key} = $1 and version = $2 and retired_at is null"
+    );
+    let done =
+        sqlx::query(&sql).bind(id).bind(version).bind(Utc::now()).bind(reason).execute(conn).await?.rows_affected()
+            == 1;
+    Ok(done)
+}
+
+/// A referenced record (`id` in `table`, keyed by `key`) must exist and be active;
+/// otherwise a field error on `field`. Returns the record's `name_column`.
+pub(super) async fn active_reference(
+    conn: &mut Conn,
+    (table, key, name_column): (&str, &str, &str),
+    field: &str,
+    id: i64,
+) -> StoreResult<String> {
+    let sql = format!("select retired_at, {name_column} from {table} where {key} = $1");
+    let found: Option<(Option<DateTime<Utc>>, String)> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    match reference_problem(found.as_ref().map(|(retired, _)| *retired)) {
+        None => Ok(found.map(|(_, name)| name).unwrap_or_default()),
+        Some(code) => Err(field_error(field, code)),
+    }
+}
+
+/// A department's site, when given, must exist and be active.
+pub(super) async fn check_site(conn: &mut Conn, site: Option<SiteId>) -> StoreResult<()> {
+    let Some(site) = site else { return Ok(()) };
+    active_reference(conn, SITES, "site_id", site.0).await.map(drop)
+}
+
+/// A process's owner must be given, exist and be active; returns the id and printed name.
+pub(super) async fn check_owner(conn: &mut Conn, owner: Option<UserId>) -> StoreResult<(i64, String)> {
+    let owner = owner.ok_or_else(|| field_error("owner_id", shared::validation::REQUIRED))?;
+    Ok((owner.0, active_reference(conn, USERS, "owner_id", owner.0).await?))
+}
+
+/// A process's department must be given, exist and be active.
+pub(super) async fn check_department(conn: &mut Conn, department: Option<DepartmentId>) -> StoreResult<i64> {
+    let department = department.ok_or_else(|| field_error("department_id", shared::validation::REQUIRED))?;
+    active_reference(conn, DEPARTMENTS, "department_id", department.0).await?;
+    Ok(department.0)
+}

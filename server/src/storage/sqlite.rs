@@ -1,0 +1,82 @@
+//! The SQLite backend (the embedded default): the store, how it begins a write, and the queries
+//! of every area compiled for `sqlx::Sqlite` (see [`crate::storage`] for the mechanism).
+//!
+//! SQLite has one writer per file. Writers of this process queue on an in-process mutex before
+//! `begin immediate` (SQLite's own busy handler would make a waiting writer sleep for
+//! milliseconds), and `begin immediate` takes the write lock at once, so a transaction that
+//! reads before it writes never fails with `SQLITE_BUSY` midway. Because the writers are
+//! serialised, the store keeps the audit chain's head in memory instead of reading it on
+//! every write; a tool writing to the same file from another process makes the cached head
+//! stale, which the unique `seq` of the next append detects (it then reads the head).
+
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+use super::StoreResult;
+use super::common::HeadCache;
+
+/// This backend's database.
+pub(crate) type Db = sqlx::Sqlite;
+/// One connection of this backend.
+pub(crate) type Conn = sqlx::SqliteConnection;
+/// This backend's write transaction.
+pub(crate) type WriteTx = super::common::WriteTx<Db>;
+/// The store the queries are implemented for.
+pub(crate) type SqlStore = SqliteStore;
+
+/// Reported by `/healthz` and the logs.
+const BACKEND: &str = "sqlite";
+/// `begin immediate` already holds SQLite's single write lock: the chain needs no other.
+const APPEND_LOCK: Option<&str> = None;
+
+fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations/sqlite")
+}
+
+/// Caliper's storage on SQLite.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: sqlx::SqlitePool,
+    /// Writers queue here, in-process, before taking the database's write lock.
+    writers: Arc<Mutex<()>>,
+    /// The audit chain's head as the last write of this process left it.
+    head: HeadCache,
+}
+
+impl SqliteStore {
+    /// Wraps an open pool.
+    pub fn new(pool: sqlx::SqlitePool) -> Self {
+        Self { pool, writers: Arc::default(), head: HeadCache::default() }
+    }
+
+    /// The pool, for tests and tools that need raw access.
+    pub fn pool(&self) -> &sqlx::SqlitePool {
+        &self.pool
+    }
+
+    /// Starts a write transaction; it holds this process's writer turn until it ends.
+    async fn write_tx(&self) -> StoreResult<WriteTx> {
+        let turn = self.writers.clone().lock_owned().await;
+        let tx = self.pool.begin_with("begin immediate").await?;
+        Ok(WriteTx::new(tx, Some(turn), Some(self.head.clone())))
+    }
+
+    /// This process's writer turn, for a write outside [`Self::write_tx`] (a session touch).
+    async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        Some(self.writers.clone().lock_owned().await)
+    }
+}
+
+#[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/base.rs"]
+mod base;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/fmea.rs"]
+mod fmea;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/risk.rs"]
+mod risk;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/trust.rs"]
+mod trust;
