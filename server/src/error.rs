@@ -99,8 +99,16 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, message),
+            StoreError::Stale(message)
+            | StoreError::Retired(message)
+            | StoreError::InUse(message)
+            | StoreError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, message),
             StoreError::Invalid(fields) => ApiError::invalid(fields),
-            StoreError::InUse(message) => ApiError::new(StatusCode::CONFLICT, message),
+            e @ StoreError::Internal(_) => ApiError::internal(e),
+            StoreError::Database(sqlx::Error::PoolTimedOut) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The database is busy; try again in a moment.")
+            }
             StoreError::Database(e) => ApiError::internal(e),
         }
     }
@@ -262,6 +270,37 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
 mod tests {
     use super::*;
     use shared::org::ProcessInput;
+
+    #[test]
+    fn every_store_error_answers_with_its_own_status() {
+        use crate::storage::StoreError;
+        let mut fields = shared::FieldErrors::new();
+        fields.add("name", shared::validation::TAKEN);
+        let cases = [
+            (StoreError::NotFound("No risk 7.".into()), StatusCode::NOT_FOUND),
+            (StoreError::Stale("changed".into()), StatusCode::CONFLICT),
+            (StoreError::Retired("retired".into()), StatusCode::CONFLICT),
+            (StoreError::InUse("in use".into()), StatusCode::CONFLICT),
+            (StoreError::Conflict("raced".into()), StatusCode::CONFLICT),
+            (StoreError::Invalid(fields), StatusCode::UNPROCESSABLE_ENTITY),
+            (StoreError::unreadable("site", 3), StatusCode::INTERNAL_SERVER_ERROR),
+            (StoreError::Database(sqlx::Error::PoolTimedOut), StatusCode::SERVICE_UNAVAILABLE),
+            (StoreError::Database(sqlx::Error::RowNotFound), StatusCode::INTERNAL_SERVER_ERROR),
+        ];
+        for (error, status) in cases {
+            let shown = error.to_string();
+            let api = ApiError::from(error);
+            assert_eq!(api.status(), status, "{shown}");
+            if status == StatusCode::CONFLICT || status == StatusCode::NOT_FOUND {
+                // The domain message reaches the user as it is.
+                assert_eq!(api.body.message, shown);
+            }
+            if status == StatusCode::INTERNAL_SERVER_ERROR {
+                // Internal details are logged, never sent.
+                assert!(!api.body.message.contains("site 3"), "{}", api.body.message);
+            }
+        }
+    }
 
     #[test]
     fn wrong_types_name_the_field() {

@@ -180,10 +180,7 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
                 report.created += 1;
                 let hash = match &hash {
                     Some(h) => h,
-                    None => hash.insert(
-                        crate::auth::hash_now(auth, DEMO_PASSWORD)
-                            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e)))?,
-                    ),
+                    None => hash.insert(crate::auth::hash_now(auth, DEMO_PASSWORD).map_err(StoreError::Internal)?),
                 };
                 let input = UserInput {
                     username: username.into(),

@@ -286,6 +286,38 @@ async fn concurrent_writers_never_fork_the_chain(store: Arc<dyn Store>, _db: Tes
     assert_eq!(report.entries, 82, "one user, one department, 80 processes");
 }
 
+async fn two_stores_on_one_database_write_at_once(store: Arc<dyn Store>, db: TestDb) {
+    // Two instances on one PostgreSQL database, or the server and a tool on one SQLite file:
+    // each keeps its own state, neither loses a write, and the chain stays one chain.
+    let other = db.second_store();
+    let owner = owner(&store).await;
+    let dept = store
+        .create_department(&ctx(), &DepartmentInput { name: "Shared".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..8 {
+        let store = if writer % 2 == 0 { store.clone() } else { other.clone() };
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                store.create_process(&ctx(), &process(&format!("Cell {writer}-{i}"), dept.id, owner)).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // The other store wrote last: this one's idea of the chain's head is behind, and its next
+    // write still joins the chain after the real head.
+    other.create_process(&ctx(), &process("Last by the other", dept.id, owner)).await.unwrap();
+    store.create_process(&ctx(), &process("Then this one", dept.id, owner)).await.unwrap();
+    assert_eq!(store.list_processes(false).await.unwrap().len(), 82, "no write lost");
+    for report in [store.verify_audit().await.unwrap(), other.verify_audit_in_parts(10).await.unwrap()] {
+        assert!(report.intact, "{report:?}");
+        assert_eq!(report.entries, 84, "one user, one department, 82 processes");
+    }
+}
+
 async fn the_database_refuses_to_alter_the_audit_trail(store: Arc<dyn Store>, db: TestDb) {
     store.create_department(&ctx(), &DepartmentInput { name: "HR".into(), ..Default::default() }).await.unwrap();
     for sql in ["update audit_entries set actor_name = 'someone else'", "delete from audit_entries"] {
@@ -317,10 +349,24 @@ async fn tampering_is_reported_at_its_exact_position(store: Arc<dyn Store>, db: 
     let report = store.verify_audit().await.unwrap();
     assert!(!report.intact);
     assert_eq!(report.first_broken_seq, Some(4));
-    assert!(report.problem.unwrap().contains("altered"));
+    assert!(report.problem.as_deref().unwrap().contains("altered"));
     assert_eq!(report.head_hash, None);
+    // Read in parts side by side (entry 4 inside the second of three), the same verdict.
+    assert_eq!(store.verify_audit_in_parts(3).await.unwrap(), report);
 
-    // Through the command line: exit 2, naming the entry.
+    // Re-hashing the edited entry hides it from its own check, not from the next entry's link,
+    // even where that link crosses from one part to the next.
+    let rehashed = store.list_audit(&AuditFilter { limit: 100, ..Default::default() }).await.unwrap();
+    let mut fourth = rehashed.iter().find(|e| e.seq == 4).unwrap().clone();
+    fourth.actor_name = "Nobody".into();
+    let forged = fourth.compute_hash();
+    db.execute(&format!("update audit_entries set hash = '{forged}' where seq = 4")).await.unwrap();
+    for report in [store.verify_audit().await.unwrap(), store.verify_audit_in_parts(4).await.unwrap()] {
+        assert_eq!(report.first_broken_seq, Some(5), "{report:?}");
+        assert!(report.problem.unwrap().contains("prev_hash"));
+    }
+
+    // Through the command line: exit 2, naming the entry (the re-hashed one's successor).
     if let TestDb::Sqlite(_, path) = &db {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_caliper"))
             .arg("verify-audit")
@@ -330,7 +376,7 @@ async fn tampering_is_reported_at_its_exact_position(store: Arc<dyn Store>, db: 
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.contains("BROKEN at entry 4"), "{stdout}");
+        assert!(stdout.contains("BROKEN at entry 5"), "{stdout}");
     }
 }
 
@@ -340,6 +386,7 @@ on_both_backends!(
     demo_seed_is_idempotent,
     every_write_is_in_the_audit_trail_with_old_and_new_values,
     concurrent_writers_never_fork_the_chain,
+    two_stores_on_one_database_write_at_once,
     the_database_refuses_to_alter_the_audit_trail,
     tampering_is_reported_at_its_exact_position,
 );

@@ -344,15 +344,57 @@ pub struct ChainVerifier {
     expected_seq: i64,
     prev_hash: String,
     broken: Option<(i64, String)>,
+    /// For a part of the chain checked on its own: where it starts, and the first entry's
+    /// `prev_hash`, taken on trust until [`ChainVerifier::join`] checks it.
+    part: Option<(i64, Option<String>)>,
 }
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { entries: 0, expected_seq: 1, prev_hash: GENESIS_HASH.to_string(), broken: None }
+        Self { entries: 0, expected_seq: 1, prev_hash: GENESIS_HASH.to_string(), broken: None, part: None }
     }
 }
 
 impl ChainVerifier {
+    /// A verifier for the part of the chain from entry `seq` on, so that parts can be read and
+    /// checked side by side; [`ChainVerifier::join`] then checks the links between them.
+    pub fn part_from(seq: i64) -> Self {
+        Self { expected_seq: seq, prev_hash: String::new(), part: Some((seq, None)), ..Self::default() }
+    }
+
+    /// The verdict on a chain checked in consecutive parts (the first from entry 1, the
+    /// others from [`ChainVerifier::part_from`]), as if it had been checked in one pass.
+    pub fn join(parts: impl IntoIterator<Item = ChainVerifier>) -> ChainReport {
+        let mut parts = parts.into_iter();
+        let Some(mut whole) = parts.next() else { return ChainVerifier::default().finish() };
+        for part in parts {
+            if whole.broken.is_some() {
+                break;
+            }
+            let first_prev = part.part.as_ref().and_then(|(_, prev)| prev.as_deref());
+            let problem = match first_prev {
+                None => Some(format!("sequence gap: expected entry {}, found none", whole.expected_seq)),
+                Some(_) if part.part.as_ref().map(|(start, _)| *start) != Some(whole.expected_seq) => {
+                    Some(format!("sequence gap: expected entry {}", whole.expected_seq))
+                }
+                Some(prev) if prev != whole.prev_hash => Some(
+                    "its prev_hash does not match the previous entry's hash (an entry was removed or reordered)".into(),
+                ),
+                Some(_) => None,
+            };
+            if let Some(p) = problem {
+                whole.entries += 1;
+                whole.broken = Some((whole.expected_seq, p));
+                break;
+            }
+            whole.entries += part.entries;
+            whole.expected_seq = part.expected_seq;
+            whole.prev_hash = part.prev_hash;
+            whole.broken = part.broken;
+        }
+        whole.finish()
+    }
+
     /// Checks the next entry; returns false once the chain is broken (stop reading).
     pub fn check(&mut self, e: &AuditEntry) -> bool {
         let (changes, source) = e.json_parts();
@@ -363,6 +405,10 @@ impl ChainVerifier {
     pub fn check_stored(&mut self, e: &StoredEntry<'_>) -> bool {
         if self.broken.is_some() {
             return false;
+        }
+        if let Some((_, first_prev @ None)) = &mut self.part {
+            *first_prev = Some(e.prev_hash.to_string());
+            self.prev_hash = e.prev_hash.to_string();
         }
         self.entries += 1;
         let problem = if e.seq != self.expected_seq {
@@ -486,6 +532,73 @@ mod tests {
         assert_eq!(d.keys().collect::<Vec<_>>(), vec!["name"]);
         let created = diff(&Value::Null, &json!({"name": "A"}));
         assert_eq!(created["name"], FieldChange { old: Value::Null, new: json!("A") });
+    }
+
+    /// Checks `entries` in parts starting at the given positions (indexes into `entries`).
+    fn in_parts(entries: &[AuditEntry], starts: &[usize]) -> ChainReport {
+        let mut parts = Vec::new();
+        for (k, &start) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(entries.len());
+            let mut v = if k == 0 { ChainVerifier::default() } else { ChainVerifier::part_from(start as i64 + 1) };
+            for e in &entries[start..end] {
+                if !v.check(e) {
+                    break;
+                }
+            }
+            parts.push(v);
+        }
+        ChainVerifier::join(parts)
+    }
+
+    #[test]
+    fn a_chain_checked_in_parts_gets_the_verdict_of_one_pass() {
+        let mut chain = vec![entry(1, GENESIS_HASH)];
+        for seq in 2..=9 {
+            let prev = chain.last().map(|e: &AuditEntry| e.hash.clone()).unwrap_or_default();
+            chain.push(entry(seq, &prev));
+        }
+        let whole = {
+            let mut v = ChainVerifier::default();
+            chain.iter().all(|e| v.check(e));
+            v.finish()
+        };
+        assert!(whole.intact);
+        assert_eq!(in_parts(&chain, &[0, 3, 6]), whole);
+        assert_eq!(in_parts(&chain, &[0, 1, 8]), whole);
+
+        // An altered entry inside a later part, or the first entry of a part.
+        for at in [4, 3, 6] {
+            let mut altered = chain.clone();
+            altered[at].reason = Some("quietly changed".into());
+            let report = in_parts(&altered, &[0, 3, 6]);
+            assert_eq!(report.first_broken_seq, Some(at as i64 + 1), "altered entry {}", at + 1);
+            assert!(!report.intact);
+        }
+        // An entry re-hashed to hide an edit breaks the link to the next part.
+        let mut rehashed = chain.clone();
+        rehashed[2].reason = Some("edited and re-hashed".into());
+        rehashed[2].hash = rehashed[2].compute_hash();
+        let report = in_parts(&rehashed, &[0, 3, 6]);
+        assert_eq!(report.first_broken_seq, Some(4));
+        assert!(report.problem.unwrap().contains("prev_hash"));
+        // A part whose entries were all removed is a gap where it starts.
+        let mut gap = chain.clone();
+        gap.drain(3..6);
+        let parts = vec![
+            {
+                let mut v = ChainVerifier::default();
+                gap[..3].iter().all(|e| v.check(e));
+                v
+            },
+            ChainVerifier::part_from(4),
+            {
+                let mut v = ChainVerifier::part_from(7);
+                gap[3..].iter().all(|e| v.check(e));
+                v
+            },
+        ];
+        let report = ChainVerifier::join(parts);
+        assert_eq!((report.intact, report.first_broken_seq), (false, Some(4)));
     }
 
     #[test]

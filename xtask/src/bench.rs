@@ -19,15 +19,24 @@ const LIST_PATH: &str = "/api/v1/processes";
 /// A demo user who may create processes (server/src/seed.rs: DEMO_USERS, DEMO_PASSWORD).
 pub const DEMO_QUALITY_MANAGER: (&str, &str) = ("priya.natarajan", "Caliper-Demo-2026");
 
-pub fn bench() -> Result {
+/// Every figure; with `api_only`, those of the server alone (no app build, no browser).
+pub fn bench(api_only: bool) -> Result {
     let mut figures: BTreeMap<String, f64> = BTreeMap::new();
-    tools::ensure_app_tools()?;
-    build_app()?;
-    app_sizes(&mut figures)?;
+    if !api_only {
+        tools::ensure_app_tools()?;
+        build_app()?;
+        app_sizes(&mut figures)?;
+    }
 
-    step("build the server (release)");
-    run(cargo().args(["build", "--release", "-p", "server", "--bin", "caliper"]))?;
-    let caliper = target_dir().join("release/caliper");
+    // CALIPER_BENCH_BINARY measures another build (e.g. the previous commit's) with these loads.
+    let caliper = match std::env::var_os("CALIPER_BENCH_BINARY") {
+        Some(binary) => std::path::PathBuf::from(binary),
+        None => {
+            step("build the server (release)");
+            run(cargo().args(["build", "--release", "-p", "server", "--bin", "caliper"]))?;
+            target_dir().join("release/caliper")
+        }
+    };
 
     let data = std::env::temp_dir().join(format!("caliper-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
@@ -46,7 +55,9 @@ pub fn bench() -> Result {
     figures.insert("server_start_to_healthz_ms".into(), starts[starts.len() / 2]);
 
     load("sqlite", &caliper, &sqlite_url, &mut figures)?;
-    browser_figures(&caliper, &sqlite_url, &data, &mut figures)?;
+    if !api_only {
+        browser_figures(&caliper, &sqlite_url, &data, &mut figures)?;
+    }
     let million_db = data.join("audit-1m.db");
     verify_million(&caliper, "sqlite", &format!("sqlite://{}", million_db.display()), &mut figures)?;
     {

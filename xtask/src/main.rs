@@ -30,6 +30,7 @@ Commands:
            starting a throwaway one.
   bench    Measure app size, server start time and API latency/throughput on SQLite
            and PostgreSQL; writes <target>/bench/caliper-bench.json.
+           `bench api` measures the server only (no app build, no browser).
   build-app  Build the app (release) into app/dist with .gz/.br siblings.
 
 Environment:
@@ -45,7 +46,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("test") => test(),
-        Some("bench") => bench::bench(),
+        Some("bench") => bench::bench(args.get(1).map(String::as_str) == Some("api")),
         Some("build-app") => tools::ensure_app_tools().and_then(|()| build_app()),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");

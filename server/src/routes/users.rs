@@ -75,15 +75,9 @@ pub async fn create_user(
         return Err(ApiError::invalid(e));
     }
     let hash = state.passwords.hash(input.password.as_deref().unwrap_or_default()).await?;
-    let user = state.store.create_user(&ctx, &input, &hash, true).await.map_err(|e| match e {
-        // Two admins creating the same username at once: the unique index decides.
-        crate::storage::StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            let mut e = shared::FieldErrors::new();
-            e.add("username", shared::validation::TAKEN);
-            ApiError::invalid(e)
-        }
-        other => other.into(),
-    })?;
+    // Two admins creating the same username at once: the unique index decides (422 naming
+    // `username`, from the store).
+    let user = state.store.create_user(&ctx, &input, &hash, true).await?;
     let mut res = with_etag(StatusCode::CREATED, user.meta.version, &user);
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/users/{}", user.id)) {
         res.headers_mut().insert(header::LOCATION, location);

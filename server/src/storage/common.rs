@@ -5,10 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shared::FieldErrors;
-use shared::audit::{
-    AuditAction, AuditEntry, AuditSource, ChainReport, ChainVerifier, Changes, GENESIS_HASH, StoredEntry, audit_time,
-    diff,
-};
+use shared::audit::{AuditAction, AuditEntry, AuditSource, Changes, GENESIS_HASH, audit_time, diff};
 use shared::auth::UserId;
 use shared::org::{Department, DepartmentId, Process, ProcessId, Record, RecordMeta, Site, SiteId};
 use shared::validation::{NOT_FOUND, RETIRED, TAKEN};
@@ -124,6 +121,7 @@ pub(crate) const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("departments_name_active", "departments.name", "name"),
     ("processes_name_active", "processes.name", "name"),
     ("fmeas_number_active", "fmeas.fmea_number", "fmea_number"),
+    ("users_username", "users.username", "username"),
 ];
 
 /// Maps a constraint violation to the field it concerns (one helper for every table), so that a
@@ -297,35 +295,8 @@ impl Draft<'_> {
     }
 }
 
-/// Checks a batch of the chain in order: the verifier to go on with, or the verdict when the
-/// chain broke in this batch.
-pub(crate) fn check_batch(mut verifier: ChainVerifier, rows: Vec<AuditRow>) -> Result<ChainVerifier, ChainReport> {
-    for r in &rows {
-        // Hashed as stored: no JSON is parsed, and any edit of the stored text is caught.
-        let stored = StoredEntry {
-            seq: r.seq,
-            occurred_at: r.occurred_at,
-            actor_id: r.actor_id,
-            actor_name: &r.actor_name,
-            action: &r.action,
-            record_type: &r.record_type,
-            record_id: r.record_id,
-            record_version: r.record_version,
-            changes: &r.changes,
-            reason: r.reason.as_deref(),
-            source: &r.source,
-            prev_hash: &r.prev_hash,
-            hash: &r.hash,
-        };
-        if !verifier.check_stored(&stored) {
-            return Err(verifier.finish());
-        }
-    }
-    Ok(verifier)
-}
-
 pub(crate) fn checker_failed(e: tokio::task::JoinError) -> StoreError {
-    StoreError::Database(sqlx::Error::Protocol(format!("the chain checker failed: {e}")))
+    StoreError::Internal(format!("the chain checker failed: {e}"))
 }
 
 /// The newest audit entry: `(seq, hash)`.

@@ -68,20 +68,46 @@ pub enum Change<T> {
     NotFound,
 }
 
-/// Why a write was refused.
+/// Why a storage call failed, in domain terms. [`crate::error`] maps each kind to its HTTP
+/// status in one place; no sqlx error carries a domain meaning.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The input broke a rule that needs the database to check (a unique name, a reference to
-    /// a retired record): field errors, HTTP 422.
-    #[error("invalid input")]
-    Invalid(FieldErrors),
+    /// No such record (HTTP 404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The record changed since the version the caller last saw, and there is no current
+    /// record to send back (HTTP 409; writes that can send it return [`Change::Stale`]).
+    #[error("{0}")]
+    Stale(String),
+    /// The record is retired, obsolete or otherwise closed to this change (HTTP 409).
+    #[error("{0}")]
+    Retired(String),
     /// The change would leave the records inconsistent, e.g. retiring a department that still
     /// runs active processes (HTTP 409, with this message).
     #[error("{0}")]
     InUse(String),
-    /// The database failed.
+    /// A concurrent change got there first while this one was being made (HTTP 409): trying
+    /// again is safe.
+    #[error("{0}")]
+    Conflict(String),
+    /// The input broke a rule that needs the database to check (a unique name, a reference to
+    /// a retired record): field errors, HTTP 422.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// Caliper broke one of its own invariants (a record just written could not be read back,
+    /// a stored value could not be decoded, a worker task failed): HTTP 500, logged.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The database failed (HTTP 500 or 503, logged).
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// A record just written in this transaction that could not be read back.
+    pub fn unreadable(record_type: &str, id: i64) -> Self {
+        Self::Internal(format!("the {record_type} {id} written in this transaction could not be read back"))
+    }
 }
 
 /// The result of every storage call.
@@ -217,7 +243,12 @@ pub trait Store: TrustStore + RiskStore + FmeaStore + Send + Sync + 'static {
     /// The position of the newest audit entry (0 when the trail is empty).
     async fn audit_head(&self) -> StoreResult<i64>;
     /// Recomputes the whole hash chain and reports the first broken entry, if any.
-    async fn verify_audit(&self) -> StoreResult<ChainReport>;
+    async fn verify_audit(&self) -> StoreResult<ChainReport> {
+        self.verify_audit_in_parts(VERIFY_MIN_PART).await
+    }
+    /// [`Store::verify_audit`], reading the chain in parts of at least `min_part` entries side
+    /// by side (one per core at most), each on its own connection and hashed as it is read.
+    async fn verify_audit_in_parts(&self, min_part: i64) -> StoreResult<ChainReport>;
 
     /// Retires a process if it is still at `version`.
     async fn retire_process(
@@ -228,6 +259,9 @@ pub trait Store: TrustStore + RiskStore + FmeaStore + Send + Sync + 'static {
         reason: &str,
     ) -> StoreResult<Change<Process>>;
 }
+
+/// The smallest part of the chain worth reading on a connection of its own.
+pub const VERIFY_MIN_PART: i64 = 50_000;
 
 /// Connection settings that are not part of the URL.
 #[derive(Debug, Clone)]

@@ -55,6 +55,15 @@ impl TestDb {
         (store, TestDb::Postgres(pool))
     }
 
+    /// A second store on the same database, as another instance (PostgreSQL) or a tool in
+    /// another process (SQLite) would have: its own pool, its own cached state.
+    pub fn second_store(&self) -> Arc<dyn Store> {
+        match self {
+            TestDb::Sqlite(pool, _) => Arc::new(server::storage::SqliteStore::new(pool.clone())),
+            TestDb::Postgres(pool) => Arc::new(server::storage::PostgresStore::new(pool.clone())),
+        }
+    }
+
     /// Runs raw SQL beside the store, as an attacker with database access would.
     pub async fn execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
         match self {

@@ -5,19 +5,20 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::TryStreamExt as _;
 use serde::Serialize;
-use shared::audit::{AuditAction, AuditEntry, ChainReport, ChainVerifier};
+use shared::audit::{AuditAction, AuditEntry, ChainReport, ChainVerifier, StoredEntry};
 use shared::auth::UserId;
 use shared::org::{
     Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, Record, Site, SiteId, SiteInput,
 };
+use sqlx::Row as _;
 
 use super::{APPEND_LOCK, BACKEND, Conn, Db, SqlStore, WriteTx, migrator};
 use crate::storage::common::{
     AUDIT_COLUMNS, AuditRow, Audited, DEPARTMENT_SELECT, DEPARTMENTS, DepartmentRow, Draft, PROCESS_SELECT, ProcessRow,
-    SITE_SELECT, SITES, SiteRow, USERS, Written, check_batch, checker_failed, constraint_error, field_error,
-    reference_problem, settle,
+    SITE_SELECT, SITES, SiteRow, USERS, Written, checker_failed, constraint_error, field_error, reference_problem,
+    settle,
 };
 use crate::storage::{AuditContext, AuditFilter, Change, Store, StoreError, StoreResult};
 
@@ -224,7 +225,7 @@ impl Store for SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| constraint_error(e, "id"))?;
-        let site = site_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let site = site_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("site", id))?;
         let audited = Audited {
             action: AuditAction::Create,
             record_id: id,
@@ -347,7 +348,8 @@ impl Store for SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| constraint_error(e, "site_id"))?;
-        let department = department_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let department =
+            department_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("department", id))?;
         let audited = Audited {
             action: AuditAction::Create,
             record_id: id,
@@ -474,7 +476,7 @@ impl Store for SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| constraint_error(e, "department_id"))?;
-        let process = process_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let process = process_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("process", id))?;
         let audited = Audited {
             action: AuditAction::Create,
             record_id: id,
@@ -588,8 +590,7 @@ impl Store for SqlStore {
         rows.into_iter()
             .map(|r| {
                 let seq = r.seq;
-                AuditEntry::try_from(r)
-                    .map_err(|e| StoreError::Database(sqlx::Error::Decode(format!("audit entry {seq}: {e}").into())))
+                AuditEntry::try_from(r).map_err(|e| StoreError::Internal(format!("audit entry {seq}: {e}")))
             })
             .collect()
     }
@@ -600,8 +601,7 @@ impl Store for SqlStore {
         rows.into_iter()
             .map(|r| {
                 let seq = r.seq;
-                AuditEntry::try_from(r)
-                    .map_err(|e| StoreError::Database(sqlx::Error::Decode(format!("audit entry {seq}: {e}").into())))
+                AuditEntry::try_from(r).map_err(|e| StoreError::Internal(format!("audit entry {seq}: {e}")))
             })
             .collect()
     }
@@ -612,43 +612,57 @@ impl Store for SqlStore {
         Ok(head.unwrap_or(0))
     }
 
-    async fn verify_audit(&self) -> StoreResult<ChainReport> {
-        // Reading rows and hashing them run side by side: each batch is checked on a
-        // blocking thread while the next one is read.
-        const BATCH: usize = 4096;
-        let sql = format!("select {AUDIT_COLUMNS} from audit_entries order by seq");
-        let mut rows = sqlx::query_as::<_, AuditRow>(&sql).fetch(&self.pool);
-        let mut idle = Some(ChainVerifier::default());
-        let mut checking: Option<tokio::task::JoinHandle<Result<ChainVerifier, ChainReport>>> = None;
-        let mut batch = Vec::with_capacity(BATCH);
-        loop {
-            let row = rows.try_next().await?;
-            let end = row.is_none();
-            batch.extend(row);
-            if batch.len() == BATCH || (end && !batch.is_empty()) {
-                let verifier = match checking.take() {
-                    Some(h) => match h.await.map_err(checker_failed)? {
-                        Ok(v) => v,
-                        Err(report) => return Ok(report),
-                    },
-                    None => idle.take().unwrap_or_default(),
-                };
-                let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                checking = Some(tokio::task::spawn_blocking(move || check_batch(verifier, rows)));
-            }
-            if end {
-                break;
-            }
+    async fn verify_audit_in_parts(&self, min_part: i64) -> StoreResult<ChainReport> {
+        // The chain as it is now, checked in consecutive parts that are read side by side,
+        // each on its own connection and hashed as it is read; the links between the parts
+        // are checked at the end, so the verdict is that of one pass.
+        let (head,): (Option<i64>,) =
+            sqlx::query_as("select max(seq) from audit_entries").fetch_one(&self.pool).await?;
+        let head = head.unwrap_or(0);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let parts = usize::try_from(head / min_part.max(1)).unwrap_or(usize::MAX).clamp(1, cores.clamp(1, 8));
+        let size = head / parts as i64 + 1;
+        let mut checks = Vec::with_capacity(parts);
+        for k in 0..parts as i64 {
+            let from = 1 + k * size;
+            let to = if k + 1 == parts as i64 { head } else { from + size - 1 };
+            checks.push(tokio::spawn(verify_part(self.pool.clone(), from, to)));
         }
-        let verifier = match checking {
-            Some(h) => match h.await.map_err(checker_failed)? {
-                Ok(v) => v,
-                Err(report) => return Ok(report),
-            },
-            None => idle.unwrap_or_default(),
-        };
-        Ok(verifier.finish())
+        let mut verifiers = Vec::with_capacity(parts);
+        for check in checks {
+            verifiers.push(check.await.map_err(checker_failed)??);
+        }
+        Ok(ChainVerifier::join(verifiers))
     }
+}
+
+/// Checks the entries `from..=to` as read, decoding each row's text in place (no copy).
+async fn verify_part(pool: sqlx::Pool<Db>, from: i64, to: i64) -> StoreResult<ChainVerifier> {
+    let mut verifier = if from == 1 { ChainVerifier::default() } else { ChainVerifier::part_from(from) };
+    let sql = format!("select {AUDIT_COLUMNS} from audit_entries where seq >= $1 and seq <= $2 order by seq");
+    let mut rows = sqlx::query(&sql).bind(from).bind(to).fetch(&pool);
+    while let Some(row) = rows.try_next().await? {
+        // Hashed as stored: no JSON is parsed, and any edit of the stored text is caught.
+        let stored = StoredEntry {
+            seq: row.try_get(0)?,
+            occurred_at: row.try_get(1)?,
+            actor_id: row.try_get(2)?,
+            actor_name: row.try_get(3)?,
+            action: row.try_get(4)?,
+            record_type: row.try_get(5)?,
+            record_id: row.try_get(6)?,
+            record_version: row.try_get(7)?,
+            changes: row.try_get(8)?,
+            reason: row.try_get(9)?,
+            source: row.try_get(10)?,
+            prev_hash: row.try_get(11)?,
+            hash: row.try_get(12)?,
+        };
+        if !verifier.check_stored(&stored) {
+            break;
+        }
+    }
+    Ok(verifier)
 }
 
 /// Retires a row of `table` if it is active and at `version`; true when it did.

@@ -13,7 +13,7 @@ use crate::storage::fmea::{
     CELL_COLUMNS, FMEA_SELECT, FmeaRow, FmeaStore, ROW_SELECT, RowChange, SheetRow, bind_cells, cell_assignments,
     cell_placeholders, push_cells,
 };
-use crate::storage::{AuditContext, Change, StoreResult};
+use crate::storage::{AuditContext, Change, StoreError, StoreResult};
 use shared::worksheet::{Fmea, FmeaId, FmeaInput, Row, RowCells, RowId, Worksheet};
 
 pub(super) async fn user_names(conn: &mut Conn) -> StoreResult<std::collections::HashMap<i64, String>> {
@@ -200,7 +200,7 @@ impl FmeaStore for SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| constraint_error(e, "process_id"))?;
-        let fmea = fmea_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let fmea = fmea_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("fmea", id))?;
         let audited = Audited {
             action: AuditAction::Create,
             record_id: id,
@@ -308,7 +308,7 @@ impl FmeaStore for SqlStore {
         let id = insert_row(&mut tx, fmea.0, position, cells, &ctx.actor_name).await?;
         bump_content(&mut tx, fmea.0).await?;
         append_audit(&mut tx, ctx, row_draft(AuditAction::Create, id, 1, None, cells, None)).await?;
-        let row = row_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let row = row_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("fmea_row", id))?;
         tx.commit().await?;
         Ok(row)
     }
@@ -359,7 +359,12 @@ impl FmeaStore for SqlStore {
         if before.version != version {
             return Ok(RowChange::Stale(before));
         }
-        retire(&mut tx, "fmea_rows", "row_id", id.0, version, reason).await?;
+        if !retire(&mut tx, "fmea_rows", "row_id", id.0, version, reason).await? {
+            // Read at this version, yet not retired: another writer got there in between.
+            return Err(StoreError::Conflict(
+                "This row changed while it was being retired; nothing was retired.".into(),
+            ));
+        }
         bump_content(&mut tx, before.fmea_id.0).await?;
         let changes = diff(&serde_json::json!({"retired": false}), &serde_json::json!({"retired": true}));
         let draft = Draft {
@@ -413,7 +418,10 @@ impl FmeaStore for SqlStore {
             let ids: std::collections::HashMap<i64, i64> = ids.into_iter().map(|(id, p)| (p, id)).collect();
             let mut entries = Vec::with_capacity(chunk.len());
             for (i, cells) in chunk.iter().enumerate() {
-                let id = ids.get(&(first + i as i64)).copied().ok_or(sqlx::Error::RowNotFound)?;
+                let position = first + i as i64;
+                let id = ids.get(&position).copied().ok_or_else(|| {
+                    StoreError::Internal(format!("the row imported at position {position} was not returned"))
+                })?;
                 let entry =
                     row_draft(AuditAction::Create, id, 1, None, cells, Some("CSV import")).entry(ctx, head.take());
                 head = Some((entry.seq, entry.hash.clone()));

@@ -20,7 +20,7 @@ use shared::register::{
 };
 
 pub(super) fn decode(e: String) -> StoreError {
-    StoreError::Database(sqlx::Error::Decode(e.into()))
+    StoreError::Internal(e)
 }
 
 pub(super) async fn matrix_revision_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<MatrixRevision>> {
@@ -157,9 +157,11 @@ pub(super) async fn accept_risk(
     version: i64,
     rationale: &str,
 ) -> StoreResult<(i64, serde_json::Value)> {
-    let before = risk_by_id(tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let before = risk_by_id(tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("No risk {id}.")))?;
     let rationale = rationale.trim();
-    let revision = matrix_revision_by_id(tx, before.matrix_revision_id.0).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let revision = matrix_revision_by_id(tx, before.matrix_revision_id.0)
+        .await?
+        .ok_or_else(|| StoreError::unreadable("risk_matrix_revision", before.matrix_revision_id.0))?;
     acceptance_problem(before.status, revision.status, before.residual.zone, rationale).map_err(StoreError::Invalid)?;
     let done = sqlx::query(
         "update risks set status = 'accepted', acceptance_rationale = $3, version = version + 1, updated_at = $4 \
@@ -174,9 +176,9 @@ pub(super) async fn accept_risk(
     .rows_affected()
         == 1;
     if !done {
-        return Err(StoreError::InUse("This risk changed while it was being accepted; nothing was signed.".into()));
+        return Err(StoreError::Conflict("This risk changed while it was being accepted; nothing was signed.".into()));
     }
-    let after = risk_by_id(tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let after = risk_by_id(tx, id).await?.ok_or_else(|| StoreError::unreadable("risk", id))?;
     let audited = Audited {
         action: AuditAction::Update,
         record_id: id,
@@ -210,7 +212,8 @@ pub(super) async fn insert_revision(
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
-    let saved = matrix_revision_by_id(tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let saved =
+        matrix_revision_by_id(tx, id).await?.ok_or_else(|| StoreError::unreadable("risk_matrix_revision", id))?;
     let audited = Audited {
         action: AuditAction::Create,
         record_id: id,
@@ -440,7 +443,7 @@ impl RiskStore for SqlStore {
             .await
             .map_err(|e| constraint_error(e, "process_id"))?;
         sync_evidence(&mut tx, id, input).await?;
-        let risk = risk_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let risk = risk_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("risk", id))?;
         let audited = Audited {
             action: AuditAction::Create,
             record_id: id,

@@ -172,7 +172,7 @@ impl TrustStore for SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| constraint_error(e, "department_id"))?;
-        let user = user_by_id(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let user = user_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("user", id))?;
         let audited = Audited {
             action: AuditAction::Create,
             record_id: id,
@@ -296,7 +296,7 @@ impl TrustStore for SqlStore {
             // Whoever held the old password is signed out everywhere.
             end_user_sessions(&mut tx, id.0, "password reset").await?;
         }
-        let after = user_by_id(&mut tx, id.0).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let after = user_by_id(&mut tx, id.0).await?.ok_or_else(|| StoreError::unreadable("user", id.0))?;
         // The hash itself never enters the trail; the flags and times that changed do.
         let audited = Audited {
             action,
