@@ -631,6 +631,12 @@ pub struct RiskPage {
     pub items: Vec<RiskSummary>,
     /// How many risks match the filters in all.
     pub total: i64,
+    /// Pass as `after` (with the same filters and sort) for the next page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+    /// Pass as `before` for the previous page; absent when the page is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_before: Option<String>,
 }
 
 /// One cell of a heatmap: how many risks sit there before and after controls.

@@ -288,6 +288,31 @@ fn risk_queries(addr: &str, session: &Session, backend: &str, figures: &mut BTre
     pages.sort_by(f64::total_cmp);
     figures.insert(format!("risk_register_page_{backend}_p50_ms"), percentile(&pages, 50.0));
     figures.insert(format!("risk_register_page_{backend}_p99_ms"), percentile(&pages, 99.0));
+
+    // The deep page (rows 2,001–2,050 of the treated risks by title), asked for by offset and by
+    // keyset cursor (the cursor of row 2,000 comes from a one-row page).
+    step(&format!("GET /api/v1/risks deep page on {backend}: offset 2000 and its keyset cursor, 100 runs each"));
+    let deep = "/api/v1/risks?status=treated&sort=title";
+    let mut by_offset = timed(&format!("{deep}&offset=2000"), 100)?;
+    by_offset.sort_by(f64::total_cmp);
+    figures.insert(format!("risk_register_deep_offset_{backend}_p99_ms"), percentile(&by_offset, 99.0));
+    let (status, _, body) = Conn::open(addr)
+        .and_then(|c| c.with_session(session).request("GET", &format!("{deep}&offset=1999&limit=1"), None))
+        .map_err(|e| e.to_string())?;
+    let page: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    match page["next_after"].as_str() {
+        Some(cursor) if status == 200 => {
+            let cursor: String = cursor
+                .bytes()
+                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect();
+            let mut by_cursor = timed(&format!("{deep}&after={cursor}"), 100)?;
+            by_cursor.sort_by(f64::total_cmp);
+            figures.insert(format!("risk_register_deep_keyset_{backend}_p50_ms"), percentile(&by_cursor, 50.0));
+            figures.insert(format!("risk_register_deep_keyset_{backend}_p99_ms"), percentile(&by_cursor, 99.0));
+        }
+        _ => println!("   (this server pages by offset only: no keyset figure)"),
+    }
     Ok(())
 }
 

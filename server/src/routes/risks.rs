@@ -24,7 +24,7 @@ use super::{change_response, expected_version, with_etag};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::storage::{AuditContext, NewRevision, RiskFilter};
+use crate::storage::{AuditContext, NewRevision, PageAt, RiskFilter};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -159,8 +159,12 @@ pub struct RiskQuery {
     pub desc: bool,
     /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,
-    /// Rows to skip.
+    /// Rows to skip (slow for deep pages: prefer `after`/`before`).
     pub offset: Option<i64>,
+    /// The page after this row: a page's `next_after`, with the same filters and sort.
+    pub after: Option<String>,
+    /// The page before this row: a page's `prev_before`, with the same filters and sort.
+    pub before: Option<String>,
 }
 
 impl RiskQuery {
@@ -173,6 +177,14 @@ impl RiskQuery {
         if offset < 0 {
             return Err(ApiError::bad_request("Bad query parameter `offset`: it cannot be negative."));
         }
+        let at = match (self.after, self.before) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_request("Bad query parameters: give `after` or `before`, not both."));
+            }
+            (Some(after), None) => Some(PageAt::After(after)),
+            (None, Some(before)) => Some(PageAt::Before(before)),
+            (None, None) => None,
+        };
         if self.q.as_deref().is_some_and(|q| q.chars().any(char::is_control) || q.chars().count() > 200) {
             return Err(ApiError::bad_request(
                 "Bad query parameter `q`: at most 200 characters, no control characters.",
@@ -194,6 +206,7 @@ impl RiskQuery {
             descending: self.desc,
             limit,
             offset,
+            at,
         })
     }
 }

@@ -51,7 +51,7 @@ use crate::config::DatabaseUrl;
 
 pub use fmea::{FmeaStore, RowChange};
 pub use postgres::PostgresStore;
-pub use risk::{NewRevision, RiskFilter, RiskStore};
+pub use risk::{NewRevision, PageAt, RiskFilter, RiskStore};
 pub use sqlite::SqliteStore;
 pub use trust::{Credentials, SignOutcome, TrustStore};
 

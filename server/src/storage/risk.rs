@@ -45,6 +45,9 @@ pub struct RiskFilter {
     pub limit: i64,
     /// Rows to skip.
     pub offset: i64,
+    /// Where the page starts (keyset paging, which stays fast however deep the page); when set,
+    /// `offset` is not used.
+    pub at: Option<PageAt>,
 }
 
 /// Why a new matrix revision was not started.
@@ -293,12 +296,16 @@ impl RiskRow {
     }
 }
 
-pub(super) const RISK_SELECT: &str = "select r.risk_id, r.title, r.description, r.category, r.process_id, \
+/// The columns a [`RiskRow`] reads.
+pub(super) const RISK_COLUMNS: &str = "r.risk_id, r.title, r.description, r.category, r.process_id, \
      p.name as process_name, r.owner_id, u.full_name as owner_name, r.status, r.review_date, mr.matrix_id, \
      r.matrix_revision_id, mr.revision as matrix_revision, r.inherent_likelihood, r.inherent_severity, \
      r.inherent_score, r.inherent_zone, r.residual_likelihood, r.residual_severity, r.residual_score, \
      r.residual_zone, r.controls, r.acceptance_rationale, r.version, r.created_at, r.updated_at, r.retired_at, \
-     r.retired_reason from risks r join processes p on p.process_id = r.process_id \
+     r.retired_reason";
+
+/// The tables a [`RiskRow`] is read from.
+pub(super) const RISK_FROM: &str = "from risks r join processes p on p.process_id = r.process_id \
      join users u on u.user_id = r.owner_id \
      join risk_matrix_revisions mr on mr.revision_id = r.matrix_revision_id";
 
@@ -320,7 +327,7 @@ pub(super) struct Where {
 
 impl Where {
     /// Adds `clause`, whose `?` is the next argument.
-    fn and(&mut self, clause: &str, arg: Option<Arg>) {
+    pub(super) fn and(&mut self, clause: &str, arg: Option<Arg>) {
         let clause = match arg {
             Some(a) => {
                 self.args.push(a);
@@ -395,6 +402,31 @@ impl RiskFilter {
 
     /// `order by` for the sort (a whitelist; never user text).
     pub(super) fn order_sql(&self) -> String {
+        let (column, desc) = self.sort_key();
+        let dir = if desc { "desc" } else { "asc" };
+        if column == "r.risk_id" {
+            format!("order by r.risk_id {dir}")
+        } else {
+            format!("order by {column} {dir}, r.risk_id {dir}")
+        }
+    }
+}
+
+/// Where a keyset page starts: after or before a row, named by a cursor from a page the same
+/// filters and sort returned ([`shared::register::RiskPage::next_after`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageAt {
+    /// The page after this row.
+    After(String),
+    /// The page before this row.
+    Before(String),
+}
+
+impl RiskFilter {
+    /// The sort's key expression and whether it runs descending. Ties are broken by the risk's
+    /// id in the same direction, so that `(key, id)` orders the rows totally and a cursor is
+    /// one row value compare (index-friendly on both databases).
+    pub(super) fn sort_key(&self) -> (&'static str, bool) {
         // Each sort's natural direction: highest scores and latest dates need attention first.
         let (column, natural_desc) = match self.sort {
             RiskSort::Reference => ("r.risk_id", false),
@@ -405,8 +437,32 @@ impl RiskFilter {
             RiskSort::Status => ("r.status", false),
             RiskSort::Owner => ("lower(u.full_name)", false),
         };
-        let desc = natural_desc != self.descending;
-        format!("order by {column} {}, r.risk_id", if desc { "desc" } else { "asc" })
+        (column, natural_desc != self.descending)
+    }
+
+    /// The cursor's position as bound values: the sort key (typed as the column is) and the id;
+    /// `None` when the cursor is not one of this sort's.
+    pub(super) fn cursor_args(&self, cursor: &str) -> Option<(Option<Arg>, i64)> {
+        let (id, key) = match cursor.split_once('.') {
+            Some((id, key)) => (id.parse().ok()?, Some(key)),
+            None => (cursor.parse().ok()?, None),
+        };
+        let key = match (self.sort, key) {
+            (RiskSort::Reference, None) => None,
+            (RiskSort::Reference, Some(_)) | (_, None) => return None,
+            (RiskSort::ResidualScore | RiskSort::InherentScore, Some(k)) => Some(Arg::Int(k.parse().ok()?)),
+            (RiskSort::ReviewDate, Some(k)) => Some(Arg::Date(k.parse().ok()?)),
+            (RiskSort::Title | RiskSort::Status | RiskSort::Owner, Some(k)) => Some(Arg::Text(k.to_string())),
+        };
+        Some((key, id))
+    }
+
+    /// A row's cursor, from its id and its sort key as text (`None` for the reference sort).
+    pub(super) fn cursor_of(id: i64, key: Option<&str>) -> String {
+        match key {
+            Some(k) => format!("{id}.{k}"),
+            None => id.to_string(),
+        }
     }
 }
 

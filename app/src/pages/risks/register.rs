@@ -64,10 +64,14 @@ pub fn RiskRegister() -> impl IntoView {
     let selected = RwSignal::new(None::<(i64, u8, u8)>);
     let sort = RwSignal::new("residual_score".to_string());
     let desc = RwSignal::new(false);
-    let offset = RwSignal::new(0_i64);
+    // Which page: where it starts (keyset cursors from the previous answer, so that a deep page
+    // is as fast as the first) and its position, for the count line.
+    let at = RwSignal::new(PageStart::default());
 
-    // Any filter change goes back to the first page.
+    // Any filter or sort change goes back to the first page.
     Effect::new(move |_| {
+        sort.track();
+        desc.track();
         q.track();
         status.track();
         owner.track();
@@ -76,7 +80,7 @@ pub fn RiskRegister() -> impl IntoView {
         overdue.track();
         selected.track();
         mode.track();
-        offset.set(0);
+        at.set(PageStart::default());
     });
 
     let common = move || {
@@ -110,7 +114,12 @@ pub fn RiskRegister() -> impl IntoView {
         pairs.push(("sort", sort.get()));
         pairs.push(("desc", if desc.get() { "true".to_string() } else { String::new() }));
         pairs.push(("limit", PAGE.to_string()));
-        pairs.push(("offset", offset.get().to_string()));
+        let start = at.get();
+        match start.cursor {
+            Some(Cursor::After(c)) => pairs.push(("after", c)),
+            Some(Cursor::Before(c)) => pairs.push(("before", c)),
+            None => {}
+        }
         let query = audit_query(&pairs);
         async move { api::list_risks(&query).await }
     });
@@ -242,7 +251,9 @@ pub fn RiskRegister() -> impl IntoView {
                 <section class="register-list" aria-label="Risks">
                     {loaded(page, "the register", move |p| {
                         let total = p.total;
-                        let from = offset.get_untracked();
+                        let from = at.with_untracked(|a| a.from);
+                        let shown = p.items.len() as i64;
+                        let (next, prev) = (p.next_after.clone(), p.prev_before.clone());
                         if p.items.is_empty() {
                             return view! { <p class="empty">"No risks match these filters."</p> }.into_any();
                         }
@@ -266,8 +277,15 @@ pub fn RiskRegister() -> impl IntoView {
                                 </tbody>
                             </table>
                             <div class="pager">
-                                <button type="button" class="btn" disabled={from == 0} on:click=move |_| offset.update(|o| *o = (*o - PAGE).max(0))>"Previous"</button>
-                                <button type="button" class="btn" disabled={from + PAGE >= total} on:click=move |_| offset.update(|o| *o += PAGE)>"Next"</button>
+                                <button type="button" class="btn" disabled={prev.is_none() || from == 0} on:click=move |_| {
+                                    let back = (from - PAGE).max(0);
+                                    // The first page is asked for as such, so that it is whole even if rows were added.
+                                    let cursor = if back == 0 { None } else { prev.clone().map(Cursor::Before) };
+                                    at.set(PageStart { cursor, from: back });
+                                }>"Previous"</button>
+                                <button type="button" class="btn" disabled={next.is_none()} on:click=move |_| {
+                                    at.set(PageStart { cursor: next.clone().map(Cursor::After), from: from + shown });
+                                }>"Next"</button>
                             </div>
                         }.into_any()
                     })}
@@ -294,4 +312,19 @@ fn RiskRow(risk: RiskSummary) -> impl IntoView {
             </td>
         </tr>
     }
+}
+
+/// Where a register page starts: a cursor from the page before or after (none: the first page).
+#[derive(Debug, Clone, PartialEq, Default)]
+struct PageStart {
+    cursor: Option<Cursor>,
+    /// The position of the page's first row, for "51–100 of 400".
+    from: i64,
+}
+
+/// A keyset cursor and its direction.
+#[derive(Debug, Clone, PartialEq)]
+enum Cursor {
+    After(String),
+    Before(String),
 }

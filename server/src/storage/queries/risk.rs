@@ -6,12 +6,15 @@ use chrono::{DateTime, Utc};
 use shared::audit::AuditAction;
 use shared::auth::UserId;
 
+use shared::validation::INVALID;
+use sqlx::{FromRow as _, Row as _};
+
 use super::base::{active_reference, append_audit, finish};
 use super::{Conn, SqlStore, WriteTx};
 use crate::storage::common::{Audited, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::risk::{
-    NewRevision, RISK_SELECT, RevisionRow, RiskFilter, RiskRow, RiskStore, bind_filter, bind_risk, filter_where,
-    revision_select,
+    Arg, NewRevision, PageAt, RISK_COLUMNS, RISK_FROM, RevisionRow, RiskFilter, RiskRow, RiskStore, bind_filter,
+    bind_risk, filter_where, revision_select,
 };
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
 use shared::register::{
@@ -31,7 +34,7 @@ pub(super) async fn matrix_revision_by_id(conn: &mut Conn, id: i64) -> StoreResu
 
 /// A risk, with its evidence labelled with the records' names are now.
 pub(super) async fn risk_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Risk>> {
-    let sql = format!("{RISK_SELECT} where r.risk_id = $1");
+    let sql = format!("select {RISK_COLUMNS} {RISK_FROM} where r.risk_id = $1");
     let row: Option<RiskRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&mut *conn).await?;
     let Some(mut risk) = row.map(RiskRow::into_risk) else { return Ok(None) };
     for control in &mut risk.controls {
@@ -349,19 +352,67 @@ impl RiskStore for SqlStore {
     }
 
     async fn list_risks(&self, f: &RiskFilter, today: chrono::NaiveDate) -> StoreResult<RiskPage> {
-        let w = filter_where(f, true, today);
-        let sql = format!("{RISK_SELECT} where {} {} limit {} offset {}", w.sql, f.order_sql(), w.next(1), w.next(2));
-        let rows: Vec<RiskRow> =
-            bind_filter!(sqlx::query_as(&sql), w).bind(f.limit).bind(f.offset).fetch_all(&self.pool).await?;
+        let mut w = filter_where(f, true, today);
         let count = format!("select count(*) from risks r where {}", w.sql);
         let (total,): (i64,) = bind_filter!(sqlx::query_as(&count), w).fetch_one(&self.pool).await?;
-        Ok(RiskPage { items: rows.into_iter().map(|r| r.into_summary(today)).collect(), total })
+
+        let (column, desc) = f.sort_key();
+        let backwards = matches!(f.at, Some(PageAt::Before(_)));
+        if let Some(at) = &f.at {
+            let (param, cursor) = match at {
+                PageAt::After(c) => ("after", c),
+                PageAt::Before(c) => ("before", c),
+            };
+            let (key, id) = f.cursor_args(cursor).ok_or_else(|| field_error(param, INVALID))?;
+            let op = if desc != backwards { "<" } else { ">" };
+            match key {
+                None => w.and(&format!("r.risk_id {op} ?"), Some(Arg::Int(id))),
+                Some(key) => {
+                    w.args.push(key);
+                    let k = w.args.len();
+                    w.and(&format!("({column}, r.risk_id) {op} (${k}, ?)"), Some(Arg::Int(id)));
+                }
+            }
+        }
+        let dir = if desc != backwards { "desc" } else { "asc" };
+        let order = if column == "r.risk_id" {
+            format!("order by r.risk_id {dir}")
+        } else {
+            format!("order by {column} {dir}, r.risk_id {dir}")
+        };
+        // One row more than the page tells whether another page follows.
+        let sql = format!(
+            "select {RISK_COLUMNS}, cast({column} as text) as sort_key {RISK_FROM} where {} {order} limit {} offset {}",
+            w.sql,
+            w.next(1),
+            w.next(2)
+        );
+        let offset = if f.at.is_some() { 0 } else { f.offset };
+        let rows = bind_filter!(sqlx::query(&sql), w).bind(f.limit + 1).bind(offset).fetch_all(&self.pool).await?;
+        let more = rows.len() as i64 > f.limit;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows.iter().take(f.limit as usize) {
+            let key: Option<String> = if column == "r.risk_id" { None } else { row.try_get("sort_key")? };
+            let risk = RiskRow::from_row(row)?;
+            items.push((RiskFilter::cursor_of(risk.risk_id, key.as_deref()), risk.into_summary(today)));
+        }
+        if backwards {
+            items.reverse();
+        }
+        let first = items.first().map(|(c, _)| c.clone());
+        let last = items.last().map(|(c, _)| c.clone());
+        let (next_after, prev_before) = if backwards {
+            (last, first.filter(|_| more))
+        } else {
+            (last.filter(|_| more), first.filter(|_| f.at.is_some() || offset > 0))
+        };
+        Ok(RiskPage { items: items.into_iter().map(|(_, r)| r).collect(), total, next_after, prev_before })
     }
 
     async fn export_risks(&self, f: &RiskFilter) -> StoreResult<Vec<Risk>> {
         let today = Utc::now().date_naive();
         let w = filter_where(f, true, today);
-        let sql = format!("{RISK_SELECT} where {} {}", w.sql, f.order_sql());
+        let sql = format!("select {RISK_COLUMNS} {RISK_FROM} where {} {}", w.sql, f.order_sql());
         let rows: Vec<RiskRow> = bind_filter!(sqlx::query_as(&sql), w).fetch_all(&self.pool).await?;
         let mut risks: Vec<Risk> = rows.into_iter().map(RiskRow::into_risk).collect();
         // Evidence names: processes read once; FMEA rows one by one (few are cited).
