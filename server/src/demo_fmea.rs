@@ -2,844 +2,58 @@
 //! some with High AP and actions in progress, some overdue) and a DFMEA of the output shaft;
 //! and the generator of large worksheets for the bench and the end-to-end test
 //! (`caliper seed-fmea --rows N`).
+//!
+//! The data is data: `server/demo/fmeas.json` holds the headers and names each worksheet's
+//! CSV file, in the format the worksheet exports and imports, read here by the same
+//! [`shared::worksheet::parse_csv`] as a user's import. Dates in the files are as of
+//! [`FIXTURE_DATE`]; seeding moves them by the days since, so overdue actions stay overdue.
 
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate, Utc};
+use serde::Deserialize;
 use shared::auth::UserId;
 use shared::org::ProcessId;
-use shared::worksheet::{ActionStatus, Confidentiality, FmeaId, FmeaInput, FmeaKind, RowCells};
+use shared::worksheet::{Confidentiality, FmeaId, FmeaInput, FmeaKind, RowCells, parse_csv};
 
-use crate::storage::{AuditContext, Store, StoreResult};
+use crate::storage::{AuditContext, Store, StoreError, StoreResult};
 
-/// (step, work element, 4M, step function / product characteristic, element function / process
-/// characteristic, effect, S, mode, cause, prevention, O, detection, D, special characteristic)
-type Chain = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    i64,
-    &'static str,
-    &'static str,
-    &'static str,
-    i64,
-    &'static str,
-    i64,
-    &'static str,
-);
+/// The day the fixture files' dates are written as of.
+pub const FIXTURE_DATE: NaiveDate = NaiveDate::from_ymd_opt(2026, 12, 1).expect("a valid date");
 
-const ITEM: &str = "GB-200 gearbox line";
-const ITEM_FUNCTION: &str = "Build GB-200 gearboxes to drawing and customer requirements";
+/// One demo FMEA of `demo/fmeas.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoFmea {
+    kind: FmeaKind,
+    fmea_number: String,
+    subject: String,
+    company: String,
+    location: String,
+    customer: String,
+    model_year: String,
+    /// The start date, in days from today.
+    start_in_days: i64,
+    /// The process's name.
+    process: String,
+    /// The responsible person's username.
+    responsible: String,
+    /// The team's usernames.
+    team: Vec<String>,
+    /// The worksheet's CSV file in `demo/`.
+    rows: String,
+}
 
-const PFMEA: &[Chain] = &[
-    (
-        "OP10 Saw bar stock",
-        "Band saw",
-        "Machine",
-        "Cut blanks to length 212 ±0.5 mm",
-        "Feed to stop",
-        "Blank too short: shaft scrapped at OP20",
-        4,
-        "Blank length under tolerance",
-        "Stop block moved",
-        "Stop block pinned",
-        3,
-        "First-off length check",
-        4,
-        "",
-    ),
-    (
-        "OP10 Saw bar stock",
-        "Bar stock",
-        "Material",
-        "Cut blanks to length 212 ±0.5 mm",
-        "42CrMo4 per EN 10083",
-        "Shaft breaks under load in the field",
-        10,
-        "Wrong material grade cut",
-        "Mixed bars in the rack",
-        "Colour-coded bar ends; 3.1 certificate check",
-        2,
-        "Spectrometer check per heat",
-        3,
-        "CC",
-    ),
-    (
-        "OP10 Saw bar stock",
-        "Operator",
-        "Man",
-        "Cut blanks to length 212 ±0.5 mm",
-        "Load and clamp bar",
-        "Operator injury",
-        8,
-        "Bar not clamped",
-        "Clamp step skipped",
-        "Two-hand start with clamp interlock",
-        2,
-        "None",
-        10,
-        "",
-    ),
-    (
-        "OP20 Turn shaft",
-        "CNC lathe",
-        "Machine",
-        "Bearing seat Ø35 k6",
-        "Hold diameter within 0.016 mm",
-        "Bearing creep, noise at customer",
-        7,
-        "Bearing seat oversize",
-        "Tool wear",
-        "Tool life counter",
-        5,
-        "Post-process air gauge, 1 in 10",
-        5,
-        "SC",
-    ),
-    (
-        "OP20 Turn shaft",
-        "CNC lathe",
-        "Machine",
-        "Bearing seat Ø35 k6",
-        "Hold diameter within 0.016 mm",
-        "Bearing creep, noise at customer",
-        7,
-        "Bearing seat undersize",
-        "Thermal growth of the spindle",
-        "Warm-up cycle",
-        4,
-        "Post-process air gauge, 1 in 10",
-        5,
-        "SC",
-    ),
-    (
-        "OP20 Turn shaft",
-        "Cutting insert",
-        "Material",
-        "Surface Ra ≤ 0.8 µm on seal diameter",
-        "Finish cut",
-        "Oil leak at the seal",
-        7,
-        "Seal diameter too rough",
-        "Wrong insert grade",
-        "Insert kitting by program",
-        3,
-        "Surface tester per shift",
-        6,
-        "",
-    ),
-    (
-        "OP20 Turn shaft",
-        "Setter",
-        "Man",
-        "Overall length 210 ±0.1 mm",
-        "Set work offset",
-        "Shaft does not assemble",
-        5,
-        "Length out of tolerance",
-        "Offset typed wrongly",
-        "Probe-set offsets",
-        3,
-        "First-off inspection",
-        3,
-        "",
-    ),
-    (
-        "OP20 Turn shaft",
-        "Coolant",
-        "EnvironMent",
-        "Bearing seat Ø35 k6",
-        "Cool and flush chips",
-        "Scored bearing seat, early bearing failure",
-        7,
-        "Chip scratches on seat",
-        "Coolant concentration low",
-        "Weekly refractometer check",
-        4,
-        "Visual check at OP50",
-        7,
-        "",
-    ),
-    (
-        "OP30 Mill keyway",
-        "Machining centre",
-        "Machine",
-        "Keyway width 10 P9",
-        "Mill keyway",
-        "Gear slips on shaft: loss of drive",
-        9,
-        "Keyway too wide",
-        "Cutter runout",
-        "Toolholder balance and runout check",
-        4,
-        "Go/no-go gauge 1 in 20",
-        5,
-        "CC",
-    ),
-    (
-        "OP30 Mill keyway",
-        "Fixture",
-        "Machine",
-        "Keyway position to datum",
-        "Locate shaft",
-        "Gear misaligned: noise",
-        6,
-        "Keyway offset",
-        "Chip under locator",
-        "Air blast before load",
-        3,
-        "CMM 1 per shift",
-        6,
-        "",
-    ),
-    (
-        "OP30 Mill keyway",
-        "Operator",
-        "Man",
-        "Keyway depth 5.0 +0.2",
-        "Load part",
-        "Key loose: fretting",
-        6,
-        "Keyway too deep",
-        "Part loaded upside down",
-        "Poka-yoke pin in fixture",
-        2,
-        "Depth gauge 1 in 20",
-        5,
-        "",
-    ),
-    (
-        "OP40 Induction harden",
-        "Induction hardener",
-        "Machine",
-        "Case depth 1.5–2.5 mm",
-        "Heat and quench",
-        "Shaft fatigue fracture in the field",
-        10,
-        "Case depth too shallow",
-        "Coil power drift",
-        "Energy monitor with alarm",
-        4,
-        "Cut-up test per batch",
-        6,
-        "CC",
-    ),
-    (
-        "OP40 Induction harden",
-        "Quench fluid",
-        "Material",
-        "Surface hardness 55–60 HRC",
-        "Quench",
-        "Shaft wear at bearing seat",
-        8,
-        "Hardness too low",
-        "Polymer concentration wrong",
-        "Daily concentration check",
-        4,
-        "Hardness test 1 in 50",
-        5,
-        "SC",
-    ),
-    (
-        "OP40 Induction harden",
-        "Induction hardener",
-        "Machine",
-        "No cracks",
-        "Quench",
-        "Shaft fracture",
-        10,
-        "Quench cracks",
-        "Quench pressure too high",
-        "Pressure switch with interlock",
-        3,
-        "Magnetic-particle 100%",
-        2,
-        "CC",
-    ),
-    (
-        "OP40 Induction harden",
-        "Operator",
-        "Man",
-        "Case depth 1.5–2.5 mm",
-        "Select recipe",
-        "Shaft fatigue fracture in the field",
-        10,
-        "Wrong recipe",
-        "Recipe chosen by hand",
-        "Recipe from barcode",
-        3,
-        "Cut-up test per batch",
-        6,
-        "CC",
-    ),
-    (
-        "OP50 Grind bearing seats",
-        "Cylindrical grinder",
-        "Machine",
-        "Bearing seat Ø35 k6, roundness 4 µm",
-        "Grind to size",
-        "Bearing noise",
-        7,
-        "Seat out of round",
-        "Wheel not dressed",
-        "Dress every 20 parts",
-        4,
-        "In-process gauge 100%",
-        2,
-        "SC",
-    ),
-    (
-        "OP50 Grind bearing seats",
-        "Cylindrical grinder",
-        "Machine",
-        "No grinding burn",
-        "Grind",
-        "Bearing seat spalls",
-        8,
-        "Grinding burn",
-        "Coolant nozzle misaligned",
-        "Nozzle fixture",
-        5,
-        "Nital etch 1 per shift",
-        6,
-        "SC",
-    ),
-    (
-        "OP50 Grind bearing seats",
-        "Grinding wheel",
-        "Material",
-        "Surface Ra ≤ 0.4 µm",
-        "Finish grind",
-        "Bearing noise",
-        6,
-        "Surface too rough",
-        "Wrong wheel spec",
-        "Wheel spec on the routing",
-        2,
-        "Surface tester per shift",
-        6,
-        "",
-    ),
-    (
-        "OP60 Wash",
-        "Washer",
-        "Machine",
-        "Residual dirt ≤ 2 mg per part",
-        "Wash and dry",
-        "Bearing contamination, early failure",
-        7,
-        "Dirt left on part",
-        "Filter clogged",
-        "Filter change every 2 weeks",
-        5,
-        "Cleanliness test weekly",
-        7,
-        "",
-    ),
-    (
-        "OP60 Wash",
-        "Washer",
-        "EnvironMent",
-        "Parts dry and rust-free",
-        "Dry",
-        "Corrosion at customer",
-        5,
-        "Parts wet after drying",
-        "Blower failed",
-        "Blower current monitor",
-        3,
-        "Visual at OP70",
-        6,
-        "",
-    ),
-    (
-        "OP70 Press bearings",
-        "Servo press",
-        "Machine",
-        "Bearing seated against shoulder",
-        "Press to force/position",
-        "Axial play, noise and wear",
-        7,
-        "Bearing not fully seated",
-        "Press position drift",
-        "Force–position window monitoring",
-        3,
-        "Force–position curve 100%",
-        2,
-        "",
-    ),
-    (
-        "OP70 Press bearings",
-        "Bearing",
-        "Material",
-        "Correct bearing type 6207-2RS",
-        "Feed bearing",
-        "Premature bearing failure",
-        8,
-        "Wrong bearing pressed",
-        "Mixed bearing stock",
-        "Kanban bin per type",
-        3,
-        "Barcode scan of bearing box",
-        3,
-        "",
-    ),
-    (
-        "OP70 Press bearings",
-        "Operator",
-        "Man",
-        "Bearing undamaged",
-        "Place bearing on tool",
-        "Noise at customer",
-        6,
-        "Bearing damaged during press",
-        "Force applied to outer ring",
-        "Press tool contacts inner ring only",
-        2,
-        "Noise test at OP110",
-        4,
-        "",
-    ),
-    (
-        "OP80 Fit gears",
-        "Assembler",
-        "Man",
-        "Gear on shaft with key",
-        "Fit key and gear",
-        "Loss of drive",
-        9,
-        "Key missing",
-        "Key not fitted",
-        "Key presence sensor",
-        3,
-        "Torque test at OP110",
-        4,
-        "CC",
-    ),
-    (
-        "OP80 Fit gears",
-        "Gear",
-        "Material",
-        "Correct ratio 12.5:1",
-        "Select gear set",
-        "Wrong output speed at customer",
-        8,
-        "Wrong gear set fitted",
-        "Similar gear sets",
-        "Gear sets kitted per order",
-        3,
-        "Ratio check at OP110",
-        2,
-        "",
-    ),
-    (
-        "OP80 Fit gears",
-        "Circlip pliers",
-        "Machine",
-        "Circlip fully in groove",
-        "Fit circlip",
-        "Gear moves axially: noise, loss of drive",
-        9,
-        "Circlip not seated",
-        "Worn pliers",
-        "Pliers replaced every 6 months",
-        4,
-        "Visual check",
-        8,
-        "CC",
-    ),
-    (
-        "OP90 Torque cover bolts",
-        "DC nutrunner",
-        "Machine",
-        "Cover sealed, bolts 25 Nm ±10%",
-        "Tighten bolts",
-        "Oil leak, loss of lubrication",
-        8,
-        "Under-torqued bolt",
-        "Nutrunner out of calibration",
-        "Calibration every 6 months",
-        3,
-        "Torque/angle monitoring 100%",
-        2,
-        "",
-    ),
-    (
-        "OP90 Torque cover bolts",
-        "Gasket",
-        "Material",
-        "Cover sealed",
-        "Seal the joint",
-        "Oil leak",
-        7,
-        "Gasket pinched",
-        "Gasket not located",
-        "Locating dowels",
-        3,
-        "Leak test 100%",
-        2,
-        "",
-    ),
-    (
-        "OP90 Torque cover bolts",
-        "Assembler",
-        "Man",
-        "All 8 bolts fitted",
-        "Fit bolts",
-        "Cover loosens, oil leak",
-        8,
-        "Bolt missing",
-        "Bolt count not checked",
-        "Bolt counter on nutrunner",
-        2,
-        "Counter interlock",
-        2,
-        "",
-    ),
-    (
-        "OP100 Fill oil",
-        "Filling station",
-        "Machine",
-        "Oil volume 0.8 l ±5%",
-        "Dispense oil",
-        "Gear wear, overheating",
-        8,
-        "Too little oil",
-        "Flow meter drift",
-        "Meter calibration quarterly",
-        4,
-        "Weight check 100%",
-        3,
-        "",
-    ),
-    (
-        "OP100 Fill oil",
-        "Oil",
-        "Material",
-        "ISO VG 220 gear oil",
-        "Supply oil",
-        "Gear wear",
-        7,
-        "Wrong oil grade",
-        "Wrong drum connected",
-        "Keyed couplings per grade",
-        2,
-        "Drum barcode scan",
-        3,
-        "",
-    ),
-    (
-        "OP100 Fill oil",
-        "Filling station",
-        "EnvironMent",
-        "Oil clean (ISO 4406 18/16/13)",
-        "Filter oil",
-        "Gear wear",
-        6,
-        "Contaminated oil",
-        "Filter saturated",
-        "Filter ΔP gauge",
-        4,
-        "Oil sample monthly",
-        7,
-        "",
-    ),
-    (
-        "OP110 End-of-line test",
-        "Test rig",
-        "Machine",
-        "Noise ≤ 72 dB(A)",
-        "Run-in and measure",
-        "Noisy gearbox at customer",
-        6,
-        "Noisy unit not detected",
-        "Microphone out of calibration",
-        "Microphone calibration monthly",
-        3,
-        "Golden sample daily",
-        4,
-        "",
-    ),
-    (
-        "OP110 End-of-line test",
-        "Test rig",
-        "Machine",
-        "Output torque 180 Nm",
-        "Load test",
-        "Drive failure at customer",
-        9,
-        "Weak unit passes",
-        "Load brake worn",
-        "Brake service plan",
-        3,
-        "Master unit weekly",
-        5,
-        "CC",
-    ),
-    (
-        "OP110 End-of-line test",
-        "Tester",
-        "Man",
-        "Only tested units released",
-        "Release unit",
-        "Untested unit shipped",
-        9,
-        "Unit bypasses the test",
-        "Manual release possible",
-        "Release only from the rig's database",
-        2,
-        "Label printed only after pass",
-        2,
-        "CC",
-    ),
-    (
-        "OP120 Label and pack",
-        "Label printer",
-        "Machine",
-        "Label matches unit",
-        "Print label",
-        "Wrong unit installed at customer",
-        7,
-        "Wrong label",
-        "Label printed from the order, not the unit",
-        "Print from scanned serial",
-        3,
-        "Scan-back verification",
-        2,
-        "",
-    ),
-    (
-        "OP120 Label and pack",
-        "Packer",
-        "Man",
-        "Unit protected in transit",
-        "Pack unit",
-        "Damaged gearbox at customer",
-        5,
-        "Unit packed without insert",
-        "Insert stock empty",
-        "Kanban for inserts",
-        3,
-        "Visual check",
-        7,
-        "",
-    ),
-    (
-        "OP120 Label and pack",
-        "Packaging",
-        "Material",
-        "Unit protected in transit",
-        "Box and insert",
-        "Corroded shaft at customer",
-        5,
-        "No VCI protection",
-        "VCI bag missing",
-        "Kitted packaging",
-        3,
-        "Audit 1 per shift",
-        7,
-        "",
-    ),
-    (
-        "OP120 Label and pack",
-        "Warehouse",
-        "EnvironMent",
-        "Units stored dry",
-        "Store",
-        "Corrosion at customer",
-        4,
-        "Condensation in the box",
-        "Unheated storage in winter",
-        "Heated storage area",
-        3,
-        "Humidity logger",
-        5,
-        "",
-    ),
-    (
-        "OP20 Turn shaft",
-        "CNC program",
-        "Machine",
-        "Thread M10 on shaft end",
-        "Cut thread",
-        "Nut strips at customer",
-        7,
-        "Thread undersize",
-        "Program revision wrong",
-        "Program released from document control",
-        3,
-        "Thread gauge 1 in 20",
-        5,
-        "",
-    ),
-];
+const FMEAS: &str = include_str!("../demo/fmeas.json");
 
-/// (row index in [`PFMEA`], prevention action, detection action, responsible, target in days
-/// (negative: overdue), status)
-const ACTIONS: &[(usize, &str, &str, &str, i64, ActionStatus)] = &[
-    (
-        3,
-        "Adaptive tool-wear compensation",
-        "In-process gauging 100%",
-        "Tom Okafor",
-        30,
-        ActionStatus::ImplementationPending,
-    ),
-    (8, "Runout check at tool change", "Keyway gauge 100%", "Tom Okafor", -10, ActionStatus::Open),
-    (
-        11,
-        "Closed-loop coil power control",
-        "Eddy-current case depth 100%",
-        "Dev Malhotra",
-        45,
-        ActionStatus::DecisionPending,
-    ),
-    (14, "", "Recipe verification by second person", "Dev Malhotra", -5, ActionStatus::Open),
-    (16, "Coolant nozzle position sensor", "Barkhausen noise test 100%", "Tom Okafor", 60, ActionStatus::Open),
-    (
-        25,
-        "Circlip presence and seating sensor",
-        "Vision check of groove",
-        "Marta Kowalska",
-        -20,
-        ActionStatus::ImplementationPending,
-    ),
-    (33, "", "Master unit check daily", "Aisha Rahman", 21, ActionStatus::Open),
-];
-
-const DFMEA: &[Chain] = &[
-    (
-        "Output shaft",
-        "Shaft material 42CrMo4",
-        "Material",
-        "Transmit 180 Nm continuous",
-        "Provide fatigue strength",
-        "Shaft fracture: loss of drive",
-        10,
-        "Fatigue crack at keyway root",
-        "Keyway root radius too small on drawing",
-        "FEA of keyway root",
-        4,
-        "Rig fatigue test 10⁷ cycles",
-        3,
-        "CC",
-    ),
-    (
-        "Output shaft",
-        "Bearing seat",
-        "Dimension",
-        "Locate bearing",
-        "Fit k6 to bearing bore",
-        "Bearing creep, noise",
-        7,
-        "Fit too loose",
-        "Tolerance stack not analysed",
-        "Tolerance stack-up calculation",
-        3,
-        "Prototype noise test",
-        5,
-        "SC",
-    ),
-    (
-        "Output shaft",
-        "Case hardening",
-        "Material",
-        "Resist wear at seat",
-        "Surface hardness 55–60 HRC",
-        "Seat wear, play",
-        7,
-        "Case too thin for load",
-        "Case depth specified too low",
-        "Design guideline DG-12",
-        3,
-        "Wear test 500 h",
-        4,
-        "",
-    ),
-    (
-        "Output shaft",
-        "Seal diameter",
-        "Surface",
-        "Keep oil in",
-        "Ra ≤ 0.8 µm, no lead",
-        "Oil leak",
-        7,
-        "Seal lip wear",
-        "Lead not specified on drawing",
-        "Drawing checklist",
-        4,
-        "Leak test of prototypes",
-        4,
-        "",
-    ),
-    (
-        "Output shaft",
-        "Thread M10",
-        "Dimension",
-        "Hold output flange",
-        "Clamp flange at 45 Nm",
-        "Flange loosens",
-        8,
-        "Thread strips",
-        "Thread length too short",
-        "VDI 2230 calculation",
-        3,
-        "Torque-to-failure test",
-        3,
-        "",
-    ),
-    (
-        "Housing",
-        "Cover joint",
-        "Interface",
-        "Keep oil in",
-        "Sealed joint",
-        "Oil leak",
-        7,
-        "Joint opens under heat",
-        "Too few bolts",
-        "Thermal FEA of joint",
-        4,
-        "Thermal cycle test",
-        4,
-        "",
-    ),
-    (
-        "Housing",
-        "Breather",
-        "Interface",
-        "Balance pressure",
-        "Vent without ingress",
-        "Water ingress, corrosion",
-        6,
-        "Breather lets water in",
-        "Breather position",
-        "Design review",
-        3,
-        "Spray test IPX5",
-        4,
-        "",
-    ),
-    (
-        "Gear set",
-        "Gear teeth",
-        "Material",
-        "Transmit torque quietly",
-        "Profile and lead modified",
-        "Noise at customer",
-        5,
-        "Gear whine",
-        "No profile modification",
-        "Gear design software check",
-        5,
-        "Prototype noise test",
-        4,
-        "",
-    ),
-];
+/// The worksheet files `demo/fmeas.json` names.
+fn rows_file(name: &str) -> Option<&'static str> {
+    match name {
+        "pfmea-gb200.csv" => Some(include_str!("../demo/pfmea-gb200.csv")),
+        "dfmea-gb200-shaft.csv" => Some(include_str!("../demo/dfmea-gb200-shaft.csv")),
+        _ => None,
+    }
+}
 
 fn days_from(today: NaiveDate, days: i64) -> NaiveDate {
     if days >= 0 {
@@ -849,35 +63,37 @@ fn days_from(today: NaiveDate, days: i64) -> NaiveDate {
     }
 }
 
-fn cells(kind: FmeaKind, c: &Chain) -> RowCells {
-    let (step, element, kind_4m, f_step, f_element, effect, s, mode, cause, prevention, o, detection, d, special) = *c;
-    RowCells {
-        structure_item: if kind == FmeaKind::Pfmea { ITEM.into() } else { "GB-200 gearbox".into() },
-        structure_step: step.into(),
-        structure_element: element.into(),
-        element_type: kind_4m.into(),
-        function_item: if kind == FmeaKind::Pfmea {
-            ITEM_FUNCTION.into()
-        } else {
-            "Reduce motor speed 12.5:1 for 20,000 h".into()
-        },
-        function_step: f_step.into(),
-        function_element: f_element.into(),
-        failure_effect: effect.into(),
-        severity: Some(s),
-        failure_mode: mode.into(),
-        failure_cause: cause.into(),
-        prevention_controls: prevention.into(),
-        occurrence: Some(o),
-        detection_controls: detection.into(),
-        detection: Some(d),
-        special_characteristic: special.into(),
-        ..Default::default()
+fn demo_fmeas() -> StoreResult<Vec<DemoFmea>> {
+    serde_json::from_str(FMEAS).map_err(|e| StoreError::Internal(format!("demo/fmeas.json: {e}")))
+}
+
+/// A demo worksheet's rows, read as an import reads them, dated as of `today`. `user` finds a
+/// user by username.
+fn demo_rows(
+    fmea: &DemoFmea,
+    today: NaiveDate,
+    user: impl Fn(&str) -> Option<(UserId, bool)>,
+) -> StoreResult<Vec<RowCells>> {
+    let text =
+        rows_file(&fmea.rows).ok_or_else(|| StoreError::Internal(format!("no demo worksheet `{}`", fmea.rows)))?;
+    let (rows, problems) = parse_csv(fmea.kind, text, FIXTURE_DATE, user);
+    if let Some(p) = problems.first() {
+        return Err(StoreError::Internal(format!("demo/{} line {} {}: {}", fmea.rows, p.line, p.column, p.reason)));
     }
+    let shift = (today - FIXTURE_DATE).num_days();
+    let moved = |d: Option<NaiveDate>| d.map(|d| days_from(d, shift));
+    Ok(rows
+        .into_iter()
+        .map(|(_, mut c)| {
+            c.target_date = moved(c.target_date);
+            c.completion_date = moved(c.completion_date);
+            c
+        })
+        .collect())
 }
 
 /// Seeds the demo PFMEA and DFMEA once (nothing when an FMEA exists); returns (created,
-/// existing) rows.
+/// existing) rows. `processes` maps names to (id, owner), `users` usernames to ids.
 pub async fn seed_fmeas(
     store: &dyn Store,
     ctx: &AuditContext,
@@ -890,76 +106,48 @@ pub async fn seed_fmeas(
     }
     let today = Utc::now().date_naive();
     let user = |name: &str| users.get(name).copied();
-    let team: Vec<UserId> = ["Tom Okafor", "Marta Kowalska", "Dev Malhotra", "Aisha Rahman", "Priya Natarajan"]
-        .into_iter()
-        .filter_map(user)
-        .collect();
     let mut created = 0;
-    for (kind, number, subject, process, responsible, chains) in [
-        (
-            FmeaKind::Pfmea,
-            "PF-GB200",
-            "GB-200 gearbox: machining and assembly line",
-            "Final assembly",
-            "Marta Kowalska",
-            PFMEA,
-        ),
-        (FmeaKind::Dfmea, "DF-GB200-SHAFT", "GB-200 output shaft and housing", "CNC machining", "Aisha Rahman", DFMEA),
-    ] {
-        let Some((process_id, _)) = processes.get(process) else { continue };
+    for demo in demo_fmeas()? {
+        let Some((process_id, _)) = processes.get(&demo.process) else { continue };
         let input = FmeaInput {
-            kind,
-            fmea_number: number.into(),
-            subject: subject.into(),
-            company: "Caliper Demo Gearworks Ltd".into(),
-            location: "Sheffield, Plant 1 & Rotherham, Plant 2".into(),
-            customer: "Northbridge Hospital Beds; MoveTec Conveyors".into(),
-            model_year: "GB-200 / MY2027".into(),
-            start_date: today.checked_sub_days(Days::new(120)),
+            kind: demo.kind,
+            fmea_number: demo.fmea_number.clone(),
+            subject: demo.subject.clone(),
+            company: demo.company.clone(),
+            location: demo.location.clone(),
+            customer: demo.customer.clone(),
+            model_year: demo.model_year.clone(),
+            start_date: Some(days_from(today, demo.start_in_days)),
             revision_date: Some(today),
             process_id: Some(*process_id),
-            responsible_id: user(responsible),
-            team: team.clone(),
+            responsible_id: user(&demo.responsible),
+            team: demo.team.iter().filter_map(|u| user(u)).collect(),
             confidentiality: Confidentiality::BusinessUse,
             version: None,
             reason: String::new(),
         };
+        let rows = demo_rows(&demo, today, |u| user(u).map(|id| (id, true)))?;
         let fmea = store.create_fmea(ctx, &input).await?;
-        let mut rows: Vec<RowCells> = chains.iter().map(|c| cells(kind, c)).collect();
-        if kind == FmeaKind::Pfmea {
-            for &(i, prevention, detection, who, target, status) in ACTIONS {
-                if let Some(r) = rows.get_mut(i) {
-                    r.prevention_action = prevention.into();
-                    r.detection_action = detection.into();
-                    r.responsible_id = user(who);
-                    r.target_date = Some(days_from(today, target));
-                    r.action_status = status;
-                }
-            }
-            // One completed action, with its evidence and revised ratings.
-            if let Some(r) = rows.get_mut(20) {
-                r.prevention_action = "Force–position window tightened".into();
-                r.responsible_id = user("Marta Kowalska");
-                r.target_date = Some(days_from(today, -40));
-                r.action_status = ActionStatus::Completed;
-                r.action_taken = "Window narrowed to ±0.05 mm; curve limits re-validated".into();
-                r.evidence = "Validation report VR-2026-031".into();
-                r.completion_date = Some(days_from(today, -42));
-                r.revised_severity = Some(7);
-                r.revised_occurrence = Some(2);
-                r.revised_detection = Some(2);
-            }
-        }
         created += store.import_rows(ctx, fmea.id, &rows).await?;
     }
     Ok((created, 0))
 }
 
-/// Adds a PFMEA of `count` generated rows (for the bench and the end-to-end test); returns its id.
+/// Adds a PFMEA of `count` generated rows (for the bench and the end-to-end test), varied from
+/// the demo PFMEA's chains; returns its id.
 pub async fn generate_fmea(store: &dyn Store, ctx: &AuditContext, count: usize) -> StoreResult<Option<FmeaId>> {
     let processes = store.list_processes(false).await?;
     let Some(process) = processes.iter().find(|p| p.owner_id.is_some()) else { return Ok(None) };
     let today = Utc::now().date_naive();
+    let pfmea = demo_fmeas()?.into_iter().find(|f| f.kind == FmeaKind::Pfmea);
+    let Some(pfmea) = pfmea else { return Ok(None) };
+    // The generated rows carry the failure chains without their actions, so whoever the file
+    // names as responsible is never looked up.
+    let bases: Vec<RowCells> =
+        demo_rows(&pfmea, today, |_| Some((UserId(0), true)))?.into_iter().map(without_action).collect();
+    if bases.is_empty() {
+        return Ok(None);
+    }
     let number = format!("PF-LARGE-{}", Utc::now().format("%Y%m%d%H%M%S%3f"));
     let input = FmeaInput {
         kind: FmeaKind::Pfmea,
@@ -974,12 +162,12 @@ pub async fn generate_fmea(store: &dyn Store, ctx: &AuditContext, count: usize) 
     let fmea = store.create_fmea(ctx, &input).await?;
     let rows: Vec<RowCells> = (0..count)
         .map(|i| {
-            let base = &PFMEA[i % PFMEA.len()];
-            let mut c = cells(FmeaKind::Pfmea, base);
+            let base = &bases[i % bases.len()];
+            let mut c = base.clone();
             let n = i as i64;
-            c.structure_step =
-                format!("OP{:04} {}", (i / 4 + 1) * 10, base.0.split_once(' ').map_or(base.0, |(_, s)| s));
-            c.failure_mode = format!("{} #{}", base.7, i + 1);
+            let step = base.structure_step.split_once(' ').map_or(base.structure_step.as_str(), |(_, s)| s);
+            c.structure_step = format!("OP{:04} {step}", (i / 4 + 1) * 10);
+            c.failure_mode = format!("{} #{}", base.failure_mode, i + 1);
             c.severity = Some(n % 10 + 1);
             c.occurrence = Some((n / 10) % 10 + 1);
             c.detection = Some((n / 100) % 10 + 1);
@@ -988,4 +176,49 @@ pub async fn generate_fmea(store: &dyn Store, ctx: &AuditContext, count: usize) 
         .collect();
     store.import_rows(ctx, fmea.id, &rows).await?;
     Ok(Some(fmea.id))
+}
+
+/// A row's failure chain without its optimization (action, ratings after it).
+fn without_action(c: RowCells) -> RowCells {
+    RowCells {
+        structure_item: c.structure_item,
+        structure_step: c.structure_step,
+        structure_element: c.structure_element,
+        element_type: c.element_type,
+        function_item: c.function_item,
+        function_step: c.function_step,
+        function_element: c.function_element,
+        failure_effect: c.failure_effect,
+        severity: c.severity,
+        failure_mode: c.failure_mode,
+        failure_cause: c.failure_cause,
+        prevention_controls: c.prevention_controls,
+        occurrence: c.occurrence,
+        detection_controls: c.detection_controls,
+        detection: c.detection,
+        special_characteristic: c.special_characteristic,
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_worksheets_read_without_a_problem_and_keep_their_actions() {
+        let names: HashMap<&str, UserId> =
+            crate::seed::DEMO_USERS.iter().enumerate().map(|(i, u)| (u.0, UserId(i as i64 + 1))).collect();
+        let today = FIXTURE_DATE.checked_add_days(Days::new(10)).unwrap();
+        let fmeas = demo_fmeas().unwrap();
+        assert_eq!(fmeas.len(), 2);
+        let pfmea = demo_rows(&fmeas[0], today, |u| names.get(u).map(|id| (*id, true))).unwrap();
+        assert!(pfmea.len() >= 40, "{} chains", pfmea.len());
+        let actions: Vec<_> = pfmea.iter().filter(|r| r.responsible_id.is_some()).collect();
+        assert_eq!(actions.len(), 8, "seven open actions and one completed");
+        // Dates follow today: an action due 10 days before the fixture date is still overdue.
+        assert!(actions.iter().any(|r| r.target_date.is_some_and(|d| d < today)));
+        let dfmea = demo_rows(&fmeas[1], today, |u| names.get(u).map(|id| (*id, true))).unwrap();
+        assert!(!dfmea.is_empty());
+    }
 }

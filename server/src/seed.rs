@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use shared::auth::{Role, UserInput};
+use shared::auth::{Role, UserId, UserInput};
 use shared::org::{DepartmentInput, ProcessInput, SiteInput};
 use shared::signature::{Meaning, SignInput};
 
@@ -239,7 +239,9 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
         .map(|p| (p.name.clone(), (p.id, p.owner_name.clone())))
         .collect();
     // The FMEAs first: some demo risks cite their failure chains as evidence.
-    let (created, existing) = crate::demo_fmea::seed_fmeas(store, &ctx, &processes, &users).await?;
+    let by_username: HashMap<&str, UserId> =
+        DEMO_USERS.iter().filter_map(|u| users.get(u.1).map(|id| (u.0, *id))).collect();
+    let (created, existing) = crate::demo_fmea::seed_fmeas(store, &ctx, &processes, &by_username).await?;
     report.created += created;
     report.existing += existing;
     if let Some(&approver) = users.get(APPROVER) {
