@@ -386,20 +386,7 @@ fn load(backend: &str, caliper: &std::path::Path, url: &str, figures: &mut BTree
     let rps = closed_loop(&addr, &session, 16, Duration::from_secs(5), |conn, _| conn.get(LIST_PATH))?;
     figures.insert(format!("api_list_{backend}_max_rps"), rps);
 
-    // Audited writes: each POST creates a process and appends its audit entry in one
-    // transaction (chain append serialised).
-    for clients in [1, 8] {
-        step(&format!("POST /api/v1/processes on {backend}: audited writes/s, {clients} client(s), 5 s"));
-        let tag = format!("{backend}{clients}");
-        let wps = closed_loop(&addr, &session, clients, Duration::from_secs(5), move |conn, n| {
-            let body = format!(
-                r#"{{"name":"Bench {tag}-{}-{n}","owner_id":1,"department_id":1}}"#,
-                std::thread::current().name().unwrap_or("t")
-            );
-            conn.post_json("/api/v1/processes", &body).map(|(s, len)| (if s == 201 { 200 } else { s }, len))
-        })?;
-        figures.insert(format!("api_audited_writes_{backend}_{clients}_clients_per_s"), wps);
-    }
+    audited_writes(&addr, &session, backend, figures)?;
 
     step(&format!("GET /api/v1/audit/verify on {backend}: recompute the whole chain"));
     let started = Instant::now();
@@ -414,6 +401,55 @@ fn load(backend: &str, caliper: &std::path::Path, url: &str, figures: &mut BTree
     figures.insert(format!("audit_verify_{backend}_entries"), entries as f64);
     figures.insert(format!("audit_verify_{backend}_entries_per_s"), entries as f64 / took);
     drop(server);
+    Ok(())
+}
+
+/// Audited writes: each POST creates a process and appends its audit entry in one transaction
+/// (the chain's append serialised), by 1 and by 8 clients.
+fn audited_writes(addr: &str, session: &Session, backend: &str, figures: &mut BTreeMap<String, f64>) -> Result {
+    for clients in [1, 8] {
+        step(&format!("POST /api/v1/processes on {backend}: audited writes/s, {clients} client(s), 5 s"));
+        let tag = format!("{backend}{clients}");
+        let wps = closed_loop(addr, session, clients, Duration::from_secs(5), move |conn, n| {
+            let body = format!(
+                r#"{{"name":"Bench {tag}-{}-{n}","owner_id":1,"department_id":1}}"#,
+                std::thread::current().name().unwrap_or("t")
+            );
+            conn.post_json("/api/v1/processes", &body).map(|(s, len)| (if s == 201 { 200 } else { s }, len))
+        })?;
+        figures.insert(format!("api_audited_writes_{backend}_{clients}_clients_per_s"), wps);
+    }
+    Ok(())
+}
+
+/// `cargo xtask bench writes`: the audited-writes figures alone, on a demo database of each
+/// backend (a quick loop while working on the write path).
+pub fn writes_only() -> Result {
+    let mut figures = BTreeMap::new();
+    let caliper = match std::env::var_os("CALIPER_BENCH_BINARY") {
+        Some(binary) => std::path::PathBuf::from(binary),
+        None => {
+            run(cargo().args(["build", "--release", "-p", "server", "--bin", "caliper"]))?;
+            target_dir().join("release/caliper")
+        }
+    };
+    let data = std::env::temp_dir().join(format!("caliper-bench-writes-{}", std::process::id()));
+    std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    let sqlite_url = format!("sqlite://{}/writes.db", data.display());
+    let pg = pg::Postgres::start()?;
+    for (backend, url) in [("sqlite", sqlite_url.as_str()), ("postgres", pg.url.as_str())] {
+        run(Command::new(&caliper).arg("seed-demo").env("DATABASE_URL", url).env("CALIPER_LOG", "warn"))?;
+        let port = free_port()?;
+        let (server, _) = Server::start(&caliper, url, port, true)?;
+        let addr = format!("127.0.0.1:{port}");
+        let session = sign_in(&addr, DEMO_QUALITY_MANAGER.0, DEMO_QUALITY_MANAGER.1).map_err(|e| e.to_string())?;
+        audited_writes(&addr, &session, backend, &mut figures)?;
+        drop(server);
+    }
+    let _ = std::fs::remove_dir_all(&data);
+    for (name, value) in &figures {
+        println!("{name:<48} {value:>12.2}");
+    }
     Ok(())
 }
 

@@ -30,7 +30,8 @@ Commands:
            starting a throwaway one.
   bench    Measure app size, server start time and API latency/throughput on SQLite
            and PostgreSQL; writes <target>/bench/caliper-bench.json.
-           `bench api` measures the server only (no app build, no browser).
+           `bench api` measures the server only (no app build, no browser);
+           `bench writes` only the audited writes/s.
   build-app  Build the app (release) into app/dist with .gz/.br siblings.
 
 Environment:
@@ -46,7 +47,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("test") => test(),
-        Some("bench") => bench::bench(args.get(1).map(String::as_str) == Some("api")),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some("writes") => bench::writes_only(),
+            other => bench::bench(other == Some("api")),
+        },
         Some("build-app") => tools::ensure_app_tools().and_then(|()| build_app()),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");

@@ -303,8 +303,11 @@ pub async fn connect(url: &DatabaseUrl, settings: &PoolSettings) -> StoreResult<
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(settings.busy_timeout);
+        // A connection to a local file does not go stale: no ping before each use (it was one
+        // more hand-off to SQLite's worker thread per request).
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;

@@ -12,6 +12,7 @@ use shared::auth::UserId;
 use shared::org::{
     Department, DepartmentId, DepartmentInput, Process, ProcessId, ProcessInput, Record, Site, SiteId, SiteInput,
 };
+use shared::validation::REQUIRED;
 use sqlx::Row as _;
 
 use super::{APPEND_LOCK, BACKEND, Conn, Db, SqlStore, WriteTx, migrator};
@@ -150,6 +151,11 @@ pub(super) async fn department_by_id(conn: &mut Conn, id: i64) -> StoreResult<Op
     let row: Option<DepartmentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
     Ok(row.map(Into::into))
 }
+
+/// A process's columns in a `returning` clause of `processes` (the names by subquery).
+const PROCESS_RETURNING: &str = "process_id, name, description, owner_id, owner_name, department_id, \
+     (select d.name from departments d where d.department_id = processes.department_id) as department_name, \
+     version, created_at, updated_at, retired_at, retired_reason";
 
 pub(super) async fn process_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Process>> {
     let sql = format!("{PROCESS_SELECT} where p.process_id = $1");
@@ -459,24 +465,36 @@ impl Store for SqlStore {
     }
 
     async fn create_process(&self, ctx: &AuditContext, input: &ProcessInput) -> StoreResult<Process> {
+        let department = input.department_id.ok_or_else(|| field_error("department_id", REQUIRED))?;
+        let owner = input.owner_id.ok_or_else(|| field_error("owner_id", REQUIRED))?;
         let mut tx = self.write_tx().await?;
-        let department = check_department(&mut tx, input.department_id).await?;
-        let (owner, owner_name) = check_owner(&mut tx, input.owner_id).await?;
-        let (id,): (i64,) = sqlx::query_as(
+        // One statement: the insert checks its references itself (nothing is inserted unless the
+        // department and the owner are active) and returns the process as saved, names included.
+        let sql = format!(
             "insert into processes (name, description, owner_name, department_id, version, created_at, \
                 updated_at, owner_id) \
-             values ($1, $2, $3, $4, 1, $5, $5, $6) returning process_id",
-        )
-        .bind(&input.name)
-        .bind(&input.description)
-        .bind(&owner_name)
-        .bind(department)
-        .bind(Utc::now())
-        .bind(owner)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| constraint_error(e, "department_id"))?;
-        let process = process_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("process", id))?;
+             select $1, $2, u.full_name, $3, 1, $4, $4, u.user_id from users u \
+             where u.user_id = $5 and u.retired_at is null \
+             and exists (select 1 from departments d where d.department_id = $3 and d.retired_at is null) \
+             returning {PROCESS_RETURNING}"
+        );
+        let row: Option<ProcessRow> = sqlx::query_as(&sql)
+            .bind(&input.name)
+            .bind(&input.description)
+            .bind(department.0)
+            .bind(Utc::now())
+            .bind(owner.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| constraint_error(e, "department_id"))?;
+        let Some(row) = row else {
+            // Which reference is missing or retired, for the field error.
+            check_department(&mut tx, Some(department)).await?;
+            check_owner(&mut tx, Some(owner)).await?;
+            return Err(StoreError::Conflict("The department or the owner changed meanwhile; try again.".into()));
+        };
+        let process = Process::from(row);
+        let id = process.id.0;
         let audited = Audited {
             action: AuditAction::Create,
             record_id: id,
