@@ -184,3 +184,35 @@ test("a matrix change is a new revision that takes effect when approved", async 
   await expect(page.locator(".heat-caption")).toContainText("still scored on rev. 1");
   await shot(page, "risk-heatmap-new-revision");
 });
+
+test("the register pages forwards and back by cursor, and a new sort starts again at the first page", async ({ browser }) => {
+  const qm = await apiAs(DEMO.qualityManager.username);
+  const total = (await (await qm.get("/api/v1/risks")).json()).total;
+  expect(total, "the demo register holds more than one page").toBeGreaterThan(50);
+  const page = await pageAs(browser, DEMO.executive.username);
+  await page.goto("/risks");
+  await page.getByRole("button", { name: /^Ref\./ }).click();
+  await expect(page.locator('th[aria-sort="ascending"]')).toContainText("Ref.");
+  const count = page.getByTestId("risk-count");
+  await expect(count).toHaveText(/^1–50 of \d+ risk\(s\)$/);
+  const refs = () => page.getByTestId("risk-row").locator("td:first-child").allTextContents();
+  const first = await refs();
+  expect(first).toHaveLength(50);
+
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(count).toHaveText(/^51–\d+ of \d+ risk\(s\)$/);
+  const second = await refs();
+  expect(second.length).toBeGreaterThan(0);
+  expect(second.filter((r) => first.includes(r)), "no row on both pages").toEqual([]);
+  await shot(page, "risks-register-page-2");
+
+  await page.getByRole("button", { name: "Previous" }).click();
+  await expect(count).toHaveText(/^1–50 of \d+ risk\(s\)$/);
+  expect(await refs()).toEqual(first);
+
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(count).toHaveText(/^51–/);
+  await page.getByRole("button", { name: /^Title/ }).click();
+  await expect(count).toHaveText(/^1–50 of \d+ risk\(s\)$/);
+  await page.close();
+});
