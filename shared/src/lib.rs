@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod csv;
+pub mod document;
 pub mod error;
 pub mod events;
 pub mod fmea;

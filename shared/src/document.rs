@@ -1,0 +1,879 @@
+//! Document control's rules (domain/documents.md; ISO 9001:2015 7.5, ISO 13485:2016 4.2.4):
+//! document types and their numbers, revision labels, the one revision workflow the server
+//! enforces and the app asks for its buttons, input validation, review and retention dates,
+//! the hash a signature binds, and the line diff between two revisions.
+//!
+//! The storage, API and pages of document control build on this module; nothing here does I/O.
+
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::FieldErrors;
+use crate::validation::{self, INVALID, REQUIRED};
+
+/// What kind of document: decides its number's prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentType {
+    /// The quality manual.
+    QualityManual,
+    /// A policy.
+    Policy,
+    /// A standard operating procedure.
+    Sop,
+    /// A work instruction.
+    WorkInstruction,
+    /// A form or template.
+    Form,
+    /// A specification.
+    Specification,
+    /// A document from outside (a standard, a customer drawing), with its source and revision.
+    External,
+}
+
+impl DocumentType {
+    /// Every type, in the order lists show them.
+    pub const ALL: [DocumentType; 7] = [
+        DocumentType::QualityManual,
+        DocumentType::Policy,
+        DocumentType::Sop,
+        DocumentType::WorkInstruction,
+        DocumentType::Form,
+        DocumentType::Specification,
+        DocumentType::External,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentType::QualityManual => "quality_manual",
+            DocumentType::Policy => "policy",
+            DocumentType::Sop => "sop",
+            DocumentType::WorkInstruction => "work_instruction",
+            DocumentType::Form => "form",
+            DocumentType::Specification => "specification",
+            DocumentType::External => "external",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The name a person reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentType::QualityManual => "Quality manual",
+            DocumentType::Policy => "Policy",
+            DocumentType::Sop => "Standard operating procedure",
+            DocumentType::WorkInstruction => "Work instruction",
+            DocumentType::Form => "Form / template",
+            DocumentType::Specification => "Specification",
+            DocumentType::External => "External document",
+        }
+    }
+
+    /// The prefix of this type's numbers.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            DocumentType::QualityManual => "QM",
+            DocumentType::Policy => "POL",
+            DocumentType::Sop => "SOP",
+            DocumentType::WorkInstruction => "WI",
+            DocumentType::Form => "FRM",
+            DocumentType::Specification => "SPEC",
+            DocumentType::External => "EXT",
+        }
+    }
+
+    /// The number of the `sequence`-th document of this type (1-based): `SOP-0001`; four
+    /// digits at least, more when the sequence needs them (`SOP-12345`).
+    pub fn number(self, sequence: u32) -> String {
+        format!("{}-{sequence:04}", self.prefix())
+    }
+}
+
+/// How an installation labels revisions, chosen once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionScheme {
+    /// A, B, … Z, AA, AB, … (as a spreadsheet names its columns).
+    #[default]
+    Letters,
+    /// 1, 2, 3, …
+    Numbers,
+}
+
+impl RevisionScheme {
+    /// The label of the `n`-th revision of a document (1-based; 0 has no label and gives "").
+    pub fn label(self, n: u32) -> String {
+        match self {
+            RevisionScheme::Numbers => {
+                if n == 0 {
+                    String::new()
+                } else {
+                    n.to_string()
+                }
+            }
+            RevisionScheme::Letters => {
+                // Bijective base 26: 1 → A, 26 → Z, 27 → AA, 702 → ZZ, 703 → AAA.
+                let mut n = n;
+                let mut label = Vec::new();
+                while n > 0 {
+                    let digit = (n - 1) % 26;
+                    label.push(b'A' + digit as u8);
+                    n = (n - 1) / 26;
+                }
+                label.reverse();
+                String::from_utf8(label).unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// Where a revision is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionStatus {
+    /// Being written by its author; may be edited.
+    Draft,
+    /// Submitted: reviewers and approvers comment, send it back or sign. Not editable.
+    InReview,
+    /// Every required signature is there; waits for its effective date.
+    Approved,
+    /// The revision in force (one per document at most).
+    Effective,
+    /// Was effective; a later revision took its place.
+    Superseded,
+    /// A draft or a revision in review abandoned, with a reason.
+    Cancelled,
+}
+
+impl RevisionStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevisionStatus::Draft => "draft",
+            RevisionStatus::InReview => "in_review",
+            RevisionStatus::Approved => "approved",
+            RevisionStatus::Effective => "effective",
+            RevisionStatus::Superseded => "superseded",
+            RevisionStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            RevisionStatus::Draft,
+            RevisionStatus::InReview,
+            RevisionStatus::Approved,
+            RevisionStatus::Effective,
+            RevisionStatus::Superseded,
+            RevisionStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// The name a person reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            RevisionStatus::Draft => "Draft",
+            RevisionStatus::InReview => "In review",
+            RevisionStatus::Approved => "Approved",
+            RevisionStatus::Effective => "Effective",
+            RevisionStatus::Superseded => "Superseded",
+            RevisionStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Whether the revision's content may still change.
+    pub fn editable(self) -> bool {
+        self == RevisionStatus::Draft
+    }
+}
+
+/// What a person asks of a revision (the signatures themselves go through the signature
+/// mechanism; [`workflow`] says whether signing is open to them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionAction {
+    /// Edit the draft's content.
+    Edit,
+    /// Hand the draft to its reviewers and approvers.
+    Submit,
+    /// Send a revision in review back to its author, with a reason.
+    SendBack,
+    /// Sign as a reviewer ("reviewed").
+    SignReviewed,
+    /// Sign as an approver ("approved").
+    SignApproved,
+    /// Abandon a draft or a revision in review, with a reason.
+    Cancel,
+}
+
+impl RevisionAction {
+    /// Every action.
+    pub const ALL: [RevisionAction; 6] = [
+        RevisionAction::Edit,
+        RevisionAction::Submit,
+        RevisionAction::SendBack,
+        RevisionAction::SignReviewed,
+        RevisionAction::SignApproved,
+        RevisionAction::Cancel,
+    ];
+
+    /// Whether the action needs a reason.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, RevisionAction::SendBack | RevisionAction::Cancel)
+    }
+}
+
+/// Who is asking, as the workflow sees them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Participant {
+    /// Wrote this revision.
+    pub author: bool,
+    /// Owns the document.
+    pub owner: bool,
+    /// Is named as one of this revision's reviewers.
+    pub reviewer: bool,
+    /// Is named as one of this revision's approvers.
+    pub approver: bool,
+    /// Already signed this revision with that meaning (reviewed, approved).
+    pub signed_reviewed: bool,
+    /// Already signed this revision as approved.
+    pub signed_approved: bool,
+    /// Manages documents (quality manager, admin).
+    pub manager: bool,
+}
+
+/// Why a workflow action is refused: a message a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub &'static str);
+
+/// The one revision workflow: whether `who` may do `action` to a revision in `status`, and the
+/// status it leaves the revision in (signing leaves it as it is: [`after_signatures`] decides
+/// when the last required signature approves it). The server enforces this; the app shows only
+/// the actions it allows.
+pub fn workflow(status: RevisionStatus, action: RevisionAction, who: Participant) -> Result<RevisionStatus, Refusal> {
+    use RevisionAction as A;
+    use RevisionStatus as S;
+    match (status, action) {
+        (S::Draft, A::Edit | A::Submit) if who.author || who.owner => {
+            Ok(if action == A::Submit { S::InReview } else { S::Draft })
+        }
+        (S::Draft, A::Edit | A::Submit) => {
+            Err(Refusal("Only the document's owner or the revision's author may do this."))
+        }
+        (S::InReview, A::SendBack) if who.reviewer || who.approver || who.manager => Ok(S::Draft),
+        (S::InReview, A::SendBack) => Err(Refusal("Only a reviewer or an approver of this revision may send it back.")),
+        (S::InReview, A::SignReviewed) if !who.reviewer => Err(Refusal("You are not a reviewer of this revision.")),
+        (S::InReview, A::SignReviewed) if who.signed_reviewed => Err(Refusal("You have already signed this revision.")),
+        (S::InReview, A::SignReviewed) => Ok(S::InReview),
+        (S::InReview, A::SignApproved) if who.author => Err(Refusal("The author of a revision cannot approve it.")),
+        (S::InReview, A::SignApproved) if !who.approver => Err(Refusal("You are not an approver of this revision.")),
+        (S::InReview, A::SignApproved) if who.signed_approved => Err(Refusal("You have already signed this revision.")),
+        (S::InReview, A::SignApproved) => Ok(S::InReview),
+        (S::Draft | S::InReview, A::Cancel) if who.author || who.owner || who.manager => Ok(S::Cancelled),
+        (S::Draft | S::InReview, A::Cancel) => {
+            Err(Refusal("Only the owner, the author or a document manager may cancel a revision."))
+        }
+        (S::Draft, _) => Err(Refusal("A draft must be submitted for review first.")),
+        (S::InReview, A::Edit) => Err(Refusal("A revision in review cannot be edited: send it back first.")),
+        (S::InReview, _) => Err(Refusal("This revision is already in review.")),
+        (S::Approved | S::Effective, _) => Err(Refusal("This revision is approved: its content is final.")),
+        (S::Superseded, _) => Err(Refusal("This revision is superseded: a later one is in force.")),
+        (S::Cancelled, _) => Err(Refusal("This revision was cancelled.")),
+    }
+}
+
+/// The actions `who` may take on a revision in `status` (the app's buttons).
+pub fn allowed_actions(status: RevisionStatus, who: Participant) -> Vec<RevisionAction> {
+    RevisionAction::ALL.into_iter().filter(|a| workflow(status, *a, who).is_ok()).collect()
+}
+
+/// Where a revision in review stands after a signature: approved once every named reviewer
+/// has signed "reviewed" and every named approver "approved" (at least one approver).
+pub fn after_signatures(reviewers: usize, reviewed: usize, approvers: usize, approved: usize) -> RevisionStatus {
+    if approvers > 0 && approved >= approvers && reviewed >= reviewers {
+        RevisionStatus::Approved
+    } else {
+        RevisionStatus::InReview
+    }
+}
+
+/// Whether an approved revision is in force on `today`: its effective date has come (a date
+/// on or before the approval day makes it effective at once; a later date is picked up when
+/// it comes, whenever that is checked).
+pub fn takes_effect(status: RevisionStatus, effective_date: Option<NaiveDate>, today: NaiveDate) -> bool {
+    status == RevisionStatus::Approved && effective_date.is_none_or(|d| d <= today)
+}
+
+/// The most characters of a title.
+pub const TITLE_MAX: usize = 200;
+/// The most characters of a reason, a change summary or a source.
+pub const TEXT_MAX: usize = 2000;
+/// The most characters of a revision's Markdown body.
+pub const BODY_MAX: usize = 2_000_000;
+/// Review intervals, in months.
+pub const REVIEW_MONTHS: std::ops::RangeInclusive<u32> = 1..=120;
+/// Retention periods, in years.
+pub const RETENTION_YEARS: std::ops::RangeInclusive<u32> = 1..=100;
+
+/// A document as created or edited by a document manager.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct DocumentInput {
+    /// Its type (fixed once created: the number depends on it).
+    pub doc_type: DocumentType,
+    /// Title.
+    pub title: String,
+    /// Months between periodic reviews.
+    pub review_interval_months: u32,
+    /// Years a revision is kept after it stops being in force.
+    pub retention_years: u32,
+    /// For an external document: where it comes from (publisher, customer).
+    #[serde(default)]
+    pub source: String,
+    /// For an external document: the source's own revision or edition.
+    #[serde(default)]
+    pub source_revision: String,
+}
+
+impl DocumentInput {
+    /// Trims the text fields.
+    pub fn normalized(mut self) -> Self {
+        self.title = self.title.trim().to_string();
+        self.source = self.source.trim().to_string();
+        self.source_revision = self.source_revision.trim().to_string();
+        self
+    }
+
+    /// The field rules (the owner and process references are checked by the server).
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        validation::text(&mut e, "title", &self.title, true, TITLE_MAX);
+        if !REVIEW_MONTHS.contains(&self.review_interval_months) {
+            e.add("review_interval_months", INVALID);
+        }
+        if !RETENTION_YEARS.contains(&self.retention_years) {
+            e.add("retention_years", INVALID);
+        }
+        let external = self.doc_type == DocumentType::External;
+        validation::text(&mut e, "source", &self.source, external, TEXT_MAX);
+        validation::text(&mut e, "source_revision", &self.source_revision, external, TEXT_MAX);
+        e.into_result()
+    }
+}
+
+/// A revision's content and change information as its author writes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct RevisionInput {
+    /// The text, in Markdown (may be empty when a file is attached).
+    #[serde(default)]
+    pub body: String,
+    /// Why the document changes (required from the second revision).
+    #[serde(default)]
+    pub reason_for_change: String,
+    /// What changed (required from the second revision).
+    #[serde(default)]
+    pub change_summary: String,
+    /// What asked for the change (a change request, a CAPA, a periodic review), if anything.
+    #[serde(default)]
+    pub requested_by: String,
+    /// When it takes effect once approved (none: at approval).
+    #[serde(default)]
+    pub effective_date: Option<NaiveDate>,
+    /// The people who must be trained on it are trained by this date (on or before the
+    /// effective date).
+    #[serde(default)]
+    pub train_by: Option<NaiveDate>,
+    /// A minor change: nobody needs retraining.
+    #[serde(default)]
+    pub no_retraining: bool,
+    /// Why no retraining is needed (required with `no_retraining`).
+    #[serde(default)]
+    pub no_retraining_reason: String,
+}
+
+impl RevisionInput {
+    /// Trims the text fields (the body keeps its own whitespace).
+    pub fn normalized(mut self) -> Self {
+        self.reason_for_change = self.reason_for_change.trim().to_string();
+        self.change_summary = self.change_summary.trim().to_string();
+        self.requested_by = self.requested_by.trim().to_string();
+        self.no_retraining_reason = self.no_retraining_reason.trim().to_string();
+        self
+    }
+
+    /// The field rules for the `n`-th revision (1-based) of a document; `has_file` when a file
+    /// is attached (then the body may be empty).
+    pub fn validate(&self, n: u32, has_file: bool) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        if self.body.chars().count() > BODY_MAX {
+            e.add("body", validation::TOO_LONG);
+        } else if self.body.trim().is_empty() && !has_file {
+            e.add("body", REQUIRED);
+        }
+        let later = n > 1;
+        validation::text(&mut e, "reason_for_change", &self.reason_for_change, later, TEXT_MAX);
+        validation::text(&mut e, "change_summary", &self.change_summary, later, TEXT_MAX);
+        validation::text(&mut e, "requested_by", &self.requested_by, false, TEXT_MAX);
+        validation::text(&mut e, "no_retraining_reason", &self.no_retraining_reason, self.no_retraining, TEXT_MAX);
+        if let (Some(train_by), Some(effective)) = (self.train_by, self.effective_date)
+            && train_by > effective
+        {
+            e.add("train_by", INVALID);
+        }
+        if self.no_retraining && self.train_by.is_some() {
+            e.add("train_by", INVALID);
+        }
+        e.into_result()
+    }
+}
+
+/// The next periodic review after a review (or the revision taking effect) on `from`: the
+/// interval later, on the same day of the month or the month's last day when it has fewer.
+pub fn next_review(from: NaiveDate, interval_months: u32) -> NaiveDate {
+    from.checked_add_months(Months::new(interval_months)).unwrap_or(NaiveDate::MAX)
+}
+
+/// Whether the periodic review due on `due` is overdue on `today`.
+pub fn review_overdue(due: NaiveDate, today: NaiveDate) -> bool {
+    due < today
+}
+
+/// The first day a revision that stopped being in force on `ended` may be disposed of: never
+/// before the retention period has passed.
+pub fn retained_until(ended: NaiveDate, retention_years: u32) -> NaiveDate {
+    ended.checked_add_months(Months::new(retention_years.saturating_mul(12))).unwrap_or(NaiveDate::MAX)
+}
+
+/// What a signature on a revision binds: the document's number and title, the revision's
+/// label and body, and the attached file's SHA-256 (empty without a file).
+#[derive(Debug, Clone, Copy)]
+pub struct RevisionContent<'a> {
+    /// The document's number.
+    pub number: &'a str,
+    /// The document's title.
+    pub title: &'a str,
+    /// The revision's label.
+    pub label: &'a str,
+    /// The Markdown body.
+    pub body: &'a str,
+    /// The attached file's SHA-256 (lower-case hex), or "".
+    pub file_sha256: &'a str,
+}
+
+impl RevisionContent<'_> {
+    /// SHA-256 (lower-case hex) of the content's canonical JSON: any change to any part, even
+    /// one space, gives another hash, so a signature given before the change no longer matches.
+    pub fn hash(&self) -> String {
+        let json = serde_json::json!({
+            "number": self.number,
+            "title": self.title,
+            "label": self.label,
+            "body": self.body,
+            "file_sha256": self.file_sha256,
+        });
+        let digest = Sha256::digest(json.to_string().as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// One line of a diff between two revisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", content = "text", rename_all = "snake_case")]
+pub enum DiffLine {
+    /// In both.
+    Same(String),
+    /// Only in the older revision.
+    Removed(String),
+    /// Only in the newer revision.
+    Added(String),
+}
+
+/// The line-by-line difference from `old` to `new`: a shortest edit script, by Myers' O(ND)
+/// algorithm in linear space (the middle snake, divide and conquer) over lines interned as
+/// numbers. Lines end at `\n` (a `\r` before it is not part of the line).
+pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
+    let (a, b) = (split_lines(old), split_lines(new));
+    let mut ids = std::collections::HashMap::new();
+    let mut intern = |l: &str| {
+        let next = ids.len() as u32;
+        *ids.entry(l.to_string()).or_insert(next)
+    };
+    let ai: Vec<u32> = a.iter().map(|l| intern(l)).collect();
+    let bi: Vec<u32> = b.iter().map(|l| intern(l)).collect();
+    let mut script = Vec::with_capacity(a.len().max(b.len()));
+    edit_script(&ai, &bi, 0, 0, &mut script);
+    script
+        .into_iter()
+        .map(|op| match op {
+            Op::Same(i) => DiffLine::Same(a[i].to_string()),
+            Op::Removed(i) => DiffLine::Removed(a[i].to_string()),
+            Op::Added(j) => DiffLine::Added(b[j].to_string()),
+        })
+        .collect()
+}
+
+fn split_lines(s: &str) -> Vec<&str> {
+    if s.is_empty() {
+        return Vec::new();
+    }
+    s.strip_suffix('\n').unwrap_or(s).split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
+}
+
+/// One step of an edit script, by line index in the old (`Same`, `Removed`) or new text.
+enum Op {
+    Same(usize),
+    Removed(usize),
+    Added(usize),
+}
+
+/// Appends the edit script of `a` → `b`, whose first lines are old line `a0` and new line `b0`.
+fn edit_script(a: &[u32], b: &[u32], a0: usize, b0: usize, out: &mut Vec<Op>) {
+    // The common prefix and suffix first: cheap, and most revisions change little.
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    out.extend((0..prefix).map(|i| Op::Same(a0 + i)));
+    let (a, b, a0, b0) = (&a[prefix..], &b[prefix..], a0 + prefix, b0 + prefix);
+    let suffix = a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count();
+    let (am, bm) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
+    let (n, m) = (am.len(), bm.len());
+    if n == 0 || m == 0 {
+        out.extend((0..n).map(|i| Op::Removed(a0 + i)));
+        out.extend((0..m).map(|j| Op::Added(b0 + j)));
+    } else {
+        let (x, y, u, v) = middle_snake(am, bm);
+        if (x, y, u, v) == (0, 0, 0, 0) || (x, y) == (n, m) {
+            // No split (cannot happen for a shortest path; kept so that recursion always ends).
+            out.extend((0..n).map(|i| Op::Removed(a0 + i)));
+            out.extend((0..m).map(|j| Op::Added(b0 + j)));
+        } else {
+            edit_script(&am[..x], &bm[..y], a0, b0, out);
+            out.extend((x..u).map(|i| Op::Same(a0 + i)));
+            edit_script(&am[u..], &bm[v..], a0 + u, b0 + v, out);
+        }
+    }
+    out.extend((0..suffix).map(|i| Op::Same(a0 + n + i)));
+}
+
+/// Myers' middle snake of two non-empty sequences: `(x, y, u, v)`, the diagonal run from
+/// `(x, y)` to `(u, v)` in the middle of a shortest edit path.
+fn middle_snake(a: &[u32], b: &[u32]) -> (usize, usize, usize, usize) {
+    let (n, m) = (a.len() as isize, b.len() as isize);
+    let delta = n - m;
+    let odd = delta % 2 != 0;
+    let max = (n + m + 1) / 2 + 1;
+    let offset = max + 1;
+    let size = (2 * offset + 1) as usize;
+    // The furthest x reached on each diagonal k = x - y, forwards and (in reversed
+    // coordinates) backwards.
+    let (mut vf, mut vb) = (vec![0_isize; size], vec![0_isize; size]);
+    for d in 0..max {
+        let mut k = -d;
+        while k <= d {
+            let i = (k + offset) as usize;
+            let mut x = if k == -d || (k != d && vf[i - 1] < vf[i + 1]) { vf[i + 1] } else { vf[i - 1] + 1 };
+            let mut y = x - k;
+            let (x0, y0) = (x, y);
+            while x < n && y < m && a[x as usize] == b[y as usize] {
+                x += 1;
+                y += 1;
+            }
+            vf[i] = x;
+            let kb = delta - k;
+            if odd && (-(d - 1)..=d - 1).contains(&kb) && x + vb[(kb + offset) as usize] >= n {
+                return (x0 as usize, y0 as usize, x as usize, y as usize);
+            }
+            k += 2;
+        }
+        let mut k = -d;
+        while k <= d {
+            let i = (k + offset) as usize;
+            let mut x = if k == -d || (k != d && vb[i - 1] < vb[i + 1]) { vb[i + 1] } else { vb[i - 1] + 1 };
+            let mut y = x - k;
+            let (x0, y0) = (x, y);
+            while x < n && y < m && a[(n - x - 1) as usize] == b[(m - y - 1) as usize] {
+                x += 1;
+                y += 1;
+            }
+            vb[i] = x;
+            let kf = delta - k;
+            if !odd && (-d..=d).contains(&kf) && x + vf[(kf + offset) as usize] >= n {
+                return ((n - x) as usize, (m - y) as usize, (n - x0) as usize, (m - y0) as usize);
+            }
+            k += 2;
+        }
+    }
+    (0, 0, 0, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn numbers_are_per_type_and_grow_past_four_digits() {
+        assert_eq!(DocumentType::Sop.number(1), "SOP-0001");
+        assert_eq!(DocumentType::WorkInstruction.number(42), "WI-0042");
+        assert_eq!(DocumentType::QualityManual.number(12345), "QM-12345");
+        let prefixes: std::collections::BTreeSet<_> = DocumentType::ALL.iter().map(|t| t.prefix()).collect();
+        assert_eq!(prefixes.len(), DocumentType::ALL.len(), "one prefix per type");
+        for t in DocumentType::ALL {
+            assert_eq!(DocumentType::parse(t.as_str()), Some(t));
+        }
+    }
+
+    #[test]
+    fn revision_labels_count_like_spreadsheet_columns_or_numbers() {
+        let letters: Vec<_> = [1, 2, 26, 27, 28, 52, 53, 702, 703].map(|n| RevisionScheme::Letters.label(n)).into();
+        assert_eq!(letters, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
+        assert_eq!(RevisionScheme::Numbers.label(3), "3");
+        assert_eq!(RevisionScheme::Letters.label(0), "");
+    }
+
+    /// The workflow as a table: (status, action, who, outcome).
+    #[test]
+    fn the_workflow_allows_each_step_only_to_the_right_person() {
+        use RevisionAction as A;
+        use RevisionStatus as S;
+        let author = Participant { author: true, ..Default::default() };
+        let owner = Participant { owner: true, ..Default::default() };
+        let reviewer = Participant { reviewer: true, ..Default::default() };
+        let approver = Participant { approver: true, ..Default::default() };
+        let author_approver = Participant { author: true, approver: true, ..Default::default() };
+        let manager = Participant { manager: true, ..Default::default() };
+        let reader = Participant::default();
+        let signed = Participant { approver: true, signed_approved: true, ..Default::default() };
+        let cases: &[(S, A, Participant, Option<S>)] = &[
+            (S::Draft, A::Edit, author, Some(S::Draft)),
+            (S::Draft, A::Edit, owner, Some(S::Draft)),
+            (S::Draft, A::Edit, reviewer, None),
+            (S::Draft, A::Submit, author, Some(S::InReview)),
+            (S::Draft, A::Submit, reader, None),
+            (S::Draft, A::SignApproved, approver, None),
+            (S::Draft, A::Cancel, author, Some(S::Cancelled)),
+            (S::Draft, A::Cancel, manager, Some(S::Cancelled)),
+            (S::Draft, A::Cancel, reviewer, None),
+            (S::InReview, A::Edit, author, None),
+            (S::InReview, A::SendBack, reviewer, Some(S::Draft)),
+            (S::InReview, A::SendBack, approver, Some(S::Draft)),
+            (S::InReview, A::SendBack, reader, None),
+            (S::InReview, A::SignReviewed, reviewer, Some(S::InReview)),
+            (S::InReview, A::SignReviewed, approver, None),
+            (S::InReview, A::SignApproved, approver, Some(S::InReview)),
+            (S::InReview, A::SignApproved, author_approver, None),
+            (S::InReview, A::SignApproved, signed, None),
+            (S::InReview, A::SignApproved, reviewer, None),
+            (S::InReview, A::Cancel, owner, Some(S::Cancelled)),
+            (S::Approved, A::Edit, author, None),
+            (S::Approved, A::SignApproved, approver, None),
+            (S::Approved, A::Cancel, manager, None),
+            (S::Effective, A::Edit, owner, None),
+            (S::Superseded, A::SignApproved, approver, None),
+            (S::Cancelled, A::Submit, author, None),
+        ];
+        for &(status, action, who, outcome) in cases {
+            assert_eq!(workflow(status, action, who).ok(), outcome, "{status:?} {action:?} by {who:?}");
+        }
+        assert_eq!(
+            workflow(S::InReview, A::SignApproved, author_approver),
+            Err(Refusal("The author of a revision cannot approve it."))
+        );
+        assert_eq!(allowed_actions(S::Draft, author), vec![A::Edit, A::Submit, A::Cancel]);
+        assert_eq!(allowed_actions(S::InReview, approver), vec![A::SendBack, A::SignApproved]);
+        assert!(allowed_actions(S::Effective, manager).is_empty());
+        assert!(A::SendBack.needs_reason() && A::Cancel.needs_reason() && !A::Submit.needs_reason());
+    }
+
+    #[test]
+    fn a_revision_is_approved_by_its_last_required_signature_and_effective_on_its_date() {
+        assert_eq!(after_signatures(1, 1, 2, 1), RevisionStatus::InReview, "one approver still to sign");
+        assert_eq!(after_signatures(1, 0, 1, 1), RevisionStatus::InReview, "the reviewer still to sign");
+        assert_eq!(after_signatures(1, 1, 2, 2), RevisionStatus::Approved);
+        assert_eq!(after_signatures(0, 0, 0, 0), RevisionStatus::InReview, "nobody to approve it");
+        let today = day("2026-12-02");
+        assert!(takes_effect(RevisionStatus::Approved, None, today));
+        assert!(takes_effect(RevisionStatus::Approved, Some(day("2026-11-30")), today));
+        assert!(takes_effect(RevisionStatus::Approved, Some(today), today));
+        assert!(!takes_effect(RevisionStatus::Approved, Some(day("2026-12-03")), today));
+        assert!(!takes_effect(RevisionStatus::InReview, None, today));
+    }
+
+    #[test]
+    fn inputs_name_every_bad_field() {
+        let doc = DocumentInput {
+            doc_type: DocumentType::External,
+            title: " ".into(),
+            review_interval_months: 0,
+            retention_years: 101,
+            source: String::new(),
+            source_revision: String::new(),
+        }
+        .normalized();
+        let e = doc.validate().unwrap_err();
+        for field in ["title", "review_interval_months", "retention_years", "source", "source_revision"] {
+            assert!(e.get(field).is_some(), "{field}: {e:?}");
+        }
+        let sop = DocumentInput {
+            doc_type: DocumentType::Sop,
+            title: "Control of documents".into(),
+            review_interval_months: 24,
+            retention_years: 10,
+            source: String::new(),
+            source_revision: String::new(),
+        };
+        assert!(sop.validate().is_ok());
+
+        let first = RevisionInput { body: "# Purpose".into(), ..Default::default() };
+        assert!(first.validate(1, false).is_ok(), "the first revision needs no reason for change");
+        let e = first.validate(2, false).unwrap_err();
+        assert!(e.get("reason_for_change").is_some() && e.get("change_summary").is_some());
+        assert_eq!(
+            RevisionInput::default().validate(1, false).unwrap_err().get("body"),
+            Some(&[REQUIRED.to_string()][..])
+        );
+        assert!(RevisionInput::default().validate(1, true).is_ok(), "a file may stand for the body");
+        let late = RevisionInput {
+            effective_date: Some(day("2027-01-01")),
+            train_by: Some(day("2027-01-02")),
+            no_retraining: true,
+            ..first.clone()
+        };
+        let e = late.validate(1, false).unwrap_err();
+        assert!(e.get("train_by").is_some() && e.get("no_retraining_reason").is_some(), "{e:?}");
+    }
+
+    #[test]
+    fn review_and_retention_dates_follow_the_calendar() {
+        assert_eq!(next_review(day("2026-01-31"), 1), day("2026-02-28"));
+        assert_eq!(next_review(day("2024-02-29"), 24), day("2026-02-28"));
+        assert_eq!(next_review(day("2026-12-02"), 24), day("2028-12-02"));
+        assert!(review_overdue(day("2026-12-01"), day("2026-12-02")));
+        assert!(!review_overdue(day("2026-12-02"), day("2026-12-02")));
+        assert_eq!(retained_until(day("2026-12-02"), 10), day("2036-12-02"));
+    }
+
+    #[test]
+    fn the_signed_hash_changes_with_any_part_of_the_content() {
+        let c = RevisionContent { number: "SOP-0001", title: "Doc control", label: "B", body: "x", file_sha256: "" };
+        let h = c.hash();
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, c.hash(), "the same content, the same hash");
+        for changed in [
+            RevisionContent { body: "x ", ..c },
+            RevisionContent { label: "C", ..c },
+            RevisionContent { title: "Doc Control", ..c },
+            RevisionContent { number: "SOP-0002", ..c },
+            RevisionContent { file_sha256: "ab", ..c },
+        ] {
+            assert_ne!(changed.hash(), h, "{changed:?}");
+        }
+    }
+
+    /// Rebuilds both texts from a diff.
+    fn sides(d: &[DiffLine]) -> (Vec<&str>, Vec<&str>) {
+        let old = d.iter().filter_map(|l| match l {
+            DiffLine::Same(t) | DiffLine::Removed(t) => Some(t.as_str()),
+            DiffLine::Added(_) => None,
+        });
+        let new = d.iter().filter_map(|l| match l {
+            DiffLine::Same(t) | DiffLine::Added(t) => Some(t.as_str()),
+            DiffLine::Removed(_) => None,
+        });
+        (old.collect(), new.collect())
+    }
+
+    fn edits(d: &[DiffLine]) -> usize {
+        d.iter().filter(|l| !matches!(l, DiffLine::Same(_))).count()
+    }
+
+    #[test]
+    fn the_diff_is_a_shortest_edit_script_that_rebuilds_both_revisions() {
+        let d = diff_lines(
+            "a
+b
+c
+d
+", "a
+c
+d
+e
+",
+        );
+        assert_eq!(
+            d,
+            vec![
+                DiffLine::Same("a".into()),
+                DiffLine::Removed("b".into()),
+                DiffLine::Same("c".into()),
+                DiffLine::Same("d".into()),
+                DiffLine::Added("e".into()),
+            ]
+        );
+        assert_eq!(diff_lines("", ""), vec![]);
+        assert_eq!(diff_lines("", "x"), vec![DiffLine::Added("x".into())]);
+        assert_eq!(
+            diff_lines(
+                "x
+", "x
+"
+            ),
+            vec![DiffLine::Same("x".into())],
+            "line endings are not content"
+        );
+        // Myers' own example: ABCABBA → CBABAC takes 5 edits.
+        let (a, b) = (
+            "A
+B
+C
+A
+B
+B
+A",
+            "C
+B
+A
+B
+A
+C",
+        );
+        assert_eq!(edits(&diff_lines(a, b)), 5);
+        // Generated pairs: the diff rebuilds both sides, and is never longer than the
+        // edits a dynamic-programming LCS says are needed.
+        let mut seed = 7_u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for _ in 0..300 {
+            let old: Vec<String> = (0..next() % 12).map(|_| ["p", "q", "r", "s"][next() % 4].to_string()).collect();
+            let new: Vec<String> = (0..next() % 12).map(|_| ["p", "q", "r", "s"][next() % 4].to_string()).collect();
+            let d = diff_lines(&old.join("\n"), &new.join("\n"));
+            let (o, n) = sides(&d);
+            assert_eq!((o, n), (old.iter().map(String::as_str).collect(), new.iter().map(String::as_str).collect()));
+            let mut lcs = vec![vec![0_usize; new.len() + 1]; old.len() + 1];
+            for i in (0..old.len()).rev() {
+                for j in (0..new.len()).rev() {
+                    lcs[i][j] = if old[i] == new[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+                }
+            }
+            assert_eq!(edits(&d), old.len() + new.len() - 2 * lcs[0][0], "{old:?} → {new:?}");
+        }
+    }
+}
