@@ -100,6 +100,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, message),
+            StoreError::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, message),
             StoreError::Stale(message)
             | StoreError::Retired(message)
             | StoreError::InUse(message)
@@ -278,6 +279,7 @@ mod tests {
         fields.add("name", shared::validation::TAKEN);
         let cases = [
             (StoreError::NotFound("No risk 7.".into()), StatusCode::NOT_FOUND),
+            (StoreError::Forbidden("not yours".into()), StatusCode::FORBIDDEN),
             (StoreError::Stale("changed".into()), StatusCode::CONFLICT),
             (StoreError::Retired("retired".into()), StatusCode::CONFLICT),
             (StoreError::InUse("in use".into()), StatusCode::CONFLICT),
@@ -291,7 +293,7 @@ mod tests {
             let shown = error.to_string();
             let api = ApiError::from(error);
             assert_eq!(api.status(), status, "{shown}");
-            if status == StatusCode::CONFLICT || status == StatusCode::NOT_FOUND {
+            if [StatusCode::CONFLICT, StatusCode::NOT_FOUND, StatusCode::FORBIDDEN].contains(&status) {
                 // The domain message reaches the user as it is.
                 assert_eq!(api.body.message, shown);
             }

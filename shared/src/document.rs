@@ -10,7 +10,96 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::FieldErrors;
+use crate::auth::UserId;
+use crate::org::{ProcessId, Record, RecordMeta, id_type};
 use crate::validation::{self, INVALID, REQUIRED};
+
+id_type!(
+    /// Identifies a controlled document; never reused.
+    DocumentId
+);
+id_type!(
+    /// Identifies one revision of a document; never reused.
+    RevisionId
+);
+
+/// A controlled document: its identity and who looks after it. Its text lives in its
+/// revisions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Document {
+    /// Its id.
+    pub id: DocumentId,
+    /// Its number (`SOP-0001`): unique, never reused.
+    pub number: String,
+    /// Its type.
+    pub doc_type: DocumentType,
+    /// Title.
+    pub title: String,
+    /// The person who owns it and drafts its revisions.
+    pub owner_id: UserId,
+    /// The owner's printed name.
+    pub owner_name: String,
+    /// The process it belongs to.
+    pub process_id: Option<ProcessId>,
+    /// Months between periodic reviews.
+    pub review_interval_months: u32,
+    /// Years a revision is kept after it stops being in force.
+    pub retention_years: u32,
+    /// For an external document: its source.
+    pub source: String,
+    /// For an external document: the source's revision.
+    pub source_revision: String,
+    /// Who reviews its revisions.
+    pub reviewers: Vec<UserId>,
+    /// Who approves its revisions (at least one).
+    pub approvers: Vec<UserId>,
+    /// Version and life (retired: made obsolete, with the reason).
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+}
+
+impl Record for Document {
+    const RECORD_TYPE: &'static str = "document";
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+}
+
+/// One revision of a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Revision {
+    /// Its id.
+    pub id: RevisionId,
+    /// The document.
+    pub document_id: DocumentId,
+    /// 1 for the first revision, 2 for the next…
+    pub seq: u32,
+    /// Its label (`A`, `B`… or `1`, `2`…).
+    pub label: String,
+    /// Where it is in its life.
+    pub status: RevisionStatus,
+    /// Who wrote it.
+    pub author_id: UserId,
+    /// The author's printed name.
+    pub author_name: String,
+    /// Why it was last sent back or cancelled (empty otherwise).
+    pub status_reason: String,
+    /// Its content and change information.
+    #[serde(flatten)]
+    pub content: RevisionInput,
+    /// Version and life.
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+}
+
+impl Record for Revision {
+    const RECORD_TYPE: &'static str = "document_revision";
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+}
 
 /// What kind of document: decides its number's prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -336,6 +425,18 @@ pub struct DocumentInput {
     pub doc_type: DocumentType,
     /// Title.
     pub title: String,
+    /// The owner (required; an active user).
+    #[serde(default)]
+    pub owner_id: Option<UserId>,
+    /// The process it belongs to, if any (an active process).
+    #[serde(default)]
+    pub process_id: Option<ProcessId>,
+    /// Who reviews its revisions.
+    #[serde(default)]
+    pub reviewers: Vec<UserId>,
+    /// Who approves its revisions (at least one).
+    #[serde(default)]
+    pub approvers: Vec<UserId>,
     /// Months between periodic reviews.
     pub review_interval_months: u32,
     /// Years a revision is kept after it stops being in force.
@@ -361,6 +462,19 @@ impl DocumentInput {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
         validation::text(&mut e, "title", &self.title, true, TITLE_MAX);
+        if self.owner_id.is_none() {
+            e.add("owner_id", REQUIRED);
+        }
+        if self.approvers.is_empty() {
+            e.add("approvers", REQUIRED);
+        }
+        let unique = |ids: &[UserId]| ids.iter().collect::<std::collections::BTreeSet<_>>().len() == ids.len();
+        if !unique(&self.reviewers) {
+            e.add("reviewers", INVALID);
+        }
+        if !unique(&self.approvers) {
+            e.add("approvers", INVALID);
+        }
         if !REVIEW_MONTHS.contains(&self.review_interval_months) {
             e.add("review_interval_months", INVALID);
         }
@@ -485,8 +599,7 @@ impl RevisionContent<'_> {
             "body": self.body,
             "file_sha256": self.file_sha256,
         });
-        let digest = Sha256::digest(json.to_string().as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        crate::audit::hex(&Sha256::digest(json.to_string().as_bytes()))
     }
 }
 
@@ -720,6 +833,10 @@ mod tests {
         let doc = DocumentInput {
             doc_type: DocumentType::External,
             title: " ".into(),
+            owner_id: None,
+            process_id: None,
+            reviewers: vec![UserId(2), UserId(2)],
+            approvers: vec![],
             review_interval_months: 0,
             retention_years: 101,
             source: String::new(),
@@ -727,12 +844,25 @@ mod tests {
         }
         .normalized();
         let e = doc.validate().unwrap_err();
-        for field in ["title", "review_interval_months", "retention_years", "source", "source_revision"] {
+        for field in [
+            "title",
+            "owner_id",
+            "reviewers",
+            "approvers",
+            "review_interval_months",
+            "retention_years",
+            "source",
+            "source_revision",
+        ] {
             assert!(e.get(field).is_some(), "{field}: {e:?}");
         }
         let sop = DocumentInput {
             doc_type: DocumentType::Sop,
             title: "Control of documents".into(),
+            owner_id: Some(UserId(1)),
+            process_id: None,
+            reviewers: vec![UserId(2)],
+            approvers: vec![UserId(3)],
             review_interval_months: 24,
             retention_years: 10,
             source: String::new(),

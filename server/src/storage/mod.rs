@@ -27,6 +27,7 @@
 //!    migrations to both folders.
 
 mod common;
+pub mod document;
 pub mod fmea;
 mod postgres;
 pub mod risk;
@@ -49,6 +50,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::config::DatabaseUrl;
 
+pub use document::DocumentStore;
 pub use fmea::{FmeaStore, RowChange};
 pub use postgres::PostgresStore;
 pub use risk::{NewRevision, PageAt, RiskFilter, RiskStore};
@@ -79,6 +81,10 @@ pub enum StoreError {
     /// record to send back (HTTP 409; writes that can send it return [`Change::Stale`]).
     #[error("{0}")]
     Stale(String),
+    /// This person may not make this change to this record, though someone else could (HTTP
+    /// 403), e.g. approving a revision they wrote.
+    #[error("{0}")]
+    Forbidden(String),
     /// The record is retired, obsolete or otherwise closed to this change (HTTP 409).
     #[error("{0}")]
     Retired(String),
@@ -163,7 +169,7 @@ pub struct AuditFilter {
 
 /// Every query Caliper makes. Implemented once per backend (see the module documentation).
 #[async_trait]
-pub trait Store: TrustStore + RiskStore + FmeaStore + Send + Sync + 'static {
+pub trait Store: TrustStore + RiskStore + FmeaStore + DocumentStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Applies the pending forward-only migrations of this backend.

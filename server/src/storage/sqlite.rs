@@ -72,6 +72,9 @@ impl SqliteStore {
 #[path = "queries/base.rs"]
 mod base;
 #[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/document.rs"]
+mod document;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/fmea.rs"]
 mod fmea;
 #[allow(clippy::duplicate_mod)] // by design: once per backend

@@ -445,7 +445,8 @@ impl RiskStore for SqlStore {
         let w = filter_where(&f, false, Utc::now().date_naive());
         let sql = format!(
             "select r.inherent_likelihood, r.inherent_severity, r.residual_likelihood, r.residual_severity, count(*) \
-             from risks r where {} group by r.inherent_likelihood, r.inherent_severity, r.residual_likelihood, r.residual_severity",
+             from risks r where {} group by r.inherent_likelihood, r.inherent_severity, \
+             r.residual_likelihood, r.residual_severity",
             w.sql
         );
         let groups: Vec<(i64, i64, i64, i64, i64)> =

@@ -1,0 +1,170 @@
+//! Storage of document control: documents numbered per type and their revisions through the
+//! workflow of [`shared::document`]. The trait and the backend-independent rows; the queries
+//! are in `queries/document.rs`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use shared::auth::UserId;
+use shared::document::{
+    Document, DocumentId, DocumentInput, DocumentType, Revision, RevisionAction, RevisionId, RevisionInput,
+    RevisionStatus,
+};
+use shared::org::{ProcessId, RecordMeta};
+
+use super::common::MetaRow;
+use super::{AuditContext, Change, StoreError, StoreResult};
+
+/// Document queries.
+#[async_trait]
+pub trait DocumentStore: Send + Sync + 'static {
+    /// Creates a document with the next number of its type (unique, never reused, also when
+    /// several are created at once on several instances).
+    async fn create_document(&self, ctx: &AuditContext, input: &DocumentInput) -> StoreResult<Document>;
+    /// One document (obsolete ones too).
+    async fn get_document(&self, id: DocumentId) -> StoreResult<Option<Document>>;
+    /// Every document, by number; obsolete ones only when asked.
+    async fn list_documents(&self, include_obsolete: bool) -> StoreResult<Vec<Document>>;
+    /// Starts the next revision of a document as a draft written by the context's user (one
+    /// revision in progress at a time).
+    async fn create_revision(
+        &self,
+        ctx: &AuditContext,
+        document: DocumentId,
+        input: &RevisionInput,
+    ) -> StoreResult<Revision>;
+    /// One revision.
+    async fn get_revision(&self, id: RevisionId) -> StoreResult<Option<Revision>>;
+    /// A document's revisions, newest first.
+    async fn list_revisions(&self, document: DocumentId) -> StoreResult<Vec<Revision>>;
+    /// Changes a draft's content if it is still at `version` (its author or the owner).
+    async fn update_draft(
+        &self,
+        ctx: &AuditContext,
+        id: RevisionId,
+        version: i64,
+        input: &RevisionInput,
+    ) -> StoreResult<Change<Revision>>;
+    /// Submits, sends back or cancels a revision at `version`, as the workflow allows the
+    /// context's user (`reason` for sending back and cancelling; `manager` when the user
+    /// manages documents).
+    async fn move_revision(
+        &self,
+        ctx: &AuditContext,
+        id: RevisionId,
+        version: i64,
+        action: RevisionAction,
+        reason: &str,
+        manager: bool,
+    ) -> StoreResult<Change<Revision>>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct DocumentRow {
+    pub document_id: i64,
+    pub number: String,
+    pub doc_type: String,
+    pub title: String,
+    pub owner_id: i64,
+    pub owner_name: String,
+    pub process_id: Option<i64>,
+    pub review_interval_months: i64,
+    pub retention_years: i64,
+    pub source: String,
+    pub source_revision: String,
+    #[sqlx(flatten)]
+    pub meta: MetaRow,
+}
+
+impl DocumentRow {
+    /// The document, with its reviewers and approvers.
+    pub(super) fn into_document(self, people: &[(String, i64)]) -> Result<Document, StoreError> {
+        let doc_type = DocumentType::parse(&self.doc_type)
+            .ok_or_else(|| StoreError::Internal(format!("document {}: type `{}`", self.document_id, self.doc_type)))?;
+        let of = |role: &str| people.iter().filter(|(r, _)| r == role).map(|(_, id)| UserId(*id)).collect();
+        Ok(Document {
+            id: DocumentId(self.document_id),
+            number: self.number,
+            doc_type,
+            title: self.title,
+            owner_id: UserId(self.owner_id),
+            owner_name: self.owner_name,
+            process_id: self.process_id.map(ProcessId),
+            review_interval_months: u32::try_from(self.review_interval_months).unwrap_or_default(),
+            retention_years: u32::try_from(self.retention_years).unwrap_or_default(),
+            source: self.source,
+            source_revision: self.source_revision,
+            reviewers: of("reviewer"),
+            approvers: of("approver"),
+            meta: RecordMeta::from(self.meta),
+        })
+    }
+}
+
+pub(super) const DOCUMENT_SELECT: &str = "select d.document_id, d.number, d.doc_type, d.title, d.owner_id, \
+     u.full_name as owner_name, d.process_id, d.review_interval_months, d.retention_years, d.source, \
+     d.source_revision, d.version, d.created_at, d.updated_at, d.retired_at, d.retired_reason \
+     from documents d join users u on u.user_id = d.owner_id";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RevisionRow {
+    pub revision_id: i64,
+    pub document_id: i64,
+    pub seq: i64,
+    pub label: String,
+    pub status: String,
+    pub author_id: i64,
+    pub author_name: String,
+    pub status_reason: String,
+    pub body: String,
+    pub reason_for_change: String,
+    pub change_summary: String,
+    pub requested_by: String,
+    pub effective_date: Option<NaiveDate>,
+    pub train_by: Option<NaiveDate>,
+    pub no_retraining: bool,
+    pub no_retraining_reason: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<RevisionRow> for Revision {
+    type Error = StoreError;
+
+    fn try_from(r: RevisionRow) -> Result<Self, StoreError> {
+        let status = RevisionStatus::parse(&r.status)
+            .ok_or_else(|| StoreError::Internal(format!("revision {}: status `{}`", r.revision_id, r.status)))?;
+        Ok(Revision {
+            id: RevisionId(r.revision_id),
+            document_id: DocumentId(r.document_id),
+            seq: u32::try_from(r.seq).unwrap_or_default(),
+            label: r.label,
+            status,
+            author_id: UserId(r.author_id),
+            author_name: r.author_name,
+            status_reason: r.status_reason,
+            content: RevisionInput {
+                body: r.body,
+                reason_for_change: r.reason_for_change,
+                change_summary: r.change_summary,
+                requested_by: r.requested_by,
+                effective_date: r.effective_date,
+                train_by: r.train_by,
+                no_retraining: r.no_retraining,
+                no_retraining_reason: r.no_retraining_reason,
+            },
+            meta: RecordMeta {
+                version: r.version,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                retired_at: None,
+                retired_reason: None,
+            },
+        })
+    }
+}
+
+pub(super) const REVISION_SELECT: &str = "select r.revision_id, r.document_id, r.seq, r.label, r.status, \
+     r.author_id, u.full_name as author_name, r.status_reason, r.body, r.reason_for_change, r.change_summary, \
+     r.requested_by, r.effective_date, r.train_by, r.no_retraining, r.no_retraining_reason, r.version, \
+     r.created_at, r.updated_at from document_revisions r join users u on u.user_id = r.author_id";

@@ -1,0 +1,373 @@
+//! Document control: the queries of [`crate::storage::document`], compiled once per backend
+//! (see [`crate::storage`]).
+
+use async_trait::async_trait;
+use chrono::Utc;
+use shared::audit::AuditAction;
+use shared::auth::UserId;
+use shared::document::{
+    Document, DocumentId, DocumentInput, Participant, Revision, RevisionAction, RevisionId, RevisionInput,
+    RevisionScheme, RevisionStatus, workflow,
+};
+use shared::validation::{INVALID, REQUIRED};
+
+use super::base::{active_reference, append_audit, finish};
+use super::{Conn, SqlStore};
+use crate::storage::common::{Audited, PROCESSES, USERS, Written, constraint_error, field_error};
+use crate::storage::document::{DOCUMENT_SELECT, DocumentRow, DocumentStore, REVISION_SELECT, RevisionRow};
+use crate::storage::{AuditContext, Change, StoreError, StoreResult};
+
+/// A document with its reviewers and approvers.
+pub(super) async fn document_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Document>> {
+    let sql = format!("{DOCUMENT_SELECT} where d.document_id = $1");
+    let row: Option<DocumentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&mut *conn).await?;
+    let Some(row) = row else { return Ok(None) };
+    let people: Vec<(String, i64)> =
+        sqlx::query_as("select role, user_id from document_people where document_id = $1 order by role, position")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    row.into_document(&people).map(Some)
+}
+
+pub(super) async fn revision_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Revision>> {
+    let sql = format!("{REVISION_SELECT} where r.revision_id = $1");
+    let row: Option<RevisionRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    row.map(Revision::try_from).transpose()
+}
+
+/// Who the context's user is to a revision of `document`.
+fn participant(ctx: &AuditContext, document: &Document, author: UserId, manager: bool) -> Participant {
+    let me = ctx.actor_id.map(UserId);
+    let is = |id: UserId| me == Some(id);
+    Participant {
+        author: is(author),
+        owner: is(document.owner_id),
+        reviewer: document.reviewers.iter().any(|r| is(*r)),
+        approver: document.approvers.iter().any(|a| is(*a)),
+        signed_reviewed: false,
+        signed_approved: false,
+        manager,
+    }
+}
+
+/// The workflow's answer as a store error: 409 when no one could do it in this state, 403
+/// when someone else could.
+fn refused(status: RevisionStatus, action: RevisionAction, message: &'static str) -> StoreError {
+    let anyone = Participant {
+        author: action != RevisionAction::SignApproved,
+        owner: true,
+        reviewer: true,
+        approver: true,
+        manager: true,
+        ..Default::default()
+    };
+    if workflow(status, action, anyone).is_ok() {
+        StoreError::Forbidden(message.into())
+    } else {
+        StoreError::Retired(message.into())
+    }
+}
+
+/// Every reviewer and approver must be an active user.
+async fn check_people(conn: &mut Conn, input: &DocumentInput) -> StoreResult<()> {
+    for (field, ids) in [("reviewers", &input.reviewers), ("approvers", &input.approvers)] {
+        for id in ids {
+            active_reference(&mut *conn, USERS, field, id.0).await?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl DocumentStore for SqlStore {
+    async fn create_document(&self, ctx: &AuditContext, input: &DocumentInput) -> StoreResult<Document> {
+        input.validate().map_err(StoreError::Invalid)?;
+        let owner = input.owner_id.ok_or_else(|| field_error("owner_id", REQUIRED))?;
+        let mut tx = self.write_tx().await?;
+        active_reference(&mut tx, USERS, "owner_id", owner.0).await?;
+        if let Some(process) = input.process_id {
+            active_reference(&mut tx, PROCESSES, "process_id", process.0).await?;
+        }
+        check_people(&mut tx, input).await?;
+        // The next number of the type: an upsert that holds the sequence's row until commit, so
+        // concurrent creations queue on it (both databases) and never share a number.
+        let (next,): (i64,) = sqlx::query_as(
+            "insert into document_sequences (doc_type, last_value) values ($1, 1) \
+             on conflict (doc_type) do update set last_value = document_sequences.last_value + 1 \
+             returning last_value",
+        )
+        .bind(input.doc_type.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = input.doc_type.number(u32::try_from(next).unwrap_or(u32::MAX));
+        let now = Utc::now();
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into documents (number, doc_type, title, owner_id, process_id, review_interval_months, \
+                retention_years, source, source_revision, version, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) returning document_id",
+        )
+        .bind(&number)
+        .bind(input.doc_type.as_str())
+        .bind(&input.title)
+        .bind(owner.0)
+        .bind(input.process_id.map(|p| p.0))
+        .bind(i64::from(input.review_interval_months))
+        .bind(i64::from(input.retention_years))
+        .bind(&input.source)
+        .bind(&input.source_revision)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| constraint_error(e, "owner_id"))?;
+        for (role, ids) in [("reviewer", &input.reviewers), ("approver", &input.approvers)] {
+            for (position, user) in ids.iter().enumerate() {
+                sqlx::query(
+                    "insert into document_people (document_id, role, user_id, position) values ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(role)
+                .bind(user.0)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let document = document_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("document", id))?;
+        let audited = Audited {
+            action: AuditAction::Create,
+            record_id: id,
+            before: None,
+            after: &document,
+            version: 1,
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, audited).await?;
+        tx.commit().await?;
+        Ok(document)
+    }
+
+    async fn get_document(&self, id: DocumentId) -> StoreResult<Option<Document>> {
+        let mut conn = self.pool.acquire().await?;
+        document_by_id(&mut conn, id.0).await
+    }
+
+    async fn list_documents(&self, include_obsolete: bool) -> StoreResult<Vec<Document>> {
+        let sql = format!("{DOCUMENT_SELECT} where ($1 or d.retired_at is null) order by d.number");
+        let rows: Vec<DocumentRow> = sqlx::query_as(&sql).bind(include_obsolete).fetch_all(&self.pool).await?;
+        let people: Vec<(i64, String, i64)> = sqlx::query_as(
+            "select document_id, role, user_id from document_people order by document_id, role, position",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_document: std::collections::HashMap<i64, Vec<(String, i64)>> = std::collections::HashMap::new();
+        for (document, role, user) in people {
+            by_document.entry(document).or_default().push((role, user));
+        }
+        rows.into_iter()
+            .map(|r| {
+                let people = by_document.remove(&r.document_id).unwrap_or_default();
+                r.into_document(&people)
+            })
+            .collect()
+    }
+
+    async fn create_revision(
+        &self,
+        ctx: &AuditContext,
+        document: DocumentId,
+        input: &RevisionInput,
+    ) -> StoreResult<Revision> {
+        let mut tx = self.write_tx().await?;
+        let doc = document_by_id(&mut tx, document.0)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("No document {}.", document.0)))?;
+        if doc.meta.retired_at.is_some() {
+            return Err(StoreError::Retired(format!("{} is obsolete: it takes no new revision.", doc.number)));
+        }
+        let in_progress = || {
+            StoreError::Conflict(format!(
+                "{} already has a revision in progress: finish or cancel it first.",
+                doc.number
+            ))
+        };
+        let (open,): (i64,) = sqlx::query_as(
+            "select count(*) from document_revisions where document_id = $1 \
+             and status in ('draft', 'in_review', 'approved')",
+        )
+        .bind(document.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        if open > 0 {
+            return Err(in_progress());
+        }
+        let author = ctx.actor_id.unwrap_or(doc.owner_id.0);
+        let (last,): (Option<i64>,) = sqlx::query_as("select max(seq) from document_revisions where document_id = $1")
+            .bind(document.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        let seq = last.unwrap_or(0) + 1;
+        let n = u32::try_from(seq).unwrap_or(u32::MAX);
+        input.validate(n, false).map_err(StoreError::Invalid)?;
+        let now = Utc::now();
+        let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
+            "insert into document_revisions (document_id, seq, label, status, author_id, body, reason_for_change, \
+                change_summary, requested_by, effective_date, train_by, no_retraining, no_retraining_reason, \
+                version, created_at, updated_at) \
+             values ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) returning revision_id",
+        )
+        .bind(document.0)
+        .bind(seq)
+        .bind(RevisionScheme::Letters.label(n))
+        .bind(author)
+        .bind(&input.body)
+        .bind(&input.reason_for_change)
+        .bind(&input.change_summary)
+        .bind(&input.requested_by)
+        .bind(input.effective_date)
+        .bind(input.train_by)
+        .bind(input.no_retraining)
+        .bind(&input.no_retraining_reason)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let (id,) = match inserted {
+            // Two started at once: the partial unique index lets one through.
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(in_progress()),
+            other => other?,
+        };
+        let revision = revision_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("revision", id))?;
+        let audited = Audited {
+            action: AuditAction::Create,
+            record_id: id,
+            before: None,
+            after: &revision,
+            version: 1,
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, audited).await?;
+        tx.commit().await?;
+        Ok(revision)
+    }
+
+    async fn get_revision(&self, id: RevisionId) -> StoreResult<Option<Revision>> {
+        let mut conn = self.pool.acquire().await?;
+        revision_by_id(&mut conn, id.0).await
+    }
+
+    async fn list_revisions(&self, document: DocumentId) -> StoreResult<Vec<Revision>> {
+        let sql = format!("{REVISION_SELECT} where r.document_id = $1 order by r.seq desc");
+        let rows: Vec<RevisionRow> = sqlx::query_as(&sql).bind(document.0).fetch_all(&self.pool).await?;
+        rows.into_iter().map(Revision::try_from).collect()
+    }
+
+    async fn update_draft(
+        &self,
+        ctx: &AuditContext,
+        id: RevisionId,
+        version: i64,
+        input: &RevisionInput,
+    ) -> StoreResult<Change<Revision>> {
+        let mut tx = self.write_tx().await?;
+        let Some(before) = revision_by_id(&mut tx, id.0).await? else { return Ok(Change::NotFound) };
+        let doc = document_by_id(&mut tx, before.document_id.0)
+            .await?
+            .ok_or_else(|| StoreError::unreadable("document", before.document_id.0))?;
+        if before.meta.version != version {
+            return Ok(Change::Stale(before));
+        }
+        let who = participant(ctx, &doc, before.author_id, false);
+        workflow(before.status, RevisionAction::Edit, who)
+            .map_err(|r| refused(before.status, RevisionAction::Edit, r.0))?;
+        input.validate(before.seq, false).map_err(StoreError::Invalid)?;
+        let done = sqlx::query(
+            "update document_revisions set body = $3, reason_for_change = $4, change_summary = $5, \
+                requested_by = $6, effective_date = $7, train_by = $8, no_retraining = $9, \
+                no_retraining_reason = $10, version = version + 1, updated_at = $11 \
+             where revision_id = $1 and version = $2 and status = 'draft'",
+        )
+        .bind(id.0)
+        .bind(version)
+        .bind(&input.body)
+        .bind(&input.reason_for_change)
+        .bind(&input.change_summary)
+        .bind(&input.requested_by)
+        .bind(input.effective_date)
+        .bind(input.train_by)
+        .bind(input.no_retraining)
+        .bind(&input.no_retraining_reason)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let after = revision_by_id(&mut tx, id.0).await?;
+        let written = Written {
+            action: AuditAction::Update,
+            record_id: id.0,
+            reason: None,
+            expected_version: version,
+            done,
+            before: Some(before),
+            after,
+        };
+        let change = finish(&mut tx, ctx, written).await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    async fn move_revision(
+        &self,
+        ctx: &AuditContext,
+        id: RevisionId,
+        version: i64,
+        action: RevisionAction,
+        reason: &str,
+        manager: bool,
+    ) -> StoreResult<Change<Revision>> {
+        let reason = reason.trim();
+        if action.needs_reason() && reason.is_empty() {
+            return Err(field_error("reason", REQUIRED));
+        }
+        if !matches!(action, RevisionAction::Submit | RevisionAction::SendBack | RevisionAction::Cancel) {
+            return Err(field_error("action", INVALID));
+        }
+        let mut tx = self.write_tx().await?;
+        let Some(before) = revision_by_id(&mut tx, id.0).await? else { return Ok(Change::NotFound) };
+        let doc = document_by_id(&mut tx, before.document_id.0)
+            .await?
+            .ok_or_else(|| StoreError::unreadable("document", before.document_id.0))?;
+        if before.meta.version != version {
+            return Ok(Change::Stale(before));
+        }
+        let status = workflow(before.status, action, participant(ctx, &doc, before.author_id, manager))
+            .map_err(|r| refused(before.status, action, r.0))?;
+        let done = sqlx::query(
+            "update document_revisions set status = $3, status_reason = $4, version = version + 1, updated_at = $5 \
+             where revision_id = $1 and version = $2 and status = $6",
+        )
+        .bind(id.0)
+        .bind(version)
+        .bind(status.as_str())
+        .bind(if action.needs_reason() { reason } else { "" })
+        .bind(Utc::now())
+        .bind(before.status.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let after = revision_by_id(&mut tx, id.0).await?;
+        let written = Written {
+            action: AuditAction::Update,
+            record_id: id.0,
+            reason: Some(reason).filter(|r| !r.is_empty()),
+            expected_version: version,
+            done,
+            before: Some(before),
+            after,
+        };
+        let change = finish(&mut tx, ctx, written).await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+}

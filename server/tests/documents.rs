@@ -1,0 +1,173 @@
+//! Document control's storage, on SQLite and PostgreSQL: numbers per type that are never shared
+//! (also when documents are created at once through two stores), and revisions through the
+//! workflow of `shared::document`, every refusal with its kind.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use common::TestDb;
+use server::storage::{AuditContext, AuditFilter, Change, Store, StoreError};
+use shared::auth::{Role, UserId};
+use shared::document::{DocumentInput, DocumentType, RevisionAction, RevisionInput, RevisionStatus};
+
+/// The people of a document: its owner, a reviewer, an approver and someone else.
+struct People {
+    owner: UserId,
+    reviewer: UserId,
+    approver: UserId,
+    reader: UserId,
+}
+
+async fn people(store: &Arc<dyn Store>) -> People {
+    People {
+        owner: common::create_user(store, "tom.okafor", &[Role::ProcessOwner]).await,
+        reviewer: common::create_user(store, "aisha.rahman", &[Role::ProcessOwner]).await,
+        approver: common::create_user(store, "priya.natarajan", &[Role::QualityManager]).await,
+        reader: common::create_user(store, "lee.chen", &[Role::Staff]).await,
+    }
+}
+
+fn sop(title: &str, p: &People) -> DocumentInput {
+    DocumentInput {
+        doc_type: DocumentType::Sop,
+        title: title.into(),
+        owner_id: Some(p.owner),
+        process_id: None,
+        reviewers: vec![p.reviewer],
+        approvers: vec![p.approver],
+        review_interval_months: 24,
+        retention_years: 10,
+        source: String::new(),
+        source_revision: String::new(),
+    }
+}
+
+/// A change made by `user`.
+fn by(user: UserId) -> AuditContext {
+    AuditContext {
+        actor_id: Some(user.0),
+        actor_name: format!("user {}", user.0),
+        ..AuditContext::tool("documents test")
+    }
+}
+
+fn body(text: &str) -> RevisionInput {
+    RevisionInput { body: text.into(), ..Default::default() }
+}
+
+async fn numbers_are_per_type_and_never_shared(store: Arc<dyn Store>, db: TestDb) {
+    let p = people(&store).await;
+    let other = db.second_store();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let store = if i % 2 == 0 { store.clone() } else { other.clone() };
+        let input = sop(&format!("Procedure {i}"), &p);
+        tasks.push(tokio::spawn(async move { store.create_document(&AuditContext::tool("test"), &input).await }));
+    }
+    let mut numbers = BTreeSet::new();
+    for t in tasks {
+        numbers.insert(t.await.unwrap().unwrap().number);
+    }
+    let expected: BTreeSet<String> = (1..=12).map(|n| format!("SOP-{n:04}")).collect();
+    assert_eq!(numbers, expected, "twelve created at once through two stores: twelve numbers");
+    let wi = DocumentInput { doc_type: DocumentType::WorkInstruction, ..sop("Set up the lathe", &p) };
+    assert_eq!(store.create_document(&by(p.approver), &wi).await.unwrap().number, "WI-0001");
+    assert_eq!(store.list_documents(false).await.unwrap().len(), 13);
+
+    // Bad references name their field; nothing is created and no number is used up.
+    let nobody = DocumentInput { owner_id: Some(UserId(999)), ..sop("Orphan", &p) };
+    let Err(StoreError::Invalid(e)) = store.create_document(&by(p.approver), &nobody).await else { panic!() };
+    assert!(e.get("owner_id").is_some(), "{e:?}");
+    let no_approver = DocumentInput { approvers: vec![], ..sop("Unapprovable", &p) };
+    let Err(StoreError::Invalid(e)) = store.create_document(&by(p.approver), &no_approver).await else { panic!() };
+    assert!(e.get("approvers").is_some(), "{e:?}");
+    let next = store.create_document(&by(p.approver), &sop("Thirteenth", &p)).await.unwrap();
+    assert_eq!(next.number, "SOP-0013");
+    assert_eq!((next.reviewers.clone(), next.approvers.clone()), (vec![p.reviewer], vec![p.approver]));
+
+    // The database refuses to delete a document.
+    let err = db.execute("delete from documents").await.unwrap_err();
+    assert!(err.to_string().contains("deleted") || err.to_string().contains("retired"), "{err}");
+}
+
+async fn revisions_follow_the_workflow(store: Arc<dyn Store>, _db: TestDb) {
+    let p = people(&store).await;
+    let doc = store.create_document(&by(p.approver), &sop("Control of documents", &p)).await.unwrap();
+    let draft = store.create_revision(&by(p.owner), doc.id, &body("# Purpose\n")).await.unwrap();
+    assert_eq!((draft.seq, draft.label.as_str(), draft.status), (1, "A", RevisionStatus::Draft));
+    assert_eq!(draft.author_id, p.owner);
+
+    // One revision in progress at a time.
+    let Err(StoreError::Conflict(_)) = store.create_revision(&by(p.owner), doc.id, &body("again")).await else {
+        panic!("a second revision in progress")
+    };
+    // Edits: only by the author or owner, at the current version.
+    let edited = body("# Purpose\nTo control documents.\n");
+    let Err(StoreError::Forbidden(_)) = store.update_draft(&by(p.reader), draft.id, 1, &edited).await else {
+        panic!("someone else edits the draft")
+    };
+    let Change::Done(draft) = store.update_draft(&by(p.owner), draft.id, 1, &edited).await.unwrap() else { panic!() };
+    assert_eq!(draft.meta.version, 2);
+    let Change::Stale(current) = store.update_draft(&by(p.owner), draft.id, 1, &body("late")).await.unwrap() else {
+        panic!("a stale edit")
+    };
+    assert_eq!(current.content.body, edited.body);
+
+    // Submitting: the author may, a reader may not.
+    let move_ = |who: UserId, version: i64, action: RevisionAction, reason: &'static str| {
+        let store = store.clone();
+        let id = draft.id;
+        async move { store.move_revision(&by(who), id, version, action, reason, false).await }
+    };
+    let Err(StoreError::Forbidden(_)) = move_(p.reader, 2, RevisionAction::Submit, "").await else { panic!() };
+    let Change::Done(in_review) = move_(p.owner, 2, RevisionAction::Submit, "").await.unwrap() else { panic!() };
+    assert_eq!(in_review.status, RevisionStatus::InReview);
+    // In review, nobody edits it: a state refusal (409), not a person's.
+    let Err(StoreError::Retired(_)) = store.update_draft(&by(p.owner), draft.id, 3, &edited).await else { panic!() };
+    // Sending back needs a reason, and a reviewer.
+    let Err(StoreError::Invalid(e)) = move_(p.reviewer, 3, RevisionAction::SendBack, " ").await else { panic!() };
+    assert!(e.get("reason").is_some());
+    let Err(StoreError::Forbidden(_)) = move_(p.reader, 3, RevisionAction::SendBack, "No.").await else { panic!() };
+    let Change::Done(back) = move_(p.reviewer, 3, RevisionAction::SendBack, "Scope is missing.").await.unwrap() else {
+        panic!()
+    };
+    assert_eq!((back.status, back.status_reason.as_str()), (RevisionStatus::Draft, "Scope is missing."));
+    // Cancelling it frees the document for a new revision, which needs its reasons.
+    let Change::Done(cancelled) = move_(p.owner, 4, RevisionAction::Cancel, "Replaced by a rewrite.").await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(cancelled.status, RevisionStatus::Cancelled);
+    let Err(StoreError::Retired(_)) = move_(p.owner, 5, RevisionAction::Submit, "").await else { panic!() };
+    let Err(StoreError::Invalid(e)) = store.create_revision(&by(p.owner), doc.id, &body("# Rewrite\n")).await else {
+        panic!("the second revision says why it changes")
+    };
+    assert!(e.get("reason_for_change").is_some() && e.get("change_summary").is_some(), "{e:?}");
+    let second = RevisionInput {
+        reason_for_change: "Rewrite after audit finding".into(),
+        change_summary: "New structure".into(),
+        ..body("# Rewrite\n")
+    };
+    let b = store.create_revision(&by(p.owner), doc.id, &second).await.unwrap();
+    assert_eq!((b.seq, b.label.as_str()), (2, "B"));
+
+    let revisions = store.list_revisions(doc.id).await.unwrap();
+    assert_eq!(revisions.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(), vec!["B", "A"]);
+    // Every step is in the audit trail, with its reason.
+    let trail = store
+        .list_audit(&AuditFilter {
+            record_type: Some("document_revision".into()),
+            record_id: Some(draft.id.0),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 5, "created, edited, submitted, sent back, cancelled");
+    assert_eq!(trail[1].reason.as_deref(), Some("Scope is missing."));
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
+on_both_backends!(numbers_are_per_type_and_never_shared, revisions_follow_the_workflow);
