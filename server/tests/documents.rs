@@ -8,9 +8,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::TestDb;
-use server::storage::{AuditContext, AuditFilter, Change, Store, StoreError};
+use server::storage::{AuditContext, AuditFilter, Change, SignOutcome, Store, StoreError};
 use shared::auth::{Role, UserId};
-use shared::document::{DocumentInput, DocumentType, RevisionAction, RevisionInput, RevisionStatus};
+use shared::document::{
+    DocumentId, DocumentInput, DocumentType, RevisionAction, RevisionId, RevisionInput, RevisionStatus,
+};
+use shared::signature::{Meaning, SignInput};
 
 /// The people of a document: its owner, a reviewer, an approver and someone else.
 struct People {
@@ -170,4 +173,120 @@ async fn revisions_follow_the_workflow(store: Arc<dyn Store>, _db: TestDb) {
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
-on_both_backends!(numbers_are_per_type_and_never_shared, revisions_follow_the_workflow);
+/// `who` signs revision `id` at its current content version with `meaning`.
+async fn sign(store: &Arc<dyn Store>, who: UserId, id: RevisionId, meaning: Meaning) -> Result<(), StoreError> {
+    let r = store.get_revision(id).await.unwrap().unwrap();
+    let input = SignInput {
+        record_type: "document_revision".into(),
+        record_id: id.0,
+        record_version: r.content_version,
+        meaning,
+        password: String::new(),
+        username: None,
+        accept_agreement: true,
+        rationale: None,
+    };
+    match store.sign(&by(who), who, &format!("user {}", who.0), &input, true).await? {
+        SignOutcome::Signed(s) => {
+            assert_eq!((s.record_version, s.meaning), (r.content_version, meaning));
+            Ok(())
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A revision drafted by the owner and submitted: its id.
+async fn submitted(store: &Arc<dyn Store>, p: &People, doc: DocumentId, input: RevisionInput) -> RevisionId {
+    let r = store.create_revision(&by(p.owner), doc, &input).await.unwrap();
+    let Change::Done(r) =
+        store.move_revision(&by(p.owner), r.id, r.meta.version, RevisionAction::Submit, "", false).await.unwrap()
+    else {
+        panic!()
+    };
+    r.id
+}
+
+async fn status(store: &Arc<dyn Store>, id: RevisionId) -> RevisionStatus {
+    store.get_revision(id).await.unwrap().unwrap().status
+}
+
+async fn signatures_approve_a_revision_and_the_next_one_supersedes_it(store: Arc<dyn Store>, db: TestDb) {
+    let p = people(&store).await;
+    let doc = store.create_document(&by(p.approver), &sop("Calibration", &p)).await.unwrap();
+    let a = submitted(&store, &p, doc.id, body("# Calibration\n")).await;
+
+    // Only the named people sign, each once, the author never as approver.
+    let Err(StoreError::Forbidden(_)) = sign(&store, p.reader, a, Meaning::Reviewed).await else { panic!() };
+    let Err(StoreError::Forbidden(_)) = sign(&store, p.owner, a, Meaning::Approved).await else { panic!() };
+    let Err(StoreError::Invalid(_)) = sign(&store, p.approver, a, Meaning::Verified).await else { panic!() };
+    sign(&store, p.approver, a, Meaning::Approved).await.unwrap();
+    let Err(StoreError::Forbidden(_)) = sign(&store, p.approver, a, Meaning::Approved).await else { panic!() };
+    assert_eq!(status(&store, a).await, RevisionStatus::InReview, "the reviewer has not signed yet");
+    // The last required signature approves it; without an effective date it is in force at once.
+    sign(&store, p.reviewer, a, Meaning::Reviewed).await.unwrap();
+    assert_eq!(status(&store, a).await, RevisionStatus::Effective);
+    let signatures = store.list_signatures("document_revision", Some(a.0)).await.unwrap();
+    assert_eq!(signatures.len(), 2);
+    assert!(signatures.iter().all(|s| !s.superseded), "status changes keep the signatures");
+    let Err(StoreError::Retired(_)) = sign(&store, p.reviewer, a, Meaning::Reviewed).await else { panic!() };
+
+    // Revision B: reviewed, sent back and edited: the review is void and must be given again.
+    let second = |text: &str| RevisionInput {
+        reason_for_change: "Periodic review".into(),
+        change_summary: "Intervals shortened".into(),
+        ..body(text)
+    };
+    let b = submitted(&store, &p, doc.id, second("# Calibration\nEvery 6 months.\n")).await;
+    sign(&store, p.reviewer, b, Meaning::Reviewed).await.unwrap();
+    let r = store.get_revision(b).await.unwrap().unwrap();
+    let Change::Done(r) = store
+        .move_revision(&by(p.approver), b, r.meta.version, RevisionAction::SendBack, "Say which gauges.", false)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let Change::Done(r) = store
+        .update_draft(&by(p.owner), b, r.meta.version, &second("# Calibration\nGauges: every 6 months.\n"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(r.content_version, 2);
+    let void = store.list_signatures("document_revision", Some(b.0)).await.unwrap();
+    assert!(void.len() == 1 && void[0].superseded, "the edit voids the review: {void:?}");
+    store.move_revision(&by(p.owner), b, r.meta.version, RevisionAction::Submit, "", false).await.unwrap();
+    sign(&store, p.approver, b, Meaning::Approved).await.unwrap();
+    assert_eq!(status(&store, b).await, RevisionStatus::InReview, "the void review does not count");
+    sign(&store, p.reviewer, b, Meaning::Reviewed).await.unwrap();
+    assert_eq!(
+        (status(&store, b).await, status(&store, a).await),
+        (RevisionStatus::Effective, RevisionStatus::Superseded)
+    );
+
+    // Revision C with a later effective date: approved, and B stays in force until then.
+    let later = RevisionInput {
+        effective_date: Some(chrono::Utc::now().date_naive() + chrono::Days::new(30)),
+        ..second("# Calibration\nGauges and masters: every 6 months.\n")
+    };
+    let c = submitted(&store, &p, doc.id, later).await;
+    sign(&store, p.reviewer, c, Meaning::Reviewed).await.unwrap();
+    sign(&store, p.approver, c, Meaning::Approved).await.unwrap();
+    assert_eq!(
+        (status(&store, c).await, status(&store, b).await),
+        (RevisionStatus::Approved, RevisionStatus::Effective)
+    );
+
+    // The database holds one revision in force per document, whatever writes to it.
+    let err =
+        db.execute(&format!("update document_revisions set status = 'effective' where revision_id = {}", a.0)).await;
+    assert!(err.unwrap_err().to_string().to_lowercase().contains("unique"));
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
+on_both_backends!(
+    numbers_are_per_type_and_never_shared,
+    revisions_follow_the_workflow,
+    signatures_approve_a_revision_and_the_next_one_supersedes_it,
+);

@@ -119,6 +119,9 @@ pub enum Permission {
     EditOwnFmeas,
     /// Approve an FMEA baseline by electronic signature.
     ApproveFmeas,
+    /// Sign a document revision as its reviewer or approver (a record-level rule: only the people
+    /// the document names, and never the author as approver).
+    SignDocuments,
 }
 
 /// The permission table: role → allowed operations. The only place this is decided.
@@ -135,6 +138,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewRisks,
             Permission::ManageRiskMatrices,
             Permission::ViewFmeas,
+            Permission::SignDocuments,
         ],
     ),
     (
@@ -152,6 +156,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewFmeas,
             Permission::ManageFmeas,
             Permission::ApproveFmeas,
+            Permission::SignDocuments,
         ],
     ),
     (
@@ -163,14 +168,21 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::EditOwnRisks,
             Permission::ViewFmeas,
             Permission::EditOwnFmeas,
+            Permission::SignDocuments,
         ],
     ),
     (
         Role::Auditor,
         &[Permission::ViewOrganisation, Permission::ViewAuditTrail, Permission::ViewRisks, Permission::ViewFmeas],
     ),
-    (Role::Staff, &[Permission::ViewOrganisation, Permission::ViewRisks, Permission::ViewFmeas]),
-    (Role::Executive, &[Permission::ViewOrganisation, Permission::ViewRisks, Permission::ViewFmeas]),
+    (
+        Role::Staff,
+        &[Permission::ViewOrganisation, Permission::ViewRisks, Permission::ViewFmeas, Permission::SignDocuments],
+    ),
+    (
+        Role::Executive,
+        &[Permission::ViewOrganisation, Permission::ViewRisks, Permission::ViewFmeas, Permission::SignDocuments],
+    ),
 ];
 
 impl Role {

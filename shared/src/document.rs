@@ -86,6 +86,10 @@ pub struct Revision {
     pub author_name: String,
     /// Why it was last sent back or cancelled (empty otherwise).
     pub status_reason: String,
+    /// Moves only when the content changes: the version a signature binds (`record_version`
+    /// of a signature on a `document_revision`), so that a status change keeps the signatures
+    /// and an edit voids them.
+    pub content_version: i64,
     /// Its content and change information.
     #[serde(flatten)]
     pub content: RevisionInput,

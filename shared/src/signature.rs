@@ -72,6 +72,10 @@ pub const SIGNABLE: &[(&str, Meaning, Permission, &str)] = &[
     // Signing a risk's approval accepts its residual risk, with the rationale signed alongside.
     ("risk", Meaning::Approved, Permission::AcceptRisks, "the acceptance of the residual risk"),
     ("fmea", Meaning::Approved, Permission::ApproveFmeas, "the FMEA worksheet baseline"),
+    // Only the document's named reviewers and approvers, and never the author as approver
+    // (`shared::document::workflow`); the last required signature approves the revision.
+    ("document_revision", Meaning::Reviewed, Permission::SignDocuments, "the review of the document revision"),
+    ("document_revision", Meaning::Approved, Permission::SignDocuments, "the approval of the document revision"),
 ];
 
 /// Record types whose signature carries a statement the signer writes (`SignInput::rationale`),

@@ -57,6 +57,8 @@ create table document_revisions (
     train_by date,
     no_retraining boolean not null default false,
     no_retraining_reason text not null default '',
+    -- Moves only when the content changes: what a signature binds (a status change keeps it).
+    content_version bigint not null default 1 check (content_version >= 1),
     version bigint not null default 1 check (version >= 1),
     created_at timestamptz not null,
     updated_at timestamptz not null,

@@ -57,6 +57,8 @@ create table document_revisions (
     train_by text,
     no_retraining integer not null default 0 check (no_retraining in (0, 1)),
     no_retraining_reason text not null default '',
+    -- Moves only when the content changes: what a signature binds (a status change keeps it).
+    content_version integer not null default 1 check (content_version >= 1),
     version integer not null default 1 check (version >= 1),
     created_at text not null,
     updated_at text not null,

@@ -123,6 +123,7 @@ pub(super) struct RevisionRow {
     pub train_by: Option<NaiveDate>,
     pub no_retraining: bool,
     pub no_retraining_reason: String,
+    pub content_version: i64,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -143,6 +144,7 @@ impl TryFrom<RevisionRow> for Revision {
             author_id: UserId(r.author_id),
             author_name: r.author_name,
             status_reason: r.status_reason,
+            content_version: r.content_version,
             content: RevisionInput {
                 body: r.body,
                 reason_for_change: r.reason_for_change,
@@ -166,5 +168,5 @@ impl TryFrom<RevisionRow> for Revision {
 
 pub(super) const REVISION_SELECT: &str = "select r.revision_id, r.document_id, r.seq, r.label, r.status, \
      r.author_id, u.full_name as author_name, r.status_reason, r.body, r.reason_for_change, r.change_summary, \
-     r.requested_by, r.effective_date, r.train_by, r.no_retraining, r.no_retraining_reason, r.version, \
+     r.requested_by, r.effective_date, r.train_by, r.no_retraining, r.no_retraining_reason, r.content_version, r.version, \
      r.created_at, r.updated_at from document_revisions r join users u on u.user_id = r.author_id";

@@ -34,14 +34,17 @@ pub enum SignOutcome {
     NotFound,
 }
 
-/// Where each signable kind of record lives: (record type, table, key column). With
-/// `record_json` in [`trust_store!`], the registry a new signable kind is added to.
+/// Where each signable kind of record lives: (record type, table, key column, the column a
+/// signature's version binds). With `record_json` in `queries/trust.rs`, the registry a new
+/// signable kind is added to.
 pub(super) const SIGNED_TABLES: &[(&str, &str, &str, &str)] = &[
     ("process", "processes", "process_id", "version"),
     ("risk_matrix_revision", "risk_matrix_revisions", "revision_id", "version"),
     ("risk", "risks", "risk_id", "version"),
     // A baseline binds the whole worksheet: its content version moves with every row change.
     ("fmea", "fmeas", "fmea_id", "content_version"),
+    // A signature binds a revision's content: a status change keeps it, an edit voids it.
+    ("document_revision", "document_revisions", "revision_id", "content_version"),
 ];
 
 /// Roles as stored: comma-separated names.

@@ -6,13 +6,14 @@ use chrono::Utc;
 use shared::audit::AuditAction;
 use shared::auth::UserId;
 use shared::document::{
-    Document, DocumentId, DocumentInput, Participant, Revision, RevisionAction, RevisionId, RevisionInput,
-    RevisionScheme, RevisionStatus, workflow,
+    Document, DocumentId, DocumentInput, Participant, Revision, RevisionAction, RevisionContent, RevisionId,
+    RevisionInput, RevisionScheme, RevisionStatus, after_signatures, takes_effect, workflow,
 };
+use shared::signature::Meaning;
 use shared::validation::{INVALID, REQUIRED};
 
 use super::base::{active_reference, append_audit, finish};
-use super::{Conn, SqlStore};
+use super::{Conn, SqlStore, WriteTx};
 use crate::storage::common::{Audited, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::document::{DOCUMENT_SELECT, DocumentRow, DocumentStore, REVISION_SELECT, RevisionRow};
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
@@ -34,6 +35,161 @@ pub(super) async fn revision_by_id(conn: &mut Conn, id: i64) -> StoreResult<Opti
     let sql = format!("{REVISION_SELECT} where r.revision_id = $1");
     let row: Option<RevisionRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
     row.map(Revision::try_from).transpose()
+}
+
+/// What a signature on a revision binds, with the content version it binds: the document's
+/// number and title, the revision's label and body (and, once files can be attached, the file's
+/// hash), and their SHA-256.
+pub(super) async fn revision_content_json(conn: &mut Conn, id: i64) -> StoreResult<Option<(i64, serde_json::Value)>> {
+    let Some(r) = revision_by_id(&mut *conn, id).await? else { return Ok(None) };
+    let doc = document_by_id(conn, r.document_id.0)
+        .await?
+        .ok_or_else(|| StoreError::unreadable("document", r.document_id.0))?;
+    let content = RevisionContent {
+        number: &doc.number,
+        title: &doc.title,
+        label: &r.label,
+        body: &r.content.body,
+        file_sha256: "",
+    };
+    let json = serde_json::json!({
+        "number": content.number,
+        "title": content.title,
+        "label": content.label,
+        "body": content.body,
+        "file_sha256": content.file_sha256,
+        "content_hash": content.hash(),
+    });
+    Ok(Some((r.content_version, json)))
+}
+
+/// The signatures on a revision's content version: (signer, meaning).
+async fn revision_signatures(conn: &mut Conn, r: &Revision) -> StoreResult<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "select signer_id, meaning from signatures where record_type = 'document_revision' and record_id = $1 \
+         and record_version = $2",
+    )
+    .bind(r.id.0)
+    .bind(r.content_version)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Before a signature on a revision: the workflow must let this signer sign it with this
+/// meaning now (a named reviewer or approver, not yet signed, never the author as approver).
+pub(super) async fn check_revision_signer(
+    conn: &mut Conn,
+    id: i64,
+    signer: UserId,
+    meaning: Meaning,
+) -> StoreResult<()> {
+    let action = match meaning {
+        Meaning::Reviewed => RevisionAction::SignReviewed,
+        Meaning::Approved => RevisionAction::SignApproved,
+        _ => return Err(field_error("meaning", INVALID)),
+    };
+    let r = revision_by_id(&mut *conn, id).await?.ok_or_else(|| StoreError::NotFound(format!("No revision {id}.")))?;
+    let doc = document_by_id(&mut *conn, r.document_id.0)
+        .await?
+        .ok_or_else(|| StoreError::unreadable("document", r.document_id.0))?;
+    let signed = revision_signatures(conn, &r).await?;
+    let has = |m: &str| signed.iter().any(|(s, meaning)| *s == signer.0 && meaning == m);
+    let who = Participant {
+        author: signer == r.author_id,
+        owner: signer == doc.owner_id,
+        reviewer: doc.reviewers.contains(&signer),
+        approver: doc.approvers.contains(&signer),
+        signed_reviewed: has("reviewed"),
+        signed_approved: has("approved"),
+        manager: false,
+    };
+    workflow(r.status, action, who).map(drop).map_err(|e| refused(r.status, action, e.0))
+}
+
+/// After a signature on a revision: the last required signature approves it, and it is in
+/// force at once when its effective date has come (a later date takes effect when it comes).
+pub(super) async fn settle_revision(tx: &mut WriteTx, ctx: &AuditContext, id: i64) -> StoreResult<()> {
+    let Some(r) = revision_by_id(tx, id).await? else { return Ok(()) };
+    if r.status != RevisionStatus::InReview {
+        return Ok(());
+    }
+    let doc = document_by_id(tx, r.document_id.0)
+        .await?
+        .ok_or_else(|| StoreError::unreadable("document", r.document_id.0))?;
+    let signed = revision_signatures(tx, &r).await?;
+    let count = |people: &[UserId], meaning: &str| {
+        people.iter().filter(|u| signed.iter().any(|(s, m)| *s == u.0 && m == meaning)).count()
+    };
+    let reviewed = count(&doc.reviewers, "reviewed");
+    let approved = count(&doc.approvers, "approved");
+    if after_signatures(doc.reviewers.len(), reviewed, doc.approvers.len(), approved) != RevisionStatus::Approved {
+        return Ok(());
+    }
+    let approved = set_status(tx, ctx, &r, RevisionStatus::Approved, "Every required signature given").await?;
+    if takes_effect(RevisionStatus::Approved, approved.content.effective_date, Utc::now().date_naive()) {
+        make_effective(tx, ctx, &approved).await?;
+    }
+    Ok(())
+}
+
+/// Puts an approved revision in force, superseding the one in force before it (first: the
+/// database holds one revision in force per document).
+pub(super) async fn make_effective(tx: &mut WriteTx, ctx: &AuditContext, r: &Revision) -> StoreResult<Revision> {
+    let current: Option<(i64,)> =
+        sqlx::query_as("select revision_id from document_revisions where document_id = $1 and status = 'effective'")
+            .bind(r.document_id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some((current,)) = current
+        && let Some(old) = revision_by_id(tx, current).await?
+    {
+        let why = format!("Superseded by revision {}", r.label);
+        set_status(tx, ctx, &old, RevisionStatus::Superseded, &why).await?;
+    }
+    set_status(tx, ctx, r, RevisionStatus::Effective, "In force").await
+}
+
+/// Moves a revision to `status` if it is still as read (a concurrent change is a conflict),
+/// and audits the move with `reason`.
+async fn set_status(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    before: &Revision,
+    status: RevisionStatus,
+    reason: &str,
+) -> StoreResult<Revision> {
+    let moved = sqlx::query(
+        "update document_revisions set status = $2, version = version + 1, updated_at = $3 \
+         where revision_id = $1 and version = $4",
+    )
+    .bind(before.id.0)
+    .bind(status.as_str())
+    .bind(Utc::now())
+    .bind(before.meta.version)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict("Another revision of this document took effect at the same moment.".into())
+        }
+        e => StoreError::Database(e),
+    })?
+    .rows_affected();
+    if moved != 1 {
+        return Err(StoreError::Conflict("This revision changed meanwhile; nothing was changed.".into()));
+    }
+    let after =
+        revision_by_id(tx, before.id.0).await?.ok_or_else(|| StoreError::unreadable("revision", before.id.0))?;
+    let audited = Audited {
+        action: AuditAction::Update,
+        record_id: before.id.0,
+        before: Some(before),
+        after: &after,
+        version: after.meta.version,
+        reason: Some(reason),
+    };
+    append_audit(tx, ctx, audited).await?;
+    Ok(after)
 }
 
 /// Who the context's user is to a revision of `document`.
@@ -283,7 +439,8 @@ impl DocumentStore for SqlStore {
         let done = sqlx::query(
             "update document_revisions set body = $3, reason_for_change = $4, change_summary = $5, \
                 requested_by = $6, effective_date = $7, train_by = $8, no_retraining = $9, \
-                no_retraining_reason = $10, version = version + 1, updated_at = $11 \
+                no_retraining_reason = $10, content_version = content_version + 1, version = version + 1, \
+                updated_at = $11 \
              where revision_id = $1 and version = $2 and status = 'draft'",
         )
         .bind(id.0)

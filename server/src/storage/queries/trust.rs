@@ -8,6 +8,7 @@ use shared::auth::UserId;
 use shared::org::DepartmentId;
 
 use super::base::{active_reference, append_audit, finish, process_by_id, retire};
+use super::document::{check_revision_signer, revision_content_json, settle_revision};
 use super::fmea::fmea_baseline_json;
 use super::risk::{accept_risk, matrix_revision_by_id, revision_json, risk_by_id};
 use super::{Conn, SqlStore};
@@ -76,6 +77,7 @@ pub(super) async fn record_json(
         }
         "risk" => risk_by_id(conn, id).await?.map(|r| (r.meta.version, serde_json::to_value(&r))),
         "fmea" => fmea_baseline_json(conn, id).await?.map(|(v, json)| (v, Ok(json))),
+        "document_revision" => revision_content_json(conn, id).await?.map(|(v, json)| (v, Ok(json))),
         _ => None,
     };
     Ok(record.map(|(v, json)| (v, json.unwrap_or_default())))
@@ -587,6 +589,9 @@ impl TrustStore for SqlStore {
         }
         // Signing a risk's approval accepts its residual risk: the rationale is saved
         // and the status becomes accepted first, so the signature binds both.
+        if input.record_type == "document_revision" {
+            check_revision_signer(&mut tx, input.record_id, signer, input.meaning).await?;
+        }
         let (version, json) = if input.record_type == "risk" && input.meaning == Meaning::Approved {
             accept_risk(&mut tx, ctx, input.record_id, version, input.rationale.as_deref().unwrap_or_default()).await?
         } else {
@@ -655,6 +660,9 @@ impl TrustStore for SqlStore {
             reason: None,
         };
         append_audit(&mut tx, ctx, draft).await?;
+        if input.record_type == "document_revision" {
+            settle_revision(&mut tx, ctx, input.record_id).await?;
+        }
         tx.commit().await?;
         Ok(SignOutcome::Signed(Signature {
             id,
