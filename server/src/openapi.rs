@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{audit, events, fmea, health, org, risks, session, signatures, users};
+use crate::routes::{audit, documents, events, fmea, health, org, risks, session, signatures, users};
 
 /// Caliper's API description.
 #[derive(OpenApi)]
@@ -36,6 +36,8 @@ use crate::routes::{audit, events, fmea, health, org, risks, session, signatures
         risks::create_risk, risks::update_risk, risks::work,
         fmea::list_fmeas, fmea::get_fmea, fmea::create_fmea, fmea::update_fmea, fmea::worksheet, fmea::create_row,
         fmea::get_row, fmea::update_row, fmea::retire_row, fmea::export_csv, fmea::export_xlsx, fmea::import_csv,
+        documents::list_documents, documents::get_document, documents::create_document, documents::list_revisions,
+        documents::create_revision, documents::get_revision, documents::update_revision, documents::move_revision,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     modifiers(&SessionSecurity),
@@ -46,6 +48,7 @@ use crate::routes::{audit, events, fmea, health, org, risks, session, signatures
          (name = "users", description = "Users, roles, sessions and failed sign-ins (administrators)"),
          (name = "signatures", description = "Electronic signatures (21 CFR 11.50, 11.70, 11.200)"),
          (name = "events", description = "Live updates (Server-Sent Events) of every change"),
+         (name = "documents", description = "Document control: numbered documents, revisions through review and signed approval"),
          (name = "fmea", description = "FMEA worksheets (AIAG & VDA): rows versioned one by one, CSV exchange"),
          (name = "risks", description = "Risk matrices (versioned, approved by signature), the risk register, its heatmap, and each user's work list"),
          (name = "health", description = "Liveness and database reachability")),

@@ -285,7 +285,99 @@ async fn signatures_approve_a_revision_and_the_next_one_supersedes_it(store: Arc
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
+async fn me(client: &common::Client) -> i64 {
+    client.get("/api/v1/session").await.body["user"]["id"].as_i64().unwrap()
+}
+
+async fn the_api_runs_the_workflow_with_named_errors(store: Arc<dyn Store>, _db: TestDb) {
+    use axum::http::StatusCode;
+    use serde_json::json;
+    let qm = common::Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let owner = common::Client::as_new_user(store.clone(), "tom.okafor", &[Role::ProcessOwner]).await;
+    let reviewer = common::Client::as_new_user(store.clone(), "aisha.rahman", &[Role::ProcessOwner]).await;
+    let staff = common::Client::as_new_user(store.clone(), "lee.chen", &[Role::Staff]).await;
+    let auditor = common::Client::as_new_user(store.clone(), "sam.reid", &[Role::Auditor]).await;
+    let (owner_id, reviewer_id, qm_id) = (me(&owner).await, me(&reviewer).await, me(&qm).await);
+
+    // Creating: document managers only; every bad field named.
+    let doc = json!({"doc_type": "sop", "title": "Control of records", "owner_id": owner_id,
+        "reviewers": [reviewer_id], "approvers": [qm_id], "review_interval_months": 24, "retention_years": 10});
+    assert_eq!(owner.json("POST", "/api/v1/documents", &doc).await.status, StatusCode::FORBIDDEN);
+    let bad = qm
+        .json(
+            "POST",
+            "/api/v1/documents",
+            &json!({"doc_type": "external", "title": "", "approvers": [],
+        "review_interval_months": 0, "retention_years": 10}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    for field in ["title", "owner_id", "approvers", "review_interval_months", "source", "source_revision"] {
+        assert!(bad.body["field_errors"][field].is_array(), "{field}: {}", bad.text);
+    }
+    let created = qm.json("POST", "/api/v1/documents", &doc).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["number"], "SOP-0001");
+    let id = created.body["id"].as_i64().unwrap();
+
+    // Drafting: the owner; a reader may not.
+    let draft = json!({"body": "# Purpose\nKeep records."});
+    let path = format!("/api/v1/documents/{id}/revisions");
+    assert_eq!(staff.json("POST", &path, &draft).await.status, StatusCode::FORBIDDEN);
+    let r = owner.json("POST", &path, &draft).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!((r.body["label"].as_str(), r.body["status"].as_str()), (Some("A"), Some("draft")));
+    let rev = r.body["id"].as_i64().unwrap();
+    // A draft is not for every reader's eyes; an auditor sees it.
+    assert_eq!(staff.get(&format!("/api/v1/document-revisions/{rev}")).await.status, StatusCode::NOT_FOUND);
+    assert!(staff.get(&path).await.body["items"].as_array().unwrap().is_empty());
+    assert_eq!(auditor.get(&format!("/api/v1/document-revisions/{rev}")).await.status, StatusCode::OK);
+
+    // Editing needs the version; a stale one gets 409 with the current revision.
+    let edit = |version: &str| {
+        axum::http::Request::builder()
+            .method("PUT")
+            .uri(format!("/api/v1/document-revisions/{rev}"))
+            .header("content-type", "application/json")
+            .header("if-match", version)
+            .body(axum::body::Body::from(r#"{"body": "Keep records for ten years."}"#))
+            .unwrap()
+    };
+    let r = owner.send(edit("\"1\"")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = owner.send(edit("\"1\"")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.body["current"]["version"], 2);
+
+    // Moving: the wrong person 403, the wrong state 409, a missing reason 422 naming it.
+    let step =
+        |action: &str, version: i64, reason: &str| json!({"action": action, "version": version, "reason": reason});
+    let move_path = format!("/api/v1/document-revisions/{rev}/move");
+    assert_eq!(staff.json("POST", &move_path, &step("submit", 2, "")).await.status, StatusCode::FORBIDDEN);
+    let r = owner.json("POST", &move_path, &step("submit", 2, "")).await;
+    assert_eq!((r.status, r.body["status"].as_str()), (StatusCode::OK, Some("in_review")), "{}", r.text);
+    assert_eq!(owner.json("POST", &move_path, &step("submit", 3, "")).await.status, StatusCode::CONFLICT);
+    let r = reviewer.json("POST", &move_path, &step("send_back", 3, "")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body["field_errors"]["reason"].is_array(), "{}", r.text);
+
+    // Signing through the signature endpoint: the reviewer, then the approver, who puts it in force.
+    let sign = |meaning: &str, version: i64| {
+        json!({"record_type": "document_revision", "record_id": rev, "record_version": version,
+            "meaning": meaning, "password": common::PASSWORD, "accept_agreement": true})
+    };
+    assert_eq!(staff.json("POST", "/api/v1/signatures", &sign("approved", 2)).await.status, StatusCode::FORBIDDEN);
+    let r = reviewer.json("POST", "/api/v1/signatures", &sign("reviewed", 2)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = qm.json("POST", "/api/v1/signatures", &sign("approved", 2)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = staff.get(&format!("/api/v1/document-revisions/{rev}")).await;
+    assert_eq!((r.status, r.body["status"].as_str()), (StatusCode::OK, Some("effective")), "{}", r.text);
+    assert_eq!(staff.get(&path).await.body["items"].as_array().unwrap().len(), 1, "the revision in force, for all");
+}
+
 on_both_backends!(
+    the_api_runs_the_workflow_with_named_errors,
     numbers_are_per_type_and_never_shared,
     revisions_follow_the_workflow,
     signatures_approve_a_revision_and_the_next_one_supersedes_it,

@@ -119,6 +119,11 @@ pub enum Permission {
     EditOwnFmeas,
     /// Approve an FMEA baseline by electronic signature.
     ApproveFmeas,
+    /// Read controlled documents: every document and its revision in force (drafts only for
+    /// the document's own people, document managers and auditors).
+    ViewDocuments,
+    /// Create documents, name their owners, reviewers and approvers, and act on any revision.
+    ManageDocuments,
     /// Sign a document revision as its reviewer or approver (a record-level rule: only the people
     /// the document names, and never the author as approver).
     SignDocuments,
@@ -138,6 +143,8 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewRisks,
             Permission::ManageRiskMatrices,
             Permission::ViewFmeas,
+            Permission::ManageDocuments,
+            Permission::ViewDocuments,
             Permission::SignDocuments,
         ],
     ),
@@ -156,6 +163,8 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewFmeas,
             Permission::ManageFmeas,
             Permission::ApproveFmeas,
+            Permission::ManageDocuments,
+            Permission::ViewDocuments,
             Permission::SignDocuments,
         ],
     ),
@@ -168,20 +177,39 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::EditOwnRisks,
             Permission::ViewFmeas,
             Permission::EditOwnFmeas,
+            Permission::ViewDocuments,
             Permission::SignDocuments,
         ],
     ),
     (
         Role::Auditor,
-        &[Permission::ViewOrganisation, Permission::ViewAuditTrail, Permission::ViewRisks, Permission::ViewFmeas],
+        &[
+            Permission::ViewOrganisation,
+            Permission::ViewAuditTrail,
+            Permission::ViewRisks,
+            Permission::ViewFmeas,
+            Permission::ViewDocuments,
+        ],
     ),
     (
         Role::Staff,
-        &[Permission::ViewOrganisation, Permission::ViewRisks, Permission::ViewFmeas, Permission::SignDocuments],
+        &[
+            Permission::ViewOrganisation,
+            Permission::ViewRisks,
+            Permission::ViewFmeas,
+            Permission::ViewDocuments,
+            Permission::SignDocuments,
+        ],
     ),
     (
         Role::Executive,
-        &[Permission::ViewOrganisation, Permission::ViewRisks, Permission::ViewFmeas, Permission::SignDocuments],
+        &[
+            Permission::ViewOrganisation,
+            Permission::ViewRisks,
+            Permission::ViewFmeas,
+            Permission::ViewDocuments,
+            Permission::SignDocuments,
+        ],
     ),
 ];
 

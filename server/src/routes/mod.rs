@@ -1,6 +1,7 @@
 //! The API's routes, one module per domain area, each with its own `router()`.
 
 pub mod audit;
+pub mod documents;
 pub mod events;
 pub mod fmea;
 pub mod health;
@@ -29,6 +30,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(signatures::router())
         .merge(events::router())
         .merge(risks::router())
+        .merge(documents::router())
         .merge(fmea::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::openapi_json))
 }

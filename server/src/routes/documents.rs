@@ -1,0 +1,202 @@
+//! Document control (domain/documents.md): documents numbered per type, their revisions drafted
+//! at a version (409 with the current one when someone saved first), moved through the shared
+//! workflow (submit, send back, cancel) and approved by signature (`POST /signatures`, record
+//! type `document_revision`, meanings `reviewed` and `approved`).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use shared::List;
+use shared::auth::Permission;
+use shared::document::{
+    Document, DocumentId, DocumentInput, Revision, RevisionAction, RevisionId, RevisionInput, RevisionStatus,
+};
+
+use super::{change_response, expected_version, with_etag};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::storage::AuditContext;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/documents", get(list_documents).post(create_document))
+        .route("/documents/{id}", get(get_document))
+        .route("/documents/{id}/revisions", get(list_revisions).post(create_revision))
+        .route("/document-revisions/{id}", get(get_revision).put(update_revision))
+        .route("/document-revisions/{id}/move", post(move_revision))
+}
+
+/// Whether `user` may see a document's revisions that are not (or no longer) in force: its own
+/// people, document managers and auditors. Everyone else reads the revision in force.
+fn sees_every_revision(user: &CurrentUser, doc: &Document) -> bool {
+    user.can(Permission::ManageDocuments)
+        || user.can(Permission::ViewAuditTrail)
+        || doc.owner_id == user.id
+        || doc.reviewers.contains(&user.id)
+        || doc.approvers.contains(&user.id)
+}
+
+fn visible(user: &CurrentUser, doc: &Document, r: &Revision) -> bool {
+    matches!(r.status, RevisionStatus::Effective) || r.author_id == user.id || sees_every_revision(user, doc)
+}
+
+/// Query of the document list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentQuery {
+    /// Include obsolete documents.
+    #[serde(default)]
+    pub include_obsolete: bool,
+}
+
+/// Every document, by number.
+#[utoipa::path(get, path = "/api/v1/documents", tag = "documents", params(DocumentQuery),
+    responses((status = 200, body = List<Document>)))]
+pub async fn list_documents(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<DocumentQuery>,
+) -> ApiResult<Json<List<Document>>> {
+    Ok(Json(List { items: state.store.list_documents(q.include_obsolete).await? }))
+}
+
+/// One document.
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
+    params(("id" = i64, Path, description = "The document")),
+    responses((status = 200, body = Document), (status = 404, body = shared::ErrorBody)))]
+pub async fn get_document(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+    let doc =
+        state.store.get_document(DocumentId(id)).await?.ok_or_else(|| ApiError::not_found("No such document."))?;
+    Ok(with_etag(StatusCode::OK, doc.meta.version, &doc))
+}
+
+/// Create a document: the next number of its type, its owner, reviewers and approvers.
+#[utoipa::path(post, path = "/api/v1/documents", tag = "documents", request_body = DocumentInput,
+    responses((status = 201, body = Document), (status = 422, body = shared::ErrorBody)))]
+pub async fn create_document(
+    State(state): State<AppState>,
+    ctx: AuditContext,
+    ApiJson(input): ApiJson<DocumentInput>,
+) -> ApiResult<Response> {
+    let input = input.normalized();
+    input.validate().map_err(|e| ApiError::invalid(e).with_message("The document is not valid; nothing was saved."))?;
+    let doc = state.store.create_document(&ctx, &input).await?;
+    let mut res = with_etag(StatusCode::CREATED, doc.meta.version, &doc);
+    if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/documents/{}", doc.id)) {
+        res.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(res)
+}
+
+/// A document's revisions, newest first: those not in force only for the document's people,
+/// document managers and auditors.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/revisions", tag = "documents",
+    params(("id" = i64, Path, description = "The document")),
+    responses((status = 200, body = List<Revision>), (status = 404, body = shared::ErrorBody)))]
+pub async fn list_revisions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<List<Revision>>> {
+    let doc =
+        state.store.get_document(DocumentId(id)).await?.ok_or_else(|| ApiError::not_found("No such document."))?;
+    let items = state.store.list_revisions(doc.id).await?.into_iter().filter(|r| visible(&user, &doc, r)).collect();
+    Ok(Json(List { items }))
+}
+
+/// Start the next revision of a document as a draft (its owner or a document manager).
+#[utoipa::path(post, path = "/api/v1/documents/{id}/revisions", tag = "documents", request_body = RevisionInput,
+    params(("id" = i64, Path, description = "The document")),
+    responses((status = 201, body = Revision), (status = 403, body = shared::ErrorBody),
+        (status = 404, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody),
+        (status = 422, body = shared::ErrorBody)))]
+pub async fn create_revision(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RevisionInput>,
+) -> ApiResult<Response> {
+    let doc =
+        state.store.get_document(DocumentId(id)).await?.ok_or_else(|| ApiError::not_found("No such document."))?;
+    if doc.owner_id != user.id && !user.can(Permission::ManageDocuments) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "Only the document's owner or a document manager drafts it."));
+    }
+    let revision = state.store.create_revision(&ctx, doc.id, &input.normalized()).await?;
+    Ok(with_etag(StatusCode::CREATED, revision.meta.version, &revision))
+}
+
+/// One revision.
+#[utoipa::path(get, path = "/api/v1/document-revisions/{id}", tag = "documents",
+    params(("id" = i64, Path, description = "The revision")),
+    responses((status = 200, body = Revision), (status = 404, body = shared::ErrorBody)))]
+pub async fn get_revision(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let not_found = || ApiError::not_found("No such revision.");
+    let r = state.store.get_revision(RevisionId(id)).await?.ok_or_else(not_found)?;
+    let doc = state.store.get_document(r.document_id).await?.ok_or_else(not_found)?;
+    if !visible(&user, &doc, &r) {
+        return Err(not_found());
+    }
+    Ok(with_etag(StatusCode::OK, r.meta.version, &r))
+}
+
+/// Change a draft's content (its author or the document's owner), at the version in `If-Match`.
+#[utoipa::path(put, path = "/api/v1/document-revisions/{id}", tag = "documents", request_body = RevisionInput,
+    params(("id" = i64, Path, description = "The revision"),
+        ("If-Match" = String, Header, description = "The version edited, e.g. \"3\"")),
+    responses((status = 200, body = Revision), (status = 403, body = shared::ErrorBody),
+        (status = 404, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody),
+        (status = 422, body = shared::ErrorBody), (status = 428, body = shared::ErrorBody)))]
+pub async fn update_revision(
+    State(state): State<AppState>,
+    ctx: AuditContext,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RevisionInput>,
+) -> ApiResult<Response> {
+    let version = expected_version(&headers, None)?;
+    let change = state.store.update_draft(&ctx, RevisionId(id), version, &input.normalized()).await?;
+    change_response(change, "revision", |r| r.meta.version)
+}
+
+/// A step of the workflow asked for.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveInput {
+    /// `submit`, `send_back` or `cancel` (signing is `POST /signatures`).
+    pub action: RevisionAction,
+    /// The version the step is asked of.
+    pub version: i64,
+    /// Why (required to send back and to cancel).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Submit a draft for review, send a revision in review back, or cancel one, as the workflow
+/// lets the signed-in user (403 for the wrong person, 409 for the wrong state or version).
+#[utoipa::path(post, path = "/api/v1/document-revisions/{id}/move", tag = "documents", request_body = MoveInput,
+    params(("id" = i64, Path, description = "The revision")),
+    responses((status = 200, body = Revision), (status = 403, body = shared::ErrorBody),
+        (status = 404, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody),
+        (status = 422, body = shared::ErrorBody)))]
+pub async fn move_revision(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<MoveInput>,
+) -> ApiResult<Response> {
+    let manager = user.can(Permission::ManageDocuments);
+    let change =
+        state.store.move_revision(&ctx, RevisionId(id), input.version, input.action, &input.reason, manager).await?;
+    Ok(change_response(change, "revision", |r| r.meta.version)?.into_response())
+}
