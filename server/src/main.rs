@@ -126,12 +126,28 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if !args.static_dir.join("index.html").is_file() {
                 tracing::warn!(static_dir = %args.static_dir.display(), "no built app there; serving the API only");
             }
+            tokio::spawn(effective_dates(store.clone()));
             let state = AppState::new(store, Some(args.static_dir), args.auth.config());
             let listener = tokio::net::TcpListener::bind(args.bind).await?;
             tracing::info!(url = %format!("http://{}", listener.local_addr()?), "caliper listening");
             let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Puts approved document revisions in force when their effective date comes: at start (a date
+/// that passed while the server was down is caught up) and then every minute (UTC dates).
+async fn effective_dates(store: std::sync::Arc<dyn storage::Store>) {
+    let ctx = storage::AuditContext::tool("caliper effective dates");
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match store.take_effect_due(&ctx, chrono::Utc::now().date_naive()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(revisions = n, "document revisions put in force on their effective date"),
+            Err(e) => tracing::warn!(error = %e, "effective dates not checked this minute"),
         }
     }
 }

@@ -278,6 +278,19 @@ async fn signatures_approve_a_revision_and_the_next_one_supersedes_it(store: Arc
         (RevisionStatus::Approved, RevisionStatus::Effective)
     );
 
+    // When its date comes (the server's minute clock, or its start after downtime), C takes
+    // effect and supersedes B; a second run, as another instance would, finds nothing to do.
+    let clock = AuditContext::tool("effective dates");
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(store.take_effect_due(&clock, today).await.unwrap(), 0);
+    let due = today + chrono::Days::new(30);
+    assert_eq!(store.take_effect_due(&clock, due).await.unwrap(), 1);
+    assert_eq!(
+        (status(&store, c).await, status(&store, b).await),
+        (RevisionStatus::Effective, RevisionStatus::Superseded)
+    );
+    assert_eq!(db.second_store().take_effect_due(&clock, due).await.unwrap(), 0);
+
     // The database holds one revision in force per document, whatever writes to it.
     let err =
         db.execute(&format!("update document_revisions set status = 'effective' where revision_id = {}", a.0)).await;

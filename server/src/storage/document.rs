@@ -56,6 +56,10 @@ pub trait DocumentStore: Send + Sync + 'static {
         reason: &str,
         manager: bool,
     ) -> StoreResult<Change<Revision>>;
+    /// Puts in force every approved revision whose effective date is `today` or earlier,
+    /// superseding the one before; returns how many. The server runs it at start (so a date that
+    /// passed while it was down is caught up) and every minute; safe on several instances at once.
+    async fn take_effect_due(&self, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize>;
 }
 
 #[derive(sqlx::FromRow)]

@@ -527,4 +527,33 @@ impl DocumentStore for SqlStore {
         tx.commit().await?;
         Ok(change)
     }
+
+    async fn take_effect_due(&self, ctx: &AuditContext, today: chrono::NaiveDate) -> StoreResult<usize> {
+        let due: Vec<(i64,)> = sqlx::query_as(
+            "select revision_id from document_revisions where status = 'approved' \
+             and (effective_date is null or effective_date <= $1) order by revision_id",
+        )
+        .bind(today)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut done = 0;
+        for (id,) in due {
+            let mut tx = self.write_tx().await?;
+            // Read again in the write transaction: another instance may have done it meanwhile.
+            let Some(r) = revision_by_id(&mut tx, id).await? else { continue };
+            if !takes_effect(r.status, r.content.effective_date, today) {
+                continue;
+            }
+            match make_effective(&mut tx, ctx, &r).await {
+                Ok(_) => {
+                    tx.commit().await?;
+                    done += 1;
+                }
+                // Another instance got there first: nothing to do.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
 }
