@@ -101,6 +101,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/documents", Access::Any(&[P::ViewDocuments])),
     ("POST", "/documents", Access::Any(&[P::ManageDocuments])),
     ("GET", "/documents/{id}", Access::Any(&[P::ViewDocuments])),
+    ("POST", "/documents/{id}/obsolete", Access::Any(&[P::ManageDocuments])),
     ("GET", "/documents/{id}/revisions", Access::Any(&[P::ViewDocuments])),
     // Record-level: the document's owner or a document manager (the handler checks).
     ("POST", "/documents/{id}/revisions", Access::Any(&[P::ViewDocuments])),
@@ -108,6 +109,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // Record-level: the shared workflow decides who may edit, submit, send back and cancel.
     ("PUT", "/document-revisions/{id}", Access::Any(&[P::ViewDocuments])),
     ("POST", "/document-revisions/{id}/move", Access::Any(&[P::ViewDocuments])),
+    ("GET", "/document-revisions/{id}/diff", Access::Any(&[P::ViewDocuments])),
     ("GET", "/users/directory", Access::Any(&[P::ViewOrganisation])),
     ("GET", "/users", Access::Any(&[P::ManageUsers])),
     ("POST", "/users", Access::Any(&[P::ManageUsers])),

@@ -387,6 +387,50 @@ async fn the_api_runs_the_workflow_with_named_errors(store: Arc<dyn Store>, _db:
     let r = staff.get(&format!("/api/v1/document-revisions/{rev}")).await;
     assert_eq!((r.status, r.body["status"].as_str()), (StatusCode::OK, Some("effective")), "{}", r.text);
     assert_eq!(staff.get(&path).await.body["items"].as_array().unwrap().len(), 1, "the revision in force, for all");
+
+    // Revision B, and the difference from A, line by line.
+    let b = owner
+        .json(
+            "POST",
+            &path,
+            &json!({"body": "# Purpose\nKeep records for ten years.\nIndex them.",
+            "reason_for_change": "Audit finding 7", "change_summary": "Indexing added"}),
+        )
+        .await;
+    assert_eq!(b.status, StatusCode::CREATED, "{}", b.text);
+    let b = b.body["id"].as_i64().unwrap();
+    let d = owner.get(&format!("/api/v1/document-revisions/{b}/diff?against={rev}")).await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+    assert_eq!((d.body["from_label"].as_str(), d.body["to_label"].as_str()), (Some("A"), Some("B")));
+    let kinds: Vec<_> = d.body["lines"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    // A holds the one line of its last edit; B adds a heading before it and a line after.
+    assert_eq!(kinds, ["added", "same", "added"], "{}", d.text);
+    assert_eq!(d.body["lines"][1]["text"], "Keep records for ten years.");
+    assert_eq!(
+        staff.get(&format!("/api/v1/document-revisions/{b}/diff?against={rev}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Obsolete: with a reason, by a document manager; the draft in progress is cancelled.
+    let obsolete = format!("/api/v1/documents/{id}/obsolete");
+    assert_eq!(
+        owner.json("POST", &obsolete, &json!({"reason": "x", "version": 1})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = qm.json("POST", &obsolete, &json!({"reason": " ", "version": 1})).await;
+    assert!(r.body["field_errors"]["reason"].is_array(), "{}", r.text);
+    let r = qm.json("POST", &obsolete, &json!({"reason": "Merged into SOP-0002", "version": 1})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["retired_reason"], "Merged into SOP-0002");
+    let r = owner.get(&format!("/api/v1/document-revisions/{b}")).await;
+    assert_eq!(r.body["status"], "cancelled", "{}", r.text);
+    assert_eq!(
+        owner.json("POST", &path, &draft).await.status,
+        StatusCode::CONFLICT,
+        "an obsolete document takes no revision"
+    );
+    assert!(qm.get("/api/v1/documents").await.body["items"].as_array().unwrap().is_empty());
+    assert_eq!(qm.get("/api/v1/documents?include_obsolete=true").await.body["items"][0]["number"], "SOP-0001");
 }
 
 on_both_backends!(

@@ -607,6 +607,18 @@ impl RevisionContent<'_> {
     }
 }
 
+/// The difference between two revisions of a document, line by line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct RevisionDiff {
+    /// The older side's label.
+    pub from_label: String,
+    /// The newer side's label.
+    pub to_label: String,
+    /// Every line, in order: kept, removed from the older, added in the newer.
+    pub lines: Vec<DiffLine>,
+}
+
 /// One line of a diff between two revisions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

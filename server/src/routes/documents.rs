@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 use shared::List;
 use shared::auth::Permission;
 use shared::document::{
-    Document, DocumentId, DocumentInput, Revision, RevisionAction, RevisionId, RevisionInput, RevisionStatus,
+    Document, DocumentId, DocumentInput, Revision, RevisionAction, RevisionDiff, RevisionId, RevisionInput,
+    RevisionStatus, diff_lines,
 };
+use shared::org::RetireInput;
 
 use super::{change_response, expected_version, with_etag};
 use crate::AppState;
@@ -27,9 +29,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/documents", get(list_documents).post(create_document))
         .route("/documents/{id}", get(get_document))
+        .route("/documents/{id}/obsolete", post(obsolete_document))
         .route("/documents/{id}/revisions", get(list_revisions).post(create_revision))
         .route("/document-revisions/{id}", get(get_revision).put(update_revision))
         .route("/document-revisions/{id}/move", post(move_revision))
+        .route("/document-revisions/{id}/diff", get(diff_revision))
 }
 
 /// Whether `user` may see a document's revisions that are not (or no longer) in force: its own
@@ -199,4 +203,63 @@ pub async fn move_revision(
     let change =
         state.store.move_revision(&ctx, RevisionId(id), input.version, input.action, &input.reason, manager).await?;
     Ok(change_response(change, "revision", |r| r.meta.version)?.into_response())
+}
+
+/// Make a document obsolete, with the reason (document managers): it stays on record, its
+/// number is never given again, and a revision in progress is cancelled.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/obsolete", tag = "documents", request_body = RetireInput,
+    params(("id" = i64, Path, description = "The document")),
+    responses((status = 200, body = Document), (status = 404, body = shared::ErrorBody),
+        (status = 409, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
+pub async fn obsolete_document(
+    State(state): State<AppState>,
+    ctx: AuditContext,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RetireInput>,
+) -> ApiResult<Response> {
+    let version = expected_version(&headers, input.version)?;
+    let input = input.normalized();
+    input.validate().map_err(ApiError::invalid)?;
+    let change = state.store.obsolete_document(&ctx, DocumentId(id), version, &input.reason).await?;
+    change_response(change, "document", |d| d.meta.version)
+}
+
+/// Query of a diff.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiffQuery {
+    /// The other revision of the same document (the older one is shown as removed lines).
+    pub against: i64,
+}
+
+/// The line-by-line difference between two revisions of a document, older to newer.
+#[utoipa::path(get, path = "/api/v1/document-revisions/{id}/diff", tag = "documents",
+    params(("id" = i64, Path, description = "One revision"), DiffQuery),
+    responses((status = 200, body = RevisionDiff), (status = 404, body = shared::ErrorBody),
+        (status = 422, body = shared::ErrorBody)))]
+pub async fn diff_revision(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> ApiResult<Json<RevisionDiff>> {
+    let not_found = || ApiError::not_found("No such revision.");
+    let one = state.store.get_revision(RevisionId(id)).await?.ok_or_else(not_found)?;
+    let other = state.store.get_revision(RevisionId(q.against)).await?.ok_or_else(not_found)?;
+    let doc = state.store.get_document(one.document_id).await?.ok_or_else(not_found)?;
+    if !visible(&user, &doc, &one) || !visible(&user, &doc, &other) {
+        return Err(not_found());
+    }
+    if other.document_id != one.document_id {
+        let mut e = shared::FieldErrors::new();
+        e.add("against", shared::validation::INVALID);
+        return Err(ApiError::invalid(e).with_message("Both revisions must be of the same document."));
+    }
+    let (old, new) = if other.seq <= one.seq { (other, one) } else { (one, other) };
+    Ok(Json(RevisionDiff {
+        lines: diff_lines(&old.content.body, &new.content.body),
+        from_label: old.label,
+        to_label: new.label,
+    }))
 }

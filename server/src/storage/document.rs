@@ -56,6 +56,15 @@ pub trait DocumentStore: Send + Sync + 'static {
         reason: &str,
         manager: bool,
     ) -> StoreResult<Change<Revision>>;
+    /// Makes a document obsolete at `version`, with the reason: it stays on record and its
+    /// number is never given again; a revision in progress is cancelled with it.
+    async fn obsolete_document(
+        &self,
+        ctx: &AuditContext,
+        id: DocumentId,
+        version: i64,
+        reason: &str,
+    ) -> StoreResult<Change<Document>>;
     /// Puts in force every approved revision whose effective date is `today` or earlier,
     /// superseding the one before; returns how many. The server runs it at start (so a date that
     /// passed while it was down is caught up) and every minute; safe on several instances at once.

@@ -12,7 +12,7 @@ use shared::document::{
 use shared::signature::Meaning;
 use shared::validation::{INVALID, REQUIRED};
 
-use super::base::{active_reference, append_audit, finish};
+use super::base::{active_reference, append_audit, finish, retire};
 use super::{Conn, SqlStore, WriteTx};
 use crate::storage::common::{Audited, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::document::{DOCUMENT_SELECT, DocumentRow, DocumentStore, REVISION_SELECT, RevisionRow};
@@ -555,5 +555,48 @@ impl DocumentStore for SqlStore {
             }
         }
         Ok(done)
+    }
+
+    async fn obsolete_document(
+        &self,
+        ctx: &AuditContext,
+        id: DocumentId,
+        version: i64,
+        reason: &str,
+    ) -> StoreResult<Change<Document>> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(field_error("reason", REQUIRED));
+        }
+        let mut tx = self.write_tx().await?;
+        let before = document_by_id(&mut tx, id.0).await?;
+        let done = retire(&mut tx, "documents", "document_id", id.0, version, reason).await?;
+        if done {
+            let open: Vec<(i64,)> = sqlx::query_as(
+                "select revision_id from document_revisions where document_id = $1 \
+                 and status in ('draft', 'in_review', 'approved')",
+            )
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (revision,) in open {
+                if let Some(r) = revision_by_id(&mut tx, revision).await? {
+                    set_status(&mut tx, ctx, &r, RevisionStatus::Cancelled, "The document was made obsolete").await?;
+                }
+            }
+        }
+        let after = document_by_id(&mut tx, id.0).await?;
+        let written = Written {
+            action: AuditAction::Retire,
+            record_id: id.0,
+            reason: Some(reason),
+            expected_version: version,
+            done,
+            before,
+            after,
+        };
+        let change = finish(&mut tx, ctx, written).await?;
+        tx.commit().await?;
+        Ok(change)
     }
 }
