@@ -295,6 +295,30 @@ pub async fn update_matrix_revision(id: MatrixRevisionId, input: &MatrixInput) -
     send_json(Request::put(&format!("/api/v1/risk-matrix-revisions/{id}")), input).await
 }
 
+/// `GET /api/v1/documents`
+pub async fn list_documents() -> ApiResult<Vec<shared::document::Document>> {
+    list("/api/v1/documents").await
+}
+
+/// `GET /api/v1/documents/{id}`
+pub async fn get_document(id: shared::document::DocumentId) -> ApiResult<shared::document::Document> {
+    send(Request::get(&format!("/api/v1/documents/{id}"))).await
+}
+
+/// `GET /api/v1/documents/{id}/revisions`: newest first (those not in force only for the
+/// document's people, document managers and auditors).
+pub async fn list_document_revisions(id: shared::document::DocumentId) -> ApiResult<Vec<shared::document::Revision>> {
+    list(&format!("/api/v1/documents/{id}/revisions")).await
+}
+
+/// `GET /api/v1/document-revisions/{id}/diff?against={other}`
+pub async fn diff_revisions(
+    id: shared::document::RevisionId,
+    against: shared::document::RevisionId,
+) -> ApiResult<shared::document::RevisionDiff> {
+    send(Request::get(&format!("/api/v1/document-revisions/{id}/diff?against={against}"))).await
+}
+
 /// `GET /api/v1/risks?{query}` (query encoded by [`audit_query`])
 pub async fn list_risks(query: &str) -> ApiResult<RiskPage> {
     send(Request::get(&format!("/api/v1/risks?{query}"))).await

@@ -10,6 +10,7 @@ use crate::api::{self, ApiError};
 use crate::components::not_available::NotAvailable;
 use crate::pages::admin::{AdminHome, DepartmentList, SiteList};
 use crate::pages::audit::AuditTrail;
+use crate::pages::documents::{DocumentList, DocumentPage};
 use crate::pages::fmea::{FmeaHeaderEdit, FmeaList, FmeaNew, FmeaWorksheet};
 use crate::pages::processes::edit::{ProcessEdit, ProcessNew};
 use crate::pages::processes::list::ProcessList;
@@ -33,7 +34,7 @@ const ANYONE: &[Permission] = &[Permission::ViewOrganisation];
 pub const AREAS: &[(&str, &str, &[Permission])] = &[
     ("/", "Dashboard", ANYONE),
     ("/work", "My work", ANYONE),
-    ("/documents", "Documents", ANYONE),
+    ("/documents", "Documents", &[Permission::ViewDocuments]),
     ("/training", "Training", ANYONE),
     ("/fmea", "FMEA", &[Permission::ViewFmeas]),
     ("/risks", "Risks", &[Permission::ViewRisks]),
@@ -126,6 +127,8 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/admin/users/:id") view=UserEdit />
                         <Route path=path!("/admin/sessions") view=SessionList />
                         <Route path=path!("/admin/security") view=FailedSignIns />
+                        <Route path=path!("/documents") view=DocumentList />
+                        <Route path=path!("/documents/:id") view=DocumentPage />
                         <Route path=path!("/fmea") view=FmeaList />
                         <Route path=path!("/fmea/new") view=FmeaNew />
                         <Route path=path!("/fmea/:id") view=FmeaWorksheet />

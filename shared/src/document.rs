@@ -54,6 +54,8 @@ pub struct Document {
     pub reviewers: Vec<UserId>,
     /// Who approves its revisions (at least one).
     pub approvers: Vec<UserId>,
+    /// The label of the revision in force, if one is.
+    pub in_force: Option<String>,
     /// Version and life (retired: made obsolete, with the reason).
     #[serde(flatten)]
     pub meta: RecordMeta,

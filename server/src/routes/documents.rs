@@ -46,8 +46,12 @@ fn sees_every_revision(user: &CurrentUser, doc: &Document) -> bool {
         || doc.approvers.contains(&user.id)
 }
 
+/// Everyone reads the revision in force and the ones it superseded (they say so); the rest are
+/// work in progress.
 fn visible(user: &CurrentUser, doc: &Document, r: &Revision) -> bool {
-    matches!(r.status, RevisionStatus::Effective) || r.author_id == user.id || sees_every_revision(user, doc)
+    matches!(r.status, RevisionStatus::Effective | RevisionStatus::Superseded)
+        || r.author_id == user.id
+        || sees_every_revision(user, doc)
 }
 
 /// Query of the document list.
@@ -97,8 +101,8 @@ pub async fn create_document(
     Ok(res)
 }
 
-/// A document's revisions, newest first: those not in force only for the document's people,
-/// document managers and auditors.
+/// A document's revisions, newest first: drafts, revisions in review, approved and cancelled
+/// ones only for the document's people, document managers and auditors.
 #[utoipa::path(get, path = "/api/v1/documents/{id}/revisions", tag = "documents",
     params(("id" = i64, Path, description = "The document")),
     responses((status = 200, body = List<Revision>), (status = 404, body = shared::ErrorBody)))]

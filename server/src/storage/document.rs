@@ -84,6 +84,7 @@ pub(super) struct DocumentRow {
     pub retention_years: i64,
     pub source: String,
     pub source_revision: String,
+    pub in_force: Option<String>,
     #[sqlx(flatten)]
     pub meta: MetaRow,
 }
@@ -108,6 +109,7 @@ impl DocumentRow {
             source_revision: self.source_revision,
             reviewers: of("reviewer"),
             approvers: of("approver"),
+            in_force: self.in_force,
             meta: RecordMeta::from(self.meta),
         })
     }
@@ -115,8 +117,9 @@ impl DocumentRow {
 
 pub(super) const DOCUMENT_SELECT: &str = "select d.document_id, d.number, d.doc_type, d.title, d.owner_id, \
      u.full_name as owner_name, d.process_id, d.review_interval_months, d.retention_years, d.source, \
-     d.source_revision, d.version, d.created_at, d.updated_at, d.retired_at, d.retired_reason \
-     from documents d join users u on u.user_id = d.owner_id";
+     d.source_revision, (select e.label from document_revisions e where e.document_id = d.document_id \
+     and e.status = 'effective') as in_force, d.version, d.created_at, d.updated_at, d.retired_at, \
+     d.retired_reason from documents d join users u on u.user_id = d.owner_id";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct RevisionRow {
