@@ -250,6 +250,12 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
         report.created += created;
         report.existing += existing;
     }
+    let people: HashMap<&str, (UserId, String)> =
+        DEMO_USERS.iter().filter_map(|u| users.get(u.1).map(|id| (u.0, (*id, u.1.to_string())))).collect();
+    let process_ids = processes.iter().map(|(name, (id, _))| (name.clone(), *id)).collect();
+    let (created, existing) = crate::demo_documents::seed_documents(store, &people, &process_ids).await?;
+    report.created += created;
+    report.existing += existing;
     Ok(report)
 }
 

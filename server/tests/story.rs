@@ -170,6 +170,18 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     let second = server::seed::seed_demo(store.as_ref(), &server::auth::AuthConfig::for_tests()).await.unwrap();
     assert_eq!((second.created, second.existing), (0, first.created));
     assert_eq!(store.list_processes(false).await.unwrap().len(), 12);
+    // Documents: most in force, one revision in review, one approved for later, one draft, one
+    // obsolete; a second run adds none.
+    let documents = store.list_documents(true).await.unwrap();
+    assert_eq!(documents.len(), 12);
+    assert_eq!(documents.iter().filter(|d| d.meta.retired_at.is_some()).count(), 1);
+    assert_eq!(documents.iter().filter(|d| d.in_force.is_some()).count(), 11, "all but the draft-only one");
+    let sop = documents.iter().find(|d| d.title == "Control of documents and records").unwrap();
+    assert_eq!(sop.in_force.as_deref(), Some("B"));
+    let revisions = store.list_revisions(sop.id).await.unwrap();
+    let states: Vec<_> = revisions.iter().map(|r| r.status).collect();
+    use shared::document::RevisionStatus as S;
+    assert_eq!(states, vec![S::InReview, S::Effective, S::Superseded]);
     // One demo user per role at least, and every demo process has a real owner.
     let users = store.list_users(false).await.unwrap();
     for role in shared::auth::Role::ALL {

@@ -92,7 +92,11 @@ pub fn DocumentPage() -> impl IntoView {
                     {match in_force {
                         Some(r) => view! {
                             <article class="doc-text" aria-label=format!("Revision {} in force", r.label)>
-                                <p class="muted" data-testid="in-force">{format!("Revision {} in force", r.label)}</p>
+                                <p class="muted" data-testid="in-force">{if obsolete {
+                                    format!("Revision {}, the last in force before the document was made obsolete", r.label)
+                                } else {
+                                    format!("Revision {} in force", r.label)
+                                }}</p>
                                 <pre class="doc-body">{r.content.body.clone()}</pre>
                             </article>
                         }.into_any(),
