@@ -648,14 +648,22 @@ pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
     let bi: Vec<u32> = b.iter().map(|l| intern(l)).collect();
     let mut script = Vec::with_capacity(a.len().max(b.len()));
     edit_script(&ai, &bi, 0, 0, &mut script);
-    script
-        .into_iter()
-        .map(|op| match op {
-            Op::Same(i) => DiffLine::Same(a[i].to_string()),
-            Op::Removed(i) => DiffLine::Removed(a[i].to_string()),
-            Op::Added(j) => DiffLine::Added(b[j].to_string()),
-        })
-        .collect()
+    // Within each run of changed lines, the removed ones first, as a reader expects a
+    // replacement (still a shortest script: only the order inside a run changes).
+    let mut lines = Vec::with_capacity(script.len());
+    let mut added = Vec::new();
+    for op in script {
+        match op {
+            Op::Removed(i) => lines.push(DiffLine::Removed(a[i].to_string())),
+            Op::Added(j) => added.push(DiffLine::Added(b[j].to_string())),
+            Op::Same(i) => {
+                lines.append(&mut added);
+                lines.push(DiffLine::Same(a[i].to_string()));
+            }
+        }
+    }
+    lines.append(&mut added);
+    lines
 }
 
 fn split_lines(s: &str) -> Vec<&str> {
@@ -1022,6 +1030,10 @@ C",
                 }
             }
             assert_eq!(edits(&d), old.len() + new.len() - 2 * lcs[0][0], "{old:?} → {new:?}");
+            // In every run of changes, removals come before additions.
+            for pair in d.windows(2) {
+                assert!(!matches!(pair, [DiffLine::Added(_), DiffLine::Removed(_)]), "{d:?}");
+            }
         }
     }
 }
