@@ -55,7 +55,8 @@ fn rows_file(name: &str) -> Option<&'static str> {
     }
 }
 
-fn days_from(today: NaiveDate, days: i64) -> NaiveDate {
+/// `today` moved by `days` (negative: before), for demo dates written relative to today.
+pub(crate) fn days_from(today: NaiveDate, days: i64) -> NaiveDate {
     if days >= 0 {
         today.checked_add_days(Days::new(days.unsigned_abs())).unwrap_or(today)
     } else {

@@ -9,13 +9,14 @@
 
 use std::collections::HashMap;
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::Utc;
 use shared::auth::UserId;
 use shared::org::ProcessId;
 use shared::register::{Control, Evidence, EvidenceType, MatrixInput, MatrixRevision, RiskInput, RiskStatus};
 use shared::risk::{MatrixDefinition, default_5x5, medical_5x4};
 use shared::signature::{Meaning, SignInput};
 
+use crate::demo_fmea::days_from;
 use crate::storage::{AuditContext, Store, StoreError, StoreResult};
 
 const RISKS: &str = include_str!("../demo/risks.csv");
@@ -198,14 +199,6 @@ pub async fn seed_risks(
         }
     }
     Ok((created, 0))
-}
-
-fn days_from(today: NaiveDate, days: i64) -> NaiveDate {
-    if days >= 0 {
-        today.checked_add_days(Days::new(days.unsigned_abs())).unwrap_or(today)
-    } else {
-        today.checked_sub_days(Days::new(days.unsigned_abs())).unwrap_or(today)
-    }
 }
 
 async fn approved_matrix(

@@ -28,15 +28,7 @@ pub fn bench(api_only: bool) -> Result {
         app_sizes(&mut figures)?;
     }
 
-    // CALIPER_BENCH_BINARY measures another build (e.g. the previous commit's) with these loads.
-    let caliper = match std::env::var_os("CALIPER_BENCH_BINARY") {
-        Some(binary) => std::path::PathBuf::from(binary),
-        None => {
-            step("build the server (release)");
-            run(cargo().args(["build", "--release", "-p", "server", "--bin", "caliper"]))?;
-            target_dir().join("release/caliper")
-        }
-    };
+    let caliper = caliper_binary()?;
 
     let data = std::env::temp_dir().join(format!("caliper-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
@@ -89,6 +81,17 @@ pub fn bench(api_only: bool) -> Result {
          fmea_worksheet_load_*_p50_ms <= 1000; fmea_row_save_*_p99_ms <= 50; fmea_csv_import_*_ms <= 2000"
     );
     Ok(())
+}
+
+/// The server binary to measure: `CALIPER_BENCH_BINARY` (another build, e.g. the previous
+/// commit's, under the same loads) or this tree's release build.
+fn caliper_binary() -> Result<std::path::PathBuf> {
+    if let Some(binary) = std::env::var_os("CALIPER_BENCH_BINARY") {
+        return Ok(binary.into());
+    }
+    step("build the server (release)");
+    run(cargo().args(["build", "--release", "-p", "server", "--bin", "caliper"]))?;
+    Ok(target_dir().join("release/caliper"))
 }
 
 /// The worksheet in Chromium (end2end/bench): first rows of the 10,000-row FMEA, edit to
@@ -426,13 +429,7 @@ fn audited_writes(addr: &str, session: &Session, backend: &str, figures: &mut BT
 /// backend (a quick loop while working on the write path).
 pub fn writes_only() -> Result {
     let mut figures = BTreeMap::new();
-    let caliper = match std::env::var_os("CALIPER_BENCH_BINARY") {
-        Some(binary) => std::path::PathBuf::from(binary),
-        None => {
-            run(cargo().args(["build", "--release", "-p", "server", "--bin", "caliper"]))?;
-            target_dir().join("release/caliper")
-        }
-    };
+    let caliper = caliper_binary()?;
     let data = std::env::temp_dir().join(format!("caliper-bench-writes-{}", std::process::id()));
     std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
     let sqlite_url = format!("sqlite://{}/writes.db", data.display());

@@ -70,6 +70,8 @@ create table document_revisions (
 create unique index document_revisions_one_effective on document_revisions (document_id) where status = 'effective';
 create unique index document_revisions_one_open on document_revisions (document_id)
     where status in ('draft', 'in_review', 'approved');
+-- The minute clock's question, "which approved revisions are due?", without reading the rest.
+create index document_revisions_due on document_revisions (effective_date) where status = 'approved';
 
 -- Nothing is deleted (document_people is replaced as a whole when a document's people change;
 -- the audit trail keeps every list).

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use shared::List;
 use shared::auth::Permission;
 use shared::document::{
-    Document, DocumentId, DocumentInput, Revision, RevisionAction, RevisionDiff, RevisionId, RevisionInput,
-    RevisionStatus, diff_lines,
+    Document, DocumentId, DocumentInput, Revision, RevisionAction, RevisionDiff, RevisionId, RevisionInput, diff_lines,
+    readable,
 };
 use shared::org::RetireInput;
 
@@ -36,22 +36,11 @@ pub fn router() -> Router<AppState> {
         .route("/document-revisions/{id}/diff", get(diff_revision))
 }
 
-/// Whether `user` may see a document's revisions that are not (or no longer) in force: its own
-/// people, document managers and auditors. Everyone else reads the revision in force.
-fn sees_every_revision(user: &CurrentUser, doc: &Document) -> bool {
-    user.can(Permission::ManageDocuments)
-        || user.can(Permission::ViewAuditTrail)
-        || doc.owner_id == user.id
-        || doc.reviewers.contains(&user.id)
-        || doc.approvers.contains(&user.id)
-}
-
-/// Everyone reads the revision in force and the ones it superseded (they say so); the rest are
-/// work in progress.
+/// Whether `user` may read revision `r` of `doc` (the shared rule; document managers and
+/// auditors see every revision).
 fn visible(user: &CurrentUser, doc: &Document, r: &Revision) -> bool {
-    matches!(r.status, RevisionStatus::Effective | RevisionStatus::Superseded)
-        || r.author_id == user.id
-        || sees_every_revision(user, doc)
+    let privileged = user.can(Permission::ManageDocuments) || user.can(Permission::ViewAuditTrail);
+    readable(r.status, doc.participant(Some(user.id), r.author_id), privileged)
 }
 
 /// Query of the document list.

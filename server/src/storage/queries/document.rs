@@ -12,7 +12,7 @@ use shared::document::{
 use shared::signature::Meaning;
 use shared::validation::{INVALID, REQUIRED};
 
-use super::base::{active_reference, append_audit, finish, retire};
+use super::base::{active_reference, append_audit, finish, is_unique_violation, retire};
 use super::{Conn, SqlStore, WriteTx};
 use crate::storage::common::{Audited, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::document::{DOCUMENT_SELECT, DocumentRow, DocumentStore, REVISION_SELECT, RevisionRow};
@@ -37,14 +37,20 @@ pub(super) async fn revision_by_id(conn: &mut Conn, id: i64) -> StoreResult<Opti
     row.map(Revision::try_from).transpose()
 }
 
-/// What a signature on a revision binds, with the content version it binds: the document's
-/// number and title, the revision's label and body (and, once files can be attached, the file's
-/// hash), and their SHA-256.
-pub(super) async fn revision_content_json(conn: &mut Conn, id: i64) -> StoreResult<Option<(i64, serde_json::Value)>> {
+/// A revision with its document.
+async fn revision_and_document(conn: &mut Conn, id: i64) -> StoreResult<Option<(Revision, Document)>> {
     let Some(r) = revision_by_id(&mut *conn, id).await? else { return Ok(None) };
     let doc = document_by_id(conn, r.document_id.0)
         .await?
         .ok_or_else(|| StoreError::unreadable("document", r.document_id.0))?;
+    Ok(Some((r, doc)))
+}
+
+/// What a signature on a revision binds, with the content version it binds: the document's
+/// number and title, the revision's label and body (and, once files can be attached, the file's
+/// hash), and their SHA-256.
+pub(super) async fn revision_content_json(conn: &mut Conn, id: i64) -> StoreResult<Option<(i64, serde_json::Value)>> {
+    let Some((r, doc)) = revision_and_document(conn, id).await? else { return Ok(None) };
     let content = RevisionContent {
         number: &doc.number,
         title: &doc.title,
@@ -82,41 +88,38 @@ pub(super) async fn check_revision_signer(
     id: i64,
     signer: UserId,
     meaning: Meaning,
-) -> StoreResult<()> {
+) -> StoreResult<(Revision, Document)> {
     let action = match meaning {
         Meaning::Reviewed => RevisionAction::SignReviewed,
         Meaning::Approved => RevisionAction::SignApproved,
         _ => return Err(field_error("meaning", INVALID)),
     };
-    let r = revision_by_id(&mut *conn, id).await?.ok_or_else(|| StoreError::NotFound(format!("No revision {id}.")))?;
-    let doc = document_by_id(&mut *conn, r.document_id.0)
+    let (r, doc) = revision_and_document(&mut *conn, id)
         .await?
-        .ok_or_else(|| StoreError::unreadable("document", r.document_id.0))?;
+        .ok_or_else(|| StoreError::NotFound(format!("No revision {id}.")))?;
     let signed = revision_signatures(conn, &r).await?;
     let has = |m: &str| signed.iter().any(|(s, meaning)| *s == signer.0 && meaning == m);
     let who = Participant {
-        author: signer == r.author_id,
-        owner: signer == doc.owner_id,
-        reviewer: doc.reviewers.contains(&signer),
-        approver: doc.approvers.contains(&signer),
         signed_reviewed: has("reviewed"),
         signed_approved: has("approved"),
-        manager: false,
+        ..doc.participant(Some(signer), r.author_id)
     };
-    workflow(r.status, action, who).map(drop).map_err(|e| refused(r.status, action, e.0))
+    workflow(r.status, action, who).map_err(|e| refused(r.status, action, e.0))?;
+    Ok((r, doc))
 }
 
 /// After a signature on a revision: the last required signature approves it, and it is in
 /// force at once when its effective date has come (a later date takes effect when it comes).
-pub(super) async fn settle_revision(tx: &mut WriteTx, ctx: &AuditContext, id: i64) -> StoreResult<()> {
-    let Some(r) = revision_by_id(tx, id).await? else { return Ok(()) };
+pub(super) async fn settle_revision(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    r: &Revision,
+    doc: &Document,
+) -> StoreResult<()> {
     if r.status != RevisionStatus::InReview {
         return Ok(());
     }
-    let doc = document_by_id(tx, r.document_id.0)
-        .await?
-        .ok_or_else(|| StoreError::unreadable("document", r.document_id.0))?;
-    let signed = revision_signatures(tx, &r).await?;
+    let signed = revision_signatures(tx, r).await?;
     let count = |people: &[UserId], meaning: &str| {
         people.iter().filter(|u| signed.iter().any(|(s, m)| *s == u.0 && m == meaning)).count()
     };
@@ -125,7 +128,7 @@ pub(super) async fn settle_revision(tx: &mut WriteTx, ctx: &AuditContext, id: i6
     if after_signatures(doc.reviewers.len(), reviewed, doc.approvers.len(), approved) != RevisionStatus::Approved {
         return Ok(());
     }
-    let approved = set_status(tx, ctx, &r, RevisionStatus::Approved, "Every required signature given").await?;
+    let approved = set_status(tx, ctx, r, RevisionStatus::Approved, "Every required signature given").await?;
     if takes_effect(RevisionStatus::Approved, approved.content.effective_date, Utc::now().date_naive()) {
         make_effective(tx, ctx, &approved).await?;
     }
@@ -168,11 +171,12 @@ async fn set_status(
     .bind(before.meta.version)
     .execute(&mut **tx)
     .await
-    .map_err(|e| match e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
+    .map_err(|e| {
+        if is_unique_violation(&e) {
             StoreError::Conflict("Another revision of this document took effect at the same moment.".into())
+        } else {
+            StoreError::Database(e)
         }
-        e => StoreError::Database(e),
     })?
     .rows_affected();
     if moved != 1 {
@@ -190,21 +194,6 @@ async fn set_status(
     };
     append_audit(tx, ctx, audited).await?;
     Ok(after)
-}
-
-/// Who the context's user is to a revision of `document`.
-fn participant(ctx: &AuditContext, document: &Document, author: UserId, manager: bool) -> Participant {
-    let me = ctx.actor_id.map(UserId);
-    let is = |id: UserId| me == Some(id);
-    Participant {
-        author: is(author),
-        owner: is(document.owner_id),
-        reviewer: document.reviewers.iter().any(|r| is(*r)),
-        approver: document.approvers.iter().any(|a| is(*a)),
-        signed_reviewed: false,
-        signed_approved: false,
-        manager,
-    }
 }
 
 /// The workflow's answer as a store error: 409 when no one could do it in this state, 403
@@ -389,7 +378,7 @@ impl DocumentStore for SqlStore {
         .await;
         let (id,) = match inserted {
             // Two started at once: the partial unique index lets one through.
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(in_progress()),
+            Err(e) if is_unique_violation(&e) => return Err(in_progress()),
             other => other?,
         };
         let revision = revision_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("revision", id))?;
@@ -425,14 +414,11 @@ impl DocumentStore for SqlStore {
         input: &RevisionInput,
     ) -> StoreResult<Change<Revision>> {
         let mut tx = self.write_tx().await?;
-        let Some(before) = revision_by_id(&mut tx, id.0).await? else { return Ok(Change::NotFound) };
-        let doc = document_by_id(&mut tx, before.document_id.0)
-            .await?
-            .ok_or_else(|| StoreError::unreadable("document", before.document_id.0))?;
+        let Some((before, doc)) = revision_and_document(&mut tx, id.0).await? else { return Ok(Change::NotFound) };
         if before.meta.version != version {
             return Ok(Change::Stale(before));
         }
-        let who = participant(ctx, &doc, before.author_id, false);
+        let who = doc.participant(ctx.actor_id.map(UserId), before.author_id);
         workflow(before.status, RevisionAction::Edit, who)
             .map_err(|r| refused(before.status, RevisionAction::Edit, r.0))?;
         input.validate(before.seq, false).map_err(StoreError::Invalid)?;
@@ -490,15 +476,12 @@ impl DocumentStore for SqlStore {
             return Err(field_error("action", INVALID));
         }
         let mut tx = self.write_tx().await?;
-        let Some(before) = revision_by_id(&mut tx, id.0).await? else { return Ok(Change::NotFound) };
-        let doc = document_by_id(&mut tx, before.document_id.0)
-            .await?
-            .ok_or_else(|| StoreError::unreadable("document", before.document_id.0))?;
+        let Some((before, doc)) = revision_and_document(&mut tx, id.0).await? else { return Ok(Change::NotFound) };
         if before.meta.version != version {
             return Ok(Change::Stale(before));
         }
-        let status = workflow(before.status, action, participant(ctx, &doc, before.author_id, manager))
-            .map_err(|r| refused(before.status, action, r.0))?;
+        let who = Participant { manager, ..doc.participant(ctx.actor_id.map(UserId), before.author_id) };
+        let status = workflow(before.status, action, who).map_err(|r| refused(before.status, action, r.0))?;
         let done = sqlx::query(
             "update document_revisions set status = $3, status_reason = $4, version = version + 1, updated_at = $5 \
              where revision_id = $1 and version = $2 and status = $6",

@@ -589,9 +589,13 @@ impl TrustStore for SqlStore {
         }
         // Signing a risk's approval accepts its residual risk: the rationale is saved
         // and the status becomes accepted first, so the signature binds both.
-        if input.record_type == "document_revision" {
-            check_revision_signer(&mut tx, input.record_id, signer, input.meaning).await?;
-        }
+        // A document revision: the workflow decides who signs; the revision and its document,
+        // read once here, then decide whether this signature approves it.
+        let revision = if input.record_type == "document_revision" {
+            Some(check_revision_signer(&mut tx, input.record_id, signer, input.meaning).await?)
+        } else {
+            None
+        };
         let (version, json) = if input.record_type == "risk" && input.meaning == Meaning::Approved {
             accept_risk(&mut tx, ctx, input.record_id, version, input.rationale.as_deref().unwrap_or_default()).await?
         } else {
@@ -660,8 +664,8 @@ impl TrustStore for SqlStore {
             reason: None,
         };
         append_audit(&mut tx, ctx, draft).await?;
-        if input.record_type == "document_revision" {
-            settle_revision(&mut tx, ctx, input.record_id).await?;
+        if let Some((revision, document)) = &revision {
+            settle_revision(&mut tx, ctx, revision, document).await?;
         }
         tx.commit().await?;
         Ok(SignOutcome::Signed(Signature {
