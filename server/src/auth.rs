@@ -110,6 +110,26 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/document-revisions/{id}", Access::Any(&[P::ViewDocuments])),
     ("POST", "/document-revisions/{id}/move", Access::Any(&[P::ViewDocuments])),
     ("GET", "/document-revisions/{id}/diff", Access::Any(&[P::ViewDocuments])),
+    ("GET", "/training/requirements", Access::Any(&[P::ViewTrainingRecords])),
+    ("POST", "/training/requirements", Access::Any(&[P::ManageTraining])),
+    ("GET", "/training/curriculum", Access::Any(&[P::ViewTrainingRecords])),
+    ("POST", "/training/curriculum", Access::Any(&[P::ManageTraining])),
+    ("GET", "/training/my", Access::Any(&[P::CompleteTraining])),
+    ("GET", "/training/assignments", Access::Any(&[P::ViewTrainingRecords])),
+    // Record-level: the trainee, or whoever reads training records.
+    ("GET", "/training/assignments/{id}", Access::Any(&[P::CompleteTraining, P::ViewTrainingRecords])),
+    // Record-level: only the trainee takes their quiz.
+    ("GET", "/training/assignments/{id}/quiz", Access::Any(&[P::CompleteTraining])),
+    ("POST", "/training/assignments/{id}/quiz", Access::Any(&[P::CompleteTraining])),
+    // Record-level: a qualified trainer (own record current), never the trainee.
+    ("POST", "/training/assignments/{id}/sign-off", Access::Any(&[P::CompleteTraining])),
+    // Record-level: one's own records unless one reads training records.
+    ("GET", "/training/records", Access::Any(&[P::CompleteTraining, P::ViewTrainingRecords])),
+    ("GET", "/training/matrix", Access::Any(&[P::ViewTrainingRecords])),
+    ("GET", "/training/matrix.csv", Access::Any(&[P::ViewTrainingRecords])),
+    ("GET", "/training/completion", Access::Any(&[P::ViewTrainingRecords])),
+    ("GET", "/training/trained-on", Access::Any(&[P::ViewTrainingRecords])),
+    ("GET", "/training/documents/{id}", Access::Any(&[P::ViewTrainingRecords])),
     ("GET", "/users/directory", Access::Any(&[P::ViewOrganisation])),
     ("GET", "/users", Access::Any(&[P::ManageUsers])),
     ("POST", "/users", Access::Any(&[P::ManageUsers])),

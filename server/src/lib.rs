@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo_documents;
 pub mod demo_fmea;
 pub mod demo_risks;
+pub mod demo_training;
 pub mod error;
 pub mod middleware;
 pub mod openapi;

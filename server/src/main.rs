@@ -149,6 +149,11 @@ async fn effective_dates(store: std::sync::Arc<dyn storage::Store>) {
             Ok(n) => tracing::info!(revisions = n, "document revisions put in force on their effective date"),
             Err(e) => tracing::warn!(error = %e, "effective dates not checked this minute"),
         }
+        match store.assign_refreshers(&ctx, chrono::Utc::now().date_naive()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(assignments = n, "training refreshers assigned before their lapse"),
+            Err(e) => tracing::warn!(error = %e, "training refreshers not checked this minute"),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{audit, documents, events, fmea, health, org, risks, session, signatures, users};
+use crate::routes::{audit, documents, events, fmea, health, org, risks, session, signatures, training, users};
 
 /// Caliper's API description.
 #[derive(OpenApi)]
@@ -39,6 +39,10 @@ use crate::routes::{audit, documents, events, fmea, health, org, risks, session,
         documents::list_documents, documents::get_document, documents::create_document, documents::list_revisions,
         documents::create_revision, documents::get_revision, documents::update_revision, documents::move_revision,
         documents::obsolete_document, documents::diff_revision,
+        training::list_requirements, training::create_requirement, training::list_curriculum,
+        training::add_curriculum_line, training::my_training, training::list_assignments, training::get_assignment,
+        training::quiz_sheet, training::submit_quiz, training::sign_off, training::list_records, training::matrix,
+        training::matrix_csv, training::completion, training::trained_on, training::document_trainees,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     modifiers(&SessionSecurity),
@@ -50,6 +54,7 @@ use crate::routes::{audit, documents, events, fmea, health, org, risks, session,
          (name = "signatures", description = "Electronic signatures (21 CFR 11.50, 11.70, 11.200)"),
          (name = "events", description = "Live updates (Server-Sent Events) of every change"),
          (name = "documents", description = "Document control: numbered documents, revisions through review and signed approval"),
+         (name = "training", description = "Training and competency: requirements, curricula, assignments, read-and-sign, quizzes, the matrix, the auditor's questions"),
          (name = "fmea", description = "FMEA worksheets (AIAG & VDA): rows versioned one by one, CSV exchange"),
          (name = "risks", description = "Risk matrices (versioned, approved by signature), the risk register, its heatmap, and each user's work list"),
          (name = "health", description = "Liveness and database reachability")),

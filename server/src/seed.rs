@@ -256,6 +256,10 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
     let (created, existing) = crate::demo_documents::seed_documents(store, &people, &process_ids).await?;
     report.created += created;
     report.existing += existing;
+    let department_ids = departments.iter().map(|(name, id)| ((*name).to_string(), *id)).collect();
+    let (created, existing) = crate::demo_training::seed_training(store, &people, &department_ids).await?;
+    report.created += created;
+    report.existing += existing;
     Ok(report)
 }
 

@@ -182,6 +182,13 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     let states: Vec<_> = revisions.iter().map(|r| r.status).collect();
     use shared::document::RevisionStatus as S;
     assert_eq!(states, vec![S::InReview, S::Effective, S::Superseded]);
+    // Training: the matrix shows every status but "not required" somewhere, from the demo's
+    // history and today's assignments.
+    let matrix = store.matrix(chrono::Utc::now().date_naive()).await.unwrap();
+    assert_eq!(matrix.requirements.len(), 6);
+    for status in shared::training::CellStatus::ALL {
+        assert!(matrix.cells.contains(status.code()), "no demo cell {status:?}: {}", matrix.cells);
+    }
     // One demo user per role at least, and every demo process has a real owner.
     let users = store.list_users(false).await.unwrap();
     for role in shared::auth::Role::ALL {

@@ -127,6 +127,14 @@ pub enum Permission {
     /// Sign a document revision as its reviewer or approver (a record-level rule: only the people
     /// the document names, and never the author as approver).
     SignDocuments,
+    /// Complete one's own training: see My training, sign "read and understood", take quizzes,
+    /// and sign off others' on-the-job training when one's own record is current (a
+    /// record-level rule).
+    CompleteTraining,
+    /// Read everyone's training: the matrix, the records, the auditor's questions.
+    ViewTrainingRecords,
+    /// Define requirements, quizzes and curricula.
+    ManageTraining,
 }
 
 /// The permission table: role → allowed operations. The only place this is decided.
@@ -146,6 +154,8 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ManageDocuments,
             Permission::ViewDocuments,
             Permission::SignDocuments,
+            Permission::ViewTrainingRecords,
+            Permission::CompleteTraining,
         ],
     ),
     (
@@ -166,6 +176,9 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ManageDocuments,
             Permission::ViewDocuments,
             Permission::SignDocuments,
+            Permission::CompleteTraining,
+            Permission::ViewTrainingRecords,
+            Permission::ManageTraining,
         ],
     ),
     (
@@ -179,6 +192,8 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::EditOwnFmeas,
             Permission::ViewDocuments,
             Permission::SignDocuments,
+            Permission::CompleteTraining,
+            Permission::ViewTrainingRecords,
         ],
     ),
     (
@@ -189,6 +204,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewRisks,
             Permission::ViewFmeas,
             Permission::ViewDocuments,
+            Permission::ViewTrainingRecords,
         ],
     ),
     (
@@ -199,6 +215,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewFmeas,
             Permission::ViewDocuments,
             Permission::SignDocuments,
+            Permission::CompleteTraining,
         ],
     ),
     (
@@ -209,6 +226,8 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewFmeas,
             Permission::ViewDocuments,
             Permission::SignDocuments,
+            Permission::CompleteTraining,
+            Permission::ViewTrainingRecords,
         ],
     ),
 ];

@@ -16,6 +16,7 @@ pub mod org;
 pub mod register;
 pub mod risk;
 pub mod signature;
+pub mod training;
 pub mod validation;
 pub mod worksheet;
 

@@ -76,6 +76,14 @@ pub const SIGNABLE: &[(&str, Meaning, Permission, &str)] = &[
     // (`shared::document::workflow`); the last required signature approves the revision.
     ("document_revision", Meaning::Reviewed, Permission::SignDocuments, "the review of the document revision"),
     ("document_revision", Meaning::Approved, Permission::SignDocuments, "the approval of the document revision"),
+    // Only by a trainee whose open assignment asks for this revision (`shared::training`); it
+    // completes the assignment, or opens its quiz.
+    (
+        "document_revision",
+        Meaning::Acknowledged,
+        Permission::CompleteTraining,
+        "reading and understanding the document revision",
+    ),
 ];
 
 /// Record types whose signature carries a statement the signer writes (`SignInput::rationale`),

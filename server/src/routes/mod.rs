@@ -9,6 +9,7 @@ pub mod org;
 pub mod risks;
 pub mod session;
 pub mod signatures;
+pub mod training;
 pub mod users;
 
 use axum::Router;
@@ -31,6 +32,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(events::router())
         .merge(risks::router())
         .merge(documents::router())
+        .merge(training::router())
         .merge(fmea::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::openapi_json))
 }

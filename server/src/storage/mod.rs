@@ -32,6 +32,7 @@ pub mod fmea;
 mod postgres;
 pub mod risk;
 mod sqlite;
+pub mod training;
 pub mod trust;
 
 use std::str::FromStr;
@@ -55,6 +56,7 @@ pub use fmea::{FmeaStore, RowChange};
 pub use postgres::PostgresStore;
 pub use risk::{NewRevision, PageAt, RiskFilter, RiskStore};
 pub use sqlite::SqliteStore;
+pub use training::{HistoricTraining, TrainingStore};
 pub use trust::{Credentials, SignOutcome, TrustStore};
 
 /// The result of a write that is conditional on the version the client last saw.
@@ -169,7 +171,7 @@ pub struct AuditFilter {
 
 /// Every query Caliper makes. Implemented once per backend (see the module documentation).
 #[async_trait]
-pub trait Store: TrustStore + RiskStore + FmeaStore + DocumentStore + Send + Sync + 'static {
+pub trait Store: TrustStore + RiskStore + FmeaStore + DocumentStore + TrainingStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Applies the pending forward-only migrations of this backend.

@@ -81,5 +81,8 @@ mod fmea;
 #[path = "queries/risk.rs"]
 mod risk;
 #[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/training.rs"]
+mod training;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/trust.rs"]
 mod trust;

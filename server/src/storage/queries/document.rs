@@ -129,6 +129,8 @@ pub(super) async fn settle_revision(
         return Ok(());
     }
     let approved = set_status(tx, ctx, r, RevisionStatus::Approved, "Every required signature given").await?;
+    // Training follows in the same transaction: whoever must read it is assigned it now.
+    super::training::on_revision_approved(tx, ctx, &approved, doc).await?;
     if takes_effect(RevisionStatus::Approved, approved.content.effective_date, Utc::now().date_naive()) {
         make_effective(tx, ctx, &approved).await?;
     }
@@ -149,7 +151,17 @@ pub(super) async fn make_effective(tx: &mut WriteTx, ctx: &AuditContext, r: &Rev
         let why = format!("Superseded by revision {}", r.label);
         set_status(tx, ctx, &old, RevisionStatus::Superseded, &why).await?;
     }
-    set_status(tx, ctx, r, RevisionStatus::Effective, "In force").await
+    let effective = set_status(tx, ctx, r, RevisionStatus::Effective, "In force").await?;
+    // The day it came into force, for "which revision was in force on D?" (a date that passed
+    // while the server was down counts from that date).
+    let today = Utc::now().date_naive();
+    let from = r.content.effective_date.map_or(today, |d| d.min(today));
+    sqlx::query("update document_revisions set in_force_from = $2 where revision_id = $1")
+        .bind(r.id.0)
+        .bind(from)
+        .execute(&mut **tx)
+        .await?;
+    Ok(effective)
 }
 
 /// Moves a revision to `status` if it is still as read (a concurrent change is a conflict),

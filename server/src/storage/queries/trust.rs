@@ -11,6 +11,7 @@ use super::base::{active_reference, append_audit, finish, process_by_id, retire}
 use super::document::{check_revision_signer, revision_content_json, settle_revision};
 use super::fmea::fmea_baseline_json;
 use super::risk::{accept_risk, matrix_revision_by_id, revision_json, risk_by_id};
+use super::training::{assign_person, check_acknowledgment, settle_acknowledgment};
 use super::{Conn, SqlStore};
 use crate::auth::SessionAuth;
 use crate::storage::common::{Audited, DEPARTMENTS, Draft, MetaRow, Written, constraint_error};
@@ -184,6 +185,8 @@ impl TrustStore for SqlStore {
             reason: None,
         };
         append_audit(&mut tx, ctx, audited).await?;
+        // A new person is assigned their curricula's training in the same transaction.
+        assign_person(&mut tx, ctx, id).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -237,6 +240,10 @@ impl TrustStore for SqlStore {
             },
         )
         .await?;
+        // A new role or department brings its curricula's training, in the same transaction.
+        if done {
+            assign_person(&mut tx, ctx, id.0).await?;
+        }
         tx.commit().await?;
         Ok(change)
     }
@@ -591,8 +598,16 @@ impl TrustStore for SqlStore {
         // and the status becomes accepted first, so the signature binds both.
         // A document revision: the workflow decides who signs; the revision and its document,
         // read once here, then decide whether this signature approves it.
-        let revision = if input.record_type == "document_revision" {
+        // "Read and understood" on a revision completes the signer's training assignment for it.
+        let on_revision = input.record_type == "document_revision";
+        let acknowledging = input.meaning == Meaning::Acknowledged;
+        let revision = if on_revision && !acknowledging {
             Some(check_revision_signer(&mut tx, input.record_id, signer, input.meaning).await?)
+        } else {
+            None
+        };
+        let assignment = if on_revision && acknowledging {
+            Some(check_acknowledgment(&mut tx, input.record_id, signer).await?)
         } else {
             None
         };
@@ -666,6 +681,9 @@ impl TrustStore for SqlStore {
         append_audit(&mut tx, ctx, draft).await?;
         if let Some((revision, document)) = &revision {
             settle_revision(&mut tx, ctx, revision, document).await?;
+        }
+        if let Some(assignment) = assignment {
+            settle_acknowledgment(&mut tx, ctx, assignment, id).await?;
         }
         tx.commit().await?;
         Ok(SignOutcome::Signed(Signature {

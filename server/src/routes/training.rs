@@ -1,0 +1,305 @@
+//! Training and competency (domain/training.md): requirements and curricula (quality manager),
+//! each person's assignments made in the transaction of their cause, "read and understood"
+//! by signature (`POST /signatures`, record type `document_revision`, meaning `acknowledged`),
+//! quizzes marked on the server, on-the-job sign-off by a qualified trainer, the matrix and the
+//! auditor's questions.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use shared::List;
+use shared::auth::{Permission, UserId};
+use shared::document::DocumentId;
+use shared::training::{
+    Assignment, AssignmentId, CurriculumEntry, CurriculumLine, DepartmentCompletion, Matrix, QuizAnswers, QuizResult,
+    QuizSheet, Requirement, RequirementId, RequirementInput, TrainedOn, TraineeStatus, TrainingRecord,
+};
+
+use super::with_etag;
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::storage::AuditContext;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/training/requirements", get(list_requirements).post(create_requirement))
+        .route("/training/curriculum", get(list_curriculum).post(add_curriculum_line))
+        .route("/training/my", get(my_training))
+        .route("/training/assignments", get(list_assignments))
+        .route("/training/assignments/{id}", get(get_assignment))
+        .route("/training/assignments/{id}/quiz", get(quiz_sheet).post(submit_quiz))
+        .route("/training/assignments/{id}/sign-off", post(sign_off))
+        .route("/training/records", get(list_records))
+        .route("/training/matrix", get(matrix))
+        .route("/training/matrix.csv", get(matrix_csv))
+        .route("/training/completion", get(completion))
+        .route("/training/trained-on", get(trained_on))
+        .route("/training/documents/{id}", get(document_trainees))
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Every active requirement, by title (the quiz's key is never included).
+#[utoipa::path(get, path = "/api/v1/training/requirements", tag = "training",
+    responses((status = 200, body = List<Requirement>)))]
+pub async fn list_requirements(State(state): State<AppState>) -> ApiResult<Json<List<Requirement>>> {
+    Ok(Json(List { items: state.store.list_requirements().await? }))
+}
+
+/// Create a requirement: a document to read and sign, a quiz (with its key, kept on the
+/// server), a classroom session or an on-the-job sign-off; its recurrence and completion period.
+#[utoipa::path(post, path = "/api/v1/training/requirements", tag = "training", request_body = RequirementInput,
+    responses((status = 201, body = Requirement), (status = 422, body = shared::ErrorBody)))]
+pub async fn create_requirement(
+    State(state): State<AppState>,
+    ctx: AuditContext,
+    ApiJson(input): ApiJson<RequirementInput>,
+) -> ApiResult<Response> {
+    let input = input.normalized();
+    input
+        .validate()
+        .map_err(|e| ApiError::invalid(e).with_message("The requirement is not valid; nothing was saved."))?;
+    let requirement = state.store.create_requirement(&ctx, &input).await?;
+    Ok(with_etag(StatusCode::CREATED, requirement.meta.version, &requirement))
+}
+
+/// The curricula: which roles and departments must meet which requirements.
+#[utoipa::path(get, path = "/api/v1/training/curriculum", tag = "training",
+    responses((status = 200, body = List<CurriculumEntry>)))]
+pub async fn list_curriculum(State(state): State<AppState>) -> ApiResult<Json<List<CurriculumEntry>>> {
+    Ok(Json(List { items: state.store.list_curriculum().await? }))
+}
+
+/// Add a requirement to a role's or a department's curriculum; everyone it now applies to who
+/// is not trained is assigned it in the same transaction.
+#[utoipa::path(post, path = "/api/v1/training/curriculum", tag = "training", request_body = CurriculumLine,
+    responses((status = 201, body = CurriculumEntry), (status = 422, body = shared::ErrorBody)))]
+pub async fn add_curriculum_line(
+    State(state): State<AppState>,
+    ctx: AuditContext,
+    ApiJson(line): ApiJson<CurriculumLine>,
+) -> ApiResult<Response> {
+    line.validate().map_err(|e| ApiError::invalid(e).with_message("The curriculum line is not valid."))?;
+    let entry = state.store.add_curriculum_line(&ctx, &line).await?;
+    Ok((StatusCode::CREATED, Json(entry)).into_response())
+}
+
+/// My training: the signed-in user's assignments, open ones first by due date, then the
+/// completed ones.
+#[utoipa::path(get, path = "/api/v1/training/my", tag = "training",
+    responses((status = 200, body = List<Assignment>)))]
+pub async fn my_training(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<List<Assignment>>> {
+    Ok(Json(List { items: state.store.list_assignments(Some(user.id), false, today()).await? }))
+}
+
+/// Query of the assignment list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AssignmentQuery {
+    /// One person's.
+    pub user_id: Option<i64>,
+    /// Open ones only.
+    #[serde(default)]
+    pub open: bool,
+}
+
+/// Everyone's assignments (or one person's).
+#[utoipa::path(get, path = "/api/v1/training/assignments", tag = "training", params(AssignmentQuery),
+    responses((status = 200, body = List<Assignment>)))]
+pub async fn list_assignments(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<AssignmentQuery>,
+) -> ApiResult<Json<List<Assignment>>> {
+    Ok(Json(List { items: state.store.list_assignments(q.user_id.map(UserId), q.open, today()).await? }))
+}
+
+/// The trainee and whoever reads training records see an assignment; others get 404.
+async fn visible_assignment(state: &AppState, user: &CurrentUser, id: i64) -> ApiResult<Assignment> {
+    let a = state
+        .store
+        .get_assignment(AssignmentId(id), today())
+        .await?
+        .filter(|a| a.user_id == user.id || user.can(Permission::ViewTrainingRecords))
+        .ok_or_else(|| ApiError::not_found("No such assignment."))?;
+    Ok(a)
+}
+
+/// One assignment.
+#[utoipa::path(get, path = "/api/v1/training/assignments/{id}", tag = "training",
+    params(("id" = i64, Path, description = "The assignment")),
+    responses((status = 200, body = Assignment), (status = 404, body = shared::ErrorBody)))]
+pub async fn get_assignment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let a = visible_assignment(&state, &user, id).await?;
+    Ok(with_etag(StatusCode::OK, a.meta.version, &a))
+}
+
+/// The quiz of one's own open assignment, for its next attempt: shuffled, without the answers.
+#[utoipa::path(get, path = "/api/v1/training/assignments/{id}/quiz", tag = "training",
+    params(("id" = i64, Path, description = "The assignment")),
+    responses((status = 200, body = QuizSheet), (status = 404, body = shared::ErrorBody)))]
+pub async fn quiz_sheet(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<QuizSheet>> {
+    let a = visible_assignment(&state, &user, id).await?;
+    if a.user_id != user.id {
+        return Err(ApiError::not_found("No such assignment."));
+    }
+    let sheet =
+        state.store.quiz_sheet(a.id).await?.ok_or_else(|| ApiError::not_found("This assignment has no quiz."))?;
+    Ok(Json(sheet))
+}
+
+/// Answer one attempt of the quiz (one's own assignment, after signing "read and understood"
+/// when there is a revision): marked on the server; a pass completes the assignment. Answers
+/// for an attempt already marked are refused (409).
+#[utoipa::path(post, path = "/api/v1/training/assignments/{id}/quiz", tag = "training", request_body = QuizAnswers,
+    params(("id" = i64, Path, description = "The assignment")),
+    responses((status = 200, body = QuizResult), (status = 403, body = shared::ErrorBody),
+        (status = 409, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
+pub async fn submit_quiz(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(answers): ApiJson<QuizAnswers>,
+) -> ApiResult<Json<QuizResult>> {
+    Ok(Json(state.store.submit_quiz(&ctx, AssignmentId(id), user.id, &answers, today()).await?))
+}
+
+/// Sign off a classroom or on-the-job assignment of someone else, as a qualified trainer (one's
+/// own record on the requirement is current).
+#[utoipa::path(post, path = "/api/v1/training/assignments/{id}/sign-off", tag = "training",
+    params(("id" = i64, Path, description = "The assignment")),
+    responses((status = 200, body = Assignment), (status = 403, body = shared::ErrorBody),
+        (status = 409, body = shared::ErrorBody)))]
+pub async fn sign_off(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Assignment>> {
+    Ok(Json(state.store.sign_off(&ctx, AssignmentId(id), user.id, today()).await?))
+}
+
+/// Query of the training records.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecordQuery {
+    /// One person's (one's own unless one reads training records).
+    pub user_id: Option<i64>,
+    /// One requirement's.
+    pub requirement_id: Option<i64>,
+}
+
+/// Training records (completions with their evidence), newest first. Without the right to read
+/// training records, only one's own.
+#[utoipa::path(get, path = "/api/v1/training/records", tag = "training", params(RecordQuery),
+    responses((status = 200, body = List<TrainingRecord>)))]
+pub async fn list_records(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<RecordQuery>,
+) -> ApiResult<Json<List<TrainingRecord>>> {
+    let who = if user.can(Permission::ViewTrainingRecords) { q.user_id.map(UserId) } else { Some(user.id) };
+    Ok(Json(List { items: state.store.list_records(who, q.requirement_id.map(RequirementId)).await? }))
+}
+
+/// The training matrix: active people × active requirements, one status letter per cell
+/// (`-` not required, `a` assigned, `s` due soon, `o` overdue, `c` completed, `e` expired,
+/// `x` superseded), row by row.
+#[utoipa::path(get, path = "/api/v1/training/matrix", tag = "training",
+    responses((status = 200, body = Matrix)))]
+pub async fn matrix(State(state): State<AppState>) -> ApiResult<Json<Matrix>> {
+    Ok(Json(state.store.matrix(today()).await?))
+}
+
+/// The training matrix as CSV: one row per person, one column per requirement, each cell the
+/// status in words.
+#[utoipa::path(get, path = "/api/v1/training/matrix.csv", tag = "training",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn matrix_csv(State(state): State<AppState>) -> ApiResult<Response> {
+    let m = state.store.matrix(today()).await?;
+    let mut head = vec!["Person".to_string(), "Department".to_string()];
+    head.extend(m.requirements.iter().map(|r| match &r.document_number {
+        Some(n) => format!("{} ({n})", r.title),
+        None => r.title.clone(),
+    }));
+    let mut out = shared::csv::header(head);
+    for (p, person) in m.people.iter().enumerate() {
+        let mut row = vec![person.name.clone(), person.department.clone().unwrap_or_default()];
+        row.extend((0..m.requirements.len()).map(|r| m.cell(p, r).label().to_string()));
+        out.push_str(&shared::csv::row(row));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"caliper-training-matrix.csv\""),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// The completion rate per department against the 95 % target (cells where training is
+/// required, and of those the ones completed and current).
+#[utoipa::path(get, path = "/api/v1/training/completion", tag = "training",
+    responses((status = 200, body = List<DepartmentCompletion>)))]
+pub async fn completion(State(state): State<AppState>) -> ApiResult<Json<List<DepartmentCompletion>>> {
+    Ok(Json(List { items: state.store.matrix(today()).await?.completion_by_department() }))
+}
+
+/// Query of the auditor's question.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrainedOnQuery {
+    /// The person.
+    pub user_id: i64,
+    /// The requirement.
+    pub requirement_id: i64,
+    /// The day (YYYY-MM-DD).
+    pub on: NaiveDate,
+}
+
+/// Was this person trained for this requirement on the revision in force on that day? Yes or
+/// no, with the evidence (the completion: revision, signature, score, trainer, date).
+#[utoipa::path(get, path = "/api/v1/training/trained-on", tag = "training", params(TrainedOnQuery),
+    responses((status = 200, body = TrainedOn), (status = 404, body = shared::ErrorBody)))]
+pub async fn trained_on(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<TrainedOnQuery>,
+) -> ApiResult<Json<TrainedOn>> {
+    let answer = state
+        .store
+        .trained_on(UserId(q.user_id), RequirementId(q.requirement_id), q.on)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such person or requirement."))?;
+    Ok(Json(answer))
+}
+
+/// Who must be trained on a document and where each stands today: the auditor's "who is
+/// current on SOP-X, and who is not", and before a revision's effective date, who is not yet
+/// trained on it.
+#[utoipa::path(get, path = "/api/v1/training/documents/{id}", tag = "training",
+    params(("id" = i64, Path, description = "The document")),
+    responses((status = 200, body = List<TraineeStatus>)))]
+pub async fn document_trainees(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<List<TraineeStatus>>> {
+    Ok(Json(List { items: state.store.document_trainees(DocumentId(id), today()).await? }))
+}

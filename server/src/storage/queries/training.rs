@@ -1,0 +1,1379 @@
+//! Training and competency: the queries of [`crate::storage::training`], compiled once per
+//! backend (see [`crate::storage`]).
+//!
+//! Statuses and due dates are decided by [`shared::training`] from the facts read here
+//! ([`Facts`]); assignments are written in the transaction of their cause: a revision approved
+//! ([`on_revision_approved`]), a person created or changed ([`assign_person`]), a curriculum line
+//! added, a recurrence lapsing (the minute clock). The partial unique index on open assignments
+//! makes two causes firing at once (on two instances) give one assignment.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use shared::audit::{AuditAction, diff};
+use shared::auth::{Role, UserId};
+use shared::document::{Document, DocumentId, Revision, RevisionId};
+use shared::org::{DepartmentId, RecordMeta};
+use shared::training::{
+    Assignment, AssignmentCause, AssignmentId, AssignmentState, CellStatus, Completion, CurriculumEntry,
+    CurriculumLine, Matrix, MatrixPerson, MatrixRequirement, Quiz, QuizAnswers, QuizResult, QuizSheet, Requirement,
+    RequirementId, RequirementInput, RequirementKind, RevisionFacts, TrainedOn, TraineeStatus, TrainingRecord,
+    assignment_due, cell_status, expires_on, in_force_on, required_of, training_baseline,
+};
+use shared::validation::{INVALID, NOT_FOUND};
+
+use super::base::append_audit;
+use super::{Conn, SqlStore, WriteTx};
+use crate::storage::common::{Draft, field_error};
+use crate::storage::training::{HistoricTraining, TrainingStore};
+use crate::storage::trust::parse_roles;
+use crate::storage::{AuditContext, StoreError, StoreResult};
+
+// ---- the facts the rules need ----
+
+#[derive(sqlx::FromRow)]
+struct RequirementRow {
+    requirement_id: i64,
+    title: String,
+    kind: String,
+    document_id: Option<i64>,
+    document_number: Option<String>,
+    questions: i64,
+    pass_mark: i64,
+    attempts_allowed: i64,
+    recurrence_months: Option<i64>,
+    completion_days: i64,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    retired_at: Option<DateTime<Utc>>,
+    retired_reason: Option<String>,
+}
+
+const REQUIREMENT_SELECT: &str = "select q.requirement_id, q.title, q.kind, q.document_id, d.number as document_number, \
+     q.questions, q.pass_mark, q.attempts_allowed, q.recurrence_months, q.completion_days, q.version, q.created_at, \
+     q.updated_at, q.retired_at, q.retired_reason from training_requirements q \
+     left join documents d on d.document_id = q.document_id";
+
+fn count(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or_default()
+}
+
+impl TryFrom<RequirementRow> for Requirement {
+    type Error = StoreError;
+
+    fn try_from(r: RequirementRow) -> Result<Self, StoreError> {
+        let kind = RequirementKind::parse(&r.kind)
+            .ok_or_else(|| StoreError::Internal(format!("requirement {}: kind `{}`", r.requirement_id, r.kind)))?;
+        Ok(Requirement {
+            id: RequirementId(r.requirement_id),
+            title: r.title,
+            kind,
+            document_id: r.document_id.map(DocumentId),
+            document_number: r.document_number,
+            questions: count(r.questions),
+            pass_mark: count(r.pass_mark),
+            attempts_allowed: count(r.attempts_allowed),
+            recurrence_months: r.recurrence_months.map(count),
+            completion_days: count(r.completion_days),
+            meta: RecordMeta {
+                version: r.version,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                retired_at: r.retired_at,
+                retired_reason: r.retired_reason,
+            },
+        })
+    }
+}
+
+/// A revision as training sees it.
+#[derive(sqlx::FromRow, Clone)]
+struct RevisionFactRow {
+    document_id: i64,
+    revision_id: i64,
+    seq: i64,
+    label: String,
+    status: String,
+    in_force_from: Option<NaiveDate>,
+    no_retraining: bool,
+    train_by: Option<NaiveDate>,
+}
+
+impl RevisionFactRow {
+    fn facts(&self) -> RevisionFacts {
+        RevisionFacts { seq: count(self.seq), effective_from: self.in_force_from, no_retraining: self.no_retraining }
+    }
+}
+
+/// What a document's requirement asks for now: the newest approved or effective revision,
+/// and the sequence from which completions count.
+#[derive(Clone)]
+struct Target {
+    revision_id: i64,
+    label: String,
+    train_by: Option<NaiveDate>,
+    baseline: u32,
+}
+
+#[derive(sqlx::FromRow)]
+struct PersonRow {
+    user_id: i64,
+    full_name: String,
+    department_id: Option<i64>,
+    department: Option<String>,
+    roles: String,
+}
+
+struct Person {
+    id: i64,
+    name: String,
+    department_id: Option<i64>,
+    department: Option<String>,
+    roles: Vec<Role>,
+}
+
+/// A person's last completion of a requirement.
+struct LastRecord {
+    seq: Option<i64>,
+    expires_on: Option<NaiveDate>,
+}
+
+/// Everything the rules need, for everyone or for one person.
+struct Facts {
+    requirements: Vec<Requirement>,
+    targets: HashMap<i64, Target>,
+    lines: Vec<CurriculumLine>,
+    people: Vec<Person>,
+    /// (user, requirement) → due date of the open assignment.
+    open: HashMap<(i64, i64), NaiveDate>,
+    /// (user, requirement) → the last completion.
+    last: HashMap<(i64, i64), LastRecord>,
+}
+
+impl Facts {
+    async fn load(conn: &mut Conn, user: Option<i64>) -> StoreResult<Facts> {
+        let sql = format!("{REQUIREMENT_SELECT} where q.retired_at is null order by lower(q.title), q.requirement_id");
+        let rows: Vec<RequirementRow> = sqlx::query_as(&sql).fetch_all(&mut *conn).await?;
+        let requirements = rows.into_iter().map(Requirement::try_from).collect::<StoreResult<Vec<_>>>()?;
+        let rev_rows: Vec<RevisionFactRow> = sqlx::query_as(
+            "select document_id, revision_id, seq, label, status, in_force_from, no_retraining, train_by \
+             from document_revisions where status in ('approved', 'effective', 'superseded') \
+             and document_id in (select document_id from training_requirements where document_id is not null) \
+             order by document_id, seq",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut revisions: HashMap<i64, Vec<RevisionFactRow>> = HashMap::new();
+        for r in rev_rows {
+            revisions.entry(r.document_id).or_default().push(r);
+        }
+        let targets = revisions
+            .iter()
+            .filter_map(|(doc, revs)| {
+                let t =
+                    revs.iter().filter(|r| r.status == "approved" || r.status == "effective").max_by_key(|r| r.seq)?;
+                let facts: Vec<RevisionFacts> = revs.iter().map(RevisionFactRow::facts).collect();
+                Some((
+                    *doc,
+                    Target {
+                        revision_id: t.revision_id,
+                        label: t.label.clone(),
+                        train_by: t.train_by,
+                        baseline: training_baseline(&facts, count(t.seq)),
+                    },
+                ))
+            })
+            .collect();
+        let line_rows: Vec<(i64, Option<String>, Option<i64>)> =
+            sqlx::query_as("select requirement_id, role, department_id from curriculum_lines where retired_at is null")
+                .fetch_all(&mut *conn)
+                .await?;
+        let lines = line_rows
+            .into_iter()
+            .map(|(r, role, dept)| CurriculumLine {
+                requirement_id: RequirementId(r),
+                role: role.as_deref().and_then(Role::parse),
+                department_id: dept.map(DepartmentId),
+            })
+            .collect();
+        let people_rows: Vec<PersonRow> = sqlx::query_as(
+            "select u.user_id, u.full_name, u.department_id, d.name as department, u.roles from users u \
+             left join departments d on d.department_id = u.department_id \
+             where u.retired_at is null and ($1 is null or u.user_id = $1) order by lower(u.full_name), u.user_id",
+        )
+        .bind(user)
+        .fetch_all(&mut *conn)
+        .await?;
+        let people = people_rows
+            .into_iter()
+            .map(|p| Person {
+                id: p.user_id,
+                name: p.full_name,
+                department_id: p.department_id,
+                department: p.department,
+                roles: parse_roles(&p.roles),
+            })
+            .collect();
+        let open_rows: Vec<(i64, i64, NaiveDate)> = sqlx::query_as(
+            "select user_id, requirement_id, due_on from training_assignments where state = 'open' \
+             and ($1 is null or user_id = $1)",
+        )
+        .bind(user)
+        .fetch_all(&mut *conn)
+        .await?;
+        let open = open_rows.into_iter().map(|(u, r, d)| ((u, r), d)).collect();
+        let record_rows: Vec<(i64, i64, Option<i64>, Option<NaiveDate>)> = sqlx::query_as(
+            "select t.user_id, t.requirement_id, v.seq, t.expires_on from training_records t \
+             left join document_revisions v on v.revision_id = t.revision_id \
+             where ($1 is null or t.user_id = $1) order by t.completed_at, t.record_id",
+        )
+        .bind(user)
+        .fetch_all(&mut *conn)
+        .await?;
+        let last =
+            record_rows.into_iter().map(|(u, r, seq, expires_on)| ((u, r), LastRecord { seq, expires_on })).collect();
+        Ok(Facts { requirements, targets, lines, people, open, last })
+    }
+
+    fn target(&self, q: &Requirement) -> Option<&Target> {
+        q.document_id.and_then(|d| self.targets.get(&d.0))
+    }
+
+    /// Whether a requirement can be trained on yet (a document requirement needs an approved
+    /// revision).
+    fn trainable(&self, q: &Requirement) -> bool {
+        q.document_id.is_none() || self.target(q).is_some()
+    }
+
+    fn completion(&self, person: i64, q: &Requirement) -> Option<Completion> {
+        let last = self.last.get(&(person, q.id.0))?;
+        let on_current_revision = match self.target(q) {
+            Some(t) => last.seq.is_some_and(|s| count(s) >= t.baseline),
+            None => true,
+        };
+        Some(Completion { on_current_revision, expires_on: last.expires_on })
+    }
+
+    fn required(&self, p: &Person) -> std::collections::BTreeSet<RequirementId> {
+        required_of(&self.lines, &p.roles, p.department_id.map(DepartmentId))
+    }
+
+    fn status(&self, p: &Person, q: &Requirement, required: bool, today: NaiveDate) -> CellStatus {
+        cell_status(required, self.open.get(&(p.id, q.id.0)).copied(), self.completion(p.id, q), today)
+    }
+}
+
+// ---- assignments, in the transaction of their cause ----
+
+/// Which pairs a run of [`assign_missing`] looks at.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// One person (joined, new role or department).
+    Person(i64),
+    /// One requirement (new revision, new curriculum line).
+    Requirement(i64),
+    /// Everyone and everything, refreshers only (the minute clock).
+    Refreshers,
+}
+
+/// Assigns, within `tx`, every pair in scope that needs it by [`assignment_due`]; each new
+/// assignment is an audit entry with its cause. Returns how many were made.
+async fn assign_missing(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    scope: Scope,
+    cause: AssignmentCause,
+    detail: &str,
+    today: NaiveDate,
+) -> StoreResult<usize> {
+    let user = match scope {
+        Scope::Person(u) => Some(u),
+        _ => None,
+    };
+    let facts = Facts::load(tx, user).await?;
+    let now = Utc::now();
+    let mut made = 0;
+    for p in &facts.people {
+        let required = facts.required(p);
+        for q in facts.requirements.iter().filter(|q| required.contains(&q.id)) {
+            if matches!(scope, Scope::Requirement(r) if r != q.id.0) || !facts.trainable(q) {
+                continue;
+            }
+            let last = facts.completion(p.id, q);
+            let refresher = last.is_some_and(|c| c.on_current_revision && c.expires_on.is_some());
+            if matches!(scope, Scope::Refreshers) && !refresher {
+                continue;
+            }
+            let target = facts.target(q);
+            // A revision approved for later carries its train-by date, whatever the cause.
+            let train_by = target.and_then(|t| t.train_by);
+            let has_open = facts.open.contains_key(&(p.id, q.id.0));
+            let Some(due) = assignment_due(has_open, last, q.completion_days, train_by, today) else { continue };
+            let (cause, detail) = if refresher {
+                let lapse = last.and_then(|c| c.expires_on).unwrap_or(due);
+                (AssignmentCause::Recurrence, format!("Refresher: the last completion lapses on {lapse}"))
+            } else {
+                (cause, detail.to_string())
+            };
+            let inserted: Option<(i64,)> = sqlx::query_as(
+                "insert into training_assignments (user_id, requirement_id, revision_id, cause, cause_detail, \
+                 assigned_on, due_on, state, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8) \
+                 on conflict do nothing returning assignment_id",
+            )
+            .bind(p.id)
+            .bind(q.id.0)
+            .bind(target.map(|t| t.revision_id))
+            .bind(cause.as_str())
+            .bind(&detail)
+            .bind(today)
+            .bind(due)
+            .bind(now)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let Some((id,)) = inserted else { continue };
+            let after = serde_json::json!({
+                "user_id": p.id,
+                "user_name": p.name,
+                "requirement_id": q.id.0,
+                "requirement_title": q.title,
+                "revision_id": target.map(|t| t.revision_id),
+                "revision_label": target.map(|t| t.label.clone()),
+                "cause": cause.as_str(),
+                "cause_detail": detail,
+                "due_on": due,
+                "state": "open",
+            });
+            let draft = Draft {
+                action: AuditAction::Create,
+                record_type: "training_assignment",
+                record_id: id,
+                record_version: 1,
+                changes: diff(&serde_json::Value::Null, &after),
+                reason: Some(cause.label()),
+            };
+            append_audit(tx, ctx, draft).await?;
+            made += 1;
+        }
+    }
+    Ok(made)
+}
+
+/// A person was created, or got a new role or department: assign what their curricula now
+/// hold (same transaction).
+pub(super) async fn assign_person(tx: &mut WriteTx, ctx: &AuditContext, user: i64) -> StoreResult<usize> {
+    let today = Utc::now().date_naive();
+    assign_missing(
+        tx,
+        ctx,
+        Scope::Person(user),
+        AssignmentCause::PersonChanged,
+        "Joined, or new role or department",
+        today,
+    )
+    .await
+}
+
+/// A revision was approved (same transaction as the last signature): open assignments of its
+/// document's requirements now ask for it, and everyone who must read it and has not is
+/// assigned, due by its train-by date; nobody new when it was approved as needing no retraining.
+pub(super) async fn on_revision_approved(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    r: &Revision,
+    doc: &Document,
+) -> StoreResult<()> {
+    let requirements: Vec<(i64,)> = sqlx::query_as(
+        "select requirement_id from training_requirements where document_id = $1 and retired_at is null",
+    )
+    .bind(doc.id.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    let moved: Vec<(i64, i64)> = sqlx::query_as(
+        "update training_assignments set revision_id = $1, acknowledged_at = null, signature_id = null, \
+         version = version + 1, updated_at = $3 where state = 'open' and revision_id <> $1 and requirement_id in \
+         (select requirement_id from training_requirements where document_id = $2) returning assignment_id, version",
+    )
+    .bind(r.id.0)
+    .bind(doc.id.0)
+    .bind(Utc::now())
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id, version) in moved {
+        let changes =
+            diff(&serde_json::Value::Null, &serde_json::json!({ "revision_id": r.id.0, "revision_label": r.label }));
+        let reason = format!("{} revision {} approved: the assignment now asks for it", doc.number, r.label);
+        let draft = Draft {
+            action: AuditAction::Update,
+            record_type: "training_assignment",
+            record_id: id,
+            record_version: version,
+            changes,
+            reason: Some(&reason),
+        };
+        append_audit(tx, ctx, draft).await?;
+    }
+    if r.content.no_retraining {
+        return Ok(());
+    }
+    let detail = format!("{} revision {} approved", doc.number, r.label);
+    let today = Utc::now().date_naive();
+    for (q,) in requirements {
+        assign_missing(tx, ctx, Scope::Requirement(q), AssignmentCause::RevisionApproved, &detail, today).await?;
+    }
+    Ok(())
+}
+
+/// Before a "read and understood" signature on a revision: the signer must have an open
+/// assignment asking for exactly this revision, not yet acknowledged. Returns the assignment.
+pub(super) async fn check_acknowledgment(conn: &mut Conn, revision: i64, signer: UserId) -> StoreResult<i64> {
+    let status: Option<(String,)> = sqlx::query_as("select status from document_revisions where revision_id = $1")
+        .bind(revision)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((status,)) = status else { return Err(StoreError::NotFound(format!("No revision {revision}."))) };
+    if status != "approved" && status != "effective" {
+        return Err(StoreError::Retired(
+            "Only an approved revision or the one in force can be acknowledged; this one is not (superseded, in \
+             progress or cancelled). Nothing was signed."
+                .into(),
+        ));
+    }
+    let open: Option<(i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "select assignment_id, acknowledged_at from training_assignments where user_id = $1 and revision_id = $2 \
+         and state = 'open'",
+    )
+    .bind(signer.0)
+    .bind(revision)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match open {
+        None => Err(StoreError::Forbidden(
+            "You have no open training assignment for this revision; nothing was signed.".into(),
+        )),
+        Some((_, Some(_))) => Err(StoreError::Conflict("You have already acknowledged this revision.".into())),
+        Some((id, None)) => Ok(id),
+    }
+}
+
+/// After the "read and understood" signature: the assignment records it, and is complete unless
+/// a quiz is still to pass.
+pub(super) async fn settle_acknowledgment(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    assignment: i64,
+    signature: i64,
+) -> StoreResult<()> {
+    let now = Utc::now();
+    let (version,): (i64,) = sqlx::query_as(
+        "update training_assignments set acknowledged_at = $2, signature_id = $3, version = version + 1, \
+         updated_at = $2 where assignment_id = $1 returning version",
+    )
+    .bind(assignment)
+    .bind(now)
+    .bind(signature)
+    .fetch_one(&mut **tx)
+    .await?;
+    let changes =
+        diff(&serde_json::Value::Null, &serde_json::json!({ "acknowledged_at": now, "signature_id": signature }));
+    let draft = Draft {
+        action: AuditAction::Update,
+        record_type: "training_assignment",
+        record_id: assignment,
+        record_version: version,
+        changes,
+        reason: Some("Read and understood, signed"),
+    };
+    append_audit(tx, ctx, draft).await?;
+    let (questions,): (i64,) = sqlx::query_as(
+        "select q.questions from training_assignments a join training_requirements q \
+         on q.requirement_id = a.requirement_id where a.assignment_id = $1",
+    )
+    .bind(assignment)
+    .fetch_one(&mut **tx)
+    .await?;
+    if questions == 0 {
+        complete(tx, ctx, assignment, version, None, None, now).await?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct CompletedRow {
+    user_id: i64,
+    requirement_id: i64,
+    revision_id: Option<i64>,
+    signature_id: Option<i64>,
+    version: i64,
+}
+
+/// Completes an open assignment at `version`: the training record (with the revision, the
+/// signature, the score, the trainer and when it lapses), audited.
+async fn complete(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    assignment: i64,
+    version: i64,
+    score: Option<u32>,
+    trainer: Option<i64>,
+    now: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let done: Option<CompletedRow> = sqlx::query_as(
+        "update training_assignments set state = 'completed', completed_at = $3, version = version + 1, \
+         updated_at = $3 where assignment_id = $1 and version = $2 and state = 'open' \
+         returning user_id, requirement_id, revision_id, signature_id, version",
+    )
+    .bind(assignment)
+    .bind(version)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(CompletedRow {
+        user_id: user,
+        requirement_id: requirement,
+        revision_id: revision,
+        signature_id: signature,
+        version,
+    }) = done
+    else {
+        return Err(StoreError::Conflict("This assignment changed meanwhile; nothing was recorded.".into()));
+    };
+    let (months,): (Option<i64>,) =
+        sqlx::query_as("select recurrence_months from training_requirements where requirement_id = $1")
+            .bind(requirement)
+            .fetch_one(&mut **tx)
+            .await?;
+    let lapse = expires_on(now.date_naive(), months.map(count));
+    let (record,): (i64,) = sqlx::query_as(
+        "insert into training_records (assignment_id, user_id, requirement_id, revision_id, completed_at, \
+         signature_id, score, trainer_id, expires_on) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning record_id",
+    )
+    .bind(assignment)
+    .bind(user)
+    .bind(requirement)
+    .bind(revision)
+    .bind(now)
+    .bind(signature)
+    .bind(score.map(i64::from))
+    .bind(trainer)
+    .bind(lapse)
+    .fetch_one(&mut **tx)
+    .await?;
+    let changes = diff(
+        &serde_json::json!({ "state": "open" }),
+        &serde_json::json!({
+            "state": "completed",
+            "completed_at": now,
+            "training_record_id": record,
+            "score": score,
+            "trainer_id": trainer,
+            "expires_on": lapse,
+        }),
+    );
+    let draft = Draft {
+        action: AuditAction::Update,
+        record_type: "training_assignment",
+        record_id: assignment,
+        record_version: version,
+        changes,
+        reason: Some("Training completed"),
+    };
+    append_audit(tx, ctx, draft).await?;
+    Ok(record)
+}
+
+// ---- reading ----
+
+#[derive(sqlx::FromRow)]
+struct AssignmentRow {
+    assignment_id: i64,
+    user_id: i64,
+    user_name: String,
+    requirement_id: i64,
+    requirement_title: String,
+    kind: String,
+    document_id: Option<i64>,
+    document_number: Option<String>,
+    revision_id: Option<i64>,
+    revision_label: Option<String>,
+    cause: String,
+    cause_detail: String,
+    assigned_on: NaiveDate,
+    due_on: NaiveDate,
+    state: String,
+    acknowledged_at: Option<DateTime<Utc>>,
+    questions: i64,
+    attempts_used: i64,
+    attempts_allowed: i64,
+    completed_at: Option<DateTime<Utc>>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+const ASSIGNMENT_SELECT: &str = "select a.assignment_id, a.user_id, u.full_name as user_name, a.requirement_id, \
+     q.title as requirement_title, q.kind, q.document_id, d.number as document_number, a.revision_id, \
+     v.label as revision_label, a.cause, a.cause_detail, a.assigned_on, a.due_on, a.state, a.acknowledged_at, \
+     q.questions, a.attempts_used, q.attempts_allowed, a.completed_at, a.version, a.created_at, a.updated_at \
+     from training_assignments a join users u on u.user_id = a.user_id \
+     join training_requirements q on q.requirement_id = a.requirement_id \
+     left join documents d on d.document_id = q.document_id \
+     left join document_revisions v on v.revision_id = a.revision_id";
+
+impl AssignmentRow {
+    fn into_assignment(self, today: NaiveDate) -> StoreResult<Assignment> {
+        let bad =
+            |what: &str, v: &str| StoreError::Internal(format!("assignment {}: {what} `{v}`", self.assignment_id));
+        let kind = RequirementKind::parse(&self.kind).ok_or_else(|| bad("kind", &self.kind))?;
+        let cause = AssignmentCause::parse(&self.cause).ok_or_else(|| bad("cause", &self.cause))?;
+        let state = AssignmentState::parse(&self.state).ok_or_else(|| bad("state", &self.state))?;
+        let status = match state {
+            AssignmentState::Open => cell_status(true, Some(self.due_on), None, today),
+            AssignmentState::Completed => CellStatus::Completed,
+        };
+        Ok(Assignment {
+            id: AssignmentId(self.assignment_id),
+            user_id: UserId(self.user_id),
+            user_name: self.user_name,
+            requirement_id: RequirementId(self.requirement_id),
+            requirement_title: self.requirement_title,
+            kind,
+            document_id: self.document_id.map(DocumentId),
+            document_number: self.document_number,
+            revision_id: self.revision_id.map(RevisionId),
+            revision_label: self.revision_label,
+            cause,
+            cause_detail: self.cause_detail,
+            assigned_on: self.assigned_on,
+            due_on: self.due_on,
+            state,
+            acknowledged_at: self.acknowledged_at,
+            questions: count(self.questions),
+            attempts_used: count(self.attempts_used),
+            attempts_allowed: count(self.attempts_allowed),
+            completed_at: self.completed_at,
+            status,
+            meta: RecordMeta {
+                version: self.version,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+                retired_at: None,
+                retired_reason: None,
+            },
+        })
+    }
+}
+
+async fn assignment_by_id(conn: &mut Conn, id: i64, today: NaiveDate) -> StoreResult<Option<Assignment>> {
+    let sql = format!("{ASSIGNMENT_SELECT} where a.assignment_id = $1");
+    let row: Option<AssignmentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    row.map(|r| r.into_assignment(today)).transpose()
+}
+
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    record_id: i64,
+    assignment_id: i64,
+    user_id: i64,
+    user_name: String,
+    requirement_id: i64,
+    requirement_title: String,
+    revision_id: Option<i64>,
+    revision_label: Option<String>,
+    document_number: Option<String>,
+    completed_at: DateTime<Utc>,
+    signature_id: Option<i64>,
+    score: Option<i64>,
+    trainer_name: Option<String>,
+    expires_on: Option<NaiveDate>,
+}
+
+impl From<RecordRow> for TrainingRecord {
+    fn from(r: RecordRow) -> Self {
+        TrainingRecord {
+            id: r.record_id,
+            assignment_id: AssignmentId(r.assignment_id),
+            user_id: UserId(r.user_id),
+            user_name: r.user_name,
+            requirement_id: RequirementId(r.requirement_id),
+            requirement_title: r.requirement_title,
+            revision_id: r.revision_id.map(RevisionId),
+            revision_label: r.revision_label,
+            document_number: r.document_number,
+            completed_at: r.completed_at,
+            signature_id: r.signature_id,
+            score: r.score.map(count),
+            trainer_name: r.trainer_name,
+            expires_on: r.expires_on,
+        }
+    }
+}
+
+const RECORD_SELECT: &str = "select t.record_id, t.assignment_id, t.user_id, u.full_name as user_name, \
+     t.requirement_id, q.title as requirement_title, t.revision_id, v.label as revision_label, \
+     d.number as document_number, t.completed_at, t.signature_id, t.score, tr.full_name as trainer_name, t.expires_on \
+     from training_records t join users u on u.user_id = t.user_id \
+     join training_requirements q on q.requirement_id = t.requirement_id \
+     left join document_revisions v on v.revision_id = t.revision_id \
+     left join documents d on d.document_id = v.document_id \
+     left join users tr on tr.user_id = t.trainer_id";
+
+/// The stored quiz of a requirement, with its key.
+async fn stored_quiz(conn: &mut Conn, requirement: i64) -> StoreResult<Option<Quiz>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("select quiz from training_requirements where requirement_id = $1")
+            .bind(requirement)
+            .fetch_optional(conn)
+            .await?;
+    match row.and_then(|(q,)| q) {
+        None => Ok(None),
+        Some(json) => serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| StoreError::Internal(format!("requirement {requirement}: quiz: {e}"))),
+    }
+}
+
+/// The order of an attempt's questions: the same sheet for the same attempt.
+fn sheet_seed(assignment: i64, attempt: u32) -> u64 {
+    (assignment as u64).wrapping_mul(1_000_003).wrapping_add(u64::from(attempt))
+}
+
+#[async_trait]
+impl TrainingStore for SqlStore {
+    async fn create_requirement(&self, ctx: &AuditContext, input: &RequirementInput) -> StoreResult<Requirement> {
+        input.validate().map_err(StoreError::Invalid)?;
+        let mut tx = self.write_tx().await?;
+        if let Some(doc) = input.document_id {
+            let found: Option<(Option<DateTime<Utc>>,)> =
+                sqlx::query_as("select retired_at from documents where document_id = $1")
+                    .bind(doc.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match found {
+                None => return Err(field_error("document_id", NOT_FOUND)),
+                Some((Some(_),)) => return Err(field_error("document_id", shared::validation::RETIRED)),
+                Some((None,)) => {}
+            }
+        }
+        let quiz_json = input.quiz.as_ref().map(|q| serde_json::to_string(q).unwrap_or_default());
+        let (questions, pass_mark, attempts) = input.quiz.as_ref().map_or((0, 0, 0), |q| {
+            (i64::try_from(q.questions.len()).unwrap_or(0), i64::from(q.pass_mark), i64::from(q.attempts_allowed))
+        });
+        let now = Utc::now();
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into training_requirements (title, kind, document_id, quiz, questions, pass_mark, attempts_allowed, \
+             recurrence_months, completion_days, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $10) returning requirement_id",
+        )
+        .bind(&input.title)
+        .bind(input.kind.as_str())
+        .bind(input.document_id.map(|d| d.0))
+        .bind(quiz_json)
+        .bind(questions)
+        .bind(pass_mark)
+        .bind(attempts)
+        .bind(input.recurrence_months.map(i64::from))
+        .bind(i64::from(input.completion_days))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let sql = format!("{REQUIREMENT_SELECT} where q.requirement_id = $1");
+        let row: RequirementRow = sqlx::query_as(&sql).bind(id).fetch_one(&mut *tx).await?;
+        let requirement = Requirement::try_from(row)?;
+        // The audit entry holds the requirement as created; the quiz's key is recorded as its
+        // hash, so that the trail proves which key marked an attempt without publishing it.
+        let mut after = serde_json::to_value(&requirement).unwrap_or_default();
+        if let Some(q) = &input.quiz {
+            after["quiz_sha256"] =
+                serde_json::json!(shared::signature::record_hash(&serde_json::to_value(q).unwrap_or_default()));
+        }
+        let draft = Draft {
+            action: AuditAction::Create,
+            record_type: "training_requirement",
+            record_id: id,
+            record_version: 1,
+            changes: diff(&serde_json::Value::Null, &after),
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        tx.commit().await?;
+        Ok(requirement)
+    }
+
+    async fn list_requirements(&self) -> StoreResult<Vec<Requirement>> {
+        let sql = format!("{REQUIREMENT_SELECT} where q.retired_at is null order by lower(q.title), q.requirement_id");
+        let rows: Vec<RequirementRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        rows.into_iter().map(Requirement::try_from).collect()
+    }
+
+    async fn add_curriculum_line(&self, ctx: &AuditContext, line: &CurriculumLine) -> StoreResult<CurriculumEntry> {
+        line.validate().map_err(StoreError::Invalid)?;
+        let mut tx = self.write_tx().await?;
+        let found: Option<(String, Option<DateTime<Utc>>)> =
+            sqlx::query_as("select title, retired_at from training_requirements where requirement_id = $1")
+                .bind(line.requirement_id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let title = match found {
+            None => return Err(field_error("requirement_id", NOT_FOUND)),
+            Some((_, Some(_))) => return Err(field_error("requirement_id", shared::validation::RETIRED)),
+            Some((title, None)) => title,
+        };
+        let department_name = match line.department_id {
+            None => None,
+            Some(d) => {
+                let found: Option<(String, Option<DateTime<Utc>>)> =
+                    sqlx::query_as("select name, retired_at from departments where department_id = $1")
+                        .bind(d.0)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                match found {
+                    Some((name, None)) => Some(name),
+                    Some(_) => return Err(field_error("department_id", shared::validation::RETIRED)),
+                    None => return Err(field_error("department_id", NOT_FOUND)),
+                }
+            }
+        };
+        let now = Utc::now();
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "insert into curriculum_lines (requirement_id, role, department_id, created_at) values ($1, $2, $3, $4) \
+             on conflict do nothing returning line_id",
+        )
+        .bind(line.requirement_id.0)
+        .bind(line.role.map(Role::as_str))
+        .bind(line.department_id.map(|d| d.0))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id,)) = inserted else {
+            return Err(StoreError::Invalid({
+                let mut e = shared::FieldErrors::new();
+                e.add(if line.role.is_some() { "role" } else { "department_id" }, shared::validation::TAKEN);
+                e
+            }));
+        };
+        let entry = CurriculumEntry {
+            id,
+            requirement_id: line.requirement_id,
+            requirement_title: title,
+            role: line.role,
+            department_id: line.department_id,
+            department_name,
+        };
+        let draft = Draft {
+            action: AuditAction::Create,
+            record_type: "curriculum_line",
+            record_id: id,
+            record_version: 1,
+            changes: diff(&serde_json::Value::Null, &serde_json::to_value(&entry).unwrap_or_default()),
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        let detail = match (&entry.role, &entry.department_name) {
+            (Some(r), _) => format!("Curriculum of the {} role", r.label()),
+            (None, Some(d)) => format!("Curriculum of {d}"),
+            _ => String::new(),
+        };
+        let today = now.date_naive();
+        assign_missing(
+            &mut tx,
+            ctx,
+            Scope::Requirement(line.requirement_id.0),
+            AssignmentCause::CurriculumChanged,
+            &detail,
+            today,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(entry)
+    }
+
+    async fn list_curriculum(&self) -> StoreResult<Vec<CurriculumEntry>> {
+        let rows: Vec<(i64, i64, String, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
+            "select l.line_id, l.requirement_id, q.title, l.role, l.department_id, d.name from curriculum_lines l \
+             join training_requirements q on q.requirement_id = l.requirement_id \
+             left join departments d on d.department_id = l.department_id \
+             where l.retired_at is null order by lower(q.title), l.line_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, requirement, title, role, department, department_name)| CurriculumEntry {
+                id,
+                requirement_id: RequirementId(requirement),
+                requirement_title: title,
+                role: role.as_deref().and_then(Role::parse),
+                department_id: department.map(DepartmentId),
+                department_name,
+            })
+            .collect())
+    }
+
+    async fn list_assignments(
+        &self,
+        user: Option<UserId>,
+        open_only: bool,
+        today: NaiveDate,
+    ) -> StoreResult<Vec<Assignment>> {
+        let sql = format!(
+            "{ASSIGNMENT_SELECT} where ($1 is null or a.user_id = $1) and (not $2 or a.state = 'open') \
+             order by a.state desc, a.due_on, a.assignment_id desc"
+        );
+        let rows: Vec<AssignmentRow> =
+            sqlx::query_as(&sql).bind(user.map(|u| u.0)).bind(open_only).fetch_all(&self.pool).await?;
+        rows.into_iter().map(|r| r.into_assignment(today)).collect()
+    }
+
+    async fn get_assignment(&self, id: AssignmentId, today: NaiveDate) -> StoreResult<Option<Assignment>> {
+        let mut conn = self.pool.acquire().await?;
+        assignment_by_id(&mut conn, id.0, today).await
+    }
+
+    async fn quiz_sheet(&self, id: AssignmentId) -> StoreResult<Option<QuizSheet>> {
+        let mut conn = self.pool.acquire().await?;
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("select requirement_id, attempts_used from training_assignments where assignment_id = $1")
+                .bind(id.0)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some((requirement, used)) = row else { return Ok(None) };
+        let Some(quiz) = stored_quiz(&mut conn, requirement).await? else { return Ok(None) };
+        let attempt = count(used) + 1;
+        Ok(Some(QuizSheet {
+            attempt,
+            attempts_allowed: quiz.attempts_allowed,
+            pass_mark: quiz.pass_mark,
+            questions: quiz.for_trainee(sheet_seed(id.0, attempt)),
+        }))
+    }
+
+    async fn submit_quiz(
+        &self,
+        ctx: &AuditContext,
+        id: AssignmentId,
+        trainee: UserId,
+        answers: &QuizAnswers,
+        today: NaiveDate,
+    ) -> StoreResult<QuizResult> {
+        let mut tx = self.write_tx().await?;
+        let a = assignment_by_id(&mut tx, id.0, today)
+            .await?
+            .ok_or_else(|| StoreError::NotFound("No such assignment.".into()))?;
+        if a.user_id != trainee {
+            return Err(StoreError::Forbidden("Only the trainee takes their quiz; nothing was recorded.".into()));
+        }
+        if a.state != AssignmentState::Open {
+            return Err(StoreError::Retired("This assignment is already completed; nothing was recorded.".into()));
+        }
+        let quiz = stored_quiz(&mut tx, a.requirement_id.0)
+            .await?
+            .ok_or_else(|| StoreError::Retired("This assignment has no quiz.".into()))?;
+        if a.revision_id.is_some() && a.acknowledged_at.is_none() {
+            return Err(StoreError::Conflict(
+                "Read the revision and sign \"read and understood\" before the quiz; nothing was recorded.".into(),
+            ));
+        }
+        let attempt = a.attempts_used + 1;
+        if answers.attempt != attempt {
+            return Err(StoreError::Conflict(format!(
+                "These answers are for attempt {}, but the next attempt is {attempt} (answers sent twice?); nothing \
+                 was recorded.",
+                answers.attempt
+            )));
+        }
+        if a.attempts_used >= quiz.attempts_allowed {
+            return Err(StoreError::Retired(
+                "No attempts are left; ask the quality manager for a new assignment. Nothing was recorded.".into(),
+            ));
+        }
+        let mut sheet = Vec::with_capacity(quiz.questions.len());
+        for (i, q) in quiz.questions.iter().enumerate() {
+            let chosen = answers.answers.get(&u32::try_from(i).unwrap_or(u32::MAX)).cloned().unwrap_or_default();
+            if chosen.iter().any(|c| *c as usize >= q.options.len()) {
+                return Err(field_error(&format!("answers.{i}"), INVALID));
+            }
+            sheet.push(chosen);
+        }
+        if answers.answers.keys().any(|k| *k as usize >= quiz.questions.len()) {
+            return Err(field_error("answers", INVALID));
+        }
+        let (score, passed) = quiz.mark(&sheet);
+        let now = Utc::now();
+        let inserted = sqlx::query(
+            "insert into quiz_attempts (assignment_id, attempt, answers, score, passed, submitted_at) \
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.0)
+        .bind(i64::from(attempt))
+        .bind(serde_json::to_string(&answers.answers).unwrap_or_default())
+        .bind(i64::from(score))
+        .bind(passed)
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = inserted {
+            return Err(if super::base::is_unique_violation(&e) {
+                StoreError::Conflict("This attempt was already marked; nothing was recorded.".into())
+            } else {
+                StoreError::Database(e)
+            });
+        }
+        let (version,): (i64,) = sqlx::query_as(
+            "update training_assignments set attempts_used = attempts_used + 1, version = version + 1, updated_at = $2 \
+             where assignment_id = $1 returning version",
+        )
+        .bind(id.0)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let changes = diff(
+            &serde_json::Value::Null,
+            &serde_json::json!({ "quiz_attempt": attempt, "quiz_answers": answers.answers, "quiz_score": score, "quiz_passed": passed }),
+        );
+        let draft = Draft {
+            action: AuditAction::Update,
+            record_type: "training_assignment",
+            record_id: id.0,
+            record_version: version,
+            changes,
+            reason: Some(if passed { "Quiz passed" } else { "Quiz failed" }),
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        if passed {
+            complete(&mut tx, ctx, id.0, version, Some(score), None, now).await?;
+        }
+        let assignment = assignment_by_id(&mut tx, id.0, today)
+            .await?
+            .ok_or_else(|| StoreError::unreadable("training_assignment", id.0))?;
+        tx.commit().await?;
+        Ok(QuizResult {
+            attempt,
+            score,
+            passed,
+            attempts_left: quiz.attempts_allowed.saturating_sub(attempt),
+            assignment,
+        })
+    }
+
+    async fn sign_off(
+        &self,
+        ctx: &AuditContext,
+        id: AssignmentId,
+        trainer: UserId,
+        today: NaiveDate,
+    ) -> StoreResult<Assignment> {
+        let mut tx = self.write_tx().await?;
+        let a = assignment_by_id(&mut tx, id.0, today)
+            .await?
+            .ok_or_else(|| StoreError::NotFound("No such assignment.".into()))?;
+        if a.state != AssignmentState::Open {
+            return Err(StoreError::Retired("This assignment is already completed; nothing was recorded.".into()));
+        }
+        if !a.kind.trainer_completes() {
+            return Err(StoreError::Retired(
+                "The trainee completes this assignment themselves (read and sign, or the quiz).".into(),
+            ));
+        }
+        if a.user_id == trainer {
+            return Err(StoreError::Forbidden("Nobody signs off their own training; nothing was recorded.".into()));
+        }
+        let facts = Facts::load(&mut tx, Some(trainer.0)).await?;
+        let qualified = facts
+            .requirements
+            .iter()
+            .find(|q| q.id == a.requirement_id)
+            .and_then(|q| facts.completion(trainer.0, q))
+            .is_some_and(|c| c.is_current(today));
+        if !qualified {
+            return Err(StoreError::Forbidden(
+                "Only a qualified trainer (someone whose own record is current on this requirement) signs it off; \
+                 nothing was recorded."
+                    .into(),
+            ));
+        }
+        complete(&mut tx, ctx, id.0, a.meta.version, None, Some(trainer.0), Utc::now()).await?;
+        let after = assignment_by_id(&mut tx, id.0, today)
+            .await?
+            .ok_or_else(|| StoreError::unreadable("training_assignment", id.0))?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn list_records(
+        &self,
+        user: Option<UserId>,
+        requirement: Option<RequirementId>,
+    ) -> StoreResult<Vec<TrainingRecord>> {
+        let sql = format!(
+            "{RECORD_SELECT} where ($1 is null or t.user_id = $1) and ($2 is null or t.requirement_id = $2) \
+             order by t.completed_at desc, t.record_id desc"
+        );
+        let rows: Vec<RecordRow> =
+            sqlx::query_as(&sql).bind(user.map(|u| u.0)).bind(requirement.map(|r| r.0)).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn matrix(&self, today: NaiveDate) -> StoreResult<Matrix> {
+        let mut conn = self.pool.acquire().await?;
+        let facts = Facts::load(&mut conn, None).await?;
+        let mut cells = String::with_capacity(facts.people.len() * facts.requirements.len());
+        for p in &facts.people {
+            let required = facts.required(p);
+            for q in &facts.requirements {
+                cells.push(facts.status(p, q, required.contains(&q.id), today).code());
+            }
+        }
+        Ok(Matrix {
+            today,
+            people: facts
+                .people
+                .iter()
+                .map(|p| MatrixPerson {
+                    id: UserId(p.id),
+                    name: p.name.clone(),
+                    department: p.department.clone(),
+                    roles: p.roles.clone(),
+                })
+                .collect(),
+            requirements: facts
+                .requirements
+                .iter()
+                .map(|q| MatrixRequirement {
+                    id: q.id,
+                    title: q.title.clone(),
+                    document_number: q.document_number.clone(),
+                })
+                .collect(),
+            cells,
+        })
+    }
+
+    async fn trained_on(
+        &self,
+        user: UserId,
+        requirement: RequirementId,
+        day: NaiveDate,
+    ) -> StoreResult<Option<TrainedOn>> {
+        let mut conn = self.pool.acquire().await?;
+        let sql = format!("{REQUIREMENT_SELECT} where q.requirement_id = $1");
+        let row: Option<RequirementRow> = sqlx::query_as(&sql).bind(requirement.0).fetch_optional(&mut *conn).await?;
+        let Some(q) = row.map(Requirement::try_from).transpose()? else { return Ok(None) };
+        let name: Option<(String,)> = sqlx::query_as("select full_name from users where user_id = $1")
+            .bind(user.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some((user_name,)) = name else { return Ok(None) };
+        // Completions up to the end of that day, newest first.
+        let end = day.and_hms_opt(23, 59, 59).map(|t| t.and_utc()).unwrap_or_else(Utc::now);
+        let sql = format!(
+            "{RECORD_SELECT} where t.user_id = $1 and t.requirement_id = $2 and t.completed_at <= $3 \
+             order by t.completed_at desc, t.record_id desc"
+        );
+        let records: Vec<TrainingRecord> = sqlx::query_as::<_, RecordRow>(&sql)
+            .bind(user.0)
+            .bind(requirement.0)
+            .bind(end)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let lapsed = |r: &TrainingRecord| r.expires_on.is_some_and(|e| e <= day);
+        let (trained, evidence, revision_in_force, explanation) = match q.document_id {
+            None => {
+                let current = records.iter().find(|r| !lapsed(r)).cloned();
+                let why = match (&current, records.first()) {
+                    (Some(r), _) => format!("Completed on {}.", r.completed_at.date_naive()),
+                    (None, Some(r)) => format!("The completion of {} had lapsed by then.", r.completed_at.date_naive()),
+                    (None, None) => "No completion by that day.".to_string(),
+                };
+                (current.is_some(), current.or_else(|| records.first().cloned()), None, why)
+            }
+            Some(doc) => {
+                let revs: Vec<RevisionFactRow> = sqlx::query_as(
+                    "select document_id, revision_id, seq, label, status, in_force_from, no_retraining, train_by \
+                     from document_revisions where document_id = $1 and status in ('approved', 'effective', 'superseded') \
+                     order by seq",
+                )
+                .bind(doc.0)
+                .fetch_all(&mut *conn)
+                .await?;
+                let facts: Vec<RevisionFacts> = revs.iter().map(RevisionFactRow::facts).collect();
+                match in_force_on(&facts, day) {
+                    None => (
+                        false,
+                        records.first().cloned(),
+                        None,
+                        "No revision of the document was in force that day.".to_string(),
+                    ),
+                    Some(seq) => {
+                        let label = revs.iter().find(|r| count(r.seq) == seq).map(|r| r.label.clone());
+                        let baseline = training_baseline(&facts, seq);
+                        let seq_of = |r: &TrainingRecord| {
+                            revs.iter().find(|v| Some(RevisionId(v.revision_id)) == r.revision_id).map(|v| count(v.seq))
+                        };
+                        let good =
+                            records.iter().find(|r| seq_of(r).is_some_and(|s| s >= baseline) && !lapsed(r)).cloned();
+                        let rev = label.clone().unwrap_or_default();
+                        let why = match (&good, records.first()) {
+                            (Some(r), _) => format!(
+                                "Revision {rev} was in force; trained on revision {} on {}.",
+                                r.revision_label.clone().unwrap_or_default(),
+                                r.completed_at.date_naive()
+                            ),
+                            (None, Some(r)) => format!(
+                                "Revision {rev} was in force; the last training by then was on revision {} ({}).",
+                                r.revision_label.clone().unwrap_or_default(),
+                                r.completed_at.date_naive()
+                            ),
+                            (None, None) => format!("Revision {rev} was in force; no training on it by that day."),
+                        };
+                        (good.is_some(), good.or_else(|| records.first().cloned()), label, why)
+                    }
+                }
+            }
+        };
+        Ok(Some(TrainedOn {
+            user_id: user,
+            user_name,
+            requirement_id: q.id,
+            requirement_title: q.title,
+            on: day,
+            revision_in_force,
+            trained,
+            explanation,
+            evidence,
+        }))
+    }
+
+    async fn document_trainees(&self, document: DocumentId, today: NaiveDate) -> StoreResult<Vec<TraineeStatus>> {
+        let mut conn = self.pool.acquire().await?;
+        let facts = Facts::load(&mut conn, None).await?;
+        let labels: BTreeMap<(i64, i64), String> = {
+            let rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
+                "select t.user_id, t.requirement_id, v.label from training_records t \
+                 left join document_revisions v on v.revision_id = t.revision_id \
+                 where v.document_id = $1 order by t.completed_at, t.record_id",
+            )
+            .bind(document.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.into_iter().filter_map(|(u, r, l)| Some(((u, r), l?))).collect()
+        };
+        let mut out = Vec::new();
+        for q in facts.requirements.iter().filter(|q| q.document_id == Some(document)) {
+            for p in &facts.people {
+                if !facts.required(p).contains(&q.id) {
+                    continue;
+                }
+                out.push(TraineeStatus {
+                    user_id: UserId(p.id),
+                    user_name: p.name.clone(),
+                    requirement_id: q.id,
+                    requirement_title: q.title.clone(),
+                    status: facts.status(p, q, true, today),
+                    completed_revision: labels.get(&(p.id, q.id.0)).cloned(),
+                    due_on: facts.open.get(&(p.id, q.id.0)).copied(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn import_history(&self, ctx: &AuditContext, row: &HistoricTraining) -> StoreResult<AssignmentId> {
+        let mut tx = self.write_tx().await?;
+        let (months,): (Option<i64>,) =
+            sqlx::query_as("select recurrence_months from training_requirements where requirement_id = $1")
+                .bind(row.requirement.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| field_error("requirement_id", NOT_FOUND))?;
+        let now = Utc::now();
+        let state = if row.completed_at.is_some() { "completed" } else { "open" };
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into training_assignments (user_id, requirement_id, revision_id, cause, cause_detail, assigned_on, \
+             due_on, state, completed_at, created_at, updated_at) values ($1, $2, $3, 'person_changed', \
+             'Imported training history', $4, $5, $6, $7, $8, $8) returning assignment_id",
+        )
+        .bind(row.user.0)
+        .bind(row.requirement.0)
+        .bind(row.revision.map(|r| r.0))
+        .bind(row.assigned_on)
+        .bind(row.due_on)
+        .bind(state)
+        .bind(row.completed_at)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            if super::base::is_unique_violation(&e) {
+                StoreError::Conflict("This person already has an open assignment of this requirement.".into())
+            } else {
+                StoreError::Database(e)
+            }
+        })?;
+        let lapse = row.completed_at.and_then(|c| expires_on(c.date_naive(), months.map(count)));
+        if let Some(completed_at) = row.completed_at {
+            sqlx::query(
+                "insert into training_records (assignment_id, user_id, requirement_id, revision_id, completed_at, \
+                 score, trainer_id, expires_on) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id)
+            .bind(row.user.0)
+            .bind(row.requirement.0)
+            .bind(row.revision.map(|r| r.0))
+            .bind(completed_at)
+            .bind(row.score.map(i64::from))
+            .bind(row.trainer.map(|t| t.0))
+            .bind(lapse)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = serde_json::json!({
+            "user_id": row.user.0,
+            "requirement_id": row.requirement.0,
+            "revision_id": row.revision.map(|r| r.0),
+            "assigned_on": row.assigned_on,
+            "due_on": row.due_on,
+            "state": state,
+            "completed_at": row.completed_at,
+            "score": row.score,
+            "trainer_id": row.trainer.map(|t| t.0),
+            "expires_on": lapse,
+        });
+        let draft = Draft {
+            action: AuditAction::Create,
+            record_type: "training_assignment",
+            record_id: id,
+            record_version: 1,
+            changes: diff(&serde_json::Value::Null, &after),
+            reason: Some("Imported training history"),
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        tx.commit().await?;
+        Ok(AssignmentId(id))
+    }
+
+    async fn assign_refreshers(&self, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize> {
+        // Most minutes nothing lapses: find out by reading, before taking the writer's turn.
+        let facts = Facts::load(&mut *self.pool.acquire().await?, None).await?;
+        let due = facts.people.iter().any(|p| {
+            let required = facts.required(p);
+            facts.requirements.iter().filter(|q| required.contains(&q.id)).any(|q| {
+                let last = facts.completion(p.id, q);
+                last.is_some_and(|c| c.on_current_revision && c.expires_on.is_some())
+                    && assignment_due(facts.open.contains_key(&(p.id, q.id.0)), last, q.completion_days, None, today)
+                        .is_some()
+            })
+        });
+        if !due {
+            return Ok(0);
+        }
+        let mut tx = self.write_tx().await?;
+        let made = assign_missing(&mut tx, ctx, Scope::Refreshers, AssignmentCause::Recurrence, "", today).await?;
+        tx.commit().await?;
+        Ok(made)
+    }
+}

@@ -1,0 +1,103 @@
+//! Storage of training and competency: requirements, curricula, assignments made in the same
+//! transaction as their cause, quiz attempts and training records, with the statuses of
+//! [`shared::training`]. The trait; the queries are in `queries/training.rs`.
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use shared::auth::UserId;
+use shared::document::DocumentId;
+use shared::training::{
+    Assignment, AssignmentId, CurriculumEntry, CurriculumLine, Matrix, QuizAnswers, QuizResult, QuizSheet, Requirement,
+    RequirementId, RequirementInput, TrainedOn, TraineeStatus, TrainingRecord,
+};
+
+use super::{AuditContext, StoreResult};
+
+/// One line of training history to import.
+#[derive(Debug, Clone)]
+pub struct HistoricTraining {
+    /// The person.
+    pub user: UserId,
+    /// The requirement.
+    pub requirement: RequirementId,
+    /// The revision trained on, for a document requirement.
+    pub revision: Option<shared::document::RevisionId>,
+    /// When it was assigned.
+    pub assigned_on: NaiveDate,
+    /// When it was due.
+    pub due_on: NaiveDate,
+    /// When it was completed (none: still open).
+    pub completed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The quiz score.
+    pub score: Option<u32>,
+    /// The trainer who signed it off.
+    pub trainer: Option<UserId>,
+}
+
+/// Training queries.
+#[async_trait]
+pub trait TrainingStore: Send + Sync + 'static {
+    /// Creates a requirement (with its quiz and answer key).
+    async fn create_requirement(&self, ctx: &AuditContext, input: &RequirementInput) -> StoreResult<Requirement>;
+    /// Every active requirement, by title.
+    async fn list_requirements(&self) -> StoreResult<Vec<Requirement>>;
+    /// Adds a line to the curricula and, in the same transaction, assigns the requirement to
+    /// everyone it now applies to who is not trained.
+    async fn add_curriculum_line(&self, ctx: &AuditContext, line: &CurriculumLine) -> StoreResult<CurriculumEntry>;
+    /// Every active curriculum line.
+    async fn list_curriculum(&self) -> StoreResult<Vec<CurriculumEntry>>;
+    /// Assignments, newest first: one person's, or everyone's; open ones only when asked.
+    async fn list_assignments(
+        &self,
+        user: Option<UserId>,
+        open_only: bool,
+        today: NaiveDate,
+    ) -> StoreResult<Vec<Assignment>>;
+    /// One assignment.
+    async fn get_assignment(&self, id: AssignmentId, today: NaiveDate) -> StoreResult<Option<Assignment>>;
+    /// The quiz of an open assignment for its next attempt, without the answer key; `None`
+    /// when the assignment has no quiz.
+    async fn quiz_sheet(&self, id: AssignmentId) -> StoreResult<Option<QuizSheet>>;
+    /// Marks an attempt of the context's user on their own assignment (after the revision is
+    /// acknowledged); a pass completes the assignment.
+    async fn submit_quiz(
+        &self,
+        ctx: &AuditContext,
+        id: AssignmentId,
+        trainee: UserId,
+        answers: &QuizAnswers,
+        today: NaiveDate,
+    ) -> StoreResult<QuizResult>;
+    /// A qualified trainer (someone currently trained on the requirement, never the trainee)
+    /// signs off a classroom or on-the-job assignment.
+    async fn sign_off(
+        &self,
+        ctx: &AuditContext,
+        id: AssignmentId,
+        trainer: UserId,
+        today: NaiveDate,
+    ) -> StoreResult<Assignment>;
+    /// Training records, newest first: one person's and/or one requirement's.
+    async fn list_records(
+        &self,
+        user: Option<UserId>,
+        requirement: Option<RequirementId>,
+    ) -> StoreResult<Vec<TrainingRecord>>;
+    /// The training matrix on `today`.
+    async fn matrix(&self, today: NaiveDate) -> StoreResult<Matrix>;
+    /// Was `user` trained for `requirement` on the revision in force on `day`?
+    async fn trained_on(
+        &self,
+        user: UserId,
+        requirement: RequirementId,
+        day: NaiveDate,
+    ) -> StoreResult<Option<TrainedOn>>;
+    /// Everyone who must be trained on a document, and where they stand on `today`.
+    async fn document_trainees(&self, document: DocumentId, today: NaiveDate) -> StoreResult<Vec<TraineeStatus>>;
+    /// Records training done before Caliper (a spreadsheet matrix, a paper record): an
+    /// assignment with its historic dates and, when completed, its record; audited as imported.
+    async fn import_history(&self, ctx: &AuditContext, row: &HistoricTraining) -> StoreResult<AssignmentId>;
+    /// Assigns the refreshers of recurring requirements that lapse soon (run at start and every
+    /// minute, so a lapse is picked up on time, also after downtime); returns how many.
+    async fn assign_refreshers(&self, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize>;
+}

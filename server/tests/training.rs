@@ -1,0 +1,352 @@
+//! Training on SQLite and PostgreSQL: assignments made in the transaction of their cause (a
+//! curriculum line, a person created, a revision approved, a lapse), never twice when causes fire
+//! at once; "read and understood" by signature; quizzes marked on the server with named
+//! refusals; on-the-job sign-off by a qualified trainer only; the matrix and the auditor's
+//! questions.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use chrono::{Days, Utc};
+use common::{Client, PASSWORD, TestDb};
+use serde_json::{Value, json};
+use server::storage::{AuditContext, AuditFilter, Change, HistoricTraining, SignOutcome, Store};
+use shared::auth::{Role, UserId};
+use shared::document::{DocumentId, DocumentInput, DocumentType, RevisionAction, RevisionId, RevisionInput};
+use shared::signature::{Meaning, SignInput};
+use shared::training::{AssignmentCause, CurriculumLine, RequirementInput, RequirementKind};
+
+fn by(user: UserId) -> AuditContext {
+    AuditContext {
+        actor_id: Some(user.0),
+        actor_name: format!("user {}", user.0),
+        ..AuditContext::tool("training test")
+    }
+}
+
+/// A document with an owner, a reviewer and an approver.
+async fn document(store: &Arc<dyn Store>, owner: UserId, reviewer: UserId, approver: UserId) -> DocumentId {
+    let input = DocumentInput {
+        doc_type: DocumentType::Sop,
+        title: "Control of nonconforming product".into(),
+        owner_id: Some(owner),
+        process_id: None,
+        reviewers: vec![reviewer],
+        approvers: vec![approver],
+        review_interval_months: 24,
+        retention_years: 10,
+        source: String::new(),
+        source_revision: String::new(),
+    };
+    store.create_document(&by(approver), &input).await.unwrap().id
+}
+
+/// Drafts, submits and signs a revision through to approval (in force at once without an
+/// effective date).
+async fn approve(
+    store: &Arc<dyn Store>,
+    doc: DocumentId,
+    (owner, reviewer, approver): (UserId, UserId, UserId),
+    input: RevisionInput,
+) -> RevisionId {
+    let r = store.create_revision(&by(owner), doc, &input).await.unwrap();
+    let Change::Done(r) =
+        store.move_revision(&by(owner), r.id, r.meta.version, RevisionAction::Submit, "", false).await.unwrap()
+    else {
+        panic!("not submitted")
+    };
+    for (who, meaning) in [(reviewer, Meaning::Reviewed), (approver, Meaning::Approved)] {
+        let sign = SignInput {
+            record_type: "document_revision".into(),
+            record_id: r.id.0,
+            record_version: r.content_version,
+            meaning,
+            password: String::new(),
+            username: None,
+            accept_agreement: true,
+            rationale: None,
+        };
+        assert!(matches!(store.sign(&by(who), who, "signer", &sign, true).await.unwrap(), SignOutcome::Signed(_)));
+    }
+    r.id
+}
+
+fn body(text: &str) -> RevisionInput {
+    RevisionInput {
+        body: text.into(),
+        reason_for_change: "Audit finding".into(),
+        change_summary: "Clearer steps".into(),
+        ..Default::default()
+    }
+}
+
+fn quiz_requirement(doc: DocumentId) -> Value {
+    json!({
+        "title": "Nonconforming product: read and pass the quiz",
+        "kind": "quiz",
+        "document_id": doc.0,
+        "completion_days": 14,
+        "quiz": {"pass_mark": 100, "attempts_allowed": 2, "questions": [
+            {"text": "First step?", "options": ["Rework", "Tag and quarantine"], "correct": [1]},
+            {"text": "Record holds? (all that apply)", "options": ["Quantity", "Description", "Shift"], "correct": [0, 1]}
+        ]}
+    })
+}
+
+async fn me(client: &Client) -> i64 {
+    client.get("/api/v1/session").await.body["user"]["id"].as_i64().unwrap()
+}
+
+/// The letter of one person's cell for one requirement in the matrix.
+fn cell(matrix: &Value, person: i64, requirement: i64) -> char {
+    let people = matrix["people"].as_array().unwrap();
+    let reqs = matrix["requirements"].as_array().unwrap();
+    let p = people.iter().position(|p| p["id"] == person).expect("person in the matrix");
+    let r = reqs.iter().position(|r| r["id"] == requirement).expect("requirement in the matrix");
+    matrix["cells"].as_str().unwrap().chars().nth(p * reqs.len() + r).unwrap()
+}
+
+async fn staff_read_sign_and_pass_the_quiz(store: Arc<dyn Store>, _db: TestDb) {
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let owner = common::create_user(&store, "tom.okafor", &[Role::ProcessOwner]).await;
+    let reviewer = common::create_user(&store, "aisha.rahman", &[Role::ProcessOwner]).await;
+    let lee = Client::as_new_user(store.clone(), "lee.chen", &[Role::Staff]).await;
+    let auditor = Client::as_new_user(store.clone(), "sam.reid", &[Role::Auditor]).await;
+    let (qm_id, lee_id) = (UserId(me(&qm).await), me(&lee).await);
+    let people = (owner, reviewer, qm_id);
+    let doc = document(&store, owner, reviewer, qm_id).await;
+    let rev_a = approve(&store, doc, people, body("Tag it. Quarantine it.")).await;
+
+    // The requirement: bad fields named, the auditor refused, the key never shown.
+    let mut bad = quiz_requirement(doc);
+    bad["quiz"]["questions"][1]["correct"] = json!([7]);
+    bad["completion_days"] = json!(0);
+    let r = qm.json("POST", "/api/v1/training/requirements", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["quiz.questions[1].correct"].is_array(), "{}", r.text);
+    assert!(r.body["field_errors"]["completion_days"].is_array(), "{}", r.text);
+    let req = quiz_requirement(doc);
+    assert_eq!(auditor.json("POST", "/api/v1/training/requirements", &req).await.status, StatusCode::FORBIDDEN);
+    let r = qm.json("POST", "/api/v1/training/requirements", &req).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let req_id = r.body["id"].as_i64().unwrap();
+    assert!(!r.text.contains("correct"), "the key stays on the server: {}", r.text);
+
+    // The staff curriculum assigns Lee in the same call; a person created later is assigned too.
+    let line = json!({"requirement_id": req_id, "role": "staff"});
+    assert_eq!(qm.json("POST", "/api/v1/training/curriculum", &line).await.status, StatusCode::CREATED);
+    let again = qm.json("POST", "/api/v1/training/curriculum", &line).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", again.text);
+    let mine = lee.get("/api/v1/training/my").await;
+    let items = mine.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", mine.text);
+    assert_eq!(items[0]["cause"], "curriculum_changed");
+    assert_eq!(items[0]["status"], "assigned");
+    assert_eq!(items[0]["revision_id"], rev_a.0);
+    let assignment = items[0]["id"].as_i64().unwrap();
+    let newcomer = common::create_user(&store, "new.starter", &[Role::Staff]).await;
+    let theirs = store.list_assignments(Some(newcomer), true, Utc::now().date_naive()).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].cause, AssignmentCause::PersonChanged);
+
+    // The quiz waits for "read and understood"; the sheet holds no key.
+    let quiz = format!("/api/v1/training/assignments/{assignment}/quiz");
+    let sheet = lee.get(&quiz).await;
+    assert_eq!(sheet.status, StatusCode::OK, "{}", sheet.text);
+    assert!(!sheet.text.contains("correct"), "{}", sheet.text);
+    assert_eq!(sheet.body["attempt"], 1);
+    let right = json!({"attempt": 1, "answers": {"0": [1], "1": [0, 1]}});
+    let r = lee.json("POST", &quiz, &right).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+
+    // Acknowledging: only a trainee with an open assignment for this revision, once.
+    let ack = json!({"record_type": "document_revision", "record_id": rev_a.0, "record_version": 1,
+        "meaning": "acknowledged", "password": PASSWORD, "accept_agreement": true});
+    assert_eq!(auditor.json("POST", "/api/v1/signatures", &ack).await.status, StatusCode::FORBIDDEN);
+    let r = qm.json("POST", "/api/v1/signatures", &ack).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "no assignment, no acknowledgment: {}", r.text);
+    let r = lee.json("POST", "/api/v1/signatures", &ack).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = lee.json("POST", "/api/v1/signatures", &ack).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+
+    // Someone else's quiz: not found for them. A wrong attempt is recorded; sending it again is
+    // refused; the second attempt passes and completes the assignment.
+    assert_eq!(qm.get(&quiz).await.status, StatusCode::NOT_FOUND);
+    let wrong = json!({"attempt": 1, "answers": {"0": [1], "1": [0]}});
+    let r = lee.json("POST", &quiz, &wrong).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!((r.body["passed"].as_bool(), r.body["score"].as_i64()), (Some(false), Some(50)));
+    assert_eq!(r.body["attempts_left"], 1);
+    assert_eq!(lee.json("POST", &quiz, &wrong).await.status, StatusCode::CONFLICT, "answers sent twice");
+    let bad = lee.json("POST", &quiz, &json!({"attempt": 2, "answers": {"0": [5]}})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let right = json!({"attempt": 2, "answers": {"0": [1], "1": [1, 0]}});
+    let r = lee.json("POST", &quiz, &right).await;
+    assert_eq!((r.body["passed"].as_bool(), r.body["score"].as_i64()), (Some(true), Some(100)), "{}", r.text);
+    assert_eq!(r.body["assignment"]["state"], "completed");
+    assert_eq!(lee.json("POST", &quiz, &json!({"attempt": 3, "answers": {}})).await.status, StatusCode::CONFLICT);
+
+    // The matrix and the auditor's questions.
+    assert_eq!(lee.get("/api/v1/training/matrix").await.status, StatusCode::FORBIDDEN);
+    let m = auditor.get("/api/v1/training/matrix").await;
+    assert_eq!(m.status, StatusCode::OK, "{}", m.text);
+    assert_eq!(cell(&m.body, lee_id, req_id), 'c');
+    let today = Utc::now().date_naive();
+    let ask = |day: chrono::NaiveDate| {
+        format!("/api/v1/training/trained-on?user_id={lee_id}&requirement_id={req_id}&on={day}")
+    };
+    let yes = auditor.get(&ask(today)).await;
+    assert_eq!(yes.status, StatusCode::OK, "{}", yes.text);
+    assert_eq!(yes.body["trained"], true, "{}", yes.text);
+    assert_eq!(yes.body["revision_in_force"], "A");
+    assert_eq!(yes.body["evidence"]["score"], 100);
+    assert!(yes.body["evidence"]["signature_id"].is_i64(), "{}", yes.text);
+    let no = auditor.get(&ask(today - Days::new(1))).await;
+    assert_eq!(no.body["trained"], false, "{}", no.text);
+    let bad_day = auditor
+        .get(&format!("/api/v1/training/trained-on?user_id={lee_id}&requirement_id={req_id}&on=yesterday"))
+        .await;
+    assert_eq!(bad_day.status, StatusCode::BAD_REQUEST, "{}", bad_day.text);
+    let records = lee.get("/api/v1/training/records?user_id=1").await;
+    assert!(records.body["items"].as_array().unwrap().iter().all(|r| r["user_id"] == lee_id), "own records only");
+
+    // Revision B approved: Lee is assigned it at once, and his A completion is superseded.
+    approve(&store, doc, people, body("Tag it. Quarantine it. Record it.")).await;
+    let open = lee.get("/api/v1/training/my").await;
+    let first = &open.body["items"][0];
+    assert_eq!(
+        (first["state"].as_str(), first["cause"].as_str()),
+        (Some("open"), Some("revision_approved")),
+        "{}",
+        open.text
+    );
+    assert_eq!(first["revision_label"], "B");
+    let m = auditor.get("/api/v1/training/matrix").await;
+    assert_eq!(cell(&m.body, lee_id, req_id), 'x');
+    let who = qm.get(&format!("/api/v1/training/documents/{}", doc.0)).await;
+    let lee_row = who.body["items"].as_array().unwrap().iter().find(|t| t["user_id"] == lee_id).cloned().unwrap();
+    assert_eq!((lee_row["status"].as_str(), lee_row["completed_revision"].as_str()), (Some("superseded"), Some("A")));
+    // The superseded revision can no longer be acknowledged.
+    let r = lee.json("POST", "/api/v1/signatures", &ack).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+
+    // Every step is in the audit trail.
+    let trail = store
+        .list_audit(&AuditFilter { record_type: Some("training_assignment".into()), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
+    assert!(trail.len() >= 7, "{} entries", trail.len());
+}
+
+async fn causes_firing_at_once_assign_once(store: Arc<dyn Store>, db: TestDb) {
+    let qm = common::create_user(&store, "priya.natarajan", &[Role::QualityManager]).await;
+    let owner = common::create_user(&store, "tom.okafor", &[Role::ProcessOwner]).await;
+    let reviewer = common::create_user(&store, "aisha.rahman", &[Role::ProcessOwner]).await;
+    let doc = document(&store, owner, reviewer, qm).await;
+    approve(&store, doc, (owner, reviewer, qm), body("v1")).await;
+    let dept = store
+        .create_department(
+            &by(qm),
+            &shared::org::DepartmentInput { name: "Assembly".into(), site_id: None, version: None },
+        )
+        .await
+        .unwrap()
+        .id;
+    let mut people = Vec::new();
+    for i in 0..6 {
+        let u = common::create_user(&store, &format!("operator.{i}"), &[Role::Staff]).await;
+        let mut user = store.get_user(u).await.unwrap().unwrap();
+        user.department_id = Some(dept);
+        let input = shared::auth::UserInput::from_record(&user);
+        store.update_user(&by(qm), u, user.meta.version, &input).await.unwrap();
+        people.push(u);
+    }
+    let input = RequirementInput {
+        title: "Read it".into(),
+        kind: RequirementKind::ReadAndUnderstand,
+        document_id: Some(doc),
+        quiz: None,
+        recurrence_months: None,
+        completion_days: 14,
+    };
+    let req = store.create_requirement(&by(qm), &input).await.unwrap().id;
+    // Two causes for the same people at once, through two stores (two instances).
+    let other = db.second_store();
+    let by_role = CurriculumLine { requirement_id: req, role: Some(Role::Staff), department_id: None };
+    let by_dept = CurriculumLine { requirement_id: req, role: None, department_id: Some(dept) };
+    let one = tokio::spawn({
+        let store = store.clone();
+        async move { store.add_curriculum_line(&by(qm), &by_role).await }
+    });
+    let two = tokio::spawn(async move { other.add_curriculum_line(&by(qm), &by_dept).await });
+    one.await.unwrap().unwrap();
+    two.await.unwrap().unwrap();
+    let today = Utc::now().date_naive();
+    let open = store.list_assignments(None, true, today).await.unwrap();
+    for p in &people {
+        assert_eq!(open.iter().filter(|a| a.user_id == *p).count(), 1, "one open assignment each");
+    }
+    assert_eq!(open.len(), people.len());
+}
+
+async fn a_trainer_signs_off_only_when_qualified_and_refreshers_come_on_time(store: Arc<dyn Store>, _db: TestDb) {
+    let qm = common::create_user(&store, "priya.natarajan", &[Role::QualityManager]).await;
+    let trainee = common::create_user(&store, "lee.chen", &[Role::Staff]).await;
+    let trainer = common::create_user(&store, "marta.kowalska", &[Role::Staff]).await;
+    let novice = common::create_user(&store, "new.starter", &[Role::Staff]).await;
+    let ojt = RequirementInput {
+        title: "Lathe set-up".into(),
+        kind: RequirementKind::OnTheJob,
+        document_id: None,
+        quiz: None,
+        recurrence_months: Some(12),
+        completion_days: 30,
+    };
+    let req = store.create_requirement(&by(qm), &ojt).await.unwrap().id;
+    let now = Utc::now();
+    let today = now.date_naive();
+    // The trainer's own record, from before Caliper; the novice's lapsed 13 months ago.
+    let history = |user, months_ago: u64| HistoricTraining {
+        user,
+        requirement: req,
+        revision: None,
+        assigned_on: today - Days::new(months_ago * 31 + 14),
+        due_on: today - Days::new(months_ago * 31),
+        completed_at: Some(now - Days::new(months_ago * 31)),
+        score: None,
+        trainer: Some(qm),
+    };
+    store.import_history(&by(qm), &history(trainer, 2)).await.unwrap();
+    store.import_history(&by(qm), &history(novice, 13)).await.unwrap();
+    let line = CurriculumLine { requirement_id: req, role: Some(Role::Staff), department_id: None };
+    store.add_curriculum_line(&by(qm), &line).await.unwrap();
+    let open = store.list_assignments(Some(trainee), true, today).await.unwrap();
+    assert_eq!(open.len(), 1);
+    let id = open[0].id;
+    let novice_open = store.list_assignments(Some(novice), true, today).await.unwrap();
+    assert_eq!(novice_open.len(), 1, "the lapsed record brings a refresher");
+    assert_eq!(novice_open[0].cause, AssignmentCause::Recurrence);
+    // Nobody signs off their own; an unqualified trainer may not; a qualified one may.
+    let refused = |e: server::storage::StoreError| matches!(e, server::storage::StoreError::Forbidden(_));
+    assert!(refused(store.sign_off(&by(trainee), id, trainee, today).await.unwrap_err()));
+    assert!(refused(store.sign_off(&by(novice), id, novice, today).await.unwrap_err()));
+    let done = store.sign_off(&by(trainer), id, trainer, today).await.unwrap();
+    assert_eq!(done.status, shared::training::CellStatus::Completed);
+    let records = store.list_records(Some(trainee), Some(req)).await.unwrap();
+    assert_eq!(records[0].trainer_name.as_deref(), Some(common::display_name("marta.kowalska").as_str()));
+    assert_eq!(records[0].expires_on, now.date_naive().checked_add_months(chrono::Months::new(12)));
+    // The minute clock: nothing more to assign now; a year on, the refreshers of both.
+    assert_eq!(store.assign_refreshers(&AuditContext::tool("clock"), today).await.unwrap(), 0);
+    let next_year = today.checked_add_months(chrono::Months::new(12)).unwrap();
+    assert_eq!(store.assign_refreshers(&AuditContext::tool("clock"), next_year).await.unwrap(), 2);
+    assert_eq!(store.assign_refreshers(&AuditContext::tool("clock"), next_year).await.unwrap(), 0);
+}
+
+on_both_backends!(
+    staff_read_sign_and_pass_the_quiz,
+    causes_firing_at_once_assign_once,
+    a_trainer_signs_off_only_when_qualified_and_refreshers_come_on_time,
+);

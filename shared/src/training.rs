@@ -1,0 +1,1132 @@
+//! Training and competency's rules (domain/training.md; ISO 9001:2015 7.2, ISO 13485:2016 6.2,
+//! 21 CFR 820.25): requirements and curricula, who must be trained on what, the seven statuses of
+//! a matrix cell, when an assignment is due, how a quiz is marked, and whether a person was
+//! trained on the revision in force on a given day.
+//!
+//! The storage, API and pages of training build on this module; nothing here does I/O.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::FieldErrors;
+use crate::auth::{Role, UserId};
+use crate::document::{DocumentId, RevisionId};
+use crate::org::{DepartmentId, Record, RecordMeta, id_type};
+use crate::validation::{self, INVALID, REQUIRED};
+
+id_type!(
+    /// Identifies a training requirement; never reused.
+    RequirementId
+);
+id_type!(
+    /// Identifies one assignment of a requirement to a person; never reused.
+    AssignmentId
+);
+
+/// An assignment due within this many days is "due soon".
+pub const DUE_SOON_DAYS: i64 = 7;
+/// The completion rate each department should reach (kpi.md: training completion > 95 %).
+pub const COMPLETION_TARGET_PERCENT: f64 = 95.0;
+/// Longest requirement title, in characters.
+pub const TITLE_MAX: usize = 200;
+/// Most questions in one quiz.
+pub const QUESTIONS_MAX: usize = 100;
+/// Most options of one question.
+pub const OPTIONS_MAX: usize = 10;
+
+/// How a requirement is met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementKind {
+    /// Read a document's revision and sign "read and understood" (follows its revisions).
+    ReadAndUnderstand,
+    /// Pass a quiz (optionally on a document, which is then read and signed first).
+    Quiz,
+    /// Attend a classroom session; the trainer records attendance.
+    Classroom,
+    /// Be signed off on the job by a qualified trainer.
+    OnTheJob,
+}
+
+impl RequirementKind {
+    /// Every kind.
+    pub const ALL: [RequirementKind; 4] = [
+        RequirementKind::ReadAndUnderstand,
+        RequirementKind::Quiz,
+        RequirementKind::Classroom,
+        RequirementKind::OnTheJob,
+    ];
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequirementKind::ReadAndUnderstand => "read_and_understand",
+            RequirementKind::Quiz => "quiz",
+            RequirementKind::Classroom => "classroom",
+            RequirementKind::OnTheJob => "on_the_job",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// As shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            RequirementKind::ReadAndUnderstand => "Read and understand",
+            RequirementKind::Quiz => "Quiz",
+            RequirementKind::Classroom => "Classroom session",
+            RequirementKind::OnTheJob => "On-the-job sign-off",
+        }
+    }
+
+    /// Whether a trainer, not the trainee, completes it.
+    pub fn trainer_completes(self) -> bool {
+        matches!(self, RequirementKind::Classroom | RequirementKind::OnTheJob)
+    }
+}
+
+/// One quiz question. `correct` (indexes into `options`) never leaves the server except to
+/// the people who manage training.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// The question.
+    pub text: String,
+    /// The answers to choose from.
+    pub options: Vec<String>,
+    /// Which options are right (one or several).
+    pub correct: Vec<u32>,
+}
+
+/// A quiz: its questions, the pass mark and how many attempts a person has per assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Quiz {
+    /// The questions.
+    pub questions: Vec<Question>,
+    /// The score needed to pass, in percent of the questions answered right.
+    pub pass_mark: u32,
+    /// Attempts allowed per assignment.
+    pub attempts_allowed: u32,
+}
+
+impl Quiz {
+    /// The rules of a quiz, with field names under `quiz.`.
+    pub fn check(&self, e: &mut FieldErrors) {
+        if self.questions.is_empty() {
+            e.add("quiz.questions", REQUIRED);
+        } else if self.questions.len() > QUESTIONS_MAX {
+            e.add("quiz.questions", validation::TOO_LONG);
+        }
+        for (i, q) in self.questions.iter().enumerate() {
+            validation::text(e, &format!("quiz.questions[{i}].text"), &q.text, true, 1000);
+            if q.options.len() < 2 || q.options.len() > OPTIONS_MAX {
+                e.add(format!("quiz.questions[{i}].options"), INVALID);
+            }
+            for (j, o) in q.options.iter().enumerate() {
+                validation::text(e, &format!("quiz.questions[{i}].options[{j}]"), o, true, 500);
+            }
+            let distinct: BTreeSet<u32> = q.correct.iter().copied().collect();
+            if q.correct.is_empty() {
+                e.add(format!("quiz.questions[{i}].correct"), REQUIRED);
+            } else if distinct.len() != q.correct.len() || distinct.iter().any(|c| *c as usize >= q.options.len()) {
+                e.add(format!("quiz.questions[{i}].correct"), INVALID);
+            }
+        }
+        if !(1..=100).contains(&self.pass_mark) {
+            e.add("quiz.pass_mark", INVALID);
+        }
+        if !(1..=10).contains(&self.attempts_allowed) {
+            e.add("quiz.attempts_allowed", INVALID);
+        }
+    }
+
+    /// Marks `answers` (one list of chosen option indexes per question, in the quiz's order): a
+    /// question is right when exactly its right options are chosen. Returns the score in percent
+    /// (rounded down) and whether it reaches the pass mark.
+    pub fn mark(&self, answers: &[Vec<u32>]) -> (u32, bool) {
+        let right = self
+            .questions
+            .iter()
+            .enumerate()
+            .filter(|(i, q)| {
+                let chosen: BTreeSet<u32> = answers.get(*i).map(|a| a.iter().copied().collect()).unwrap_or_default();
+                let correct: BTreeSet<u32> = q.correct.iter().copied().collect();
+                chosen == correct
+            })
+            .count();
+        let total = self.questions.len().max(1);
+        let score = u32::try_from(right * 100 / total).unwrap_or(0);
+        (score, score >= self.pass_mark)
+    }
+
+    /// The quiz as a trainee sees it: questions without the answer key, in an order shuffled
+    /// per attempt (`seed`), each with its index in the quiz so that answers come back keyed.
+    pub fn for_trainee(&self, seed: u64) -> Vec<QuizQuestion> {
+        let mut order: Vec<usize> = (0..self.questions.len()).collect();
+        // A small deterministic shuffle (xorshift): the same attempt shows the same order.
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        for i in (1..order.len()).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            order.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        order
+            .into_iter()
+            .map(|i| {
+                let q = &self.questions[i];
+                QuizQuestion {
+                    index: u32::try_from(i).unwrap_or(0),
+                    text: q.text.clone(),
+                    options: q.options.clone(),
+                    several: q.correct.len() > 1,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A question as the trainee sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct QuizQuestion {
+    /// Its position in the quiz (answers are keyed by it).
+    pub index: u32,
+    /// The question.
+    pub text: String,
+    /// The answers to choose from.
+    pub options: Vec<String>,
+    /// Whether more than one answer is right ("choose all that apply").
+    pub several: bool,
+}
+
+/// A quiz to take, for one assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct QuizSheet {
+    /// The attempt this sheet is for (1 for the first); send it back with the answers.
+    pub attempt: u32,
+    /// Attempts allowed.
+    pub attempts_allowed: u32,
+    /// The pass mark in percent.
+    pub pass_mark: u32,
+    /// The questions, shuffled.
+    pub questions: Vec<QuizQuestion>,
+}
+
+/// Answers to one attempt of a quiz.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct QuizAnswers {
+    /// Which attempt these answers are for (from the sheet); a second sending is refused.
+    pub attempt: u32,
+    /// For each question's `index`, the chosen option indexes.
+    pub answers: std::collections::BTreeMap<u32, Vec<u32>>,
+}
+
+/// How an attempt went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct QuizResult {
+    /// The attempt.
+    pub attempt: u32,
+    /// Score in percent.
+    pub score: u32,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Attempts still allowed.
+    pub attempts_left: u32,
+    /// The assignment after the attempt.
+    pub assignment: Assignment,
+}
+
+/// What must be trained on, how, and how often.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Requirement {
+    /// Its id.
+    pub id: RequirementId,
+    /// Title.
+    pub title: String,
+    /// How it is met.
+    pub kind: RequirementKind,
+    /// The document read (read-and-understand; optional for a quiz).
+    pub document_id: Option<DocumentId>,
+    /// That document's number, for display.
+    pub document_number: Option<String>,
+    /// How many questions its quiz has (0: no quiz).
+    pub questions: u32,
+    /// The quiz's pass mark in percent.
+    pub pass_mark: u32,
+    /// The quiz's attempts per assignment.
+    pub attempts_allowed: u32,
+    /// Months after completion when it must be done again (none: once).
+    pub recurrence_months: Option<u32>,
+    /// Days from assignment to the due date.
+    pub completion_days: u32,
+    /// Version and life.
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+}
+
+impl Record for Requirement {
+    const RECORD_TYPE: &'static str = "training_requirement";
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+}
+
+/// Create a requirement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RequirementInput {
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+    /// How it is met.
+    pub kind: RequirementKind,
+    /// The document read (required for read-and-understand).
+    #[serde(default)]
+    pub document_id: Option<DocumentId>,
+    /// The quiz (required for a quiz).
+    #[serde(default)]
+    pub quiz: Option<Quiz>,
+    /// Months after completion when it must be done again.
+    #[serde(default)]
+    pub recurrence_months: Option<u32>,
+    /// Days from assignment to the due date.
+    pub completion_days: u32,
+}
+
+impl RequirementInput {
+    /// Trims the text.
+    pub fn normalized(mut self) -> Self {
+        self.title = self.title.trim().to_string();
+        if let Some(q) = &mut self.quiz {
+            for question in &mut q.questions {
+                question.text = question.text.trim().to_string();
+                question.options = question.options.iter().map(|o| o.trim().to_string()).collect();
+            }
+        }
+        self
+    }
+
+    /// The rules of a requirement; the document's existence is the server's to check.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        validation::text(&mut e, "title", &self.title, true, TITLE_MAX);
+        match self.kind {
+            RequirementKind::ReadAndUnderstand if self.document_id.is_none() => e.add("document_id", REQUIRED),
+            RequirementKind::Quiz if self.quiz.is_none() => e.add("quiz", REQUIRED),
+            RequirementKind::Classroom | RequirementKind::OnTheJob if self.quiz.is_some() => e.add("quiz", INVALID),
+            _ => {}
+        }
+        if let Some(q) = &self.quiz {
+            q.check(&mut e);
+        }
+        if self.recurrence_months.is_some_and(|m| !(1..=120).contains(&m)) {
+            e.add("recurrence_months", INVALID);
+        }
+        if !(1..=365).contains(&self.completion_days) {
+            e.add("completion_days", INVALID);
+        }
+        e.into_result()
+    }
+}
+
+/// One line of a curriculum: everyone holding `role`, or everyone in `department`, must meet
+/// the requirement. A person's requirements are the union of the lines that match them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CurriculumLine {
+    /// The requirement.
+    pub requirement_id: RequirementId,
+    /// Everyone with this role…
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// …or everyone in this department (exactly one of the two).
+    #[serde(default)]
+    pub department_id: Option<DepartmentId>,
+}
+
+impl CurriculumLine {
+    /// Exactly one of role and department.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        match (self.role, self.department_id) {
+            (None, None) => e.add("role", REQUIRED),
+            (Some(_), Some(_)) => e.add("department_id", INVALID),
+            _ => {}
+        }
+        e.into_result()
+    }
+
+    /// Whether this line applies to someone with `roles` in `department`.
+    pub fn applies(&self, roles: &[Role], department: Option<DepartmentId>) -> bool {
+        self.role.is_some_and(|r| roles.contains(&r))
+            || (self.department_id.is_some() && self.department_id == department)
+    }
+}
+
+/// A curriculum line as stored, with names for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct CurriculumEntry {
+    /// Its id.
+    pub id: i64,
+    /// The requirement.
+    pub requirement_id: RequirementId,
+    /// Its title.
+    pub requirement_title: String,
+    /// The role it applies to.
+    pub role: Option<Role>,
+    /// The department it applies to.
+    pub department_id: Option<DepartmentId>,
+    /// That department's name.
+    pub department_name: Option<String>,
+}
+
+/// The requirements a person with `roles` in `department` must meet: the union of the lines
+/// that apply to them.
+pub fn required_of(
+    lines: &[CurriculumLine],
+    roles: &[Role],
+    department: Option<DepartmentId>,
+) -> BTreeSet<RequirementId> {
+    lines.iter().filter(|l| l.applies(roles, department)).map(|l| l.requirement_id).collect()
+}
+
+/// Why an assignment exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentCause {
+    /// A new revision of the document was approved.
+    RevisionApproved,
+    /// The person joined, or got a new role or department.
+    PersonChanged,
+    /// The requirement was added to a curriculum that applies to the person.
+    CurriculumChanged,
+    /// The last completion is about to lapse (a recurring requirement).
+    Recurrence,
+}
+
+impl AssignmentCause {
+    /// Every cause.
+    pub const ALL: [AssignmentCause; 4] = [
+        AssignmentCause::RevisionApproved,
+        AssignmentCause::PersonChanged,
+        AssignmentCause::CurriculumChanged,
+        AssignmentCause::Recurrence,
+    ];
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignmentCause::RevisionApproved => "revision_approved",
+            AssignmentCause::PersonChanged => "person_changed",
+            AssignmentCause::CurriculumChanged => "curriculum_changed",
+            AssignmentCause::Recurrence => "recurrence",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// As shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            AssignmentCause::RevisionApproved => "New revision approved",
+            AssignmentCause::PersonChanged => "Joined, or new role or department",
+            AssignmentCause::CurriculumChanged => "Added to a curriculum",
+            AssignmentCause::Recurrence => "Periodic refresher",
+        }
+    }
+}
+
+/// Where an assignment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentState {
+    /// To do.
+    Open,
+    /// Done: a training record exists.
+    Completed,
+}
+
+impl AssignmentState {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignmentState::Open => "open",
+            AssignmentState::Completed => "completed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [AssignmentState::Open, AssignmentState::Completed].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A requirement assigned to a person, with what is left to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Assignment {
+    /// Its id.
+    pub id: AssignmentId,
+    /// The trainee.
+    pub user_id: UserId,
+    /// The trainee's printed name.
+    pub user_name: String,
+    /// The requirement.
+    pub requirement_id: RequirementId,
+    /// Its title.
+    pub requirement_title: String,
+    /// How it is met.
+    pub kind: RequirementKind,
+    /// The document to read, if any.
+    pub document_id: Option<DocumentId>,
+    /// Its number.
+    pub document_number: Option<String>,
+    /// The revision to read (the newest approved one when assigned).
+    pub revision_id: Option<RevisionId>,
+    /// Its label.
+    pub revision_label: Option<String>,
+    /// Why it exists.
+    pub cause: AssignmentCause,
+    /// The cause in words (e.g. "SOP-0001 revision C approved").
+    pub cause_detail: String,
+    /// When it was assigned.
+    pub assigned_on: NaiveDate,
+    /// When it is due.
+    pub due_on: NaiveDate,
+    /// Open or completed.
+    pub state: AssignmentState,
+    /// When the trainee signed "read and understood" for it.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// How many questions the quiz has (0: none).
+    pub questions: u32,
+    /// Quiz attempts used.
+    pub attempts_used: u32,
+    /// Quiz attempts allowed.
+    pub attempts_allowed: u32,
+    /// When it was completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Its status today, as in the matrix.
+    pub status: CellStatus,
+    /// Version and life.
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+}
+
+impl Record for Assignment {
+    const RECORD_TYPE: &'static str = "training_assignment";
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+}
+
+impl Assignment {
+    /// What the trainee still has to do, in order.
+    pub fn next_step(&self) -> Option<Step> {
+        if self.state != AssignmentState::Open {
+            return None;
+        }
+        if self.kind.trainer_completes() {
+            return Some(Step::Trainer);
+        }
+        if self.revision_id.is_some() && self.acknowledged_at.is_none() {
+            return Some(Step::Acknowledge);
+        }
+        if self.questions > 0 {
+            return Some(Step::Quiz);
+        }
+        None
+    }
+}
+
+/// The trainee's next step on an assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Read the revision and sign "read and understood".
+    Acknowledge,
+    /// Take the quiz.
+    Quiz,
+    /// A qualified trainer signs it off.
+    Trainer,
+}
+
+/// A completion: the evidence that a person met a requirement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TrainingRecord {
+    /// Its id.
+    pub id: i64,
+    /// The assignment it completed.
+    pub assignment_id: AssignmentId,
+    /// The person trained.
+    pub user_id: UserId,
+    /// Their printed name.
+    pub user_name: String,
+    /// The requirement.
+    pub requirement_id: RequirementId,
+    /// Its title.
+    pub requirement_title: String,
+    /// The revision trained on.
+    pub revision_id: Option<RevisionId>,
+    /// Its label.
+    pub revision_label: Option<String>,
+    /// The document's number.
+    pub document_number: Option<String>,
+    /// When it was completed.
+    pub completed_at: DateTime<Utc>,
+    /// The "read and understood" signature.
+    pub signature_id: Option<i64>,
+    /// The passing quiz score in percent.
+    pub score: Option<u32>,
+    /// The trainer who signed it off.
+    pub trainer_name: Option<String>,
+    /// When it lapses (recurring requirements).
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// The status of one cell of the training matrix (domain/training.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CellStatus {
+    /// No curriculum of the person holds the requirement.
+    NotRequired,
+    /// Assigned, not yet due soon.
+    Assigned,
+    /// Due within [`DUE_SOON_DAYS`].
+    DueSoon,
+    /// Past its due date.
+    Overdue,
+    /// Completed on the current revision, not lapsed.
+    Completed,
+    /// Completed once, but the recurrence lapsed.
+    Expired,
+    /// Completed on an older revision; the new one is not done yet.
+    Superseded,
+}
+
+impl CellStatus {
+    /// Every status.
+    pub const ALL: [CellStatus; 7] = [
+        CellStatus::NotRequired,
+        CellStatus::Assigned,
+        CellStatus::DueSoon,
+        CellStatus::Overdue,
+        CellStatus::Completed,
+        CellStatus::Expired,
+        CellStatus::Superseded,
+    ];
+
+    /// The one-letter code of the compact matrix encoding.
+    pub fn code(self) -> char {
+        match self {
+            CellStatus::NotRequired => '-',
+            CellStatus::Assigned => 'a',
+            CellStatus::DueSoon => 's',
+            CellStatus::Overdue => 'o',
+            CellStatus::Completed => 'c',
+            CellStatus::Expired => 'e',
+            CellStatus::Superseded => 'x',
+        }
+    }
+
+    /// From its one-letter code.
+    pub fn from_code(c: char) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == c)
+    }
+
+    /// As shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            CellStatus::NotRequired => "Not required",
+            CellStatus::Assigned => "Assigned",
+            CellStatus::DueSoon => "Due soon",
+            CellStatus::Overdue => "Overdue",
+            CellStatus::Completed => "Completed",
+            CellStatus::Expired => "Expired",
+            CellStatus::Superseded => "Superseded",
+        }
+    }
+
+    /// A symbol that tells the status without colour.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CellStatus::NotRequired => "·",
+            CellStatus::Assigned => "○",
+            CellStatus::DueSoon => "◔",
+            CellStatus::Overdue => "!",
+            CellStatus::Completed => "✓",
+            CellStatus::Expired => "⌛",
+            CellStatus::Superseded => "↻",
+        }
+    }
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellStatus::NotRequired => "not_required",
+            CellStatus::Assigned => "assigned",
+            CellStatus::DueSoon => "due_soon",
+            CellStatus::Overdue => "overdue",
+            CellStatus::Completed => "completed",
+            CellStatus::Expired => "expired",
+            CellStatus::Superseded => "superseded",
+        }
+    }
+
+    /// Whether the person counts as trained (for the completion rate).
+    pub fn is_current(self) -> bool {
+        self == CellStatus::Completed
+    }
+}
+
+/// A person's last completion of a requirement, as far as the status needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completion {
+    /// Whether it was on the revision the requirement now asks for (or one that a later
+    /// "no retraining" revision kept valid); always true without a document.
+    pub on_current_revision: bool,
+    /// When it lapses, for a recurring requirement.
+    pub expires_on: Option<NaiveDate>,
+}
+
+impl Completion {
+    /// Whether it still counts on `today`.
+    pub fn is_current(&self, today: NaiveDate) -> bool {
+        self.on_current_revision && self.expires_on.is_none_or(|d| d > today)
+    }
+}
+
+/// The status of a cell on `today`: whether the person's curricula hold the requirement,
+/// the due date of their open assignment, and their last completion. The one function the
+/// matrix, My training, the reports and the dashboard use.
+pub fn cell_status(
+    required: bool,
+    open_due: Option<NaiveDate>,
+    last: Option<Completion>,
+    today: NaiveDate,
+) -> CellStatus {
+    if !required {
+        return CellStatus::NotRequired;
+    }
+    if let Some(c) = last
+        && c.is_current(today)
+    {
+        return CellStatus::Completed;
+    }
+    if open_due.is_some_and(|d| d < today) {
+        return CellStatus::Overdue;
+    }
+    match last {
+        Some(c) if !c.on_current_revision => return CellStatus::Superseded,
+        Some(_) => return CellStatus::Expired,
+        None => {}
+    }
+    match open_due {
+        Some(d) if (d - today).num_days() <= DUE_SOON_DAYS => CellStatus::DueSoon,
+        _ => CellStatus::Assigned,
+    }
+}
+
+/// When a person who must meet a requirement needs a new assignment, its due date: never while
+/// one is open; when they have no current completion (`completion_days` from today, or the
+/// train-by date a new revision carries); and for a recurring requirement, `completion_days`
+/// before the completion lapses, due on the day it lapses, so that the refresher is on time.
+pub fn assignment_due(
+    has_open: bool,
+    last: Option<Completion>,
+    completion_days: u32,
+    train_by: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    if has_open {
+        return None;
+    }
+    let fresh = || train_by.filter(|d| *d >= today).unwrap_or(today + Duration::days(i64::from(completion_days)));
+    match last {
+        None => Some(fresh()),
+        Some(c) if !c.on_current_revision => Some(fresh()),
+        Some(Completion { expires_on: Some(lapse), .. }) => {
+            (lapse - Duration::days(i64::from(completion_days)) <= today).then_some(lapse.max(today))
+        }
+        Some(_) => None,
+    }
+}
+
+/// When a completion on `completed` lapses, for a requirement recurring every `months`.
+pub fn expires_on(completed: NaiveDate, months: Option<u32>) -> Option<NaiveDate> {
+    months.and_then(|m| completed.checked_add_months(Months::new(m)))
+}
+
+/// One revision of a document as the training rules see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevisionFacts {
+    /// Its sequence number.
+    pub seq: u32,
+    /// The day it took effect (none: not yet, or never).
+    pub effective_from: Option<NaiveDate>,
+    /// Whether it was approved as not needing retraining.
+    pub no_retraining: bool,
+}
+
+/// The sequence number from which completions count, given a document's revisions up to the
+/// one in question (`upto`): the newest one at or below it that needed retraining.
+pub fn training_baseline(revisions: &[RevisionFacts], upto: u32) -> u32 {
+    revisions.iter().filter(|r| r.seq <= upto && !r.no_retraining).map(|r| r.seq).max().unwrap_or(upto)
+}
+
+/// The revision in force on `day`: the newest that had taken effect by then.
+pub fn in_force_on(revisions: &[RevisionFacts], day: NaiveDate) -> Option<u32> {
+    revisions.iter().filter(|r| r.effective_from.is_some_and(|d| d <= day)).map(|r| r.seq).max()
+}
+
+/// The answer to "was this person trained on the revision in force on that day?".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TrainedOn {
+    /// The person.
+    pub user_id: UserId,
+    /// Their printed name.
+    pub user_name: String,
+    /// The requirement.
+    pub requirement_id: RequirementId,
+    /// Its title.
+    pub requirement_title: String,
+    /// The day asked about.
+    pub on: NaiveDate,
+    /// The label of the revision in force that day, for a document requirement.
+    pub revision_in_force: Option<String>,
+    /// The answer.
+    pub trained: bool,
+    /// Why, in words.
+    pub explanation: String,
+    /// The completion that answers yes (or the latest one before the day, when no).
+    pub evidence: Option<TrainingRecord>,
+}
+
+/// One person's standing on one requirement, for a document's "who is trained" list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TraineeStatus {
+    /// The person.
+    pub user_id: UserId,
+    /// Their printed name.
+    pub user_name: String,
+    /// The requirement.
+    pub requirement_id: RequirementId,
+    /// Its title.
+    pub requirement_title: String,
+    /// Their status today.
+    pub status: CellStatus,
+    /// The label of the revision they last completed, if any.
+    pub completed_revision: Option<String>,
+    /// When their open assignment is due.
+    pub due_on: Option<NaiveDate>,
+}
+
+/// The training matrix, compactly: people × requirements, with one status letter per cell
+/// ([`CellStatus::code`]), row by row (`cells[p * requirements.len() + r]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Matrix {
+    /// The day the statuses are for.
+    pub today: NaiveDate,
+    /// The rows.
+    pub people: Vec<MatrixPerson>,
+    /// The columns.
+    pub requirements: Vec<MatrixRequirement>,
+    /// One letter per cell, row by row.
+    pub cells: String,
+}
+
+impl Matrix {
+    /// The status of a cell.
+    pub fn cell(&self, person: usize, requirement: usize) -> CellStatus {
+        self.cells
+            .as_bytes()
+            .get(person * self.requirements.len() + requirement)
+            .and_then(|b| CellStatus::from_code(*b as char))
+            .unwrap_or(CellStatus::NotRequired)
+    }
+
+    /// Completion rate per department: (department name, required cells, completed cells).
+    pub fn completion_by_department(&self) -> Vec<DepartmentCompletion> {
+        let mut out: Vec<DepartmentCompletion> = Vec::new();
+        for (p, person) in self.people.iter().enumerate() {
+            let name = person.department.clone().unwrap_or_else(|| "(no department)".into());
+            let i = match out.iter().position(|d| d.department == name) {
+                Some(i) => i,
+                None => {
+                    out.push(DepartmentCompletion { department: name, required: 0, completed: 0, percent: 0.0 });
+                    out.len() - 1
+                }
+            };
+            for r in 0..self.requirements.len() {
+                let s = self.cell(p, r);
+                if s != CellStatus::NotRequired {
+                    out[i].required += 1;
+                    out[i].completed += u32::from(s.is_current());
+                }
+            }
+        }
+        for d in &mut out {
+            d.percent = completion_percent(d.completed, d.required);
+        }
+        out.sort_by(|a, b| a.department.cmp(&b.department));
+        out
+    }
+}
+
+/// Completed of required, in percent (100 when nothing is required).
+pub fn completion_percent(completed: u32, required: u32) -> f64 {
+    if required == 0 { 100.0 } else { f64::from(completed) * 100.0 / f64::from(required) }
+}
+
+/// A row of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MatrixPerson {
+    /// The person.
+    pub id: UserId,
+    /// Printed name.
+    pub name: String,
+    /// Department name.
+    pub department: Option<String>,
+    /// Roles.
+    pub roles: Vec<Role>,
+}
+
+/// A column of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MatrixRequirement {
+    /// The requirement.
+    pub id: RequirementId,
+    /// Title.
+    pub title: String,
+    /// The document's number, if any.
+    pub document_number: Option<String>,
+}
+
+/// A department's completion rate against the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct DepartmentCompletion {
+    /// The department.
+    pub department: String,
+    /// Cells where training is required.
+    pub required: u32,
+    /// Of those, completed and current.
+    pub completed: u32,
+    /// Completed of required, in percent.
+    pub percent: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    const CUR: Completion = Completion { on_current_revision: true, expires_on: None };
+    const OLD: Completion = Completion { on_current_revision: false, expires_on: None };
+
+    #[test]
+    fn cell_status_table() {
+        let today = d("2026-12-02");
+        let lapsing = |s: &str| Completion { on_current_revision: true, expires_on: Some(d(s)) };
+        let cases: &[(bool, Option<&str>, Option<Completion>, CellStatus)] = &[
+            (false, None, None, CellStatus::NotRequired),
+            (false, Some("2026-11-01"), None, CellStatus::NotRequired),
+            (false, None, Some(CUR), CellStatus::NotRequired),
+            (true, Some("2026-12-31"), None, CellStatus::Assigned),
+            (true, Some("2026-12-10"), None, CellStatus::Assigned),
+            (true, Some("2026-12-09"), None, CellStatus::DueSoon),
+            (true, Some("2026-12-02"), None, CellStatus::DueSoon),
+            (true, Some("2026-12-01"), None, CellStatus::Overdue),
+            (true, None, Some(CUR), CellStatus::Completed),
+            (true, Some("2026-12-01"), Some(CUR), CellStatus::Completed),
+            (true, None, Some(lapsing("2026-12-03")), CellStatus::Completed),
+            (true, None, Some(lapsing("2026-12-02")), CellStatus::Expired),
+            (true, Some("2026-12-20"), Some(lapsing("2026-11-30")), CellStatus::Expired),
+            (true, Some("2026-11-30"), Some(lapsing("2026-11-30")), CellStatus::Overdue),
+            (true, Some("2026-12-20"), Some(OLD), CellStatus::Superseded),
+            (true, Some("2026-12-01"), Some(OLD), CellStatus::Overdue),
+            (true, None, None, CellStatus::Assigned),
+        ];
+        for (required, due, last, want) in cases {
+            assert_eq!(cell_status(*required, due.map(d), *last, today), *want, "{required} {due:?} {last:?}");
+        }
+    }
+
+    #[test]
+    fn every_status_has_a_distinct_code_and_symbol() {
+        let codes: BTreeSet<char> = CellStatus::ALL.iter().map(|s| s.code()).collect();
+        let symbols: BTreeSet<&str> = CellStatus::ALL.iter().map(|s| s.symbol()).collect();
+        assert_eq!(codes.len(), 7);
+        assert_eq!(symbols.len(), 7);
+        for s in CellStatus::ALL {
+            assert_eq!(CellStatus::from_code(s.code()), Some(s));
+        }
+    }
+
+    #[test]
+    fn when_an_assignment_is_due() {
+        let today = d("2026-12-02");
+        let lapsing = |s: &str| Some(Completion { on_current_revision: true, expires_on: Some(d(s)) });
+        // (an assignment open, the last completion, the train-by date, the due date wanted)
+        type Case = (bool, Option<Completion>, Option<&'static str>, Option<&'static str>);
+        let cases: &[Case] = &[
+            // Never a second open assignment.
+            (true, None, None, None),
+            (true, Some(OLD), None, None),
+            // Never trained: completion period from today, or the new revision's train-by date.
+            (false, None, None, Some("2026-12-16")),
+            (false, None, Some("2026-12-10"), Some("2026-12-10")),
+            // A train-by date already past does not make it overdue on the day it is assigned.
+            (false, None, Some("2026-11-10"), Some("2026-12-16")),
+            // Trained on an older revision: a new assignment.
+            (false, Some(OLD), Some("2026-12-20"), Some("2026-12-20")),
+            // Current, not recurring: nothing.
+            (false, Some(CUR), None, None),
+            // Recurring: the refresher is assigned 14 days before the lapse, due on it.
+            (false, lapsing("2027-01-01"), None, None),
+            (false, lapsing("2026-12-16"), None, Some("2026-12-16")),
+            (false, lapsing("2026-12-10"), None, Some("2026-12-10")),
+            // Lapsed while the server was down: due today.
+            (false, lapsing("2026-11-01"), None, Some("2026-12-02")),
+        ];
+        for (open, last, train_by, want) in cases {
+            assert_eq!(assignment_due(*open, *last, 14, train_by.map(d), today), want.map(d), "{open} {last:?}");
+        }
+    }
+
+    #[test]
+    fn curricula_are_a_union_of_roles_and_department() {
+        let lines = [
+            CurriculumLine { requirement_id: RequirementId(1), role: Some(Role::Staff), department_id: None },
+            CurriculumLine { requirement_id: RequirementId(2), role: None, department_id: Some(DepartmentId(7)) },
+            CurriculumLine { requirement_id: RequirementId(1), role: None, department_id: Some(DepartmentId(7)) },
+            CurriculumLine { requirement_id: RequirementId(3), role: Some(Role::Auditor), department_id: None },
+        ];
+        let ids = |v: &[i64]| v.iter().map(|i| RequirementId(*i)).collect::<BTreeSet<_>>();
+        assert_eq!(required_of(&lines, &[Role::Staff], None), ids(&[1]));
+        assert_eq!(required_of(&lines, &[Role::Staff], Some(DepartmentId(7))), ids(&[1, 2]));
+        assert_eq!(required_of(&lines, &[Role::Auditor, Role::Staff], Some(DepartmentId(8))), ids(&[1, 3]));
+        assert_eq!(required_of(&lines, &[Role::Executive], None), ids(&[]));
+        let bad = CurriculumLine { requirement_id: RequirementId(1), role: None, department_id: None };
+        assert!(bad.validate().unwrap_err().get("role").is_some());
+    }
+
+    fn quiz() -> Quiz {
+        Quiz {
+            questions: vec![
+                Question { text: "One?".into(), options: vec!["a".into(), "b".into()], correct: vec![1] },
+                Question {
+                    text: "Two?".into(),
+                    options: vec!["a".into(), "b".into(), "c".into()],
+                    correct: vec![0, 2],
+                },
+                Question { text: "Three?".into(), options: vec!["a".into(), "b".into()], correct: vec![0] },
+                Question { text: "Four?".into(), options: vec!["a".into(), "b".into()], correct: vec![0] },
+            ],
+            pass_mark: 75,
+            attempts_allowed: 3,
+        }
+    }
+
+    #[test]
+    fn a_quiz_is_marked_question_by_question() {
+        let q = quiz();
+        assert_eq!(q.mark(&[vec![1], vec![0, 2], vec![0], vec![0]]), (100, true));
+        assert_eq!(q.mark(&[vec![1], vec![2, 0], vec![0], vec![1]]), (75, true));
+        // Half of a "choose all that apply" is wrong.
+        assert_eq!(q.mark(&[vec![1], vec![0], vec![0], vec![1]]), (50, false));
+        assert_eq!(q.mark(&[]), (0, false));
+        // Choosing every option is not a way through.
+        assert_eq!(q.mark(&[vec![0, 1], vec![0, 1, 2], vec![0, 1], vec![0, 1]]), (0, false));
+    }
+
+    #[test]
+    fn the_trainee_never_sees_the_key_and_gets_every_question_once() {
+        let q = quiz();
+        let sheet = q.for_trainee(42);
+        let json = serde_json::to_string(&sheet).unwrap();
+        assert!(!json.contains("correct"));
+        let mut seen: Vec<u32> = sheet.iter().map(|s| s.index).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, vec![0, 1, 2, 3]);
+        assert!(sheet.iter().find(|s| s.index == 1).unwrap().several);
+        // Some seed gives another order.
+        assert!((0..20).any(|s| q.for_trainee(s).iter().map(|x| x.index).collect::<Vec<_>>() != vec![0, 1, 2, 3]));
+    }
+
+    #[test]
+    fn requirement_rules_name_the_field() {
+        let base = RequirementInput {
+            title: "Read SOP".into(),
+            kind: RequirementKind::ReadAndUnderstand,
+            document_id: None,
+            quiz: None,
+            recurrence_months: None,
+            completion_days: 14,
+        };
+        assert!(base.validate().unwrap_err().get("document_id").is_some());
+        let quiz_kind = RequirementInput { kind: RequirementKind::Quiz, ..base.clone() };
+        assert!(quiz_kind.validate().unwrap_err().get("quiz").is_some());
+        let mut bad = quiz();
+        bad.questions[0].correct = vec![5];
+        bad.pass_mark = 0;
+        let e = RequirementInput { kind: RequirementKind::Quiz, quiz: Some(bad), completion_days: 0, ..base.clone() }
+            .validate()
+            .unwrap_err();
+        assert!(e.get("quiz.questions[0].correct").is_some());
+        assert!(e.get("quiz.pass_mark").is_some());
+        assert!(e.get("completion_days").is_some());
+        let ok = RequirementInput { document_id: Some(DocumentId(1)), recurrence_months: Some(12), ..base };
+        assert!(ok.validate().is_ok());
+    }
+
+    #[test]
+    fn revision_in_force_and_training_baseline() {
+        let revs = [
+            RevisionFacts { seq: 1, effective_from: Some(d("2025-01-01")), no_retraining: false },
+            RevisionFacts { seq: 2, effective_from: Some(d("2026-03-01")), no_retraining: false },
+            RevisionFacts { seq: 3, effective_from: Some(d("2026-06-01")), no_retraining: true },
+            RevisionFacts { seq: 4, effective_from: None, no_retraining: false },
+        ];
+        assert_eq!(in_force_on(&revs, d("2024-12-31")), None);
+        assert_eq!(in_force_on(&revs, d("2026-03-01")), Some(2));
+        assert_eq!(in_force_on(&revs, d("2026-12-01")), Some(3));
+        assert_eq!(training_baseline(&revs, 3), 2);
+        assert_eq!(training_baseline(&revs, 4), 4);
+        assert_eq!(training_baseline(&revs, 1), 1);
+        assert_eq!(expires_on(d("2026-01-31"), Some(1)), Some(d("2026-02-28")));
+        assert_eq!(expires_on(d("2026-01-31"), None), None);
+    }
+}
