@@ -432,3 +432,68 @@ fn encode_component(s: &str) -> String {
         })
         .collect()
 }
+
+/// `GET /api/v1/document-revisions/{id}`
+pub async fn get_revision(id: shared::document::RevisionId) -> ApiResult<shared::document::Revision> {
+    send(Request::get(&format!("/api/v1/document-revisions/{id}"))).await
+}
+
+/// `GET /api/v1/training/my`: the signed-in user's assignments, open ones first.
+pub async fn my_training() -> ApiResult<Vec<shared::training::Assignment>> {
+    list("/api/v1/training/my").await
+}
+
+/// `GET /api/v1/training/assignments/{id}`
+pub async fn get_assignment(id: shared::training::AssignmentId) -> ApiResult<shared::training::Assignment> {
+    send(Request::get(&format!("/api/v1/training/assignments/{id}"))).await
+}
+
+/// `GET /api/v1/training/assignments/{id}/quiz`: the next attempt's sheet, without the key.
+pub async fn quiz_sheet(id: shared::training::AssignmentId) -> ApiResult<shared::training::QuizSheet> {
+    send(Request::get(&format!("/api/v1/training/assignments/{id}/quiz"))).await
+}
+
+/// `POST /api/v1/training/assignments/{id}/quiz`: marked on the server.
+pub async fn submit_quiz(
+    id: shared::training::AssignmentId,
+    answers: &shared::training::QuizAnswers,
+) -> ApiResult<shared::training::QuizResult> {
+    send_json(Request::post(&format!("/api/v1/training/assignments/{id}/quiz")), answers).await
+}
+
+/// `POST /api/v1/training/assignments/{id}/sign-off`: as a qualified trainer.
+pub async fn sign_off(id: shared::training::AssignmentId) -> ApiResult<shared::training::Assignment> {
+    send_json(Request::post(&format!("/api/v1/training/assignments/{id}/sign-off")), &serde_json::json!({})).await
+}
+
+/// `GET /api/v1/training/records?{query}`
+pub async fn training_records(query: &str) -> ApiResult<Vec<shared::training::TrainingRecord>> {
+    list(&format!("/api/v1/training/records?{query}")).await
+}
+
+/// `GET /api/v1/training/matrix`
+pub async fn training_matrix() -> ApiResult<shared::training::Matrix> {
+    send(Request::get("/api/v1/training/matrix")).await
+}
+
+/// `GET /api/v1/training/requirements`
+pub async fn training_requirements() -> ApiResult<Vec<shared::training::Requirement>> {
+    list("/api/v1/training/requirements").await
+}
+
+/// `GET /api/v1/training/trained-on?user_id=…&requirement_id=…&on=…`
+pub async fn trained_on(
+    user: UserId,
+    requirement: shared::training::RequirementId,
+    on: chrono::NaiveDate,
+) -> ApiResult<shared::training::TrainedOn> {
+    send(Request::get(&format!("/api/v1/training/trained-on?user_id={user}&requirement_id={requirement}&on={on}"))).await
+}
+
+/// `GET /api/v1/training/documents/{id}`: who must be trained on a document, and where each stands.
+pub async fn document_trainees(
+    id: shared::document::DocumentId,
+) -> ApiResult<Vec<shared::training::TraineeStatus>> {
+    list(&format!("/api/v1/training/documents/{id}")).await
+}
+

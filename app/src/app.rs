@@ -20,6 +20,8 @@ use crate::pages::risks::register::RiskRegister;
 use crate::pages::risks::work::MyWork;
 use crate::pages::security::{FailedSignIns, SessionList};
 use crate::pages::sign_in::{ChangePassword, SignIn, SignOut};
+use crate::pages::training::matrix::{TrainedOnPage, TrainingMatrix};
+use crate::pages::training::{AssignmentPage, MyTraining};
 use crate::pages::users::{UserEdit, UserList, UserNew};
 use crate::session::{Session, can, role_labels, session};
 
@@ -35,7 +37,7 @@ pub const AREAS: &[(&str, &str, &[Permission])] = &[
     ("/", "Dashboard", ANYONE),
     ("/work", "My work", ANYONE),
     ("/documents", "Documents", &[Permission::ViewDocuments]),
-    ("/training", "Training", ANYONE),
+    ("/training", "Training", &[Permission::CompleteTraining, Permission::ViewTrainingRecords]),
     ("/fmea", "FMEA", &[Permission::ViewFmeas]),
     ("/risks", "Risks", &[Permission::ViewRisks]),
     ("/capa", "CAPA", ANYONE),
@@ -129,6 +131,10 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/admin/security") view=FailedSignIns />
                         <Route path=path!("/documents") view=DocumentList />
                         <Route path=path!("/documents/:id") view=DocumentPage />
+                        <Route path=path!("/training") view=MyTraining />
+                        <Route path=path!("/training/matrix") view=TrainingMatrix />
+                        <Route path=path!("/training/trained-on") view=TrainedOnPage />
+                        <Route path=path!("/training/assignments/:id") view=AssignmentPage />
                         <Route path=path!("/fmea") view=FmeaList />
                         <Route path=path!("/fmea/new") view=FmeaNew />
                         <Route path=path!("/fmea/:id") view=FmeaWorksheet />

@@ -763,10 +763,12 @@ pub struct WorkItem {
 }
 
 impl WorkItem {
-    /// Where the app shows the record: the risk, or the FMEA worksheet holding the action.
+    /// Where the app shows the record: the risk, the FMEA worksheet holding the action, or the
+    /// training assignment.
     pub fn href(&self) -> String {
         match self.record_type.as_str() {
             "fmea" => format!("/fmea/{}", self.record_id),
+            "training_assignment" => format!("/training/assignments/{}", self.record_id),
             _ => format!("/risks/{}", self.record_id),
         }
     }

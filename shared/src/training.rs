@@ -679,7 +679,7 @@ impl CellStatus {
             CellStatus::DueSoon => "◔",
             CellStatus::Overdue => "!",
             CellStatus::Completed => "✓",
-            CellStatus::Expired => "⌛",
+            CellStatus::Expired => "×",
             CellStatus::Superseded => "↻",
         }
     }

@@ -117,7 +117,7 @@ pub fn SignaturePanel(
 /// The signing dialog: what is signed and what it means, the agreement before a first
 /// signature, and the password entered again.
 #[component]
-fn SignDialog(
+pub fn SignDialog(
     record_type: &'static str,
     record_id: i64,
     version: i64,

@@ -1,6 +1,7 @@
 //! Document control, for readers: the list of documents with the revision in force, and a
 //! document's page (the text in force, its revisions, and the difference between any two).
-//! Drafting, review and signing run through the API for now (README: Document control).
+//! Drafting, review and signing run through the API for now (README: Document control). Those
+//! who read training records also see who is trained on the document.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -9,9 +10,13 @@ use shared::ErrorBody;
 use shared::document::{DiffLine, Document, DocumentId, Revision, RevisionId, RevisionStatus};
 use shared::org::Record;
 
+use shared::auth::Permission;
+use shared::training::Assignment;
+
 use crate::api::{self, ApiError};
 use crate::components::status::loaded;
-use crate::session::changes_of;
+use crate::pages::training::StatusBadge;
+use crate::session::{can, changes_of, session};
 
 /// `/documents`
 #[component]
@@ -103,10 +108,58 @@ pub fn DocumentPage() -> impl IntoView {
                         None => view! { <p class="empty">"No revision of this document is in force yet."</p> }.into_any(),
                     }}
                     <Revisions revisions=revisions />
+                    <DocumentTraining id=doc.id />
                 }
             })}
         </section>
     }
+}
+
+/// Who must be trained on this document and where each stands (for those who read training
+/// records): before an approved revision's effective date, who is not yet trained on it.
+#[component]
+fn DocumentTraining(id: DocumentId) -> impl IntoView {
+    let s = session();
+    if !can(s, &[Permission::ViewTrainingRecords]) {
+        return ().into_any();
+    }
+    let changes = changes_of(Assignment::RECORD_TYPE);
+    let trainees = LocalResource::new(move || {
+        changes.track();
+        api::document_trainees(id)
+    });
+    view! {
+        {loaded(trainees, "who is trained", |list| {
+            if list.is_empty() {
+                return ().into_any();
+            }
+            let current = list.iter().filter(|t| t.status.is_current()).count();
+            view! {
+                <section aria-label="Training on this document" data-testid="document-training">
+                    <h2>"Training"</h2>
+                    <p class="muted">{format!("{current} of {} people trained on the current revision", list.len())}</p>
+                    <table class="grid">
+                        <thead><tr>
+                            <th scope="col">"Person"</th><th scope="col">"Requirement"</th><th scope="col">"Status"</th>
+                            <th scope="col">"Last trained on"</th><th scope="col">"Due"</th>
+                        </tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|t| view! {
+                                <tr>
+                                    <td>{t.user_name.clone()}</td>
+                                    <td>{t.requirement_title.clone()}</td>
+                                    <td><StatusBadge status=t.status /></td>
+                                    <td>{t.completed_revision.clone().map(|l| format!("Revision {l}")).unwrap_or_else(|| "—".into())}</td>
+                                    <td class="nowrap">{t.due_on.map(|d| d.to_string()).unwrap_or_default()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </section>
+            }.into_any()
+        })}
+    }
+    .into_any()
 }
 
 /// The revisions the reader may see, and the difference between two of them.

@@ -8,4 +8,5 @@ pub mod processes;
 pub mod risks;
 pub mod security;
 pub mod sign_in;
+pub mod training;
 pub mod users;

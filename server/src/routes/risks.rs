@@ -395,14 +395,27 @@ pub async fn update_risk(
 }
 
 /// What is waiting for the signed-in user in the next 30 days, overdue first: reviews of the
-/// risks they own and the FMEA actions they are responsible for.
+/// risks they own, the FMEA actions they are responsible for, and their training.
 #[utoipa::path(get, path = "/api/v1/work", tag = "risks",
     responses((status = 200, body = List<WorkItem>)))]
 pub async fn work(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<List<WorkItem>>> {
     let today = Utc::now().date_naive();
     let horizon = today.checked_add_days(Days::new(30)).unwrap_or(today);
-    let mut items = state.store.work_items(user.id, today, horizon).await?;
-    items.extend(state.store.action_items(user.id, today, horizon).await?);
+    let mut items = state.store.work_items(Some(user.id), today, horizon).await?;
+    items.extend(state.store.action_items(Some(user.id), today, horizon).await?);
+    // Training due within the horizon (or overdue): from the one status rule of training.
+    if user.can(Permission::CompleteTraining) {
+        let training = state.store.list_assignments(Some(user.id), true, today).await?;
+        items.extend(training.into_iter().filter(|a| a.due_on <= horizon).map(|a| WorkItem {
+            kind: "Training".into(),
+            record_type: "training_assignment".into(),
+            reference: a.document_number.clone().unwrap_or_else(|| "Training".into()),
+            record_id: a.id.0,
+            title: a.requirement_title,
+            due: a.due_on,
+            overdue: a.status == shared::training::CellStatus::Overdue,
+        }));
+    }
     items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.reference.cmp(&b.reference)));
     Ok(Json(List { items }))
 }

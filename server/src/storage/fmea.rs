@@ -52,8 +52,8 @@ pub trait FmeaStore: Send + Sync + 'static {
     async fn retire_row(&self, ctx: &AuditContext, id: RowId, version: i64, reason: &str) -> StoreResult<RowChange>;
     /// Appends validated rows in one transaction (every row audited); returns how many.
     async fn import_rows(&self, ctx: &AuditContext, fmea: FmeaId, rows: &[RowCells]) -> StoreResult<usize>;
-    /// Open optimization actions for `user` due by `horizon`.
-    async fn action_items(&self, user: UserId, today: NaiveDate, horizon: NaiveDate) -> StoreResult<Vec<WorkItem>>;
+    /// Open optimization actions of `user` (everyone's when none) due by `horizon`.
+    async fn action_items(&self, user: Option<UserId>, today: NaiveDate, horizon: NaiveDate) -> StoreResult<Vec<WorkItem>>;
 }
 
 #[derive(sqlx::FromRow)]

@@ -105,8 +105,8 @@ pub trait RiskStore: Send + Sync + 'static {
         version: i64,
         input: &RiskInput,
     ) -> StoreResult<Change<Risk>>;
-    /// What is waiting for `user` by `horizon`: reviews of the risks they own.
-    async fn work_items(&self, user: UserId, today: NaiveDate, horizon: NaiveDate) -> StoreResult<Vec<WorkItem>>;
+    /// Reviews due by `horizon` of the risks `user` owns (everyone's when none).
+    async fn work_items(&self, user: Option<UserId>, today: NaiveDate, horizon: NaiveDate) -> StoreResult<Vec<WorkItem>>;
 }
 
 #[derive(sqlx::FromRow)]

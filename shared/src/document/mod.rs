@@ -410,11 +410,12 @@ pub fn workflow(status: RevisionStatus, action: RevisionAction, who: Participant
     }
 }
 
-/// Whether a revision in `status` may be read by `who`: everyone reads the revision in force and
-/// the ones it superseded (which say so); drafts, revisions in review, approved and cancelled
-/// ones are for the document's people and, when `privileged`, document managers and auditors.
+/// Whether a revision in `status` may be read by `who`: everyone reads the revision in force, the
+/// ones it superseded (which say so) and an approved one awaiting its effective date (people train
+/// on it before it takes effect); drafts, revisions in review and cancelled ones are for the
+/// document's people and, when `privileged`, document managers and auditors.
 pub fn readable(status: RevisionStatus, who: Participant, privileged: bool) -> bool {
-    matches!(status, RevisionStatus::Effective | RevisionStatus::Superseded)
+    matches!(status, RevisionStatus::Effective | RevisionStatus::Superseded | RevisionStatus::Approved)
         || privileged
         || who.author
         || who.owner
@@ -724,6 +725,8 @@ mod tests {
         // Reading: what is or was in force, for everyone; the rest for the document's people.
         assert!(readable(S::Superseded, reader, false) && readable(S::Effective, reader, false));
         assert!(!readable(S::Draft, reader, false) && !readable(S::InReview, reader, false));
+        assert!(readable(S::Approved, reader, false), "trained on before it takes effect");
+        assert!(!readable(S::Cancelled, reader, false));
         assert!(readable(S::Draft, reviewer, false) && readable(S::Cancelled, reader, true));
     }
 

@@ -439,7 +439,7 @@ impl FmeaStore for SqlStore {
 
     async fn action_items(
         &self,
-        user: UserId,
+        user: Option<UserId>,
         today: chrono::NaiveDate,
         horizon: chrono::NaiveDate,
     ) -> StoreResult<Vec<shared::register::WorkItem>> {
@@ -447,11 +447,11 @@ impl FmeaStore for SqlStore {
             "select r.position, r.fmea_id, f.fmea_number, r.failure_mode, \
              case when r.prevention_action <> '' then r.prevention_action else r.detection_action end, r.target_date \
              from fmea_rows r join fmeas f on f.fmea_id = r.fmea_id \
-             where r.responsible_id = $1 and r.retired_at is null and f.retired_at is null \
+             where ($1 is null or r.responsible_id = $1) and r.retired_at is null and f.retired_at is null \
              and r.action_status in ('open', 'decision_pending', 'implementation_pending') \
              and r.target_date is not null and r.target_date <= $2 order by r.target_date, r.row_id",
         )
-        .bind(user.0)
+        .bind(user.map(|u| u.0))
         .bind(horizon)
         .fetch_all(&self.pool)
         .await?;

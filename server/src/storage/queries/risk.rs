@@ -569,15 +569,15 @@ impl RiskStore for SqlStore {
 
     async fn work_items(
         &self,
-        user: UserId,
+        user: Option<UserId>,
         today: chrono::NaiveDate,
         horizon: chrono::NaiveDate,
     ) -> StoreResult<Vec<WorkItem>> {
         let rows: Vec<(i64, String, chrono::NaiveDate)> = sqlx::query_as(
-            "select risk_id, title, review_date from risks where owner_id = $1 and status <> 'closed' \
+            "select risk_id, title, review_date from risks where ($1 is null or owner_id = $1) and status <> 'closed' \
              and retired_at is null and review_date <= $2 order by review_date, risk_id",
         )
-        .bind(user.0)
+        .bind(user.map(|u| u.0))
         .bind(horizon)
         .fetch_all(&self.pool)
         .await?;

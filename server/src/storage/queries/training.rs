@@ -260,8 +260,10 @@ impl Facts {
         required_of(&self.lines, &p.roles, p.department_id.map(DepartmentId))
     }
 
+    /// A cell's status; a requirement nobody can train on yet (its document has no approved
+    /// revision) is not required of anyone until it can be.
     fn status(&self, p: &Person, q: &Requirement, required: bool, today: NaiveDate) -> CellStatus {
-        cell_status(required, self.open.get(&(p.id, q.id.0)).copied(), self.completion(p.id, q), today)
+        cell_status(required && self.trainable(q), self.open.get(&(p.id, q.id.0)).copied(), self.completion(p.id, q), today)
     }
 }
 
