@@ -487,13 +487,64 @@ pub async fn trained_on(
     requirement: shared::training::RequirementId,
     on: chrono::NaiveDate,
 ) -> ApiResult<shared::training::TrainedOn> {
-    send(Request::get(&format!("/api/v1/training/trained-on?user_id={user}&requirement_id={requirement}&on={on}"))).await
+    send(Request::get(&format!("/api/v1/training/trained-on?user_id={user}&requirement_id={requirement}&on={on}")))
+        .await
 }
 
 /// `GET /api/v1/training/documents/{id}`: who must be trained on a document, and where each stands.
-pub async fn document_trainees(
-    id: shared::document::DocumentId,
-) -> ApiResult<Vec<shared::training::TraineeStatus>> {
+pub async fn document_trainees(id: shared::document::DocumentId) -> ApiResult<Vec<shared::training::TraineeStatus>> {
     list(&format!("/api/v1/training/documents/{id}")).await
 }
 
+/// `GET /api/v1/dashboard/tiles/{kpi}`
+pub async fn dashboard_tile(kpi: shared::kpi::Kpi) -> ApiResult<shared::kpi::Tile> {
+    send(Request::get(&format!("/api/v1/dashboard/tiles/{}", kpi.as_str()))).await
+}
+
+/// `GET /api/v1/dashboard/overdue`
+pub async fn overdue_work() -> ApiResult<Vec<WorkItem>> {
+    list("/api/v1/dashboard/overdue").await
+}
+
+/// `GET /api/v1/measurements[?series=…]`
+pub async fn list_measurements(series: Option<shared::kpi::Series>) -> ApiResult<Vec<shared::kpi::Measurement>> {
+    match series {
+        Some(s) => list(&format!("/api/v1/measurements?series={}", s.as_str())).await,
+        None => list("/api/v1/measurements").await,
+    }
+}
+
+/// What recording measurements did.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Recorded {
+    /// Created or corrected.
+    pub changed: usize,
+}
+
+/// `POST /api/v1/measurements` (one value)
+pub async fn record_measurement(input: &shared::kpi::MeasurementInput) -> ApiResult<Recorded> {
+    send_json(Request::post("/api/v1/measurements"), input).await
+}
+
+/// `POST /api/v1/measurements/import` (a CSV file's bytes): the status and the body (the
+/// problems on 422).
+pub async fn import_measurements(bytes: Vec<u8>) -> ApiResult<(u16, serde_json::Value)> {
+    let body = js_sys::Uint8Array::from(bytes.as_slice());
+    let req = guarded(Request::post("/api/v1/measurements/import"))
+        .header("Content-Type", "text/csv")
+        .body(body)
+        .map_err(network)?;
+    let res = req.send().await.map_err(network)?;
+    let status = res.status();
+    if status == 401 {
+        return check(Ok(res), true).await.map(|_| (401, serde_json::Value::Null));
+    }
+    let body = res.json::<serde_json::Value>().await.unwrap_or_default();
+    Ok((status, body))
+}
+
+/// `POST /api/v1/dashboard/targets`
+pub async fn set_target(input: &shared::kpi::TargetInput) -> ApiResult<()> {
+    let req = guarded(Request::post("/api/v1/dashboard/targets")).json(input).map_err(network)?;
+    check(req.send().await, true).await.map(drop)
+}

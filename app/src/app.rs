@@ -10,6 +10,7 @@ use crate::api::{self, ApiError};
 use crate::components::not_available::NotAvailable;
 use crate::pages::admin::{AdminHome, DepartmentList, SiteList};
 use crate::pages::audit::AuditTrail;
+use crate::pages::dashboard::{Dashboard, Measurements, OverdueWork};
 use crate::pages::documents::{DocumentList, DocumentPage};
 use crate::pages::fmea::{FmeaHeaderEdit, FmeaList, FmeaNew, FmeaWorksheet};
 use crate::pages::processes::edit::{ProcessEdit, ProcessNew};
@@ -34,7 +35,7 @@ const ANYONE: &[Permission] = &[Permission::ViewOrganisation];
 /// The areas of Caliper, in navigation order: (path, label, permissions of which one is needed
 /// to see it).
 pub const AREAS: &[(&str, &str, &[Permission])] = &[
-    ("/", "Dashboard", ANYONE),
+    ("/", "Dashboard", &[Permission::ViewDashboard]),
     ("/work", "My work", ANYONE),
     ("/documents", "Documents", &[Permission::ViewDocuments]),
     ("/training", "Training", &[Permission::CompleteTraining, Permission::ViewTrainingRecords]),
@@ -145,7 +146,9 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/risks/matrices/:id") view=MatrixRevisionPage />
                         <Route path=path!("/risks/:id") view=RiskEdit />
                         <Route path=path!("/work") view=MyWork />
-                        <Route path=path!("/") view=|| view! { <NotAvailable area="Dashboard".to_string() /> } />
+                        <Route path=path!("/") view=Dashboard />
+                        <Route path=path!("/dashboard/overdue") view=OverdueWork />
+                        <Route path=path!("/dashboard/measurements") view=Measurements />
                         <Route path=path!("/:area") view=AreaPlaceholder />
                     </Routes>
                 </main>

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod demo_dashboard;
 pub mod demo_documents;
 pub mod demo_fmea;
 pub mod demo_risks;

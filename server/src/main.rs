@@ -137,8 +137,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
 }
 
-/// Puts approved document revisions in force when their effective date comes: at start (a date
-/// that passed while the server was down is caught up) and then every minute (UTC dates).
+/// The server's clock, at start (what passed while the server was down is caught up) and then
+/// every minute (UTC dates): puts approved document revisions in force on their effective date,
+/// assigns training refreshers before a lapse, and keeps this month's values of the KPIs
+/// computed from live records.
 async fn effective_dates(store: std::sync::Arc<dyn storage::Store>) {
     let ctx = storage::AuditContext::tool("caliper effective dates");
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -153,6 +155,10 @@ async fn effective_dates(store: std::sync::Arc<dyn storage::Store>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(assignments = n, "training refreshers assigned before their lapse"),
             Err(e) => tracing::warn!(error = %e, "training refreshers not checked this minute"),
+        }
+        if let Err(e) = server::routes::dashboard::keep_month_end(store.as_ref(), chrono::Utc::now().date_naive()).await
+        {
+            tracing::warn!(error = %e, "this month's KPI values not kept this minute");
         }
     }
 }

@@ -3,7 +3,9 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{audit, documents, events, fmea, health, org, risks, session, signatures, training, users};
+use crate::routes::{
+    audit, dashboard, documents, events, fmea, health, org, risks, session, signatures, training, users,
+};
 
 /// Caliper's API description.
 #[derive(OpenApi)]
@@ -43,6 +45,8 @@ use crate::routes::{audit, documents, events, fmea, health, org, risks, session,
         training::add_curriculum_line, training::my_training, training::list_assignments, training::get_assignment,
         training::quiz_sheet, training::submit_quiz, training::sign_off, training::list_records, training::matrix,
         training::matrix_csv, training::completion, training::trained_on, training::document_trainees,
+        dashboard::dashboard, dashboard::one_tile, dashboard::overdue, dashboard::list_targets, dashboard::set_target,
+        dashboard::list_measurements, dashboard::record_measurements, dashboard::import_measurements,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     modifiers(&SessionSecurity),
@@ -55,6 +59,7 @@ use crate::routes::{audit, documents, events, fmea, health, org, risks, session,
          (name = "events", description = "Live updates (Server-Sent Events) of every change"),
          (name = "documents", description = "Document control: numbered documents, revisions through review and signed approval"),
          (name = "training", description = "Training and competency: requirements, curricula, assignments, read-and-sign, quizzes, the matrix, the auditor's questions"),
+         (name = "dashboard", description = "The KPI dashboard: tiles with trends and targets, overdue work, measurements from outside systems"),
          (name = "fmea", description = "FMEA worksheets (AIAG & VDA): rows versioned one by one, CSV exchange"),
          (name = "risks", description = "Risk matrices (versioned, approved by signature), the risk register, its heatmap, and each user's work list"),
          (name = "health", description = "Liveness and database reachability")),

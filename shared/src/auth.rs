@@ -135,6 +135,10 @@ pub enum Permission {
     ViewTrainingRecords,
     /// Define requirements, quizzes and curricula.
     ManageTraining,
+    /// Read the dashboard: the KPIs, their trends and the records behind them.
+    ViewDashboard,
+    /// Record measurements from outside systems and set KPI targets.
+    ManageMeasurements,
 }
 
 /// The permission table: role → allowed operations. The only place this is decided.
@@ -156,6 +160,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::SignDocuments,
             Permission::ViewTrainingRecords,
             Permission::CompleteTraining,
+            Permission::ViewDashboard,
         ],
     ),
     (
@@ -179,6 +184,8 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::CompleteTraining,
             Permission::ViewTrainingRecords,
             Permission::ManageTraining,
+            Permission::ViewDashboard,
+            Permission::ManageMeasurements,
         ],
     ),
     (
@@ -194,6 +201,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::SignDocuments,
             Permission::CompleteTraining,
             Permission::ViewTrainingRecords,
+            Permission::ViewDashboard,
         ],
     ),
     (
@@ -205,6 +213,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewFmeas,
             Permission::ViewDocuments,
             Permission::ViewTrainingRecords,
+            Permission::ViewDashboard,
         ],
     ),
     (
@@ -216,6 +225,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewDocuments,
             Permission::SignDocuments,
             Permission::CompleteTraining,
+            Permission::ViewDashboard,
         ],
     ),
     (
@@ -228,6 +238,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::SignDocuments,
             Permission::CompleteTraining,
             Permission::ViewTrainingRecords,
+            Permission::ViewDashboard,
         ],
     ),
 ];

@@ -12,6 +12,7 @@ pub mod document;
 pub mod error;
 pub mod events;
 pub mod fmea;
+pub mod kpi;
 pub mod org;
 pub mod register;
 pub mod risk;

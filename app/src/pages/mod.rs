@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod dashboard;
 pub mod documents;
 pub mod fmea;
 pub mod processes;

@@ -1,6 +1,7 @@
 //! The API's routes, one module per domain area, each with its own `router()`.
 
 pub mod audit;
+pub mod dashboard;
 pub mod documents;
 pub mod events;
 pub mod fmea;
@@ -33,6 +34,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(risks::router())
         .merge(documents::router())
         .merge(training::router())
+        .merge(dashboard::router())
         .merge(fmea::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::openapi_json))
 }

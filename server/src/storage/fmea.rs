@@ -53,7 +53,12 @@ pub trait FmeaStore: Send + Sync + 'static {
     /// Appends validated rows in one transaction (every row audited); returns how many.
     async fn import_rows(&self, ctx: &AuditContext, fmea: FmeaId, rows: &[RowCells]) -> StoreResult<usize>;
     /// Open optimization actions of `user` (everyone's when none) due by `horizon`.
-    async fn action_items(&self, user: Option<UserId>, today: NaiveDate, horizon: NaiveDate) -> StoreResult<Vec<WorkItem>>;
+    async fn action_items(
+        &self,
+        user: Option<UserId>,
+        today: NaiveDate,
+        horizon: NaiveDate,
+    ) -> StoreResult<Vec<WorkItem>>;
 }
 
 #[derive(sqlx::FromRow)]

@@ -27,6 +27,7 @@
 //!    migrations to both folders.
 
 mod common;
+pub mod dashboard;
 pub mod document;
 pub mod fmea;
 mod postgres;
@@ -51,6 +52,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::config::DatabaseUrl;
 
+pub use dashboard::DashboardStore;
 pub use document::DocumentStore;
 pub use fmea::{FmeaStore, RowChange};
 pub use postgres::PostgresStore;
@@ -171,7 +173,9 @@ pub struct AuditFilter {
 
 /// Every query Caliper makes. Implemented once per backend (see the module documentation).
 #[async_trait]
-pub trait Store: TrustStore + RiskStore + FmeaStore + DocumentStore + TrainingStore + Send + Sync + 'static {
+pub trait Store:
+    TrustStore + RiskStore + FmeaStore + DocumentStore + TrainingStore + DashboardStore + Send + Sync + 'static
+{
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Applies the pending forward-only migrations of this backend.

@@ -59,6 +59,9 @@ impl PostgresStore {
 #[path = "queries/base.rs"]
 mod base;
 #[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/dashboard.rs"]
+mod dashboard;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/document.rs"]
 mod document;
 #[allow(clippy::duplicate_mod)] // by design: once per backend

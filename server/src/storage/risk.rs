@@ -106,7 +106,12 @@ pub trait RiskStore: Send + Sync + 'static {
         input: &RiskInput,
     ) -> StoreResult<Change<Risk>>;
     /// Reviews due by `horizon` of the risks `user` owns (everyone's when none).
-    async fn work_items(&self, user: Option<UserId>, today: NaiveDate, horizon: NaiveDate) -> StoreResult<Vec<WorkItem>>;
+    async fn work_items(
+        &self,
+        user: Option<UserId>,
+        today: NaiveDate,
+        horizon: NaiveDate,
+    ) -> StoreResult<Vec<WorkItem>>;
 }
 
 #[derive(sqlx::FromRow)]

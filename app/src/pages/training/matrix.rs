@@ -6,9 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use shared::auth::UserId;
 use shared::org::Record;
-use shared::training::{
-    Assignment, COMPLETION_TARGET_PERCENT, CellStatus, Matrix, RequirementId, TrainedOn,
-};
+use shared::training::{Assignment, COMPLETION_TARGET_PERCENT, CellStatus, Matrix, RequirementId, TrainedOn};
 
 use super::StatusBadge;
 use crate::api;
@@ -155,7 +153,8 @@ pub fn TrainedOnPage() -> impl IntoView {
             .with_untracked(|q| q.get("on").and_then(|v| v.parse::<chrono::NaiveDate>().ok()))
             .unwrap_or_else(today_utc),
     );
-    let choices = LocalResource::new(|| async { Ok((api::user_directory().await?, api::training_requirements().await?)) });
+    let choices =
+        LocalResource::new(|| async { Ok((api::user_directory().await?, api::training_requirements().await?)) });
     let changes = changes_of(Assignment::RECORD_TYPE);
     let answer = LocalResource::new(move || {
         changes.track();

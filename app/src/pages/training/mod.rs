@@ -180,10 +180,7 @@ pub fn AssignmentPage() -> impl IntoView {
 fn Acknowledge(assignment: Assignment, reload: RwSignal<u32>) -> impl IntoView {
     let open = RwSignal::new(false);
     let revision = assignment.revision_id.map(|r| r.0).unwrap_or_default();
-    let what = format!(
-        "that you have read and understood {}",
-        document_label(&assignment)
-    );
+    let what = format!("that you have read and understood {}", document_label(&assignment));
     let version = LocalResource::new(move || async move {
         api::get_revision(shared::document::RevisionId(revision)).await.map(|r| r.content_version)
     });
@@ -195,7 +192,7 @@ fn Acknowledge(assignment: Assignment, reload: RwSignal<u32>) -> impl IntoView {
         <div class="approval" data-testid="acknowledge">
             <h2>"Read and understood"</h2>
             <p>"Read the whole revision above, then sign with your password."
-                {(assignment.questions > 0).then(|| " A quiz follows.")}</p>
+                {(assignment.questions > 0).then_some(" A quiz follows.")}</p>
             <div class="actions">
                 <button type="button" class="btn btn-primary" on:click=move |_| open.set(true)>"Sign “Read and understood”…"</button>
             </div>
@@ -286,7 +283,7 @@ fn QuizForm(assignment: Assignment, reload: RwSignal<u32>) -> impl IntoView {
                             let several = q.several;
                             view! {
                                 <fieldset class="question" data-testid="question">
-                                    <legend>{format!("{}. {}", n + 1, q.text)}{several.then(|| " (choose all that apply)")}</legend>
+                                    <legend>{format!("{}. {}", n + 1, q.text)}{several.then_some(" (choose all that apply)")}</legend>
                                     {q.options.into_iter().enumerate().map(|(oi, text)| {
                                         let oi = oi as u32;
                                         let on_change = move |ev: leptos::ev::Event| {

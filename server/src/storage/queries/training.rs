@@ -263,7 +263,12 @@ impl Facts {
     /// A cell's status; a requirement nobody can train on yet (its document has no approved
     /// revision) is not required of anyone until it can be.
     fn status(&self, p: &Person, q: &Requirement, required: bool, today: NaiveDate) -> CellStatus {
-        cell_status(required && self.trainable(q), self.open.get(&(p.id, q.id.0)).copied(), self.completion(p.id, q), today)
+        cell_status(
+            required && self.trainable(q),
+            self.open.get(&(p.id, q.id.0)).copied(),
+            self.completion(p.id, q),
+            today,
+        )
     }
 }
 

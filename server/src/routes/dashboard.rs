@@ -1,0 +1,351 @@
+//! The dashboard (domain/kpi.md): every KPI of `shared::kpi` as a tile with its latest value,
+//! its status against the target that applied, and a 12-month trend; the records behind overdue
+//! work; measurements from outside systems (form, CSV, API); targets from a month on.
+//!
+//! Where each KPI's numbers come from is decided here, in [`tile`]: measurements for the
+//! defect rates and the cost of poor quality; the training matrix and the work lists (live this
+//! month, kept month-end values before) for training completion and overdue work. The tiles of
+//! modules not built yet (CAPA, complaints, audits) say which module they need.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use shared::List;
+use shared::kpi::{
+    Kpi, Measurement, MeasurementInput, Period, RowProblem, Series, TargetInput, Tile, percent, read_measurements_csv,
+};
+use shared::register::WorkItem;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::storage::{AuditContext, Store, StoreResult};
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(dashboard))
+        .route("/dashboard/tiles/{kpi}", get(one_tile))
+        .route("/dashboard/overdue", get(overdue))
+        .route("/dashboard/targets", get(list_targets).post(set_target))
+        .route("/measurements", get(list_measurements).post(record_measurements))
+        .route("/measurements/import", axum::routing::post(import_measurements))
+}
+
+/// Months in a trend.
+pub const TREND_MONTHS: usize = 12;
+
+/// The dashboard: every tile.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    /// The day the numbers are for (UTC).
+    pub today: NaiveDate,
+    /// The tiles, in the default order.
+    pub tiles: Vec<Tile>,
+}
+
+/// Everything overdue in the organisation: risk reviews, FMEA actions, training.
+pub async fn overdue_items(store: &dyn Store, today: NaiveDate) -> StoreResult<Vec<WorkItem>> {
+    let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
+    let mut items = store.work_items(None, today, yesterday).await?;
+    items.extend(store.action_items(None, today, yesterday).await?);
+    let training = store.list_assignments(None, true, today).await?;
+    items.extend(training.into_iter().filter(|a| a.due_on < today).map(|a| WorkItem {
+        kind: "Training".into(),
+        record_type: "training_assignment".into(),
+        reference: a.document_number.clone().unwrap_or_else(|| "Training".into()),
+        record_id: a.id.0,
+        title: format!("{}: {}", a.user_name, a.requirement_title),
+        due: a.due_on,
+        overdue: true,
+    }));
+    items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.reference.cmp(&b.reference)));
+    Ok(items)
+}
+
+/// Training completion now, in percent of the required cells ("no data" when nothing is
+/// required).
+pub async fn training_completion(store: &dyn Store, today: NaiveDate) -> StoreResult<Option<f64>> {
+    let rates = store.matrix(today).await?.completion_by_department();
+    let (done, required) = rates.iter().fold((0u32, 0u32), |(d, r), x| (d + x.completed, r + x.required));
+    Ok(percent(f64::from(done), f64::from(required)))
+}
+
+/// Keeps this month's values of the KPIs computed from live records, so that their trend has
+/// a past (the server's clock calls it).
+pub async fn keep_month_end(store: &dyn Store, today: NaiveDate) -> StoreResult<()> {
+    let month = Period::of(today);
+    if let Some(v) = training_completion(store, today).await? {
+        store.put_snapshot(Kpi::TrainingCompletion, month, v).await?;
+    }
+    let overdue = overdue_items(store, today).await?.len();
+    store.put_snapshot(Kpi::OverdueWork, month, overdue as f64).await?;
+    Ok(())
+}
+
+/// One KPI's tile on `today`.
+pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate) -> StoreResult<Tile> {
+    let periods = Period::of(today).last(TREND_MONTHS);
+    let first = periods[0];
+    let targets: Vec<_> = store.list_targets().await?.into_iter().filter(|(k, ..)| *k == kpi).collect();
+    let default = kpi.def().target;
+    let target_at = |p: Period| targets.iter().rev().find(|(_, from, _)| *from <= p).map_or(default, |(_, _, t)| *t);
+    let drill = |series: Series| format!("/dashboard/measurements?series={}", series.as_str());
+    Ok(match kpi {
+        Kpi::DefectRate | Kpi::SupplierDefectRate | Kpi::Copq => {
+            let mut sums: HashMap<(Series, Period), f64> = HashMap::new();
+            for m in store.list_measurements(None, Some(first)).await? {
+                *sums.entry((m.series, m.period)).or_default() += m.value;
+            }
+            let get = |s: Series, p: Period| sums.get(&(s, p)).copied();
+            let value_at = |p: Period| match kpi {
+                Kpi::DefectRate => percent(get(Series::UnitsRejected, p)?, get(Series::UnitsProduced, p)?),
+                Kpi::SupplierDefectRate => percent(get(Series::IncomingRejected, p)?, get(Series::UnitsReceived, p)?),
+                _ => {
+                    let costs = [Series::ScrapCost, Series::ReworkCost, Series::WarrantyCost, Series::ReturnsCost];
+                    let known: Vec<f64> = costs.iter().filter_map(|s| get(*s, p)).collect();
+                    if known.is_empty() { None } else { percent(known.iter().sum(), get(Series::Revenue, p)?) }
+                }
+            };
+            let series = match kpi {
+                Kpi::DefectRate => Series::UnitsRejected,
+                Kpi::SupplierDefectRate => Series::IncomingRejected,
+                _ => Series::ScrapCost,
+            };
+            Tile::build(kpi, &periods, target_at, value_at, &drill(series))
+        }
+        Kpi::TrainingCompletion | Kpi::OverdueWork => {
+            let kept: HashMap<Period, f64> = store
+                .list_snapshots(first)
+                .await?
+                .into_iter()
+                .filter(|(k, ..)| *k == kpi)
+                .map(|(_, p, v)| (p, v))
+                .collect();
+            let now = if kpi == Kpi::TrainingCompletion {
+                training_completion(store, today).await?
+            } else {
+                Some(overdue_items(store, today).await?.len() as f64)
+            };
+            let month = Period::of(today);
+            let value_at = |p: Period| if p == month { now } else { kept.get(&p).copied() };
+            let drill = if kpi == Kpi::TrainingCompletion { "/training/matrix" } else { "/dashboard/overdue" };
+            Tile::build(kpi, &periods, target_at, value_at, drill)
+        }
+        Kpi::CapaClosureTime | Kpi::CustomerComplaints | Kpi::AuditFindings => {
+            Tile::build(kpi, &periods, target_at, |_| None, "")
+        }
+    })
+}
+
+/// Every tile: each KPI's latest value, its status against the target of that month, and its
+/// 12-month trend with the target that applied in each month.
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard", responses((status = 200, body = Dashboard)))]
+pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Dashboard>> {
+    let today = Utc::now().date_naive();
+    let mut tiles = Vec::with_capacity(Kpi::ALL.len());
+    for kpi in Kpi::ALL {
+        tiles.push(tile(state.store.as_ref(), kpi, today).await?);
+    }
+    Ok(Json(Dashboard { today, tiles }))
+}
+
+/// One tile (a page refreshes only the tiles whose records changed).
+#[utoipa::path(get, path = "/api/v1/dashboard/tiles/{kpi}", tag = "dashboard",
+    params(("kpi" = String, Path, description = "The KPI, e.g. `defect_rate`")),
+    responses((status = 200, body = Tile), (status = 404, body = shared::ErrorBody)))]
+pub async fn one_tile(State(state): State<AppState>, ApiPath(kpi): ApiPath<String>) -> ApiResult<Json<Tile>> {
+    let kpi = Kpi::parse(&kpi).ok_or_else(|| ApiError::not_found("No such KPI."))?;
+    Ok(Json(tile(state.store.as_ref(), kpi, Utc::now().date_naive()).await?))
+}
+
+/// The records behind "overdue work": every risk review, FMEA action and training assignment
+/// past its due date, oldest first.
+#[utoipa::path(get, path = "/api/v1/dashboard/overdue", tag = "dashboard",
+    responses((status = 200, body = List<WorkItem>)))]
+pub async fn overdue(State(state): State<AppState>) -> ApiResult<Json<List<WorkItem>>> {
+    Ok(Json(List { items: overdue_items(state.store.as_ref(), Utc::now().date_naive()).await? }))
+}
+
+/// A KPI's target from a month on.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TargetChange {
+    /// The KPI.
+    pub kpi: Kpi,
+    /// The first month it applies to.
+    pub from: Period,
+    /// The target.
+    pub value: f64,
+    /// The at-risk limit.
+    pub at_risk: f64,
+}
+
+/// Every target change (a KPI without one uses its default from `shared::kpi`).
+#[utoipa::path(get, path = "/api/v1/dashboard/targets", tag = "dashboard",
+    responses((status = 200, body = List<TargetChange>)))]
+pub async fn list_targets(State(state): State<AppState>) -> ApiResult<Json<List<TargetChange>>> {
+    let items = state
+        .store
+        .list_targets()
+        .await?
+        .into_iter()
+        .map(|(kpi, from, t)| TargetChange { kpi, from, value: t.value, at_risk: t.at_risk })
+        .collect();
+    Ok(Json(List { items }))
+}
+
+/// Set a KPI's target from a month on; earlier months keep the target they had.
+#[utoipa::path(post, path = "/api/v1/dashboard/targets", tag = "dashboard", request_body = TargetInput,
+    responses((status = 204), (status = 422, body = shared::ErrorBody)))]
+pub async fn set_target(
+    State(state): State<AppState>,
+    ctx: AuditContext,
+    ApiJson(input): ApiJson<TargetInput>,
+) -> ApiResult<StatusCode> {
+    let from = input
+        .validate()
+        .map_err(|e| ApiError::invalid(e).with_message("The target is not valid; nothing was saved."))?;
+    let target = shared::kpi::Target { value: input.value, at_risk: input.at_risk };
+    state.store.set_target(&ctx, input.kpi, from, target).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Query of the measurement list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MeasurementQuery {
+    /// One series.
+    pub series: Option<String>,
+    /// From this month on (`YYYY-MM`).
+    pub from: Option<String>,
+}
+
+/// Measurements by month.
+#[utoipa::path(get, path = "/api/v1/measurements", tag = "dashboard", params(MeasurementQuery),
+    responses((status = 200, body = List<Measurement>), (status = 422, body = shared::ErrorBody)))]
+pub async fn list_measurements(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<MeasurementQuery>,
+) -> ApiResult<Json<List<Measurement>>> {
+    let series = match q.series.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            Series::parse(s).ok_or_else(|| ApiError::invalid_field("series".into(), "unknown", "No such series."))?,
+        ),
+    };
+    let from = match q.from.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            Period::parse(s).ok_or_else(|| ApiError::invalid_field("from".into(), "format", "A month is YYYY-MM."))?,
+        ),
+    };
+    Ok(Json(List { items: state.store.list_measurements(series, from).await? }))
+}
+
+/// What an import or a batch of measurements did.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Recorded {
+    /// Rows read.
+    pub rows: usize,
+    /// Measurements created or corrected (an unchanged value is not counted).
+    pub changed: usize,
+}
+
+/// Record measurements: one object or a list. A month already recorded is corrected (the
+/// audit trail keeps the old value). All or none: any bad row is a 422 naming `[i].field`.
+#[utoipa::path(post, path = "/api/v1/measurements", tag = "dashboard", request_body = Vec<MeasurementInput>,
+    responses((status = 200, body = Recorded), (status = 422, body = shared::ErrorBody)))]
+pub async fn record_measurements(
+    State(state): State<AppState>,
+    ctx: AuditContext,
+    ApiJson(body): ApiJson<OneOrMany>,
+) -> ApiResult<Json<Recorded>> {
+    let rows = match body {
+        OneOrMany::One(m) => vec![m],
+        OneOrMany::Many(list) => list,
+    };
+    let today = Utc::now().date_naive();
+    let mut errors = shared::FieldErrors::new();
+    let mut checked = Vec::with_capacity(rows.len());
+    for (i, mut m) in rows.into_iter().enumerate() {
+        m.source = m.source.trim().to_string();
+        match m.validate(today) {
+            Ok(p) => checked.push((m, p)),
+            Err(e) => {
+                for (field, codes) in e.0 {
+                    for code in codes {
+                        errors.add(format!("[{i}].{field}"), code);
+                    }
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors).with_message("Some measurements are not valid; nothing was saved."));
+    }
+    let changed = state.store.record_measurements(&ctx, &checked).await?;
+    Ok(Json(Recorded { rows: checked.len(), changed }))
+}
+
+/// One measurement or a list of them.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// A list.
+    Many(Vec<MeasurementInput>),
+    /// One.
+    One(MeasurementInput),
+}
+
+/// Import measurements from CSV (`series,period,value,source`, UTF-8): all rows, or none and a
+/// 422 listing every problem with its line and column.
+#[utoipa::path(post, path = "/api/v1/measurements/import", tag = "dashboard",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = Recorded), (status = 422, body = ImportProblems)))]
+pub async fn import_measurements(State(state): State<AppState>, ctx: AuditContext, body: Bytes) -> ApiResult<Response> {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return Err(ApiError::invalid_field("file".into(), "encoding", "The file is not UTF-8; save it as CSV UTF-8."));
+    };
+    let today = Utc::now().date_naive();
+    match read_measurements_csv(text, today) {
+        Ok(rows) => {
+            let checked: Vec<_> = rows
+                .into_iter()
+                .map(|m| {
+                    let p = Period::parse(&m.period).unwrap_or(Period::of(today));
+                    (m, p)
+                })
+                .collect();
+            let changed = state.store.record_measurements(&ctx, &checked).await?;
+            Ok(Json(Recorded { rows: checked.len(), changed }).into_response())
+        }
+        Err(problems) => {
+            let message = format!("{} problem(s) in the file; nothing was imported.", problems.len());
+            let mut field_errors = shared::FieldErrors::new();
+            for p in &problems {
+                field_errors.add(format!("line {}.{}", p.line, p.column), p.code.clone());
+            }
+            let body = ImportProblems { message, field_errors, problems };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
+        }
+    }
+}
+
+/// Why a CSV import was refused (our error envelope, with the problems listed): every
+/// problem, with its line and column.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportProblems {
+    /// In words.
+    pub message: String,
+    /// The problems as field errors, keyed `line N.column`.
+    pub field_errors: shared::FieldErrors,
+    /// Every problem.
+    pub problems: Vec<RowProblem>,
+}

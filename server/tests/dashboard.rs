@@ -1,0 +1,198 @@
+//! The dashboard on SQLite and PostgreSQL: measurements recorded, corrected (the old value kept
+//! in the audit trail) and imported all-or-nothing; each tile's numbers checked against a hand
+//! computation, not the same code called twice; a target change applies from its month on.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use chrono::{Days, Utc};
+use common::{Client, TestDb};
+use serde_json::{Value, json};
+use server::storage::{AuditContext, AuditFilter, HistoricTraining, Store};
+use shared::auth::Role;
+use shared::kpi::Period;
+use shared::training::{CurriculumLine, RequirementInput, RequirementKind};
+
+fn tile<'a>(dashboard: &'a Value, kpi: &str) -> &'a Value {
+    dashboard["tiles"].as_array().unwrap().iter().find(|t| t["kpi"] == kpi).unwrap()
+}
+
+async fn measurements_and_the_tiles_they_make(store: Arc<dyn Store>, _db: TestDb) {
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let exec = Client::as_new_user(store.clone(), "eva.lindqvist", &[Role::Executive]).await;
+    let this = Period::of(Utc::now().date_naive());
+    let (last, before) = (this.prev(), this.prev().prev());
+
+    // Bad rows are named by position; nothing is saved.
+    let bad = json!([
+        {"series": "units_produced", "period": last.to_string(), "value": 5000, "source": "MES"},
+        {"series": "units_rejected", "period": last.to_string(), "value": 4.5, "source": "MES"},
+        {"series": "units_rejected", "period": "2099-01", "value": 3, "source": ""}
+    ]);
+    assert_eq!(exec.json("POST", "/api/v1/measurements", &bad).await.status, StatusCode::FORBIDDEN);
+    let r = qm.json("POST", "/api/v1/measurements", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    for field in ["[1].value", "[2].period", "[2].source"] {
+        assert!(r.body["field_errors"][field].is_array(), "{field}: {}", r.text);
+    }
+    assert!(qm.get("/api/v1/measurements").await.body["items"].as_array().unwrap().is_empty());
+
+    // Two months: 42 of 5,000 rejected last month (0.84 %), 60 of 4,000 the month before (1.5 %).
+    let good = json!([
+        {"series": "units_produced", "period": last.to_string(), "value": 5000, "source": "MES"},
+        {"series": "units_rejected", "period": last.to_string(), "value": 40, "source": "MES"},
+        {"series": "units_produced", "period": before.to_string(), "value": 4000, "source": "MES"},
+        {"series": "units_rejected", "period": before.to_string(), "value": 60, "source": "MES"},
+        {"series": "revenue", "period": last.to_string(), "value": 40000, "source": "Finance"},
+        {"series": "scrap_cost", "period": last.to_string(), "value": 1200, "source": "Finance"},
+        {"series": "warranty_cost", "period": last.to_string(), "value": 1600, "source": "Finance"}
+    ]);
+    let r = qm.json("POST", "/api/v1/measurements", &good).await;
+    assert_eq!((r.status, r.body["changed"].as_i64()), (StatusCode::OK, Some(7)), "{}", r.text);
+    // A correction: 40 → 42; the old value stays in the audit trail.
+    let fix = json!({"series": "units_rejected", "period": last.to_string(), "value": 42, "source": "MES"});
+    assert_eq!(qm.json("POST", "/api/v1/measurements", &fix).await.body["changed"], 1);
+    assert_eq!(qm.json("POST", "/api/v1/measurements", &fix).await.body["changed"], 0, "unchanged");
+    let listed = qm.get("/api/v1/measurements?series=units_rejected").await;
+    let fixed =
+        listed.body["items"].as_array().unwrap().iter().find(|m| m["period"] == last.to_string()).cloned().unwrap();
+    assert_eq!((fixed["value"].as_f64(), fixed["version"].as_i64()), (Some(42.0), Some(2)));
+    let trail = store
+        .list_audit(&AuditFilter { record_type: Some("measurement".into()), limit: 50, ..Default::default() })
+        .await
+        .unwrap();
+    let correction = trail.iter().find(|e| e.record_version == 2).expect("the correction is audited");
+    assert_eq!(correction.changes["value"].old, json!(40.0));
+    assert_eq!(correction.changes["value"].new, json!(42.0));
+
+    // The tiles, against a hand computation.
+    let d = exec.get("/api/v1/dashboard").await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+    let defect = tile(&d.body, "defect_rate");
+    assert!((defect["value"].as_f64().unwrap() - 42.0 * 100.0 / 5000.0).abs() < 1e-9, "{defect}");
+    assert_eq!(defect["period"], last.to_string(), "this month has no data yet: the headline is last month's");
+    assert_eq!(defect["status"], "on_target");
+    let trend = defect["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 12);
+    assert_eq!(trend[10]["status"], "on_target", "last month");
+    assert_eq!(trend[9]["status"], "at_risk", "1.5 % the month before: at risk against 1 %");
+    assert!(trend[0]["value"].is_null(), "no data is null, never 0 or NaN");
+    let copq = tile(&d.body, "copq");
+    assert!((copq["value"].as_f64().unwrap() - 2800.0 * 100.0 / 40000.0).abs() < 1e-9, "{copq}");
+    assert_eq!(copq["status"], "at_risk");
+    assert!(tile(&d.body, "supplier_defect_rate")["value"].is_null());
+    assert_eq!(tile(&d.body, "capa_closure_time")["needs"], "CAPA");
+
+    // A stricter target from last month on: last month is now at risk; the month before keeps 1 %.
+    let target = json!({"kpi": "defect_rate", "from": last.to_string(), "value": 0.5, "at_risk": 1.0});
+    assert_eq!(exec.json("POST", "/api/v1/dashboard/targets", &target).await.status, StatusCode::FORBIDDEN);
+    let wrong_side = json!({"kpi": "defect_rate", "from": last.to_string(), "value": 0.5, "at_risk": 0.2});
+    let r = qm.json("POST", "/api/v1/dashboard/targets", &wrong_side).await;
+    assert!(r.body["field_errors"]["at_risk"].is_array(), "{}", r.text);
+    assert_eq!(qm.json("POST", "/api/v1/dashboard/targets", &target).await.status, StatusCode::NO_CONTENT);
+    let t = exec.get("/api/v1/dashboard/tiles/defect_rate").await;
+    let trend = t.body["trend"].as_array().unwrap();
+    let targets: Vec<_> = trend[9..].iter().map(|t| t["target"].as_f64().unwrap()).collect();
+    assert_eq!(targets, vec![1.0, 0.5, 0.5]);
+    assert_eq!(t.body["status"], "at_risk");
+    assert_eq!(exec.get("/api/v1/dashboard/tiles/nonsense").await.status, StatusCode::NOT_FOUND);
+}
+
+async fn a_csv_imports_whole_or_names_every_bad_line(store: Arc<dyn Store>, _db: TestDb) {
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let last = Period::of(Utc::now().date_naive()).prev();
+    let bad = format!(
+        "series,period,value,source\nunits_produced,{last},5000,MES\nwidgets,{last},1,MES\nunits_rejected,{last},4x,MES\n"
+    );
+    let r = qm.raw("POST", "/api/v1/measurements/import", "text/csv", bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let problems: Vec<(i64, String)> = r.body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["line"].as_i64().unwrap(), p["column"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(problems, vec![(3, "series".to_string()), (4, "value".to_string())]);
+    assert!(qm.get("/api/v1/measurements").await.body["items"].as_array().unwrap().is_empty(), "nothing imported");
+    let good = format!(
+        "\u{feff}series,period,value,source\r\nunits_produced,{last},5000,MES\r\nunits_rejected,{last},25,MES\r\n"
+    );
+    let r = qm.raw("POST", "/api/v1/measurements/import", "text/csv", good).await;
+    assert_eq!((r.status, r.body["rows"].as_i64()), (StatusCode::OK, Some(2)), "{}", r.text);
+    let latin1 = vec![b's', b'e', 0xE9, b'\n'];
+    assert_eq!(
+        qm.raw("POST", "/api/v1/measurements/import", "text/csv", latin1).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+async fn overdue_work_and_training_completion_count_the_records(store: Arc<dyn Store>, _db: TestDb) {
+    let qm = common::create_user(&store, "priya.natarajan", &[Role::QualityManager]).await;
+    let exec = Client::as_new_user(store.clone(), "eva.lindqvist", &[Role::Executive]).await;
+    let staff: Vec<_> = staff_users(&store, &["a.one", "b.two", "c.three", "d.four"]).await;
+    let ctx = AuditContext::tool("dashboard test");
+    let req = store
+        .create_requirement(
+            &ctx,
+            &RequirementInput {
+                title: "Lathe set-up".into(),
+                kind: RequirementKind::OnTheJob,
+                document_id: None,
+                quiz: None,
+                recurrence_months: None,
+                completion_days: 30,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let today = Utc::now().date_naive();
+    // One completed, one overdue (from before Caliper), two assigned today by the curriculum.
+    let history = |user, done: bool| HistoricTraining {
+        user,
+        requirement: req,
+        revision: None,
+        assigned_on: today - Days::new(40),
+        due_on: today - Days::new(10),
+        completed_at: done.then(|| Utc::now() - Days::new(12)),
+        score: None,
+        trainer: Some(qm),
+    };
+    store.import_history(&ctx, &history(staff[0], true)).await.unwrap();
+    store.import_history(&ctx, &history(staff[1], false)).await.unwrap();
+    let line = CurriculumLine { requirement_id: req, role: Some(Role::Staff), department_id: None };
+    store.add_curriculum_line(&ctx, &line).await.unwrap();
+
+    let d = exec.get("/api/v1/dashboard").await;
+    // 1 of 4 staff cells completed (the QM and the executive hold no staff role).
+    let training = tile(&d.body, "training_completion");
+    assert_eq!(training["value"].as_f64(), Some(25.0), "{training}");
+    assert_eq!(training["status"], "off_target");
+    let overdue = tile(&d.body, "overdue_work");
+    assert_eq!(overdue["value"].as_f64(), Some(1.0), "{overdue}");
+    let items = exec.get("/api/v1/dashboard/overdue").await;
+    let items = items.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["record_type"], "training_assignment");
+    // The clock keeps this month's values; last month has none (no data, not zero).
+    server::routes::dashboard::keep_month_end(store.as_ref(), today).await.unwrap();
+    let kept = store.list_snapshots(Period::of(today)).await.unwrap();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(tile(&d.body, "overdue_work")["trend"][10]["value"].is_null());
+}
+
+async fn staff_users(store: &Arc<dyn Store>, names: &[&str]) -> Vec<shared::auth::UserId> {
+    let mut out = Vec::new();
+    for n in names {
+        out.push(common::create_user(store, n, &[Role::Staff]).await);
+    }
+    out
+}
+
+on_both_backends!(
+    measurements_and_the_tiles_they_make,
+    a_csv_imports_whole_or_names_every_bad_line,
+    overdue_work_and_training_completion_count_the_records,
+);
