@@ -50,6 +50,10 @@ pub enum Command {
     /// Add a PFMEA of generated failure chains (for benchmarks and the end-to-end test) and
     /// print its id. Run `seed-demo` first.
     SeedFmea(SeedFmeaArgs),
+    /// Add generated people (staff across the existing departments) and training requirements
+    /// with curricula and a realistic mix of history (completed, expired, overdue, assigned), for
+    /// benchmarks. Run `seed-demo` first.
+    SeedTraining(SeedTrainingArgs),
     /// Recompute the audit trail's hash chain. Exit 0 when intact; otherwise exit 2 and name
     /// the first broken entry and why.
     VerifyAudit,
@@ -76,6 +80,17 @@ pub struct SeedFmeaArgs {
     /// How many rows (failure chains).
     #[arg(long, default_value_t = 10_000)]
     pub rows: usize,
+}
+
+/// Options of `caliper seed-training`.
+#[derive(Debug, Clone, Args)]
+pub struct SeedTrainingArgs {
+    /// How many people.
+    #[arg(long, default_value_t = 2_000)]
+    pub people: usize,
+    /// How many requirements.
+    #[arg(long, default_value_t = 200)]
+    pub requirements: usize,
 }
 
 /// Options of `caliper create-user`.

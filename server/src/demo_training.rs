@@ -142,7 +142,7 @@ pub async fn seed_training(
             score: None,
             trainer: h.trainer.as_deref().map(who).transpose()?.map(|t| t.0),
         };
-        store.import_history(&ctx, &row).await?;
+        store.import_history(&ctx, &[row]).await?;
     }
     for l in &demo.curriculum {
         let (requirement, _) =
@@ -156,4 +156,101 @@ pub async fn seed_training(
             .await?;
     }
     Ok((created, 0))
+}
+
+/// Generated training for benchmarks: `people` members of staff spread over the existing
+/// departments and `requirements` requirements (classroom and on-the-job, a quarter recurring
+/// yearly), each in one department's curriculum and every tenth in the staff role's too. About
+/// 70 % of the required cells get a completion from the past year and a half (the recurring ones
+/// older than a year are expired), 5 % an assignment already overdue; the curricula then assign
+/// the rest, as in use. Returns (people, requirements, required cells).
+pub async fn generate_training(
+    store: &dyn Store,
+    ctx: &AuditContext,
+    auth: &crate::auth::AuthConfig,
+    people: usize,
+    requirements: usize,
+) -> StoreResult<(usize, usize, usize)> {
+    let departments = store.list_departments(false).await?;
+    if departments.is_empty() {
+        return Err(StoreError::Internal("no department: run `caliper seed-demo` first".into()));
+    }
+    let hash = crate::auth::hash_now(auth, crate::seed::DEMO_PASSWORD).map_err(StoreError::Internal)?;
+    let stamp = Utc::now().timestamp();
+    let mut made = Vec::with_capacity(people);
+    for i in 0..people {
+        let department = &departments[i % departments.len()];
+        let input = shared::auth::UserInput {
+            username: format!("trainee.{stamp}.{i:05}"),
+            full_name: format!("Trainee {i:05}"),
+            email: format!("trainee{i:05}@example.com"),
+            department_id: Some(department.id),
+            roles: vec![Role::Staff],
+            password: None,
+            version: None,
+        };
+        made.push((store.create_user(ctx, &input, &hash, false).await?.id, department.id));
+    }
+    let mut lines = Vec::new();
+    for r in 0..requirements {
+        let input = RequirementInput {
+            title: format!("Generated skill {r:04}"),
+            kind: if r % 3 == 0 { RequirementKind::Classroom } else { RequirementKind::OnTheJob },
+            document_id: None,
+            quiz: None,
+            recurrence_months: (r % 4 == 0).then_some(12),
+            completion_days: 30,
+        };
+        let q = store.create_requirement(ctx, &input).await?;
+        let department = departments[r % departments.len()].id;
+        lines.push(CurriculumLine { requirement_id: q.id, role: None, department_id: Some(department) });
+        if r % 10 == 0 {
+            lines.push(CurriculumLine { requirement_id: q.id, role: Some(Role::Staff), department_id: None });
+        }
+    }
+    // History first, for the cells the curricula will require; a small deterministic generator.
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let now = Utc::now();
+    let today = now.date_naive();
+    let mut history = Vec::new();
+    let mut cells = 0;
+    for (user, department) in &made {
+        let required = shared::training::required_of(&lines, &[Role::Staff], Some(*department));
+        for requirement in required {
+            cells += 1;
+            let roll = next() % 100;
+            let days = 1 + next() % 540;
+            let (assigned_on, due_on, completed_at) = if roll < 70 {
+                let completed = now - Days::new(days);
+                ((completed - Days::new(20)).date_naive(), (completed + Days::new(10)).date_naive(), Some(completed))
+            } else if roll < 75 {
+                (today - Days::new(60), today - Days::new(1 + days % 30), None)
+            } else {
+                continue;
+            };
+            history.push(HistoricTraining {
+                user: *user,
+                requirement,
+                revision: None,
+                assigned_on,
+                due_on,
+                completed_at,
+                score: None,
+                trainer: None,
+            });
+        }
+    }
+    for chunk in history.chunks(2_000) {
+        store.import_history(ctx, chunk).await?;
+    }
+    for line in &lines {
+        store.add_curriculum_line(ctx, line).await?;
+    }
+    Ok((people, requirements, cells))
 }

@@ -57,6 +57,16 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 None => Err("no process with an owner: run `caliper seed-demo` first".into()),
             }
         }
+        Command::SeedTraining(args) => {
+            let ctx = storage::AuditContext::tool("caliper seed-training");
+            let auth = server::auth::AuthConfig::default();
+            let (people, requirements, cells) =
+                server::demo_training::generate_training(store.as_ref(), &ctx, &auth, args.people, args.requirements)
+                    .await?;
+            store.analyze().await?;
+            println!("added {people} people and {requirements} requirements ({cells} required cells)");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::VerifyAudit => {
             let report = store.verify_audit().await?;
             if report.intact {

@@ -160,8 +160,7 @@ async fn overdue_work_and_training_completion_count_the_records(store: Arc<dyn S
         score: None,
         trainer: Some(qm),
     };
-    store.import_history(&ctx, &history(staff[0], true)).await.unwrap();
-    store.import_history(&ctx, &history(staff[1], false)).await.unwrap();
+    store.import_history(&ctx, &[history(staff[0], true), history(staff[1], false)]).await.unwrap();
     let line = CurriculumLine { requirement_id: req, role: Some(Role::Staff), department_id: None };
     store.add_curriculum_line(&ctx, &line).await.unwrap();
 

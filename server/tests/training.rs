@@ -319,8 +319,7 @@ async fn a_trainer_signs_off_only_when_qualified_and_refreshers_come_on_time(sto
         score: None,
         trainer: Some(qm),
     };
-    store.import_history(&by(qm), &history(trainer, 2)).await.unwrap();
-    store.import_history(&by(qm), &history(novice, 13)).await.unwrap();
+    store.import_history(&by(qm), &[history(trainer, 2), history(novice, 13)]).await.unwrap();
     let line = CurriculumLine { requirement_id: req, role: Some(Role::Staff), department_id: None };
     store.add_curriculum_line(&by(qm), &line).await.unwrap();
     let open = store.list_assignments(Some(trainee), true, today).await.unwrap();

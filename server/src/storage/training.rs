@@ -94,9 +94,10 @@ pub trait TrainingStore: Send + Sync + 'static {
     ) -> StoreResult<Option<TrainedOn>>;
     /// Everyone who must be trained on a document, and where they stand on `today`.
     async fn document_trainees(&self, document: DocumentId, today: NaiveDate) -> StoreResult<Vec<TraineeStatus>>;
-    /// Records training done before Caliper (a spreadsheet matrix, a paper record): an
-    /// assignment with its historic dates and, when completed, its record; audited as imported.
-    async fn import_history(&self, ctx: &AuditContext, row: &HistoricTraining) -> StoreResult<AssignmentId>;
+    /// Records training done before Caliper (a spreadsheet matrix, a paper record), all rows in
+    /// one transaction: for each, an assignment with its historic dates and, when completed, its
+    /// record; audited as imported.
+    async fn import_history(&self, ctx: &AuditContext, rows: &[HistoricTraining]) -> StoreResult<Vec<AssignmentId>>;
     /// Assigns the refreshers of recurring requirements that lapse soon (run at start and every
     /// minute, so a lapse is picked up on time, also after downtime); returns how many.
     async fn assign_refreshers(&self, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize>;

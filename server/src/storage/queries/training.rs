@@ -153,9 +153,14 @@ struct Facts {
 }
 
 impl Facts {
-    async fn load(conn: &mut Conn, user: Option<i64>) -> StoreResult<Facts> {
-        let sql = format!("{REQUIREMENT_SELECT} where q.retired_at is null order by lower(q.title), q.requirement_id");
-        let rows: Vec<RequirementRow> = sqlx::query_as(&sql).fetch_all(&mut *conn).await?;
+    /// The facts for everyone or one person (`user`), on every requirement or one
+    /// (`requirement`).
+    async fn load(conn: &mut Conn, user: Option<i64>, requirement: Option<i64>) -> StoreResult<Facts> {
+        let sql = format!(
+            "{REQUIREMENT_SELECT} where q.retired_at is null and ($1 is null or q.requirement_id = $1) \
+             order by lower(q.title), q.requirement_id"
+        );
+        let rows: Vec<RequirementRow> = sqlx::query_as(&sql).bind(requirement).fetch_all(&mut *conn).await?;
         let requirements = rows.into_iter().map(Requirement::try_from).collect::<StoreResult<Vec<_>>>()?;
         let rev_rows: Vec<RevisionFactRow> = sqlx::query_as(
             "select document_id, revision_id, seq, label, status, in_force_from, no_retraining, train_by \
@@ -218,18 +223,21 @@ impl Facts {
             .collect();
         let open_rows: Vec<(i64, i64, NaiveDate)> = sqlx::query_as(
             "select user_id, requirement_id, due_on from training_assignments where state = 'open' \
-             and ($1 is null or user_id = $1)",
+             and ($1 is null or user_id = $1) and ($2 is null or requirement_id = $2)",
         )
         .bind(user)
+        .bind(requirement)
         .fetch_all(&mut *conn)
         .await?;
         let open = open_rows.into_iter().map(|(u, r, d)| ((u, r), d)).collect();
         let record_rows: Vec<(i64, i64, Option<i64>, Option<NaiveDate>)> = sqlx::query_as(
             "select t.user_id, t.requirement_id, v.seq, t.expires_on from training_records t \
              left join document_revisions v on v.revision_id = t.revision_id \
-             where ($1 is null or t.user_id = $1) order by t.completed_at, t.record_id",
+             where ($1 is null or t.user_id = $1) and ($2 is null or t.requirement_id = $2) \
+             order by t.completed_at, t.record_id",
         )
         .bind(user)
+        .bind(requirement)
         .fetch_all(&mut *conn)
         .await?;
         let last =
@@ -299,7 +307,11 @@ async fn assign_missing(
         Scope::Person(u) => Some(u),
         _ => None,
     };
-    let facts = Facts::load(tx, user).await?;
+    let requirement = match scope {
+        Scope::Requirement(r) => Some(r),
+        _ => None,
+    };
+    let facts = Facts::load(tx, user, requirement).await?;
     let now = Utc::now();
     let mut made = 0;
     for p in &facts.people {
@@ -1086,7 +1098,7 @@ impl TrainingStore for SqlStore {
         if a.user_id == trainer {
             return Err(StoreError::Forbidden("Nobody signs off their own training; nothing was recorded.".into()));
         }
-        let facts = Facts::load(&mut tx, Some(trainer.0)).await?;
+        let facts = Facts::load(&mut tx, Some(trainer.0), Some(a.requirement_id.0)).await?;
         let qualified = facts
             .requirements
             .iter()
@@ -1124,7 +1136,7 @@ impl TrainingStore for SqlStore {
 
     async fn matrix(&self, today: NaiveDate) -> StoreResult<Matrix> {
         let mut conn = self.pool.acquire().await?;
-        let facts = Facts::load(&mut conn, None).await?;
+        let facts = Facts::load(&mut conn, None, None).await?;
         let mut cells = String::with_capacity(facts.people.len() * facts.requirements.len());
         for p in &facts.people {
             let required = facts.required(p);
@@ -1257,7 +1269,7 @@ impl TrainingStore for SqlStore {
 
     async fn document_trainees(&self, document: DocumentId, today: NaiveDate) -> StoreResult<Vec<TraineeStatus>> {
         let mut conn = self.pool.acquire().await?;
-        let facts = Facts::load(&mut conn, None).await?;
+        let facts = Facts::load(&mut conn, None, None).await?;
         let labels: BTreeMap<(i64, i64), String> = {
             let rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
                 "select t.user_id, t.requirement_id, v.label from training_records t \
@@ -1289,17 +1301,19 @@ impl TrainingStore for SqlStore {
         Ok(out)
     }
 
-    async fn import_history(&self, ctx: &AuditContext, row: &HistoricTraining) -> StoreResult<AssignmentId> {
+    async fn import_history(&self, ctx: &AuditContext, rows: &[HistoricTraining]) -> StoreResult<Vec<AssignmentId>> {
         let mut tx = self.write_tx().await?;
-        let (months,): (Option<i64>,) =
-            sqlx::query_as("select recurrence_months from training_requirements where requirement_id = $1")
-                .bind(row.requirement.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| field_error("requirement_id", NOT_FOUND))?;
-        let now = Utc::now();
-        let state = if row.completed_at.is_some() { "completed" } else { "open" };
-        let (id,): (i64,) = sqlx::query_as(
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (months,): (Option<i64>,) =
+                sqlx::query_as("select recurrence_months from training_requirements where requirement_id = $1")
+                    .bind(row.requirement.0)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| field_error("requirement_id", NOT_FOUND))?;
+            let now = Utc::now();
+            let state = if row.completed_at.is_some() { "completed" } else { "open" };
+            let (id,): (i64,) = sqlx::query_as(
             "insert into training_assignments (user_id, requirement_id, revision_id, cause, cause_detail, assigned_on, \
              due_on, state, completed_at, created_at, updated_at) values ($1, $2, $3, 'person_changed', \
              'Imported training history', $4, $5, $6, $7, $8, $8) returning assignment_id",
@@ -1321,51 +1335,53 @@ impl TrainingStore for SqlStore {
                 StoreError::Database(e)
             }
         })?;
-        let lapse = row.completed_at.and_then(|c| expires_on(c.date_naive(), months.map(count)));
-        if let Some(completed_at) = row.completed_at {
-            sqlx::query(
-                "insert into training_records (assignment_id, user_id, requirement_id, revision_id, completed_at, \
+            let lapse = row.completed_at.and_then(|c| expires_on(c.date_naive(), months.map(count)));
+            if let Some(completed_at) = row.completed_at {
+                sqlx::query(
+                    "insert into training_records (assignment_id, user_id, requirement_id, revision_id, completed_at, \
                  score, trainer_id, expires_on) values ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(id)
-            .bind(row.user.0)
-            .bind(row.requirement.0)
-            .bind(row.revision.map(|r| r.0))
-            .bind(completed_at)
-            .bind(row.score.map(i64::from))
-            .bind(row.trainer.map(|t| t.0))
-            .bind(lapse)
-            .execute(&mut *tx)
-            .await?;
+                )
+                .bind(id)
+                .bind(row.user.0)
+                .bind(row.requirement.0)
+                .bind(row.revision.map(|r| r.0))
+                .bind(completed_at)
+                .bind(row.score.map(i64::from))
+                .bind(row.trainer.map(|t| t.0))
+                .bind(lapse)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let after = serde_json::json!({
+                "user_id": row.user.0,
+                "requirement_id": row.requirement.0,
+                "revision_id": row.revision.map(|r| r.0),
+                "assigned_on": row.assigned_on,
+                "due_on": row.due_on,
+                "state": state,
+                "completed_at": row.completed_at,
+                "score": row.score,
+                "trainer_id": row.trainer.map(|t| t.0),
+                "expires_on": lapse,
+            });
+            let draft = Draft {
+                action: AuditAction::Create,
+                record_type: "training_assignment",
+                record_id: id,
+                record_version: 1,
+                changes: diff(&serde_json::Value::Null, &after),
+                reason: Some("Imported training history"),
+            };
+            append_audit(&mut tx, ctx, draft).await?;
+            ids.push(AssignmentId(id));
         }
-        let after = serde_json::json!({
-            "user_id": row.user.0,
-            "requirement_id": row.requirement.0,
-            "revision_id": row.revision.map(|r| r.0),
-            "assigned_on": row.assigned_on,
-            "due_on": row.due_on,
-            "state": state,
-            "completed_at": row.completed_at,
-            "score": row.score,
-            "trainer_id": row.trainer.map(|t| t.0),
-            "expires_on": lapse,
-        });
-        let draft = Draft {
-            action: AuditAction::Create,
-            record_type: "training_assignment",
-            record_id: id,
-            record_version: 1,
-            changes: diff(&serde_json::Value::Null, &after),
-            reason: Some("Imported training history"),
-        };
-        append_audit(&mut tx, ctx, draft).await?;
         tx.commit().await?;
-        Ok(AssignmentId(id))
+        Ok(ids)
     }
 
     async fn assign_refreshers(&self, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize> {
         // Most minutes nothing lapses: find out by reading, before taking the writer's turn.
-        let facts = Facts::load(&mut *self.pool.acquire().await?, None).await?;
+        let facts = Facts::load(&mut *self.pool.acquire().await?, None, None).await?;
         let due = facts.people.iter().any(|p| {
             let required = facts.required(p);
             facts.requirements.iter().filter(|q| required.contains(&q.id)).any(|q| {

@@ -1,0 +1,122 @@
+//! The KPI rules on hand-computed cases.
+
+use super::*;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+#[test]
+fn formulas_on_hand_computed_cases_and_no_data_never_nan() {
+    // Defect rate: 42 rejected of 5,000 produced = 0.84 %.
+    assert_eq!(percent(42.0, 5000.0), Some(0.84));
+    // Nothing produced: no data, not 0 % and not NaN.
+    assert_eq!(percent(0.0, 0.0), None);
+    assert_eq!(percent(3.0, 0.0), None);
+    assert_eq!(percent(f64::NAN, 10.0), None);
+    // COPQ: (1,200 + 800 + 500 + 300) / 40,000 = 7 %.
+    assert_eq!(percent(1200.0 + 800.0 + 500.0 + 300.0, 40_000.0), Some(7.0));
+    assert_eq!(median(&mut [9.0, 3.0, 40.0]), Some(9.0));
+    assert_eq!(median(&mut [10.0, 20.0, 4.0, 30.0]), Some(15.0));
+    assert_eq!(median(&mut []), None);
+}
+
+#[test]
+fn judging_against_target_and_band_both_directions() {
+    let defect = Kpi::DefectRate.def().target; // ≤ 1 % on target, ≤ 1.5 % at risk
+    let cases = [
+        (Some(0.5), KpiStatus::OnTarget),
+        (Some(1.0), KpiStatus::OnTarget),
+        (Some(1.2), KpiStatus::AtRisk),
+        (Some(1.5), KpiStatus::AtRisk),
+        (Some(1.51), KpiStatus::OffTarget),
+        (None, KpiStatus::NoData),
+        (Some(f64::INFINITY), KpiStatus::NoData),
+    ];
+    for (v, want) in cases {
+        assert_eq!(Kpi::DefectRate.judge(v, defect), want, "{v:?}");
+    }
+    let training = Kpi::TrainingCompletion.def().target; // ≥ 95 % on target, ≥ 90 % at risk
+    assert_eq!(Kpi::TrainingCompletion.judge(Some(96.0), training), KpiStatus::OnTarget);
+    assert_eq!(Kpi::TrainingCompletion.judge(Some(92.0), training), KpiStatus::AtRisk);
+    assert_eq!(Kpi::TrainingCompletion.judge(Some(80.0), training), KpiStatus::OffTarget);
+    assert_eq!(Kpi::OverdueWork.judge(Some(0.0), Kpi::OverdueWork.def().target), KpiStatus::OnTarget);
+    assert_eq!(Kpi::OverdueWork.judge(Some(6.0), Kpi::OverdueWork.def().target), KpiStatus::OffTarget);
+}
+
+#[test]
+fn periods_are_months() {
+    let p = Period::of(d("2026-01-15"));
+    assert_eq!(p.to_string(), "2026-01");
+    assert_eq!(p.prev().to_string(), "2025-12");
+    let last = p.last(12);
+    assert_eq!((last[0].to_string(), last[11].to_string()), ("2025-02".into(), "2026-01".into()));
+    assert_eq!(Period::parse("2026-13"), None);
+    assert_eq!(Period::parse("26-01"), None);
+    assert_eq!(serde_json::to_string(&p).unwrap(), "\"2026-01\"");
+    assert!(serde_json::from_str::<Period>("\"2026-1\"").is_err());
+}
+
+#[test]
+fn a_tile_uses_the_target_of_each_month() {
+    let periods = Period::of(d("2026-03-01")).last(3);
+    let changed = Period::of(d("2026-03-01"));
+    let tile = Tile::build(
+        Kpi::DefectRate,
+        &periods,
+        |p| if p >= changed { Target { value: 0.8, at_risk: 1.2 } } else { Kpi::DefectRate.def().target },
+        |p| (p.month != 2).then_some(0.9),
+        "/x",
+    );
+    assert_eq!(tile.period, Some(changed));
+    let targets: Vec<f64> = tile.trend.iter().map(|t| t.target).collect();
+    assert_eq!(targets, vec![1.0, 1.0, 0.8]);
+    let statuses: Vec<KpiStatus> = tile.trend.iter().map(|t| t.status).collect();
+    assert_eq!(statuses, vec![KpiStatus::OnTarget, KpiStatus::NoData, KpiStatus::AtRisk]);
+    assert_eq!((tile.value, tile.status), (Some(0.9), KpiStatus::AtRisk));
+    // A month without data yet: the headline is the month before, against its target.
+    let open = Tile::build(
+        Kpi::DefectRate,
+        &periods,
+        |_| Kpi::DefectRate.def().target,
+        |p| (p.month == 2).then_some(1.2),
+        "/x",
+    );
+    assert_eq!((open.value, open.period, open.status), (Some(1.2), Some(periods[1]), KpiStatus::AtRisk));
+}
+
+#[test]
+fn measurement_rules_and_csv_problems_with_line_and_column() {
+    let today = d("2026-12-02");
+    let ok = MeasurementInput {
+        series: Series::UnitsProduced,
+        period: "2026-11".into(),
+        value: 5000.0,
+        source: "ERP".into(),
+    };
+    assert!(ok.validate(today).is_ok());
+    let bad = MeasurementInput { value: 2.5, period: "2027-01".into(), source: String::new(), ..ok.clone() };
+    let e = bad.validate(today).unwrap_err();
+    for f in ["value", "period", "source"] {
+        assert!(e.get(f).is_some(), "{f}");
+    }
+    let csv = "series,period,value,source\r\nunits_produced,2026-10,5000,ERP\r\nunits_rejected,2026-10,42,MES\r\n";
+    assert_eq!(read_measurements_csv(csv, today).unwrap().len(), 2);
+    let bad_csv = "series,period,value,source\nunits_produced,2026-10,5000,ERP\nwidgets,2026-10,1,ERP\nunits_rejected,2026/10,4x,MES\n";
+    let problems = read_measurements_csv(bad_csv, today).unwrap_err();
+    let seen: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.column.as_str())).collect();
+    assert_eq!(seen, vec![(3, "series"), (4, "value")]);
+    let bad_period = "series,period,value,source\nunits_rejected,2026/10,4,MES\n";
+    assert_eq!(read_measurements_csv(bad_period, today).unwrap_err()[0].column, "period");
+}
+
+#[test]
+fn a_target_sits_on_the_right_side() {
+    let t = |kpi, value, at_risk| TargetInput { kpi, from: "2026-06".into(), value, at_risk };
+    assert!(t(Kpi::DefectRate, 1.0, 1.5).validate().is_ok());
+    assert!(t(Kpi::DefectRate, 1.0, 0.5).validate().unwrap_err().get("at_risk").is_some());
+    assert!(t(Kpi::TrainingCompletion, 95.0, 90.0).validate().is_ok());
+    assert!(t(Kpi::TrainingCompletion, 95.0, 99.0).validate().is_err());
+    let no_month = TargetInput { from: "June".into(), ..t(Kpi::Copq, 5.0, 7.0) };
+    assert!(no_month.validate().unwrap_err().get("from").is_some());
+}
