@@ -85,7 +85,7 @@ pub fn bench(api_only: bool) -> Result {
 
 /// The server binary to measure: `CALIPER_BENCH_BINARY` (another build, e.g. the previous
 /// commit's, under the same loads) or this tree's release build.
-fn caliper_binary() -> Result<std::path::PathBuf> {
+pub(crate) fn caliper_binary() -> Result<std::path::PathBuf> {
     if let Some(binary) = std::env::var_os("CALIPER_BENCH_BINARY") {
         return Ok(binary.into());
     }
@@ -543,7 +543,7 @@ where
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

@@ -10,6 +10,7 @@
 
 mod audit_fill;
 mod bench;
+mod bench_training;
 mod http;
 mod pg;
 mod tools;
@@ -31,7 +32,9 @@ Commands:
   bench    Measure app size, server start time and API latency/throughput on SQLite
            and PostgreSQL; writes <target>/bench/caliper-bench.json.
            `bench api` measures the server only (no app build, no browser);
-           `bench writes` only the audited writes/s.
+           `bench writes` only the audited writes/s; `bench training` the training
+           matrix, the auditor's question, the dashboard and an approval assigning
+           2,000 people (caliper-bench-training.json).
   build-app  Build the app (release) into app/dist with .gz/.br siblings.
 
 Environment:
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("writes") => bench::writes_only(),
+            Some("training") => bench_training::bench(),
             other => bench::bench(other == Some("api")),
         },
         Some("build-app") => tools::ensure_app_tools().and_then(|()| build_app()),

@@ -1,0 +1,192 @@
+//! `cargo xtask bench training`: training and the dashboard at scale (issue 13 and 15's
+//! targets), on SQLite and PostgreSQL: `caliper seed-training --people 2000 --requirements 200`,
+//! then the matrix API (time and size, raw and brotli), the auditor's "trained on revision N at
+//! date D", all the dashboard's tiles in one request, and the approval of a revision that assigns
+//! every member of staff, in one transaction.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::bench::{caliper_binary, percentile};
+use crate::http::{Conn, Session, sign_in};
+use crate::{Result, Server, free_port, pg, run, step, target_dir};
+
+const PEOPLE: usize = 2_000;
+const REQUIREMENTS: usize = 200;
+const PASSWORD: &str = "Caliper-Demo-2026";
+
+pub fn bench() -> Result {
+    let caliper = caliper_binary()?;
+    let mut figures: BTreeMap<String, f64> = BTreeMap::new();
+    let data = std::env::temp_dir().join(format!("caliper-bench-training-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    let sqlite = format!("sqlite://{}/bench.db", data.display());
+    measure(&caliper, "sqlite", &sqlite, &mut figures)?;
+    {
+        let pg = pg::Postgres::start()?;
+        measure(&caliper, "postgres", &pg.url, &mut figures)?;
+    }
+    let _ = std::fs::remove_dir_all(&data);
+    let out = target_dir().join("bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let path = out.join("caliper-bench-training.json");
+    let json = serde_json::to_string_pretty(&figures).map_err(|e| e.to_string())?;
+    std::fs::write(&path, json + "\n").map_err(|e| e.to_string())?;
+    println!("\n{:<44} {:>14}", "figure", "value");
+    println!("{}", "-".repeat(59));
+    for (name, value) in &figures {
+        println!("{name:<44} {value:>14.2}");
+    }
+    println!("\nwritten to {}", path.display());
+    println!(
+        "targets: training_matrix_api_*_p50_ms <= 150 and brotli <= 1 MB; trained_on_*_p99_ms <= 20; \
+         approval_assigning_*_ms <= 1000; dashboard_all_tiles_*_p50_ms <= 100"
+    );
+    Ok(())
+}
+
+fn call(
+    conn: &mut Conn,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<(f64, serde_json::Value, usize, Vec<u8>)> {
+    let started = Instant::now();
+    let (status, _, bytes) = conn.request(method, path, body).map_err(|e| e.to_string())?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if !(200..300).contains(&status) {
+        return Err(format!(
+            "{method} {path} answered {status}: {}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+        ));
+    }
+    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    Ok((ms, json, bytes.len(), bytes))
+}
+
+fn timed(conn: &mut Conn, path: &str, runs: usize) -> Result<Vec<f64>> {
+    let mut lat = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        lat.push(call(conn, "GET", path, None)?.0);
+    }
+    lat.sort_by(f64::total_cmp);
+    Ok(lat)
+}
+
+fn measure(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BTreeMap<String, f64>) -> Result {
+    step(&format!("seed the demo and {PEOPLE} people × {REQUIREMENTS} requirements on {backend}"));
+    run(Command::new(caliper).arg("seed-demo").env("DATABASE_URL", url).env("CALIPER_LOG", "warn"))?;
+    let started = Instant::now();
+    run(Command::new(caliper)
+        .args(["seed-training", "--people", &PEOPLE.to_string(), "--requirements", &REQUIREMENTS.to_string()])
+        .env("DATABASE_URL", url)
+        .env("CALIPER_LOG", "warn"))?;
+    figures.insert(format!("seed_training_{backend}_s"), started.elapsed().as_secs_f64());
+
+    let port = free_port()?;
+    let (server, _) = Server::start(caliper, url, port, true)?;
+    let addr = format!("127.0.0.1:{port}");
+    let qm = sign_in(&addr, "priya.natarajan", PASSWORD).map_err(|e| e.to_string())?;
+    let mut conn = Conn::open(&addr).map_err(|e| e.to_string())?.with_session(&qm);
+
+    step(&format!("GET /api/v1/training/matrix on {backend}: the whole status grid, 10 runs"));
+    let (_, matrix, size, bytes) = call(&mut conn, "GET", "/api/v1/training/matrix", None)?;
+    let lat = timed(&mut conn, "/api/v1/training/matrix", 10)?;
+    figures.insert(format!("training_matrix_api_{backend}_p50_ms"), percentile(&lat, 50.0));
+    figures.insert(format!("training_matrix_api_{backend}_max_ms"), percentile(&lat, 100.0));
+    figures.insert(format!("training_matrix_api_{backend}_bytes"), size as f64);
+    let mut br = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut br, 4096, 5, 22);
+        w.write_all(&bytes).map_err(|e| e.to_string())?;
+    }
+    figures.insert(format!("training_matrix_api_{backend}_brotli_bytes"), br.len() as f64);
+    let people: Vec<i64> = matrix["people"].as_array().into_iter().flatten().filter_map(|p| p["id"].as_i64()).collect();
+    let reqs: Vec<i64> =
+        matrix["requirements"].as_array().into_iter().flatten().filter_map(|r| r["id"].as_i64()).collect();
+    figures.insert(format!("training_matrix_{backend}_cells"), (people.len() * reqs.len()) as f64);
+
+    step(&format!("GET /api/v1/training/trained-on on {backend}: 200 questions"));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
+    let now = i64::try_from(now.as_secs()).map_err(|e| e.to_string())?;
+    let day = chrono::DateTime::from_timestamp(now - 30 * 86_400, 0).ok_or("no date")?.date_naive();
+    let mut lat = Vec::new();
+    for i in 0..200 {
+        let (p, r) = (people[(i * 7919) % people.len()], reqs[(i * 104_729) % reqs.len()]);
+        lat.push(
+            call(
+                &mut conn,
+                "GET",
+                &format!("/api/v1/training/trained-on?user_id={p}&requirement_id={r}&on={day}"),
+                None,
+            )?
+            .0,
+        );
+    }
+    lat.sort_by(f64::total_cmp);
+    figures.insert(format!("trained_on_{backend}_p50_ms"), percentile(&lat, 50.0));
+    figures.insert(format!("trained_on_{backend}_p99_ms"), percentile(&lat, 99.0));
+
+    step(&format!("GET /api/v1/dashboard on {backend}: every tile, 10 runs"));
+    let lat = timed(&mut conn, "/api/v1/dashboard", 10)?;
+    figures.insert(format!("dashboard_all_tiles_{backend}_p50_ms"), percentile(&lat, 50.0));
+    figures.insert(format!("dashboard_all_tiles_{backend}_max_ms"), percentile(&lat, 100.0));
+
+    step(&format!("approval of a revision that assigns every member of staff on {backend}"));
+    let ms = approval(&addr, &qm, &mut conn, figures, backend)?;
+    figures.insert(format!("approval_assigning_{backend}_ms"), ms);
+    drop(server);
+    Ok(())
+}
+
+/// A document read by every member of staff: its revision's last signature approves it and
+/// assigns them all, in one transaction. Returns that signature's time.
+fn approval(
+    addr: &str,
+    qm: &Session,
+    conn: &mut Conn,
+    figures: &mut BTreeMap<String, f64>,
+    backend: &str,
+) -> Result<f64> {
+    let (_, dir, ..) = call(conn, "GET", "/api/v1/users/directory", None)?;
+    let id = |name: &str| {
+        dir["items"].as_array().into_iter().flatten().find(|u| u["username"] == name).and_then(|u| u["id"].as_i64())
+    };
+    let (owner, reviewer, approver) = (id("tom.okafor"), id("aisha.rahman"), id("priya.natarajan"));
+    let doc = serde_json::json!({"doc_type": "sop", "title": "Bench: read by all staff", "owner_id": owner,
+        "reviewers": [reviewer], "approvers": [approver], "review_interval_months": 24, "retention_years": 10});
+    let (_, doc, ..) = call(conn, "POST", "/api/v1/documents", Some(&doc.to_string()))?;
+    let doc = doc["id"].as_i64().ok_or("no document id")?;
+    let req = serde_json::json!({"title": "Bench: read it", "kind": "read_and_understand", "document_id": doc, "completion_days": 14});
+    let (_, req, ..) = call(conn, "POST", "/api/v1/training/requirements", Some(&req.to_string()))?;
+    let line = serde_json::json!({"requirement_id": req["id"], "role": "staff"});
+    call(conn, "POST", "/api/v1/training/curriculum", Some(&line.to_string()))?;
+    let tom = sign_in(addr, "tom.okafor", PASSWORD).map_err(|e| e.to_string())?;
+    let mut as_tom = Conn::open(addr).map_err(|e| e.to_string())?.with_session(&tom);
+    let (_, rev, ..) =
+        call(&mut as_tom, "POST", &format!("/api/v1/documents/{doc}/revisions"), Some(r#"{"body": "Read me."}"#))?;
+    let (rid, version, content) = (rev["id"].as_i64(), rev["version"].as_i64(), rev["content_version"].as_i64());
+    let rid = rid.ok_or("no revision id")?;
+    let submit = serde_json::json!({"action": "submit", "version": version});
+    call(&mut as_tom, "POST", &format!("/api/v1/document-revisions/{rid}/move"), Some(&submit.to_string()))?;
+    let sign = |meaning: &str| {
+        serde_json::json!({"record_type": "document_revision", "record_id": rid, "record_version": content,
+            "meaning": meaning, "password": PASSWORD, "accept_agreement": true})
+        .to_string()
+    };
+    let aisha = sign_in(addr, "aisha.rahman", PASSWORD).map_err(|e| e.to_string())?;
+    let mut as_aisha = Conn::open(addr).map_err(|e| e.to_string())?.with_session(&aisha);
+    call(&mut as_aisha, "POST", "/api/v1/signatures", Some(&sign("reviewed")))?;
+    let mut as_qm = Conn::open(addr).map_err(|e| e.to_string())?.with_session(qm);
+    let (ms, ..) = call(&mut as_qm, "POST", "/api/v1/signatures", Some(&sign("approved")))?;
+    let (_, trainees, ..) = call(conn, "GET", &format!("/api/v1/training/documents/{doc}"), None)?;
+    let assigned = trainees["items"].as_array().map_or(0, Vec::len);
+    if assigned < PEOPLE {
+        return Err(format!("the approval assigned {assigned} people, fewer than the {PEOPLE} generated"));
+    }
+    figures.insert(format!("approval_assigning_{backend}_people"), assigned as f64);
+    Ok(ms)
+}
