@@ -36,7 +36,7 @@ pub async fn seed_dashboard(store: &dyn Store, ctx: &AuditContext) -> StoreResul
     // The kept month-ends lead up to today's live values: training completion climbing to it,
     // overdue work coming down to it.
     let today = Utc::now().date_naive();
-    let completion = crate::routes::dashboard::training_completion(store, today).await?.unwrap_or(0.0);
+    let completion = crate::routes::dashboard::training_completion(store, today, None).await?.unwrap_or(0.0);
     let overdue = crate::routes::dashboard::overdue_items(store, today).await?.len() as f64;
     for ago in 1..=11 {
         let t = ago as f64 / 11.0;

@@ -45,12 +45,20 @@ pub struct AppState {
     pub passwords: auth::Passwords,
     /// The live-updates feed.
     pub events: Arc<routes::events::Events>,
+    /// Dashboard values computed once per change of the records.
+    pub kpis: Arc<routes::dashboard::KpiCache>,
 }
 
 impl AppState {
     /// State over `store` with `auth` settings.
     pub fn new(store: Arc<dyn Store>, static_dir: Option<PathBuf>, auth: auth::AuthConfig) -> Self {
-        Self { store, static_dir, passwords: auth::Passwords::new(Arc::new(auth)), events: Arc::default() }
+        Self {
+            store,
+            static_dir,
+            passwords: auth::Passwords::new(Arc::new(auth)),
+            events: Arc::default(),
+            kpis: Arc::default(),
+        }
     }
 }
 

@@ -344,7 +344,103 @@ async fn a_trainer_signs_off_only_when_qualified_and_refreshers_come_on_time(sto
     assert_eq!(store.assign_refreshers(&AuditContext::tool("clock"), next_year).await.unwrap(), 0);
 }
 
+/// "Read and understood" by `who` on revision `id`.
+async fn acknowledge(store: &Arc<dyn Store>, who: UserId, id: RevisionId) -> Result<(), server::storage::StoreError> {
+    let r = store.get_revision(id).await.unwrap().unwrap();
+    let input = SignInput {
+        record_type: "document_revision".into(),
+        record_id: id.0,
+        record_version: r.content_version,
+        meaning: Meaning::Acknowledged,
+        password: String::new(),
+        username: None,
+        accept_agreement: true,
+        rationale: None,
+    };
+    store.sign(&by(who), who, "trainee", &input, true).await.map(|_| ())
+}
+
+async fn a_failed_round_means_reading_again_and_changes_cancel_what_is_no_longer_required(
+    store: Arc<dyn Store>,
+    _db: TestDb,
+) {
+    use server::storage::StoreError;
+    use shared::training::{AssignmentState, Question, Quiz, QuizAnswers};
+    let qm = common::create_user(&store, "priya.natarajan", &[Role::QualityManager]).await;
+    let owner = common::create_user(&store, "tom.okafor", &[Role::ProcessOwner]).await;
+    let reviewer = common::create_user(&store, "aisha.rahman", &[Role::ProcessOwner]).await;
+    let lee = common::create_user(&store, "lee.chen", &[Role::Staff]).await;
+    let doc = document(&store, owner, reviewer, qm).await;
+    let rev = approve(&store, doc, (owner, reviewer, qm), body("Tag it.")).await;
+    let quiz = Quiz {
+        questions: vec![Question { text: "Tag?".into(), options: vec!["No".into(), "Yes".into()], correct: vec![1] }],
+        pass_mark: 100,
+        attempts_allowed: 1,
+    };
+    let with_quiz = RequirementInput {
+        title: "Read and pass".into(),
+        kind: RequirementKind::Quiz,
+        document_id: Some(doc),
+        quiz: Some(quiz),
+        recurrence_months: None,
+        completion_days: 14,
+    };
+    let q = store.create_requirement(&by(qm), &with_quiz).await.unwrap().id;
+    // A classroom session on the same document: the trainee's signature never completes it.
+    let classroom = RequirementInput {
+        title: "Classroom on it".into(),
+        kind: RequirementKind::Classroom,
+        document_id: Some(doc),
+        quiz: None,
+        recurrence_months: None,
+        completion_days: 14,
+    };
+    let c = store.create_requirement(&by(qm), &classroom).await.unwrap().id;
+    for requirement in [q, c] {
+        let line = CurriculumLine { requirement_id: requirement, role: Some(Role::Staff), department_id: None };
+        store.add_curriculum_line(&by(qm), &line).await.unwrap();
+    }
+    let today = Utc::now().date_naive();
+    let mine = store.list_assignments(Some(lee), true, today).await.unwrap();
+    assert_eq!(mine.len(), 2);
+    acknowledge(&store, lee, rev).await.unwrap();
+    let mine = store.list_assignments(Some(lee), true, today).await.unwrap();
+    let quiz_a = mine.iter().find(|a| a.requirement_id == q).unwrap().clone();
+    let class_a = mine.iter().find(|a| a.requirement_id == c).unwrap();
+    assert!(quiz_a.acknowledged_at.is_some());
+    assert!(class_a.acknowledged_at.is_none() && class_a.state == AssignmentState::Open, "a trainer completes it");
+    assert!(matches!(acknowledge(&store, lee, rev).await, Err(StoreError::Conflict(_))), "signed already");
+
+    // The one attempt of the round fails: read and sign again before the next.
+    let wrong = QuizAnswers { attempt: 1, answers: [(0, vec![0])].into_iter().collect() };
+    let r = store.submit_quiz(&by(lee), quiz_a.id, lee, &wrong, today).await.unwrap();
+    assert!(!r.passed && r.read_again && r.attempts_left == 0);
+    assert!(r.assignment.acknowledged_at.is_none());
+    let right = QuizAnswers { attempt: 2, answers: [(0, vec![1])].into_iter().collect() };
+    assert!(matches!(store.submit_quiz(&by(lee), quiz_a.id, lee, &right, today).await, Err(StoreError::Conflict(_))));
+    acknowledge(&store, lee, rev).await.unwrap();
+    let r = store.submit_quiz(&by(lee), quiz_a.id, lee, &right, today).await.unwrap();
+    assert!(r.passed);
+    assert_eq!(r.assignment.state, AssignmentState::Completed);
+
+    // Lee moves from staff to auditor: the classroom session is no longer his to do.
+    let mut user = store.get_user(lee).await.unwrap().unwrap();
+    user.roles = vec![Role::Auditor];
+    let input = shared::auth::UserInput::from_record(&user);
+    store.update_user(&by(qm), lee, user.meta.version, &input).await.unwrap();
+    assert!(store.list_assignments(Some(lee), true, today).await.unwrap().is_empty(), "nothing open any more");
+    let all = store.list_assignments(Some(lee), false, today).await.unwrap();
+    assert_eq!(all.iter().filter(|a| a.state == AssignmentState::Cancelled).count(), 1);
+    // Someone who leaves: their open assignments are cancelled with them.
+    let newcomer = common::create_user(&store, "new.starter", &[Role::Staff]).await;
+    assert_eq!(store.list_assignments(Some(newcomer), true, today).await.unwrap().len(), 2);
+    let u = store.get_user(newcomer).await.unwrap().unwrap();
+    store.deactivate_user(&by(qm), newcomer, u.meta.version, "Left the company").await.unwrap();
+    assert!(store.list_assignments(Some(newcomer), true, today).await.unwrap().is_empty());
+}
+
 on_both_backends!(
+    a_failed_round_means_reading_again_and_changes_cancel_what_is_no_longer_required,
     staff_read_sign_and_pass_the_quiz,
     causes_firing_at_once_assign_once,
     a_trainer_signs_off_only_when_qualified_and_refreshers_come_on_time,

@@ -50,7 +50,8 @@ create table training_assignments (
     cause_detail text not null,
     assigned_on date not null,
     due_on date not null,
-    state text not null check (state in ('open', 'completed')),
+    -- Cancelled: no longer required (the person changed role or department, or left).
+    state text not null check (state in ('open', 'completed', 'cancelled')),
     acknowledged_at timestamptz,
     signature_id bigint references signatures (signature_id),
     attempts_used bigint not null default 0,

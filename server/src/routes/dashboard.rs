@@ -19,12 +19,14 @@ use axum::routing::get;
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use shared::List;
+use shared::auth::Permission;
 use shared::kpi::{
     Kpi, Measurement, MeasurementInput, Period, RowProblem, Series, TargetInput, Tile, percent, read_measurements_csv,
 };
 use shared::register::WorkItem;
 
 use crate::AppState;
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::storage::{AuditContext, Store, StoreResult};
 
@@ -56,8 +58,8 @@ pub async fn overdue_items(store: &dyn Store, today: NaiveDate) -> StoreResult<V
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let mut items = store.work_items(None, today, yesterday).await?;
     items.extend(store.action_items(None, today, yesterday).await?);
-    let training = store.list_assignments(None, true, today).await?;
-    items.extend(training.into_iter().filter(|a| a.due_on < today).map(|a| WorkItem {
+    let training = store.overdue_assignments(today).await?;
+    items.extend(training.into_iter().map(|a| WorkItem {
         kind: "Training".into(),
         record_type: "training_assignment".into(),
         reference: a.document_number.clone().unwrap_or_else(|| "Training".into()),
@@ -70,19 +72,42 @@ pub async fn overdue_items(store: &dyn Store, today: NaiveDate) -> StoreResult<V
     Ok(items)
 }
 
+/// Values a dashboard would otherwise compute on every request, kept with the audit trail's
+/// head (which moves with every change, on any instance) and the day they are for.
+#[derive(Debug, Default)]
+pub struct KpiCache {
+    training: std::sync::Mutex<Option<(i64, NaiveDate, Option<f64>)>>,
+}
+
 /// Training completion now, in percent of the required cells ("no data" when nothing is
-/// required).
-pub async fn training_completion(store: &dyn Store, today: NaiveDate) -> StoreResult<Option<f64>> {
+/// required). With a cache, the whole matrix is computed once per change of the records.
+pub async fn training_completion(
+    store: &dyn Store,
+    today: NaiveDate,
+    cache: Option<&KpiCache>,
+) -> StoreResult<Option<f64>> {
+    let head = store.audit_head().await?;
+    if let Some(Ok(kept)) = cache.map(|c| c.training.lock())
+        && let Some((seq, day, value)) = *kept
+        && seq == head
+        && day == today
+    {
+        return Ok(value);
+    }
     let rates = store.matrix(today).await?.completion_by_department();
     let (done, required) = rates.iter().fold((0u32, 0u32), |(d, r), x| (d + x.completed, r + x.required));
-    Ok(percent(f64::from(done), f64::from(required)))
+    let value = percent(f64::from(done), f64::from(required));
+    if let Some(Ok(mut kept)) = cache.map(|c| c.training.lock()) {
+        *kept = Some((head, today, value));
+    }
+    Ok(value)
 }
 
 /// Keeps this month's values of the KPIs computed from live records, so that their trend has
 /// a past (the server's clock calls it).
 pub async fn keep_month_end(store: &dyn Store, today: NaiveDate) -> StoreResult<()> {
     let month = Period::of(today);
-    if let Some(v) = training_completion(store, today).await? {
+    if let Some(v) = training_completion(store, today, None).await? {
         store.put_snapshot(Kpi::TrainingCompletion, month, v).await?;
     }
     let overdue = overdue_items(store, today).await?.len();
@@ -91,7 +116,7 @@ pub async fn keep_month_end(store: &dyn Store, today: NaiveDate) -> StoreResult<
 }
 
 /// One KPI's tile on `today`.
-pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate) -> StoreResult<Tile> {
+pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&KpiCache>) -> StoreResult<Tile> {
     let periods = Period::of(today).last(TREND_MONTHS);
     let first = periods[0];
     let targets: Vec<_> = store.list_targets().await?.into_iter().filter(|(k, ..)| *k == kpi).collect();
@@ -130,7 +155,7 @@ pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate) -> StoreResult<
                 .map(|(_, p, v)| (p, v))
                 .collect();
             let now = if kpi == Kpi::TrainingCompletion {
-                training_completion(store, today).await?
+                training_completion(store, today, cache).await?
             } else {
                 Some(overdue_items(store, today).await?.len() as f64)
             };
@@ -152,7 +177,7 @@ pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Dashboar
     let today = Utc::now().date_naive();
     let mut tiles = Vec::with_capacity(Kpi::ALL.len());
     for kpi in Kpi::ALL {
-        tiles.push(tile(state.store.as_ref(), kpi, today).await?);
+        tiles.push(tile(state.store.as_ref(), kpi, today, Some(&state.kpis)).await?);
     }
     Ok(Json(Dashboard { today, tiles }))
 }
@@ -163,15 +188,28 @@ pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Dashboar
     responses((status = 200, body = Tile), (status = 404, body = shared::ErrorBody)))]
 pub async fn one_tile(State(state): State<AppState>, ApiPath(kpi): ApiPath<String>) -> ApiResult<Json<Tile>> {
     let kpi = Kpi::parse(&kpi).ok_or_else(|| ApiError::not_found("No such KPI."))?;
-    Ok(Json(tile(state.store.as_ref(), kpi, Utc::now().date_naive()).await?))
+    Ok(Json(tile(state.store.as_ref(), kpi, Utc::now().date_naive(), Some(&state.kpis)).await?))
 }
 
 /// The records behind "overdue work": every risk review, FMEA action and training assignment
-/// past its due date, oldest first.
+/// past its due date, oldest first (others' training only for those who read training records).
 #[utoipa::path(get, path = "/api/v1/dashboard/overdue", tag = "dashboard",
     responses((status = 200, body = List<WorkItem>)))]
-pub async fn overdue(State(state): State<AppState>) -> ApiResult<Json<List<WorkItem>>> {
-    Ok(Json(List { items: overdue_items(state.store.as_ref(), Utc::now().date_naive()).await? }))
+pub async fn overdue(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<List<WorkItem>>> {
+    let mut items = overdue_items(state.store.as_ref(), Utc::now().date_naive()).await?;
+    // Whose training is late is for those who read training records; others see the count on
+    // the tile, and their own training here.
+    if !user.can(Permission::ViewTrainingRecords) {
+        let mine: Vec<i64> = state
+            .store
+            .list_assignments(Some(user.id), true, Utc::now().date_naive())
+            .await?
+            .iter()
+            .map(|a| a.id.0)
+            .collect();
+        items.retain(|w| w.record_type != "training_assignment" || mine.contains(&w.record_id));
+    }
+    Ok(Json(List { items }))
 }
 
 /// A KPI's target from a month on.

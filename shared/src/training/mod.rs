@@ -310,6 +310,8 @@ pub enum AssignmentState {
     Open,
     /// Done: a training record exists.
     Completed,
+    /// No longer required: the person changed role or department, or left.
+    Cancelled,
 }
 
 impl AssignmentState {
@@ -318,12 +320,15 @@ impl AssignmentState {
         match self {
             AssignmentState::Open => "open",
             AssignmentState::Completed => "completed",
+            AssignmentState::Cancelled => "cancelled",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [AssignmentState::Open, AssignmentState::Completed].into_iter().find(|k| k.as_str() == s)
+        [AssignmentState::Open, AssignmentState::Completed, AssignmentState::Cancelled]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -359,7 +364,7 @@ pub struct Assignment {
     pub assigned_on: NaiveDate,
     /// When it is due.
     pub due_on: NaiveDate,
-    /// Open or completed.
+    /// Open, completed or cancelled.
     pub state: AssignmentState,
     /// When the trainee signed "read and understood" for it.
     pub acknowledged_at: Option<DateTime<Utc>>,
@@ -597,7 +602,7 @@ pub fn cell_status(
 /// When a person who must meet a requirement needs a new assignment, its due date: never while
 /// one is open; when they have no current completion (`completion_days` from today, or the
 /// train-by date a new revision carries); and for a recurring requirement, `completion_days`
-/// before the completion lapses, due on the day it lapses, so that the refresher is on time.
+/// before the completion lapses, due on its last valid day, so that the refresher is on time.
 pub fn assignment_due(
     has_open: bool,
     last: Option<Completion>,
@@ -613,7 +618,9 @@ pub fn assignment_due(
         None => Some(fresh()),
         Some(c) if !c.on_current_revision => Some(fresh()),
         Some(Completion { expires_on: Some(lapse), .. }) => {
-            (lapse - Duration::days(i64::from(completion_days)) <= today).then_some(lapse.max(today))
+            // Due on the last day the completion still counts (it lapses on `lapse`).
+            let last_day = lapse - Duration::days(1);
+            (lapse - Duration::days(i64::from(completion_days)) <= today).then_some(last_day.max(today))
         }
         Some(_) => None,
     }

@@ -37,7 +37,7 @@ pub struct Quiz {
     pub questions: Vec<Question>,
     /// The score needed to pass, in percent of the questions answered right.
     pub pass_mark: u32,
-    /// Attempts allowed per assignment.
+    /// Attempts per round: after a round failed the trainee reads the revision and signs again.
     pub attempts_allowed: u32,
 }
 
@@ -136,8 +136,11 @@ pub struct QuizQuestion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct QuizSheet {
-    /// The attempt this sheet is for (1 for the first); send it back with the answers.
+    /// The attempt this sheet is for (1 for the first, counting every round); send it back with
+    /// the answers.
     pub attempt: u32,
+    /// Which try of the current round it is (1 to `attempts_allowed`).
+    pub try_in_round: u32,
     /// Attempts allowed.
     pub attempts_allowed: u32,
     /// The pass mark in percent.
@@ -167,8 +170,10 @@ pub struct QuizResult {
     pub score: u32,
     /// Whether it passed.
     pub passed: bool,
-    /// Attempts still allowed.
+    /// Attempts still allowed in this round.
     pub attempts_left: u32,
+    /// The round was failed: read the revision and sign again, then a new round begins.
+    pub read_again: bool,
     /// The assignment after the attempt.
     pub assignment: Assignment,
 }

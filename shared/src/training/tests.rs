@@ -67,10 +67,12 @@ fn when_an_assignment_is_due() {
         (false, Some(OLD), Some("2026-12-20"), Some("2026-12-20")),
         // Current, not recurring: nothing.
         (false, Some(CUR), None, None),
-        // Recurring: the refresher is assigned 14 days before the lapse, due on it.
+        // Recurring: the refresher is assigned 14 days before the lapse, due on the last day
+        // the completion counts.
         (false, lapsing("2027-01-01"), None, None),
-        (false, lapsing("2026-12-16"), None, Some("2026-12-16")),
-        (false, lapsing("2026-12-10"), None, Some("2026-12-10")),
+        (false, lapsing("2026-12-16"), None, Some("2026-12-15")),
+        (false, lapsing("2026-12-10"), None, Some("2026-12-09")),
+        (false, lapsing("2026-12-03"), None, Some("2026-12-02")),
         // Lapsed while the server was down: due today.
         (false, lapsing("2026-11-01"), None, Some("2026-12-02")),
     ];

@@ -53,7 +53,11 @@ pub fn MyTraining() -> impl IntoView {
                 </div>
             </header>
             {loaded(mine, "your training", |list| {
-                let (open, done): (Vec<_>, Vec<_>) = list.into_iter().partition(|a| a.state == AssignmentState::Open);
+                // Cancelled assignments (no longer required) are on record, not on one's list.
+                let (open, done): (Vec<_>, Vec<_>) = list
+                    .into_iter()
+                    .filter(|a| a.state != AssignmentState::Cancelled)
+                    .partition(|a| a.state == AssignmentState::Open);
                 view! {
                     <h2>"To do"</h2>
                     {if open.is_empty() {
@@ -140,8 +144,11 @@ pub fn AssignmentPage() -> impl IntoView {
         }
     });
     let s = session();
+    // Said above the page, so that it survives the reload after a quiz round is failed.
+    let notice = RwSignal::new(None::<String>);
     view! {
         <section>
+            {move || notice.get().map(|n| view! { <div class="alert alert-error" role="status" data-testid="notice">{n}</div> })}
             {loaded(data, "the training", move |(a, revision)| {
                 let me = s.with_untracked(|s| s.as_ref().map(|s| s.user.id));
                 let mine = me == Some(a.user_id);
@@ -163,8 +170,8 @@ pub fn AssignmentPage() -> impl IntoView {
                         </article>
                     })}
                     {match step {
-                        Some(Step::Acknowledge) if mine => view! { <Acknowledge assignment=a.clone() reload /> }.into_any(),
-                        Some(Step::Quiz) if mine => view! { <QuizForm assignment=a.clone() reload /> }.into_any(),
+                        Some(Step::Acknowledge) if mine => view! { <Acknowledge assignment=a.clone() reload notice /> }.into_any(),
+                        Some(Step::Quiz) if mine => view! { <QuizForm assignment=a.clone() reload notice /> }.into_any(),
                         Some(Step::Trainer) => view! { <TrainerSignOff assignment=a.clone() mine reload /> }.into_any(),
                         Some(_) => view! { <p class="muted">{format!("Waiting for {} to complete it.", a.user_name)}</p> }.into_any(),
                         None => ().into_any(),
@@ -177,7 +184,7 @@ pub fn AssignmentPage() -> impl IntoView {
 
 /// Step 1: sign "read and understood" for the revision above.
 #[component]
-fn Acknowledge(assignment: Assignment, reload: RwSignal<u32>) -> impl IntoView {
+fn Acknowledge(assignment: Assignment, reload: RwSignal<u32>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let open = RwSignal::new(false);
     let revision = assignment.revision_id.map(|r| r.0).unwrap_or_default();
     let what = format!("that you have read and understood {}", document_label(&assignment));
@@ -186,6 +193,7 @@ fn Acknowledge(assignment: Assignment, reload: RwSignal<u32>) -> impl IntoView {
     });
     let signed = Callback::new(move |_: Signature| {
         open.set(false);
+        notice.set(None);
         reload.update(|n| *n += 1);
     });
     view! {
@@ -222,7 +230,7 @@ fn Acknowledge(assignment: Assignment, reload: RwSignal<u32>) -> impl IntoView {
 
 /// Step 2: the quiz, marked on the server; a failed attempt shows the score and offers the next.
 #[component]
-fn QuizForm(assignment: Assignment, reload: RwSignal<u32>) -> impl IntoView {
+fn QuizForm(assignment: Assignment, reload: RwSignal<u32>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let id = assignment.id;
     let attempt = RwSignal::new(0u32);
     let sheet = LocalResource::new(move || {
@@ -237,10 +245,10 @@ fn QuizForm(assignment: Assignment, reload: RwSignal<u32>) -> impl IntoView {
             {move || result.get().map(|r| {
                 let text = if r.passed {
                     format!("Passed with {} %. Your training is complete.", r.score)
-                } else if r.attempts_left > 0 {
-                    format!("Not passed: {} %. {} attempt(s) left.", r.score, r.attempts_left)
+                } else if r.read_again {
+                    format!("Not passed: {} %. Read the revision again and sign; then you can try again.", r.score)
                 } else {
-                    format!("Not passed: {} %. No attempts left; the quality manager will arrange a new assignment.", r.score)
+                    format!("Not passed: {} %. {} attempt(s) left.", r.score, r.attempts_left)
                 };
                 view! {
                     <div class=if r.passed { "alert alert-ok" } else { "alert alert-error" } role="status" data-testid="quiz-result">{text}</div>
@@ -255,12 +263,18 @@ fn QuizForm(assignment: Assignment, reload: RwSignal<u32>) -> impl IntoView {
                         match api::submit_quiz(id, &answers).await {
                             Ok(r) => {
                                 let passed = r.passed;
-                                let more = r.attempts_left > 0;
+                                let again = r.read_again;
                                 result.set(Some(r));
                                 failure.set(None);
-                                if passed {
+                                if again {
+                                    notice.set(result.get_untracked().map(|r| format!(
+                                        "Not passed: {} %. Read the revision again and sign “Read and understood”; then you can take the quiz again.",
+                                        r.score
+                                    )));
+                                }
+                                if passed || again {
                                     reload.update(|n| *n += 1);
-                                } else if more {
+                                } else {
                                     attempt.update(|n| *n += 1);
                                 }
                             }
@@ -277,7 +291,7 @@ fn QuizForm(assignment: Assignment, reload: RwSignal<u32>) -> impl IntoView {
                 };
                 view! {
                     <form class="form" on:submit=on_submit>
-                        <p class="muted">{format!("Attempt {} of {} · pass mark {} %", sheet.attempt, sheet.attempts_allowed, sheet.pass_mark)}</p>
+                        <p class="muted">{format!("Attempt {} of {} · pass mark {} %", sheet.try_in_round, sheet.attempts_allowed, sheet.pass_mark)}</p>
                         {sheet.questions.into_iter().enumerate().map(|(n, q)| {
                             let qi = q.index;
                             let several = q.several;

@@ -58,7 +58,18 @@ impl DashboardStore for SqlStore {
                     .bind(&m.source)
                     .bind(now)
                     .fetch_one(&mut *tx)
-                    .await?;
+                    .await
+                    .map_err(|e| {
+                        if super::base::is_unique_violation(&e) {
+                            StoreError::Conflict(
+                                "Another import recorded this month of this series at the same moment; nothing was \
+                                 saved. Send it again."
+                                    .into(),
+                            )
+                        } else {
+                            StoreError::Database(e)
+                        }
+                    })?;
                     (id, 1, serde_json::Value::Null, AuditAction::Create)
                 }
             };

@@ -380,18 +380,59 @@ async fn assign_missing(
 }
 
 /// A person was created, or got a new role or department: assign what their curricula now
-/// hold (same transaction).
+/// hold, and cancel the open assignments they no longer need (same transaction).
 pub(super) async fn assign_person(tx: &mut WriteTx, ctx: &AuditContext, user: i64) -> StoreResult<usize> {
     let today = Utc::now().date_naive();
-    assign_missing(
-        tx,
-        ctx,
-        Scope::Person(user),
-        AssignmentCause::PersonChanged,
-        "Joined, or new role or department",
-        today,
+    let why = "Joined, or new role or department";
+    let made = assign_missing(tx, ctx, Scope::Person(user), AssignmentCause::PersonChanged, why, today).await?;
+    let facts = Facts::load(tx, Some(user), None).await?;
+    let required = facts.people.first().map(|p| facts.required(p)).unwrap_or_default();
+    let open: Vec<(i64, i64)> = sqlx::query_as(
+        "select assignment_id, requirement_id from training_assignments where user_id = $1 and state = 'open'",
     )
-    .await
+    .bind(user)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id, requirement) in open {
+        if !required.contains(&RequirementId(requirement)) {
+            cancel(tx, ctx, id, "No longer required: new role or department").await?;
+        }
+    }
+    Ok(made)
+}
+
+/// A person left (deactivated): their open assignments are cancelled (same transaction).
+pub(super) async fn cancel_person(tx: &mut WriteTx, ctx: &AuditContext, user: i64) -> StoreResult<()> {
+    let open: Vec<(i64,)> =
+        sqlx::query_as("select assignment_id from training_assignments where user_id = $1 and state = 'open'")
+            .bind(user)
+            .fetch_all(&mut **tx)
+            .await?;
+    for (id,) in open {
+        cancel(tx, ctx, id, "No longer required: the person left").await?;
+    }
+    Ok(())
+}
+
+/// Cancels an open assignment, audited with the reason.
+async fn cancel(tx: &mut WriteTx, ctx: &AuditContext, id: i64, reason: &str) -> StoreResult<()> {
+    let (version,): (i64,) = sqlx::query_as(
+        "update training_assignments set state = 'cancelled', version = version + 1, updated_at = $2 \
+         where assignment_id = $1 returning version",
+    )
+    .bind(id)
+    .bind(Utc::now())
+    .fetch_one(&mut **tx)
+    .await?;
+    let draft = Draft {
+        action: AuditAction::Update,
+        record_type: "training_assignment",
+        record_id: id,
+        record_version: version,
+        changes: diff(&serde_json::json!({ "state": "open" }), &serde_json::json!({ "state": "cancelled" })),
+        reason: Some(reason),
+    };
+    append_audit(tx, ctx, draft).await
 }
 
 /// A revision was approved (same transaction as the last signature): open assignments of its
@@ -444,9 +485,11 @@ pub(super) async fn on_revision_approved(
     Ok(())
 }
 
-/// Before a "read and understood" signature on a revision: the signer must have an open
-/// assignment asking for exactly this revision, not yet acknowledged. Returns the assignment.
-pub(super) async fn check_acknowledgment(conn: &mut Conn, revision: i64, signer: UserId) -> StoreResult<i64> {
+/// Before a "read and understood" signature on a revision: the signer must have open
+/// assignments asking for exactly this revision, not yet acknowledged, of requirements the
+/// trainee completes (reading, or reading then a quiz; a classroom session or an on-the-job
+/// sign-off is completed by a trainer, whatever the trainee signs). Returns those assignments.
+pub(super) async fn check_acknowledgment(conn: &mut Conn, revision: i64, signer: UserId) -> StoreResult<Vec<i64>> {
     let status: Option<(String,)> = sqlx::query_as("select status from document_revisions where revision_id = $1")
         .bind(revision)
         .fetch_optional(&mut *conn)
@@ -459,61 +502,75 @@ pub(super) async fn check_acknowledgment(conn: &mut Conn, revision: i64, signer:
                 .into(),
         ));
     }
-    let open: Option<(i64, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "select assignment_id, acknowledged_at from training_assignments where user_id = $1 and revision_id = $2 \
-         and state = 'open'",
+    let open: Vec<(i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "select a.assignment_id, a.acknowledged_at from training_assignments a join training_requirements q \
+         on q.requirement_id = a.requirement_id where a.user_id = $1 and a.revision_id = $2 and a.state = 'open' \
+         and q.kind in ('read_and_understand', 'quiz') order by a.assignment_id",
     )
     .bind(signer.0)
     .bind(revision)
-    .fetch_optional(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    match open {
-        None => Err(StoreError::Forbidden(
-            "You have no open training assignment for this revision; nothing was signed.".into(),
-        )),
-        Some((_, Some(_))) => Err(StoreError::Conflict("You have already acknowledged this revision.".into())),
-        Some((id, None)) => Ok(id),
+    if open.is_empty() {
+        return Err(StoreError::Forbidden(
+            "You have no open training assignment to read and sign for this revision; nothing was signed.".into(),
+        ));
     }
+    let waiting: Vec<i64> = open.iter().filter(|(_, at)| at.is_none()).map(|(id, _)| *id).collect();
+    if waiting.is_empty() {
+        return Err(StoreError::Conflict("You have already acknowledged this revision.".into()));
+    }
+    Ok(waiting)
 }
 
-/// After the "read and understood" signature: the assignment records it, and is complete unless
-/// a quiz is still to pass.
+/// After the "read and understood" signature on `revision`: each assignment records it (only
+/// if it still asks for that revision and is still waiting: a revision approved meanwhile is a
+/// conflict), and is complete unless a quiz is still to pass.
 pub(super) async fn settle_acknowledgment(
     tx: &mut WriteTx,
     ctx: &AuditContext,
-    assignment: i64,
+    assignments: &[i64],
+    revision: i64,
     signature: i64,
 ) -> StoreResult<()> {
     let now = Utc::now();
-    let (version,): (i64,) = sqlx::query_as(
-        "update training_assignments set acknowledged_at = $2, signature_id = $3, version = version + 1, \
-         updated_at = $2 where assignment_id = $1 returning version",
-    )
-    .bind(assignment)
-    .bind(now)
-    .bind(signature)
-    .fetch_one(&mut **tx)
-    .await?;
-    let changes =
-        diff(&serde_json::Value::Null, &serde_json::json!({ "acknowledged_at": now, "signature_id": signature }));
-    let draft = Draft {
-        action: AuditAction::Update,
-        record_type: "training_assignment",
-        record_id: assignment,
-        record_version: version,
-        changes,
-        reason: Some("Read and understood, signed"),
-    };
-    append_audit(tx, ctx, draft).await?;
-    let (questions,): (i64,) = sqlx::query_as(
-        "select q.questions from training_assignments a join training_requirements q \
-         on q.requirement_id = a.requirement_id where a.assignment_id = $1",
-    )
-    .bind(assignment)
-    .fetch_one(&mut **tx)
-    .await?;
-    if questions == 0 {
-        complete(tx, ctx, assignment, version, None, None, now).await?;
+    for &assignment in assignments {
+        let updated: Option<(i64, i64)> = sqlx::query_as(
+            "update training_assignments set acknowledged_at = $2, signature_id = $3, version = version + 1, \
+             updated_at = $2 where assignment_id = $1 and revision_id = $4 and acknowledged_at is null \
+             and state = 'open' returning version, requirement_id",
+        )
+        .bind(assignment)
+        .bind(now)
+        .bind(signature)
+        .bind(revision)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some((version, requirement)) = updated else {
+            return Err(StoreError::Conflict(
+                "Your training assignment changed meanwhile (a new revision, or signed already); nothing was signed."
+                    .into(),
+            ));
+        };
+        let changes =
+            diff(&serde_json::Value::Null, &serde_json::json!({ "acknowledged_at": now, "signature_id": signature }));
+        let draft = Draft {
+            action: AuditAction::Update,
+            record_type: "training_assignment",
+            record_id: assignment,
+            record_version: version,
+            changes,
+            reason: Some("Read and understood, signed"),
+        };
+        append_audit(tx, ctx, draft).await?;
+        let (questions,): (i64,) =
+            sqlx::query_as("select questions from training_requirements where requirement_id = $1")
+                .bind(requirement)
+                .fetch_one(&mut **tx)
+                .await?;
+        if questions == 0 {
+            complete(tx, ctx, assignment, version, None, None, now).await?;
+        }
     }
     Ok(())
 }
@@ -650,6 +707,7 @@ impl AssignmentRow {
         let status = match state {
             AssignmentState::Open => cell_status(true, Some(self.due_on), None, today),
             AssignmentState::Completed => CellStatus::Completed,
+            AssignmentState::Cancelled => CellStatus::NotRequired,
         };
         Ok(Assignment {
             id: AssignmentId(self.assignment_id),
@@ -800,13 +858,10 @@ impl TrainingStore for SqlStore {
         let sql = format!("{REQUIREMENT_SELECT} where q.requirement_id = $1");
         let row: RequirementRow = sqlx::query_as(&sql).bind(id).fetch_one(&mut *tx).await?;
         let requirement = Requirement::try_from(row)?;
-        // The audit entry holds the requirement as created; the quiz's key is recorded as its
-        // hash, so that the trail proves which key marked an attempt without publishing it.
-        let mut after = serde_json::to_value(&requirement).unwrap_or_default();
-        if let Some(q) = &input.quiz {
-            after["quiz_sha256"] =
-                serde_json::json!(shared::signature::record_hash(&serde_json::to_value(q).unwrap_or_default()));
-        }
+        // The audit entry holds the requirement as created, without the quiz's key: the trail is
+        // read by people who take quizzes too (a hash of so small a key would give it away). The
+        // key is kept with the requirement, which never changes.
+        let after = serde_json::to_value(&requirement).unwrap_or_default();
         let draft = Draft {
             action: AuditAction::Create,
             record_type: "training_requirement",
@@ -945,6 +1000,15 @@ impl TrainingStore for SqlStore {
         rows.into_iter().map(|r| r.into_assignment(today)).collect()
     }
 
+    async fn overdue_assignments(&self, today: NaiveDate) -> StoreResult<Vec<Assignment>> {
+        let sql = format!(
+            "{ASSIGNMENT_SELECT} where a.state = 'open' and a.due_on < $1 and u.retired_at is null \
+             order by a.due_on, a.assignment_id"
+        );
+        let rows: Vec<AssignmentRow> = sqlx::query_as(&sql).bind(today).fetch_all(&self.pool).await?;
+        rows.into_iter().map(|r| r.into_assignment(today)).collect()
+    }
+
     async fn get_assignment(&self, id: AssignmentId, today: NaiveDate) -> StoreResult<Option<Assignment>> {
         let mut conn = self.pool.acquire().await?;
         assignment_by_id(&mut conn, id.0, today).await
@@ -962,6 +1026,7 @@ impl TrainingStore for SqlStore {
         let attempt = count(used) + 1;
         Ok(Some(QuizSheet {
             attempt,
+            try_in_round: count(used) % quiz.attempts_allowed.max(1) + 1,
             attempts_allowed: quiz.attempts_allowed,
             pass_mark: quiz.pass_mark,
             questions: quiz.for_trainee(sheet_seed(id.0, attempt)),
@@ -1002,11 +1067,6 @@ impl TrainingStore for SqlStore {
                 answers.attempt
             )));
         }
-        if a.attempts_used >= quiz.attempts_allowed {
-            return Err(StoreError::Retired(
-                "No attempts are left; ask the quality manager for a new assignment. Nothing was recorded.".into(),
-            ));
-        }
         let mut sheet = Vec::with_capacity(quiz.questions.len());
         for (i, q) in quiz.questions.iter().enumerate() {
             let chosen = answers.answers.get(&u32::try_from(i).unwrap_or(u32::MAX)).cloned().unwrap_or_default();
@@ -1039,25 +1099,38 @@ impl TrainingStore for SqlStore {
                 StoreError::Database(e)
             });
         }
+        // Attempts come in rounds of `attempts_allowed`: a round failed sends the trainee back to
+        // read the revision and sign again before the next round.
+        let round_over = !passed && attempt % quiz.attempts_allowed.max(1) == 0 && a.revision_id.is_some();
         let (version,): (i64,) = sqlx::query_as(
-            "update training_assignments set attempts_used = attempts_used + 1, version = version + 1, updated_at = $2 \
+            "update training_assignments set attempts_used = attempts_used + 1, version = version + 1, updated_at = $2, \
+             acknowledged_at = case when $3 then null else acknowledged_at end, \
+             signature_id = case when $3 then null else signature_id end \
              where assignment_id = $1 returning version",
         )
         .bind(id.0)
         .bind(now)
+        .bind(round_over)
         .fetch_one(&mut *tx)
         .await?;
-        let changes = diff(
-            &serde_json::Value::Null,
-            &serde_json::json!({ "quiz_attempt": attempt, "quiz_answers": answers.answers, "quiz_score": score, "quiz_passed": passed }),
-        );
+        // The answers are kept with the attempt, not in the audit trail, which people who take
+        // quizzes also read (a passing attempt's answers are the key).
+        let mut after = serde_json::json!({ "quiz_attempt": attempt, "quiz_score": score, "quiz_passed": passed });
+        if round_over {
+            after["acknowledged_at"] = serde_json::Value::Null;
+        }
+        let changes = diff(&serde_json::Value::Null, &after);
         let draft = Draft {
             action: AuditAction::Update,
             record_type: "training_assignment",
             record_id: id.0,
             record_version: version,
             changes,
-            reason: Some(if passed { "Quiz passed" } else { "Quiz failed" }),
+            reason: Some(match (passed, round_over) {
+                (true, _) => "Quiz passed",
+                (false, false) => "Quiz failed",
+                (false, true) => "Quiz failed, last attempt of the round: read and sign again",
+            }),
         };
         append_audit(&mut tx, ctx, draft).await?;
         if passed {
@@ -1071,7 +1144,12 @@ impl TrainingStore for SqlStore {
             attempt,
             score,
             passed,
-            attempts_left: quiz.attempts_allowed.saturating_sub(attempt),
+            attempts_left: if round_over || passed {
+                0
+            } else {
+                quiz.attempts_allowed - attempt % quiz.attempts_allowed.max(1)
+            },
+            read_again: round_over,
             assignment,
         })
     }

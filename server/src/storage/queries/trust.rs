@@ -11,7 +11,7 @@ use super::base::{active_reference, append_audit, finish, process_by_id, retire}
 use super::document::{check_revision_signer, revision_content_json, settle_revision};
 use super::fmea::fmea_baseline_json;
 use super::risk::{accept_risk, matrix_revision_by_id, revision_json, risk_by_id};
-use super::training::{assign_person, check_acknowledgment, settle_acknowledgment};
+use super::training::{assign_person, cancel_person, check_acknowledgment, settle_acknowledgment};
 use super::{Conn, SqlStore};
 use crate::auth::SessionAuth;
 use crate::storage::common::{Audited, DEPARTMENTS, Draft, MetaRow, Written, constraint_error};
@@ -260,6 +260,7 @@ impl TrustStore for SqlStore {
         let done = retire(&mut tx, "users", "user_id", id.0, version, reason).await?;
         if done {
             end_user_sessions(&mut tx, id.0, "user deactivated").await?;
+            cancel_person(&mut tx, ctx, id.0).await?;
         }
         let after = user_by_id(&mut tx, id.0).await?;
         let change = finish(
@@ -682,8 +683,8 @@ impl TrustStore for SqlStore {
         if let Some((revision, document)) = &revision {
             settle_revision(&mut tx, ctx, revision, document).await?;
         }
-        if let Some(assignment) = assignment {
-            settle_acknowledgment(&mut tx, ctx, assignment, id).await?;
+        if let Some(assignments) = &assignment {
+            settle_acknowledgment(&mut tx, ctx, assignments, input.record_id, id).await?;
         }
         tx.commit().await?;
         Ok(SignOutcome::Signed(Signature {
