@@ -196,19 +196,30 @@ test("the register pages forwards and back by cursor, and a new sort starts agai
   const count = page.getByTestId("risk-count");
   await expect(count).toHaveText(/^1–50 of \d+ risk\(s\)$/);
   const refs = () => page.getByTestId("risk-row").locator("td:first-child").allTextContents();
+  // The rows follow the header and the count once the sorted page has arrived (the previous
+  // rows stay on screen while it loads): wait for them, then compare.
+  await expect
+    .poll(async () => {
+      const r = await refs();
+      return r.length === 50 && [...r].sort().join() === r.join();
+    }, { message: "the first page, sorted by reference" })
+    .toBe(true);
   const first = await refs();
-  expect(first).toHaveLength(50);
 
   await page.getByRole("button", { name: "Next" }).click();
   await expect(count).toHaveText(/^51–\d+ of \d+ risk\(s\)$/);
+  await expect
+    .poll(async () => (await refs()).filter((r) => first.includes(r)), { message: "no row on both pages" })
+    .toEqual([]);
   const second = await refs();
   expect(second.length).toBeGreaterThan(0);
-  expect(second.filter((r) => first.includes(r)), "no row on both pages").toEqual([]);
+  expect([...second].sort(), "the second page continues the order").toEqual(second);
+  expect(second[0] > first[first.length - 1], "after the first page's last row").toBeTruthy();
   await shot(page, "risks-register-page-2");
 
   await page.getByRole("button", { name: "Previous" }).click();
   await expect(count).toHaveText(/^1–50 of \d+ risk\(s\)$/);
-  expect(await refs()).toEqual(first);
+  await expect.poll(refs, { message: "back on the first page" }).toEqual(first);
 
   await page.getByRole("button", { name: "Next" }).click();
   await expect(count).toHaveText(/^51–/);
