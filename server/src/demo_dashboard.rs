@@ -37,7 +37,7 @@ pub async fn seed_dashboard(store: &dyn Store, ctx: &AuditContext) -> StoreResul
     // overdue work coming down to it.
     let today = Utc::now().date_naive();
     let completion = crate::routes::dashboard::training_completion(store, today, None).await?.unwrap_or(0.0);
-    let overdue = crate::routes::dashboard::overdue_items(store, today).await?.len() as f64;
+    let overdue = crate::routes::dashboard::overdue_count(store, today).await? as f64;
     for ago in 1..=11 {
         let t = ago as f64 / 11.0;
         store.put_snapshot(Kpi::TrainingCompletion, back(ago), (completion - 12.0 * t).max(0.0)).await?;

@@ -45,7 +45,8 @@ pub struct AppState {
     pub passwords: auth::Passwords,
     /// The live-updates feed.
     pub events: Arc<routes::events::Events>,
-    /// Dashboard values computed once per change of the records.
+    /// The training matrix, computed once per change of the records (the matrix page and the
+    /// dashboard share it).
     pub kpis: Arc<routes::dashboard::KpiCache>,
 }
 

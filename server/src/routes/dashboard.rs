@@ -8,6 +8,7 @@
 //! modules not built yet (CAPA, complaints, audits) say which module they need.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
@@ -24,6 +25,7 @@ use shared::kpi::{
     Kpi, Measurement, MeasurementInput, Period, RowProblem, Series, TargetInput, Tile, percent, read_measurements_csv,
 };
 use shared::register::WorkItem;
+use shared::training::Matrix;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -72,35 +74,53 @@ pub async fn overdue_items(store: &dyn Store, today: NaiveDate) -> StoreResult<V
     Ok(items)
 }
 
-/// Values a dashboard would otherwise compute on every request, kept with the audit trail's
-/// head (which moves with every change, on any instance) and the day they are for.
+/// The training matrix, computed once per change of the records: kept with the audit trail's
+/// head (which moves with every change, on any instance) and the day it is for. The matrix page
+/// and the dashboard's training tile share it.
 #[derive(Debug, Default)]
 pub struct KpiCache {
-    training: std::sync::Mutex<Option<(i64, NaiveDate, Option<f64>)>>,
+    matrix: std::sync::Mutex<Option<(i64, NaiveDate, Arc<Matrix>)>>,
+}
+
+/// The training matrix on `today`, from `cache` when nothing changed since it was computed.
+pub async fn training_matrix(
+    store: &dyn Store,
+    today: NaiveDate,
+    cache: Option<&KpiCache>,
+) -> StoreResult<Arc<Matrix>> {
+    let head = store.audit_head().await?;
+    if let Some(Ok(kept)) = cache.map(|c| c.matrix.lock())
+        && let Some((seq, day, matrix)) = kept.as_ref()
+        && *seq == head
+        && *day == today
+    {
+        return Ok(matrix.clone());
+    }
+    let matrix = Arc::new(store.matrix(today).await?);
+    if let Some(Ok(mut kept)) = cache.map(|c| c.matrix.lock()) {
+        *kept = Some((head, today, matrix.clone()));
+    }
+    Ok(matrix)
+}
+
+/// How much work is overdue now: the tile's number, without building the list.
+pub async fn overdue_count(store: &dyn Store, today: NaiveDate) -> StoreResult<usize> {
+    let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
+    Ok(store.work_items(None, today, yesterday).await?.len()
+        + store.action_items(None, today, yesterday).await?.len()
+        + store.count_overdue_assignments(today).await?)
 }
 
 /// Training completion now, in percent of the required cells ("no data" when nothing is
-/// required). With a cache, the whole matrix is computed once per change of the records.
+/// required).
 pub async fn training_completion(
     store: &dyn Store,
     today: NaiveDate,
     cache: Option<&KpiCache>,
 ) -> StoreResult<Option<f64>> {
-    let head = store.audit_head().await?;
-    if let Some(Ok(kept)) = cache.map(|c| c.training.lock())
-        && let Some((seq, day, value)) = *kept
-        && seq == head
-        && day == today
-    {
-        return Ok(value);
-    }
-    let rates = store.matrix(today).await?.completion_by_department();
+    let rates = training_matrix(store, today, cache).await?.completion_by_department();
     let (done, required) = rates.iter().fold((0u32, 0u32), |(d, r), x| (d + x.completed, r + x.required));
-    let value = percent(f64::from(done), f64::from(required));
-    if let Some(Ok(mut kept)) = cache.map(|c| c.training.lock()) {
-        *kept = Some((head, today, value));
-    }
-    Ok(value)
+    Ok(percent(f64::from(done), f64::from(required)))
 }
 
 /// Keeps this month's values of the KPIs computed from live records, so that their trend has
@@ -110,7 +130,7 @@ pub async fn keep_month_end(store: &dyn Store, today: NaiveDate) -> StoreResult<
     if let Some(v) = training_completion(store, today, None).await? {
         store.put_snapshot(Kpi::TrainingCompletion, month, v).await?;
     }
-    let overdue = overdue_items(store, today).await?.len();
+    let overdue = overdue_count(store, today).await?;
     store.put_snapshot(Kpi::OverdueWork, month, overdue as f64).await?;
     Ok(())
 }
@@ -157,7 +177,7 @@ pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&
             let now = if kpi == Kpi::TrainingCompletion {
                 training_completion(store, today, cache).await?
             } else {
-                Some(overdue_items(store, today).await?.len() as f64)
+                Some(overdue_count(store, today).await? as f64)
             };
             let month = Period::of(today);
             let value_at = |p: Period| if p == month { now } else { kept.get(&p).copied() };

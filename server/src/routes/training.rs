@@ -225,7 +225,8 @@ pub async fn list_records(
 #[utoipa::path(get, path = "/api/v1/training/matrix", tag = "training",
     responses((status = 200, body = Matrix)))]
 pub async fn matrix(State(state): State<AppState>) -> ApiResult<Json<Matrix>> {
-    Ok(Json(state.store.matrix(today()).await?))
+    let m = super::dashboard::training_matrix(state.store.as_ref(), today(), Some(&state.kpis)).await?;
+    Ok(Json(Matrix::clone(&m)))
 }
 
 /// The training matrix as CSV: one row per person, one column per requirement, each cell the
@@ -233,7 +234,7 @@ pub async fn matrix(State(state): State<AppState>) -> ApiResult<Json<Matrix>> {
 #[utoipa::path(get, path = "/api/v1/training/matrix.csv", tag = "training",
     responses((status = 200, content_type = "text/csv", body = String)))]
 pub async fn matrix_csv(State(state): State<AppState>) -> ApiResult<Response> {
-    let m = state.store.matrix(today()).await?;
+    let m = super::dashboard::training_matrix(state.store.as_ref(), today(), Some(&state.kpis)).await?;
     let mut head = vec!["Person".to_string(), "Department".to_string()];
     head.extend(m.requirements.iter().map(|r| match &r.document_number {
         Some(n) => format!("{} ({n})", r.title),
@@ -260,7 +261,8 @@ pub async fn matrix_csv(State(state): State<AppState>) -> ApiResult<Response> {
 #[utoipa::path(get, path = "/api/v1/training/completion", tag = "training",
     responses((status = 200, body = List<DepartmentCompletion>)))]
 pub async fn completion(State(state): State<AppState>) -> ApiResult<Json<List<DepartmentCompletion>>> {
-    Ok(Json(List { items: state.store.matrix(today()).await?.completion_by_department() }))
+    let m = super::dashboard::training_matrix(state.store.as_ref(), today(), Some(&state.kpis)).await?;
+    Ok(Json(List { items: m.completion_by_department() }))
 }
 
 /// Query of the auditor's question.

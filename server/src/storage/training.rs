@@ -55,6 +55,8 @@ pub trait TrainingStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<Assignment>>;
     /// Open assignments of active people past their due date, oldest first.
     async fn overdue_assignments(&self, today: NaiveDate) -> StoreResult<Vec<Assignment>>;
+    /// How many of those there are.
+    async fn count_overdue_assignments(&self, today: NaiveDate) -> StoreResult<usize>;
     /// One assignment.
     async fn get_assignment(&self, id: AssignmentId, today: NaiveDate) -> StoreResult<Option<Assignment>>;
     /// The quiz of an open assignment for its next attempt, without the answer key; `None`

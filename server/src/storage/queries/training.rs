@@ -271,12 +271,11 @@ impl Facts {
     /// A cell's status; a requirement nobody can train on yet (its document has no approved
     /// revision) is not required of anyone until it can be.
     fn status(&self, p: &Person, q: &Requirement, required: bool, today: NaiveDate) -> CellStatus {
-        cell_status(
-            required && self.trainable(q),
-            self.open.get(&(p.id, q.id.0)).copied(),
-            self.completion(p.id, q),
-            today,
-        )
+        // Most cells of a large matrix are not required: answer those without the lookups.
+        if !required || !self.trainable(q) {
+            return CellStatus::NotRequired;
+        }
+        cell_status(true, self.open.get(&(p.id, q.id.0)).copied(), self.completion(p.id, q), today)
     }
 }
 
@@ -1007,6 +1006,17 @@ impl TrainingStore for SqlStore {
         );
         let rows: Vec<AssignmentRow> = sqlx::query_as(&sql).bind(today).fetch_all(&self.pool).await?;
         rows.into_iter().map(|r| r.into_assignment(today)).collect()
+    }
+
+    async fn count_overdue_assignments(&self, today: NaiveDate) -> StoreResult<usize> {
+        let (n,): (i64,) = sqlx::query_as(
+            "select count(*) from training_assignments a join users u on u.user_id = a.user_id \
+             where a.state = 'open' and a.due_on < $1 and u.retired_at is null",
+        )
+        .bind(today)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(usize::try_from(n).unwrap_or_default())
     }
 
     async fn get_assignment(&self, id: AssignmentId, today: NaiveDate) -> StoreResult<Option<Assignment>> {
