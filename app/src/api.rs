@@ -397,11 +397,14 @@ pub async fn update_row(id: RowId, input: &RowInput) -> ApiResult<Row> {
 /// `POST /api/v1/fmeas/{id}/import` with the file's bytes as they are (the server, not the
 /// browser, decides whether they are UTF-8): the server's report as JSON (200, 413 or 422).
 pub async fn import_csv(fmea: FmeaId, bytes: Vec<u8>, skip_bad_rows: bool) -> ApiResult<(u16, serde_json::Value)> {
+    post_csv(&format!("/api/v1/fmeas/{fmea}/import?skip_bad_rows={skip_bad_rows}"), bytes).await
+}
+
+/// Posts a CSV file's bytes as they are; the status and the JSON body, whatever the status (an
+/// import's report of problems comes with 422), except that 401 ends the session.
+async fn post_csv(url: &str, bytes: Vec<u8>) -> ApiResult<(u16, serde_json::Value)> {
     let body = js_sys::Uint8Array::from(bytes.as_slice());
-    let req = guarded(Request::post(&format!("/api/v1/fmeas/{fmea}/import?skip_bad_rows={skip_bad_rows}")))
-        .header("Content-Type", "text/csv")
-        .body(body)
-        .map_err(network)?;
+    let req = guarded(Request::post(url)).header("Content-Type", "text/csv").body(body).map_err(network)?;
     let res = req.send().await.map_err(network)?;
     let status = res.status();
     if status == 401 {
@@ -529,18 +532,7 @@ pub async fn record_measurement(input: &shared::kpi::MeasurementInput) -> ApiRes
 /// `POST /api/v1/measurements/import` (a CSV file's bytes): the status and the body (the
 /// problems on 422).
 pub async fn import_measurements(bytes: Vec<u8>) -> ApiResult<(u16, serde_json::Value)> {
-    let body = js_sys::Uint8Array::from(bytes.as_slice());
-    let req = guarded(Request::post("/api/v1/measurements/import"))
-        .header("Content-Type", "text/csv")
-        .body(body)
-        .map_err(network)?;
-    let res = req.send().await.map_err(network)?;
-    let status = res.status();
-    if status == 401 {
-        return check(Ok(res), true).await.map(|_| (401, serde_json::Value::Null));
-    }
-    let body = res.json::<serde_json::Value>().await.unwrap_or_default();
-    Ok((status, body))
+    post_csv("/api/v1/measurements/import", bytes).await
 }
 
 /// `POST /api/v1/dashboard/targets`

@@ -62,24 +62,29 @@ pub fn bench(api_only: bool) -> Result {
     }
     let _ = std::fs::remove_dir_all(&data);
 
-    let out = target_dir().join("bench");
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let path = out.join("caliper-bench.json");
-    let json = serde_json::to_string_pretty(&figures).map_err(|e| e.to_string())?;
-    std::fs::write(&path, json + "\n").map_err(|e| e.to_string())?;
-
-    println!("\n{:<40} {:>14}", "figure", "value");
-    println!("{}", "-".repeat(55));
-    for (name, value) in &figures {
-        println!("{name:<40} {value:>14.2}");
-    }
-    println!("\nwritten to {}", path.display());
+    write_figures("caliper-bench.json", &figures)?;
     println!(
         "targets: app_wasm_js_css_br_bytes <= 256000; api_list_sqlite_p99_ms <= 10 at 1000 req/s; \
          api_audited_writes_sqlite_*_per_s >= 2000; audit_verify_*_entries_per_s >= 200000; \
          sign_in_*_p50_ms 100..250; risk_heatmap_*_p99_ms <= 20; risk_register_page_*_p99_ms <= 30; \
          fmea_worksheet_load_*_p50_ms <= 1000; fmea_row_save_*_p99_ms <= 50; fmea_csv_import_*_ms <= 2000"
     );
+    Ok(())
+}
+
+/// Writes `figures` to `<target>/bench/<file>` and prints them as a table.
+pub(crate) fn write_figures(file: &str, figures: &BTreeMap<String, f64>) -> Result {
+    let out = target_dir().join("bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let path = out.join(file);
+    let json = serde_json::to_string_pretty(figures).map_err(|e| e.to_string())?;
+    std::fs::write(&path, json + "\n").map_err(|e| e.to_string())?;
+    println!("\n{:<48} {:>14}", "figure", "value");
+    println!("{}", "-".repeat(63));
+    for (name, value) in figures {
+        println!("{name:<48} {value:>14.2}");
+    }
+    println!("\nwritten to {}", path.display());
     Ok(())
 }
 

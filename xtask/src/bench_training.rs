@@ -9,9 +9,9 @@ use std::io::Write as _;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::bench::{caliper_binary, percentile};
+use crate::bench::{caliper_binary, percentile, write_figures};
 use crate::http::{Conn, Session, sign_in};
-use crate::{Result, Server, free_port, pg, run, step, target_dir};
+use crate::{Result, Server, free_port, pg, run, step};
 
 const PEOPLE: usize = 2_000;
 const REQUIREMENTS: usize = 200;
@@ -30,17 +30,7 @@ pub fn bench() -> Result {
         measure(&caliper, "postgres", &pg.url, &mut figures)?;
     }
     let _ = std::fs::remove_dir_all(&data);
-    let out = target_dir().join("bench");
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let path = out.join("caliper-bench-training.json");
-    let json = serde_json::to_string_pretty(&figures).map_err(|e| e.to_string())?;
-    std::fs::write(&path, json + "\n").map_err(|e| e.to_string())?;
-    println!("\n{:<44} {:>14}", "figure", "value");
-    println!("{}", "-".repeat(59));
-    for (name, value) in &figures {
-        println!("{name:<44} {value:>14.2}");
-    }
-    println!("\nwritten to {}", path.display());
+    write_figures("caliper-bench-training.json", &figures)?;
     println!(
         "targets: training_matrix_api_*_p50_ms <= 150 and brotli <= 1 MB; trained_on_*_p99_ms <= 20; \
          approval_assigning_*_ms <= 1000; dashboard_all_tiles_*_p50_ms <= 100"
