@@ -540,3 +540,22 @@ pub async fn set_target(input: &shared::kpi::TargetInput) -> ApiResult<()> {
     let req = guarded(Request::post("/api/v1/dashboard/targets")).json(input).map_err(network)?;
     check(req.send().await, true).await.map(drop)
 }
+
+/// `GET /api/v1/training/curriculum`
+pub async fn list_curriculum() -> ApiResult<Vec<shared::training::CurriculumEntry>> {
+    list("/api/v1/training/curriculum").await
+}
+
+/// `POST /api/v1/training/curriculum`: assigns the requirement to everyone it now applies to.
+pub async fn add_curriculum_line(
+    line: &shared::training::CurriculumLine,
+) -> ApiResult<shared::training::CurriculumEntry> {
+    send_json(Request::post("/api/v1/training/curriculum"), line).await
+}
+
+/// `POST /api/v1/training/requirements`
+pub async fn create_requirement(
+    input: &shared::training::RequirementInput,
+) -> ApiResult<shared::training::Requirement> {
+    send_json(Request::post("/api/v1/training/requirements"), input).await
+}

@@ -22,6 +22,7 @@ use crate::pages::risks::work::MyWork;
 use crate::pages::security::{FailedSignIns, SessionList};
 use crate::pages::sign_in::{ChangePassword, SignIn, SignOut};
 use crate::pages::training::matrix::{TrainedOnPage, TrainingMatrix};
+use crate::pages::training::setup::TrainingSetup;
 use crate::pages::training::{AssignmentPage, MyTraining};
 use crate::pages::users::{UserEdit, UserList, UserNew};
 use crate::session::{Session, can, role_labels, session};
@@ -134,6 +135,7 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/documents/:id") view=DocumentPage />
                         <Route path=path!("/training") view=MyTraining />
                         <Route path=path!("/training/matrix") view=TrainingMatrix />
+                        <Route path=path!("/training/setup") view=TrainingSetup />
                         <Route path=path!("/training/trained-on") view=TrainedOnPage />
                         <Route path=path!("/training/assignments/:id") view=AssignmentPage />
                         <Route path=path!("/fmea") view=FmeaList />

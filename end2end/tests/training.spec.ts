@@ -108,3 +108,42 @@ test("a new revision reaches Lee's training; he reads, signs, fails the quiz onc
   await auditor.close();
   await Promise.all([qm.dispose(), owner.dispose(), reviewer.dispose()]);
 });
+
+test("the quality manager creates a requirement and adds it to a department's curriculum; its people are assigned at once", async ({ browser }) => {
+  const qm = await pageAs(browser, DEMO.qualityManager.username);
+  await qm.goto("/training");
+  await qm.getByRole("link", { name: "Requirements and curricula" }).click();
+  await expect(qm.getByRole("heading", { level: 1 })).toHaveText("Requirements and curricula");
+  const title = `Forklift refresher ${Date.now()}`;
+
+  // Bad input is named before anything is sent.
+  await qm.getByText("New requirement").click();
+  await qm.getByLabel("Days to complete").fill("0");
+  await qm.getByRole("button", { name: "Create requirement" }).click();
+  await expect(qm.getByRole("alert")).toContainText("title");
+  await expect(qm.getByRole("alert")).toContainText("completion_days");
+
+  await qm.getByLabel("Title").fill(title);
+  await qm.getByLabel("How").selectOption("on_the_job");
+  await qm.getByLabel("Days to complete").fill("30");
+  await qm.getByLabel("Every (months)").fill("24");
+  await qm.getByRole("button", { name: "Create requirement" }).click();
+  await expect(qm.getByTestId("requirement-row").filter({ hasText: title })).toContainText("24 months");
+
+  await qm.getByText("Add to a curriculum").click();
+  await qm.getByRole("combobox", { name: /^Requirement/ }).selectOption({ label: title });
+  await qm.getByLabel("Everyone").selectOption({ label: "in Maintenance" });
+  await qm.getByRole("button", { name: "Add" }).click();
+  await expect(qm.getByTestId("curriculum-row").filter({ hasText: title })).toContainText("in Maintenance");
+  await shot(qm, "training-setup");
+  await qm.close();
+
+  // Dev Malhotra works in Maintenance: it is in his training now, with why.
+  const dev = await apiAs("dev.malhotra");
+  const mine = await (await dev.get("/api/v1/training/my")).json();
+  const assigned = mine.items.find((a: { requirement_title: string }) => a.requirement_title === title);
+  expect(assigned, "assigned to Dev").toBeTruthy();
+  expect(assigned.cause).toBe("curriculum_changed");
+  expect(assigned.cause_detail).toBe("Curriculum of Maintenance");
+  await dev.dispose();
+});

@@ -4,6 +4,7 @@
 //! ([`matrix`]).
 
 pub mod matrix;
+pub mod setup;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,6 +49,7 @@ pub fn MyTraining() -> impl IntoView {
             <header class="page-head">
                 <h1>"My training"</h1>
                 <div class="actions" hidden=move || !reader()>
+                    <A href="/training/setup" attr:class="btn" attr:hidden=move || !can(s, &[Permission::ManageTraining])>"Requirements and curricula"</A>
                     <A href="/training/matrix" attr:class="btn">"Training matrix"</A>
                     <A href="/training/trained-on" attr:class="btn">"Was … trained on … ?"</A>
                 </div>

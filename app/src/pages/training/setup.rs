@@ -1,0 +1,296 @@
+//! Training setup, for the quality manager: the requirements and the curricula, a new
+//! requirement (reading a document, a classroom session or an on-the-job sign-off; quizzes are
+//! written through the API), and a requirement added to a role's or a department's curriculum,
+//! which assigns it at once to everyone it now applies to.
+
+use leptos::prelude::*;
+use shared::FieldErrors;
+use shared::auth::Role;
+use shared::document::DocumentId;
+use shared::org::DepartmentId;
+use shared::training::{CurriculumLine, RequirementId, RequirementInput, RequirementKind};
+
+use crate::api::{self, ApiError};
+use crate::components::status::loaded;
+use crate::session::changes_of;
+
+fn messages(e: &FieldErrors) -> Vec<String> {
+    e.0.iter()
+        .map(|(f, codes)| {
+            format!("{f}: {}", codes.iter().map(|c| shared::validation::describe(c)).collect::<Vec<_>>().join(", "))
+        })
+        .collect()
+}
+
+/// Whether the `<details>` a toggle event came from is open.
+fn details_open(ev: &leptos::ev::Event) -> bool {
+    ev.target()
+        .and_then(|t| js_sys::Reflect::get(&t, &wasm_bindgen::JsValue::from_str("open")).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+/// `/training/setup`
+#[component]
+pub fn TrainingSetup() -> impl IntoView {
+    let reload = RwSignal::new(0u32);
+    let lines = changes_of("curriculum_line");
+    let requirements = changes_of("training_requirement");
+    // The forms' state lives outside the part that reloads when someone changes a requirement
+    // or a curriculum: a live update must not close or empty the form being filled in.
+    let new_form = NewForm::new();
+    let line_form = LineForm {
+        open: RwSignal::new(false),
+        requirement: RwSignal::new(None),
+        who: RwSignal::new(format!("role:{}", Role::Staff.as_str())),
+        problems: RwSignal::new(Vec::new()),
+        saved: RwSignal::new(false),
+    };
+    let data = LocalResource::new(move || {
+        reload.track();
+        lines.track();
+        requirements.track();
+        async move {
+            Ok((
+                api::training_requirements().await?,
+                api::list_curriculum().await?,
+                api::list_departments(false).await?,
+                api::list_documents().await?,
+            ))
+        }
+    });
+    view! {
+        <section>
+            <header class="page-head"><h1>"Requirements and curricula"</h1></header>
+            {loaded(data, "the requirements", move |(requirements, curriculum, departments, documents)| {
+                let reqs = requirements.clone();
+                view! {
+                    <NewRequirement documents=documents.iter().map(|d| (d.id, format!("{} {}", d.number, d.title))).collect() reload form=new_form />
+                    <AddLine requirements=reqs.iter().map(|r| (r.id, r.title.clone())).collect()
+                        departments=departments.iter().map(|d| (d.id, d.name.clone())).collect() reload form=line_form />
+                    <h2>"Requirements"</h2>
+                    <table class="grid" aria-label="Requirements">
+                        <thead><tr>
+                            <th scope="col">"Title"</th><th scope="col">"How"</th><th scope="col">"Document"</th>
+                            <th scope="col">"Quiz"</th><th scope="col">"Every"</th><th scope="col">"Days to complete"</th>
+                        </tr></thead>
+                        <tbody>
+                            {requirements.into_iter().map(|r| view! {
+                                <tr data-testid="requirement-row">
+                                    <td>{r.title.clone()}</td>
+                                    <td>{r.kind.label()}</td>
+                                    <td class="nowrap">{r.document_number.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td>{if r.questions > 0 { format!("{} questions, pass {} %", r.questions, r.pass_mark) } else { "—".into() }}</td>
+                                    <td>{r.recurrence_months.map(|m| format!("{m} months")).unwrap_or_else(|| "once".into())}</td>
+                                    <td>{r.completion_days}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <h2>"Curricula"</h2>
+                    <table class="grid" aria-label="Curricula">
+                        <thead><tr><th scope="col">"Requirement"</th><th scope="col">"Everyone"</th></tr></thead>
+                        <tbody>
+                            {curriculum.into_iter().map(|c| view! {
+                                <tr data-testid="curriculum-row">
+                                    <td>{c.requirement_title.clone()}</td>
+                                    <td>{match (c.role, c.department_name.clone()) {
+                                        (Some(r), _) => format!("with the {} role", r.label()),
+                                        (None, Some(d)) => format!("in {d}"),
+                                        _ => String::new(),
+                                    }}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+            })}
+        </section>
+    }
+}
+
+/// The new-requirement form's state, kept outside the part of the page that reloads.
+#[derive(Clone, Copy)]
+struct NewForm {
+    open: RwSignal<bool>,
+    title: RwSignal<String>,
+    kind: RwSignal<RequirementKind>,
+    document: RwSignal<Option<DocumentId>>,
+    days: RwSignal<String>,
+    every: RwSignal<String>,
+    problems: RwSignal<Vec<String>>,
+    saved: RwSignal<bool>,
+}
+
+impl NewForm {
+    fn new() -> Self {
+        Self {
+            open: RwSignal::new(false),
+            title: RwSignal::new(String::new()),
+            kind: RwSignal::new(RequirementKind::ReadAndUnderstand),
+            document: RwSignal::new(None),
+            days: RwSignal::new("14".into()),
+            every: RwSignal::new(String::new()),
+            problems: RwSignal::new(Vec::new()),
+            saved: RwSignal::new(false),
+        }
+    }
+}
+
+/// The curriculum form's state, kept outside the part of the page that reloads.
+#[derive(Clone, Copy)]
+struct LineForm {
+    open: RwSignal<bool>,
+    requirement: RwSignal<Option<RequirementId>>,
+    who: RwSignal<String>,
+    problems: RwSignal<Vec<String>>,
+    saved: RwSignal<bool>,
+}
+
+#[component]
+fn NewRequirement(documents: Vec<(DocumentId, String)>, reload: RwSignal<u32>, form: NewForm) -> impl IntoView {
+    let NewForm { open, title, kind, document, days, every, problems, saved } = form;
+    let save = Action::new_local(move |input: &RequirementInput| {
+        let input = input.clone();
+        async move {
+            match api::create_requirement(&input).await {
+                Ok(_) => {
+                    saved.set(true);
+                    problems.set(Vec::new());
+                    title.set(String::new());
+                    reload.update(|n| *n += 1);
+                }
+                Err(ApiError::Status(_, body)) => problems.set(messages(&body.field_errors)),
+                Err(e) => problems.set(vec![e.to_string()]),
+            }
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let input = RequirementInput {
+            title: title.get(),
+            kind: kind.get(),
+            document_id: document.get(),
+            quiz: None,
+            recurrence_months: every.get().trim().parse().ok(),
+            completion_days: days.get().trim().parse().unwrap_or(0),
+        }
+        .normalized();
+        match input.validate() {
+            Ok(()) => {
+                save.dispatch(input);
+            }
+            Err(e) => problems.set(messages(&e)),
+        }
+    };
+    let kinds = [RequirementKind::ReadAndUnderstand, RequirementKind::Classroom, RequirementKind::OnTheJob];
+    view! {
+        <details class="create" prop:open=move || open.get_untracked() on:toggle=move |ev| open.set(details_open(&ev))>
+            <summary>"New requirement"</summary>
+            <p class="muted">"A quiz (questions with their right answers) is written through the API: POST /api/v1/training/requirements."</p>
+            <form class="form form-inline" on:submit=on_submit novalidate>
+                <label class="field-inline">"Title " <input prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) /></label>
+                <label class="field-inline">"How "
+                    <select on:change=move |ev| if let Some(k) = RequirementKind::parse(&event_target_value(&ev)) { kind.set(k) }>
+                        {kinds.into_iter().map(|k| view! { <option value=k.as_str() selected=move || kind.get() == k>{k.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field-inline">"Document "
+                    <select on:change=move |ev| document.set(event_target_value(&ev).parse::<i64>().ok().map(DocumentId))>
+                        <option value="">"None"</option>
+                        {documents.into_iter().map(|(id, name)| view! { <option value=id.0.to_string() selected=move || document.get() == Some(id)>{name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field-inline">"Days to complete " <input inputmode="numeric" prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev)) /></label>
+                <label class="field-inline">"Every (months) " <input inputmode="numeric" placeholder="once" prop:value=move || every.get() on:input=move |ev| every.set(event_target_value(&ev)) /></label>
+                <button type="submit" class="btn btn-primary">"Create requirement"</button>
+                {move || saved.get().then(|| view! { <span class="alert-ok" role="status">"Created."</span> })}
+                {move || (!problems.get().is_empty()).then(|| view! {
+                    <ul class="alert alert-error" role="alert">{problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                })}
+            </form>
+        </details>
+    }
+}
+
+#[component]
+fn AddLine(
+    requirements: Vec<(RequirementId, String)>,
+    departments: Vec<(DepartmentId, String)>,
+    reload: RwSignal<u32>,
+    form: LineForm,
+) -> impl IntoView {
+    let LineForm { open, requirement, who, problems, saved } = form;
+    if requirement.get_untracked().is_none() {
+        requirement.set(requirements.first().map(|r| r.0));
+    }
+    let add = Action::new_local(move |line: &CurriculumLine| {
+        let line = line.clone();
+        async move {
+            match api::add_curriculum_line(&line).await {
+                Ok(_) => {
+                    saved.set(true);
+                    problems.set(Vec::new());
+                    reload.update(|n| *n += 1);
+                }
+                Err(ApiError::Status(_, body)) if !body.field_errors.is_empty() => {
+                    problems.set(messages(&body.field_errors))
+                }
+                Err(e) => problems.set(vec![e.to_string()]),
+            }
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let Some(requirement_id) = requirement.get() else {
+            problems.set(vec!["requirement_id: required".into()]);
+            return;
+        };
+        let w = who.get();
+        let line = CurriculumLine {
+            requirement_id,
+            role: w.strip_prefix("role:").and_then(Role::parse),
+            department_id: w.strip_prefix("dept:").and_then(|d| d.parse().ok()).map(DepartmentId),
+        };
+        match line.validate() {
+            Ok(()) => {
+                add.dispatch(line);
+            }
+            Err(e) => problems.set(messages(&e)),
+        }
+    };
+    view! {
+        <details class="create" prop:open=move || open.get_untracked() on:toggle=move |ev| open.set(details_open(&ev))>
+            <summary>"Add to a curriculum"</summary>
+            <p class="muted">"Everyone it then applies to who is not trained is assigned it at once."</p>
+            <form class="form form-inline" on:submit=on_submit novalidate>
+                <label class="field-inline">"Requirement "
+                    <select on:change=move |ev| requirement.set(event_target_value(&ev).parse::<i64>().ok().map(RequirementId))>
+                        {requirements.into_iter().map(|(id, title)| view! { <option value=id.0.to_string() selected=move || requirement.get() == Some(id)>{title}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field-inline">"Everyone "
+                    <select on:change=move |ev| who.set(event_target_value(&ev))>
+                        {Role::ALL.into_iter().map(|r| {
+                            let value = format!("role:{}", r.as_str());
+                            let chosen = value.clone();
+                            view! { <option value=value selected=move || who.get() == chosen>{format!("with the {} role", r.label())}</option> }
+                        }).collect_view()}
+                        {departments.into_iter().map(|(id, name)| {
+                            let value = format!("dept:{}", id.0);
+                            let chosen = value.clone();
+                            view! { <option value=value selected=move || who.get() == chosen>{format!("in {name}")}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit" class="btn btn-primary">"Add"</button>
+                {move || saved.get().then(|| view! { <span class="alert-ok" role="status">"Added; assigned."</span> })}
+                {move || (!problems.get().is_empty()).then(|| view! {
+                    <ul class="alert alert-error" role="alert">{problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                })}
+            </form>
+        </details>
+    }
+}
