@@ -136,8 +136,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if !args.static_dir.join("index.html").is_file() {
                 tracing::warn!(static_dir = %args.static_dir.display(), "no built app there; serving the API only");
             }
-            tokio::spawn(effective_dates(store.clone()));
-            let state = AppState::new(store, Some(args.static_dir), args.auth.config());
+            let state = AppState::new(store.clone(), Some(args.static_dir), args.auth.config());
+            tokio::spawn(effective_dates(store, state.kpis.clone()));
             let listener = tokio::net::TcpListener::bind(args.bind).await?;
             tracing::info!(url = %format!("http://{}", listener.local_addr()?), "caliper listening");
             let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -151,7 +151,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
 /// every minute (UTC dates): puts approved document revisions in force on their effective date,
 /// assigns training refreshers before a lapse, and keeps this month's values of the KPIs
 /// computed from live records.
-async fn effective_dates(store: std::sync::Arc<dyn storage::Store>) {
+async fn effective_dates(
+    store: std::sync::Arc<dyn storage::Store>,
+    kpis: std::sync::Arc<server::routes::dashboard::KpiCache>,
+) {
     let ctx = storage::AuditContext::tool("caliper effective dates");
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
@@ -166,7 +169,8 @@ async fn effective_dates(store: std::sync::Arc<dyn storage::Store>) {
             Ok(n) => tracing::info!(assignments = n, "training refreshers assigned before their lapse"),
             Err(e) => tracing::warn!(error = %e, "training refreshers not checked this minute"),
         }
-        if let Err(e) = server::routes::dashboard::keep_month_end(store.as_ref(), chrono::Utc::now().date_naive()).await
+        if let Err(e) =
+            server::routes::dashboard::keep_month_end(store.as_ref(), chrono::Utc::now().date_naive(), &kpis).await
         {
             tracing::warn!(error = %e, "this month's KPI values not kept this minute");
         }

@@ -176,7 +176,7 @@ async fn overdue_work_and_training_completion_count_the_records(store: Arc<dyn S
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["record_type"], "training_assignment");
     // The clock keeps this month's values; last month has none (no data, not zero).
-    server::routes::dashboard::keep_month_end(store.as_ref(), today).await.unwrap();
+    server::routes::dashboard::keep_month_end(store.as_ref(), today, &Default::default()).await.unwrap();
     let kept = store.list_snapshots(Period::of(today)).await.unwrap();
     assert_eq!(kept.len(), 2, "{kept:?}");
     assert!(tile(&d.body, "overdue_work")["trend"][10]["value"].is_null());

@@ -14,6 +14,12 @@ fn messages(errors: &FieldErrors, field: &str) -> Vec<&'static str> {
     errors.get(field).map(|codes| codes.iter().map(text).collect()).unwrap_or_default()
 }
 
+/// Every field's errors as one line each (`field: text, text`), for compact forms that list
+/// them together.
+pub fn error_lines(errors: &FieldErrors) -> Vec<String> {
+    errors.0.keys().map(|field| format!("{field}: {}", messages(errors, field).join(" "))).collect()
+}
+
 /// A labelled text input bound to `value`, showing `field`'s errors beneath it.
 #[component]
 pub fn TextField(

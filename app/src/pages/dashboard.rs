@@ -6,11 +6,11 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
-use shared::FieldErrors;
 use shared::auth::Permission;
 use shared::kpi::{Direction, Kpi, KpiStatus, MeasurementInput, Period, Series, TargetInput, Tile, TrendPoint};
 
 use crate::api::{self, ApiError};
+use crate::components::field::error_lines;
 use crate::components::heatmap::{HeatView, HeatmapView};
 use crate::components::status::{loaded, today_utc};
 use crate::session::{can, changes_of, session};
@@ -299,15 +299,6 @@ pub fn Measurements() -> impl IntoView {
     }
 }
 
-/// Field errors as one sentence per field.
-fn field_messages(e: &FieldErrors) -> Vec<String> {
-    e.0.iter()
-        .map(|(field, codes)| {
-            format!("{field}: {}", codes.iter().map(|c| shared::validation::describe(c)).collect::<Vec<_>>().join(", "))
-        })
-        .collect()
-}
-
 #[component]
 fn RecordMeasurement() -> impl IntoView {
     let series = RwSignal::new(Series::UnitsProduced);
@@ -324,7 +315,7 @@ fn RecordMeasurement() -> impl IntoView {
                     saved.set(Some(if r.changed == 0 { "Unchanged.".into() } else { "Saved.".into() }));
                     problems.set(Vec::new());
                 }
-                Err(ApiError::Status(_, body)) => problems.set(field_messages(&body.field_errors)),
+                Err(ApiError::Status(_, body)) => problems.set(error_lines(&body.field_errors)),
                 Err(e) => problems.set(vec![e.to_string()]),
             }
         }
@@ -346,7 +337,7 @@ fn RecordMeasurement() -> impl IntoView {
             Ok(_) => {
                 save.dispatch(input);
             }
-            Err(e) => problems.set(field_messages(&e)),
+            Err(e) => problems.set(error_lines(&e)),
         }
     };
     view! {
@@ -443,7 +434,7 @@ fn SetTarget() -> impl IntoView {
                     saved.set(true);
                     problems.set(Vec::new());
                 }
-                Err(ApiError::Status(_, body)) => problems.set(field_messages(&body.field_errors)),
+                Err(ApiError::Status(_, body)) => problems.set(error_lines(&body.field_errors)),
                 Err(e) => problems.set(vec![e.to_string()]),
             }
         }
@@ -458,7 +449,7 @@ fn SetTarget() -> impl IntoView {
             Ok(_) => {
                 save.dispatch(input);
             }
-            Err(e) => problems.set(field_messages(&e)),
+            Err(e) => problems.set(error_lines(&e)),
         }
     };
     view! {

@@ -61,15 +61,7 @@ pub async fn overdue_items(store: &dyn Store, today: NaiveDate) -> StoreResult<V
     let mut items = store.work_items(None, today, yesterday).await?;
     items.extend(store.action_items(None, today, yesterday).await?);
     let training = store.overdue_assignments(today).await?;
-    items.extend(training.into_iter().map(|a| WorkItem {
-        kind: "Training".into(),
-        record_type: "training_assignment".into(),
-        reference: a.document_number.clone().unwrap_or_else(|| "Training".into()),
-        record_id: a.id.0,
-        title: format!("{}: {}", a.user_name, a.requirement_title),
-        due: a.due_on,
-        overdue: true,
-    }));
+    items.extend(training.iter().map(|a| a.work_item(true)));
     items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.reference.cmp(&b.reference)));
     Ok(items)
 }
@@ -124,10 +116,11 @@ pub async fn training_completion(
 }
 
 /// Keeps this month's values of the KPIs computed from live records, so that their trend has
-/// a past (the server's clock calls it).
-pub async fn keep_month_end(store: &dyn Store, today: NaiveDate) -> StoreResult<()> {
+/// a past (the server's clock calls it, with the app's cache: the matrix is computed again only
+/// after a change).
+pub async fn keep_month_end(store: &dyn Store, today: NaiveDate, cache: &KpiCache) -> StoreResult<()> {
     let month = Period::of(today);
-    if let Some(v) = training_completion(store, today, None).await? {
+    if let Some(v) = training_completion(store, today, Some(cache)).await? {
         store.put_snapshot(Kpi::TrainingCompletion, month, v).await?;
     }
     let overdue = overdue_count(store, today).await?;

@@ -406,15 +406,7 @@ pub async fn work(State(state): State<AppState>, user: CurrentUser) -> ApiResult
     // Training due within the horizon (or overdue): from the one status rule of training.
     if user.can(Permission::CompleteTraining) {
         let training = state.store.list_assignments(Some(user.id), true, today).await?;
-        items.extend(training.into_iter().filter(|a| a.due_on <= horizon).map(|a| WorkItem {
-            kind: "Training".into(),
-            record_type: "training_assignment".into(),
-            reference: a.document_number.clone().unwrap_or_else(|| "Training".into()),
-            record_id: a.id.0,
-            title: a.requirement_title,
-            due: a.due_on,
-            overdue: a.status == shared::training::CellStatus::Overdue,
-        }));
+        items.extend(training.iter().filter(|a| a.due_on <= horizon).map(|a| a.work_item(false)));
     }
     items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.reference.cmp(&b.reference)));
     Ok(Json(List { items }))

@@ -56,6 +56,9 @@ impl PostgresStore {
 }
 
 #[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/assignment.rs"]
+mod assignment;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/base.rs"]
 mod base;
 #[allow(clippy::duplicate_mod)] // by design: once per backend

@@ -391,6 +391,24 @@ impl Record for Assignment {
 }
 
 impl Assignment {
+    /// The assignment as a line of a work list (My work, overdue work); `with_name` puts the
+    /// trainee's name before the title, for lists of everyone's work.
+    pub fn work_item(&self, with_name: bool) -> crate::register::WorkItem {
+        crate::register::WorkItem {
+            kind: "Training".into(),
+            record_type: <Self as Record>::RECORD_TYPE.into(),
+            record_id: self.id.0,
+            reference: self.document_number.clone().unwrap_or_else(|| "Training".into()),
+            title: if with_name {
+                format!("{}: {}", self.user_name, self.requirement_title)
+            } else {
+                self.requirement_title.clone()
+            },
+            due: self.due_on,
+            overdue: self.status == CellStatus::Overdue,
+        }
+    }
+
     /// What the trainee still has to do, in order.
     pub fn next_step(&self) -> Option<Step> {
         if self.state != AssignmentState::Open {

@@ -4,23 +4,15 @@
 //! which assigns it at once to everyone it now applies to.
 
 use leptos::prelude::*;
-use shared::FieldErrors;
 use shared::auth::Role;
 use shared::document::DocumentId;
 use shared::org::DepartmentId;
 use shared::training::{CurriculumLine, RequirementId, RequirementInput, RequirementKind};
 
 use crate::api::{self, ApiError};
+use crate::components::field::error_lines;
 use crate::components::status::loaded;
 use crate::session::changes_of;
-
-fn messages(e: &FieldErrors) -> Vec<String> {
-    e.0.iter()
-        .map(|(f, codes)| {
-            format!("{f}: {}", codes.iter().map(|c| shared::validation::describe(c)).collect::<Vec<_>>().join(", "))
-        })
-        .collect()
-}
 
 /// Whether the `<details>` a toggle event came from is open.
 fn details_open(ev: &leptos::ev::Event) -> bool {
@@ -160,7 +152,7 @@ fn NewRequirement(documents: Vec<(DocumentId, String)>, reload: RwSignal<u32>, f
                     title.set(String::new());
                     reload.update(|n| *n += 1);
                 }
-                Err(ApiError::Status(_, body)) => problems.set(messages(&body.field_errors)),
+                Err(ApiError::Status(_, body)) => problems.set(error_lines(&body.field_errors)),
                 Err(e) => problems.set(vec![e.to_string()]),
             }
         }
@@ -181,7 +173,7 @@ fn NewRequirement(documents: Vec<(DocumentId, String)>, reload: RwSignal<u32>, f
             Ok(()) => {
                 save.dispatch(input);
             }
-            Err(e) => problems.set(messages(&e)),
+            Err(e) => problems.set(error_lines(&e)),
         }
     };
     let kinds = [RequirementKind::ReadAndUnderstand, RequirementKind::Classroom, RequirementKind::OnTheJob];
@@ -235,7 +227,7 @@ fn AddLine(
                     reload.update(|n| *n += 1);
                 }
                 Err(ApiError::Status(_, body)) if !body.field_errors.is_empty() => {
-                    problems.set(messages(&body.field_errors))
+                    problems.set(error_lines(&body.field_errors))
                 }
                 Err(e) => problems.set(vec![e.to_string()]),
             }
@@ -258,7 +250,7 @@ fn AddLine(
             Ok(()) => {
                 add.dispatch(line);
             }
-            Err(e) => problems.set(messages(&e)),
+            Err(e) => problems.set(error_lines(&e)),
         }
     };
     view! {

@@ -130,7 +130,7 @@ pub(super) async fn settle_revision(
     }
     let approved = set_status(tx, ctx, r, RevisionStatus::Approved, "Every required signature given").await?;
     // Training follows in the same transaction: whoever must read it is assigned it now.
-    super::training::on_revision_approved(tx, ctx, &approved, doc).await?;
+    super::assignment::on_revision_approved(tx, ctx, &approved, doc).await?;
     if takes_effect(RevisionStatus::Approved, approved.content.effective_date, Utc::now().date_naive()) {
         make_effective(tx, ctx, &approved).await?;
     }

@@ -7,11 +7,11 @@ use shared::audit::{AuditAction, Changes};
 use shared::auth::UserId;
 use shared::org::DepartmentId;
 
+use super::assignment::{assign_person, cancel_person, check_acknowledgment, settle_acknowledgment};
 use super::base::{active_reference, append_audit, finish, process_by_id, retire};
 use super::document::{check_revision_signer, revision_content_json, settle_revision};
 use super::fmea::fmea_baseline_json;
 use super::risk::{accept_risk, matrix_revision_by_id, revision_json, risk_by_id};
-use super::training::{assign_person, cancel_person, check_acknowledgment, settle_acknowledgment};
 use super::{Conn, SqlStore};
 use crate::auth::SessionAuth;
 use crate::storage::common::{Audited, DEPARTMENTS, Draft, MetaRow, Written, constraint_error};
