@@ -54,6 +54,9 @@ pub enum Command {
     /// with curricula and a realistic mix of history (completed, expired, overdue, assigned), for
     /// benchmarks. Run `seed-demo` first.
     SeedTraining(SeedTrainingArgs),
+    /// Add closed nonconformances and CAPAs of history (drawn from the demo texts with other
+    /// dates), for benchmarks; run `seed-demo` first.
+    SeedQuality(SeedQualityArgs),
     /// Recompute the audit trail's hash chain. Exit 0 when intact; otherwise exit 2 and name
     /// the first broken entry and why.
     VerifyAudit,
@@ -91,6 +94,17 @@ pub struct SeedTrainingArgs {
     /// How many requirements.
     #[arg(long, default_value_t = 200)]
     pub requirements: usize,
+}
+
+/// Options of `caliper seed-quality`.
+#[derive(Debug, Clone, Args)]
+pub struct SeedQualityArgs {
+    /// How many closed nonconformances.
+    #[arg(long, default_value_t = 100_000)]
+    pub ncs: usize,
+    /// How many closed CAPAs.
+    #[arg(long, default_value_t = 10_000)]
+    pub capas: usize,
 }
 
 /// Options of `caliper create-user`.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo_dashboard;
 pub mod demo_documents;
 pub mod demo_fmea;
+pub mod demo_quality;
 pub mod demo_risks;
 pub mod demo_training;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod openapi;
 pub mod routes;
 pub mod seed;
 pub mod storage;
+pub mod suggest;
 pub mod xlsx;
 
 use std::path::PathBuf;
@@ -48,6 +50,8 @@ pub struct AppState {
     /// The training matrix, computed once per change of the records (the matrix page and the
     /// dashboard share it).
     pub kpis: Arc<routes::dashboard::KpiCache>,
+    /// The root-cause suggestion model, trained on demand and again when enough records closed.
+    pub suggestions: Arc<routes::quality::SuggestionModel>,
 }
 
 impl AppState {
@@ -59,6 +63,7 @@ impl AppState {
             passwords: auth::Passwords::new(Arc::new(auth)),
             events: Arc::default(),
             kpis: Arc::default(),
+            suggestions: Arc::default(),
         }
     }
 }

@@ -67,6 +67,13 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("added {people} people and {requirements} requirements ({cells} required cells)");
             Ok(ExitCode::SUCCESS)
         }
+        Command::SeedQuality(args) => {
+            let ctx = storage::AuditContext::tool("caliper seed-quality");
+            let (ncs, capas) =
+                server::demo_quality::generate_history(store.as_ref(), &ctx, args.ncs, args.capas).await?;
+            println!("added {ncs} closed nonconformances and {capas} closed CAPAs");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::VerifyAudit => {
             let report = store.verify_audit().await?;
             if report.intact {

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::routes::{
-    audit, dashboard, documents, events, fmea, health, org, risks, session, signatures, training, users,
+    audit, dashboard, documents, events, fmea, health, org, quality, risks, session, signatures, training, users,
 };
 
 /// Caliper's API description.
@@ -47,6 +47,12 @@ use crate::routes::{
         training::matrix_csv, training::completion, training::trained_on, training::document_trainees,
         dashboard::dashboard, dashboard::one_tile, dashboard::overdue, dashboard::list_targets, dashboard::set_target,
         dashboard::list_measurements, dashboard::record_measurements, dashboard::import_measurements,
+        quality::list_categories, quality::create_category, quality::list_ncs, quality::create_nc, quality::get_nc,
+        quality::update_nc, quality::nc_step, quality::nc_pareto, quality::list_complaints, quality::create_complaint,
+        quality::get_complaint, quality::complaint_step, quality::complaint_counts, quality::list_capas,
+        quality::create_capa, quality::get_capa, quality::update_capa, quality::capa_step, quality::add_action,
+        quality::complete_action, quality::retire_action, quality::request_extension, quality::decide_extension,
+        quality::capa_metrics, quality::suggest, quality::model_report, quality::retrain,
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     modifiers(&SessionSecurity),
@@ -60,6 +66,7 @@ use crate::routes::{
          (name = "documents", description = "Document control: numbered documents, revisions through review and signed approval"),
          (name = "training", description = "Training and competency: requirements, curricula, assignments, read-and-sign, quizzes, the matrix, the auditor's questions"),
          (name = "dashboard", description = "The KPI dashboard: tiles with trends and targets, overdue work, measurements from outside systems"),
+         (name = "quality", description = "Nonconformances, complaints and CAPA: steps checked by one state machine, the gate on linked work, extensions, Pareto and metrics"),
          (name = "fmea", description = "FMEA worksheets (AIAG & VDA): rows versioned one by one, CSV exchange"),
          (name = "risks", description = "Risk matrices (versioned, approved by signature), the risk register, its heatmap, and each user's work list"),
          (name = "health", description = "Liveness and database reachability")),

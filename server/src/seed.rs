@@ -260,6 +260,9 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
     let (created, existing) = crate::demo_training::seed_training(store, &people, &department_ids).await?;
     report.created += created;
     report.existing += existing;
+    let (created, existing) = crate::demo_quality::seed_quality(store, &people, &process_ids).await?;
+    report.created += created;
+    report.existing += existing;
     let (created, existing) = crate::demo_dashboard::seed_dashboard(store, &ctx).await?;
     report.created += created;
     report.existing += existing;

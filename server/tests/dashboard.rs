@@ -83,7 +83,11 @@ async fn measurements_and_the_tiles_they_make(store: Arc<dyn Store>, _db: TestDb
     assert!((copq["value"].as_f64().unwrap() - 2800.0 * 100.0 / 40000.0).abs() < 1e-9, "{copq}");
     assert_eq!(copq["status"], "at_risk");
     assert!(tile(&d.body, "supplier_defect_rate")["value"].is_null());
-    assert_eq!(tile(&d.body, "capa_closure_time")["needs"], "CAPA");
+    assert_eq!(tile(&d.body, "audit_findings")["needs"], "audits");
+    // No CAPA closed and no complaint yet: no data for the first, zero for the second.
+    assert!(tile(&d.body, "capa_closure_time")["needs"].is_null());
+    assert!(tile(&d.body, "capa_closure_time")["value"].is_null());
+    assert_eq!(tile(&d.body, "customer_complaints")["value"].as_f64(), Some(0.0));
 
     // A stricter target from last month on: last month is now at risk; the month before keeps 1 %.
     let target = json!({"kpi": "defect_rate", "from": last.to_string(), "value": 0.5, "at_risk": 1.0});

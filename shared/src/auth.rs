@@ -139,6 +139,18 @@ pub enum Permission {
     ViewDashboard,
     /// Record measurements from outside systems and set KPI targets.
     ManageMeasurements,
+    /// Read nonconformances, complaints and CAPAs, their Pareto and metrics.
+    ViewQuality,
+    /// Raise a nonconformance or log a complaint.
+    ReportQuality,
+    /// Work nonconformances, complaints and CAPAs: evaluate, open and assign CAPAs, triage,
+    /// approve plans (by signature) and extensions, close and cancel; keep the category list.
+    ManageQuality,
+    /// Decide an NC's disposition (use as is, rework, scrap, return to supplier): the
+    /// qualified roles only.
+    DispositionNonconformances,
+    /// Work on the CAPAs one owns or verifies (a record-level rule).
+    WorkOnCapas,
 }
 
 /// The permission table: role → allowed operations. The only place this is decided.
@@ -161,6 +173,8 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewTrainingRecords,
             Permission::CompleteTraining,
             Permission::ViewDashboard,
+            Permission::ViewQuality,
+            Permission::ReportQuality,
         ],
     ),
     (
@@ -186,6 +200,11 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ManageTraining,
             Permission::ViewDashboard,
             Permission::ManageMeasurements,
+            Permission::ViewQuality,
+            Permission::ReportQuality,
+            Permission::ManageQuality,
+            Permission::DispositionNonconformances,
+            Permission::WorkOnCapas,
         ],
     ),
     (
@@ -202,6 +221,9 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::CompleteTraining,
             Permission::ViewTrainingRecords,
             Permission::ViewDashboard,
+            Permission::ViewQuality,
+            Permission::ReportQuality,
+            Permission::WorkOnCapas,
         ],
     ),
     (
@@ -214,6 +236,8 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewDocuments,
             Permission::ViewTrainingRecords,
             Permission::ViewDashboard,
+            Permission::ViewQuality,
+            Permission::ReportQuality,
         ],
     ),
     (
@@ -226,6 +250,9 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::SignDocuments,
             Permission::CompleteTraining,
             Permission::ViewDashboard,
+            Permission::ViewQuality,
+            Permission::ReportQuality,
+            Permission::WorkOnCapas,
         ],
     ),
     (
@@ -239,6 +266,8 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::CompleteTraining,
             Permission::ViewTrainingRecords,
             Permission::ViewDashboard,
+            Permission::ViewQuality,
+            Permission::ReportQuality,
         ],
     ),
 ];

@@ -14,6 +14,7 @@ pub mod events;
 pub mod fmea;
 pub mod kpi;
 pub mod org;
+pub mod quality;
 pub mod register;
 pub mod risk;
 pub mod signature;

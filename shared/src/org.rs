@@ -83,6 +83,16 @@ pub const RECORD_TYPES: &[(&str, &str)] = &[
     (crate::auth::User::RECORD_TYPE, "User"),
     (crate::register::Risk::RECORD_TYPE, "Risk"),
     (crate::register::MatrixRevision::RECORD_TYPE, "Risk matrix revision"),
+    ("fmea", "FMEA"),
+    ("fmea_row", "FMEA row"),
+    ("document", "Document"),
+    ("document_revision", "Document revision"),
+    ("training_requirement", "Training requirement"),
+    ("training_assignment", "Training assignment"),
+    ("measurement", "Measurement"),
+    (crate::quality::Nc::RECORD_TYPE, "Nonconformance"),
+    (crate::quality::Complaint::RECORD_TYPE, "Complaint"),
+    (crate::quality::Capa::RECORD_TYPE, "CAPA"),
 ];
 
 macro_rules! record {

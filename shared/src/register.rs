@@ -769,6 +769,8 @@ impl WorkItem {
         match self.record_type.as_str() {
             "fmea" => format!("/fmea/{}", self.record_id),
             "training_assignment" => format!("/training/assignments/{}", self.record_id),
+            "capa" => format!("/quality/capas/{}", self.record_id),
+            "nc" => format!("/quality/ncs/{}", self.record_id),
             _ => format!("/risks/{}", self.record_id),
         }
     }

@@ -76,6 +76,8 @@ pub const SIGNABLE: &[(&str, Meaning, Permission, &str)] = &[
     // (`shared::document::workflow`); the last required signature approves the revision.
     ("document_revision", Meaning::Reviewed, Permission::SignDocuments, "the review of the document revision"),
     ("document_revision", Meaning::Approved, Permission::SignDocuments, "the approval of the document revision"),
+    // Approving a CAPA's action plan moves it to implementation.
+    ("capa", Meaning::Approved, Permission::ManageQuality, "the approval of the CAPA's action plan"),
     // Only by a trainee whose open assignment asks for this revision (`shared::training`); it
     // completes the assignment, or opens its quiz.
     (

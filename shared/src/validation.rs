@@ -40,6 +40,7 @@ pub fn describe(code: &str) -> &'static str {
             .or_else(|| crate::risk::describe(code))
             .or_else(|| crate::register::describe(code))
             .or_else(|| crate::worksheet::describe(code))
+            .or_else(|| crate::quality::describe(code))
             .unwrap_or("This value is not valid."),
     }
 }

@@ -10,6 +10,7 @@
 
 mod audit_fill;
 mod bench;
+mod bench_quality;
 mod bench_training;
 mod http;
 mod pg;
@@ -34,7 +35,9 @@ Commands:
            `bench api` measures the server only (no app build, no browser);
            `bench writes` only the audited writes/s; `bench training` the training
            matrix, the auditor's question, the dashboard and an approval assigning
-           2,000 people (caliper-bench-training.json).
+           2,000 people (caliper-bench-training.json); `bench quality` the NC
+           register, Pareto, CAPA metrics and root-cause model over 100,000 NCs and
+           10,000 CAPAs (caliper-bench-quality.json).
   build-app  Build the app (release) into app/dist with .gz/.br siblings.
 
 Environment:
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("writes") => bench::writes_only(),
             Some("training") => bench_training::bench(),
+            Some("quality") => bench_quality::bench(),
             other => bench::bench(other == Some("api")),
         },
         Some("build-app") => tools::ensure_app_tools().and_then(|()| build_app()),

@@ -4,8 +4,8 @@
 //!
 //! Where each KPI's numbers come from is decided here, in [`tile`]: measurements for the
 //! defect rates and the cost of poor quality; the training matrix and the work lists (live this
-//! month, kept month-end values before) for training completion and overdue work. The tiles of
-//! modules not built yet (CAPA, complaints, audits) say which module they need.
+//! month, kept month-end values before) for training completion and overdue work; the CAPAs and
+//! complaints for theirs. The tile of a module not built yet (audits) says which module it needs.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -62,6 +62,26 @@ pub async fn overdue_items(store: &dyn Store, today: NaiveDate) -> StoreResult<V
     items.extend(store.action_items(None, today, yesterday).await?);
     let training = store.overdue_assignments(today).await?;
     items.extend(training.iter().map(|a| a.work_item(true)));
+    let (_, capas) = store.overdue_capas(today, 1000).await?;
+    items.extend(capas.iter().map(|c| WorkItem {
+        kind: format!("CAPA ({})", c.state.label()),
+        record_type: "capa".into(),
+        record_id: c.id.0,
+        reference: c.number.clone(),
+        title: c.title.clone(),
+        due: c.due_on.unwrap_or(c.opened_on),
+        overdue: true,
+    }));
+    let (_, ncs) = store.overdue_ncs(nc_due_before(today), 1000).await?;
+    items.extend(ncs.iter().map(|n| WorkItem {
+        kind: "Nonconformance".into(),
+        record_type: "nc".into(),
+        record_id: n.id.0,
+        reference: n.number.clone(),
+        title: n.description.chars().take(120).collect(),
+        due: n.reported_on.checked_add_days(Days::new(shared::quality::NC_DUE_DAYS as u64)).unwrap_or(n.reported_on),
+        overdue: true,
+    }));
     items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.reference.cmp(&b.reference)));
     Ok(items)
 }
@@ -95,12 +115,19 @@ pub async fn training_matrix(
     Ok(matrix)
 }
 
+/// An open NC reported before this day is overdue.
+fn nc_due_before(today: NaiveDate) -> NaiveDate {
+    today.checked_sub_days(Days::new(shared::quality::NC_DUE_DAYS as u64)).unwrap_or(today)
+}
+
 /// How much work is overdue now: the tile's number, without building the list.
 pub async fn overdue_count(store: &dyn Store, today: NaiveDate) -> StoreResult<usize> {
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     Ok(store.work_items(None, today, yesterday).await?.len()
         + store.action_items(None, today, yesterday).await?.len()
-        + store.count_overdue_assignments(today).await?)
+        + store.count_overdue_assignments(today).await?
+        + store.overdue_capas(today, 0).await?.0
+        + store.overdue_ncs(nc_due_before(today), 0).await?.0)
 }
 
 /// Training completion now, in percent of the required cells ("no data" when nothing is
@@ -142,13 +169,26 @@ pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&
             for m in store.list_measurements(None, Some(first)).await? {
                 *sums.entry((m.series, m.period)).or_default() += m.value;
             }
+            // The cost of poor quality: where the ERP reports a kind of cost for a month it is
+            // taken; otherwise the costs recorded on that month's NCs (never both, so nothing is
+            // counted twice).
+            let mut recorded: HashMap<(Series, Period), f64> = HashMap::new();
+            if kpi == Kpi::Copq {
+                let kinds = [Series::ScrapCost, Series::ReworkCost, Series::WarrantyCost, Series::ReturnsCost];
+                for (day, cents) in store.nc_costs(first.first_day(), today).await? {
+                    for (series, c) in kinds.iter().zip(cents) {
+                        *recorded.entry((*series, Period::of(day))).or_default() += c as f64 / 100.0;
+                    }
+                }
+            }
             let get = |s: Series, p: Period| sums.get(&(s, p)).copied();
+            let cost = |s: Series, p: Period| get(s, p).or_else(|| recorded.get(&(s, p)).copied());
             let value_at = |p: Period| match kpi {
                 Kpi::DefectRate => percent(get(Series::UnitsRejected, p)?, get(Series::UnitsProduced, p)?),
                 Kpi::SupplierDefectRate => percent(get(Series::IncomingRejected, p)?, get(Series::UnitsReceived, p)?),
                 _ => {
                     let costs = [Series::ScrapCost, Series::ReworkCost, Series::WarrantyCost, Series::ReturnsCost];
-                    let known: Vec<f64> = costs.iter().filter_map(|s| get(*s, p)).collect();
+                    let known: Vec<f64> = costs.iter().filter_map(|s| cost(*s, p)).collect();
                     if known.is_empty() { None } else { percent(known.iter().sum(), get(Series::Revenue, p)?) }
                 }
             };
@@ -177,9 +217,19 @@ pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&
             let drill = if kpi == Kpi::TrainingCompletion { "/training/matrix" } else { "/dashboard/overdue" };
             Tile::build(kpi, &periods, target_at, value_at, drill)
         }
-        Kpi::CapaClosureTime | Kpi::CustomerComplaints | Kpi::AuditFindings => {
-            Tile::build(kpi, &periods, target_at, |_| None, "")
+        Kpi::CapaClosureTime => {
+            let facts = store.capa_facts().await?;
+            let value_at = |p: Period| {
+                shared::quality::CapaMetrics::compute(&facts, p.first_day(), p.last_day()).closure_median_days
+            };
+            Tile::build(kpi, &periods, target_at, value_at, "/quality/capas")
         }
+        Kpi::CustomerComplaints => {
+            let days = store.complaint_days(first.first_day(), today).await?;
+            let value_at = |p: Period| Some(days.iter().filter(|d| Period::of(**d) == p).count() as f64);
+            Tile::build(kpi, &periods, target_at, value_at, "/quality/complaints")
+        }
+        Kpi::AuditFindings => Tile::build(kpi, &periods, target_at, |_| None, ""),
     })
 }
 

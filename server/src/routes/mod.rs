@@ -7,6 +7,7 @@ pub mod events;
 pub mod fmea;
 pub mod health;
 pub mod org;
+pub mod quality;
 pub mod risks;
 pub mod session;
 pub mod signatures;
@@ -36,6 +37,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(training::router())
         .merge(dashboard::router())
         .merge(fmea::router())
+        .merge(quality::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::openapi_json))
 }
 

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use chrono::{Days, Utc};
 use serde::Deserialize;
 use shared::auth::Permission;
+use shared::quality::CapaFilter;
 use shared::register::{
     Basis, CSV_HEADER, Heatmap, MatrixId, MatrixInput, MatrixRevision, MatrixRevisionId, RevisionStatus, Risk, RiskId,
     RiskInput, RiskPage, RiskSort, RiskStatus, WorkItem,
@@ -407,6 +408,14 @@ pub async fn work(State(state): State<AppState>, user: CurrentUser) -> ApiResult
     if user.can(Permission::CompleteTraining) {
         let training = state.store.list_assignments(Some(user.id), true, today).await?;
         items.extend(training.iter().filter(|a| a.due_on <= horizon).map(|a| a.work_item(false)));
+    }
+    // CAPAs waiting for this person: as owner, verifier, or the quality manager's triage and
+    // plan approvals (the shared rule of what waits for whom).
+    let manager = user.can(Permission::ManageQuality);
+    if manager || user.can(Permission::WorkOnCapas) {
+        let filter = CapaFilter { open: true, owner_id: (!manager).then_some(user.id.0), ..CapaFilter::default() };
+        let capas = state.store.list_capas(&filter).await?;
+        items.extend(capas.iter().filter_map(|c| c.work_item(user.id, manager, today)));
     }
     items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.reference.cmp(&b.reference)));
     Ok(Json(List { items }))

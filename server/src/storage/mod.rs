@@ -31,6 +31,7 @@ pub mod dashboard;
 pub mod document;
 pub mod fmea;
 mod postgres;
+pub mod quality;
 pub mod risk;
 mod sqlite;
 pub mod training;
@@ -56,6 +57,7 @@ pub use dashboard::DashboardStore;
 pub use document::DocumentStore;
 pub use fmea::{FmeaStore, RowChange};
 pub use postgres::PostgresStore;
+pub use quality::{HistoricQuality, QualityActor, QualityStore};
 pub use risk::{NewRevision, PageAt, RiskFilter, RiskStore};
 pub use sqlite::SqliteStore;
 pub use training::{HistoricTraining, TrainingStore};
@@ -174,7 +176,16 @@ pub struct AuditFilter {
 /// Every query Caliper makes. Implemented once per backend (see the module documentation).
 #[async_trait]
 pub trait Store:
-    TrustStore + RiskStore + FmeaStore + DocumentStore + TrainingStore + DashboardStore + Send + Sync + 'static
+    TrustStore
+    + RiskStore
+    + FmeaStore
+    + DocumentStore
+    + TrainingStore
+    + DashboardStore
+    + QualityStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;

@@ -45,6 +45,8 @@ pub(super) const SIGNED_TABLES: &[(&str, &str, &str, &str)] = &[
     ("fmea", "fmeas", "fmea_id", "content_version"),
     // A signature binds a revision's content: a status change keeps it, an edit voids it.
     ("document_revision", "document_revisions", "revision_id", "content_version"),
+    // An approval binds a CAPA's plan: a state change keeps it, a change of the plan voids it.
+    ("capa", "capas", "capa_id", "plan_version"),
 ];
 
 /// Roles as stored: comma-separated names.

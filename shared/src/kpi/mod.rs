@@ -40,8 +40,7 @@ pub enum Kpi {
     SupplierDefectRate,
     /// Scrap + rework + warranty + returns cost / revenue.
     Copq,
-    /// Open work past its due date (risk reviews, FMEA actions, training; CAPAs and NCs when
-    /// they exist).
+    /// Open work past its due date (risk reviews, FMEA actions, training, CAPAs, NCs).
     OverdueWork,
 }
 
@@ -199,7 +198,7 @@ impl Kpi {
                 30.0,
                 45.0,
                 false,
-                Some("CAPA"),
+                None,
             ),
             Kpi::CustomerComplaints => (
                 "Customer complaints",
@@ -209,7 +208,7 @@ impl Kpi {
                 5.0,
                 8.0,
                 false,
-                Some("complaints"),
+                None,
             ),
             Kpi::AuditFindings => (
                 "Audit findings per audit",
@@ -243,7 +242,7 @@ impl Kpi {
             ),
             Kpi::Copq => (
                 "Cost of poor quality",
-                "(Scrap + rework + warranty + returns cost) ÷ revenue, per month",
+                "(Scrap + rework + warranty + returns cost) ÷ revenue, per month; each cost from the ERP where reported, else from the month's NCs",
                 Unit::Percent,
                 Direction::AtMost,
                 5.0,
@@ -253,7 +252,7 @@ impl Kpi {
             ),
             Kpi::OverdueWork => (
                 "Overdue work",
-                "Risk reviews, FMEA actions and training past their due date, at the month's end",
+                "Risk reviews, FMEA actions, training, CAPAs and NCs (open over 30 days) past their due date, at the month's end",
                 Unit::Count,
                 Direction::AtMost,
                 0.0,
@@ -269,12 +268,15 @@ impl Kpi {
     /// when one of them changes, and no other tile).
     pub fn inputs(self) -> &'static [&'static str] {
         match self {
-            Kpi::DefectRate | Kpi::SupplierDefectRate | Kpi::Copq => &["measurement", "kpi_target"],
+            Kpi::DefectRate | Kpi::SupplierDefectRate => &["measurement", "kpi_target"],
+            Kpi::Copq => &["measurement", "nc", "kpi_target"],
             Kpi::TrainingCompletion => {
                 &["training_assignment", "training_requirement", "curriculum_line", "user", "kpi_target"]
             }
-            Kpi::OverdueWork => &["risk", "fmea_row", "training_assignment", "kpi_target"],
-            Kpi::CapaClosureTime | Kpi::CustomerComplaints | Kpi::AuditFindings => &["kpi_target"],
+            Kpi::OverdueWork => &["risk", "fmea_row", "training_assignment", "capa", "nc", "kpi_target"],
+            Kpi::CapaClosureTime => &["capa", "kpi_target"],
+            Kpi::CustomerComplaints => &["complaint", "kpi_target"],
+            Kpi::AuditFindings => &["kpi_target"],
         }
     }
 
@@ -363,9 +365,23 @@ impl Period {
         out
     }
 
+    /// The month after.
+    pub fn next(self) -> Period {
+        if self.month == 12 {
+            Period { year: self.year + 1, month: 1 }
+        } else {
+            Period { month: self.month + 1, ..self }
+        }
+    }
+
     /// Its first day.
     pub fn first_day(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or_default()
+    }
+
+    /// Its last day.
+    pub fn last_day(self) -> NaiveDate {
+        self.next().first_day().pred_opt().unwrap_or_default()
     }
 }
 

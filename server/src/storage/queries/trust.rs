@@ -11,6 +11,7 @@ use super::assignment::{assign_person, cancel_person, check_acknowledgment, sett
 use super::base::{active_reference, append_audit, finish, process_by_id, retire};
 use super::document::{check_revision_signer, revision_content_json, settle_revision};
 use super::fmea::fmea_baseline_json;
+use super::quality::{approve_capa_plan, capa_plan_json};
 use super::risk::{accept_risk, matrix_revision_by_id, revision_json, risk_by_id};
 use super::{Conn, SqlStore};
 use crate::auth::SessionAuth;
@@ -79,6 +80,7 @@ pub(super) async fn record_json(
         "risk" => risk_by_id(conn, id).await?.map(|r| (r.meta.version, serde_json::to_value(&r))),
         "fmea" => fmea_baseline_json(conn, id).await?.map(|(v, json)| (v, Ok(json))),
         "document_revision" => revision_content_json(conn, id).await?.map(|(v, json)| (v, Ok(json))),
+        "capa" => capa_plan_json(conn, id).await?.map(|(v, json)| (v, Ok(json))),
         _ => None,
     };
     Ok(record.map(|(v, json)| (v, json.unwrap_or_default())))
@@ -612,6 +614,10 @@ impl TrustStore for SqlStore {
         } else {
             None
         };
+        // Approving a CAPA's plan moves it to implementation; the signature binds the plan.
+        if input.record_type == "capa" && input.meaning == Meaning::Approved {
+            approve_capa_plan(&mut tx, ctx, input.record_id, signer).await?;
+        }
         let (version, json) = if input.record_type == "risk" && input.meaning == Meaning::Approved {
             accept_risk(&mut tx, ctx, input.record_id, version, input.rationale.as_deref().unwrap_or_default()).await?
         } else {
