@@ -559,3 +559,126 @@ pub async fn create_requirement(
 ) -> ApiResult<shared::training::Requirement> {
     send_json(Request::post("/api/v1/training/requirements"), input).await
 }
+
+// Nonconformance, complaints and CAPA.
+
+/// `GET /api/v1/nc-categories`
+pub async fn nc_categories() -> ApiResult<Vec<shared::quality::Category>> {
+    list("/api/v1/nc-categories").await
+}
+
+/// `GET /api/v1/ncs?{query}`: a page of the register, newest first.
+pub async fn list_ncs(query: &str) -> ApiResult<Vec<shared::quality::Nc>> {
+    list(&format!("/api/v1/ncs?{query}")).await
+}
+
+/// `POST /api/v1/ncs`
+pub async fn create_nc(input: &shared::quality::NcInput) -> ApiResult<shared::quality::Nc> {
+    send_json(Request::post("/api/v1/ncs"), input).await
+}
+
+/// `GET /api/v1/ncs/{id}`
+pub async fn get_nc(id: i64) -> ApiResult<shared::quality::Nc> {
+    send(Request::get(&format!("/api/v1/ncs/{id}"))).await
+}
+
+/// `POST /api/v1/ncs/{id}/steps`
+pub async fn nc_step(id: i64, step: &shared::quality::NcStep) -> ApiResult<shared::quality::Nc> {
+    send_json(Request::post(&format!("/api/v1/ncs/{id}/steps")), step).await
+}
+
+/// `GET /api/v1/ncs/pareto?{query}`
+pub async fn nc_pareto(query: &str) -> ApiResult<Vec<shared::quality::ParetoBar>> {
+    list(&format!("/api/v1/ncs/pareto?{query}")).await
+}
+
+/// `GET /api/v1/complaints`
+pub async fn list_complaints() -> ApiResult<Vec<shared::quality::Complaint>> {
+    list("/api/v1/complaints").await
+}
+
+/// `POST /api/v1/complaints`
+pub async fn create_complaint(input: &shared::quality::ComplaintInput) -> ApiResult<shared::quality::Complaint> {
+    send_json(Request::post("/api/v1/complaints"), input).await
+}
+
+/// `GET /api/v1/complaints/{id}`
+pub async fn get_complaint(id: i64) -> ApiResult<shared::quality::Complaint> {
+    send(Request::get(&format!("/api/v1/complaints/{id}"))).await
+}
+
+/// `POST /api/v1/complaints/{id}/steps`
+pub async fn complaint_step(id: i64, step: &shared::quality::ComplaintStep) -> ApiResult<shared::quality::Complaint> {
+    send_json(Request::post(&format!("/api/v1/complaints/{id}/steps")), step).await
+}
+
+/// `GET /api/v1/complaints/counts`
+pub async fn complaint_counts() -> ApiResult<Vec<shared::quality::MonthCount>> {
+    list("/api/v1/complaints/counts").await
+}
+
+/// `GET /api/v1/capas?{query}`
+pub async fn list_capas(query: &str) -> ApiResult<Vec<shared::quality::CapaSummary>> {
+    list(&format!("/api/v1/capas?{query}")).await
+}
+
+/// `POST /api/v1/capas`
+pub async fn create_capa(input: &shared::quality::CapaInput) -> ApiResult<shared::quality::Capa> {
+    send_json(Request::post("/api/v1/capas"), input).await
+}
+
+/// `GET /api/v1/capas/{id}`
+pub async fn get_capa(id: i64) -> ApiResult<shared::quality::Capa> {
+    send(Request::get(&format!("/api/v1/capas/{id}"))).await
+}
+
+/// `PUT /api/v1/capas/{id}`
+pub async fn update_capa(id: i64, input: &shared::quality::CapaUpdate) -> ApiResult<shared::quality::Capa> {
+    send_json(Request::put(&format!("/api/v1/capas/{id}")), input).await
+}
+
+/// `POST /api/v1/capas/{id}/steps`
+pub async fn capa_step(id: i64, step: &shared::quality::CapaStep) -> ApiResult<shared::quality::Capa> {
+    send_json(Request::post(&format!("/api/v1/capas/{id}/steps")), step).await
+}
+
+/// `POST /api/v1/capas/{id}/actions`
+pub async fn add_capa_action(id: i64, input: &shared::quality::ActionInput) -> ApiResult<shared::quality::Capa> {
+    send_json(Request::post(&format!("/api/v1/capas/{id}/actions")), input).await
+}
+
+/// `POST /api/v1/capas/{id}/actions/{action}/done` or `…/retire`
+pub async fn capa_action(
+    id: i64,
+    action: i64,
+    what: &str,
+    version: i64,
+    reason: &str,
+) -> ApiResult<shared::quality::Capa> {
+    let body = serde_json::json!({"version": version, "reason": reason});
+    send_json(Request::post(&format!("/api/v1/capas/{id}/actions/{action}/{what}")), &body).await
+}
+
+/// `POST /api/v1/capas/{id}/extensions`
+pub async fn request_extension(id: i64, input: &shared::quality::ExtensionInput) -> ApiResult<shared::quality::Capa> {
+    send_json(Request::post(&format!("/api/v1/capas/{id}/extensions")), input).await
+}
+
+/// `POST /api/v1/capas/{id}/extensions/{extension}/decision`
+pub async fn decide_extension(
+    id: i64,
+    extension: i64,
+    input: &shared::quality::ExtensionDecision,
+) -> ApiResult<shared::quality::Capa> {
+    send_json(Request::post(&format!("/api/v1/capas/{id}/extensions/{extension}/decision")), input).await
+}
+
+/// `GET /api/v1/capas/metrics?{query}`
+pub async fn capa_metrics(query: &str) -> ApiResult<shared::quality::MetricsReport> {
+    send(Request::get(&format!("/api/v1/capas/metrics?{query}"))).await
+}
+
+/// `POST /api/v1/quality/suggestions`: root-cause suggestions for a description.
+pub async fn suggest(text: &str) -> ApiResult<shared::quality::Suggestions> {
+    send_json(Request::post("/api/v1/quality/suggestions"), &serde_json::json!({ "text": text })).await
+}

@@ -15,6 +15,9 @@ use crate::pages::documents::{DocumentList, DocumentPage};
 use crate::pages::fmea::{FmeaHeaderEdit, FmeaList, FmeaNew, FmeaWorksheet};
 use crate::pages::processes::edit::{ProcessEdit, ProcessNew};
 use crate::pages::processes::list::ProcessList;
+use crate::pages::quality::capas::{CapaPage, CapaRegister, EightDReport};
+use crate::pages::quality::complaints::{ComplaintList, ComplaintNew, ComplaintPage};
+use crate::pages::quality::ncs::{NcNew, NcPage, NcRegister};
 use crate::pages::risks::form::{RiskEdit, RiskNew};
 use crate::pages::risks::matrices::{MatrixList, MatrixRevisionPage};
 use crate::pages::risks::register::RiskRegister;
@@ -42,8 +45,9 @@ pub const AREAS: &[(&str, &str, &[Permission])] = &[
     ("/training", "Training", &[Permission::CompleteTraining, Permission::ViewTrainingRecords]),
     ("/fmea", "FMEA", &[Permission::ViewFmeas]),
     ("/risks", "Risks", &[Permission::ViewRisks]),
-    ("/capa", "CAPA", ANYONE),
-    ("/nonconformance", "Nonconformance", ANYONE),
+    ("/quality/ncs", "Nonconformance", &[Permission::ViewQuality]),
+    ("/quality/complaints", "Complaints", &[Permission::ViewQuality]),
+    ("/quality/capas", "CAPA", &[Permission::ViewQuality]),
     ("/audits", "Audits", ANYONE),
     ("/suppliers", "Suppliers", ANYONE),
     ("/changes", "Changes", ANYONE),
@@ -147,6 +151,15 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/risks/matrices") view=MatrixList />
                         <Route path=path!("/risks/matrices/:id") view=MatrixRevisionPage />
                         <Route path=path!("/risks/:id") view=RiskEdit />
+                        <Route path=path!("/quality/ncs") view=NcRegister />
+                        <Route path=path!("/quality/ncs/new") view=NcNew />
+                        <Route path=path!("/quality/ncs/:id") view=NcPage />
+                        <Route path=path!("/quality/complaints") view=ComplaintList />
+                        <Route path=path!("/quality/complaints/new") view=ComplaintNew />
+                        <Route path=path!("/quality/complaints/:id") view=ComplaintPage />
+                        <Route path=path!("/quality/capas") view=CapaRegister />
+                        <Route path=path!("/quality/capas/:id") view=CapaPage />
+                        <Route path=path!("/quality/capas/:id/8d") view=EightDReport />
                         <Route path=path!("/work") view=MyWork />
                         <Route path=path!("/") view=Dashboard />
                         <Route path=path!("/dashboard/overdue") view=OverdueWork />

@@ -41,6 +41,41 @@ where
     }
 }
 
+/// Like [`loaded`] for a record page with forms on it: draws again only when the data differ
+/// from what is shown. A live update that brings nothing new (the echo of one's own step, which
+/// the page has already reloaded) then leaves the forms being filled in alone.
+pub fn loaded_distinct<T, V>(
+    resource: LocalResource<Result<T, ApiError>>,
+    what: &'static str,
+    render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let shown = RwSignal::new(None::<T>);
+    let failure = RwSignal::new(None::<String>);
+    Effect::new(move |_| match resource.get() {
+        Some(Ok(data)) => {
+            failure.set(None);
+            if shown.with_untracked(|s| s.as_ref() != Some(&data)) {
+                shown.set(Some(data));
+            }
+        }
+        Some(Err(e)) => failure.set(Some(e.to_string())),
+        None => {}
+    });
+    view! {
+        {move || failure.get().map(|f| view! {
+            <div class="alert alert-error" role="alert"><strong>"Could not load " {what} ". "</strong>{f}</div>
+        })}
+        {move || match shown.get() {
+            Some(data) => render(data).into_any(),
+            None => view! { <p class="muted">"Loading " {what} "…"</p> }.into_any(),
+        }}
+    }
+}
+
 /// "Active" or "Retired" badge.
 #[component]
 pub fn LifeBadge(

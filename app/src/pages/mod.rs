@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod documents;
 pub mod fmea;
 pub mod processes;
+pub mod quality;
 pub mod risks;
 pub mod security;
 pub mod sign_in;
