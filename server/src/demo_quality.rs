@@ -100,8 +100,11 @@ pub fn to_historic(
                 .get(&r.category)
                 .ok_or_else(|| StoreError::Internal(format!("no NC category `{}`", r.category)))?;
             let found_on = today.checked_sub_days(Days::new(r.days_ago)).unwrap_or(today);
+            // A CAPA is opened a few days after the problem is found, and closes weeks later.
+            let lag = if r.capa { 1 + (i as u64 * 5) % 9 } else { 0 };
+            let opened_on = found_on.checked_add_days(Days::new(lag)).unwrap_or(found_on).min(today);
             let span = if r.capa { 12 + (i as u64 * 7) % 45 } else { 2 + (i as u64 * 3) % 20 };
-            let closed_on = found_on.checked_add_days(Days::new(span)).unwrap_or(today).min(today);
+            let closed_on = opened_on.checked_add_days(Days::new(span)).unwrap_or(today).min(today);
             Ok(HistoricQuality {
                 capa: r.capa,
                 category,
@@ -109,6 +112,7 @@ pub fn to_historic(
                 root_cause: r.root_cause,
                 source: r.source,
                 found_on,
+                opened_on,
                 closed_on,
                 quantity: r.quantity,
                 costs: Costs { scrap: r.scrap, rework: r.rework, warranty: 0, returns: 0 },
@@ -662,7 +666,7 @@ pub async fn seed_quality(
         let check = |result, note: &str, version| CapaStep::RecordEffectiveness {
             result,
             note: note.into(),
-            next_check_on: None,
+            next_check_on: if result == EffectivenessResult::Inconclusive { later(30) } else { None },
             version,
         };
         match stage {
@@ -671,7 +675,11 @@ pub async fn seed_quality(
                     store,
                     aisha,
                     c.id,
-                    check(EffectivenessResult::Effective, "No rust on the next 6 lots", c.meta.version),
+                    check(
+                        EffectivenessResult::Inconclusive,
+                        "Only two lots received since: check again",
+                        c.meta.version,
+                    ),
                     worker(aisha),
                 )
                 .await?;

@@ -149,6 +149,36 @@ async fn an_nc_from_the_shop_floor_to_its_capa(store: Arc<dyn Store>, _db: TestD
     assert_eq!(p.body["items"][0]["label"], "Dimensional", "{}", p.text);
     assert_eq!(p.body["items"][0]["count"], 1);
     assert_eq!(p.body["items"][0]["cost"], 48000);
+    // The Pareto follows a correction and a cancellation (the database keeps its counts).
+    let material = category(&lee, "Material").await;
+    let body = json!({"source": "supplier", "category_id": material, "description": "Porous casting",
+        "reported_on": today(), "quantity": 2});
+    let second = lee.json("POST", "/api/v1/ncs", &body).await;
+    let second_id = second.body["id"].as_i64().unwrap();
+    let labels = |r: &common::Reply| {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| (b["label"].as_str().unwrap().to_string(), b["count"].as_i64().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let p = lee.get("/api/v1/ncs/pareto").await;
+    assert_eq!(labels(&p), [("Dimensional".to_string(), 1), ("Material".to_string(), 1)]);
+    let mut corrected = body.clone();
+    corrected["category_id"] = json!(dimensional);
+    corrected["version"] = json!(1);
+    let r = lee.json("PUT", &format!("/api/v1/ncs/{second_id}"), &corrected).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(labels(&lee.get("/api/v1/ncs/pareto").await), [("Dimensional".to_string(), 2)]);
+    let r = step(
+        &qm,
+        &format!("/api/v1/ncs/{second_id}/steps"),
+        json!({"step": "cancel", "reason": "Raised twice", "version": 2}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(labels(&lee.get("/api/v1/ncs/pareto?by=process").await), [("No process".to_string(), 1)]);
     let filtered = lee.get(&format!("/api/v1/ncs?state=closed&category_id={dimensional}&q=bore")).await;
     assert_eq!(filtered.body["items"].as_array().unwrap().len(), 1, "{}", filtered.text);
     assert!(lee.get("/api/v1/ncs?state=open").await.body["items"].as_array().unwrap().is_empty());

@@ -92,6 +92,28 @@ pub async fn overdue_items(store: &dyn Store, today: NaiveDate) -> StoreResult<V
 #[derive(Debug, Default)]
 pub struct KpiCache {
     matrix: std::sync::Mutex<Option<(i64, NaiveDate, Arc<Matrix>)>>,
+    capa_facts: std::sync::Mutex<Option<(i64, Arc<Vec<shared::quality::CapaFacts>>)>>,
+}
+
+/// What the CAPA metrics need of every CAPA, read once per change of the records (kept with the
+/// audit trail's head, like the training matrix): the CAPA register's metrics and the dashboard's
+/// tile share it.
+pub async fn capa_facts(
+    store: &dyn Store,
+    cache: Option<&KpiCache>,
+) -> StoreResult<Arc<Vec<shared::quality::CapaFacts>>> {
+    let head = store.audit_head().await?;
+    if let Some(Ok(kept)) = cache.map(|c| c.capa_facts.lock())
+        && let Some((seq, facts)) = kept.as_ref()
+        && *seq == head
+    {
+        return Ok(facts.clone());
+    }
+    let facts = Arc::new(store.capa_facts().await?);
+    if let Some(Ok(mut kept)) = cache.map(|c| c.capa_facts.lock()) {
+        *kept = Some((head, facts.clone()));
+    }
+    Ok(facts)
 }
 
 /// The training matrix on `today`, from `cache` when nothing changed since it was computed.
@@ -218,7 +240,7 @@ pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&
             Tile::build(kpi, &periods, target_at, value_at, drill)
         }
         Kpi::CapaClosureTime => {
-            let facts = store.capa_facts().await?;
+            let facts = capa_facts(store, cache).await?;
             let value_at = |p: Period| {
                 shared::quality::CapaMetrics::compute(&facts, p.first_day(), p.last_day()).closure_median_days
             };

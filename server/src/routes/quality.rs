@@ -73,7 +73,13 @@ pub struct SuggestionModel {
 struct Trained {
     model: Arc<Model>,
     report: ModelReport,
+    /// When the size of the history was last compared with the model's.
+    checked: std::time::Instant,
 }
+
+/// How often a suggestion checks whether enough records closed to retrain (counting them reads
+/// the whole register).
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What the model learned from and how well it does on held-out records.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -89,27 +95,35 @@ pub struct ModelReport {
 }
 
 impl SuggestionModel {
-    /// The current model, retrained first when `force` or when enough new records closed.
+    /// The current model, retrained first when `force` or when enough new records closed (looked
+    /// at once a minute at most).
     async fn current(&self, state: &AppState, force: bool) -> ApiResult<Trained> {
         let mut slot = self.model.lock().await;
-        let count = usize::try_from(state.store.count_labelled().await?).unwrap_or(0);
-        let stale = slot.as_ref().is_none_or(|t| count >= t.report.trained_on + (t.report.trained_on / 10).max(10));
-        if force || stale || slot.as_ref().is_some_and(|t| t.report.trained_on > count) {
-            let history = state.store.labelled_history().await?;
-            let started = std::time::Instant::now();
-            let trained = tokio::task::spawn_blocking(move || {
-                let evaluation = suggest::evaluate(&history, 5);
-                (Model::train(&history), evaluation)
-            })
-            .await
-            .map_err(ApiError::internal)?;
-            let report = ModelReport {
-                trained_on: trained.0.size(),
-                trained_at: Utc::now(),
-                training_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                evaluation: trained.1,
-            };
-            *slot = Some(Trained { model: Arc::new(trained.0), report });
+        let due = force || slot.as_ref().is_none_or(|t| t.checked.elapsed() >= RECHECK);
+        if due {
+            let count = usize::try_from(state.store.count_labelled().await?).unwrap_or(0);
+            let stale = slot.as_ref().is_none_or(|t| {
+                count >= t.report.trained_on + (t.report.trained_on / 10).max(10) || count < t.report.trained_on
+            });
+            if force || stale {
+                let history = state.store.labelled_history().await?;
+                let started = std::time::Instant::now();
+                let (model, evaluation) = tokio::task::spawn_blocking(move || {
+                    let evaluation = suggest::evaluate(&history, 5);
+                    (Model::train(&history), evaluation)
+                })
+                .await
+                .map_err(ApiError::internal)?;
+                let report = ModelReport {
+                    trained_on: model.size(),
+                    trained_at: Utc::now(),
+                    training_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    evaluation,
+                };
+                *slot = Some(Trained { model: Arc::new(model), report, checked: std::time::Instant::now() });
+            } else if let Some(t) = slot.as_mut() {
+                t.checked = std::time::Instant::now();
+            }
         }
         slot.clone().ok_or_else(|| ApiError::internal("the suggestion model was not trained"))
     }
@@ -588,18 +602,23 @@ pub async fn capa_metrics(
 ) -> ApiResult<Json<MetricsReport>> {
     let to = q.to.unwrap_or_else(today);
     let from = q.from.unwrap_or_else(|| to.checked_sub_months(Months::new(12)).unwrap_or(to).succ_opt().unwrap_or(to));
-    let mut facts = state.store.capa_facts().await?;
-    if let Some(p) = q.process_id {
-        facts.retain(|f| f.process_id.is_some_and(|id| id.0 == p));
-    }
+    let all = crate::routes::dashboard::capa_facts(state.store.as_ref(), Some(&state.kpis)).await?;
+    let of_process: Vec<_>;
+    let facts: &[shared::quality::CapaFacts] = match q.process_id {
+        Some(p) => {
+            of_process = all.iter().filter(|f| f.process_id.is_some_and(|id| id.0 == p)).cloned().collect();
+            &of_process
+        }
+        None => &all,
+    };
     let mut months = Vec::new();
     let mut p = Period::of(from);
     while p.first_day() <= to && months.len() < 120 {
         months.push(MonthMetrics {
             period: p,
-            metrics: CapaMetrics::compute(&facts, p.first_day().max(from), p.last_day().min(to)),
+            metrics: CapaMetrics::compute(facts, p.first_day().max(from), p.last_day().min(to)),
         });
         p = p.next();
     }
-    Ok(Json(MetricsReport { total: CapaMetrics::compute(&facts, from, to), months }))
+    Ok(Json(MetricsReport { total: CapaMetrics::compute(facts, from, to), months }))
 }

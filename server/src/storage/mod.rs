@@ -325,7 +325,12 @@ pub async fn connect(url: &DatabaseUrl, settings: &PoolSettings) -> StoreResult<
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(settings.busy_timeout);
+            .busy_timeout(settings.busy_timeout)
+            // Sorting and grouping (a Pareto over a year of NCs) in memory rather than in temporary
+            // files, and a larger page cache per connection: measured on 100,000 NCs, the Pareto
+            // took 180 ms with the defaults.
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-16384");
         // A connection to a local file does not go stale: no ping before each use (it was one
         // more hand-off to SQLite's worker thread per request).
         let pool = SqlitePoolOptions::new()

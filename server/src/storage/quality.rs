@@ -41,8 +41,10 @@ pub struct HistoricQuality {
     pub root_cause: CauseCategory,
     /// Where it was found.
     pub source: NcSource,
-    /// The day it was found (the CAPA's opening day).
+    /// The day it was found.
     pub found_on: NaiveDate,
+    /// The day a CAPA was opened (an NC's is the day found).
+    pub opened_on: NaiveDate,
     /// The day it closed.
     pub closed_on: NaiveDate,
     /// Units affected.

@@ -145,56 +145,70 @@ pub fn NcRegister() -> impl IntoView {
 #[component]
 fn Pareto() -> impl IntoView {
     let by = RwSignal::new("category".to_string());
+    let today = today_utc();
+    let from = RwSignal::new(
+        today.checked_sub_months(chrono::Months::new(12)).and_then(|d| d.succ_opt()).unwrap_or(today).to_string(),
+    );
+    let to = RwSignal::new(today.to_string());
     let changes = changes_of("nc");
     let bars = LocalResource::new(move || {
         changes.track();
-        let by = by.get();
-        async move { api::nc_pareto(&format!("by={by}")).await }
+        let query = format!("by={}&from={}&to={}", by.get(), from.get(), to.get());
+        async move { api::nc_pareto(&query).await }
     });
     view! {
         <div class="card pareto" data-testid="pareto">
             <div class="page-head">
-                <h2>"Pareto, last 12 months"</h2>
-                <label>"By "
-                    <select name="pareto-by" on:change=move |ev| by.set(event_target_value(&ev))>
-                        <option value="category">"Category"</option>
-                        <option value="process">"Process"</option>
-                    </select>
-                </label>
+                <h2>"Pareto"</h2>
+                <div class="filters inline" role="group" aria-label="Pareto period">
+                    <label>"By "
+                        <select name="pareto-by" on:change=move |ev| by.set(event_target_value(&ev))>
+                            <option value="category">"Category"</option>
+                            <option value="process">"Process"</option>
+                        </select>
+                    </label>
+                    <label>"From " <input type="date" name="pareto-from" prop:value=move || from.get() on:change=move |ev| from.set(event_target_value(&ev)) /></label>
+                    <label>"To " <input type="date" name="pareto-to" prop:value=move || to.get() on:change=move |ev| to.set(event_target_value(&ev)) /></label>
+                </div>
             </div>
             {loaded(bars, "the Pareto", |bars: Vec<ParetoBar>| {
                 if bars.is_empty() {
-                    return view! { <p class="muted">"No nonconformance in the last 12 months."</p> }.into_any();
+                    return view! { <p class="muted">"No nonconformance in this period."</p> }.into_any();
                 }
                 let bars: Vec<ParetoBar> = bars.into_iter().take(12).collect();
                 let max = bars.iter().map(|b| b.count).max().unwrap_or(1).max(1) as f64;
                 let n = bars.len() as f64;
-                let (w, h, left, bottom) = (640.0, 220.0, 36.0, 64.0);
+                let (w, h, left, top, bottom) = (640.0, 260.0, 64.0, 18.0, 78.0);
                 let slot = (w - left) / n;
+                let plot = h - top - bottom;
                 let points = bars
                     .iter()
                     .enumerate()
-                    .map(|(i, b)| format!("{:.1},{:.1}", left + slot * (i as f64 + 0.5), (h - bottom) * (1.0 - b.cumulative_percent / 100.0)))
+                    .map(|(i, b)| format!("{:.1},{:.1}", left + slot * (i as f64 + 0.5), top + plot * (1.0 - b.cumulative_percent / 100.0)))
                     .collect::<Vec<_>>()
                     .join(" ");
                 view! {
                     <svg class="pareto-chart" viewBox=format!("0 0 {w} {h}") role="img" aria-label="Pareto chart of nonconformances">
                         {bars.iter().enumerate().map(|(i, b)| {
-                            let bh = (h - bottom) * b.count as f64 / max;
+                            let bh = plot * b.count as f64 / max;
                             let x = left + slot * i as f64 + slot * 0.15;
+                            let cx = x + slot * 0.35;
+                            let base = top + plot;
                             view! {
                                 <g>
-                                    <rect class="bar" x=format!("{x:.1}") y=format!("{:.1}", h - bottom - bh) width=format!("{:.1}", slot * 0.7) height=format!("{bh:.1}")>
+                                    <rect class="bar" x=format!("{x:.1}") y=format!("{:.1}", base - bh) width=format!("{:.1}", slot * 0.7) height=format!("{bh:.1}")>
                                         <title>{format!("{}: {} NCs ({:.0} % cumulative)", b.label, b.count, b.cumulative_percent)}</title>
                                     </rect>
-                                    <text class="bar-value" x=format!("{:.1}", x + slot * 0.35) y=format!("{:.1}", h - bottom - bh - 3.0) text-anchor="middle">{b.count}</text>
-                                    <text class="bar-label" x=format!("{:.1}", x + slot * 0.35) y=format!("{:.1}", h - bottom + 14.0) text-anchor="middle">
-                                        {b.label.chars().take(14).collect::<String>()}
+                                    <text class="bar-value" x=format!("{cx:.1}") y=format!("{:.1}", base - bh - 4.0) text-anchor="middle">{b.count}</text>
+                                    <text class="bar-label" x=format!("{cx:.1}") y=format!("{:.1}", base + 12.0) text-anchor="end"
+                                        transform=format!("rotate(-35 {cx:.1} {:.1})", base + 12.0)>
+                                        {b.label.chars().take(18).collect::<String>()}
                                     </text>
                                 </g>
                             }
                         }).collect_view()}
                         <polyline class="cumulative" points=points fill="none" />
+                        <text class="axis" x=format!("{:.1}", w - 2.0) y=format!("{:.1}", top - 6.0) text-anchor="end">"cumulative share (line)"</text>
                     </svg>
                     <table class="sr-only">
                         <caption>"Nonconformances by count, with the cumulative share"</caption>

@@ -19,7 +19,7 @@ use shared::quality::{
 use shared::validation::{NOT_FOUND, TAKEN};
 
 use super::base::{active_reference, append_audit, is_unique_violation};
-use super::{Conn, SqlStore, WriteTx};
+use super::{Conn, Db, SqlStore, WriteTx};
 use crate::storage::common::{Audited, MetaRow, PROCESSES, USERS, field_error};
 use crate::storage::quality::{HistoricQuality, QualityActor, QualityStore};
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
@@ -795,30 +795,38 @@ impl QualityStore for SqlStore {
     }
 
     async fn list_ncs(&self, f: &NcFilter) -> StoreResult<Vec<Nc>> {
-        let q =
-            f.q.as_deref()
-                .map(str::trim)
-                .filter(|q| !q.is_empty())
-                .map(|q| format!("%{}%", q.to_lowercase().replace(['\\', '%', '_'], "")));
-        let sql = format!(
-            "{NC_SELECT} where ($1 is null or n.state = $1) and ($2 is null or n.source = $2) \
-             and ($3 is null or n.category_id = $3) and ($4 is null or n.process_id = $4) \
-             and ($5 is null or n.reported_on >= $5) and ($6 is null or n.reported_on <= $6) \
-             and ($7 is null or lower(n.number || ' ' || n.product || ' ' || n.lot || ' ' || n.description) like $7) \
-             and ($8 is null or n.nc_id < $8) order by n.nc_id desc limit $9"
-        );
-        let rows: Vec<NcRow> = sqlx::query_as(&sql)
-            .bind(f.state.map(NcState::as_str))
-            .bind(f.source.map(NcSource::as_str))
-            .bind(f.category_id)
-            .bind(f.process_id)
-            .bind(f.from)
-            .bind(f.to)
-            .bind(q)
-            .bind(f.before_id)
-            .bind(f.limit.unwrap_or(50).clamp(1, 200))
-            .fetch_all(&self.pool)
-            .await?;
+        // Only the filters given become conditions, so that each can use its index (a
+        // `$1 is null or …` condition cannot, and a rare state then scans the whole register).
+        let mut qb = sqlx::QueryBuilder::<Db>::new(NC_SELECT);
+        qb.push(" where 1 = 1");
+        if let Some(state) = f.state {
+            qb.push(" and n.state = ").push_bind(state.as_str());
+        }
+        if let Some(source) = f.source {
+            qb.push(" and n.source = ").push_bind(source.as_str());
+        }
+        if let Some(c) = f.category_id {
+            qb.push(" and n.category_id = ").push_bind(c);
+        }
+        if let Some(p) = f.process_id {
+            qb.push(" and n.process_id = ").push_bind(p);
+        }
+        if let Some(from) = f.from {
+            qb.push(" and n.reported_on >= ").push_bind(from);
+        }
+        if let Some(to) = f.to {
+            qb.push(" and n.reported_on <= ").push_bind(to);
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", q.to_lowercase().replace(['\\', '%', '_'], ""));
+            qb.push(" and lower(n.number || ' ' || n.product || ' ' || n.lot || ' ' || n.description) like ")
+                .push_bind(pattern);
+        }
+        if let Some(before) = f.before_id {
+            qb.push(" and n.nc_id < ").push_bind(before);
+        }
+        qb.push(" order by n.nc_id desc limit ").push_bind(f.limit.unwrap_or(50).clamp(1, 200));
+        let rows: Vec<NcRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(Nc::try_from).collect()
     }
 
@@ -994,22 +1002,21 @@ impl QualityStore for SqlStore {
     }
 
     async fn nc_pareto(&self, by: ParetoBy, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<ParetoBar>> {
+        // From the per-day counts the database keeps with every change of an NC (see the
+        // migration): a year is a few thousand rows whatever the number of NCs.
         let sql = match by {
             ParetoBy::Category => {
-                "select n.category_id as id, c.name as label, count(*) as count, \
-                 cast(coalesce(sum(n.quantity), 0) as bigint) as quantity, \
-                 cast(coalesce(sum(n.cost_scrap + n.cost_rework + n.cost_warranty + n.cost_returns), 0) as bigint) as cost \
-                 from ncs n join nc_categories c on c.category_id = n.category_id \
-                 where n.reported_on >= $1 and n.reported_on <= $2 and n.state <> 'cancelled' \
-                 group by n.category_id, c.name"
+                "select g.id, c.name as label, g.count, g.quantity, g.cost from (select category_id as id, \
+                 cast(sum(count) as bigint) as count, cast(sum(quantity) as bigint) as quantity, \
+                 cast(sum(cost) as bigint) as cost from nc_day_counts where day >= $1 and day <= $2 \
+                 group by category_id having sum(count) > 0) g join nc_categories c on c.category_id = g.id"
             }
             ParetoBy::Process => {
-                "select n.process_id as id, coalesce(p.name, 'No process') as label, count(*) as count, \
-                 cast(coalesce(sum(n.quantity), 0) as bigint) as quantity, \
-                 cast(coalesce(sum(n.cost_scrap + n.cost_rework + n.cost_warranty + n.cost_returns), 0) as bigint) as cost \
-                 from ncs n left join processes p on p.process_id = n.process_id \
-                 where n.reported_on >= $1 and n.reported_on <= $2 and n.state <> 'cancelled' \
-                 group by n.process_id, p.name"
+                "select nullif(g.id, 0) as id, coalesce(p.name, 'No process') as label, g.count, g.quantity, \
+                 g.cost from (select process_key as id, cast(sum(count) as bigint) as count, \
+                 cast(sum(quantity) as bigint) as quantity, cast(sum(cost) as bigint) as cost from nc_day_counts \
+                 where day >= $1 and day <= $2 group by process_key having sum(count) > 0) g \
+                 left join processes p on p.process_id = g.id"
             }
         };
         let rows: Vec<(Option<i64>, String, i64, i64, i64)> =
@@ -1683,12 +1690,12 @@ impl QualityStore for SqlStore {
                     by: name_of(r.verifier.unwrap_or(r.person)),
                     on: r.closed_on,
                 }];
-                let due = r.found_on.checked_add_days(chrono::Days::new(30));
+                let due = r.opened_on.checked_add_days(chrono::Days::new(30));
                 let (id,): (i64,) = sqlx::query_as(
                     "insert into capas (number, title, kind, state, process_id, owner_id, verifier_id, severity, \
                      likelihood, due_on, original_due_on, investigation, effectiveness, root_cause, investigated, \
                      found_on, opened_on, closed_on, version, created_at, updated_at) \
-                     values ($1, $2, 'corrective', 'closed', $3, $4, $5, 3, 3, $6, $6, $7, $8, $9, 1, $10, $10, $11, 1, \
+                     values ($1, $2, 'corrective', 'closed', $3, $4, $5, 3, 3, $6, $6, $7, $8, $9, 1, $10, $13, $11, 1, \
                      $12, $12) returning capa_id",
                 )
                 .bind(&number)
@@ -1703,10 +1710,11 @@ impl QualityStore for SqlStore {
                 .bind(r.found_on)
                 .bind(r.closed_on)
                 .bind(now)
+                .bind(r.opened_on)
                 .fetch_one(&mut *tx)
                 .await?;
                 let after = serde_json::json!({"number": number, "title": r.title, "state": "closed",
-                    "root_cause": r.root_cause, "opened_on": r.found_on, "closed_on": r.closed_on});
+                    "root_cause": r.root_cause, "opened_on": r.opened_on, "closed_on": r.closed_on});
                 ("capa", id, after)
             } else {
                 let number = nc_numbers.next().unwrap_or_default();
