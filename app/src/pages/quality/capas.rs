@@ -243,7 +243,7 @@ pub fn CapaPage() -> impl IntoView {
                         {capa.meta.retired_reason.clone().map(|r| view! { <dt>"Cancelled"</dt><dd>{r}</dd> })}
                     </dl>
                     {step_outcome(state)}
-                    <InvestigationEditor capa=capa.clone() editable=st.investigating() && (actor.owner || actor.manager) state reload />
+                    <InvestigationEditor capa=capa.clone() may_edit=actor.owner || actor.manager state reload />
                     <Actions capa=capa.clone() people=people.clone() form=action_form me actor state reload />
                     {(!open_work.is_empty() && matches!(st, CapaState::Implementation)).then(|| view! {
                         <div class="alert alert-warn" role="status" data-testid="open-work">
@@ -315,7 +315,10 @@ impl CauseRow {
 /// The investigation: the problem, containment, the 5 whys and the fishbone's causes, and the 8D
 /// texts; editable by the owner or the quality manager until the plan is submitted.
 #[component]
-fn InvestigationEditor(capa: Capa, editable: bool, state: RwSignal<Submitted>, reload: RwSignal<u32>) -> impl IntoView {
+fn InvestigationEditor(capa: Capa, may_edit: bool, state: RwSignal<Submitted>, reload: RwSignal<u32>) -> impl IntoView {
+    // The owner or the quality manager edits: the investigation until the plan is submitted, the
+    // 8D texts while the CAPA is open.
+    let editable = may_edit && capa.state.investigating();
     let inv = capa.investigation.clone();
     let problem = RwSignal::new(inv.problem.clone());
     let containment = RwSignal::new(inv.containment.clone());
@@ -330,7 +333,7 @@ fn InvestigationEditor(capa: Capa, editable: bool, state: RwSignal<Submitted>, r
     let recognition = RwSignal::new(inv.recognition.clone());
     let (id, version, title, process, eight_d) =
         (capa.id.0, capa.meta.version, capa.title.clone(), capa.process_id, capa.eight_d);
-    let open = capa.state.is_open();
+    let open = capa.state.is_open() && may_edit;
     let save = Action::new_local(move |u: &CapaUpdate| {
         let u = u.clone();
         async move { settle(api::update_capa(id, &u).await, state, reload, "Investigation saved.") }

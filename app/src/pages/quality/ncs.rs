@@ -313,6 +313,7 @@ pub fn NcNew() -> impl IntoView {
                     <TextField name="lot" label="Lot or batch" value=lot errors />
                     <TextField name="quantity" label="Units affected" value=quantity errors />
                     <TextField name="description" label="What is wrong (against which requirement)" value=description errors multiline=true required=true />
+                    <RootCauseSuggestions text=Signal::derive(move || description.get()) />
                     <TextField name="containment" label="Containment done at once" value=containment errors multiline=true />
                     <DateInput name="reported_on" label="Found on" value=reported_on />
                     <fieldset class="costs">
