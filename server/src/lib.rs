@@ -28,6 +28,8 @@ use axum::http::{HeaderName, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{any, get};
 use tower::ServiceBuilder;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -101,9 +103,21 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::trace_layer())
                 .layer(axum::middleware::from_fn(middleware::request_context))
-                .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
+                .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+                .layer(compression()),
         )
         .with_state(state)
+}
+
+/// Compressed responses (brotli or gzip, as the client accepts) for JSON, CSV and other text
+/// above 1 KB, at a level that costs little CPU (brotli and gzip level 4). Never the live-update
+/// stream (its events must leave at once), images, or the app's files already precompressed
+/// (they carry their `Content-Encoding`, which the layer leaves alone).
+fn compression() -> CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{NotForContentType, Predicate as _, SizeAbove};
+    CompressionLayer::new().quality(CompressionLevel::Precise(4)).compress_when(
+        SizeAbove::new(1024).and(NotForContentType::GRPC).and(NotForContentType::IMAGES).and(NotForContentType::SSE),
+    )
 }
 
 /// The built app: hashed assets cached for ever, precompressed `.br`/`.gz` siblings served

@@ -299,7 +299,50 @@ async fn the_audit_trail_is_readable_and_verifiable_over_http(store: Arc<dyn Sto
     assert_eq!((v.body["intact"].clone(), v.body["entries"].clone()), (json!(true), json!(4)));
 }
 
+/// The raw bytes and headers of `uri` fetched by `client` with `Accept-Encoding: accept`.
+async fn fetch(client: &Client, uri: &str, accept: Option<&str>) -> (axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let mut req = Request::get(uri);
+    if let Some(a) = accept {
+        req = req.header(header::ACCEPT_ENCODING, a);
+    }
+    if let Some((cookie, _)) = &client.session {
+        req = req.header(header::COOKIE, cookie.as_str());
+    }
+    let res = client.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let headers = res.headers().clone();
+    if headers.get(header::CONTENT_TYPE).is_some_and(|t| t == "text/event-stream") {
+        return (headers, Vec::new());
+    }
+    (headers, res.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+async fn responses_are_compressed_when_accepted(store: Arc<dyn Store>, _db: TestDb) {
+    let client = Client::admin(store).await;
+    // A large JSON answer: brotli or gzip as accepted, smaller, and the same document once
+    // decompressed; `Vary` tells caches it depends on the request.
+    let (plain_headers, plain) = fetch(&client, "/api/v1/openapi.json", None).await;
+    assert!(plain_headers.get(header::CONTENT_ENCODING).is_none());
+    let (headers, br) = fetch(&client, "/api/v1/openapi.json", Some("gzip, deflate, br")).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert!(headers[header::VARY].to_str().unwrap().to_lowercase().contains("accept-encoding"));
+    assert!(br.len() * 5 < plain.len(), "{} compressed of {}", br.len(), plain.len());
+    let mut decoded = Vec::new();
+    brotli::BrotliDecompress(&mut br.as_slice(), &mut decoded).unwrap();
+    assert_eq!(decoded, plain);
+    let (headers, _) = fetch(&client, "/api/v1/openapi.json", Some("gzip")).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    // Small answers are not worth it; the live-update stream must never wait in a compressor.
+    let (headers, _) = fetch(&client, "/healthz", Some("br")).await;
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    let (headers, _) = fetch(&client, "/api/v1/events", Some("br")).await;
+    assert_eq!(headers[header::CONTENT_TYPE], "text/event-stream");
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+}
+
 on_both_backends!(
+    responses_are_compressed_when_accepted,
     the_audit_trail_is_readable_and_verifiable_over_http,
     process_lifecycle_over_http,
     bad_requests_get_the_envelope,
