@@ -65,6 +65,10 @@ pub fn SignaturePanel(
     /// whether it is required for the record as it is now.
     #[prop(optional, into)]
     rationale: Option<Signal<bool>>,
+    /// Whether the record takes this signature now (e.g. a CAPA's plan only while it waits for
+    /// approval); without it, whenever the user may sign.
+    #[prop(optional, into)]
+    open_to_signing: Option<Signal<bool>>,
 ) -> impl IntoView {
     let s = session();
     let signatures = LocalResource::new(move || {
@@ -72,7 +76,9 @@ pub fn SignaturePanel(
         api::list_signatures(record_type, Some(record_id))
     });
     let open = RwSignal::new(false);
-    let may_sign = move || sign_permission(record_type, meaning).is_some_and(|p| can(s, &[p]));
+    let may_sign = move || {
+        open_to_signing.is_none_or(|o| o.get()) && sign_permission(record_type, meaning).is_some_and(|p| can(s, &[p]))
+    };
     let signed = Callback::new(move |signature: Signature| {
         open.set(false);
         signatures.refetch();

@@ -265,6 +265,7 @@ pub fn CapaPage() -> impl IntoView {
                                     what=Signal::derive({ let n = capa.number.clone(); move || format!("the action plan of {n}") })
                                     awaiting=if st == CapaState::ActionPlan { "Waiting for the quality manager's signed approval" } else { "Not approved in this form" }
                                     on_signed=Callback::new(move |_| reload.update(|n| *n += 1))
+                                    open_to_signing=Signal::derive(move || st == CapaState::ActionPlan)
                                 />
                             </div>
                         }
