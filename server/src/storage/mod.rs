@@ -57,7 +57,7 @@ pub use dashboard::DashboardStore;
 pub use document::DocumentStore;
 pub use fmea::{FmeaStore, RowChange};
 pub use postgres::PostgresStore;
-pub use quality::{HistoricQuality, QualityActor, QualityStore};
+pub use quality::{CapaStore, HistoricQuality, QualityActor, QualityStore};
 pub use risk::{NewRevision, PageAt, RiskFilter, RiskStore};
 pub use sqlite::SqliteStore;
 pub use training::{HistoricTraining, TrainingStore};
@@ -183,6 +183,7 @@ pub trait Store:
     + TrainingStore
     + DashboardStore
     + QualityStore
+    + CapaStore
     + Send
     + Sync
     + 'static

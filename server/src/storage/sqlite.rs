@@ -75,6 +75,9 @@ mod assignment;
 #[path = "queries/base.rs"]
 mod base;
 #[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/capa.rs"]
+mod capa;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/dashboard.rs"]
 mod dashboard;
 #[allow(clippy::duplicate_mod)] // by design: once per backend

@@ -16,10 +16,15 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::complaint::ComplaintId;
+pub use super::investigation::{Cause, Investigation};
 use super::nc::NcId;
+pub use super::plan::{
+    Action, ActionId, ActionInput, EXTENSION_PENDING, Extension, ExtensionDecision, ExtensionId, ExtensionInput,
+    ExtensionState, LinkKind, OpenWork,
+};
 use super::{
-    CauseCategory, NO_ACTIONS, NO_CONFIRMED_CAUSE, NOT_QUALIFIED, SHORT_MAX, TEXT_MAX, TITLE_MAX, TOO_EARLY,
-    USE_EXTENSION, VERIFIER_IS_OWNER, WORK_OPEN, WRONG_STATE, check_reason,
+    NO_ACTIONS, NO_CONFIRMED_CAUSE, NOT_QUALIFIED, TEXT_MAX, TITLE_MAX, TOO_EARLY, USE_EXTENSION, VERIFIER_IS_OWNER,
+    WORK_OPEN, WRONG_STATE, check_reason,
 };
 use crate::FieldErrors;
 use crate::auth::UserId;
@@ -29,14 +34,6 @@ use crate::validation::{self, INVALID, REQUIRED};
 id_type!(
     /// Identifies a CAPA; never reused.
     CapaId
-);
-id_type!(
-    /// Identifies an action of a CAPA's plan; never reused.
-    ActionId
-);
-id_type!(
-    /// Identifies an extension request; never reused.
-    ExtensionId
 );
 
 impl Record for Capa {
@@ -50,8 +47,6 @@ impl Record for Capa {
 pub const NOT_OWNER: &str = "not_owner";
 /// Error code: only the CAPA's verifier may do this.
 pub const NOT_VERIFIER: &str = "not_verifier";
-/// Error code: an extension request is already waiting for a decision.
-pub const EXTENSION_PENDING: &str = "extension_pending";
 /// Most whys, causes and actions.
 pub const LIST_MAX: usize = 30;
 
@@ -330,96 +325,6 @@ impl RiskRank {
             RiskRank::Medium => "Medium",
             RiskRank::High => "High",
         }
-    }
-}
-
-/// A cause on the fishbone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct Cause {
-    /// Its category (the six Ms).
-    pub category: CauseCategory,
-    /// The cause.
-    pub text: String,
-    /// Confirmed by evidence (not only suspected).
-    #[serde(default)]
-    pub confirmed: bool,
-    /// The evidence (required to confirm).
-    #[serde(default)]
-    pub evidence: String,
-}
-
-/// The investigation: what happened, what was contained, why (5 whys) and the causes.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(default)]
-pub struct Investigation {
-    /// The problem (5W2H: what, where, when, who, why, how, how many).
-    pub problem: String,
-    /// Interim containment (8D D3).
-    pub containment: String,
-    /// The whys, in order: each answers "why?" of the one before.
-    pub whys: Vec<String>,
-    /// The fishbone's causes.
-    pub causes: Vec<Cause>,
-    /// The team (8D D1).
-    pub team: String,
-    /// What prevents recurrence elsewhere (8D D7: systems, procedures, similar products).
-    pub prevent_recurrence: String,
-    /// Recognition of the team at closure (8D D8).
-    pub recognition: String,
-}
-
-impl Investigation {
-    /// Trims the texts and drops empty whys.
-    pub fn normalized(mut self) -> Self {
-        for s in [
-            &mut self.problem,
-            &mut self.containment,
-            &mut self.team,
-            &mut self.prevent_recurrence,
-            &mut self.recognition,
-        ] {
-            *s = s.trim().to_string();
-        }
-        self.whys = self.whys.into_iter().map(|w| w.trim().to_string()).filter(|w| !w.is_empty()).collect();
-        for c in &mut self.causes {
-            c.text = c.text.trim().to_string();
-            c.evidence = c.evidence.trim().to_string();
-        }
-        self
-    }
-
-    /// Field rules: bounded texts; a confirmed cause has its evidence.
-    pub fn validate(&self, e: &mut FieldErrors) {
-        validation::text(e, "investigation.problem", &self.problem, false, TEXT_MAX);
-        validation::text(e, "investigation.containment", &self.containment, false, TEXT_MAX);
-        validation::text(e, "investigation.team", &self.team, false, SHORT_MAX * 5);
-        validation::text(e, "investigation.prevent_recurrence", &self.prevent_recurrence, false, TEXT_MAX);
-        validation::text(e, "investigation.recognition", &self.recognition, false, TEXT_MAX);
-        if self.whys.len() > LIST_MAX {
-            e.add("investigation.whys", validation::TOO_LONG);
-        }
-        for (i, w) in self.whys.iter().enumerate() {
-            validation::text(e, &format!("investigation.whys.{i}"), w, false, 1000);
-        }
-        if self.causes.len() > LIST_MAX {
-            e.add("investigation.causes", validation::TOO_LONG);
-        }
-        for (i, c) in self.causes.iter().enumerate() {
-            validation::text(e, &format!("investigation.causes.{i}.text"), &c.text, true, 1000);
-            validation::text(e, &format!("investigation.causes.{i}.evidence"), &c.evidence, c.confirmed, TEXT_MAX);
-        }
-    }
-
-    /// Whether a root cause is confirmed.
-    pub fn root_cause_found(&self) -> bool {
-        self.causes.iter().any(|c| c.confirmed)
-    }
-
-    /// The category of the first confirmed cause: the record's label for the model.
-    pub fn root_cause_category(&self) -> Option<CauseCategory> {
-        self.causes.iter().find(|c| c.confirmed).map(|c| c.category)
     }
 }
 
@@ -842,280 +747,6 @@ pub struct EffectivenessCheck {
     pub by: String,
     /// When.
     pub on: NaiveDate,
-}
-
-/// What an action of the plan is: a plain task, or a link to work in another module that must be
-/// finished before the CAPA can go to verification. A new kind (a change request, a supplier
-/// corrective action) joins by a variant here and one line in the server's open-work query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum LinkKind {
-    /// A task, done when its owner marks it done.
-    Task,
-    /// A document revision, done when it is effective.
-    DocumentRevision,
-    /// A training assignment, done when completed (or cancelled as no longer required).
-    TrainingAssignment,
-    /// An FMEA row's optimization action, done when completed (or decided not implemented).
-    FmeaRow,
-}
-
-impl LinkKind {
-    /// Every kind.
-    pub const ALL: [LinkKind; 4] =
-        [LinkKind::Task, LinkKind::DocumentRevision, LinkKind::TrainingAssignment, LinkKind::FmeaRow];
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LinkKind::Task => "task",
-            LinkKind::DocumentRevision => "document_revision",
-            LinkKind::TrainingAssignment => "training_assignment",
-            LinkKind::FmeaRow => "fmea_row",
-        }
-    }
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-    /// Whether linked work of this kind in `status` is finished: the gate's one rule per kind.
-    pub fn done(self, status: &str) -> bool {
-        match self {
-            LinkKind::Task => status == "done",
-            LinkKind::DocumentRevision => matches!(status, "effective" | "superseded"),
-            LinkKind::TrainingAssignment => matches!(status, "completed" | "cancelled"),
-            LinkKind::FmeaRow => matches!(status, "completed" | "not_implemented"),
-        }
-    }
-
-    /// As shown to people.
-    pub fn label(self) -> &'static str {
-        match self {
-            LinkKind::Task => "Task",
-            LinkKind::DocumentRevision => "Document revision",
-            LinkKind::TrainingAssignment => "Training assignment",
-            LinkKind::FmeaRow => "FMEA action",
-        }
-    }
-}
-
-/// An action to add to the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ActionInput {
-    /// What is to be done.
-    pub title: String,
-    /// Its kind.
-    pub kind: LinkKind,
-    /// The linked record (required unless a task): a revision, an assignment or an FMEA row.
-    #[serde(default)]
-    pub link_id: Option<i64>,
-    /// Who does it.
-    pub owner_id: Option<UserId>,
-    /// By when.
-    pub due_on: Option<NaiveDate>,
-    /// The CAPA's version last seen.
-    pub version: i64,
-}
-
-impl ActionInput {
-    /// Field rules.
-    pub fn validate(&self, today: NaiveDate) -> Result<(), FieldErrors> {
-        let mut e = FieldErrors::new();
-        validation::text(&mut e, "title", &self.title, true, TITLE_MAX);
-        if self.kind != LinkKind::Task && self.link_id.is_none() {
-            e.add("link_id", REQUIRED);
-        }
-        if self.owner_id.is_none() {
-            e.add("owner_id", REQUIRED);
-        }
-        match self.due_on {
-            None => e.add("due_on", REQUIRED),
-            Some(d) if d < today => e.add("due_on", TOO_EARLY),
-            Some(_) => {}
-        }
-        e.into_result()
-    }
-}
-
-/// An action of the plan, with where its linked work stands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct Action {
-    /// Its id.
-    pub id: ActionId,
-    /// What is to be done.
-    pub title: String,
-    /// Its kind.
-    pub kind: LinkKind,
-    /// The linked record.
-    pub link_id: Option<i64>,
-    /// The linked record as people know it (`SOP-0003 rev C`).
-    pub link_label: String,
-    /// Where the linked record stands (`draft`, `effective`, `open`, `completed`).
-    pub link_status: String,
-    /// Who does it.
-    pub owner_id: UserId,
-    /// Their name.
-    pub owner_name: String,
-    /// By when.
-    pub due_on: NaiveDate,
-    /// When a task was marked done.
-    pub done_on: Option<NaiveDate>,
-    /// Still open: a task not done, or linked work not finished.
-    pub open: bool,
-}
-
-/// Work still open that holds the CAPA before verification.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct OpenWork {
-    /// The action.
-    pub action_id: ActionId,
-    /// What it is, for the page: `Document revision SOP-0003 rev C is draft`.
-    pub description: String,
-}
-
-impl OpenWork {
-    /// The open work of a plan.
-    pub fn of(actions: &[Action]) -> Vec<OpenWork> {
-        actions
-            .iter()
-            .filter(|a| a.open)
-            .map(|a| OpenWork {
-                action_id: a.id,
-                description: if a.kind == LinkKind::Task {
-                    format!("Task “{}” is not done", a.title)
-                } else {
-                    format!("{} {} is {}", a.kind.label(), a.link_label, a.link_status.replace('_', " "))
-                },
-            })
-            .collect()
-    }
-}
-
-/// A request to move the due date.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ExtensionInput {
-    /// The date asked for (after the current due date).
-    pub due_on: Option<NaiveDate>,
-    /// Why.
-    pub reason: String,
-    /// The CAPA's version last seen.
-    pub version: i64,
-}
-
-impl ExtensionInput {
-    /// Field rules against the CAPA, from its owner or the quality manager.
-    pub fn check(&self, capa: &Capa, actor: Actor) -> Result<(), FieldErrors> {
-        let mut e = FieldErrors::new();
-        if !capa.state.is_open() || capa.due_on.is_none() {
-            e.add("state", WRONG_STATE);
-            return Err(e);
-        }
-        if !(actor.owner || actor.manager) {
-            e.add("step", NOT_OWNER);
-            return Err(e);
-        }
-        if capa.extensions.iter().any(|x| x.state == ExtensionState::Pending) {
-            e.add("due_on", EXTENSION_PENDING);
-        }
-        match self.due_on {
-            None => e.add("due_on", REQUIRED),
-            Some(d) if capa.due_on.is_some_and(|due| d <= due) => e.add("due_on", TOO_EARLY),
-            Some(_) => {}
-        }
-        check_reason(&mut e, "reason", &self.reason);
-        e.into_result()
-    }
-}
-
-/// The quality manager's decision on a pending extension.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ExtensionDecision {
-    /// Approve (the due date moves) or reject.
-    pub approve: bool,
-    /// Why (required to reject).
-    #[serde(default)]
-    pub reason: String,
-    /// The CAPA's version last seen.
-    pub version: i64,
-}
-
-impl ExtensionDecision {
-    /// Field rules.
-    pub fn check(&self, capa: &Capa, extension: &Extension, actor: Actor) -> Result<(), FieldErrors> {
-        let mut e = FieldErrors::new();
-        if !capa.state.is_open() || extension.state != ExtensionState::Pending {
-            e.add("state", WRONG_STATE);
-            return Err(e);
-        }
-        if !actor.manager {
-            e.add("step", NOT_QUALIFIED);
-            return Err(e);
-        }
-        validation::text(&mut e, "reason", &self.reason, !self.approve, crate::org::REASON_MAX);
-        e.into_result()
-    }
-}
-
-/// Where an extension request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ExtensionState {
-    /// Waiting for the quality manager.
-    Pending,
-    /// Approved: the due date moved.
-    Approved,
-    /// Rejected.
-    Rejected,
-}
-
-impl ExtensionState {
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExtensionState::Pending => "pending",
-            ExtensionState::Approved => "approved",
-            ExtensionState::Rejected => "rejected",
-        }
-    }
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [ExtensionState::Pending, ExtensionState::Approved, ExtensionState::Rejected]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
-
-/// An extension request and its decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct Extension {
-    /// Its id.
-    pub id: ExtensionId,
-    /// The due date before the request.
-    pub previous_due_on: NaiveDate,
-    /// The date asked for.
-    pub requested_due_on: NaiveDate,
-    /// Why.
-    pub reason: String,
-    /// Who asked.
-    pub requested_by: String,
-    /// When.
-    pub requested_on: NaiveDate,
-    /// Where it stands.
-    pub state: ExtensionState,
-    /// Who decided.
-    pub decided_by: Option<String>,
-    /// Why (a rejection's reason, an approval's remark).
-    pub decision_reason: String,
 }
 
 /// A CAPA.

@@ -11,8 +11,10 @@ use crate::validation::{self, REQUIRED};
 
 pub mod capa;
 pub mod complaint;
+pub mod investigation;
 pub mod metrics;
 pub mod nc;
+pub mod plan;
 pub mod suggestion;
 #[cfg(test)]
 mod tests;

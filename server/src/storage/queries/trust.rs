@@ -9,9 +9,9 @@ use shared::org::DepartmentId;
 
 use super::assignment::{assign_person, cancel_person, check_acknowledgment, settle_acknowledgment};
 use super::base::{active_reference, append_audit, finish, process_by_id, retire};
+use super::capa::{approve_capa_plan, capa_plan_json};
 use super::document::{check_revision_signer, revision_content_json, settle_revision};
 use super::fmea::fmea_baseline_json;
-use super::quality::{approve_capa_plan, capa_plan_json};
 use super::risk::{accept_risk, matrix_revision_by_id, revision_json, risk_by_id};
 use super::{Conn, SqlStore};
 use crate::auth::SessionAuth;
