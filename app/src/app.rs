@@ -8,26 +8,9 @@ use shared::auth::Permission;
 
 use crate::api::{self, ApiError};
 use crate::components::not_available::NotAvailable;
-use crate::pages::admin::{AdminHome, DepartmentList, SiteList};
-use crate::pages::audit::AuditTrail;
-use crate::pages::dashboard::{Dashboard, Measurements, OverdueWork};
-use crate::pages::documents::{DocumentList, DocumentPage};
-use crate::pages::fmea::{FmeaHeaderEdit, FmeaList, FmeaNew, FmeaWorksheet};
-use crate::pages::processes::edit::{ProcessEdit, ProcessNew};
-use crate::pages::processes::list::ProcessList;
-use crate::pages::quality::capas::{CapaPage, CapaRegister, EightDReport};
-use crate::pages::quality::complaints::{ComplaintList, ComplaintNew, ComplaintPage};
-use crate::pages::quality::ncs::{NcNew, NcPage, NcRegister};
-use crate::pages::risks::form::{RiskEdit, RiskNew};
-use crate::pages::risks::matrices::{MatrixList, MatrixRevisionPage};
-use crate::pages::risks::register::RiskRegister;
-use crate::pages::risks::work::MyWork;
-use crate::pages::security::{FailedSignIns, SessionList};
+use crate::pages::risks::work;
 use crate::pages::sign_in::{ChangePassword, SignIn, SignOut};
-use crate::pages::training::matrix::{TrainedOnPage, TrainingMatrix};
-use crate::pages::training::setup::TrainingSetup;
-use crate::pages::training::{AssignmentPage, MyTraining};
-use crate::pages::users::{UserEdit, UserList, UserNew};
+use crate::pages::{admin, dashboard, documents, fmea, quality, risks, training};
 use crate::session::{Session, can, role_labels, session};
 
 /// Shown on the sign-in page when a request found the session ended.
@@ -36,23 +19,42 @@ pub const SESSION_ENDED: &str = "Your session has ended; sign in again.";
 /// Who sees an area that every signed-in user may read.
 const ANYONE: &[Permission] = &[Permission::ViewOrganisation];
 
-/// The areas of Caliper, in navigation order: (path, label, permissions of which one is needed
-/// to see it).
-pub const AREAS: &[(&str, &str, &[Permission])] = &[
-    ("/", "Dashboard", &[Permission::ViewDashboard]),
-    ("/work", "My work", ANYONE),
-    ("/documents", "Documents", &[Permission::ViewDocuments]),
-    ("/training", "Training", &[Permission::CompleteTraining, Permission::ViewTrainingRecords]),
-    ("/fmea", "FMEA", &[Permission::ViewFmeas]),
-    ("/risks", "Risks", &[Permission::ViewRisks]),
-    ("/quality/ncs", "Nonconformance", &[Permission::ViewQuality]),
-    ("/quality/complaints", "Complaints", &[Permission::ViewQuality]),
-    ("/quality/capas", "CAPA", &[Permission::ViewQuality]),
-    ("/audits", "Audits", ANYONE),
-    ("/suppliers", "Suppliers", ANYONE),
-    ("/changes", "Changes", ANYONE),
-    ("/management-review", "Management review", ANYONE),
-    (
+/// An area in the navigation.
+pub struct Area {
+    pub href: &'static str,
+    pub label: &'static str,
+    /// Permissions of which one is needed to see it.
+    pub needs: &'static [Permission],
+    /// Starts loading the area's chunk (on hover or focus of its link); `None` for an area that
+    /// is not built yet.
+    pub prefetch: Option<fn()>,
+}
+
+const fn area(href: &'static str, label: &'static str, needs: &'static [Permission], prefetch: Option<fn()>) -> Area {
+    Area { href, label, needs, prefetch }
+}
+
+/// The areas of Caliper, in navigation order.
+pub const AREAS: &[Area] = &[
+    area("/", "Dashboard", &[Permission::ViewDashboard], Some(dashboard::prefetch)),
+    area("/work", "My work", ANYONE, Some(work::prefetch)),
+    area("/documents", "Documents", &[Permission::ViewDocuments], Some(documents::prefetch)),
+    area(
+        "/training",
+        "Training",
+        &[Permission::CompleteTraining, Permission::ViewTrainingRecords],
+        Some(training::prefetch),
+    ),
+    area("/fmea", "FMEA", &[Permission::ViewFmeas], Some(fmea::prefetch)),
+    area("/risks", "Risks", &[Permission::ViewRisks], Some(risks::prefetch)),
+    area("/quality/ncs", "Nonconformance", &[Permission::ViewQuality], Some(quality::prefetch)),
+    area("/quality/complaints", "Complaints", &[Permission::ViewQuality], Some(quality::prefetch)),
+    area("/quality/capas", "CAPA", &[Permission::ViewQuality], Some(quality::prefetch)),
+    area("/audits", "Audits", ANYONE, None),
+    area("/suppliers", "Suppliers", ANYONE, None),
+    area("/changes", "Changes", ANYONE, None),
+    area("/management-review", "Management review", ANYONE, None),
+    area(
         "/admin",
         "Admin",
         &[
@@ -63,6 +65,7 @@ pub const AREAS: &[(&str, &str, &[Permission])] = &[
             Permission::EditOwnProcesses,
             Permission::ViewAuditTrail,
         ],
+        Some(admin::prefetch),
     ),
 ];
 
@@ -123,47 +126,47 @@ fn Shell() -> impl IntoView {
                 <Nav />
                 <main class="content" id="main">
                     <Routes fallback=|| view! { <NotAvailable area="This page".to_string() missing=true /> }>
-                        <Route path=path!("/admin") view=AdminHome />
-                        <Route path=path!("/admin/processes") view=ProcessList />
-                        <Route path=path!("/admin/processes/new") view=ProcessNew />
-                        <Route path=path!("/admin/processes/:id") view=ProcessEdit />
-                        <Route path=path!("/admin/departments") view=DepartmentList />
-                        <Route path=path!("/admin/sites") view=SiteList />
-                        <Route path=path!("/admin/audit") view=AuditTrail />
-                        <Route path=path!("/admin/users") view=UserList />
-                        <Route path=path!("/admin/users/new") view=UserNew />
-                        <Route path=path!("/admin/users/:id") view=UserEdit />
-                        <Route path=path!("/admin/sessions") view=SessionList />
-                        <Route path=path!("/admin/security") view=FailedSignIns />
-                        <Route path=path!("/documents") view=DocumentList />
-                        <Route path=path!("/documents/:id") view=DocumentPage />
-                        <Route path=path!("/training") view=MyTraining />
-                        <Route path=path!("/training/matrix") view=TrainingMatrix />
-                        <Route path=path!("/training/setup") view=TrainingSetup />
-                        <Route path=path!("/training/trained-on") view=TrainedOnPage />
-                        <Route path=path!("/training/assignments/:id") view=AssignmentPage />
-                        <Route path=path!("/fmea") view=FmeaList />
-                        <Route path=path!("/fmea/new") view=FmeaNew />
-                        <Route path=path!("/fmea/:id") view=FmeaWorksheet />
-                        <Route path=path!("/fmea/:id/header") view=FmeaHeaderEdit />
-                        <Route path=path!("/risks") view=RiskRegister />
-                        <Route path=path!("/risks/new") view=RiskNew />
-                        <Route path=path!("/risks/matrices") view=MatrixList />
-                        <Route path=path!("/risks/matrices/:id") view=MatrixRevisionPage />
-                        <Route path=path!("/risks/:id") view=RiskEdit />
-                        <Route path=path!("/quality/ncs") view=NcRegister />
-                        <Route path=path!("/quality/ncs/new") view=NcNew />
-                        <Route path=path!("/quality/ncs/:id") view=NcPage />
-                        <Route path=path!("/quality/complaints") view=ComplaintList />
-                        <Route path=path!("/quality/complaints/new") view=ComplaintNew />
-                        <Route path=path!("/quality/complaints/:id") view=ComplaintPage />
-                        <Route path=path!("/quality/capas") view=CapaRegister />
-                        <Route path=path!("/quality/capas/:id") view=CapaPage />
-                        <Route path=path!("/quality/capas/:id/8d") view=EightDReport />
-                        <Route path=path!("/work") view=MyWork />
-                        <Route path=path!("/") view=Dashboard />
-                        <Route path=path!("/dashboard/overdue") view=OverdueWork />
-                        <Route path=path!("/dashboard/measurements") view=Measurements />
+                        <Route path=path!("/admin") view=|| admin::route(admin::Page::Home) />
+                        <Route path=path!("/admin/processes") view=|| admin::route(admin::Page::Processes) />
+                        <Route path=path!("/admin/processes/new") view=|| admin::route(admin::Page::ProcessNew) />
+                        <Route path=path!("/admin/processes/:id") view=|| admin::route(admin::Page::Process) />
+                        <Route path=path!("/admin/departments") view=|| admin::route(admin::Page::Departments) />
+                        <Route path=path!("/admin/sites") view=|| admin::route(admin::Page::Sites) />
+                        <Route path=path!("/admin/audit") view=|| admin::route(admin::Page::AuditTrail) />
+                        <Route path=path!("/admin/users") view=|| admin::route(admin::Page::Users) />
+                        <Route path=path!("/admin/users/new") view=|| admin::route(admin::Page::UserNew) />
+                        <Route path=path!("/admin/users/:id") view=|| admin::route(admin::Page::User) />
+                        <Route path=path!("/admin/sessions") view=|| admin::route(admin::Page::Sessions) />
+                        <Route path=path!("/admin/security") view=|| admin::route(admin::Page::FailedSignIns) />
+                        <Route path=path!("/documents") view=|| documents::route(documents::Page::List) />
+                        <Route path=path!("/documents/:id") view=|| documents::route(documents::Page::Document) />
+                        <Route path=path!("/training") view=|| training::route(training::Page::Mine) />
+                        <Route path=path!("/training/matrix") view=|| training::route(training::Page::Matrix) />
+                        <Route path=path!("/training/setup") view=|| training::route(training::Page::Setup) />
+                        <Route path=path!("/training/trained-on") view=|| training::route(training::Page::TrainedOn) />
+                        <Route path=path!("/training/assignments/:id") view=|| training::route(training::Page::Assignment) />
+                        <Route path=path!("/fmea") view=|| fmea::route(fmea::Page::List) />
+                        <Route path=path!("/fmea/new") view=|| fmea::route(fmea::Page::New) />
+                        <Route path=path!("/fmea/:id") view=|| fmea::route(fmea::Page::Worksheet) />
+                        <Route path=path!("/fmea/:id/header") view=|| fmea::route(fmea::Page::Header) />
+                        <Route path=path!("/risks") view=|| risks::route(risks::Page::Register) />
+                        <Route path=path!("/risks/new") view=|| risks::route(risks::Page::New) />
+                        <Route path=path!("/risks/matrices") view=|| risks::route(risks::Page::Matrices) />
+                        <Route path=path!("/risks/matrices/:id") view=|| risks::route(risks::Page::Matrix) />
+                        <Route path=path!("/risks/:id") view=|| risks::route(risks::Page::Risk) />
+                        <Route path=path!("/quality/ncs") view=|| quality::route(quality::Page::Ncs) />
+                        <Route path=path!("/quality/ncs/new") view=|| quality::route(quality::Page::NcNew) />
+                        <Route path=path!("/quality/ncs/:id") view=|| quality::route(quality::Page::Nc) />
+                        <Route path=path!("/quality/complaints") view=|| quality::route(quality::Page::Complaints) />
+                        <Route path=path!("/quality/complaints/new") view=|| quality::route(quality::Page::ComplaintNew) />
+                        <Route path=path!("/quality/complaints/:id") view=|| quality::route(quality::Page::Complaint) />
+                        <Route path=path!("/quality/capas") view=|| quality::route(quality::Page::Capas) />
+                        <Route path=path!("/quality/capas/:id") view=|| quality::route(quality::Page::Capa) />
+                        <Route path=path!("/quality/capas/:id/8d") view=|| quality::route(quality::Page::EightD) />
+                        <Route path=path!("/work") view=|| work::route(work::Page::Mine) />
+                        <Route path=path!("/") view=|| dashboard::route(dashboard::Page::Home) />
+                        <Route path=path!("/dashboard/overdue") view=|| dashboard::route(dashboard::Page::Overdue) />
+                        <Route path=path!("/dashboard/measurements") view=|| dashboard::route(dashboard::Page::Measurements) />
                         <Route path=path!("/:area") view=AreaPlaceholder />
                     </Routes>
                 </main>
@@ -186,11 +189,18 @@ fn Nav() -> impl IntoView {
                 {move || {
                     AREAS
                         .iter()
-                        .filter(|(.., needs)| can(s, needs))
-                        .map(|(href, label, _)| {
+                        .filter(|a| can(s, a.needs))
+                        .map(|a| {
+                            // Hover or focus starts loading the area's code, so the click
+                            // usually finds it ready.
+                            let prefetch = move || {
+                                if let Some(f) = a.prefetch {
+                                    f();
+                                }
+                            };
                             view! {
-                                <li>
-                                    <A href=*href exact=*href == "/">{*label}</A>
+                                <li on:pointerenter=move |_| prefetch() on:focusin=move |_| prefetch()>
+                                    <A href=a.href exact=a.href == "/">{a.label}</A>
                                 </li>
                             }
                         })
@@ -220,8 +230,8 @@ fn AreaPlaceholder() -> impl IntoView {
     let params = leptos_router::hooks::use_params_map();
     move || {
         let slug = params.read().get("area").unwrap_or_default();
-        match AREAS.iter().find(|(href, ..)| href.trim_start_matches('/') == slug) {
-            Some((_, label, _)) => view! { <NotAvailable area=label.to_string() /> }.into_any(),
+        match AREAS.iter().find(|a| a.href.trim_start_matches('/') == slug) {
+            Some(a) => view! { <NotAvailable area=a.label.to_string() /> }.into_any(),
             None => view! { <NotAvailable area="This page".to_string() missing=true /> }.into_any(),
         }
     }

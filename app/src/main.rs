@@ -4,6 +4,7 @@
 
 mod api;
 mod app;
+mod area;
 mod components;
 mod pages;
 mod session;

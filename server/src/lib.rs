@@ -2,6 +2,7 @@
 //! files with an SPA fallback. [`app`] builds the whole router so that tests can drive it
 //! without a socket; `main.rs` only parses the command line and calls into here.
 
+pub mod app_files;
 pub mod auth;
 pub mod config;
 pub mod demo_dashboard;
@@ -24,14 +25,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, StatusCode};
-use axum::response::{Html, IntoResponse};
+use axum::http::HeaderName;
 use axum::routing::{any, get};
 use tower::ServiceBuilder;
 use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::services::{ServeDir, ServeFile};
 
 use crate::storage::Store;
 
@@ -43,8 +42,10 @@ pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     /// The database.
     pub store: Arc<dyn Store>,
-    /// Where the built app is (Trunk's `dist`); `None` serves the API only.
+    /// Where the built app is (`app/dist`); `None` serves the API only.
     pub static_dir: Option<PathBuf>,
+    /// The app build served from there, named on every API answer.
+    pub app_build: Arc<app_files::AppBuild>,
     /// Password hashing and the sign-in and session settings.
     pub passwords: auth::Passwords,
     /// The live-updates feed.
@@ -61,6 +62,7 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, static_dir: Option<PathBuf>, auth: auth::AuthConfig) -> Self {
         Self {
             store,
+            app_build: Arc::new(app_files::AppBuild::new(static_dir.clone())),
             static_dir,
             passwords: auth::Passwords::new(Arc::new(auth)),
             events: Arc::default(),
@@ -90,13 +92,14 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let api = routes::api_router()
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
         .merge(extra)
-        .method_not_allowed_fallback(routes::method_not_allowed);
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.app_build.clone(), app_files::build_header));
     Router::new()
         .nest("/api/v1", api)
         .route("/api", any(routes::api_not_found))
         .route("/api/{*rest}", any(routes::api_not_found))
         .route("/healthz", get(routes::health::healthz))
-        .fallback_service(static_files(state.static_dir.clone()))
+        .fallback_service(app_files::static_files(state.static_dir.clone()))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -118,23 +121,4 @@ fn compression() -> CompressionLayer<impl tower_http::compression::Predicate> {
     CompressionLayer::new().quality(CompressionLevel::Precise(4)).compress_when(
         SizeAbove::new(1024).and(NotForContentType::GRPC).and(NotForContentType::IMAGES).and(NotForContentType::SSE),
     )
-}
-
-/// The built app: hashed assets cached for ever, precompressed `.br`/`.gz` siblings served
-/// when the browser accepts them, and every unknown path answered with index.html so that the
-/// app's router can handle deep links.
-fn static_files(dir: Option<PathBuf>) -> Router {
-    let Some(dir) = dir.filter(|d| d.join("index.html").is_file()) else {
-        return Router::new().fallback(|| async {
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Html("<!doctype html><title>Caliper</title><p>The app has not been built. Run <code>cargo xtask demo</code> \
-                      (or point <code>--static-dir</code> at Trunk's <code>dist</code>). The API is at <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p>"),
-            )
-                .into_response()
-        });
-    };
-    let index = ServeFile::new(dir.join("index.html")).precompressed_br().precompressed_gzip();
-    let files = ServeDir::new(&dir).precompressed_br().precompressed_gzip().fallback(index);
-    Router::new().fallback_service(files).layer(axum::middleware::from_fn(middleware::cache_headers))
 }

@@ -1,11 +1,10 @@
 //! Cross-cutting request handling: request ids, one tracing span per request, panics turned
-//! into 500 envelopes, and cache headers for the built app.
+//! into 500 envelopes.
 
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
@@ -89,44 +88,4 @@ impl<B> OnResponse<B> for ResponseLog {
 /// The tracing layer with Caliper's span and response log.
 pub fn trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan, (), ResponseLog> {
     TraceLayer::new_for_http().make_span_with(RequestSpan).on_request(()).on_response(ResponseLog)
-}
-
-/// Whether a file name carries Trunk's content hash (`name-<hex>.ext`; Trunk prints the 64-bit
-/// hash without leading zeros, so 12 to 16 digits), so that it can be cached for ever: a new
-/// build gets a new name.
-pub fn is_hashed_asset(path: &str) -> bool {
-    let file = path.rsplit('/').next().unwrap_or(path);
-    let stem = file.split('.').next().unwrap_or(file);
-    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// Long-lived caching for hashed assets; everything else (index.html above all) is revalidated
-/// on every load so that a new release is picked up at once.
-pub async fn cache_headers(req: Request, next: Next) -> Response {
-    let hashed = is_hashed_asset(req.uri().path());
-    let mut res = next.run(req).await;
-    if res.status() == StatusCode::OK || res.status() == StatusCode::NOT_MODIFIED {
-        let value = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
-    }
-    res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_hashed_asset;
-
-    #[test]
-    fn trunk_hashed_names_are_recognised() {
-        assert!(is_hashed_asset("/app-3f2a9c0d1e4b5a69_bg.wasm"));
-        assert!(is_hashed_asset("/app-3f2a9c0d1e4b5a69.js"));
-        assert!(is_hashed_asset("/style-0123456789abcdef.css"));
-        assert!(!is_hashed_asset("/index.html"));
-        assert!(!is_hashed_asset("/processes/12"));
-        assert!(is_hashed_asset("/favicon-e233148059e0dd5.svg"));
-        assert!(!is_hashed_asset("/favicon.svg"));
-        assert!(!is_hashed_asset("/annual-review.pdf"));
-    }
 }

@@ -326,17 +326,22 @@ fn risk_queries(addr: &str, session: &Session, backend: &str, figures: &mut BTre
 
 fn app_sizes(figures: &mut BTreeMap<String, f64>) -> Result {
     let dist = root().join("app/dist");
-    let (gz, br) = tools::precompress(&dist)?;
+    let report = crate::app_build::report(&dist)?;
+    let pkg = dist.join("pkg").join(&report.build);
     let mut wasm_raw = 0;
-    for entry in std::fs::read_dir(&dist).map_err(|e| e.to_string())? {
+    for entry in std::fs::read_dir(&pkg).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
         if path.extension().is_some_and(|e| e == "wasm") {
             wasm_raw += std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
         }
     }
     figures.insert("app_wasm_raw_bytes".into(), wasm_raw as f64);
-    figures.insert("app_wasm_js_css_gzip_bytes".into(), gz as f64);
-    figures.insert("app_wasm_js_css_br_bytes".into(), br as f64);
+    figures.insert("app_initial_load_br_bytes".into(), report.initial_br() as f64);
+    let all: u64 = report.initial_br() + report.areas.values().flatten().map(|f| f.br).sum::<u64>();
+    figures.insert("app_all_files_br_bytes".into(), all as f64);
+    for area in report.areas.keys() {
+        figures.insert(format!("app_area_{area}_br_bytes"), report.area_br(area) as f64);
+    }
     Ok(())
 }
 

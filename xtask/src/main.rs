@@ -8,6 +8,7 @@
 //! - `bench`: the figures (app size, start time, API latency and throughput) into
 //!   `target/bench/caliper-bench.json`.
 
+mod app_build;
 mod audit_fill;
 mod bench;
 mod bench_quality;
@@ -117,13 +118,9 @@ pub fn cargo() -> Command {
     c
 }
 
+/// Builds the app (release) into app/dist.
 fn build_app() -> Result {
-    step("build the app (trunk build --release --offline)");
-    let dist = root().join("app/dist");
-    run(tools::trunk().args(["build", "--release", "--offline"]).current_dir(root().join("app")))?;
-    let (gz, br) = tools::precompress(&dist)?;
-    println!("app built: {} (gzip {} KB, brotli {} KB for wasm+js+css)", dist.display(), gz / 1024, br / 1024);
-    Ok(())
+    app_build::build(app_build::Profile::Release).map(drop)
 }
 
 /// A running `caliper serve`, stopped on drop.
@@ -249,8 +246,24 @@ fn test() -> Result {
         .env("CALIPER_TEST_DATABASE_URL", &pg_url))?;
     passed.push("unit + API tests (SQLite, PostgreSQL)");
 
-    build_app()?;
+    let report = app_build::build(app_build::Profile::Release)?;
     passed.push("wasm release build");
+    step("app size budget (brotli): the initial load and each area's chunks");
+    let over = report.over_budget();
+    if !over.is_empty() {
+        return Err(format!(
+            "over the size budget: {}. Split the code further, or raise the budget in \
+             xtask/src/app_build.rs with the reason in the commit message.",
+            over.join("; ")
+        ));
+    }
+    println!(
+        "within budget: initial load {} KB ≤ {} KB; every area ≤ {} KB",
+        report.initial_br() / 1024,
+        app_build::INITIAL_BUDGET / 1024,
+        app_build::AREA_BUDGET / 1024
+    );
+    passed.push("app size budget");
 
     step("end-to-end: Playwright in Chromium against the real server");
     run(cargo().args(["build", "-p", "server", "--bin", "caliper"]))?;

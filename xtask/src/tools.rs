@@ -1,5 +1,5 @@
 //! Installing what the build needs, from the registries only: the wasm32 target (rustup),
-//! Trunk and wasm-bindgen-cli (`cargo install`), Chromium and PostgreSQL (apt), Playwright
+//! wasm-split-cli and wasm-bindgen-cli (`cargo install`), Chromium and PostgreSQL (apt), Playwright
 //! (npm, browser downloads disabled).
 
 use std::io::Write;
@@ -8,8 +8,8 @@ use std::process::Command;
 
 use crate::{Result, cargo, root, run, step};
 
-/// Trunk release that builds with the machine's rustc 1.95.
-const TRUNK_VERSION: &str = "0.21.14";
+/// The splitter, matching the `wasm_split_helpers` that Leptos 0.8 marks split points with.
+const WASM_SPLIT_VERSION: &str = "0.2.4";
 
 /// Tool cache (`$CALIPER_CACHE` or `~/.cache/caliper`), outside the clone so CI can reuse it.
 pub fn cache_dir() -> PathBuf {
@@ -24,14 +24,9 @@ fn tools_bin() -> PathBuf {
     cache_dir().join("tools/bin")
 }
 
-/// `trunk`, from the tool cache, with the cache first on PATH so it finds our wasm-bindgen.
-pub fn trunk() -> Command {
-    let mut c = Command::new(tools_bin().join("trunk"));
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut paths = vec![tools_bin()];
-    paths.extend(std::env::split_paths(&path));
-    c.env("PATH", std::env::join_paths(paths).expect("valid PATH"));
-    c
+/// A tool from the tool cache (`wasm-split-cli`, `wasm-bindgen`).
+pub fn tool(name: &str) -> Command {
+    Command::new(tools_bin().join(name))
 }
 
 fn version_of(binary: &Path) -> Option<String> {
@@ -56,11 +51,14 @@ fn locked_wasm_bindgen() -> Result<String> {
     Err("Cargo.lock has no wasm-bindgen".into())
 }
 
-fn cargo_install(krate: &str, version: &str) -> Result {
+fn cargo_install(krate: &str, version: &str, features: &[&str]) -> Result {
     let root_dir = cache_dir().join("tools");
     let attempt = |locked: bool| {
         let mut c = cargo();
         c.args(["install", krate, "--version", version, "--root"]).arg(&root_dir);
+        if !features.is_empty() {
+            c.args(["--features", &features.join(",")]);
+        }
         if locked {
             c.arg("--locked");
         }
@@ -74,7 +72,7 @@ fn cargo_install(krate: &str, version: &str) -> Result {
     })
 }
 
-/// The wasm32 target, Trunk and wasm-bindgen-cli.
+/// The wasm32 target, wasm-split-cli and wasm-bindgen-cli.
 pub fn ensure_app_tools() -> Result {
     let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
     let has_target = installed.map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"));
@@ -82,14 +80,19 @@ pub fn ensure_app_tools() -> Result {
         step("install the wasm32-unknown-unknown target");
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
-    if !version_of(&tools_bin().join("trunk")).is_some_and(|v| v.ends_with(TRUNK_VERSION)) {
-        step(&format!("install trunk {TRUNK_VERSION} (cargo install, once)"));
-        cargo_install("trunk", TRUNK_VERSION)?;
+    // wasm-split-cli has no --version: the install marker names the version.
+    let marker = cache_dir().join("tools/wasm-split-cli.version");
+    let split_ok = tools_bin().join("wasm-split-cli").is_file()
+        && std::fs::read_to_string(&marker).is_ok_and(|v| v.trim() == WASM_SPLIT_VERSION);
+    if !split_ok {
+        step(&format!("install wasm-split-cli {WASM_SPLIT_VERSION} (cargo install, once)"));
+        cargo_install("wasm_split_cli_support", WASM_SPLIT_VERSION, &["build-binary"])?;
+        std::fs::write(&marker, WASM_SPLIT_VERSION).map_err(|e| format!("{}: {e}", marker.display()))?;
     }
     let wanted = locked_wasm_bindgen()?;
     if !version_of(&tools_bin().join("wasm-bindgen")).is_some_and(|v| v.ends_with(&wanted)) {
         step(&format!("install wasm-bindgen-cli {wanted} (cargo install, once)"));
-        cargo_install("wasm-bindgen-cli", &wanted)?;
+        cargo_install("wasm-bindgen-cli", &wanted, &[])?;
     }
     Ok(())
 }
@@ -139,12 +142,18 @@ pub fn ensure_browser_tools() -> Result {
     Ok(())
 }
 
-/// Writes `.gz` and `.br` beside every wasm/js/css/html/svg file of `dist` (served
+/// Writes `.gz` and `.br` beside every wasm/js/css/html/svg file under `dist` (served
 /// precompressed), returning the gzip and brotli totals of wasm + js + css.
 pub fn precompress(dist: &Path) -> Result<(u64, u64)> {
     let (mut gz_total, mut br_total) = (0, 0);
     for entry in std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))? {
         let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_dir() {
+            let (gz, br) = precompress(&path)?;
+            gz_total += gz;
+            br_total += br;
+            continue;
+        }
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_string();
         if !["wasm", "js", "css", "html", "svg"].contains(&ext.as_str()) {
             continue;

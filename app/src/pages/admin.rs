@@ -13,6 +13,21 @@ use crate::components::form::{Submitted, field_errors, outcome_view, passes};
 use crate::components::status::{LifeBadge, loaded};
 use crate::session::{can, session};
 
+crate::area!(admin, Page {
+    Home => AdminHome,
+    Processes => crate::pages::processes::list::ProcessList,
+    ProcessNew => crate::pages::processes::edit::ProcessNew,
+    Process => crate::pages::processes::edit::ProcessEdit,
+    Departments => DepartmentList,
+    Sites => SiteList,
+    AuditTrail => crate::pages::audit::AuditTrail,
+    Users => crate::pages::users::UserList,
+    UserNew => crate::pages::users::UserNew,
+    User => crate::pages::users::UserEdit,
+    Sessions => crate::pages::security::SessionList,
+    FailedSignIns => crate::pages::security::FailedSignIns,
+});
+
 /// The admin area's cards: (path, title, what it holds, who may open it).
 const CARDS: &[(&str, &str, &str, &[Permission])] = &[
     (

@@ -15,6 +15,8 @@ use crate::components::heatmap::{HeatView, HeatmapView};
 use crate::components::status::{loaded, today_utc};
 use crate::session::{can, changes_of, session};
 
+crate::area!(dashboard, Page { Home => Dashboard, Overdue => OverdueWork, Measurements => Measurements });
+
 /// `/`: the dashboard.
 #[component]
 pub fn Dashboard() -> impl IntoView {

@@ -18,6 +18,8 @@ use crate::components::status::loaded;
 use crate::pages::training::StatusBadge;
 use crate::session::{can, changes_of, session};
 
+crate::area!(documents, Page { List => DocumentList, Document => DocumentPage });
+
 /// `/documents`
 #[component]
 pub fn DocumentList() -> impl IntoView {

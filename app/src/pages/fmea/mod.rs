@@ -19,6 +19,8 @@ use crate::components::status::{NOT_SAVED, loaded};
 use crate::session::{can, changes_of, session};
 use grid::{Grid, View, read_file};
 
+crate::area!(fmea, Page { List => FmeaList, New => FmeaNew, Header => FmeaHeaderEdit, Worksheet => FmeaWorksheet });
+
 /// `/fmea`
 #[component]
 pub fn FmeaList() -> impl IntoView {

@@ -4,3 +4,11 @@ pub mod form;
 pub mod matrices;
 pub mod register;
 pub mod work;
+
+crate::area!(risks, Page {
+    Register => register::RiskRegister,
+    New => form::RiskNew,
+    Risk => form::RiskEdit,
+    Matrices => matrices::MatrixList,
+    Matrix => matrices::MatrixRevisionPage,
+});

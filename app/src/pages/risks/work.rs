@@ -11,6 +11,8 @@ use crate::api;
 use crate::components::status::loaded;
 use crate::session::changes_of;
 
+crate::area!(work, Page { Mine => MyWork });
+
 /// `/work`
 #[component]
 pub fn MyWork() -> impl IntoView {

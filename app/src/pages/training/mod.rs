@@ -24,6 +24,14 @@ use crate::components::signature::SignDialog;
 use crate::components::status::{format_utc, loaded};
 use crate::session::{can, changes_of, session};
 
+crate::area!(training, Page {
+    Mine => MyTraining,
+    Matrix => matrix::TrainingMatrix,
+    Setup => setup::TrainingSetup,
+    TrainedOn => matrix::TrainedOnPage,
+    Assignment => AssignmentPage,
+});
+
 /// A status as a badge: colour, a symbol and the words (readable without colour).
 #[component]
 pub fn StatusBadge(status: CellStatus) -> impl IntoView {

@@ -1,0 +1,304 @@
+//! Building the app, split into chunks, and its size budget.
+//!
+//! The pipeline (no Trunk: Trunk 0.21 cannot split):
+//! 1. `cargo build -p app --target wasm32-unknown-unknown` (`.cargo/config.toml` links with
+//!    `--emit-relocs`, which the splitter needs);
+//! 2. `wasm-split-cli` cuts the module at the split points the app's `area!` macro marks: one
+//!    `split_<area>.wasm` per area, `chunk_*.wasm` for code several areas share, the main module,
+//!    and `__wasm_split.js`, the loader;
+//! 3. `wasm-bindgen --target web` turns the main module into `app.js` + `app_bg.wasm`;
+//! 4. the files go to `app/dist/pkg/<build>/`, where `<build>` is a hash of them all, so every
+//!    file under it can be cached for ever; `index.html` (never cached) names the build and
+//!    carries it in `<meta name="caliper-build">`, which the server also sends on every API
+//!    answer so that an open app notices a new build;
+//! 5. every file is precompressed (brotli and gzip) for the server to send as is.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::{Result, cargo, root, run, step, target_dir, tools};
+
+/// The initial load (index.html, the JS, the CSS and the main wasm), brotli.
+pub const INITIAL_BUDGET: u64 = 200 * 1024;
+/// Any one area's chunks (its own and the shared chunks it needs), brotli.
+pub const AREA_BUDGET: u64 = 120 * 1024;
+
+/// Which cargo profile builds the wasm.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Profile {
+    /// `wasm-release`: opt-level z, LTO, abort on panic.
+    Release,
+    /// `dev`: fast to build, for `cargo xtask dev`.
+    Dev,
+}
+
+/// One built file and its brotli size.
+#[derive(Debug, Clone)]
+pub struct Sized {
+    pub name: String,
+    pub br: u64,
+}
+
+/// What a build produced, by what loads it.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub build: String,
+    /// The files of the first load.
+    pub initial: Vec<Sized>,
+    /// Per area (split point), the files that loading it fetches.
+    pub areas: BTreeMap<String, Vec<Sized>>,
+}
+
+impl Report {
+    pub fn initial_br(&self) -> u64 {
+        self.initial.iter().map(|f| f.br).sum()
+    }
+
+    pub fn area_br(&self, area: &str) -> u64 {
+        self.areas.get(area).map_or(0, |files| files.iter().map(|f| f.br).sum())
+    }
+
+    /// The table of files and sizes, and the budget's verdict on each line.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let verdict = |total: u64, budget: u64| if total <= budget { "ok" } else { "OVER BUDGET" };
+        let _ = writeln!(
+            out,
+            "initial load: {:.1} KB brotli (budget {} KB) {}",
+            kb(self.initial_br()),
+            INITIAL_BUDGET / 1024,
+            verdict(self.initial_br(), INITIAL_BUDGET)
+        );
+        for f in &self.initial {
+            let _ = writeln!(out, "    {:<44} {:>8.1} KB", f.name, kb(f.br));
+        }
+        for (area, files) in &self.areas {
+            let total = self.area_br(area);
+            let _ = writeln!(
+                out,
+                "area {area}: {:.1} KB brotli (budget {} KB) {}",
+                kb(total),
+                AREA_BUDGET / 1024,
+                verdict(total, AREA_BUDGET)
+            );
+            for f in files {
+                let _ = writeln!(out, "    {:<44} {:>8.1} KB", f.name, kb(f.br));
+            }
+        }
+        out
+    }
+
+    /// Every line over budget, or nothing.
+    pub fn over_budget(&self) -> Vec<String> {
+        let mut over = Vec::new();
+        if self.initial_br() > INITIAL_BUDGET {
+            over.push(format!("the initial load ({:.1} KB > {} KB)", kb(self.initial_br()), INITIAL_BUDGET / 1024));
+        }
+        for area in self.areas.keys() {
+            if self.area_br(area) > AREA_BUDGET {
+                over.push(format!("area {area} ({:.1} KB > {} KB)", kb(self.area_br(area)), AREA_BUDGET / 1024));
+            }
+        }
+        over
+    }
+}
+
+fn kb(bytes: u64) -> f64 {
+    bytes as f64 / 1024.0
+}
+
+fn io(what: &Path) -> impl Fn(std::io::Error) -> String + '_ {
+    move |e| format!("{}: {e}", what.display())
+}
+
+/// Builds the app into `app/dist` and reports its files' sizes.
+pub fn build(profile: Profile) -> Result<Report> {
+    let (profile_arg, profile_dir) = match profile {
+        Profile::Release => ("wasm-release", "wasm-release"),
+        Profile::Dev => ("dev", "debug"),
+    };
+    step(&format!("build the app ({profile_arg}, split into chunks per area)"));
+    run(cargo().args(["build", "-p", "app", "--target", "wasm32-unknown-unknown", "--profile", profile_arg]))?;
+    let wasm = target_dir().join("wasm32-unknown-unknown").join(profile_dir).join("app.wasm");
+
+    let work = target_dir().join("app-build");
+    let (split, pkg) = (work.join("split"), work.join("pkg"));
+    for dir in [&split, &pkg] {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+    run(tools::tool("wasm-split-cli").arg(&wasm).arg(&split).args(["--target", "web", "--out-name", "app"]))?;
+    run(tools::tool("wasm-bindgen")
+        .args(["--target", "web", "--keep-lld-exports", "--no-demangle", "--no-typescript", "--out-name", "app"])
+        .arg("--out-dir")
+        .arg(&pkg)
+        .arg(split.join("app.wasm")))?;
+    for entry in std::fs::read_dir(&split).map_err(io(&split))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if name != "app.wasm" {
+            std::fs::copy(&path, pkg.join(&name)).map_err(io(&path))?;
+        }
+    }
+    let css = root().join("style/main.css");
+    std::fs::copy(&css, pkg.join("main.css")).map_err(io(&css))?;
+
+    let build = build_id(&pkg)?;
+    let dist = root().join("app/dist");
+    let next = root().join("app/dist.next");
+    let _ = std::fs::remove_dir_all(&next);
+    let files = next.join("pkg").join(&build);
+    std::fs::create_dir_all(&files).map_err(io(&files))?;
+    for entry in std::fs::read_dir(&pkg).map_err(io(&pkg))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        std::fs::copy(&path, files.join(path.file_name().unwrap_or_default())).map_err(io(&path))?;
+    }
+    let template_path = root().join("app/index.html");
+    let template = std::fs::read_to_string(&template_path).map_err(io(&template_path))?;
+    std::fs::write(next.join("index.html"), template.replace("%BUILD%", &build)).map_err(io(&next))?;
+    let favicon = root().join("public/favicon.svg");
+    std::fs::copy(&favicon, next.join("favicon.svg")).map_err(io(&favicon))?;
+    tools::precompress(&next)?;
+    // Swap the new build in whole: a server serving `dist` goes from one build to the next.
+    let old = root().join("app/dist.old");
+    let _ = std::fs::remove_dir_all(&old);
+    if dist.exists() {
+        std::fs::rename(&dist, &old).map_err(io(&dist))?;
+    }
+    std::fs::rename(&next, &dist).map_err(io(&next))?;
+    let _ = std::fs::remove_dir_all(&old);
+
+    let report = report(&dist)?;
+    println!("app built: {} (build {build})\n{}", dist.display(), report.table());
+    Ok(report)
+}
+
+/// The build's name: 16 hex digits of a 64-bit FNV-1a hash of its files (names and contents).
+fn build_id(pkg: &Path) -> Result<String> {
+    let mut names: Vec<PathBuf> =
+        std::fs::read_dir(pkg).map_err(io(pkg))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    names.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for path in names {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().as_bytes().to_vec();
+        for byte in name.iter().chain(std::fs::read(&path).map_err(io(&path))?.iter()) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    Ok(format!("{hash:016x}"))
+}
+
+/// The built app's files by what loads them, with their brotli sizes (the `.br` siblings).
+pub fn report(dist: &Path) -> Result<Report> {
+    let index = std::fs::read_to_string(dist.join("index.html")).map_err(io(dist))?;
+    let build = index
+        .split("name=\"caliper-build\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or("index.html names no build (<meta name=\"caliper-build\">)")?
+        .to_string();
+    let pkg = dist.join("pkg").join(&build);
+    let br = |dir: &Path, name: &str| -> Result<Sized> {
+        let path = dir.join(format!("{name}.br"));
+        let len = std::fs::metadata(&path).map_err(io(&path))?.len();
+        Ok(Sized { name: name.to_string(), br: len })
+    };
+    let mut report = Report { build: build.clone(), ..Report::default() };
+    report.initial.push(br(dist, "index.html")?);
+    for name in ["app.js", "__wasm_split.js", "main.css", "app_bg.wasm"] {
+        report.initial.push(br(&pkg, name)?);
+    }
+    let loader_path = pkg.join("__wasm_split.js");
+    let loader = std::fs::read_to_string(&loader_path).map_err(io(&loader_path))?;
+    for (area, files) in split_manifest(&loader) {
+        let sized = files.iter().map(|f| br(&pkg, f)).collect::<Result<Vec<_>>>()?;
+        report.areas.insert(area, sized);
+    }
+    Ok(report)
+}
+
+/// From the loader that wasm-split-cli writes, which wasm files each split point fetches: its
+/// own `split_<name>.wasm` and the shared `chunk_*.wasm` it depends on.
+pub fn split_manifest(loader: &str) -> BTreeMap<String, Vec<String>> {
+    let wasm_file =
+        |statement: &str| statement.split("\"./").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_string);
+    let mut chunks: BTreeMap<String, String> = BTreeMap::new();
+    let mut areas = BTreeMap::new();
+    for statement in loader.split("\nconst ").skip(1) {
+        if let Some((var, _)) = statement.split_once(' ')
+            && var.starts_with("__chunk_")
+            && let Some(file) = wasm_file(statement)
+        {
+            chunks.insert(var.to_string(), file);
+        }
+    }
+    for statement in loader.split("export const __wasm_split_load_").skip(1) {
+        let Some((area, rest)) = statement.split_once(' ') else { continue };
+        let mut files: Vec<String> = wasm_file(rest).into_iter().collect();
+        let deps = rest.rsplit_once('[').map_or("", |(_, deps)| deps);
+        for dep in deps.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if let Some(file) = chunks.get(dep) {
+                files.push(file.clone());
+            }
+        }
+        areas.insert(area.to_string(), files);
+    }
+    areas
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The loader's shape, as wasm-split-cli 0.2.4 writes it.
+    const LOADER: &str = r#"import { initSync } from "./app.js";
+function makeLoad(fetcher, deps) {}
+/* fmea, risks */
+const __chunk_0 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_0_fmea_risks.wasm", import.meta.url));
+    src.catch(() => {});
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, []);
+export const __wasm_split_load_risks = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_risks.wasm", import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, [__chunk_0]));
+export const __wasm_split_load_fmea = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_fmea.wasm", import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, [__chunk_0]));
+export const __wasm_split_load_work = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_work.wasm", import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, []));
+"#;
+
+    #[test]
+    fn each_area_fetches_its_own_chunk_and_the_shared_ones_it_needs() {
+        let m = split_manifest(LOADER);
+        assert_eq!(m["fmea"], ["split_fmea.wasm", "chunk_0_fmea_risks.wasm"]);
+        assert_eq!(m["risks"], ["split_risks.wasm", "chunk_0_fmea_risks.wasm"]);
+        assert_eq!(m["work"], ["split_work.wasm"]);
+        assert_eq!(m.len(), 3);
+    }
+
+    #[test]
+    fn the_budget_names_what_is_over() {
+        let mut report = Report::default();
+        report.initial.push(Sized { name: "app_bg.wasm".into(), br: INITIAL_BUDGET });
+        report.areas.insert("fmea".into(), vec![Sized { name: "split_fmea.wasm".into(), br: AREA_BUDGET + 1 }]);
+        report.areas.insert("risks".into(), vec![Sized { name: "split_risks.wasm".into(), br: AREA_BUDGET }]);
+        let over = report.over_budget();
+        assert_eq!(over.len(), 1, "{over:?}");
+        assert!(over[0].starts_with("area fmea"), "{over:?}");
+        assert!(report.table().contains("OVER BUDGET"));
+        report.initial.push(Sized { name: "index.html".into(), br: 1 });
+        assert_eq!(report.over_budget().len(), 2);
+    }
+}
