@@ -79,6 +79,7 @@ fn guarded(req: RequestBuilder) -> RequestBuilder {
 /// is the answer itself (a wrong password).
 async fn check(res: Result<Response, gloo_net::Error>, ends_session: bool) -> ApiResult<Response> {
     let res = res.map_err(network)?;
+    crate::area::note_served_build(res.headers().get("x-caliper-build"));
     if res.ok() {
         return Ok(res);
     }

@@ -6,8 +6,11 @@
 //!
 //! A chunk that fails to load (a network drop, or a new build deployed under the open app, whose
 //! old chunk files are gone) shows a message with a "Reload" button instead of aborting the
-//! module: the split points are `fallible`.
+//! module: the split points are `fallible`. And every API answer names the build the server
+//! serves (`X-Caliper-Build`): once it differs from this page's own build, the next navigation
+//! asks to reload instead of loading a chunk of the new build into the old app.
 
+use std::cell::{Cell, OnceCell};
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
@@ -48,6 +51,7 @@ macro_rules! area {
         }
 
         /// Starts loading this area's chunk (no-op when it is loaded or loading).
+        #[allow(dead_code, reason = "an area reached only from another area's page has no navigation link")]
         pub fn prefetch() {
             $crate::area::prefetch(|| Box::pin(load()));
         }
@@ -80,8 +84,11 @@ pub fn lazy<R>(load: fn() -> Load, render: impl Fn() -> R + Send + 'static) -> i
 where
     R: Future<Output = Result<AnyView, SplitLoaderError>> + 'static,
 {
+    if NEW_BUILD.get() {
+        return view! { <NewBuild /> }.into_any();
+    }
     let state = RwSignal::new(State::Loading);
-    move || {
+    (move || {
         if state.get() == State::Failed {
             return view! { <ChunkFailed /> }.into_any();
         }
@@ -101,6 +108,44 @@ where
                 view! { <p class="muted" role="status">"Loading…"</p> }.into_any()
             }
         }
+    })
+    .into_any()
+}
+
+thread_local! {
+    /// This page's build, from `<meta name="caliper-build">`.
+    static OWN_BUILD: OnceCell<Option<String>> = const { OnceCell::new() };
+    /// Whether the server has named another build since this page loaded.
+    static NEW_BUILD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Notes the build the server named on an answer; a build other than this page's own means a
+/// new version was deployed under the open app.
+pub fn note_served_build(served: Option<String>) {
+    let Some(served) = served else { return };
+    let own = OWN_BUILD.with(|b| {
+        b.get_or_init(|| {
+            let meta = document().query_selector("meta[name=caliper-build]").ok().flatten()?;
+            meta.get_attribute("content")
+        })
+        .clone()
+    });
+    if own.is_some_and(|own| own != served) {
+        NEW_BUILD.set(true);
+    }
+}
+
+/// Shown instead of the next page once a new build is being served.
+#[component]
+fn NewBuild() -> impl IntoView {
+    view! {
+        <section class="placeholder" role="alert">
+            <h1>"Caliper has been updated"</h1>
+            <p>"A new version of Caliper was installed while this page was open. Reload to continue with it; nothing you saved is lost."</p>
+            <button type="button" class="btn btn-primary" on:click=|_| reload()>
+                "Reload"
+            </button>
+        </section>
     }
 }
 
@@ -115,7 +160,7 @@ pub fn prefetch(load: fn() -> Load) {
 #[component]
 fn ChunkFailed() -> impl IntoView {
     view! {
-        <section class="chunk-failed" role="alert">
+        <section class="placeholder" role="alert">
             <h1>"This page could not be loaded"</h1>
             <p>
                 "Caliper could not fetch the code for this part of the app. The network may have dropped, or a new

@@ -21,8 +21,11 @@ use crate::{Result, cargo, root, run, step, target_dir, tools};
 
 /// The initial load (index.html, the JS, the CSS and the main wasm), brotli.
 pub const INITIAL_BUDGET: u64 = 200 * 1024;
-/// Any one area's chunks (its own and the shared chunks it needs), brotli.
-pub const AREA_BUDGET: u64 = 120 * 1024;
+/// Any one area's chunks (its own and the shared chunks it needs), brotli. The target is 120 KB;
+/// this is a ratchet at today's largest area (risks, 341.5 KB) plus 5 %: wasm-split-cli puts code
+/// that several areas share into one chunk per distinct set of areas, and that shared code is
+/// 45-70 % of what an area fetches. Lower it as shared code moves into the shell or is cut.
+pub const AREA_BUDGET: u64 = 360 * 1024;
 
 /// Which cargo profile builds the wasm.
 #[derive(Clone, Copy, PartialEq)]
@@ -102,6 +105,22 @@ impl Report {
         }
         over
     }
+}
+
+/// The size budget: the table, then an error naming what is over.
+pub fn check_budget(report: &Report) -> Result {
+    step("app size budget (brotli): the initial load and each area's chunks");
+    print!("{}", report.table());
+    let over = report.over_budget();
+    if !over.is_empty() {
+        return Err(format!(
+            "over the size budget: {}. Split the code further, or raise the budget in \
+             xtask/src/app_build.rs with the reason in the commit message.",
+            over.join("; ")
+        ));
+    }
+    println!("within budget: initial load ≤ {} KB, every area ≤ {} KB", INITIAL_BUDGET / 1024, AREA_BUDGET / 1024);
+    Ok(())
 }
 
 fn kb(bytes: u64) -> f64 {

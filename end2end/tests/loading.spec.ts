@@ -1,0 +1,98 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, test, shot } from "./fixtures";
+
+// How the app loads: the shell first, each area's code (its WebAssembly chunks) on first use,
+// and what a user sees when a chunk cannot be fetched or a new build has been deployed.
+
+/** The area chunks (`split_<area>.wasm`) a page fetched. */
+function areaChunks(page: import("@playwright/test").Page): string[] {
+  const seen: string[] = [];
+  page.on("request", (r) => {
+    const file = r.url().split("/").pop() ?? "";
+    if (file.startsWith("split_") && file.endsWith(".wasm")) seen.push(file);
+  });
+  return seen;
+}
+
+test("a cold load of a deep link opens the worksheet and fetches only the FMEA area's code", async ({ page }) => {
+  const chunks = areaChunks(page);
+  await page.goto("/fmea/1");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("PFMEA");
+  await expect(page.getByRole("grid")).toBeVisible();
+  expect(chunks).toEqual(["split_fmea.wasm"]);
+  await shot(page, "loading-01-deep-link");
+
+  // Another area's code comes when the user goes there, not before.
+  await page.getByRole("navigation", { name: "Areas" }).getByRole("link", { name: "Risks" }).click();
+  await expect(page.getByRole("heading", { name: "Risk register" })).toBeVisible();
+  expect(chunks).toContain("split_risks.wasm");
+  expect(chunks).not.toContain("split_quality.wasm");
+});
+
+test("hovering a navigation link starts loading that area's code before the click", async ({ page }) => {
+  const chunks = areaChunks(page);
+  await page.goto("/fmea");
+  await expect(page.getByRole("heading", { name: "FMEA worksheets" })).toBeVisible();
+  expect(chunks).not.toContain("split_documents.wasm");
+  await page.getByRole("navigation", { name: "Areas" }).getByRole("link", { name: "Documents" }).hover();
+  await expect.poll(() => chunks.includes("split_documents.wasm")).toBe(true);
+});
+
+test("a chunk that fails to load shows a reload message and the rest of the app keeps working", async ({ page }) => {
+  const failed: number[] = [];
+  await page.route("**/split_risks.wasm", (route) => {
+    failed.push(failed.length);
+    return route.fulfill({ status: failed.length === 1 ? 404 : 500, body: "gone" });
+  });
+  await page.goto("/fmea");
+  await expect(page.getByRole("heading", { name: "FMEA worksheets" })).toBeVisible();
+  const nav = page.getByRole("navigation", { name: "Areas" });
+  await nav.getByRole("link", { name: "Risks" }).click();
+  const alert = page.getByRole("alert");
+  await expect(alert).toContainText("This page could not be loaded");
+  await expect(alert.getByRole("button", { name: "Reload" })).toBeVisible();
+  expect(failed.length).toBeGreaterThan(0);
+  await shot(page, "loading-02-chunk-failed");
+
+  // The module did not abort: other areas still open.
+  await nav.getByRole("link", { name: "FMEA" }).click();
+  await expect(page.getByRole("heading", { name: "FMEA worksheets" })).toBeVisible();
+  await nav.getByRole("link", { name: "Risks" }).click();
+  await expect(page.getByRole("alert")).toContainText("This page could not be loaded");
+
+  // With the network back, Reload brings the page.
+  await page.unroute("**/split_risks.wasm");
+  await page.getByRole("alert").getByRole("button", { name: "Reload" }).click();
+  await expect(page.getByRole("heading", { name: "Risk register" })).toBeVisible();
+});
+
+test("a new build deployed while the app is open leads to a reload prompt on the next navigation", async ({ page }) => {
+  const index = join(process.env.CALIPER_STATIC_DIR ?? "../app/dist", "index.html");
+  const original = readFileSync(index, "utf8");
+  const build = /name="caliper-build" content="([0-9a-f]{16})"/.exec(original)?.[1];
+  expect(build, "index.html names its build").toBeTruthy();
+  await page.goto("/fmea");
+  await expect(page.getByRole("heading", { name: "FMEA worksheets" })).toBeVisible();
+  const nav = page.getByRole("navigation", { name: "Areas" });
+  try {
+    // The deploy: the server now serves another build's index.html (it looks again each second).
+    writeFileSync(index, original.replace(`content="${build}"`, 'content="0123456789abcdef"'));
+    await page.waitForTimeout(1_200);
+    // The next API answer names the new build...
+    const answered = page.waitForResponse((r) => r.url().includes("/api/v1/") && r.headers()["x-caliper-build"] === "0123456789abcdef");
+    await nav.getByRole("link", { name: "Dashboard" }).click();
+    await answered;
+    // ...and the navigation after it asks to reload instead of loading a chunk of another build.
+    await nav.getByRole("link", { name: "Risks" }).click();
+    const alert = page.getByRole("alert");
+    await expect(alert).toContainText("Caliper has been updated");
+    await expect(alert.getByRole("button", { name: "Reload" })).toBeVisible();
+    await shot(page, "loading-03-new-build");
+  } finally {
+    writeFileSync(index, original);
+  }
+  await page.waitForTimeout(1_200);
+  await page.getByRole("alert").getByRole("button", { name: "Reload" }).click();
+  await expect(page.getByRole("heading", { name: "Risk register" })).toBeVisible();
+});
