@@ -202,8 +202,8 @@ pub struct ServeArgs {
     #[arg(long, env = "CALIPER_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// Folder holding the built app (Trunk's `dist`); served with an SPA fallback to
-    /// index.html.
+    /// Folder holding the built app (`app/dist`, from `cargo xtask build-app`); served with an
+    /// SPA fallback to index.html.
     #[arg(long, env = "CALIPER_STATIC_DIR", default_value = "app/dist")]
     pub static_dir: PathBuf,
 

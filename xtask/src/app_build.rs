@@ -178,7 +178,10 @@ pub fn build(profile: Profile) -> Result<Report> {
     std::fs::write(next.join("index.html"), template.replace("%BUILD%", &build)).map_err(io(&next))?;
     let favicon = root().join("public/favicon.svg");
     std::fs::copy(&favicon, next.join("favicon.svg")).map_err(io(&favicon))?;
-    tools::precompress(&next)?;
+    // Precompressed for release; a dev build (a big wasm with debug info) is served as is.
+    if profile == Profile::Release {
+        tools::precompress(&next)?;
+    }
     // Swap the new build in whole: a server serving `dist` goes from one build to the next.
     let old = root().join("app/dist.old");
     let _ = std::fs::remove_dir_all(&old);
@@ -188,6 +191,10 @@ pub fn build(profile: Profile) -> Result<Report> {
     std::fs::rename(&next, &dist).map_err(io(&next))?;
     let _ = std::fs::remove_dir_all(&old);
 
+    if profile == Profile::Dev {
+        println!("app built: {} (build {build}, dev profile, not compressed)", dist.display());
+        return Ok(Report { build, ..Report::default() });
+    }
     let report = report(&dist)?;
     println!("app built: {} (build {build})\n{}", dist.display(), report.table());
     Ok(report)

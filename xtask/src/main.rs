@@ -41,6 +41,9 @@ Commands:
            10,000 CAPAs (caliper-bench-quality.json).
   build-app  Build the app (release, split into a chunk per area) into app/dist with
            .gz/.br siblings, and print each file's brotli size.
+  dev      Development: build the app (dev profile) and the server, seed the demo data,
+           serve at http://127.0.0.1:8080 and rebuild the app whenever app/, shared/ or
+           style/ change (reload the browser to see it). Stop with Ctrl-C.
   budget   Check the built app against the size budget (run by `test`).
 
 Environment:
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
             other => bench::bench(other == Some("api")),
         },
         Some("build-app") => tools::ensure_app_tools().and_then(|()| build_app()),
+        Some("dev") => dev(),
         Some("budget") => app_build::report(&root().join("app/dist")).and_then(|r| app_build::check_budget(&r)),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");
@@ -216,6 +220,60 @@ fn demo() -> Result {
         .arg(root().join("app/dist"))
         .env("DATABASE_URL", &database_url)
         .current_dir(root()))
+}
+
+/// `cargo xtask dev`: the server and a dev build of the app, rebuilt on every change.
+fn dev() -> Result {
+    tools::ensure_app_tools()?;
+    app_build::build(app_build::Profile::Dev)?;
+    step("build the server (debug)");
+    run(cargo().args(["build", "-p", "server", "--bin", "caliper"]))?;
+    let caliper = target_dir().join("debug/caliper");
+    let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://data/caliper.db".into());
+    run(Command::new(&caliper).arg("seed-demo").env("DATABASE_URL", &database_url).current_dir(root()))?;
+    let bind = std::env::var("CALIPER_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let mut server = Command::new(&caliper)
+        .args(["serve", "--bind", &bind])
+        .arg("--static-dir")
+        .arg(root().join("app/dist"))
+        .env("DATABASE_URL", &database_url)
+        .current_dir(root())
+        .spawn()
+        .map_err(|e| format!("could not start the server: {e}"))?;
+    println!(
+        "\nCaliper (development) at http://{bind}; watching app/, shared/ and style/: the app is rebuilt on \
+         every change (reload the browser). Server changes need a restart. Stop with Ctrl-C."
+    );
+    let watched = ["app/src", "app/index.html", "shared/src", "style"].map(|p| root().join(p));
+    let mut last = newest_change(&watched);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        if let Ok(Some(status)) = server.try_wait() {
+            return Err(format!("the server stopped ({status})"));
+        }
+        let now = newest_change(&watched);
+        if now > last {
+            last = now;
+            if let Err(e) = app_build::build(app_build::Profile::Dev) {
+                eprintln!("the app did not build: {e}");
+            }
+        }
+    }
+}
+
+/// The latest modification time of any file under `paths`.
+fn newest_change(paths: &[PathBuf]) -> std::time::SystemTime {
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        if meta.is_dir() {
+            stack.extend(std::fs::read_dir(&path).into_iter().flatten().flatten().map(|e| e.path()));
+        } else if let Ok(modified) = meta.modified() {
+            newest = newest.max(modified);
+        }
+    }
+    newest
 }
 
 fn test() -> Result {

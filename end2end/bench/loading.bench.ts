@@ -1,0 +1,40 @@
+import { writeFileSync } from "node:fs";
+import { expect, test, signInPage } from "../tests/fixtures";
+
+// Loading figures, each run in a new browser context (empty cache) on loopback: the cold load
+// to a usable sign-in form, and a navigation to an area whose code is not loaded yet, to its
+// first rows. Run by `cargo xtask bench`, which reads BENCH_OUT (this file adds `.loading.json`).
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const RUNS = 11;
+
+test("loading figures", async ({ browser }) => {
+  const cold: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const t0 = Date.now();
+    await page.goto("/");
+    await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
+    cold.push(Date.now() - t0);
+    await context.close();
+  }
+
+  const navigate: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signInPage(page, "priya.natarajan");
+    await page.goto("/work");
+    await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+    const t0 = Date.now();
+    await page.getByRole("navigation", { name: "Areas" }).getByRole("link", { name: "Risks" }).click();
+    await page.getByRole("table", { name: "Risk register" }).locator("tbody tr").first().waitFor();
+    navigate.push(Date.now() - t0);
+    await context.close();
+  }
+
+  const figures = { app_cold_load_sign_in_p50_ms: median(cold), app_navigate_unloaded_area_p50_ms: median(navigate) };
+  console.log(figures);
+  if (process.env.BENCH_OUT) writeFileSync(`${process.env.BENCH_OUT}.loading.json`, JSON.stringify(figures));
+});
