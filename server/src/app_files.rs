@@ -4,7 +4,7 @@
 //! been replaced must see the failure, not index.html); any other unknown path is index.html, so
 //! that the app's router handles deep links.
 //!
-//! Every API answer names the build being served (`X-Caliper-Build`, from index.html's
+//! Every answer names the build being served (`X-Caliper-Build`, from index.html's
 //! `<meta name="caliper-build">`), so that an open app of an older build notices a deploy on its
 //! next request and asks to reload rather than mix chunks of two builds. A build replaced in
 //! place (a new `dist` under a running server) is noticed within a second.
@@ -73,7 +73,7 @@ pub fn build_of(html: &str) -> Option<HeaderValue> {
         .flatten()
 }
 
-/// Adds `X-Caliper-Build` to an API answer.
+/// Adds `X-Caliper-Build` to every answer (the app reads it on API answers).
 pub async fn build_header(State(build): State<std::sync::Arc<AppBuild>>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     if let Some(value) = build.current() {

@@ -92,8 +92,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let api = routes::api_router()
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
         .merge(extra)
-        .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.app_build.clone(), app_files::build_header));
+        .method_not_allowed_fallback(routes::method_not_allowed);
     Router::new()
         .nest("/api/v1", api)
         .route("/api", any(routes::api_not_found))
@@ -106,6 +105,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::trace_layer())
                 .layer(axum::middleware::from_fn(middleware::request_context))
+                .layer(axum::middleware::from_fn_with_state(state.app_build.clone(), app_files::build_header))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
                 .layer(compression()),
         )

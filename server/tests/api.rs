@@ -222,10 +222,13 @@ async fn health_and_openapi_are_true(store: Arc<dyn Store>, _db: TestDb) {
 
 async fn the_app_is_served_with_spa_fallback_and_cache_headers(store: Arc<dyn Store>, _db: TestDb) {
     let dir = std::env::temp_dir().join(format!("caliper-static-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("index.html"), "<!doctype html><title>Caliper</title>").unwrap();
-    std::fs::write(dir.join("app-0123456789abcdef.js"), "console.log(1)").unwrap();
-    std::fs::write(dir.join("app-0123456789abcdef.js.br"), b"\x0b\x06\x80console.log(1)\x03").unwrap();
+    let build = dir.join("pkg/0123456789abcdef");
+    std::fs::create_dir_all(&build).unwrap();
+    let index =
+        |name: &str| format!(r#"<!doctype html><meta name="caliper-build" content="{name}" /><title>Caliper</title>"#);
+    std::fs::write(dir.join("index.html"), index("0123456789abcdef")).unwrap();
+    std::fs::write(build.join("app.js"), "console.log(1)").unwrap();
+    std::fs::write(build.join("app.js.br"), b"\x0b\x06\x80console.log(1)\x03").unwrap();
     let client = Client::with(store, Some(dir.clone()), Router::new());
 
     // A deep link gets index.html so the app's router can take over; it is never cached.
@@ -234,8 +237,8 @@ async fn the_app_is_served_with_spa_fallback_and_cache_headers(store: Arc<dyn St
     assert!(r.text.contains("<title>Caliper</title>"));
     assert_eq!(r.headers[header::CACHE_CONTROL], "no-cache");
 
-    // A hashed asset is cached for a year and served precompressed when accepted.
-    let req = Request::get("/app-0123456789abcdef.js")
+    // A build's file is cached for a year and served precompressed when accepted.
+    let req = Request::get("/pkg/0123456789abcdef/app.js")
         .header(header::ACCEPT_ENCODING, "br, gzip")
         .body(Body::empty())
         .unwrap();
@@ -243,15 +246,27 @@ async fn the_app_is_served_with_spa_fallback_and_cache_headers(store: Arc<dyn St
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers[header::CONTENT_ENCODING], "br");
     assert_eq!(r.headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
-    let r = client.get("/app-0123456789abcdef.js").await;
+    let r = client.get("/pkg/0123456789abcdef/app.js").await;
     assert_eq!(r.text, "console.log(1)");
 
-    // The API never falls back to the app.
+    // A chunk of a build that is not there is a 404, never index.html (the app shows its
+    // "could not be loaded" message instead of feeding HTML to WebAssembly).
+    let r = client.get("/pkg/fedcba9876543210/split_fmea.wasm").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!r.text.contains("<title>Caliper</title>"));
+
+    // The API never falls back to the app, and every answer names the build being served.
     let r = client.get("/api/v1/nothing").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body["message"].as_str().map(|m| m.starts_with("No such")), Some(true));
+    assert_eq!(r.headers["x-caliper-build"], "0123456789abcdef");
+
+    // A new build deployed in place is named within a second.
+    std::fs::write(dir.join("index.html"), index("00000000000000ff")).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let r = client.get("/api/v1/nothing").await;
+    assert_eq!(r.headers["x-caliper-build"], "00000000000000ff");
     std::fs::remove_dir_all(dir).ok();
-    let _: Value = r.body;
 }
 
 async fn the_audit_trail_is_readable_and_verifiable_over_http(store: Arc<dyn Store>, _db: TestDb) {
