@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
 use common::{Client, TestDb};
-use serde_json::{Value, json};
+use serde_json::json;
 use server::storage::Store;
 
 /// The signed-in user's id.
