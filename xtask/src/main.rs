@@ -34,6 +34,8 @@ Commands:
   bench    Measure app size, server start time and API latency/throughput on SQLite
            and PostgreSQL; writes <target>/bench/caliper-bench.json.
            `bench api` measures the server only (no app build, no browser);
+           `bench browser` the app's sizes, loading and the worksheet in Chromium
+           (caliper-bench-browser.json);
            `bench writes` only the audited writes/s; `bench training` the training
            matrix, the auditor's question, the dashboard and an approval assigning
            2,000 people (caliper-bench-training.json); `bench quality` the NC
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
             Some("writes") => bench::writes_only(),
             Some("training") => bench_training::bench(),
             Some("quality") => bench_quality::bench(),
+            Some("browser") => bench::browser_only(),
             other => bench::bench(other == Some("api")),
         },
         Some("build-app") => tools::ensure_app_tools().and_then(|()| build_app()),
