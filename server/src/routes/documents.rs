@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use shared::List;
 use shared::auth::Permission;
 use shared::document::{
-    Document, DocumentId, DocumentInput, Revision, RevisionAction, RevisionDiff, RevisionId, RevisionInput, diff_lines,
-    readable,
+    Document, DocumentHit, DocumentId, DocumentInput, Revision, RevisionAction, RevisionDiff, RevisionId,
+    RevisionInput, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, diff_lines, readable, search_terms,
 };
 use shared::org::RetireInput;
 
@@ -28,6 +28,7 @@ use crate::storage::AuditContext;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/documents", get(list_documents).post(create_document))
+        .route("/documents/search", get(search_documents))
         .route("/documents/{id}", get(get_document))
         .route("/documents/{id}/obsolete", post(obsolete_document))
         .route("/documents/{id}/revisions", get(list_revisions).post(create_revision))
@@ -60,6 +61,42 @@ pub async fn list_documents(
     ApiQuery(q): ApiQuery<DocumentQuery>,
 ) -> ApiResult<Json<List<Document>>> {
     Ok(Json(List { items: state.store.list_documents(q.include_obsolete).await? }))
+}
+
+/// Query of the document search.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// What to find: words of the number, the title or the text of the revision in force (each a
+    /// word prefix, all required; punctuation separates words and is never query syntax).
+    #[serde(default)]
+    pub q: String,
+    /// How many hits at most (default 20, 1–100).
+    pub limit: Option<u32>,
+}
+
+/// Find documents (not obsolete) by number, title and the text of their revision in force, best
+/// first, each with a plain-text snippet of that text marking the matching words. An empty query
+/// or one over 200 characters is 422 naming `q`.
+#[utoipa::path(get, path = "/api/v1/documents/search", tag = "documents", params(SearchQuery),
+    responses((status = 200, body = List<DocumentHit>), (status = 422, body = shared::ErrorBody)))]
+pub async fn search_documents(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> ApiResult<Json<List<DocumentHit>>> {
+    let mut e = shared::FieldErrors::new();
+    let terms = search_terms(&q.q).unwrap_or_else(|errors| {
+        e = errors;
+        Vec::new()
+    });
+    let limit = q.limit.unwrap_or(SEARCH_LIMIT_DEFAULT);
+    if !(1..=SEARCH_LIMIT_MAX).contains(&limit) {
+        e.add("limit", shared::validation::INVALID);
+    }
+    if !e.is_empty() {
+        return Err(ApiError::invalid(e).with_message("The search is not valid: type 1 to 200 characters."));
+    }
+    Ok(Json(List { items: state.store.search_documents(&terms, limit).await? }))
 }
 
 /// One document.

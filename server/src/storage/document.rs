@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use shared::auth::UserId;
 use shared::document::{
-    Document, DocumentId, DocumentInput, DocumentType, Revision, RevisionAction, RevisionId, RevisionInput,
-    RevisionStatus,
+    Document, DocumentHit, DocumentId, DocumentInput, DocumentType, Revision, RevisionAction, RevisionId,
+    RevisionInput, RevisionStatus, snippet,
 };
 use shared::org::{ProcessId, RecordMeta};
 
@@ -69,6 +69,39 @@ pub trait DocumentStore: Send + Sync + 'static {
     /// superseding the one before; returns how many. The server runs it at start (so a date that
     /// passed while it was down is caught up) and every minute; safe on several instances at once.
     async fn take_effect_due(&self, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize>;
+    /// Documents that are not obsolete whose number, title or revision in force holds every one
+    /// of `terms` (word prefixes, from `shared::document::search_terms`), best first, at most
+    /// `limit`, each with a snippet of its revision in force around the first match.
+    async fn search_documents(&self, terms: &[String], limit: u32) -> StoreResult<Vec<DocumentHit>>;
+}
+
+/// A search hit as read, with the body its snippet is cut from.
+#[derive(sqlx::FromRow)]
+pub(super) struct HitRow {
+    pub document_id: i64,
+    pub number: String,
+    pub title: String,
+    pub doc_type: String,
+    pub revision_id: Option<i64>,
+    pub label: Option<String>,
+    pub body: Option<String>,
+}
+
+impl HitRow {
+    /// The hit, with the snippet for `terms`.
+    pub(super) fn into_hit(self, terms: &[String]) -> Result<DocumentHit, StoreError> {
+        let doc_type = DocumentType::parse(&self.doc_type)
+            .ok_or_else(|| StoreError::Internal(format!("document {}: type `{}`", self.document_id, self.doc_type)))?;
+        Ok(DocumentHit {
+            document_id: DocumentId(self.document_id),
+            number: self.number,
+            title: self.title,
+            doc_type,
+            revision_id: self.revision_id.map(RevisionId),
+            label: self.label,
+            snippet: self.body.map(|b| snippet(&b, terms)).unwrap_or_default(),
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -22,6 +22,22 @@ const BACKEND: &str = "postgres";
 /// One lock id for the audit chain, held until the transaction ends.
 const APPEND_LOCK: Option<&str> = Some("select pg_advisory_xact_lock(1128616521)");
 
+/// Full-text search of the documents in force (tsvector, `document_search`): `$1` the tsquery of
+/// [`search_match`], `$2` how many. ts_rank with the weights of the index (number A, title B,
+/// body C).
+const DOCUMENT_SEARCH: &str = "select d.document_id, d.number, d.title, d.doc_type, r.revision_id, r.label, r.body \
+     from (select document_id, ts_rank(tsv, q) as score from document_search, to_tsquery('simple', $1) q \
+     where tsv @@ q) s \
+     join documents d on d.document_id = s.document_id \
+     left join document_revisions r on r.document_id = d.document_id and r.status = 'effective' \
+     where d.retired_at is null order by s.score desc, d.number limit $2";
+
+/// The tsquery text of a query's words (letters and digits only, from
+/// `shared::document::search_terms`): each a prefix, all required.
+fn search_match(terms: &[String]) -> String {
+    terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ")
+}
+
 fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations/postgres")
 }

@@ -30,6 +30,22 @@ const BACKEND: &str = "sqlite";
 /// `begin immediate` already holds SQLite's single write lock: the chain needs no other.
 const APPEND_LOCK: Option<&str> = None;
 
+/// Full-text search of the documents in force (FTS5, `document_search`): `$1` the match
+/// expression of [`search_match`], `$2` how many. Number, title and body weigh 10, 5 and 1 in
+/// bm25 (a number or title match ranks first).
+const DOCUMENT_SEARCH: &str = "select d.document_id, d.number, d.title, d.doc_type, r.revision_id, r.label, r.body \
+     from (select rowid as document_id, bm25(document_search, 10.0, 5.0, 1.0) as score from document_search \
+     where document_search match $1) s \
+     join documents d on d.document_id = s.document_id \
+     left join document_revisions r on r.document_id = d.document_id and r.status = 'effective' \
+     where d.retired_at is null order by s.score, d.number limit $2";
+
+/// The FTS5 expression of a query's words (letters and digits only, from
+/// `shared::document::search_terms`): each a quoted prefix, all required.
+fn search_match(terms: &[String]) -> String {
+    terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" ")
+}
+
 fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations/sqlite")
 }

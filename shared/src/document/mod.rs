@@ -4,11 +4,17 @@
 //! the hash a signature binds.
 //!
 //! The storage, API and pages of document control build on this module; nothing here does I/O.
-//! The line diff between two revisions is in [`diff`].
+//! The line diff between two revisions is in [`diff`]; search's query words and snippets in
+//! [`search`].
 
 mod diff;
+mod search;
 
 pub use diff::{DiffLine, RevisionDiff, diff_lines};
+pub use search::{
+    DocumentHit, LIMIT_DEFAULT as SEARCH_LIMIT_DEFAULT, LIMIT_MAX as SEARCH_LIMIT_MAX, QUERY_MAX, SnippetPart,
+    search_terms, snippet,
+};
 
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};

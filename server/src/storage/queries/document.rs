@@ -6,16 +6,16 @@ use chrono::Utc;
 use shared::audit::AuditAction;
 use shared::auth::UserId;
 use shared::document::{
-    Document, DocumentId, DocumentInput, Participant, Revision, RevisionAction, RevisionContent, RevisionId,
-    RevisionInput, RevisionScheme, RevisionStatus, after_signatures, takes_effect, workflow,
+    Document, DocumentHit, DocumentId, DocumentInput, Participant, Revision, RevisionAction, RevisionContent,
+    RevisionId, RevisionInput, RevisionScheme, RevisionStatus, after_signatures, takes_effect, workflow,
 };
 use shared::signature::Meaning;
 use shared::validation::{INVALID, REQUIRED};
 
 use super::base::{active_reference, append_audit, finish, is_unique_violation, retire};
-use super::{Conn, SqlStore, WriteTx};
+use super::{Conn, DOCUMENT_SEARCH, SqlStore, WriteTx, search_match};
 use crate::storage::common::{Audited, PROCESSES, USERS, Written, constraint_error, field_error};
-use crate::storage::document::{DOCUMENT_SELECT, DocumentRow, DocumentStore, REVISION_SELECT, RevisionRow};
+use crate::storage::document::{DOCUMENT_SELECT, DocumentRow, DocumentStore, HitRow, REVISION_SELECT, RevisionRow};
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
 
 /// A document with its reviewers and approvers.
@@ -593,5 +593,17 @@ impl DocumentStore for SqlStore {
         let change = finish(&mut tx, ctx, written).await?;
         tx.commit().await?;
         Ok(change)
+    }
+
+    async fn search_documents(&self, terms: &[String], limit: u32) -> StoreResult<Vec<DocumentHit>> {
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<HitRow> = sqlx::query_as(DOCUMENT_SEARCH)
+            .bind(search_match(terms))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(|r| r.into_hit(terms)).collect()
     }
 }

@@ -1,0 +1,171 @@
+//! Document control beyond the revision workflow, through the API on SQLite and PostgreSQL:
+//! full-text search of the revisions in force.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use common::{Client, TestDb};
+use serde_json::{Value, json};
+use server::storage::Store;
+use shared::auth::Role;
+
+/// The people of the tests' documents, signed in.
+struct Team {
+    qm: Client,
+    owner: Client,
+    reviewer: Client,
+    staff: Client,
+    ids: (i64, i64, i64),
+}
+
+async fn me(client: &Client) -> i64 {
+    client.get("/api/v1/session").await.body["user"]["id"].as_i64().unwrap()
+}
+
+async fn team(store: &Arc<dyn Store>) -> Team {
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let owner = Client::as_new_user(store.clone(), "tom.okafor", &[Role::ProcessOwner]).await;
+    let reviewer = Client::as_new_user(store.clone(), "aisha.rahman", &[Role::ProcessOwner]).await;
+    let staff = Client::as_new_user(store.clone(), "lee.chen", &[Role::Staff]).await;
+    let ids = (me(&owner).await, me(&reviewer).await, me(&qm).await);
+    Team { qm, owner, reviewer, staff, ids }
+}
+
+impl Team {
+    /// A new SOP (owner, one reviewer, the quality manager approving): its JSON.
+    async fn document(&self, title: &str, extra: Value) -> Value {
+        let (owner, reviewer, qm) = self.ids;
+        let mut input = json!({"doc_type": "sop", "title": title, "owner_id": owner, "reviewers": [reviewer],
+            "approvers": [qm], "review_interval_months": 24, "retention_years": 10});
+        if let (Some(input), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
+            input.extend(extra.clone());
+        }
+        let r = self.qm.json("POST", "/api/v1/documents", &input).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body
+    }
+
+    /// A revision of `doc` with `body`, drafted by the owner and submitted: its JSON.
+    async fn submitted(&self, doc: i64, body: &str) -> Value {
+        let input = json!({"body": body, "reason_for_change": "Update", "change_summary": "Text changed"});
+        let r = self.owner.json("POST", &format!("/api/v1/documents/{doc}/revisions"), &input).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let (id, version) = (r.body["id"].as_i64().unwrap(), r.body["version"].as_i64().unwrap());
+        let step = json!({"action": "submit", "version": version});
+        let r = self.owner.json("POST", &format!("/api/v1/document-revisions/{id}/move"), &step).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body
+    }
+
+    /// Signs a submitted revision: reviewed, then approved (the last signature approves it).
+    async fn approve(&self, revision: &Value) {
+        let sign = |meaning: &str| {
+            json!({"record_type": "document_revision", "record_id": revision["id"],
+                "record_version": revision["content_version"], "meaning": meaning,
+                "password": common::PASSWORD, "accept_agreement": true})
+        };
+        let r = self.reviewer.json("POST", "/api/v1/signatures", &sign("reviewed")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let r = self.qm.json("POST", "/api/v1/signatures", &sign("approved")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+
+    /// A revision of `doc` with `body` put in force: its JSON as submitted.
+    async fn in_force(&self, doc: i64, body: &str) -> Value {
+        let r = self.submitted(doc, body).await;
+        self.approve(&r).await;
+        r
+    }
+}
+
+async fn search(client: &Client, q: &str) -> Value {
+    let r = client.get(&format!("/api/v1/documents/search?q={}", urlencode(q))).await;
+    assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text);
+    r.body
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn numbers(hits: &Value) -> Vec<&str> {
+    hits["items"].as_array().unwrap().iter().map(|h| h["number"].as_str().unwrap()).collect()
+}
+
+async fn search_finds_the_text_in_force_by_word_and_number(store: Arc<dyn Store>, _db: TestDb) {
+    let t = team(&store).await;
+    let torque = t.document("Torque settings", json!({})).await;
+    let torque_id = torque["id"].as_i64().unwrap();
+    let old = "# Fastening\nUse the pneumatic driver for every joint.";
+    let new = "# Fastening\nSet the calibrated wrench to 12 Nm, then mark each bolt with a paint pen.";
+    t.in_force(torque_id, old).await;
+    let b = t.in_force(torque_id, new).await;
+    let gauges = t.document("Gauge calibration", json!({})).await;
+    t.in_force(gauges["id"].as_i64().unwrap(), "Gauges are calibrated yearly against paint-free masters.").await;
+    let retired = t.document("Paint booth cleaning", json!({})).await;
+    let retired_id = retired["id"].as_i64().unwrap();
+    t.in_force(retired_id, "Clean the booth weekly; wrench tight.").await;
+    let r =
+        t.qm.json(
+            "POST",
+            &format!("/api/v1/documents/{retired_id}/obsolete"),
+            &json!({"reason": "Booth removed", "version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    // A word only in the body of the revision in force: found, its snippet marks it.
+    let hits = search(&t.staff, "wrench").await;
+    assert_eq!(numbers(&hits), ["SOP-0001"], "not the obsolete one: {hits}");
+    let hit = &hits["items"][0];
+    assert_eq!(hit["revision_id"], b["id"]);
+    assert_eq!(
+        (hit["label"].as_str(), hit["title"].as_str(), hit["doc_type"].as_str()),
+        (Some("B"), Some("Torque settings"), Some("sop"))
+    );
+    let marked: Vec<_> = hit["snippet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["hit"] == true)
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(marked, ["wrench"], "{hit}");
+    let text: String = hit["snippet"].as_array().unwrap().iter().map(|p| p["text"].as_str().unwrap()).collect();
+    assert!(text.contains("Set the calibrated wrench to 12 Nm"), "{text}");
+    // A word only in the superseded revision: not found.
+    assert!(numbers(&search(&t.staff, "pneumatic").await).is_empty());
+    // Prefixes, several words (all required), and the ranking: a title match first.
+    assert_eq!(numbers(&search(&t.staff, "calib").await), ["SOP-0002", "SOP-0001"]);
+    assert_eq!(numbers(&search(&t.staff, "paint bolt").await), ["SOP-0001"]);
+    // By number, whole or a prefix; query syntax is only words.
+    assert_eq!(numbers(&search(&t.staff, "SOP-0002").await), ["SOP-0002"]);
+    assert_eq!(numbers(&search(&t.staff, "sop-000").await).len(), 2);
+    for q in ["\"wrench", "wrench*", "-wrench", "wrench:", "(wrench) OR", "NEAR(wrench)", "wrench'; drop"] {
+        let r = t.staff.get(&format!("/api/v1/documents/search?q={}", urlencode(q))).await;
+        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text);
+    }
+    assert!(numbers(&search(&t.staff, "*:()").await).is_empty());
+
+    // A bad query names `q` (or `limit`).
+    for uri in ["/api/v1/documents/search", "/api/v1/documents/search?q=%20"] {
+        let r = t.staff.get(uri).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert!(r.body["field_errors"]["q"].is_array(), "{}", r.text);
+    }
+    let r = t.staff.get(&format!("/api/v1/documents/search?q={}", "a".repeat(201))).await;
+    assert!(r.body["field_errors"]["q"].is_array(), "{}", r.text);
+    let r = t.staff.get("/api/v1/documents/search?q=wrench&limit=101").await;
+    assert!(r.body["field_errors"]["limit"].is_array(), "{}", r.text);
+    let r = t.staff.get("/api/v1/documents/search?q=sop&limit=1").await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
+}
+
+on_both_backends!(search_finds_the_text_in_force_by_word_and_number);
