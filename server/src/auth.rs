@@ -103,6 +103,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/documents/search", Access::Any(&[P::ViewDocuments])),
     ("GET", "/documents/{id}", Access::Any(&[P::ViewDocuments])),
     ("POST", "/documents/{id}/obsolete", Access::Any(&[P::ManageDocuments])),
+    // Record-level: the document's owner or a document manager (the handler checks).
+    ("POST", "/documents/{id}/periodic-review", Access::Any(&[P::ViewDocuments])),
     ("GET", "/documents/{id}/revisions", Access::Any(&[P::ViewDocuments])),
     // Record-level: the document's owner or a document manager (the handler checks).
     ("POST", "/documents/{id}/revisions", Access::Any(&[P::ViewDocuments])),

@@ -56,6 +56,10 @@ struct DemoRevision {
     /// For `approved_later`: days from today to the train-by date.
     #[serde(default)]
     train_in_days: Option<u64>,
+    /// In force since this many days ago (brought into Caliper from paper): its periodic review
+    /// counts from then, so a long one is overdue for review.
+    #[serde(default)]
+    in_force_since_days: Option<u64>,
 }
 
 /// Seeds the demo documents once (nothing when a document exists): returns (created, existing).
@@ -138,6 +142,9 @@ pub async fn seed_documents(
                     store.sign(&as_user(&signer), signer.0, &signer.1, &sign, true).await?;
                 }
             }
+            if let Some(days) = r.in_force_since_days {
+                store.backdate_in_force(&as_user(&manager), revision.id, today - Days::new(days)).await?;
+            }
         }
         if let Some(reason) = &d.obsolete {
             let doc = store.get_document(doc.id).await?.unwrap_or(doc);
@@ -153,10 +160,17 @@ mod tests {
     fn the_demo_documents_read_and_never_ask_an_author_to_approve() {
         let demo: Vec<super::DemoDocument> = serde_json::from_str(super::DOCUMENTS).unwrap();
         assert!(demo.len() >= 12);
+        let overdue = demo.iter().filter(|d| {
+            d.revisions
+                .iter()
+                .any(|r| r.in_force_since_days.is_some_and(|n| n > u64::from(d.review_interval_months) * 31))
+        });
+        assert_eq!(overdue.count(), 1, "one document overdue for its periodic review");
         for d in &demo {
             assert!(!d.approvers.contains(&d.owner), "{}: the owner drafts, someone else approves", d.title);
             let states = ["effective", "approved_later", "in_review", "draft"];
             assert!(d.revisions.iter().all(|r| states.contains(&r.state.as_str())), "{}", d.title);
+            assert!(d.revisions.iter().all(|r| r.in_force_since_days.is_none() || r.state == "effective"));
         }
     }
 }

@@ -41,6 +41,7 @@ use crate::routes::{
         documents::list_documents, documents::get_document, documents::create_document, documents::list_revisions,
         documents::create_revision, documents::get_revision, documents::update_revision, documents::move_revision,
         documents::obsolete_document, documents::diff_revision, documents::search_documents,
+        documents::periodic_review,
         training::list_requirements, training::create_requirement, training::list_curriculum,
         training::add_curriculum_line, training::my_training, training::list_assignments, training::get_assignment,
         training::quiz_sheet, training::submit_quiz, training::sign_off, training::list_records, training::matrix,

@@ -1,5 +1,5 @@
 //! Document control beyond the revision workflow, through the API on SQLite and PostgreSQL:
-//! full-text search of the revisions in force.
+//! full-text search of the revisions in force; signed periodic reviews and their work.
 
 mod common;
 
@@ -168,4 +168,114 @@ async fn search_finds_the_text_in_force_by_word_and_number(store: Arc<dyn Store>
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
 }
 
-on_both_backends!(search_finds_the_text_in_force_by_word_and_number);
+fn months_from(day: chrono::NaiveDate, months: u32) -> String {
+    day.checked_add_months(chrono::Months::new(months)).unwrap().to_string()
+}
+
+async fn periodic_reviews_are_signed_and_move_the_next_review_on(store: Arc<dyn Store>, _db: TestDb) {
+    use server::storage::AuditContext;
+    let t = team(&store).await;
+    let today = chrono::Utc::now().date_naive();
+    let doc = t.document("Torque settings", json!({})).await;
+    let id = doc["id"].as_i64().unwrap();
+    assert!(doc["next_review_on"].is_null(), "nothing in force, nothing to review: {doc}");
+    let a = t.in_force(id, "Set the wrench to 12 Nm.").await;
+    let path = format!("/api/v1/documents/{id}");
+    let r = t.staff.get(&path).await;
+    assert_eq!(r.body["next_review_on"].as_str(), Some(months_from(today, 24).as_str()), "{}", r.text);
+    assert_eq!(r.body["review_overdue"], false);
+
+    // In force for 800 days (brought in from paper): the review is overdue, and it is work.
+    let since = today - chrono::Days::new(800);
+    let rev = shared::document::RevisionId(a["id"].as_i64().unwrap());
+    store.backdate_in_force(&AuditContext::tool("test"), rev, since).await.unwrap();
+    let r = t.staff.get(&path).await;
+    assert_eq!(r.body["next_review_on"].as_str(), Some(months_from(since, 24).as_str()), "{}", r.text);
+    assert_eq!(r.body["review_overdue"], true, "{}", r.text);
+    let work = t.owner.get("/api/v1/work").await;
+    let item = work.body["items"].as_array().unwrap().iter().find(|w| w["record_type"] == "document").cloned();
+    let item = item.unwrap_or_else(|| panic!("the owner's work: {}", work.text));
+    assert_eq!(
+        (item["kind"].as_str(), item["reference"].as_str(), item["overdue"].as_bool()),
+        (Some("Periodic review"), Some("SOP-0001"), Some(true))
+    );
+    assert!(
+        t.reviewer.get("/api/v1/work").await.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["record_type"] != "document")
+    );
+    let overdue = t.qm.get("/api/v1/dashboard/overdue").await;
+    assert!(
+        overdue.body["items"].as_array().unwrap().iter().any(|w| w["record_type"] == "document"),
+        "{}",
+        overdue.text
+    );
+
+    // Who, what and the password are checked before anything is signed.
+    let review = format!("{path}/periodic-review");
+    let input = |outcome: &str, comment: &str| json!({"outcome": outcome, "comment": comment, "password": common::PASSWORD, "accept_agreement": true});
+    assert_eq!(t.staff.json("POST", &review, &input("no_change", "")).await.status, StatusCode::FORBIDDEN);
+    let r = t.owner.json("POST", &review, &input("revise", " ")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["comment"].is_array(), "{}", r.text);
+    let wrong = json!({"outcome": "no_change", "password": "not it", "accept_agreement": true});
+    let r = t.owner.json("POST", &review, &wrong).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    assert!(r.body["field_errors"]["password"].is_array(), "{}", r.text);
+
+    // No change: signed "reviewed" on the document, next review the interval from today.
+    let r = t.owner.json("POST", &review, &input("no_change", "")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["next_review_on"].as_str(), Some(months_from(today, 24).as_str()), "{}", r.text);
+    assert_eq!(r.body["review_overdue"], false);
+    let signatures = t.qm.get(&format!("/api/v1/signatures?record_type=document&record_id={id}")).await;
+    let s = &signatures.body["items"][0];
+    assert_eq!(
+        (s["meaning"].as_str(), s["signer_name"].as_str()),
+        (Some("reviewed"), Some("Tom Okafor")),
+        "{}",
+        signatures.text
+    );
+    assert!(
+        t.owner.get("/api/v1/work").await.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["record_type"] != "document")
+    );
+
+    // Revise: a draft of the text in force, asked for by the periodic review; one at a time.
+    let r = t.qm.json("POST", &review, &input("revise", "New wrench model")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let revisions = t.owner.get(&format!("{path}/revisions")).await;
+    let draft = &revisions.body["items"][0];
+    assert_eq!((draft["label"].as_str(), draft["status"].as_str()), (Some("B"), Some("draft")), "{}", revisions.text);
+    assert_eq!(draft["body"], "Set the wrench to 12 Nm.");
+    assert_eq!(
+        (draft["requested_by"].as_str(), draft["reason_for_change"].as_str()),
+        (Some("Periodic review"), Some("Periodic review"))
+    );
+    assert_eq!(draft["change_summary"], "New wrench model");
+    let r = t.owner.json("POST", &review, &input("revise", "Again")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+
+    // Obsolete: with the comment as the reason; an obsolete document is reviewed no more.
+    let r = t.owner.json("POST", &review, &input("obsolete", "Wrenches replaced by a torque station")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["retired_reason"], "Wrenches replaced by a torque station");
+    assert!(r.body["next_review_on"].is_null());
+    assert_eq!(t.owner.get(&format!("/api/v1/document-revisions/{}", draft["id"])).await.body["status"], "cancelled");
+    assert_eq!(t.owner.json("POST", &review, &input("no_change", "")).await.status, StatusCode::CONFLICT);
+
+    // Every review is in the audit trail, with its signature, and the chain holds.
+    let trail = t.qm.get("/api/v1/audit?record_type=document_review").await;
+    assert_eq!(trail.body["items"].as_array().map(Vec::len), Some(3), "{}", trail.text);
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
+on_both_backends!(
+    search_finds_the_text_in_force_by_word_and_number,
+    periodic_reviews_are_signed_and_move_the_next_review_on,
+);

@@ -771,6 +771,7 @@ impl WorkItem {
             "training_assignment" => format!("/training/assignments/{}", self.record_id),
             "capa" => format!("/quality/capas/{}", self.record_id),
             "nc" => format!("/quality/ncs/{}", self.record_id),
+            "document" => format!("/documents/{}", self.record_id),
             _ => format!("/risks/{}", self.record_id),
         }
     }

@@ -55,11 +55,13 @@ pub struct Dashboard {
     pub tiles: Vec<Tile>,
 }
 
-/// Everything overdue in the organisation: risk reviews, FMEA actions, training.
+/// Everything overdue in the organisation: risk reviews, FMEA actions, periodic reviews of
+/// documents, training, CAPAs and nonconformances.
 pub async fn overdue_items(store: &dyn Store, today: NaiveDate) -> StoreResult<Vec<WorkItem>> {
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let mut items = store.work_items(None, today, yesterday).await?;
     items.extend(store.action_items(None, today, yesterday).await?);
+    items.extend(store.review_items(None, today, yesterday).await?);
     let training = store.overdue_assignments(today).await?;
     items.extend(training.iter().map(|a| a.work_item(true)));
     let (_, capas) = store.overdue_capas(today, 1000).await?;
@@ -147,6 +149,7 @@ pub async fn overdue_count(store: &dyn Store, today: NaiveDate) -> StoreResult<u
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     Ok(store.work_items(None, today, yesterday).await?.len()
         + store.action_items(None, today, yesterday).await?.len()
+        + store.review_items(None, today, yesterday).await?.len()
         + store.count_overdue_assignments(today).await?
         + store.overdue_capas(today, 0).await?.0
         + store.overdue_ncs(nc_due_before(today), 0).await?.0)

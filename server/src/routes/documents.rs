@@ -13,14 +13,14 @@ use serde::{Deserialize, Serialize};
 use shared::List;
 use shared::auth::Permission;
 use shared::document::{
-    Document, DocumentHit, DocumentId, DocumentInput, Revision, RevisionAction, RevisionDiff, RevisionId,
-    RevisionInput, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, diff_lines, readable, search_terms,
+    Document, DocumentHit, DocumentId, DocumentInput, PeriodicReviewInput, Revision, RevisionAction, RevisionDiff,
+    RevisionId, RevisionInput, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, diff_lines, readable, search_terms,
 };
 use shared::org::RetireInput;
 
 use super::{change_response, expected_version, with_etag};
 use crate::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::{self, CurrentUser, Recheck};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::storage::AuditContext;
 
@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/documents/search", get(search_documents))
         .route("/documents/{id}", get(get_document))
         .route("/documents/{id}/obsolete", post(obsolete_document))
+        .route("/documents/{id}/periodic-review", post(periodic_review))
         .route("/documents/{id}/revisions", get(list_revisions).post(create_revision))
         .route("/document-revisions/{id}", get(get_revision).put(update_revision))
         .route("/document-revisions/{id}/move", post(move_revision))
@@ -253,6 +254,64 @@ pub async fn obsolete_document(
     input.validate().map_err(ApiError::invalid)?;
     let change = state.store.obsolete_document(&ctx, DocumentId(id), version, &input.reason).await?;
     change_response(change, "document", |d| d.meta.version)
+}
+
+/// Record the signed periodic review of a document (its owner or a document manager; the
+/// password entered again): `no_change` moves the next review on by the interval, `revise` opens a
+/// draft of the text in force (409 when a revision is in progress), `obsolete` makes the document
+/// obsolete with the comment as the reason (409 when it is obsolete already). The signature
+/// ("reviewed", record type `document`, at the document's version) is listed by
+/// `GET /api/v1/signatures?record_type=document&record_id={id}`.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/periodic-review", tag = "documents",
+    request_body = PeriodicReviewInput,
+    params(("id" = i64, Path, description = "The document")),
+    responses((status = 200, body = Document), (status = 401, body = shared::ErrorBody),
+        (status = 403, body = shared::ErrorBody), (status = 404, body = shared::ErrorBody),
+        (status = 409, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
+pub async fn periodic_review(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PeriodicReviewInput>,
+) -> ApiResult<Response> {
+    if user.info.must_change_password {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "Change your password before continuing."));
+    }
+    let mut e = input.validate().err().unwrap_or_default();
+    if !user.info.esign_agreed && !input.accept_agreement {
+        e.add("accept_agreement", shared::validation::REQUIRED);
+    }
+    if !e.is_empty() {
+        return Err(ApiError::invalid(e).with_message("The review is not complete; nothing was signed."));
+    }
+    let doc =
+        state.store.get_document(DocumentId(id)).await?.ok_or_else(|| ApiError::not_found("No such document."))?;
+    if doc.owner_id != user.id && !user.can(Permission::ManageDocuments) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Only the document's owner or a document manager reviews it.",
+        ));
+    }
+    if let Recheck::Wrong { locked } =
+        auth::recheck_password(&state, &ctx, &user, &input.password, "wrong password when signing").await?
+    {
+        let mut e = shared::FieldErrors::new();
+        e.add("password", shared::auth::WRONG_PASSWORD);
+        let message = if locked {
+            "The password is not correct; nothing was signed. The account is now locked after repeated failures."
+        } else {
+            "The password is not correct; nothing was signed."
+        };
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, message).with_field_errors(e));
+    }
+    let today = chrono::Utc::now().date_naive();
+    let accept = !user.info.esign_agreed;
+    let doc = state
+        .store
+        .periodic_review(&ctx, doc.id, user.id, &user.full_name, input.outcome, &input.comment, accept, today)
+        .await?;
+    Ok(with_etag(StatusCode::OK, doc.meta.version, &doc))
 }
 
 /// Query of a diff.

@@ -396,7 +396,8 @@ pub async fn update_risk(
 }
 
 /// What is waiting for the signed-in user in the next 30 days, overdue first: reviews of the
-/// risks they own, the FMEA actions they are responsible for, and their training.
+/// risks they own, the FMEA actions they are responsible for, the periodic reviews of the
+/// documents they own, and their training.
 #[utoipa::path(get, path = "/api/v1/work", tag = "risks",
     responses((status = 200, body = List<WorkItem>)))]
 pub async fn work(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<List<WorkItem>>> {
@@ -404,6 +405,10 @@ pub async fn work(State(state): State<AppState>, user: CurrentUser) -> ApiResult
     let horizon = today.checked_add_days(Days::new(30)).unwrap_or(today);
     let mut items = state.store.work_items(Some(user.id), today, horizon).await?;
     items.extend(state.store.action_items(Some(user.id), today, horizon).await?);
+    // Periodic reviews of the documents they own.
+    if user.can(Permission::ViewDocuments) {
+        items.extend(state.store.review_items(Some(user.id), today, horizon).await?);
+    }
     // Training due within the horizon (or overdue): from the one status rule of training.
     if user.can(Permission::CompleteTraining) {
         let training = state.store.list_assignments(Some(user.id), true, today).await?;

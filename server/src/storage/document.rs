@@ -6,10 +6,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use shared::auth::UserId;
 use shared::document::{
-    Document, DocumentHit, DocumentId, DocumentInput, DocumentType, Revision, RevisionAction, RevisionId,
-    RevisionInput, RevisionStatus, snippet,
+    Document, DocumentHit, DocumentId, DocumentInput, DocumentType, ReviewOutcome, Revision, RevisionAction,
+    RevisionId, RevisionInput, RevisionStatus, next_review, review_overdue, snippet,
 };
 use shared::org::{ProcessId, RecordMeta};
+use shared::register::WorkItem;
 
 use super::common::MetaRow;
 use super::{AuditContext, Change, StoreError, StoreResult};
@@ -73,6 +74,35 @@ pub trait DocumentStore: Send + Sync + 'static {
     /// of `terms` (word prefixes, from `shared::document::search_terms`), best first, at most
     /// `limit`, each with a snippet of its revision in force around the first match.
     async fn search_documents(&self, terms: &[String], limit: u32) -> StoreResult<Vec<DocumentHit>>;
+    /// Records a signed periodic review of a document by `reviewer` (the signature "reviewed"
+    /// on the document at its current version, in the same transaction; `accept_agreement` at
+    /// the reviewer's first signature) and carries out its outcome: the next review the interval
+    /// from `today`; a draft of the text in force opened ("revise": 409 when a revision is in
+    /// progress); the document made obsolete with `comment` as the reason. 409 when it is
+    /// obsolete already.
+    #[expect(clippy::too_many_arguments, reason = "the signature's parts, as `sign` takes them")]
+    async fn periodic_review(
+        &self,
+        ctx: &AuditContext,
+        id: DocumentId,
+        reviewer: UserId,
+        reviewer_name: &str,
+        outcome: ReviewOutcome,
+        comment: &str,
+        accept_agreement: bool,
+        today: NaiveDate,
+    ) -> StoreResult<Document>;
+    /// Periodic reviews due on or before `horizon` of the documents `owner` owns (everyone's
+    /// without an owner), as work (overdue when due before `today`), soonest first.
+    async fn review_items(
+        &self,
+        owner: Option<UserId>,
+        today: NaiveDate,
+        horizon: NaiveDate,
+    ) -> StoreResult<Vec<WorkItem>>;
+    /// Records that a revision in force has been in force since `from` (a document brought into
+    /// Caliper from paper, or the demo's history): its periodic review counts from then. Audited.
+    async fn backdate_in_force(&self, ctx: &AuditContext, id: RevisionId, from: NaiveDate) -> StoreResult<()>;
 }
 
 /// A search hit as read, with the body its snippet is cut from.
@@ -118,6 +148,10 @@ pub(super) struct DocumentRow {
     pub source: String,
     pub source_revision: String,
     pub in_force: Option<String>,
+    /// The day its first revision took effect.
+    pub first_in_force: Option<NaiveDate>,
+    /// The next review its latest periodic review set.
+    pub reviewed_next: Option<NaiveDate>,
     #[sqlx(flatten)]
     pub meta: MetaRow,
 }
@@ -128,6 +162,14 @@ impl DocumentRow {
         let doc_type = DocumentType::parse(&self.doc_type)
             .ok_or_else(|| StoreError::Internal(format!("document {}: type `{}`", self.document_id, self.doc_type)))?;
         let of = |role: &str| people.iter().filter(|(r, _)| r == role).map(|(_, id)| UserId(*id)).collect();
+        let interval = u32::try_from(self.review_interval_months).unwrap_or_default();
+        // The latest periodic review set the next one; before any, the interval after the first
+        // revision took effect. An obsolete document is reviewed no more.
+        let next_review_on = self
+            .reviewed_next
+            .or_else(|| self.first_in_force.map(|d| next_review(d, interval)))
+            .filter(|_| self.meta.retired_at.is_none());
+        let today = Utc::now().date_naive();
         Ok(Document {
             id: DocumentId(self.document_id),
             number: self.number,
@@ -143,6 +185,8 @@ impl DocumentRow {
             reviewers: of("reviewer"),
             approvers: of("approver"),
             in_force: self.in_force,
+            next_review_on,
+            review_overdue: next_review_on.is_some_and(|d| review_overdue(d, today)),
             meta: RecordMeta::from(self.meta),
         })
     }
@@ -151,7 +195,9 @@ impl DocumentRow {
 pub(super) const DOCUMENT_SELECT: &str = "select d.document_id, d.number, d.doc_type, d.title, d.owner_id, \
      u.full_name as owner_name, d.process_id, d.review_interval_months, d.retention_years, d.source, \
      d.source_revision, (select e.label from document_revisions e where e.document_id = d.document_id \
-     and e.status = 'effective') as in_force, d.version, d.created_at, d.updated_at, d.retired_at, \
+     and e.status = 'effective') as in_force, (select min(f.in_force_from) from document_revisions f \
+     where f.document_id = d.document_id) as first_in_force, (select v.next_review_on from document_reviews v \
+     where v.document_id = d.document_id order by v.document_review_id desc limit 1) as reviewed_next, d.version, d.created_at, d.updated_at, d.retired_at, \
      d.retired_reason from documents d join users u on u.user_id = d.owner_id";
 
 #[derive(sqlx::FromRow)]

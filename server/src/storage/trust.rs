@@ -47,6 +47,8 @@ pub(super) const SIGNED_TABLES: &[(&str, &str, &str, &str)] = &[
     ("document_revision", "document_revisions", "revision_id", "content_version"),
     // An approval binds a CAPA's plan: a state change keeps it, a change of the plan voids it.
     ("capa", "capas", "capa_id", "plan_version"),
+    // A periodic review ("reviewed") binds the document as it was reviewed.
+    ("document", "documents", "document_id", "version"),
 ];
 
 /// Roles as stored: comma-separated names.

@@ -8,9 +8,11 @@
 //! [`search`].
 
 mod diff;
+mod review;
 mod search;
 
 pub use diff::{DiffLine, RevisionDiff, diff_lines};
+pub use review::{PeriodicReviewInput, ReviewOutcome};
 pub use search::{
     DocumentHit, LIMIT_DEFAULT as SEARCH_LIMIT_DEFAULT, LIMIT_MAX as SEARCH_LIMIT_MAX, QUERY_MAX, SnippetPart,
     search_terms, snippet,
@@ -67,6 +69,14 @@ pub struct Document {
     pub approvers: Vec<UserId>,
     /// The label of the revision in force, if one is.
     pub in_force: Option<String>,
+    /// When its next periodic review is due: the review interval after its first revision took
+    /// effect, moved on by each periodic review ([`next_review`]); none before anything is in
+    /// force and once obsolete.
+    #[serde(default)]
+    pub next_review_on: Option<NaiveDate>,
+    /// The periodic review is past due (today, UTC, is after `next_review_on`).
+    #[serde(default)]
+    pub review_overdue: bool,
     /// Version and life (retired: made obsolete, with the reason).
     #[serde(flatten)]
     pub meta: RecordMeta,

@@ -2,19 +2,22 @@
 //! (see [`crate::storage`]).
 
 use async_trait::async_trait;
-use chrono::Utc;
-use shared::audit::AuditAction;
+use chrono::{NaiveDate, Utc};
+use shared::audit::{AuditAction, diff};
 use shared::auth::UserId;
 use shared::document::{
-    Document, DocumentHit, DocumentId, DocumentInput, Participant, Revision, RevisionAction, RevisionContent,
-    RevisionId, RevisionInput, RevisionScheme, RevisionStatus, after_signatures, takes_effect, workflow,
+    Document, DocumentHit, DocumentId, DocumentInput, Participant, ReviewOutcome, Revision, RevisionAction,
+    RevisionContent, RevisionId, RevisionInput, RevisionScheme, RevisionStatus, after_signatures, next_review,
+    takes_effect, workflow,
 };
-use shared::signature::Meaning;
+use shared::register::WorkItem;
+use shared::signature::{Meaning, record_hash};
 use shared::validation::{INVALID, REQUIRED};
 
 use super::base::{active_reference, append_audit, finish, is_unique_violation, retire};
+use super::trust::{one_change, record_agreement};
 use super::{Conn, DOCUMENT_SEARCH, SqlStore, WriteTx, search_match};
-use crate::storage::common::{Audited, PROCESSES, USERS, Written, constraint_error, field_error};
+use crate::storage::common::{Audited, Draft, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::document::{DOCUMENT_SELECT, DocumentRow, DocumentStore, HitRow, REVISION_SELECT, RevisionRow};
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
 
@@ -236,6 +239,115 @@ async fn check_people(conn: &mut Conn, input: &DocumentInput) -> StoreResult<()>
     Ok(())
 }
 
+/// Starts the next revision of `doc` as a draft written by the context's user (one revision in
+/// progress at a time; an obsolete document takes none).
+async fn insert_revision(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    doc: &Document,
+    input: &RevisionInput,
+) -> StoreResult<Revision> {
+    if doc.meta.retired_at.is_some() {
+        return Err(StoreError::Retired(format!("{} is obsolete: it takes no new revision.", doc.number)));
+    }
+    let in_progress = || {
+        StoreError::Conflict(format!("{} already has a revision in progress: finish or cancel it first.", doc.number))
+    };
+    let (open,): (i64,) = sqlx::query_as(
+        "select count(*) from document_revisions where document_id = $1 \
+             and status in ('draft', 'in_review', 'approved')",
+    )
+    .bind(doc.id.0)
+    .fetch_one(&mut **tx)
+    .await?;
+    if open > 0 {
+        return Err(in_progress());
+    }
+    let author = ctx.actor_id.unwrap_or(doc.owner_id.0);
+    let (last,): (Option<i64>,) = sqlx::query_as("select max(seq) from document_revisions where document_id = $1")
+        .bind(doc.id.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    let seq = last.unwrap_or(0) + 1;
+    let n = u32::try_from(seq).unwrap_or(u32::MAX);
+    input.validate(n, false).map_err(StoreError::Invalid)?;
+    let now = Utc::now();
+    let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
+        "insert into document_revisions (document_id, seq, label, status, author_id, body, reason_for_change, \
+                change_summary, requested_by, effective_date, train_by, no_retraining, no_retraining_reason, \
+                version, created_at, updated_at) \
+             values ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) returning revision_id",
+    )
+    .bind(doc.id.0)
+    .bind(seq)
+    .bind(RevisionScheme::Letters.label(n))
+    .bind(author)
+    .bind(&input.body)
+    .bind(&input.reason_for_change)
+    .bind(&input.change_summary)
+    .bind(&input.requested_by)
+    .bind(input.effective_date)
+    .bind(input.train_by)
+    .bind(input.no_retraining)
+    .bind(&input.no_retraining_reason)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await;
+    let (id,) = match inserted {
+        // Two started at once: the partial unique index lets one through.
+        Err(e) if is_unique_violation(&e) => return Err(in_progress()),
+        other => other?,
+    };
+    let revision = revision_by_id(tx, id).await?.ok_or_else(|| StoreError::unreadable("revision", id))?;
+    let audited = Audited {
+        action: AuditAction::Create,
+        record_id: id,
+        before: None,
+        after: &revision,
+        version: 1,
+        reason: None,
+    };
+    append_audit(tx, ctx, audited).await?;
+    Ok(revision)
+}
+
+/// Makes a document obsolete at `version`, with the reason, cancelling a revision in progress.
+async fn obsolete_in(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    id: DocumentId,
+    version: i64,
+    reason: &str,
+) -> StoreResult<Change<Document>> {
+    let before = document_by_id(tx, id.0).await?;
+    let done = retire(tx, "documents", "document_id", id.0, version, reason).await?;
+    if done {
+        let open: Vec<(i64,)> = sqlx::query_as(
+            "select revision_id from document_revisions where document_id = $1 \
+                 and status in ('draft', 'in_review', 'approved')",
+        )
+        .bind(id.0)
+        .fetch_all(&mut **tx)
+        .await?;
+        for (revision,) in open {
+            if let Some(r) = revision_by_id(tx, revision).await? {
+                set_status(tx, ctx, &r, RevisionStatus::Cancelled, "The document was made obsolete").await?;
+            }
+        }
+    }
+    let after = document_by_id(tx, id.0).await?;
+    let written = Written {
+        action: AuditAction::Retire,
+        record_id: id.0,
+        reason: Some(reason),
+        expected_version: version,
+        done,
+        before,
+        after,
+    };
+    finish(tx, ctx, written).await
+}
+
 #[async_trait]
 impl DocumentStore for SqlStore {
     async fn create_document(&self, ctx: &AuditContext, input: &DocumentInput) -> StoreResult<Document> {
@@ -339,70 +451,7 @@ impl DocumentStore for SqlStore {
         let doc = document_by_id(&mut tx, document.0)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("No document {}.", document.0)))?;
-        if doc.meta.retired_at.is_some() {
-            return Err(StoreError::Retired(format!("{} is obsolete: it takes no new revision.", doc.number)));
-        }
-        let in_progress = || {
-            StoreError::Conflict(format!(
-                "{} already has a revision in progress: finish or cancel it first.",
-                doc.number
-            ))
-        };
-        let (open,): (i64,) = sqlx::query_as(
-            "select count(*) from document_revisions where document_id = $1 \
-             and status in ('draft', 'in_review', 'approved')",
-        )
-        .bind(document.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        if open > 0 {
-            return Err(in_progress());
-        }
-        let author = ctx.actor_id.unwrap_or(doc.owner_id.0);
-        let (last,): (Option<i64>,) = sqlx::query_as("select max(seq) from document_revisions where document_id = $1")
-            .bind(document.0)
-            .fetch_one(&mut *tx)
-            .await?;
-        let seq = last.unwrap_or(0) + 1;
-        let n = u32::try_from(seq).unwrap_or(u32::MAX);
-        input.validate(n, false).map_err(StoreError::Invalid)?;
-        let now = Utc::now();
-        let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
-            "insert into document_revisions (document_id, seq, label, status, author_id, body, reason_for_change, \
-                change_summary, requested_by, effective_date, train_by, no_retraining, no_retraining_reason, \
-                version, created_at, updated_at) \
-             values ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) returning revision_id",
-        )
-        .bind(document.0)
-        .bind(seq)
-        .bind(RevisionScheme::Letters.label(n))
-        .bind(author)
-        .bind(&input.body)
-        .bind(&input.reason_for_change)
-        .bind(&input.change_summary)
-        .bind(&input.requested_by)
-        .bind(input.effective_date)
-        .bind(input.train_by)
-        .bind(input.no_retraining)
-        .bind(&input.no_retraining_reason)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await;
-        let (id,) = match inserted {
-            // Two started at once: the partial unique index lets one through.
-            Err(e) if is_unique_violation(&e) => return Err(in_progress()),
-            other => other?,
-        };
-        let revision = revision_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("revision", id))?;
-        let audited = Audited {
-            action: AuditAction::Create,
-            record_id: id,
-            before: None,
-            after: &revision,
-            version: 1,
-            reason: None,
-        };
-        append_audit(&mut tx, ctx, audited).await?;
+        let revision = insert_revision(&mut tx, ctx, &doc, input).await?;
         tx.commit().await?;
         Ok(revision)
     }
@@ -564,33 +613,7 @@ impl DocumentStore for SqlStore {
             return Err(field_error("reason", REQUIRED));
         }
         let mut tx = self.write_tx().await?;
-        let before = document_by_id(&mut tx, id.0).await?;
-        let done = retire(&mut tx, "documents", "document_id", id.0, version, reason).await?;
-        if done {
-            let open: Vec<(i64,)> = sqlx::query_as(
-                "select revision_id from document_revisions where document_id = $1 \
-                 and status in ('draft', 'in_review', 'approved')",
-            )
-            .bind(id.0)
-            .fetch_all(&mut *tx)
-            .await?;
-            for (revision,) in open {
-                if let Some(r) = revision_by_id(&mut tx, revision).await? {
-                    set_status(&mut tx, ctx, &r, RevisionStatus::Cancelled, "The document was made obsolete").await?;
-                }
-            }
-        }
-        let after = document_by_id(&mut tx, id.0).await?;
-        let written = Written {
-            action: AuditAction::Retire,
-            record_id: id.0,
-            reason: Some(reason),
-            expected_version: version,
-            done,
-            before,
-            after,
-        };
-        let change = finish(&mut tx, ctx, written).await?;
+        let change = obsolete_in(&mut tx, ctx, id, version, reason).await?;
         tx.commit().await?;
         Ok(change)
     }
@@ -605,5 +628,192 @@ impl DocumentStore for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(|r| r.into_hit(terms)).collect()
+    }
+
+    async fn periodic_review(
+        &self,
+        ctx: &AuditContext,
+        id: DocumentId,
+        reviewer: UserId,
+        reviewer_name: &str,
+        outcome: ReviewOutcome,
+        comment: &str,
+        accept_agreement: bool,
+        today: NaiveDate,
+    ) -> StoreResult<Document> {
+        let comment = comment.trim();
+        if outcome.needs_comment() && comment.is_empty() {
+            return Err(field_error("comment", REQUIRED));
+        }
+        let mut tx = self.write_tx().await?;
+        let doc = document_by_id(&mut tx, id.0)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("No document {}.", id.0)))?;
+        if doc.meta.retired_at.is_some() {
+            return Err(StoreError::Retired(format!("{} is obsolete: it is reviewed no more.", doc.number)));
+        }
+        // The signature "reviewed" binds the document as it was reviewed (its version and the
+        // SHA-256 of its JSON), like any other signature (21 CFR 11.50, 11.70).
+        let now = shared::audit::audit_time(Utc::now());
+        if accept_agreement {
+            record_agreement(&mut tx, ctx, reviewer, now).await?;
+        }
+        let hash = record_hash(&serde_json::to_value(&doc).unwrap_or_default());
+        let session: Option<i64> = ctx.source.session_id.parse().ok();
+        let (signature_id,): (i64,) = sqlx::query_as(
+            "insert into signatures (record_type, record_id, record_version, record_hash, signer_id, \
+             signer_name, meaning, signed_at, session_id) values ('document', $1, $2, $3, $4, $5, 'reviewed', $6, $7) \
+             returning signature_id",
+        )
+        .bind(id.0)
+        .bind(doc.meta.version)
+        .bind(&hash)
+        .bind(reviewer.0)
+        .bind(reviewer_name)
+        .bind(now)
+        .bind(session)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut changes = one_change("signature_meaning", serde_json::Value::Null, serde_json::json!("reviewed"));
+        changes.insert(
+            "signed_record_hash".into(),
+            shared::audit::FieldChange { old: serde_json::Value::Null, new: serde_json::json!(hash) },
+        );
+        let reason = format!("Periodic review: {}", outcome.label());
+        let draft = Draft {
+            action: AuditAction::Sign,
+            record_type: "document",
+            record_id: id.0,
+            record_version: doc.meta.version,
+            changes,
+            reason: Some(&reason),
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        let interval = doc.review_interval_months;
+        let (next, revision) = match outcome {
+            ReviewOutcome::NoChange => (Some(next_review(today, interval)), None),
+            ReviewOutcome::Revise => {
+                // A draft of the text in force (or, with nothing in force, of the latest text).
+                let body: Option<(String,)> = sqlx::query_as(
+                    "select body from document_revisions where document_id = $1 \
+                     order by case when status = 'effective' then 0 else 1 end, seq desc limit 1",
+                )
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let input = RevisionInput {
+                    body: body.map(|b| b.0).unwrap_or_default(),
+                    reason_for_change: "Periodic review".into(),
+                    change_summary: comment.to_string(),
+                    requested_by: "Periodic review".into(),
+                    ..RevisionInput::default()
+                };
+                let draft = insert_revision(&mut tx, ctx, &doc, &input).await?;
+                (Some(next_review(today, interval)), Some(draft.id.0))
+            }
+            ReviewOutcome::Obsolete => {
+                match obsolete_in(&mut tx, ctx, id, doc.meta.version, comment).await? {
+                    Change::Done(_) => {}
+                    _ => {
+                        return Err(StoreError::Conflict(
+                            "The document changed meanwhile; nothing was changed.".into(),
+                        ));
+                    }
+                }
+                (None, None)
+            }
+        };
+        let (review_id,): (i64,) = sqlx::query_as(
+            "insert into document_reviews (document_id, outcome, comment, reviewed_on, next_review_on, reviewer_id, \
+             signature_id, revision_id, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             returning document_review_id",
+        )
+        .bind(id.0)
+        .bind(outcome.as_str())
+        .bind(comment)
+        .bind(today)
+        .bind(next)
+        .bind(reviewer.0)
+        .bind(signature_id)
+        .bind(revision)
+        .bind(Utc::now())
+        .fetch_one(&mut *tx)
+        .await?;
+        let after = serde_json::json!({
+            "document_id": id.0,
+            "number": doc.number,
+            "outcome": outcome.as_str(),
+            "comment": comment,
+            "reviewed_on": today,
+            "next_review_on": next,
+            "signature_id": signature_id,
+            "revision_id": revision,
+        });
+        let draft = Draft {
+            action: AuditAction::Create,
+            record_type: "document_review",
+            record_id: review_id,
+            record_version: 1,
+            changes: diff(&serde_json::Value::Null, &after),
+            reason: Some(&reason),
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        let document = document_by_id(&mut tx, id.0).await?.ok_or_else(|| StoreError::unreadable("document", id.0))?;
+        tx.commit().await?;
+        Ok(document)
+    }
+
+    async fn review_items(
+        &self,
+        owner: Option<UserId>,
+        today: NaiveDate,
+        horizon: NaiveDate,
+    ) -> StoreResult<Vec<WorkItem>> {
+        let sql = format!("{DOCUMENT_SELECT} where d.retired_at is null and ($1 is null or d.owner_id = $1)");
+        let rows: Vec<DocumentRow> = sqlx::query_as(&sql).bind(owner.map(|o| o.0)).fetch_all(&self.pool).await?;
+        let mut items = Vec::new();
+        for row in rows {
+            let doc = row.into_document(&[])?;
+            if let Some(due) = doc.next_review_on.filter(|d| *d <= horizon) {
+                items.push(WorkItem {
+                    kind: "Periodic review".into(),
+                    record_type: "document".into(),
+                    record_id: doc.id.0,
+                    reference: doc.number,
+                    title: doc.title,
+                    due,
+                    overdue: due < today,
+                });
+            }
+        }
+        items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.reference.cmp(&b.reference)));
+        Ok(items)
+    }
+
+    async fn backdate_in_force(&self, ctx: &AuditContext, id: RevisionId, from: NaiveDate) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let before = revision_by_id(&mut tx, id.0)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("No revision {}.", id.0)))?;
+        if before.status != RevisionStatus::Effective {
+            return Err(StoreError::Retired("Only the revision in force can be backdated.".into()));
+        }
+        sqlx::query("update document_revisions set in_force_from = $2 where revision_id = $1")
+            .bind(id.0)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+        let reason = format!("In force since {from}, before it was brought into Caliper");
+        let draft = Draft {
+            action: AuditAction::Update,
+            record_type: "document_revision",
+            record_id: id.0,
+            record_version: before.meta.version,
+            changes: one_change("in_force_from", serde_json::Value::Null, serde_json::json!(from)),
+            reason: Some(&reason),
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -13,7 +13,7 @@ use super::capa::{approve_capa_plan, capa_plan_json};
 use super::document::{check_revision_signer, revision_content_json, settle_revision};
 use super::fmea::fmea_baseline_json;
 use super::risk::{accept_risk, matrix_revision_by_id, revision_json, risk_by_id};
-use super::{Conn, SqlStore};
+use super::{Conn, SqlStore, WriteTx};
 use crate::auth::SessionAuth;
 use crate::storage::common::{Audited, DEPARTMENTS, Draft, MetaRow, Written, constraint_error};
 use crate::storage::trust::{Credentials, SIGNED_TABLES, SignOutcome, TrustStore, parse_roles, roles_text};
@@ -84,6 +84,41 @@ pub(super) async fn record_json(
         _ => None,
     };
     Ok(record.map(|(v, json)| (v, json.unwrap_or_default())))
+}
+
+/// Records that `signer` accepted the electronic-signature agreement (11.10(j), 11.100(c)), at
+/// their first signature; nothing when they already had.
+pub(super) async fn record_agreement(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    signer: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let accepted: Option<(i64,)> = sqlx::query_as(
+        "update users set esign_agreed_at = $2 where user_id = $1 and esign_agreed_at is null returning \
+                version",
+    )
+    .bind(signer.0)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some((user_version,)) = accepted {
+        let changes =
+            one_change("esign_agreed_at", serde_json::Value::Null, serde_json::to_value(now).unwrap_or_default());
+        append_audit(
+            tx,
+            ctx,
+            user_event(
+                AuditAction::AcceptAgreement,
+                signer.0,
+                user_version,
+                changes,
+                Some(shared::signature::AGREEMENT),
+            ),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// An audit draft about a user (sign-in events, agreement, password changes).
@@ -625,33 +660,7 @@ impl TrustStore for SqlStore {
         };
         let now = shared::audit::audit_time(Utc::now());
         if accept_agreement {
-            let accepted: Option<(i64,)> = sqlx::query_as(
-                "update users set esign_agreed_at = $2 where user_id = $1 and esign_agreed_at is null returning \
-                    version",
-            )
-            .bind(signer.0)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((user_version,)) = accepted {
-                let changes = one_change(
-                    "esign_agreed_at",
-                    serde_json::Value::Null,
-                    serde_json::to_value(now).unwrap_or_default(),
-                );
-                append_audit(
-                    &mut tx,
-                    ctx,
-                    user_event(
-                        AuditAction::AcceptAgreement,
-                        signer.0,
-                        user_version,
-                        changes,
-                        Some(shared::signature::AGREEMENT),
-                    ),
-                )
-                .await?;
-            }
+            record_agreement(&mut tx, ctx, signer, now).await?;
         }
         let hash = record_hash(&json);
         let session: Option<i64> = ctx.source.session_id.parse().ok();
