@@ -149,9 +149,11 @@ pub fn HeatmapView(
                     HeatView::Residual | HeatView::Move => counts.1,
                 };
                 let label = said.cell_label(l, s, usize::try_from(n).unwrap_or_default()).unwrap_or_default();
+                // The name begins with what the cell shows (WCAG 2.5.3, label in name), so that
+                // a voice-control user can say what they see.
                 match view_mode.get() {
-                    HeatView::Move => format!("{label}; {} before controls", counts.0),
-                    _ => label,
+                    HeatView::Move => format!("{} → {} {}: {label}; {} before controls", counts.0, counts.1, short(zone), counts.0),
+                    _ => format!("{n} {}: {label}", short(zone)),
                 }
             };
             let count_text = move || match view_mode.get() {
@@ -195,6 +197,8 @@ pub fn HeatmapView(
                     />
                     <text x=cx + CELL_W / 2.0 y=cy + 30.0 class="heat-count" class:zero=empty text-anchor="middle" data-testid="heat-count">
                         {count_text}
+                        // A space between the count and the zone, for what is read as the cell's text.
+                        " "
                     </text>
                     <text x=cx + CELL_W / 2.0 y=cy + 52.0 class="heat-zone" text-anchor="middle">{short(zone)}</text>
                 </g>

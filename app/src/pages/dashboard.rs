@@ -265,7 +265,7 @@ pub fn Measurements() -> impl IntoView {
                 }
                 let list = std::rc::Rc::new(list);
                 view! {
-                    <div class="matrix-scroll">
+                    <div class="matrix-scroll" tabindex="0" role="region" aria-label="Measurements, scrollable">
                         <table class="grid measurements" aria-label="Measurements">
                             <thead><tr>
                                 <th scope="col">"Month"</th>

@@ -828,15 +828,20 @@ pub fn Grid(
             on:keydown=on_key
             data-testid="sheet"
         >
-            <div class="sheet-head" style=format!("grid-template-columns: {template}; width: {}px", total_width())>
-                <div class="gh g-num" style="grid-column: 1 / span 1"></div>
-                {headers}
-                <div class="gh g5" style=format!("grid-column: {} / span 1", COLUMNS.len() + 2)>"Risk register"</div>
-                <div class="ch" role="columnheader">"#"</div>
-                {column_heads}
-                <div class="ch" role="columnheader" aria-colindex=COLUMNS.len() + 2>"Risks citing this chain"</div>
+            // ARIA grid pattern: row groups of rows of cells. The step groups above the column
+            // heads are a visual aid (each head's title names its column), hidden from the tree;
+            // the heads' row lays its cells out in the head's CSS grid (display: contents).
+            <div class="sheet-head" role="rowgroup" style=format!("grid-template-columns: {template}; width: {}px", total_width())>
+                <div class="gh g-num" aria-hidden="true" style="grid-column: 1 / span 1"></div>
+                <div class="head-groups" aria-hidden="true">{headers}</div>
+                <div class="gh g5" aria-hidden="true" style=format!("grid-column: {} / span 1", COLUMNS.len() + 2)>"Risk register"</div>
+                <div class="head-row" role="row" aria-rowindex="1">
+                    <div class="ch" role="columnheader" aria-colindex="1">"#"</div>
+                    {column_heads}
+                    <div class="ch" role="columnheader" aria-colindex=COLUMNS.len() + 2>"Risks citing this chain"</div>
+                </div>
             </div>
-            <div class="sheet-body" style=move || format!("height: {}px; width: {}px", total_h(), total_width())>
+            <div class="sheet-body" role="rowgroup" style=move || format!("height: {}px; width: {}px", total_h(), total_width())>
                 <For each=rendered key=|(vi, shown_version, r)| (*vi, r.id, *shown_version) let:item>
                     {
                         let (vi, _, row) = item;

@@ -342,7 +342,9 @@ fn MatrixEditor(record: RwSignal<MatrixRevision>) -> impl IntoView {
                                         view! {
                                             <td class="zone-cell" class:bad=bad style=format!("background:{bg}")>
                                                 <button type="button" disabled=move || !editable() on:click=move |_| cycle(l, sv)
-                                                    aria-label=format!("likelihood {}, severity {}: {}", l + 1, sv + 1, zone.map(Zone::label).unwrap_or("no zone"))>
+                                                    aria-label=format!("likelihood {}, severity {}: {}{}", l + 1, sv + 1, zone.map(Zone::label).unwrap_or("no zone"),
+                                                        // The name holds what the button shows (WCAG 2.5.3).
+                                                        if zone == Some(Zone::ReduceAsFarAsPossible) { ", ALARP" } else { "" })>
                                                     {zone_short(zone)}
                                                 </button>
                                             </td>

@@ -85,7 +85,7 @@ pub fn TrainingMatrix() -> impl IntoView {
                     <p class="legend muted">
                         {CellStatus::ALL.into_iter().map(|s| view! { <StatusBadge status=s /> " " }).collect_view()}
                     </p>
-                    <div class="matrix-scroll">
+                    <div class="matrix-scroll" tabindex="0" role="region" aria-label="Training matrix, scrollable">
                         <table class="grid matrix" aria-label="Training matrix">
                             <thead><tr>
                                 <th scope="col" class="matrix-person">"Person"</th>
