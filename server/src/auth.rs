@@ -113,6 +113,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/document-revisions/{id}", Access::Any(&[P::ViewDocuments])),
     ("POST", "/document-revisions/{id}/move", Access::Any(&[P::ViewDocuments])),
     ("GET", "/document-revisions/{id}/diff", Access::Any(&[P::ViewDocuments])),
+    // Each person's own inbox and settings (the handlers read and change only the caller's).
+    ("GET", "/notices", Access::Any(&[P::ViewDocuments])),
+    ("GET", "/notices/unread-count", Access::Any(&[P::ViewDocuments])),
+    ("POST", "/notices/read-all", Access::Any(&[P::ViewDocuments])),
+    ("POST", "/notices/{id}/read", Access::Any(&[P::ViewDocuments])),
+    ("GET", "/me/notice-settings", Access::Any(&[P::ViewDocuments])),
+    ("PUT", "/me/notice-settings", Access::Any(&[P::ViewDocuments])),
     ("GET", "/training/requirements", Access::Any(&[P::ViewTrainingRecords])),
     ("POST", "/training/requirements", Access::Any(&[P::ManageTraining])),
     ("GET", "/training/curriculum", Access::Any(&[P::ViewTrainingRecords])),

@@ -99,6 +99,8 @@ pub async fn seed_documents(
             retention_years: d.retention_years,
             source: d.source.clone(),
             source_revision: d.source_revision.clone(),
+            reader_roles: Vec::new(),
+            reader_department_ids: Vec::new(),
         };
         let doc = store.create_document(&as_user(&manager), &input).await?;
         created += 1;

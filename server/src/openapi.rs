@@ -4,7 +4,8 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::routes::{
-    audit, dashboard, documents, events, fmea, health, org, quality, risks, session, signatures, training, users,
+    audit, dashboard, documents, events, fmea, health, notices, org, quality, risks, session, signatures, training,
+    users,
 };
 
 /// Caliper's API description.
@@ -42,6 +43,8 @@ use crate::routes::{
         documents::create_revision, documents::get_revision, documents::update_revision, documents::move_revision,
         documents::obsolete_document, documents::diff_revision, documents::search_documents,
         documents::periodic_review,
+        notices::list_notices, notices::unread_count, notices::read_notice, notices::read_all, notices::get_settings,
+        notices::put_settings,
         training::list_requirements, training::create_requirement, training::list_curriculum,
         training::add_curriculum_line, training::my_training, training::list_assignments, training::get_assignment,
         training::quiz_sheet, training::submit_quiz, training::sign_off, training::list_records, training::matrix,
@@ -65,6 +68,7 @@ use crate::routes::{
          (name = "signatures", description = "Electronic signatures (21 CFR 11.50, 11.70, 11.200)"),
          (name = "events", description = "Live updates (Server-Sent Events) of every change"),
          (name = "documents", description = "Document control: numbered documents, revisions through review and signed approval"),
+         (name = "notices", description = "Revision notices: the signed-in person's inbox and their choice of kinds"),
          (name = "training", description = "Training and competency: requirements, curricula, assignments, read-and-sign, quizzes, the matrix, the auditor's questions"),
          (name = "dashboard", description = "The KPI dashboard: tiles with trends and targets, overdue work, measurements from outside systems"),
          (name = "quality", description = "Nonconformances, complaints and CAPA: steps checked by one state machine, the gate on linked work, extensions, Pareto and metrics"),

@@ -1,5 +1,6 @@
 //! Document control beyond the revision workflow, through the API on SQLite and PostgreSQL:
-//! full-text search of the revisions in force; signed periodic reviews and their work.
+//! full-text search of the revisions in force; signed periodic reviews and their work; revision
+//! notices to a document's people and readers.
 
 mod common;
 
@@ -275,7 +276,102 @@ async fn periodic_reviews_are_signed_and_move_the_next_review_on(store: Arc<dyn 
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
+async fn revision_notices_reach_the_readers_who_want_them(store: Arc<dyn Store>, _db: TestDb) {
+    let t = team(&store).await;
+    let quiet = Client::as_new_user(store.clone(), "mo.quiet", &[Role::Staff]).await;
+    let auditor = Client::as_new_user(store.clone(), "sam.reid", &[Role::Auditor]).await;
+
+    // Readers are validated: a department that does not exist is named.
+    let (owner, reviewer, qm) = t.ids;
+    let bad = json!({"doc_type": "sop", "title": "x", "owner_id": owner, "reviewers": [reviewer], "approvers": [qm],
+        "review_interval_months": 24, "retention_years": 10, "reader_roles": ["staff", "staff"],
+        "reader_department_ids": [999]});
+    let r = t.qm.json("POST", "/api/v1/documents", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["reader_roles"].is_array(), "{}", r.text);
+
+    // Settings: both kinds by default; one person turns off approvals.
+    let r = quiet.get("/api/v1/me/notice-settings").await;
+    assert_eq!(r.body, json!({"approved": true, "effective": true}), "{}", r.text);
+    let r = quiet.json("PUT", "/api/v1/me/notice-settings", &json!({"approved": false, "effective": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(quiet.get("/api/v1/me/notice-settings").await.body["approved"], false);
+
+    let doc = t.document("Torque settings", json!({"reader_roles": ["staff"]})).await;
+    assert_eq!(doc["reader_roles"], json!(["staff"]), "{doc}");
+    let id = doc["id"].as_i64().unwrap();
+    let a = t.submitted(id, "Set the wrench to 12 Nm.").await;
+    assert_eq!(t.staff.get("/api/v1/notices/unread-count").await.body["count"], 0, "nothing before approval");
+    t.approve(&a).await;
+
+    // Approved and in force at once: a reader gets both notices, newest first.
+    let r = t.staff.get("/api/v1/notices").await;
+    let kinds: Vec<_> = r.body["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["effective", "approved"], "{}", r.text);
+    let n = &r.body["items"][0];
+    assert_eq!(
+        (n["number"].as_str(), n["label"].as_str(), n["title"].as_str()),
+        (Some("SOP-0001"), Some("A"), Some("Torque settings"))
+    );
+    assert_eq!((n["revision_id"].clone(), n["document_id"].as_i64()), (a["id"].clone(), Some(id)));
+    assert!(n["read_at"].is_null() && n["carries_training"] == false && n["created_at"].is_string(), "{n}");
+    assert_eq!(t.staff.get("/api/v1/notices/unread-count").await.body, json!({"count": 2}));
+    // Whoever turned approvals off gets only the other kind; the document's people get theirs; someone
+    // who neither reads nor works on it gets none.
+    let quiet_kinds = quiet.get("/api/v1/notices").await;
+    assert_eq!(quiet_kinds.body["items"].as_array().map(Vec::len), Some(1), "{}", quiet_kinds.text);
+    assert_eq!(quiet_kinds.body["items"][0]["kind"], "effective");
+    for c in [&t.owner, &t.reviewer, &t.qm] {
+        assert_eq!(c.get("/api/v1/notices/unread-count").await.body["count"], 2);
+    }
+    assert_eq!(auditor.get("/api/v1/notices/unread-count").await.body["count"], 0);
+
+    // Reading: only one's own (404 otherwise), again without change; all at once; nothing deleted.
+    let nid = n["id"].as_i64().unwrap();
+    assert_eq!(
+        quiet.json("POST", &format!("/api/v1/notices/{nid}/read"), &json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let first = t.staff.json("POST", &format!("/api/v1/notices/{nid}/read"), &json!({})).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert!(first.body["read_at"].is_string(), "{}", first.text);
+    let again = t.staff.json("POST", &format!("/api/v1/notices/{nid}/read"), &json!({})).await;
+    assert_eq!(again.body["read_at"], first.body["read_at"], "idempotent");
+    assert_eq!(t.staff.get("/api/v1/notices/unread-count").await.body["count"], 1);
+    assert_eq!(t.staff.get("/api/v1/notices?unread=true").await.body["items"].as_array().map(Vec::len), Some(1));
+    let r = t.staff.json("POST", "/api/v1/notices/read-all", &json!({})).await;
+    assert_eq!((r.status, r.body["count"].as_u64()), (StatusCode::OK, Some(0)), "{}", r.text);
+    assert!(t.staff.get("/api/v1/notices?unread=true").await.body["items"].as_array().unwrap().is_empty());
+    assert_eq!(t.staff.get("/api/v1/notices").await.body["items"].as_array().map(Vec::len), Some(2));
+
+    // A later revision taking effect on its date: the effective notice comes from the clock.
+    let later = chrono::Utc::now().date_naive() + chrono::Days::new(10);
+    let input = json!({"body": "Set the wrench to 14 Nm.", "reason_for_change": "New joint", "change_summary": "14 Nm",
+        "effective_date": later});
+    let b = t.owner.json("POST", &format!("/api/v1/documents/{id}/revisions"), &input).await;
+    let (bid, version) = (b.body["id"].as_i64().unwrap(), b.body["version"].as_i64().unwrap());
+    let b = t
+        .owner
+        .json(
+            "POST",
+            &format!("/api/v1/document-revisions/{bid}/move"),
+            &json!({"action": "submit", "version": version}),
+        )
+        .await;
+    t.approve(&b.body).await;
+    assert_eq!(t.staff.get("/api/v1/notices/unread-count").await.body["count"], 1, "approved, not yet in force");
+    let clock = server::storage::AuditContext::tool("effective dates");
+    assert_eq!(store.take_effect_due(&clock, later).await.unwrap(), 1);
+    assert_eq!(t.staff.get("/api/v1/notices/unread-count").await.body["count"], 2);
+
+    // Every notice and every reading is in the audit trail (record type `notice`: the live feed).
+    let trail = t.qm.get("/api/v1/audit?record_type=notice&limit=500").await;
+    assert!(trail.body["items"].as_array().unwrap().len() >= 12, "{}", trail.text);
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
 on_both_backends!(
     search_finds_the_text_in_force_by_word_and_number,
     periodic_reviews_are_signed_and_move_the_next_review_on,
+    revision_notices_reach_the_readers_who_want_them,
 );

@@ -44,6 +44,8 @@ fn sop(title: &str, p: &People) -> DocumentInput {
         retention_years: 10,
         source: String::new(),
         source_revision: String::new(),
+        reader_roles: Vec::new(),
+        reader_department_ids: Vec::new(),
     }
 }
 

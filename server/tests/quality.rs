@@ -218,6 +218,8 @@ async fn the_capa_lifecycle_and_its_gate(store: Arc<dyn Store>, _db: TestDb) {
                 retention_years: 10,
                 source: String::new(),
                 source_revision: String::new(),
+                reader_roles: Vec::new(),
+                reader_department_ids: Vec::new(),
             },
         )
         .await

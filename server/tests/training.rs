@@ -39,6 +39,8 @@ async fn document(store: &Arc<dyn Store>, owner: UserId, reviewer: UserId, appro
         retention_years: 10,
         source: String::new(),
         source_revision: String::new(),
+        reader_roles: Vec::new(),
+        reader_department_ids: Vec::new(),
     };
     store.create_document(&by(approver), &input).await.unwrap().id
 }

@@ -6,6 +6,7 @@ pub mod documents;
 pub mod events;
 pub mod fmea;
 pub mod health;
+pub mod notices;
 pub mod org;
 pub mod quality;
 pub mod risks;
@@ -34,6 +35,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(events::router())
         .merge(risks::router())
         .merge(documents::router())
+        .merge(notices::router())
         .merge(training::router())
         .merge(dashboard::router())
         .merge(fmea::router())

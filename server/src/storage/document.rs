@@ -4,12 +4,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use shared::auth::UserId;
+use shared::auth::{Role, UserId};
 use shared::document::{
     Document, DocumentHit, DocumentId, DocumentInput, DocumentType, ReviewOutcome, Revision, RevisionAction,
     RevisionId, RevisionInput, RevisionStatus, next_review, review_overdue, snippet,
 };
-use shared::org::{ProcessId, RecordMeta};
+use shared::org::{DepartmentId, ProcessId, RecordMeta};
 use shared::register::WorkItem;
 
 use super::common::MetaRow;
@@ -157,8 +157,13 @@ pub(super) struct DocumentRow {
 }
 
 impl DocumentRow {
-    /// The document, with its reviewers and approvers.
-    pub(super) fn into_document(self, people: &[(String, i64)]) -> Result<Document, StoreError> {
+    /// The document, with its reviewers and approvers (`people`: role, user) and its readers
+    /// (`readers`: `role` and the role's name, or `department` and the department's id).
+    pub(super) fn into_document(
+        self,
+        people: &[(String, i64)],
+        readers: &[(String, String)],
+    ) -> Result<Document, StoreError> {
         let doc_type = DocumentType::parse(&self.doc_type)
             .ok_or_else(|| StoreError::Internal(format!("document {}: type `{}`", self.document_id, self.doc_type)))?;
         let of = |role: &str| people.iter().filter(|(r, _)| r == role).map(|(_, id)| UserId(*id)).collect();
@@ -184,6 +189,12 @@ impl DocumentRow {
             source_revision: self.source_revision,
             reviewers: of("reviewer"),
             approvers: of("approver"),
+            reader_roles: readers.iter().filter(|(k, _)| k == "role").filter_map(|(_, r)| Role::parse(r)).collect(),
+            reader_department_ids: readers
+                .iter()
+                .filter(|(k, _)| k == "department")
+                .filter_map(|(_, d)| d.parse().ok().map(DepartmentId))
+                .collect(),
             in_force: self.in_force,
             next_review_on,
             review_overdue: next_review_on.is_some_and(|d| review_overdue(d, today)),
@@ -191,6 +202,12 @@ impl DocumentRow {
         })
     }
 }
+
+/// A document's readers as `(document_id, kind, value)`: roles by name, departments by id (the
+/// `where` clause is appended).
+pub(super) const READERS_SELECT: &str = "select document_id, 'role' as kind, role as value from document_reader_roles \
+     union all select document_id, 'department' as kind, cast(department_id as text) as value \
+     from document_reader_departments";
 
 pub(super) const DOCUMENT_SELECT: &str = "select d.document_id, d.number, d.doc_type, d.title, d.owner_id, \
      u.full_name as owner_name, d.process_id, d.review_interval_months, d.retention_years, d.source, \

@@ -30,6 +30,7 @@ mod common;
 pub mod dashboard;
 pub mod document;
 pub mod fmea;
+pub mod notice;
 mod postgres;
 pub mod quality;
 pub mod risk;
@@ -56,6 +57,7 @@ use crate::config::DatabaseUrl;
 pub use dashboard::DashboardStore;
 pub use document::DocumentStore;
 pub use fmea::{FmeaStore, RowChange};
+pub use notice::NoticeStore;
 pub use postgres::PostgresStore;
 pub use quality::{CapaStore, HistoricQuality, QualityActor, QualityStore};
 pub use risk::{NewRevision, PageAt, RiskFilter, RiskStore};
@@ -180,6 +182,7 @@ pub trait Store:
     + RiskStore
     + FmeaStore
     + DocumentStore
+    + NoticeStore
     + TrainingStore
     + DashboardStore
     + QualityStore

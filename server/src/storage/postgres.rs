@@ -90,6 +90,9 @@ mod document;
 #[path = "queries/fmea.rs"]
 mod fmea;
 #[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/notice.rs"]
+mod notice;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/quality.rs"]
 mod quality;
 #[allow(clippy::duplicate_mod)] // by design: once per backend

@@ -8,10 +8,12 @@
 //! [`search`].
 
 mod diff;
+mod notice;
 mod review;
 mod search;
 
 pub use diff::{DiffLine, RevisionDiff, diff_lines};
+pub use notice::{Notice, NoticeKind, NoticeSettings, UnreadCount};
 pub use review::{PeriodicReviewInput, ReviewOutcome};
 pub use search::{
     DocumentHit, LIMIT_DEFAULT as SEARCH_LIMIT_DEFAULT, LIMIT_MAX as SEARCH_LIMIT_MAX, QUERY_MAX, SnippetPart,
@@ -23,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::FieldErrors;
-use crate::auth::UserId;
-use crate::org::{ProcessId, Record, RecordMeta, id_type};
+use crate::auth::{Role, UserId};
+use crate::org::{DepartmentId, ProcessId, Record, RecordMeta, id_type};
 use crate::validation::{self, INVALID, REQUIRED};
 
 id_type!(
@@ -67,6 +69,12 @@ pub struct Document {
     pub reviewers: Vec<UserId>,
     /// Who approves its revisions (at least one).
     pub approvers: Vec<UserId>,
+    /// Everyone holding one of these roles reads it (and is told of its revisions).
+    #[serde(default)]
+    pub reader_roles: Vec<Role>,
+    /// Everyone in one of these departments reads it (and is told of its revisions).
+    #[serde(default)]
+    pub reader_department_ids: Vec<DepartmentId>,
     /// The label of the revision in force, if one is.
     pub in_force: Option<String>,
     /// When its next periodic review is due: the review interval after its first revision took
@@ -502,6 +510,12 @@ pub struct DocumentInput {
     /// For an external document: the source's own revision or edition.
     #[serde(default)]
     pub source_revision: String,
+    /// Everyone holding one of these roles reads it (told of each revision approved and in force).
+    #[serde(default)]
+    pub reader_roles: Vec<Role>,
+    /// Everyone in one of these departments (active ones) reads it.
+    #[serde(default)]
+    pub reader_department_ids: Vec<DepartmentId>,
 }
 
 impl DocumentInput {
@@ -529,6 +543,13 @@ impl DocumentInput {
         }
         if !unique(&self.approvers) {
             e.add("approvers", INVALID);
+        }
+        if self.reader_roles.iter().collect::<std::collections::BTreeSet<_>>().len() != self.reader_roles.len() {
+            e.add("reader_roles", INVALID);
+        }
+        let departments: std::collections::BTreeSet<_> = self.reader_department_ids.iter().map(|d| d.0).collect();
+        if departments.len() != self.reader_department_ids.len() {
+            e.add("reader_department_ids", INVALID);
         }
         if !REVIEW_MONTHS.contains(&self.review_interval_months) {
             e.add("review_interval_months", INVALID);
@@ -773,6 +794,8 @@ mod tests {
             retention_years: 101,
             source: String::new(),
             source_revision: String::new(),
+            reader_roles: vec![Role::Staff, Role::Staff],
+            reader_department_ids: vec![],
         }
         .normalized();
         let e = doc.validate().unwrap_err();
@@ -785,6 +808,7 @@ mod tests {
             "retention_years",
             "source",
             "source_revision",
+            "reader_roles",
         ] {
             assert!(e.get(field).is_some(), "{field}: {e:?}");
         }
@@ -799,6 +823,8 @@ mod tests {
             retention_years: 10,
             source: String::new(),
             source_revision: String::new(),
+            reader_roles: vec![Role::Staff],
+            reader_department_ids: vec![DepartmentId(1)],
         };
         assert!(sop.validate().is_ok());
 

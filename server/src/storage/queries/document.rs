@@ -6,7 +6,7 @@ use chrono::{NaiveDate, Utc};
 use shared::audit::{AuditAction, diff};
 use shared::auth::UserId;
 use shared::document::{
-    Document, DocumentHit, DocumentId, DocumentInput, Participant, ReviewOutcome, Revision, RevisionAction,
+    Document, DocumentHit, DocumentId, DocumentInput, NoticeKind, Participant, ReviewOutcome, Revision, RevisionAction,
     RevisionContent, RevisionId, RevisionInput, RevisionScheme, RevisionStatus, after_signatures, next_review,
     takes_effect, workflow,
 };
@@ -17,8 +17,10 @@ use shared::validation::{INVALID, REQUIRED};
 use super::base::{active_reference, append_audit, finish, is_unique_violation, retire};
 use super::trust::{one_change, record_agreement};
 use super::{Conn, DOCUMENT_SEARCH, SqlStore, WriteTx, search_match};
-use crate::storage::common::{Audited, Draft, PROCESSES, USERS, Written, constraint_error, field_error};
-use crate::storage::document::{DOCUMENT_SELECT, DocumentRow, DocumentStore, HitRow, REVISION_SELECT, RevisionRow};
+use crate::storage::common::{Audited, DEPARTMENTS, Draft, PROCESSES, USERS, Written, constraint_error, field_error};
+use crate::storage::document::{
+    DOCUMENT_SELECT, DocumentRow, DocumentStore, HitRow, READERS_SELECT, REVISION_SELECT, RevisionRow,
+};
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
 
 /// A document with its reviewers and approvers.
@@ -31,7 +33,9 @@ pub(super) async fn document_by_id(conn: &mut Conn, id: i64) -> StoreResult<Opti
             .bind(id)
             .fetch_all(&mut *conn)
             .await?;
-    row.into_document(&people).map(Some)
+    let sql = format!("select kind, value from ({READERS_SELECT}) x where document_id = $1 order by kind, value");
+    let readers: Vec<(String, String)> = sqlx::query_as(&sql).bind(id).fetch_all(&mut *conn).await?;
+    row.into_document(&people, &readers).map(Some)
 }
 
 pub(super) async fn revision_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Revision>> {
@@ -134,6 +138,8 @@ pub(super) async fn settle_revision(
     let approved = set_status(tx, ctx, r, RevisionStatus::Approved, "Every required signature given").await?;
     // Training follows in the same transaction: whoever must read it is assigned it now.
     super::assignment::on_revision_approved(tx, ctx, &approved, doc).await?;
+    // Its people are told, those who must train on it among them (after the assignments above).
+    super::notice::send_notices(tx, ctx, &approved, NoticeKind::Approved).await?;
     if takes_effect(RevisionStatus::Approved, approved.content.effective_date, Utc::now().date_naive()) {
         make_effective(tx, ctx, &approved).await?;
     }
@@ -155,6 +161,7 @@ pub(super) async fn make_effective(tx: &mut WriteTx, ctx: &AuditContext, r: &Rev
         set_status(tx, ctx, &old, RevisionStatus::Superseded, &why).await?;
     }
     let effective = set_status(tx, ctx, r, RevisionStatus::Effective, "In force").await?;
+    super::notice::send_notices(tx, ctx, &effective, NoticeKind::Effective).await?;
     // The day it came into force, for "which revision was in force on D?" (a date that passed
     // while the server was down counts from that date).
     let today = Utc::now().date_naive();
@@ -229,12 +236,16 @@ fn refused(status: RevisionStatus, action: RevisionAction, message: &'static str
     }
 }
 
-/// Every reviewer and approver must be an active user.
+/// Every reviewer and approver must be an active user, every reader department an active
+/// department.
 async fn check_people(conn: &mut Conn, input: &DocumentInput) -> StoreResult<()> {
     for (field, ids) in [("reviewers", &input.reviewers), ("approvers", &input.approvers)] {
         for id in ids {
             active_reference(&mut *conn, USERS, field, id.0).await?;
         }
+    }
+    for d in &input.reader_department_ids {
+        active_reference(&mut *conn, DEPARTMENTS, "reader_department_ids", d.0).await?;
     }
     Ok(())
 }
@@ -402,6 +413,20 @@ impl DocumentStore for SqlStore {
                 .await?;
             }
         }
+        for role in &input.reader_roles {
+            sqlx::query("insert into document_reader_roles (document_id, role) values ($1, $2)")
+                .bind(id)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for department in &input.reader_department_ids {
+            sqlx::query("insert into document_reader_departments (document_id, department_id) values ($1, $2)")
+                .bind(id)
+                .bind(department.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         let document = document_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("document", id))?;
         let audited = Audited {
             action: AuditAction::Create,
@@ -433,10 +458,17 @@ impl DocumentStore for SqlStore {
         for (document, role, user) in people {
             by_document.entry(document).or_default().push((role, user));
         }
+        let readers: Vec<(i64, String, String)> =
+            sqlx::query_as(&format!("{READERS_SELECT} order by 1, 2, 3")).fetch_all(&self.pool).await?;
+        let mut readers_of: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
+        for (document, kind, value) in readers {
+            readers_of.entry(document).or_default().push((kind, value));
+        }
         rows.into_iter()
             .map(|r| {
                 let people = by_document.remove(&r.document_id).unwrap_or_default();
-                r.into_document(&people)
+                let readers = readers_of.remove(&r.document_id).unwrap_or_default();
+                r.into_document(&people, &readers)
             })
             .collect()
     }
@@ -773,7 +805,7 @@ impl DocumentStore for SqlStore {
         let rows: Vec<DocumentRow> = sqlx::query_as(&sql).bind(owner.map(|o| o.0)).fetch_all(&self.pool).await?;
         let mut items = Vec::new();
         for row in rows {
-            let doc = row.into_document(&[])?;
+            let doc = row.into_document(&[], &[])?;
             if let Some(due) = doc.next_review_on.filter(|d| *d <= horizon) {
                 items.push(WorkItem {
                     kind: "Periodic review".into(),

@@ -1,0 +1,224 @@
+//! Revision notices: the queries of [`crate::storage::notice`], and the sending of notices that
+//! document control calls in its own transactions. Compiled once per backend (see
+//! [`crate::storage`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use shared::audit::{AuditAction, diff};
+use shared::auth::UserId;
+use shared::document::{Notice, NoticeKind, NoticeSettings, Revision};
+
+use super::base::append_audit;
+use super::document::document_by_id;
+use super::{Conn, SqlStore, WriteTx};
+use crate::storage::common::Draft;
+use crate::storage::notice::{NOTICE_SELECT, NoticeRow, NoticeStore};
+use crate::storage::trust::parse_roles;
+use crate::storage::{AuditContext, StoreError, StoreResult};
+
+/// An audit draft about a notice (record type `notice`: its live-update event tells the app to
+/// refresh the unread count).
+fn notice_event<'a>(
+    action: AuditAction,
+    id: i64,
+    version: i64,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    reason: Option<&'a str>,
+) -> Draft<'a> {
+    Draft {
+        action,
+        record_type: "notice",
+        record_id: id,
+        record_version: version,
+        changes: diff(before, after),
+        reason,
+    }
+}
+
+/// Tells the people of revision `r` that it was approved or took effect, in the caller's
+/// transaction: the document's readers (active people holding one of its reader roles or in one of
+/// its reader departments), its owner, reviewers and approvers, and everyone with an open training
+/// assignment on the revision (those notices carry training and are sent whatever the person chose).
+/// One notice per person, kind and revision, each audited.
+pub(super) async fn send_notices(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    r: &Revision,
+    kind: NoticeKind,
+) -> StoreResult<()> {
+    let doc = document_by_id(tx, r.document_id.0)
+        .await?
+        .ok_or_else(|| StoreError::unreadable("document", r.document_id.0))?;
+    let active: Vec<(i64, String, Option<i64>)> =
+        sqlx::query_as("select user_id, roles, department_id from users where retired_at is null")
+            .fetch_all(&mut **tx)
+            .await?;
+    let trainees: Vec<(i64,)> =
+        sqlx::query_as("select distinct user_id from training_assignments where state = 'open' and revision_id = $1")
+            .bind(r.id.0)
+            .fetch_all(&mut **tx)
+            .await?;
+    let trainees: BTreeSet<i64> = trainees.into_iter().map(|t| t.0).collect();
+    let named: BTreeSet<i64> = std::iter::once(doc.owner_id)
+        .chain(doc.reviewers.iter().copied())
+        .chain(doc.approvers.iter().copied())
+        .map(|u| u.0)
+        .collect();
+    let settings: Vec<(i64, bool, bool)> =
+        sqlx::query_as("select user_id, approved, effective from notice_settings").fetch_all(&mut **tx).await?;
+    let settings: BTreeMap<i64, NoticeSettings> =
+        settings.into_iter().map(|(u, approved, effective)| (u, NoticeSettings { approved, effective })).collect();
+    let now = Utc::now();
+    for (user, roles, department) in active {
+        let reader = parse_roles(&roles).iter().any(|role| doc.reader_roles.contains(role))
+            || department.is_some_and(|d| doc.reader_department_ids.iter().any(|r| r.0 == d));
+        let training = trainees.contains(&user);
+        if !(reader || training || named.contains(&user)) {
+            continue;
+        }
+        if !settings.get(&user).copied().unwrap_or_default().wants(kind, training) {
+            continue;
+        }
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "insert into notices (user_id, kind, document_id, revision_id, carries_training, created_at) \
+             values ($1, $2, $3, $4, $5, $6) on conflict (user_id, kind, revision_id) do nothing returning notice_id",
+        )
+        .bind(user)
+        .bind(kind.as_str())
+        .bind(doc.id.0)
+        .bind(r.id.0)
+        .bind(training)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some((id,)) = inserted {
+            let after = serde_json::json!({
+                "user_id": user, "kind": kind.as_str(), "document_id": doc.id.0, "number": doc.number,
+                "revision_id": r.id.0, "label": r.label, "carries_training": training,
+            });
+            append_audit(tx, ctx, notice_event(AuditAction::Create, id, 1, &serde_json::Value::Null, &after, None))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn notice_by_id(conn: &mut Conn, user: UserId, id: i64) -> StoreResult<Option<Notice>> {
+    let sql = format!("{NOTICE_SELECT} where n.notice_id = $1 and n.user_id = $2");
+    let row: Option<NoticeRow> = sqlx::query_as(&sql).bind(id).bind(user.0).fetch_optional(conn).await?;
+    row.map(Notice::try_from).transpose()
+}
+
+/// Marks a notice read (it was unread) and audits it.
+async fn audit_read(tx: &mut WriteTx, ctx: &AuditContext, id: i64, at: chrono::DateTime<Utc>) -> StoreResult<()> {
+    let before = serde_json::json!({ "read_at": null });
+    let after = serde_json::json!({ "read_at": at });
+    append_audit(tx, ctx, notice_event(AuditAction::Update, id, 2, &before, &after, None)).await
+}
+
+#[async_trait]
+impl NoticeStore for SqlStore {
+    async fn list_notices(&self, user: UserId, unread_only: bool, limit: u32) -> StoreResult<Vec<Notice>> {
+        let sql = format!(
+            "{NOTICE_SELECT} where n.user_id = $1 and ($2 = false or n.read_at is null) order by n.notice_id desc limit $3"
+        );
+        let rows: Vec<NoticeRow> =
+            sqlx::query_as(&sql).bind(user.0).bind(unread_only).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        rows.into_iter().map(Notice::try_from).collect()
+    }
+
+    async fn unread_notices(&self, user: UserId) -> StoreResult<u32> {
+        let (count,): (i64,) = sqlx::query_as("select count(*) from notices where user_id = $1 and read_at is null")
+            .bind(user.0)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    async fn mark_notice_read(&self, ctx: &AuditContext, user: UserId, id: i64) -> StoreResult<Option<Notice>> {
+        let mut tx = self.write_tx().await?;
+        let now = shared::audit::audit_time(Utc::now());
+        let done =
+            sqlx::query("update notices set read_at = $3 where notice_id = $1 and user_id = $2 and read_at is null")
+                .bind(id)
+                .bind(user.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if done {
+            audit_read(&mut tx, ctx, id, now).await?;
+        }
+        let notice = notice_by_id(&mut tx, user, id).await?;
+        tx.commit().await?;
+        Ok(notice)
+    }
+
+    async fn mark_all_notices_read(&self, ctx: &AuditContext, user: UserId) -> StoreResult<u32> {
+        let mut tx = self.write_tx().await?;
+        let now = shared::audit::audit_time(Utc::now());
+        let read: Vec<(i64,)> = sqlx::query_as(
+            "update notices set read_at = $2 where user_id = $1 and read_at is null returning notice_id",
+        )
+        .bind(user.0)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id,) in &read {
+            audit_read(&mut tx, ctx, *id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(u32::try_from(read.len()).unwrap_or(u32::MAX))
+    }
+
+    async fn notice_settings(&self, user: UserId) -> StoreResult<NoticeSettings> {
+        let row: Option<(bool, bool)> =
+            sqlx::query_as("select approved, effective from notice_settings where user_id = $1")
+                .bind(user.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(approved, effective)| NoticeSettings { approved, effective }).unwrap_or_default())
+    }
+
+    async fn set_notice_settings(
+        &self,
+        ctx: &AuditContext,
+        user: UserId,
+        settings: NoticeSettings,
+    ) -> StoreResult<NoticeSettings> {
+        let mut tx = self.write_tx().await?;
+        let before: Option<(bool, bool)> =
+            sqlx::query_as("select approved, effective from notice_settings where user_id = $1")
+                .bind(user.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let before = before.map(|(approved, effective)| NoticeSettings { approved, effective }).unwrap_or_default();
+        let (version,): (i64,) = sqlx::query_as(
+            "insert into notice_settings (user_id, approved, effective, version, updated_at) values ($1, $2, $3, 1, $4) \
+             on conflict (user_id) do update set approved = $2, effective = $3, \
+             version = notice_settings.version + 1, updated_at = $4 returning version",
+        )
+        .bind(user.0)
+        .bind(settings.approved)
+        .bind(settings.effective)
+        .bind(Utc::now())
+        .fetch_one(&mut *tx)
+        .await?;
+        let to_json = |s: NoticeSettings| serde_json::to_value(s).unwrap_or_default();
+        let draft = Draft {
+            action: if version == 1 { AuditAction::Create } else { AuditAction::Update },
+            record_type: "notice_settings",
+            record_id: user.0,
+            record_version: version,
+            changes: diff(&to_json(before), &to_json(settings)),
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        tx.commit().await?;
+        Ok(settings)
+    }
+}
