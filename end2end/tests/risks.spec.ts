@@ -60,7 +60,7 @@ test("the heatmap filters the register from the keyboard and switches inherent /
   for (let s = 1; s < target.severity; s++) await page.keyboard.press("ArrowRight");
   const cell = page.locator(`#heat-${target.likelihood}-${target.severity}`);
   await expect(cell).toBeFocused();
-  await expect(cell).toHaveAttribute("aria-label", new RegExp(`^likelihood ${target.likelihood}, severity ${target.severity}: ${target.residual} risks?, (acceptable|reduce as far as possible|unacceptable)$`));
+  await expect(cell).toHaveAttribute("aria-label", new RegExp(`^${target.residual} (Acceptable|Reduce \\(ALARP\\)|Unacceptable): likelihood ${target.likelihood}, severity ${target.severity}: ${target.residual} risks?, (acceptable|reduce as far as possible|unacceptable)$`));
   await page.keyboard.press("Enter");
   await expect(cell).toHaveAttribute("aria-pressed", "true");
   await expect(page.getByTestId("risk-count")).toHaveText(`1–${target.residual} of ${target.residual} risk(s)`);
