@@ -100,6 +100,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/fmea-rows/{id}/retire", Access::Any(&[P::ManageFmeas, P::EditOwnFmeas])),
     ("GET", "/documents", Access::Any(&[P::ViewDocuments])),
     ("POST", "/documents", Access::Any(&[P::ManageDocuments])),
+    ("GET", "/documents.csv", Access::Any(&[P::ViewDocuments])),
     ("GET", "/documents/search", Access::Any(&[P::ViewDocuments])),
     ("GET", "/documents/{id}", Access::Any(&[P::ViewDocuments])),
     ("POST", "/documents/{id}/obsolete", Access::Any(&[P::ManageDocuments])),

@@ -370,8 +370,196 @@ async fn revision_notices_reach_the_readers_who_want_them(store: Arc<dyn Store>,
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
+/// The numbers of a list answer's items.
+fn listed(r: &common::Reply) -> Vec<String> {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["items"].as_array().unwrap().iter().map(|d| d["number"].as_str().unwrap().to_string()).collect()
+}
+
+async fn the_register_filters_sorts_pages_and_exports(store: Arc<dyn Store>, _db: TestDb) {
+    use server::storage::AuditContext;
+    use shared::org::{DepartmentInput, ProcessInput};
+    let t = team(&store).await;
+    let tool = AuditContext::tool("test");
+    let dept = store
+        .create_department(&tool, &DepartmentInput { name: "Assembly".into(), site_id: None, version: None })
+        .await
+        .unwrap();
+    let process = store
+        .create_process(
+            &tool,
+            &ProcessInput {
+                name: "Final assembly".into(),
+                owner_id: Some(shared::auth::UserId(t.ids.0)),
+                department_id: Some(dept.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // SOP-0001 in force (in the process), SOP-0002 in review, WI-0001 a draft owned by the
+    // reviewer, FRM-0001 nothing yet, POL-0001 obsolete, SOP-0003 in force and overdue for review.
+    let torque = t.document("Torque settings", json!({"process_id": process.id.0})).await;
+    t.in_force(torque["id"].as_i64().unwrap(), "Set the wrench to 12 Nm.").await;
+    let gauges = t.document("Gauge calibration", json!({})).await;
+    t.submitted(gauges["id"].as_i64().unwrap(), "Calibrate yearly.").await;
+    let lathe = t.document("Lathe set-up", json!({"doc_type": "work_instruction", "owner_id": t.ids.1})).await;
+    let r = t
+        .reviewer
+        .json("POST", &format!("/api/v1/documents/{}/revisions", lathe["id"]), &json!({"body": "Chuck"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    t.document("Paint log", json!({"doc_type": "form"})).await;
+    let policy = t.document("Quality policy", json!({"doc_type": "policy"})).await;
+    let r =
+        t.qm.json(
+            "POST",
+            &format!("/api/v1/documents/{}/obsolete", policy["id"]),
+            &json!({"reason": "Merged", "version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let old = t.document("Old practice", json!({})).await;
+    let a = t.in_force(old["id"].as_i64().unwrap(), "As always.").await;
+    let since = chrono::Utc::now().date_naive() - chrono::Days::new(900);
+    store.backdate_in_force(&tool, shared::document::RevisionId(a["id"].as_i64().unwrap()), since).await.unwrap();
+
+    // Without parameters: today's answer, every document not obsolete by number, no total.
+    let all = t.staff.get("/api/v1/documents").await;
+    assert_eq!(listed(&all), ["FRM-0001", "SOP-0001", "SOP-0002", "SOP-0003", "WI-0001"]);
+    assert!(all.body.get("total").is_none(), "{}", all.text);
+    assert_eq!(listed(&t.staff.get("/api/v1/documents?include_obsolete=true").await).len(), 6);
+
+    // Each filter, alone and together; the status as the document shows it.
+    let cases: &[(&str, &[&str])] = &[
+        ("type=sop", &["SOP-0001", "SOP-0002", "SOP-0003"]),
+        ("status=in_force", &["SOP-0001", "SOP-0003"]),
+        ("status=in_review", &["SOP-0002"]),
+        ("status=draft", &["WI-0001"]),
+        ("status=no_revision", &["FRM-0001"]),
+        ("status=obsolete", &["POL-0001"]),
+        (&format!("owner_id={}", t.ids.1), &["WI-0001"]),
+        (&format!("process_id={}", process.id.0), &["SOP-0001"]),
+        ("review_overdue=true", &["SOP-0003"]),
+        ("q=GAUGE", &["SOP-0002"]),
+        ("q=wi-", &["WI-0001"]),
+        ("q=100%25", &[]),
+        ("type=sop&status=in_force&sort=title", &["SOP-0003", "SOP-0001"]),
+        ("sort=title&desc=true", &["SOP-0001", "FRM-0001", "SOP-0003", "WI-0001", "SOP-0002"]),
+        ("sort=number&desc=true&type=sop", &["SOP-0003", "SOP-0002", "SOP-0001"]),
+    ];
+    for (query, expected) in cases {
+        let r = t.staff.get(&format!("/api/v1/documents?{query}")).await;
+        assert_eq!(listed(&r), *expected, "{query}");
+        for d in r.body["items"].as_array().unwrap() {
+            let doc: shared::document::Document = serde_json::from_value(d.clone()).unwrap();
+            let filter = shared::document::DocumentListQuery {
+                status: query.strip_prefix("status=").map(String::from),
+                ..Default::default()
+            }
+            .parse()
+            .unwrap();
+            assert!(filter.admits(&doc), "{query}: {d}");
+        }
+    }
+    let r = t.staff.get("/api/v1/documents?status=in_review").await;
+    assert_eq!(r.body["items"][0]["in_progress"], "in_review", "{}", r.text);
+    // The last changed first: the overdue one was backdated last of all, but that is not a change
+    // of the document or its revisions; the policy made obsolete is not listed.
+    let r = t.staff.get("/api/v1/documents?sort=updated&desc=true").await;
+    assert_eq!(listed(&r)[0], "SOP-0003", "{}", r.text);
+
+    // Pages: the total that matches, the page asked for.
+    let r = t.staff.get("/api/v1/documents?limit=2").await;
+    assert_eq!((listed(&r), r.body["total"].as_i64()), (vec!["FRM-0001".into(), "SOP-0001".into()], Some(5)));
+    let r = t.staff.get("/api/v1/documents?type=sop&limit=2&offset=2").await;
+    assert_eq!((listed(&r), r.body["total"].as_i64()), (vec!["SOP-0003".to_string()], Some(3)));
+    let r = t.staff.get("/api/v1/documents?type=sop&limit=2&offset=9").await;
+    assert_eq!((listed(&r).len(), r.body["total"].as_i64()), (0, Some(3)));
+
+    // A bad value is 422 naming its parameter.
+    for (query, field) in [
+        ("type=memo", "type"),
+        ("status=effective", "status"),
+        ("owner_id=tom", "owner_id"),
+        ("process_id=0", "process_id"),
+        ("review_overdue=yes", "review_overdue"),
+        ("sort=owner", "sort"),
+        ("desc=1", "desc"),
+        ("limit=501", "limit"),
+        ("limit=0", "limit"),
+        ("offset=-1", "offset"),
+        ("include_obsolete=maybe", "include_obsolete"),
+    ] {
+        for path in ["/api/v1/documents", "/api/v1/documents.csv"] {
+            let r = t.staff.get(&format!("{path}?{query}")).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}?{query}: {}", r.text);
+            assert!(r.body["field_errors"][field].is_array(), "{path}?{query}: {}", r.text);
+        }
+    }
+
+    // The CSV: the same filters, every match, the columns a spreadsheet reads.
+    let r = t.staff.get("/api/v1/documents.csv?type=sop&include_obsolete=true").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.headers[axum::http::header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let rows = shared::csv::read(&r.text).unwrap();
+    assert_eq!(rows[0].cells, shared::document::CSV_HEADER);
+    let cells: Vec<Vec<String>> = rows[1..].iter().map(|r| r.cells.clone()).collect();
+    let next = |d: &Value| d["next_review_on"].as_str().unwrap_or_default().to_string();
+    let sop1 = t.staff.get(&format!("/api/v1/documents/{}", torque["id"])).await.body;
+    let sop3 = t.staff.get(&format!("/api/v1/documents/{}", old["id"])).await.body;
+    assert_eq!(
+        cells,
+        [
+            [
+                "SOP-0001",
+                "Torque settings",
+                "Standard operating procedure",
+                "In force",
+                "A",
+                "Tom Okafor",
+                "Final assembly",
+                &next(&sop1),
+                "no"
+            ]
+            .map(String::from)
+            .to_vec(),
+            [
+                "SOP-0002",
+                "Gauge calibration",
+                "Standard operating procedure",
+                "In review",
+                "",
+                "Tom Okafor",
+                "",
+                "",
+                "no"
+            ]
+            .map(String::from)
+            .to_vec(),
+            [
+                "SOP-0003",
+                "Old practice",
+                "Standard operating procedure",
+                "In force",
+                "A",
+                "Tom Okafor",
+                "",
+                &next(&sop3),
+                "yes"
+            ]
+            .map(String::from)
+            .to_vec(),
+        ]
+    );
+    let r = t.staff.get("/api/v1/documents.csv?status=obsolete&limit=1").await;
+    let rows = shared::csv::read(&r.text).unwrap();
+    assert_eq!((rows.len(), rows[1].cells[3].as_str()), (2, "Obsolete"), "{}", r.text);
+}
+
 on_both_backends!(
     search_finds_the_text_in_force_by_word_and_number,
     periodic_reviews_are_signed_and_move_the_next_review_on,
     revision_notices_reach_the_readers_who_want_them,
+    the_register_filters_sorts_pages_and_exports,
 );

@@ -9,12 +9,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use shared::List;
 use shared::auth::Permission;
 use shared::document::{
-    Document, DocumentHit, DocumentId, DocumentInput, PeriodicReviewInput, Revision, RevisionAction, RevisionDiff,
-    RevisionId, RevisionInput, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, diff_lines, readable, search_terms,
+    CSV_HEADER as DOCUMENT_CSV_HEADER, Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput,
+    DocumentListQuery, DocumentPage, PeriodicReviewInput, Revision, RevisionAction, RevisionDiff, RevisionId,
+    RevisionInput, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, diff_lines, readable, search_terms,
 };
 use shared::org::RetireInput;
 
@@ -28,6 +30,7 @@ use crate::storage::AuditContext;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/documents", get(list_documents).post(create_document))
+        .route("/documents.csv", get(export_documents))
         .route("/documents/search", get(search_documents))
         .route("/documents/{id}", get(get_document))
         .route("/documents/{id}/obsolete", post(obsolete_document))
@@ -45,23 +48,75 @@ fn visible(user: &CurrentUser, doc: &Document, r: &Revision) -> bool {
     readable(r.status, doc.participant(Some(user.id), r.author_id), privileged)
 }
 
-/// Query of the document list.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DocumentQuery {
-    /// Include obsolete documents.
-    #[serde(default)]
-    pub include_obsolete: bool,
+/// The answer of the document list: every match without `limit`, as it always was; one page
+/// with the total with it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum DocumentList {
+    /// Without `limit`: every match.
+    All(List<Document>),
+    /// With `limit`: one page and how many match in all.
+    Page(DocumentPage),
 }
 
-/// Every document, by number.
-#[utoipa::path(get, path = "/api/v1/documents", tag = "documents", params(DocumentQuery),
-    responses((status = 200, body = List<Document>)))]
+/// The filter a list query asks for, or 422 naming each bad parameter.
+fn document_filter(q: &DocumentListQuery) -> Result<DocumentFilter, ApiError> {
+    q.parse().map_err(|e| ApiError::invalid(e).with_message("The document filter is not valid."))
+}
+
+/// Documents (not obsolete unless `include_obsolete=true` or `status=obsolete`), filtered by
+/// type, status, owner, process, overdue periodic review and text in the number or title; by
+/// number unless `sort` says otherwise. Without `limit`, every match (`{"items"}`); with it, one
+/// page and the total (`{"items", "total"}`). A bad parameter is 422 naming it.
+#[utoipa::path(get, path = "/api/v1/documents", tag = "documents", params(DocumentListQuery),
+    responses((status = 200, body = DocumentList), (status = 422, body = shared::ErrorBody)))]
 pub async fn list_documents(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<DocumentQuery>,
-) -> ApiResult<Json<List<Document>>> {
-    Ok(Json(List { items: state.store.list_documents(q.include_obsolete).await? }))
+    ApiQuery(q): ApiQuery<DocumentListQuery>,
+) -> ApiResult<Json<DocumentList>> {
+    let filter = document_filter(&q)?;
+    let page = state.store.find_documents(&filter, Utc::now().date_naive()).await?;
+    Ok(Json(if filter.limit.is_some() {
+        DocumentList::Page(page)
+    } else {
+        DocumentList::All(List { items: page.items })
+    }))
+}
+
+/// The register as CSV: every document the filters admit (`limit` and `offset` ignored), in the
+/// list's order, one header row; cells a spreadsheet would run as a formula are neutralised.
+#[utoipa::path(get, path = "/api/v1/documents.csv", tag = "documents", params(DocumentListQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = shared::ErrorBody)))]
+pub async fn export_documents(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<DocumentListQuery>,
+) -> ApiResult<Response> {
+    let filter = DocumentFilter { limit: None, offset: 0, ..document_filter(&q)? };
+    let docs = state.store.find_documents(&filter, Utc::now().date_naive()).await?.items;
+    let processes: std::collections::HashMap<_, _> =
+        state.store.list_processes(true).await?.into_iter().map(|p| (p.id, p.name)).collect();
+    let mut out = shared::csv::header(DOCUMENT_CSV_HEADER);
+    for d in &docs {
+        out.push_str(&shared::csv::row([
+            d.number.clone(),
+            d.title.clone(),
+            d.doc_type.label().to_string(),
+            d.status_text(),
+            d.in_force.clone().unwrap_or_default(),
+            d.owner_name.clone(),
+            d.process_id.and_then(|p| processes.get(&p).cloned()).unwrap_or_default(),
+            d.next_review_on.map(|n| n.to_string()).unwrap_or_default(),
+            if d.review_overdue { "yes" } else { "no" }.to_string(),
+        ]));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"caliper-documents.csv\""),
+        ],
+        out,
+    )
+        .into_response())
 }
 
 /// Query of the document search.

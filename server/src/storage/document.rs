@@ -6,13 +6,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use shared::auth::{Role, UserId};
 use shared::document::{
-    Document, DocumentHit, DocumentId, DocumentInput, DocumentType, ReviewOutcome, Revision, RevisionAction,
-    RevisionId, RevisionInput, RevisionStatus, next_review, review_overdue, snippet,
+    Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput, DocumentPage, DocumentSort, DocumentStatus,
+    DocumentType, ReviewOutcome, Revision, RevisionAction, RevisionId, RevisionInput, RevisionStatus, review_overdue,
+    snippet,
 };
 use shared::org::{DepartmentId, ProcessId, RecordMeta};
 use shared::register::WorkItem;
 
 use super::common::MetaRow;
+use super::risk::{Arg, Where};
 use super::{AuditContext, Change, StoreError, StoreResult};
 
 /// Document queries.
@@ -24,7 +26,14 @@ pub trait DocumentStore: Send + Sync + 'static {
     /// One document (obsolete ones too).
     async fn get_document(&self, id: DocumentId) -> StoreResult<Option<Document>>;
     /// Every document, by number; obsolete ones only when asked.
-    async fn list_documents(&self, include_obsolete: bool) -> StoreResult<Vec<Document>>;
+    async fn list_documents(&self, include_obsolete: bool) -> StoreResult<Vec<Document>> {
+        let filter = DocumentFilter { include_obsolete, ..DocumentFilter::default() };
+        Ok(self.find_documents(&filter, Utc::now().date_naive()).await?.items)
+    }
+    /// The documents `filter` admits (review overdue: due before `today`), in its order, the page
+    /// it asks for (all without a limit), with how many match in all. Only the filters given are
+    /// in the SQL, so that each query can use the index that fits it.
+    async fn find_documents(&self, filter: &DocumentFilter, today: NaiveDate) -> StoreResult<DocumentPage>;
     /// Starts the next revision of a document as a draft written by the context's user (one
     /// revision in progress at a time).
     async fn create_revision(
@@ -148,10 +157,12 @@ pub(super) struct DocumentRow {
     pub source: String,
     pub source_revision: String,
     pub in_force: Option<String>,
-    /// The day its first revision took effect.
-    pub first_in_force: Option<NaiveDate>,
-    /// The next review its latest periodic review set.
-    pub reviewed_next: Option<NaiveDate>,
+    /// The status of its revision in progress.
+    pub in_progress: Option<String>,
+    /// When its next periodic review is due (kept by `refresh_next_review`).
+    pub next_review_on: Option<NaiveDate>,
+    /// When it or one of its revisions last changed.
+    pub changed_at: Option<DateTime<Utc>>,
     #[sqlx(flatten)]
     pub meta: MetaRow,
 }
@@ -167,13 +178,14 @@ impl DocumentRow {
         let doc_type = DocumentType::parse(&self.doc_type)
             .ok_or_else(|| StoreError::Internal(format!("document {}: type `{}`", self.document_id, self.doc_type)))?;
         let of = |role: &str| people.iter().filter(|(r, _)| r == role).map(|(_, id)| UserId(*id)).collect();
-        let interval = u32::try_from(self.review_interval_months).unwrap_or_default();
-        // The latest periodic review set the next one; before any, the interval after the first
-        // revision took effect. An obsolete document is reviewed no more.
-        let next_review_on = self
-            .reviewed_next
-            .or_else(|| self.first_in_force.map(|d| next_review(d, interval)))
-            .filter(|_| self.meta.retired_at.is_none());
+        // An obsolete document is reviewed no more.
+        let next_review_on = self.next_review_on.filter(|_| self.meta.retired_at.is_none());
+        let in_progress = match self.in_progress.as_deref() {
+            None => None,
+            Some(s) => Some(RevisionStatus::parse(s).ok_or_else(|| {
+                StoreError::Internal(format!("document {}: revision status `{s}`", self.document_id))
+            })?),
+        };
         let today = Utc::now().date_naive();
         Ok(Document {
             id: DocumentId(self.document_id),
@@ -198,6 +210,8 @@ impl DocumentRow {
             in_force: self.in_force,
             next_review_on,
             review_overdue: next_review_on.is_some_and(|d| review_overdue(d, today)),
+            in_progress,
+            changed_at: self.changed_at,
             meta: RecordMeta::from(self.meta),
         })
     }
@@ -212,10 +226,10 @@ pub(super) const READERS_SELECT: &str = "select document_id, 'role' as kind, rol
 pub(super) const DOCUMENT_SELECT: &str = "select d.document_id, d.number, d.doc_type, d.title, d.owner_id, \
      u.full_name as owner_name, d.process_id, d.review_interval_months, d.retention_years, d.source, \
      d.source_revision, (select e.label from document_revisions e where e.document_id = d.document_id \
-     and e.status = 'effective') as in_force, (select min(f.in_force_from) from document_revisions f \
-     where f.document_id = d.document_id) as first_in_force, (select v.next_review_on from document_reviews v \
-     where v.document_id = d.document_id order by v.document_review_id desc limit 1) as reviewed_next, d.version, d.created_at, d.updated_at, d.retired_at, \
-     d.retired_reason from documents d join users u on u.user_id = d.owner_id";
+     and e.status = 'effective') as in_force, (select o.status from document_revisions o \
+     where o.document_id = d.document_id and o.status in ('draft', 'in_review', 'approved')) as in_progress, \
+     d.next_review_on, d.changed_at, d.version, d.created_at, d.updated_at, d.retired_at, d.retired_reason \
+     from documents d join users u on u.user_id = d.owner_id";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct RevisionRow {
@@ -282,3 +296,76 @@ pub(super) const REVISION_SELECT: &str = "select r.revision_id, r.document_id, r
      r.author_id, u.full_name as author_name, r.status_reason, r.body, r.reason_for_change, r.change_summary, \
      r.requested_by, r.effective_date, r.train_by, r.no_retraining, r.no_retraining_reason, r.content_version, r.version, \
      r.created_at, r.updated_at from document_revisions r join users u on u.user_id = r.author_id";
+
+/// The register's `where` over `documents d` (see [`DocumentStore::find_documents`]): only the
+/// filters given, each with its own index (type, owner, process, next review; the revisions'
+/// status).
+pub(super) fn document_where(f: &DocumentFilter, today: NaiveDate) -> Where {
+    let mut w = Where::default();
+    match f.status {
+        None if f.include_obsolete => {}
+        None => w.and("d.retired_at is null", None),
+        Some(DocumentStatus::Obsolete) => w.and("d.retired_at is not null", None),
+        Some(status) => {
+            w.and("d.retired_at is null", None);
+            w.and(
+                match status {
+                    DocumentStatus::InForce => {
+                        "exists (select 1 from document_revisions e where e.document_id = d.document_id \
+                         and e.status = 'effective')"
+                    }
+                    DocumentStatus::InReview => {
+                        "d.document_id in (select o.document_id from document_revisions o where o.status = 'in_review')"
+                    }
+                    DocumentStatus::Draft => {
+                        "d.document_id in (select o.document_id from document_revisions o where o.status = 'draft')"
+                    }
+                    _ => {
+                        "not exists (select 1 from document_revisions o where o.document_id = d.document_id \
+                         and o.status in ('effective', 'draft', 'in_review', 'approved'))"
+                    }
+                },
+                None,
+            );
+        }
+    }
+    if let Some(t) = f.doc_type {
+        w.and("d.doc_type = ?", Some(Arg::Text(t.as_str().into())));
+    }
+    if let Some(o) = f.owner_id {
+        w.and("d.owner_id = ?", Some(Arg::Int(o.0)));
+    }
+    if let Some(p) = f.process_id {
+        w.and("d.process_id = ?", Some(Arg::Int(p.0)));
+    }
+    if f.review_overdue {
+        w.and("d.retired_at is null", None);
+        w.and("d.next_review_on < ?", Some(Arg::Date(today)));
+    }
+    if let Some(text) = &f.text {
+        // `%`, `_` and `\` taken literally.
+        let escaped: String = text
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
+            .collect();
+        w.and(
+            "(lower(d.number) like ? escape '\\' or lower(d.title) like ? escape '\\')",
+            Some(Arg::Text(format!("%{escaped}%"))),
+        );
+    }
+    if w.sql.is_empty() {
+        w.and("1 = 1", None);
+    }
+    w
+}
+
+/// The register's `order by` (a whitelist, never user text); ties broken by the unique number or id.
+pub(super) fn document_order(f: &DocumentFilter) -> String {
+    let dir = if f.desc { "desc" } else { "asc" };
+    match f.sort {
+        DocumentSort::Number => format!("order by d.number {dir}"),
+        DocumentSort::Title => format!("order by lower(d.title) {dir}, d.number {dir}"),
+        DocumentSort::Updated => format!("order by d.changed_at {dir}, d.document_id {dir}"),
+    }
+}

@@ -9,18 +9,23 @@
 
 mod diff;
 mod notice;
+mod register;
 mod review;
 mod search;
 
 pub use diff::{DiffLine, RevisionDiff, diff_lines};
 pub use notice::{Notice, NoticeKind, NoticeSettings, UnreadCount};
+pub use register::{
+    CSV_HEADER, DocumentFilter, DocumentListQuery, DocumentPage, DocumentSort, DocumentStatus, PAGE_MAX,
+    TEXT_FILTER_MAX,
+};
 pub use review::{PeriodicReviewInput, ReviewOutcome};
 pub use search::{
     DocumentHit, LIMIT_DEFAULT as SEARCH_LIMIT_DEFAULT, LIMIT_MAX as SEARCH_LIMIT_MAX, QUERY_MAX, SnippetPart,
     search_terms, snippet,
 };
 
-use chrono::{Months, NaiveDate};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -85,6 +90,13 @@ pub struct Document {
     /// The periodic review is past due (today, UTC, is after `next_review_on`).
     #[serde(default)]
     pub review_overdue: bool,
+    /// The status of its revision in progress (draft, in review, or approved and waiting for its
+    /// effective date), if one is (there is one at most).
+    #[serde(default)]
+    pub in_progress: Option<RevisionStatus>,
+    /// When it or one of its revisions last changed (the register's `updated` order).
+    #[serde(default)]
+    pub changed_at: Option<DateTime<Utc>>,
     /// Version and life (retired: made obsolete, with the reason).
     #[serde(flatten)]
     pub meta: RecordMeta,

@@ -6,9 +6,9 @@ use chrono::{NaiveDate, Utc};
 use shared::audit::{AuditAction, diff};
 use shared::auth::UserId;
 use shared::document::{
-    Document, DocumentHit, DocumentId, DocumentInput, NoticeKind, Participant, ReviewOutcome, Revision, RevisionAction,
-    RevisionContent, RevisionId, RevisionInput, RevisionScheme, RevisionStatus, after_signatures, next_review,
-    takes_effect, workflow,
+    Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput, DocumentPage, NoticeKind, Participant,
+    ReviewOutcome, Revision, RevisionAction, RevisionContent, RevisionId, RevisionInput, RevisionScheme,
+    RevisionStatus, after_signatures, next_review, takes_effect, workflow,
 };
 use shared::register::WorkItem;
 use shared::signature::{Meaning, record_hash};
@@ -19,8 +19,10 @@ use super::trust::{one_change, record_agreement};
 use super::{Conn, DOCUMENT_SEARCH, SqlStore, WriteTx, search_match};
 use crate::storage::common::{Audited, DEPARTMENTS, Draft, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::document::{
-    DOCUMENT_SELECT, DocumentRow, DocumentStore, HitRow, READERS_SELECT, REVISION_SELECT, RevisionRow,
+    DOCUMENT_SELECT, DocumentRow, DocumentStore, HitRow, READERS_SELECT, REVISION_SELECT, RevisionRow, document_order,
+    document_where,
 };
+use crate::storage::risk::bind_filter;
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
 
 /// A document with its reviewers and approvers.
@@ -171,7 +173,35 @@ pub(super) async fn make_effective(tx: &mut WriteTx, ctx: &AuditContext, r: &Rev
         .bind(from)
         .execute(&mut **tx)
         .await?;
+    refresh_next_review(tx, r.document_id.0).await?;
     Ok(effective)
+}
+
+/// Writes a document's next periodic review date from what it depends on: the latest periodic
+/// review's next date or, before any, the review interval after its first revision took effect
+/// (in the transaction that changed either; the register filters and sorts by the column).
+pub(super) async fn refresh_next_review(conn: &mut Conn, id: i64) -> StoreResult<()> {
+    let reviewed: Option<(Option<NaiveDate>,)> = sqlx::query_as(
+        "select next_review_on from document_reviews where document_id = $1 order by document_review_id desc limit 1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (interval, first): (i64, Option<NaiveDate>) = sqlx::query_as(
+        "select d.review_interval_months, (select min(r.in_force_from) from document_revisions r \
+         where r.document_id = d.document_id) from documents d where d.document_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let interval = u32::try_from(interval).unwrap_or_default();
+    let next = reviewed.and_then(|(n,)| n).or_else(|| first.map(|d| next_review(d, interval)));
+    sqlx::query("update documents set next_review_on = $2 where document_id = $1")
+        .bind(id)
+        .bind(next)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Moves a revision to `status` if it is still as read (a concurrent change is a conflict),
@@ -446,31 +476,65 @@ impl DocumentStore for SqlStore {
         document_by_id(&mut conn, id.0).await
     }
 
-    async fn list_documents(&self, include_obsolete: bool) -> StoreResult<Vec<Document>> {
-        let sql = format!("{DOCUMENT_SELECT} where ($1 or d.retired_at is null) order by d.number");
-        let rows: Vec<DocumentRow> = sqlx::query_as(&sql).bind(include_obsolete).fetch_all(&self.pool).await?;
-        let people: Vec<(i64, String, i64)> = sqlx::query_as(
-            "select document_id, role, user_id from document_people order by document_id, role, position",
-        )
+    async fn find_documents(&self, f: &DocumentFilter, today: NaiveDate) -> StoreResult<DocumentPage> {
+        let w = document_where(f, today);
+        let order = document_order(f);
+        let rows: Vec<DocumentRow> = match f.limit {
+            Some(limit) => {
+                let sql = format!("{DOCUMENT_SELECT} where {} {order} limit {} offset {}", w.sql, w.next(1), w.next(2));
+                bind_filter!(sqlx::query_as(&sql), w)
+                    .bind(i64::from(limit))
+                    .bind(i64::from(f.offset))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                let sql = format!("{DOCUMENT_SELECT} where {} {order}", w.sql);
+                bind_filter!(sqlx::query_as(&sql), w).fetch_all(&self.pool).await?
+            }
+        };
+        let total = if f.limit.is_some() {
+            let sql = format!("select count(*) from documents d where {}", w.sql);
+            let (total,): (i64,) = bind_filter!(sqlx::query_as(&sql), w).fetch_one(&self.pool).await?;
+            total
+        } else {
+            rows.len() as i64
+        };
+        // The people and readers of the documents listed: of a page, only its own.
+        let ids = rows.iter().map(|r| r.document_id.to_string()).collect::<Vec<_>>().join(", ");
+        let only = |column: &str| if f.limit.is_some() { format!("where {column} in ({ids})") } else { String::new() };
+        if rows.is_empty() {
+            return Ok(DocumentPage { items: Vec::new(), total });
+        }
+        let people: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
+            "select document_id, role, user_id from document_people {} order by document_id, role, position",
+            only("document_id")
+        ))
         .fetch_all(&self.pool)
         .await?;
         let mut by_document: std::collections::HashMap<i64, Vec<(String, i64)>> = std::collections::HashMap::new();
         for (document, role, user) in people {
             by_document.entry(document).or_default().push((role, user));
         }
-        let readers: Vec<(i64, String, String)> =
-            sqlx::query_as(&format!("{READERS_SELECT} order by 1, 2, 3")).fetch_all(&self.pool).await?;
+        let readers: Vec<(i64, String, String)> = sqlx::query_as(&format!(
+            "select document_id, kind, value from ({READERS_SELECT}) x {} order by 1, 2, 3",
+            only("x.document_id")
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         let mut readers_of: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
         for (document, kind, value) in readers {
             readers_of.entry(document).or_default().push((kind, value));
         }
-        rows.into_iter()
+        let items = rows
+            .into_iter()
             .map(|r| {
                 let people = by_document.remove(&r.document_id).unwrap_or_default();
                 let readers = readers_of.remove(&r.document_id).unwrap_or_default();
                 r.into_document(&people, &readers)
             })
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(DocumentPage { items, total })
     }
 
     async fn create_revision(
@@ -771,6 +835,7 @@ impl DocumentStore for SqlStore {
         .bind(Utc::now())
         .fetch_one(&mut *tx)
         .await?;
+        refresh_next_review(&mut tx, id.0).await?;
         let after = serde_json::json!({
             "document_id": id.0,
             "number": doc.number,
@@ -835,6 +900,7 @@ impl DocumentStore for SqlStore {
             .bind(from)
             .execute(&mut *tx)
             .await?;
+        refresh_next_review(&mut tx, before.document_id.0).await?;
         let reason = format!("In force since {from}, before it was brought into Caliper");
         let draft = Draft {
             action: AuditAction::Update,
