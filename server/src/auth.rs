@@ -114,6 +114,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/document-revisions/{id}", Access::Any(&[P::ViewDocuments])),
     ("POST", "/document-revisions/{id}/move", Access::Any(&[P::ViewDocuments])),
     ("GET", "/document-revisions/{id}/diff", Access::Any(&[P::ViewDocuments])),
+    // Attaching is an edit of a draft (its author or owner, checked by the workflow); reading as
+    // the revision is read.
+    ("GET", "/document-revisions/{id}/file", Access::Any(&[P::ViewDocuments])),
+    ("PUT", "/document-revisions/{id}/file", Access::Any(&[P::ViewDocuments])),
     // Each person's own inbox and settings (the handlers read and change only the caller's).
     ("GET", "/notices", Access::Any(&[P::ViewDocuments])),
     ("GET", "/notices/unread-count", Access::Any(&[P::ViewDocuments])),

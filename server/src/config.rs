@@ -57,6 +57,9 @@ pub enum Command {
     /// Add closed nonconformances and CAPAs of history (drawn from the demo texts with other
     /// dates), for benchmarks; run `seed-demo` first.
     SeedQuality(SeedQualityArgs),
+    /// Add generated documents in force (about 2,000 words each), for benchmarks; run
+    /// `seed-demo` first.
+    SeedDocuments(SeedDocumentsArgs),
     /// Recompute the audit trail's hash chain. Exit 0 when intact; otherwise exit 2 and name
     /// the first broken entry and why.
     VerifyAudit,
@@ -94,6 +97,14 @@ pub struct SeedTrainingArgs {
     /// How many requirements.
     #[arg(long, default_value_t = 200)]
     pub requirements: usize,
+}
+
+/// Options of `caliper seed-documents`.
+#[derive(Debug, Clone, Args)]
+pub struct SeedDocumentsArgs {
+    /// How many documents.
+    #[arg(long, default_value_t = 10_000)]
+    pub count: usize,
 }
 
 /// Options of `caliper seed-quality`.

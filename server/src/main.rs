@@ -75,6 +75,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("added {ncs} closed nonconformances and {capas} closed CAPAs");
             Ok(ExitCode::SUCCESS)
         }
+        Command::SeedDocuments(args) => {
+            let ctx = storage::AuditContext::tool("caliper seed-documents");
+            let added = server::demo_documents::generate_documents(store.as_ref(), &ctx, args.count).await?;
+            if added == 0 && args.count > 0 {
+                return Err("fewer than two active users: run `caliper seed-demo` first".into());
+            }
+            println!("added {added} generated documents in force");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::VerifyAudit => {
             let report = store.verify_audit().await?;
             if report.intact {

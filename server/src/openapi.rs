@@ -42,7 +42,7 @@ use crate::routes::{
         documents::list_documents, documents::get_document, documents::create_document, documents::list_revisions,
         documents::create_revision, documents::get_revision, documents::update_revision, documents::move_revision,
         documents::obsolete_document, documents::diff_revision, documents::search_documents,
-        documents::periodic_review, documents::export_documents,
+        documents::periodic_review, documents::export_documents, documents::put_file, documents::get_file,
         notices::list_notices, notices::unread_count, notices::read_notice, notices::read_all, notices::get_settings,
         notices::put_settings,
         training::list_requirements, training::create_requirement, training::list_curriculum,

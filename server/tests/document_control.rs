@@ -557,9 +557,214 @@ async fn the_register_filters_sorts_pages_and_exports(store: Arc<dyn Store>, _db
     assert_eq!((rows.len(), rows[1].cells[3].as_str()), (2, "Obsolete"), "{}", r.text);
 }
 
+async fn generated_documents_are_in_force_searchable_and_audited(store: Arc<dyn Store>, _db: TestDb) {
+    let t = team(&store).await;
+    let tool = server::storage::AuditContext::tool("caliper seed-documents");
+    assert_eq!(server::demo_documents::generate_documents(store.as_ref(), &tool, 40).await.unwrap(), 40);
+    let all = t.staff.get("/api/v1/documents?limit=500").await;
+    assert_eq!(all.body["total"], 40, "{}", all.text);
+    let items = all.body["items"].as_array().unwrap();
+    assert!(items.iter().all(|d| d["in_force"].is_string()), "every one in force");
+    let types: std::collections::BTreeSet<&str> = items.iter().map(|d| d["doc_type"].as_str().unwrap()).collect();
+    assert!(types.len() >= 4, "across the types: {types:?}");
+    assert_eq!(items.iter().filter(|d| d["in_force"] == "B").count(), 2, "one in 30 with a superseded revision A");
+    // About 2,000 words of text in force, which search finds by its words.
+    let doc = &items[5];
+    let revisions = t.staff.get(&format!("/api/v1/documents/{}/revisions", doc["id"])).await;
+    let body = revisions.body["items"][0]["body"].as_str().unwrap().to_string();
+    let words: Vec<&str> = body.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 3).collect();
+    assert!((1_800..2_600).contains(&words.len()), "{}", words.len());
+    // A word of its text, with its number (every word must match: this one document).
+    let word = words.iter().rev().find(|w| w.len() > 6).unwrap().to_lowercase();
+    let q = format!("{} {word}", doc["number"].as_str().unwrap());
+    let hits = search(&t.staff, &q).await;
+    assert_eq!(numbers(&hits), [doc["number"].as_str().unwrap()], "{q}: {hits}");
+    // Audited: a document and its revisions each, the chain intact.
+    let trail = t.qm.get("/api/v1/audit?record_type=document_revision&limit=500").await;
+    assert_eq!(trail.body["items"].as_array().map(Vec::len), Some(42), "{}", &trail.text[..300.min(trail.text.len())]);
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
+/// `PUT /api/v1/document-revisions/{id}/file?name=…` as `client`, at `version`.
+async fn put_file(
+    client: &Client,
+    revision: i64,
+    version: i64,
+    name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> common::Reply {
+    let req = axum::http::Request::builder()
+        .method("PUT")
+        .uri(format!("/api/v1/document-revisions/{revision}/file?name={}", urlencode(name)))
+        .header(axum::http::header::CONTENT_TYPE, content_type)
+        .header(axum::http::header::IF_MATCH, format!("\"{version}\""))
+        .body(axum::body::Body::from(bytes))
+        .unwrap();
+    client.send(req).await
+}
+
+/// `GET …/file` as `client`: the status, the headers and the bytes as they came.
+async fn get_file(client: &Client, revision: i64) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let mut req = axum::http::Request::get(format!("/api/v1/document-revisions/{revision}/file"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    if let Some((cookie, _)) = &client.session {
+        req.headers_mut().insert(axum::http::header::COOKIE, cookie.parse().unwrap());
+    }
+    let res = client.router.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    (status, headers, res.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+async fn files_attach_to_drafts_and_come_back_byte_for_byte(store: Arc<dyn Store>, db: TestDb) {
+    use sha2::Digest as _;
+    let t = team(&store).await;
+    let doc = t.document("Torque settings", json!({})).await;
+    let r = t
+        .owner
+        .json("POST", &format!("/api/v1/documents/{}/revisions", doc["id"]), &json!({"body": "See the drawing."}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let rid = r.body["id"].as_i64().unwrap();
+    let mut version = r.body["version"].as_i64().unwrap();
+    assert!(r.body["file"].is_null(), "{}", r.text);
+
+    // A small PDF, then a 5 MiB one: each comes back byte for byte, as a download, never sniffed.
+    let small = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut big = b"%PDF-1.7\n".to_vec();
+    while big.len() < 5 * 1024 * 1024 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        big.extend_from_slice(&seed.to_le_bytes());
+    }
+    for (name, bytes) in [("Torque drawing.pdf", small.clone()), ("Prüfplan \"B\".pdf", big.clone())] {
+        let r = put_file(&t.owner, rid, version, name, "application/pdf", bytes.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", &r.text[..r.text.len().min(400)]);
+        version = r.body["version"].as_i64().unwrap();
+        let sha = shared::audit::hex(&sha2::Sha256::digest(&bytes));
+        assert_eq!(
+            r.body["file"],
+            json!({"name": name, "media_type": "application/pdf", "size": bytes.len(), "sha256": sha})
+        );
+        let (status, headers, back) = get_file(&t.reviewer, rid).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(back == bytes, "byte-identical: {} of {} bytes", back.len(), bytes.len());
+        assert_eq!(headers[axum::http::header::CONTENT_TYPE], "application/pdf");
+        assert_eq!(headers[axum::http::header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(headers[axum::http::header::CONTENT_DISPOSITION], shared::document::content_disposition(name));
+    }
+    let disposition = shared::document::content_disposition("Prüfplan \"B\".pdf");
+    assert!(disposition.starts_with("attachment; filename=\"Pr_fplan _B_.pdf\""), "{disposition}");
+
+    // The body may be empty now that a file stands for it.
+    let r = t
+        .owner
+        .raw("PUT", &format!("/api/v1/document-revisions/{rid}"), "application/json", json!({"body": ""}).to_string())
+        .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED, "the edit needs its version too: {}", r.text);
+    let req = axum::http::Request::put(format!("/api/v1/document-revisions/{rid}"))
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .header(axum::http::header::IF_MATCH, format!("\"{version}\""))
+        .body(axum::body::Body::from(json!({"body": ""}).to_string()))
+        .unwrap();
+    let r = t.owner.send(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    version = r.body["version"].as_i64().unwrap();
+
+    // Too large: 413 in the envelope; refused contents and names: 422 naming the field.
+    let r = put_file(&t.owner, rid, version, "huge.pdf", "application/pdf", vec![b'%'; 20 * 1024 * 1024 + 1]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", &r.text[..r.text.len().min(300)]);
+    assert!(r.body["message"].as_str().unwrap().contains("20 MiB"), "{}", r.text);
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    for (name, content_type, bytes, field) in [
+        ("empty.pdf", "application/pdf", Vec::new(), "file"),
+        ("drawing.pdf", "application/pdf", png.clone(), "file"),
+        (
+            "drawing.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            small.clone(),
+            "file",
+        ),
+        ("page.html", "text/html", b"<script>".to_vec(), "file"),
+        ("notes.txt", "text/plain", b"caf\xe9".to_vec(), "file"),
+        ("../drawing.pdf", "application/pdf", small.clone(), "name"),
+        ("", "application/pdf", small.clone(), "name"),
+        (&"x".repeat(201), "application/pdf", small.clone(), "name"),
+    ] {
+        let r = put_file(&t.owner, rid, version, name, content_type, bytes).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name} {content_type}: {}", r.text);
+        assert!(r.body["field_errors"][field].is_array(), "{name} {content_type}: {}", r.text);
+    }
+    let r = put_file(&t.owner, rid, version, "photo.png", "image/png", png.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    version = r.body["version"].as_i64().unwrap();
+
+    // Only the author or owner (403 for a reviewer), at the version last seen (409), and nobody
+    // who may not see the draft (404, reading too).
+    let r = put_file(&t.reviewer, rid, version, "x.pdf", "application/pdf", small.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = put_file(&t.owner, rid, version - 1, "x.pdf", "application/pdf", small.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.body["current"]["version"], version, "{}", r.text);
+    let r = put_file(&t.staff, rid, version, "x.pdf", "application/pdf", small.clone()).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert_eq!(get_file(&t.staff, rid).await.0, StatusCode::NOT_FOUND);
+
+    // A file replaced after a signature voids it, as an edit does.
+    let r = t
+        .owner
+        .json(
+            "POST",
+            &format!("/api/v1/document-revisions/{rid}/move"),
+            &json!({"action": "submit", "version": version}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let sign = json!({"record_type": "document_revision", "record_id": rid, "record_version": r.body["content_version"],
+        "meaning": "reviewed", "password": common::PASSWORD, "accept_agreement": true});
+    let signed = t.reviewer.json("POST", "/api/v1/signatures", &sign).await;
+    assert_eq!(signed.status, StatusCode::CREATED, "{}", signed.text);
+    let back = json!({"action": "send_back", "version": r.body["version"], "reason": "Wrong photo"});
+    let r = t.reviewer.json("POST", &format!("/api/v1/document-revisions/{rid}/move"), &back).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let signatures = format!("/api/v1/signatures?record_type=document_revision&record_id={rid}");
+    assert_eq!(t.qm.get(&signatures).await.body["items"][0]["superseded"], false, "sent back: still binds");
+    let content_version = r.body["content_version"].as_i64().unwrap();
+    let r = put_file(
+        &t.owner,
+        rid,
+        r.body["version"].as_i64().unwrap(),
+        "Torque drawing.pdf",
+        "application/pdf",
+        small.clone(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["content_version"], content_version + 1);
+    let sigs = t.qm.get(&signatures).await;
+    assert_eq!(sigs.body["items"][0]["superseded"], true, "{}", sigs.text);
+    assert_eq!(get_file(&t.owner, rid).await.2, small, "the replacement is the current file");
+
+    // Audited by name, size, type and hash, never the bytes; nothing deleted.
+    let trail = t.qm.get(&format!("/api/v1/audit?record_type=document_revision&record_id={rid}&limit=100")).await;
+    assert!(trail.text.contains("File attached: photo.png"), "{}", &trail.text[..trail.text.len().min(500)]);
+    assert!(trail.text.contains(&shared::audit::hex(&sha2::Sha256::digest(&png))), "the hash is in the trail");
+    assert!(trail.text.len() < 200_000, "no bytes in the trail: {} characters", trail.text.len());
+    assert!(db.execute("delete from document_files").await.is_err(), "files are never deleted");
+    assert!(db.execute("update document_files set name = 'x.pdf'").await.is_err(), "nor changed");
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
 on_both_backends!(
     search_finds_the_text_in_force_by_word_and_number,
     periodic_reviews_are_signed_and_move_the_next_review_on,
     revision_notices_reach_the_readers_who_want_them,
     the_register_filters_sorts_pages_and_exports,
+    generated_documents_are_in_force_searchable_and_audited,
+    files_attach_to_drafts_and_come_back_byte_for_byte,
 );

@@ -11,6 +11,7 @@
 mod app_build;
 mod audit_fill;
 mod bench;
+mod bench_documents;
 mod bench_quality;
 mod bench_training;
 mod http;
@@ -40,7 +41,9 @@ Commands:
            matrix, the auditor's question, the dashboard and an approval assigning
            2,000 people (caliper-bench-training.json); `bench quality` the NC
            register, Pareto, CAPA metrics and root-cause model over 100,000 NCs and
-           10,000 CAPAs (caliper-bench-quality.json).
+           10,000 CAPAs (caliper-bench-quality.json); `bench documents` the document
+           register's filtered pages and full-text search over 10,000 documents of
+           about 2,000 words each (caliper-bench-documents.json).
   build-app  Build the app (release, split into a chunk per area) into app/dist with
            .gz/.br siblings, and print each file's brotli size.
   dev      Development: build the app (dev profile) and the server, seed the demo data,
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
             Some("writes") => bench::writes_only(),
             Some("training") => bench_training::bench(),
             Some("quality") => bench_quality::bench(),
+            Some("documents") => bench_documents::bench(),
             Some("browser") => bench::browser_only(),
             other => bench::bench(other == Some("api")),
         },

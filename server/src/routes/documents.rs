@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,15 +15,16 @@ use shared::List;
 use shared::auth::Permission;
 use shared::document::{
     CSV_HEADER as DOCUMENT_CSV_HEADER, Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput,
-    DocumentListQuery, DocumentPage, PeriodicReviewInput, Revision, RevisionAction, RevisionDiff, RevisionId,
-    RevisionInput, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, diff_lines, readable, search_terms,
+    DocumentListQuery, DocumentPage, FILE_MAX_BYTES, PeriodicReviewInput, Revision, RevisionAction, RevisionDiff,
+    RevisionId, RevisionInput, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, check_file, check_file_name,
+    content_disposition, diff_lines, readable, search_terms,
 };
 use shared::org::RetireInput;
 
 use super::{change_response, expected_version, with_etag};
 use crate::AppState;
 use crate::auth::{self, CurrentUser, Recheck};
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::error::{ApiBytes, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::storage::AuditContext;
 
 /// The routes of this module.
@@ -39,6 +40,11 @@ pub fn router() -> Router<AppState> {
         .route("/document-revisions/{id}", get(get_revision).put(update_revision))
         .route("/document-revisions/{id}/move", post(move_revision))
         .route("/document-revisions/{id}/diff", get(diff_revision))
+        .route(
+            "/document-revisions/{id}/file",
+            // Its own body limit: a file may be larger than the JSON bodies the API takes.
+            get(get_file).put(put_file).layer(DefaultBodyLimit::max(FILE_MAX_BYTES)),
+        )
 }
 
 /// Whether `user` may read revision `r` of `doc` (the shared rule; document managers and
@@ -256,6 +262,109 @@ pub async fn update_revision(
     let version = expected_version(&headers, None)?;
     let change = state.store.update_draft(&ctx, RevisionId(id), version, &input.normalized()).await?;
     change_response(change, "revision", |r| r.meta.version)
+}
+
+/// Query of a file attached.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileQuery {
+    /// The file's name: at most 200 characters, no `/`, `\\` or control characters.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// Attach a file to a draft (its author or the document's owner, at the version in `If-Match`, as
+/// an edit), or replace its file (the old one is kept, no longer current): the raw bytes as the
+/// body, their type as `Content-Type`: PDF, DOCX, XLSX, PPTX, PNG, JPEG (the bytes must begin as
+/// the type's do), UTF-8 text or Markdown; at most 20 MiB (413). The content version moves, so a
+/// signature given before no longer binds the revision. 422 naming `file` or `name`.
+#[utoipa::path(put, path = "/api/v1/document-revisions/{id}/file", tag = "documents",
+    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file's bytes"),
+    params(("id" = i64, Path, description = "The revision"), FileQuery,
+        ("If-Match" = String, Header, description = "The version edited, e.g. \"3\"")),
+    responses((status = 200, body = Revision), (status = 403, body = shared::ErrorBody),
+        (status = 404, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody),
+        (status = 413, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody),
+        (status = 428, body = shared::ErrorBody)))]
+pub async fn put_file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<FileQuery>,
+    body: Result<ApiBytes, ApiError>,
+) -> ApiResult<Response> {
+    let not_found = || ApiError::not_found("No such revision.");
+    let r = state.store.get_revision(RevisionId(id)).await?.ok_or_else(not_found)?;
+    let doc = state.store.get_document(r.document_id).await?.ok_or_else(not_found)?;
+    if !visible(&user, &doc, &r) {
+        return Err(not_found());
+    }
+    let version = expected_version(&headers, None)?;
+    let ApiBytes(bytes) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            e.with_message("The file is larger than 20 MiB; nothing was attached.")
+        } else {
+            e
+        }
+    })?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mut e = check_file_name(&q.name).err().unwrap_or_default();
+    let media_type = check_file(content_type, &bytes).map_err(|f| {
+        for (field, codes) in f.0 {
+            for code in codes {
+                e.add(field.clone(), code);
+            }
+        }
+    });
+    if !e.is_empty() {
+        return Err(ApiError::invalid(e).with_message("The file was not attached."));
+    }
+    let (Ok(media_type), Ok(name)) = (media_type, check_file_name(&q.name)) else {
+        return Err(ApiError::internal("a checked file failed its check"));
+    };
+    let change = state.store.attach_file(&ctx, RevisionId(id), version, &name, media_type, &bytes).await?;
+    change_response(change, "revision", |r| r.meta.version)
+}
+
+/// The file attached to a revision, byte for byte, as a download under its name with its type
+/// (never sniffed), for those who may read the revision (404 otherwise, and without a file).
+#[utoipa::path(get, path = "/api/v1/document-revisions/{id}/file", tag = "documents",
+    params(("id" = i64, Path, description = "The revision")),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, body = shared::ErrorBody)))]
+pub async fn get_file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let not_found = || ApiError::not_found("No such revision.");
+    let r = state.store.get_revision(RevisionId(id)).await?.ok_or_else(not_found)?;
+    let doc = state.store.get_document(r.document_id).await?.ok_or_else(not_found)?;
+    if !visible(&user, &doc, &r) {
+        return Err(not_found());
+    }
+    let (file, bytes) =
+        state.store.revision_file(r.id).await?.ok_or_else(|| ApiError::not_found("This revision has no file."))?;
+    let content_type = if file.media_type.starts_with("text/") {
+        format!("{}; charset=utf-8", file.media_type)
+    } else {
+        file.media_type
+    };
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_DISPOSITION, content_disposition(&file.name)),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        (header::CACHE_CONTROL, "private, no-cache".to_string()),
+        (header::ETAG, format!("\"{}\"", file.sha256)),
+    ] {
+        let value = header::HeaderValue::from_str(&value).map_err(ApiError::internal)?;
+        h.insert(name, value);
+    }
+    Ok(res)
 }
 
 /// A step of the workflow asked for.

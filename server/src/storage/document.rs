@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use shared::auth::{Role, UserId};
 use shared::document::{
     Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput, DocumentPage, DocumentSort, DocumentStatus,
-    DocumentType, ReviewOutcome, Revision, RevisionAction, RevisionId, RevisionInput, RevisionStatus, review_overdue,
-    snippet,
+    DocumentType, ReviewOutcome, Revision, RevisionAction, RevisionFile, RevisionId, RevisionInput, RevisionStatus,
+    review_overdue, snippet,
 };
 use shared::org::{DepartmentId, ProcessId, RecordMeta};
 use shared::register::WorkItem;
@@ -66,6 +66,20 @@ pub trait DocumentStore: Send + Sync + 'static {
         reason: &str,
         manager: bool,
     ) -> StoreResult<Change<Revision>>;
+    /// Attaches a file to a draft at `version` (its author or the document's owner, as an edit),
+    /// replacing the current one (kept, no longer current): the content version moves, so a
+    /// signature given before no longer binds it. `media_type` and `name` are checked already.
+    async fn attach_file(
+        &self,
+        ctx: &AuditContext,
+        id: RevisionId,
+        version: i64,
+        name: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> StoreResult<Change<Revision>>;
+    /// The current file of a revision: its description and bytes.
+    async fn revision_file(&self, id: RevisionId) -> StoreResult<Option<(RevisionFile, Vec<u8>)>>;
     /// Makes a document obsolete at `version`, with the reason: it stays on record and its
     /// number is never given again; a revision in progress is cancelled with it.
     async fn obsolete_document(
@@ -109,9 +123,52 @@ pub trait DocumentStore: Send + Sync + 'static {
         today: NaiveDate,
         horizon: NaiveDate,
     ) -> StoreResult<Vec<WorkItem>>;
+    /// Writes documents in force from before Caliper (the bench's `seed-documents`), in one
+    /// transaction: each with the next number of its type, its reviewers and approvers, its
+    /// earlier revisions superseded and its last in force (so that search indexes it), every
+    /// document and revision audited (the revision's text by its SHA-256). Returns how many.
+    async fn import_documents(&self, ctx: &AuditContext, documents: &[HistoricDocument]) -> StoreResult<usize>;
     /// Records that a revision in force has been in force since `from` (a document brought into
     /// Caliper from paper, or the demo's history): its periodic review counts from then. Audited.
     async fn backdate_in_force(&self, ctx: &AuditContext, id: RevisionId, from: NaiveDate) -> StoreResult<()>;
+}
+
+/// A document in force from before Caliper (see [`DocumentStore::import_documents`]).
+#[derive(Debug, Clone)]
+pub struct HistoricDocument {
+    /// Its type (its number is the next of the type).
+    pub doc_type: DocumentType,
+    /// Title.
+    pub title: String,
+    /// Its owner, who also wrote its revisions.
+    pub owner: UserId,
+    /// Its process.
+    pub process: Option<ProcessId>,
+    /// Its reviewers.
+    pub reviewers: Vec<UserId>,
+    /// Its approvers.
+    pub approvers: Vec<UserId>,
+    /// Months between periodic reviews.
+    pub review_interval_months: u32,
+    /// Years kept.
+    pub retention_years: u32,
+    /// For an external document: its source and the source's revision.
+    pub source: (String, String),
+    /// Its revisions, oldest first: the last is in force, the others superseded.
+    pub revisions: Vec<HistoricRevision>,
+}
+
+/// A revision of a [`HistoricDocument`].
+#[derive(Debug, Clone)]
+pub struct HistoricRevision {
+    /// Its Markdown text.
+    pub body: String,
+    /// Why it changed (from the second revision).
+    pub reason_for_change: String,
+    /// What changed (from the second revision).
+    pub change_summary: String,
+    /// The day it came into force.
+    pub in_force_from: NaiveDate,
 }
 
 /// A search hit as read, with the body its snippet is cut from.
@@ -253,6 +310,10 @@ pub(super) struct RevisionRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub file_name: Option<String>,
+    pub file_media_type: Option<String>,
+    pub file_size: Option<i64>,
+    pub file_sha256: Option<String>,
 }
 
 impl TryFrom<RevisionRow> for Revision {
@@ -271,6 +332,12 @@ impl TryFrom<RevisionRow> for Revision {
             author_name: r.author_name,
             status_reason: r.status_reason,
             content_version: r.content_version,
+            file: match (r.file_name, r.file_media_type, r.file_size, r.file_sha256) {
+                (Some(name), Some(media_type), Some(size), Some(sha256)) => {
+                    Some(RevisionFile { name, media_type, size: u64::try_from(size).unwrap_or_default(), sha256 })
+                }
+                _ => None,
+            },
             content: RevisionInput {
                 body: r.body,
                 reason_for_change: r.reason_for_change,
@@ -295,7 +362,9 @@ impl TryFrom<RevisionRow> for Revision {
 pub(super) const REVISION_SELECT: &str = "select r.revision_id, r.document_id, r.seq, r.label, r.status, \
      r.author_id, u.full_name as author_name, r.status_reason, r.body, r.reason_for_change, r.change_summary, \
      r.requested_by, r.effective_date, r.train_by, r.no_retraining, r.no_retraining_reason, r.content_version, r.version, \
-     r.created_at, r.updated_at from document_revisions r join users u on u.user_id = r.author_id";
+     r.created_at, r.updated_at, f.name as file_name, f.media_type as file_media_type, f.size as file_size, \
+     f.sha256 as file_sha256 from document_revisions r join users u on u.user_id = r.author_id \
+     left join document_files f on f.revision_id = r.revision_id and f.current";
 
 /// The register's `where` over `documents d` (see [`DocumentStore::find_documents`]): only the
 /// filters given, each with its own index (type, owner, process, next review; the revisions'

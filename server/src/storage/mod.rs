@@ -55,7 +55,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::config::DatabaseUrl;
 
 pub use dashboard::DashboardStore;
-pub use document::DocumentStore;
+pub use document::{DocumentStore, HistoricDocument, HistoricRevision};
 pub use fmea::{FmeaStore, RowChange};
 pub use notice::NoticeStore;
 pub use postgres::PostgresStore;

@@ -8,12 +8,17 @@
 //! [`search`].
 
 mod diff;
+mod file;
 mod notice;
 mod register;
 mod review;
 mod search;
 
 pub use diff::{DiffLine, RevisionDiff, diff_lines};
+pub use file::{
+    FILE_CONTENT_MISMATCH, FILE_MAX_BYTES, FILE_NAME_MAX, FILE_NOT_UTF8, FILE_TYPE_UNSUPPORTED, MEDIA_TYPES,
+    RevisionFile, check_file, check_file_name, content_disposition, describe as describe_file_error,
+};
 pub use notice::{Notice, NoticeKind, NoticeSettings, UnreadCount};
 pub use register::{
     CSV_HEADER, DocumentFilter, DocumentListQuery, DocumentPage, DocumentSort, DocumentStatus, PAGE_MAX,
@@ -148,6 +153,10 @@ pub struct Revision {
     /// of a signature on a `document_revision`), so that a status change keeps the signatures
     /// and an edit voids them.
     pub content_version: i64,
+    /// The file attached to it, if one is (the current one: a replaced file is kept, no longer
+    /// current). Its SHA-256 is part of what a signature binds.
+    #[serde(default)]
+    pub file: Option<RevisionFile>,
     /// Its content and change information.
     #[serde(flatten)]
     pub content: RevisionInput,

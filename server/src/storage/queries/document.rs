@@ -7,7 +7,7 @@ use shared::audit::{AuditAction, diff};
 use shared::auth::UserId;
 use shared::document::{
     Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput, DocumentPage, NoticeKind, Participant,
-    ReviewOutcome, Revision, RevisionAction, RevisionContent, RevisionId, RevisionInput, RevisionScheme,
+    ReviewOutcome, Revision, RevisionAction, RevisionContent, RevisionFile, RevisionId, RevisionInput, RevisionScheme,
     RevisionStatus, after_signatures, next_review, takes_effect, workflow,
 };
 use shared::register::WorkItem;
@@ -19,8 +19,8 @@ use super::trust::{one_change, record_agreement};
 use super::{Conn, DOCUMENT_SEARCH, SqlStore, WriteTx, search_match};
 use crate::storage::common::{Audited, DEPARTMENTS, Draft, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::document::{
-    DOCUMENT_SELECT, DocumentRow, DocumentStore, HitRow, READERS_SELECT, REVISION_SELECT, RevisionRow, document_order,
-    document_where,
+    DOCUMENT_SELECT, DocumentRow, DocumentStore, HistoricDocument, HitRow, READERS_SELECT, REVISION_SELECT,
+    RevisionRow, document_order, document_where,
 };
 use crate::storage::risk::bind_filter;
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
@@ -56,8 +56,8 @@ async fn revision_and_document(conn: &mut Conn, id: i64) -> StoreResult<Option<(
 }
 
 /// What a signature on a revision binds, with the content version it binds: the document's
-/// number and title, the revision's label and body (and, once files can be attached, the file's
-/// hash), and their SHA-256.
+/// number and title, the revision's label and body, its current file's SHA-256 ("" without one),
+/// and their SHA-256.
 pub(super) async fn revision_content_json(conn: &mut Conn, id: i64) -> StoreResult<Option<(i64, serde_json::Value)>> {
     let Some((r, doc)) = revision_and_document(conn, id).await? else { return Ok(None) };
     let content = RevisionContent {
@@ -65,7 +65,7 @@ pub(super) async fn revision_content_json(conn: &mut Conn, id: i64) -> StoreResu
         title: &doc.title,
         label: &r.label,
         body: &r.content.body,
-        file_sha256: "",
+        file_sha256: r.file.as_ref().map_or("", |f| f.sha256.as_str()),
     };
     let json = serde_json::json!({
         "number": content.number,
@@ -578,7 +578,7 @@ impl DocumentStore for SqlStore {
         let who = doc.participant(ctx.actor_id.map(UserId), before.author_id);
         workflow(before.status, RevisionAction::Edit, who)
             .map_err(|r| refused(before.status, RevisionAction::Edit, r.0))?;
-        input.validate(before.seq, false).map_err(StoreError::Invalid)?;
+        input.validate(before.seq, before.file.is_some()).map_err(StoreError::Invalid)?;
         let done = sqlx::query(
             "update document_revisions set body = $3, reason_for_change = $4, change_summary = $5, \
                 requested_by = $6, effective_date = $7, train_by = $8, no_retraining = $9, \
@@ -666,6 +666,86 @@ impl DocumentStore for SqlStore {
         let change = finish(&mut tx, ctx, written).await?;
         tx.commit().await?;
         Ok(change)
+    }
+
+    async fn attach_file(
+        &self,
+        ctx: &AuditContext,
+        id: RevisionId,
+        version: i64,
+        name: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> StoreResult<Change<Revision>> {
+        use sha2::Digest as _;
+        let mut tx = self.write_tx().await?;
+        let Some((before, doc)) = revision_and_document(&mut tx, id.0).await? else { return Ok(Change::NotFound) };
+        if before.meta.version != version {
+            return Ok(Change::Stale(before));
+        }
+        // Attaching a file is an edit of the draft's content: the same people, the same state.
+        let who = doc.participant(ctx.actor_id.map(UserId), before.author_id);
+        workflow(before.status, RevisionAction::Edit, who)
+            .map_err(|r| refused(before.status, RevisionAction::Edit, r.0))?;
+        let done = sqlx::query(
+            "update document_revisions set content_version = content_version + 1, version = version + 1, \
+                updated_at = $3 where revision_id = $1 and version = $2 and status = 'draft'",
+        )
+        .bind(id.0)
+        .bind(version)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            sqlx::query("update document_files set current = false where revision_id = $1 and current")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "insert into document_files (revision_id, name, media_type, size, sha256, bytes, current, created_by, \
+                    created_at) values ($1, $2, $3, $4, $5, $6, true, $7, $8)",
+            )
+            .bind(id.0)
+            .bind(name)
+            .bind(media_type)
+            .bind(bytes.len() as i64)
+            .bind(shared::audit::hex(&sha2::Sha256::digest(bytes)))
+            .bind(bytes)
+            .bind(ctx.actor_id)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = revision_by_id(&mut tx, id.0).await?;
+        let reason = format!("File attached: {name}");
+        // The revision's `file` (name, media type, size, SHA-256) before and after: the bytes
+        // are named by their hash, never copied into the trail.
+        let written = Written {
+            action: AuditAction::Update,
+            record_id: id.0,
+            reason: Some(&reason),
+            expected_version: version,
+            done,
+            before: Some(before),
+            after,
+        };
+        let change = finish(&mut tx, ctx, written).await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    async fn revision_file(&self, id: RevisionId) -> StoreResult<Option<(RevisionFile, Vec<u8>)>> {
+        let row: Option<(String, String, i64, String, Vec<u8>)> = sqlx::query_as(
+            "select name, media_type, size, sha256, bytes from document_files where revision_id = $1 and current",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(name, media_type, size, sha256, bytes)| {
+            (RevisionFile { name, media_type, size: u64::try_from(size).unwrap_or_default(), sha256 }, bytes)
+        }))
     }
 
     async fn take_effect_due(&self, ctx: &AuditContext, today: chrono::NaiveDate) -> StoreResult<usize> {
@@ -885,6 +965,116 @@ impl DocumentStore for SqlStore {
         }
         items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.reference.cmp(&b.reference)));
         Ok(items)
+    }
+
+    async fn import_documents(&self, ctx: &AuditContext, documents: &[HistoricDocument]) -> StoreResult<usize> {
+        use sha2::Digest as _;
+        let mut tx = self.write_tx().await?;
+        let now = Utc::now();
+        let reason = Some("Brought into Caliper in force");
+        for d in documents {
+            let (Some(first), Some(last)) = (d.revisions.first(), d.revisions.last()) else { continue };
+            let (next,): (i64,) = sqlx::query_as(
+                "insert into document_sequences (doc_type, last_value) values ($1, 1) \
+                 on conflict (doc_type) do update set last_value = document_sequences.last_value + 1 \
+                 returning last_value",
+            )
+            .bind(d.doc_type.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+            let number = d.doc_type.number(u32::try_from(next).unwrap_or(u32::MAX));
+            let next_review_on = next_review(first.in_force_from, d.review_interval_months);
+            let (id,): (i64,) = sqlx::query_as(
+                "insert into documents (number, doc_type, title, owner_id, process_id, review_interval_months, \
+                    retention_years, source, source_revision, next_review_on, version, created_at, updated_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) returning document_id",
+            )
+            .bind(&number)
+            .bind(d.doc_type.as_str())
+            .bind(&d.title)
+            .bind(d.owner.0)
+            .bind(d.process.map(|p| p.0))
+            .bind(i64::from(d.review_interval_months))
+            .bind(i64::from(d.retention_years))
+            .bind(&d.source.0)
+            .bind(&d.source.1)
+            .bind(next_review_on)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for (role, ids) in [("reviewer", &d.reviewers), ("approver", &d.approvers)] {
+                for (position, user) in ids.iter().enumerate() {
+                    sqlx::query(
+                        "insert into document_people (document_id, role, user_id, position) values ($1, $2, $3, $4)",
+                    )
+                    .bind(id)
+                    .bind(role)
+                    .bind(user.0)
+                    .bind(position as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            let after = serde_json::json!({"number": number, "doc_type": d.doc_type, "title": d.title,
+                "owner_id": d.owner, "process_id": d.process, "reviewers": d.reviewers, "approvers": d.approvers,
+                "review_interval_months": d.review_interval_months, "retention_years": d.retention_years,
+                "next_review_on": next_review_on});
+            let draft = Draft {
+                action: AuditAction::Create,
+                record_type: "document",
+                record_id: id,
+                record_version: 1,
+                changes: diff(&serde_json::Value::Null, &after),
+                reason,
+            };
+            append_audit(&mut tx, ctx, draft).await?;
+            for (i, r) in d.revisions.iter().enumerate() {
+                let seq = i as i64 + 1;
+                let label = RevisionScheme::Letters.label(u32::try_from(seq).unwrap_or(u32::MAX));
+                let in_force = std::ptr::eq(r, last);
+                // The one in force is written approved and then put in force, so that the
+                // search index's trigger (on a change of status) indexes its text.
+                let (revision,): (i64,) = sqlx::query_as(
+                    "insert into document_revisions (document_id, seq, label, status, author_id, body, \
+                        reason_for_change, change_summary, in_force_from, version, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) returning revision_id",
+                )
+                .bind(id)
+                .bind(seq)
+                .bind(&label)
+                .bind(if in_force { "approved" } else { "superseded" })
+                .bind(d.owner.0)
+                .bind(&r.body)
+                .bind(&r.reason_for_change)
+                .bind(&r.change_summary)
+                .bind(r.in_force_from)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                if in_force {
+                    sqlx::query("update document_revisions set status = 'effective' where revision_id = $1")
+                        .bind(revision)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let after = serde_json::json!({"document_id": id, "seq": seq, "label": label,
+                    "status": if in_force { "effective" } else { "superseded" }, "author_id": d.owner,
+                    "body_sha256": shared::audit::hex(&sha2::Sha256::digest(r.body.as_bytes())),
+                    "body_chars": r.body.chars().count(), "reason_for_change": r.reason_for_change,
+                    "change_summary": r.change_summary, "in_force_from": r.in_force_from});
+                let draft = Draft {
+                    action: AuditAction::Create,
+                    record_type: "document_revision",
+                    record_id: revision,
+                    record_version: 1,
+                    changes: diff(&serde_json::Value::Null, &after),
+                    reason,
+                };
+                append_audit(&mut tx, ctx, draft).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(documents.len())
     }
 
     async fn backdate_in_force(&self, ctx: &AuditContext, id: RevisionId, from: NaiveDate) -> StoreResult<()> {
