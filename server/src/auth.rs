@@ -118,6 +118,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // the revision is read.
     ("GET", "/document-revisions/{id}/file", Access::Any(&[P::ViewDocuments])),
     ("PUT", "/document-revisions/{id}/file", Access::Any(&[P::ViewDocuments])),
+    ("GET", "/document-revisions/{id}/html", Access::Any(&[P::ViewDocuments])),
     // Each person's own inbox and settings (the handlers read and change only the caller's).
     ("GET", "/notices", Access::Any(&[P::ViewDocuments])),
     ("GET", "/notices/unread-count", Access::Any(&[P::ViewDocuments])),

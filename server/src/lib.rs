@@ -12,6 +12,7 @@ pub mod demo_quality;
 pub mod demo_risks;
 pub mod demo_training;
 pub mod error;
+pub mod markdown;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;

@@ -41,7 +41,7 @@ use crate::routes::{
         fmea::get_row, fmea::update_row, fmea::retire_row, fmea::export_csv, fmea::export_xlsx, fmea::import_csv,
         documents::list_documents, documents::get_document, documents::create_document, documents::list_revisions,
         documents::create_revision, documents::get_revision, documents::update_revision, documents::move_revision,
-        documents::obsolete_document, documents::diff_revision, documents::search_documents,
+        documents::obsolete_document, documents::diff_revision, documents::revision_html, documents::search_documents,
         documents::periodic_review, documents::export_documents, documents::put_file, documents::get_file,
         notices::list_notices, notices::unread_count, notices::read_notice, notices::read_all, notices::get_settings,
         notices::put_settings,

@@ -760,6 +760,32 @@ async fn files_attach_to_drafts_and_come_back_byte_for_byte(store: Arc<dyn Store
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
+async fn the_text_is_rendered_once_on_the_server_and_safely(store: Arc<dyn Store>, _db: TestDb) {
+    let t = team(&store).await;
+    let doc = t.document("Rendered text", json!({})).await;
+    let doc = doc["id"].as_i64().unwrap();
+    let body = "# Scope\n\nApplies to **line 4**.\n\n<script>alert(1)</script>\n\n[run](javascript:alert(2))";
+    let draft = t.submitted(doc, body).await;
+    let html = format!("/api/v1/document-revisions/{}/html", draft["id"]);
+
+    // Not readable by staff while in review: 404, like the revision itself.
+    assert_eq!(t.staff.get(&html).await.status, StatusCode::NOT_FOUND);
+    let r = t.reviewer.get(&html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let out = r.body["html"].as_str().unwrap();
+    assert!(out.contains("<h2>Scope</h2>"), "the document's headings sit under the page's title: {out}");
+    assert!(out.contains("<strong>line 4</strong>"), "{out}");
+    assert!(!out.contains("<script") && out.contains("&lt;script&gt;"), "HTML in the source is text: {out}");
+    assert!(!out.contains("javascript:"), "no script links: {out}");
+
+    // In force, everyone reads it.
+    t.approve(&draft).await;
+    let r = t.staff.get(&html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["html"].as_str(), Some(out));
+    assert_eq!(t.staff.get("/api/v1/document-revisions/999999/html").await.status, StatusCode::NOT_FOUND);
+}
+
 on_both_backends!(
     search_finds_the_text_in_force_by_word_and_number,
     periodic_reviews_are_signed_and_move_the_next_review_on,
@@ -767,4 +793,5 @@ on_both_backends!(
     the_register_filters_sorts_pages_and_exports,
     generated_documents_are_in_force_searchable_and_audited,
     files_attach_to_drafts_and_come_back_byte_for_byte,
+    the_text_is_rendered_once_on_the_server_and_safely,
 );

@@ -15,8 +15,8 @@ use shared::List;
 use shared::auth::Permission;
 use shared::document::{
     CSV_HEADER as DOCUMENT_CSV_HEADER, Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput,
-    DocumentListQuery, DocumentPage, FILE_MAX_BYTES, PeriodicReviewInput, Revision, RevisionAction, RevisionDiff,
-    RevisionId, RevisionInput, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, check_file, check_file_name,
+    DocumentListQuery, DocumentPage, FILE_MAX_BYTES, PeriodicReviewInput, RenderedText, Revision, RevisionAction,
+    RevisionDiff, RevisionId, RevisionInput, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, check_file, check_file_name,
     content_disposition, diff_lines, readable, search_terms,
 };
 use shared::org::RetireInput;
@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
             // Its own body limit: a file may be larger than the JSON bodies the API takes.
             get(get_file).put(put_file).layer(DefaultBodyLimit::max(FILE_MAX_BYTES)),
         )
+        .route("/document-revisions/{id}/html", get(revision_html))
 }
 
 /// Whether `user` may read revision `r` of `doc` (the shared rule; document managers and
@@ -476,6 +477,26 @@ pub async fn periodic_review(
         .periodic_review(&ctx, doc.id, user.id, &user.full_name, input.outcome, &input.comment, accept, today)
         .await?;
     Ok(with_etag(StatusCode::OK, doc.meta.version, &doc))
+}
+
+/// A revision's text rendered from its Markdown to HTML that is safe to insert into a page
+/// (`crate::markdown`: HTML in the source is shown as text; links only to the web, `mailto:` and
+/// this site), for those who may read the revision.
+#[utoipa::path(get, path = "/api/v1/document-revisions/{id}/html", tag = "documents",
+    params(("id" = i64, Path, description = "The revision")),
+    responses((status = 200, body = RenderedText), (status = 404, body = shared::ErrorBody)))]
+pub async fn revision_html(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<RenderedText>> {
+    let not_found = || ApiError::not_found("No such revision.");
+    let r = state.store.get_revision(RevisionId(id)).await?.ok_or_else(not_found)?;
+    let doc = state.store.get_document(r.document_id).await?.ok_or_else(not_found)?;
+    if !visible(&user, &doc, &r) {
+        return Err(not_found());
+    }
+    Ok(Json(RenderedText { html: crate::markdown::to_html(&r.content.body) }))
 }
 
 /// Query of a diff.

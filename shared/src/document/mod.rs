@@ -9,6 +9,7 @@
 
 mod diff;
 mod file;
+mod markdown;
 mod notice;
 mod register;
 mod review;
@@ -19,6 +20,7 @@ pub use file::{
     FILE_CONTENT_MISMATCH, FILE_MAX_BYTES, FILE_NAME_MAX, FILE_NOT_UTF8, FILE_TYPE_UNSUPPORTED, MEDIA_TYPES,
     RevisionFile, check_file, check_file_name, content_disposition, describe as describe_file_error,
 };
+pub use markdown::RenderedText;
 pub use notice::{Notice, NoticeKind, NoticeSettings, UnreadCount};
 pub use register::{
     CSV_HEADER, DocumentFilter, DocumentListQuery, DocumentPage, DocumentSort, DocumentStatus, PAGE_MAX,
@@ -173,7 +175,7 @@ impl Record for Revision {
 }
 
 /// What kind of document: decides its number's prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentType {
@@ -182,6 +184,7 @@ pub enum DocumentType {
     /// A policy.
     Policy,
     /// A standard operating procedure.
+    #[default]
     Sop,
     /// A work instruction.
     WorkInstruction,
@@ -502,7 +505,7 @@ pub const REVIEW_MONTHS: std::ops::RangeInclusive<u32> = 1..=120;
 pub const RETENTION_YEARS: std::ops::RangeInclusive<u32> = 1..=100;
 
 /// A document as created or edited by a document manager.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct DocumentInput {
     /// Its type (fixed once created: the number depends on it).
