@@ -312,6 +312,101 @@ pub async fn list_document_revisions(id: shared::document::DocumentId) -> ApiRes
     list(&format!("/api/v1/documents/{id}/revisions")).await
 }
 
+/// `GET /api/v1/documents/search?q=…`: documents by number, title and the text in force, best
+/// first, each with a snippet marking the words found.
+pub async fn search_documents(q: &str) -> ApiResult<Vec<shared::document::DocumentHit>> {
+    list(&format!("/api/v1/documents/search?q={}", String::from(js_sys::encode_uri_component(q)))).await
+}
+
+/// `GET /api/v1/notices`: the signed-in user's notices, newest first.
+pub async fn notices() -> ApiResult<Vec<shared::document::Notice>> {
+    list("/api/v1/notices").await
+}
+
+/// `GET /api/v1/notices/unread-count`
+pub async fn unread_notices() -> ApiResult<u32> {
+    let n: shared::document::UnreadCount = send(Request::get("/api/v1/notices/unread-count")).await?;
+    Ok(n.count)
+}
+
+/// `POST /api/v1/notices/{id}/read`
+pub async fn read_notice(id: i64) -> ApiResult<()> {
+    check(guarded(Request::post(&format!("/api/v1/notices/{id}/read"))).send().await, true).await.map(drop)
+}
+
+/// `POST /api/v1/notices/read-all`
+pub async fn read_all_notices() -> ApiResult<()> {
+    check(guarded(Request::post("/api/v1/notices/read-all")).send().await, true).await.map(drop)
+}
+
+/// `GET /api/v1/me/notice-settings`
+pub async fn notice_settings() -> ApiResult<shared::document::NoticeSettings> {
+    send(Request::get("/api/v1/me/notice-settings")).await
+}
+
+/// `PUT /api/v1/me/notice-settings`
+pub async fn set_notice_settings(
+    settings: &shared::document::NoticeSettings,
+) -> ApiResult<shared::document::NoticeSettings> {
+    send_json(Request::put("/api/v1/me/notice-settings"), settings).await
+}
+
+/// `POST /api/v1/documents/{id}/periodic-review`: the signed review (a wrong password is a 401
+/// with the field named, not the end of the session).
+pub async fn periodic_review(
+    id: shared::document::DocumentId,
+    input: &shared::document::PeriodicReviewInput,
+) -> ApiResult<shared::document::Document> {
+    send_json_as(Request::post(&format!("/api/v1/documents/{id}/periodic-review")), input, false).await
+}
+
+/// `GET /api/v1/document-revisions/{id}/html`: the text rendered from its Markdown.
+pub async fn revision_html(id: shared::document::RevisionId) -> ApiResult<shared::document::RenderedText> {
+    send(Request::get(&format!("/api/v1/document-revisions/{id}/html"))).await
+}
+
+/// `POST /api/v1/documents`: a new document with the next number of its type.
+pub async fn create_document(input: &shared::document::DocumentInput) -> ApiResult<shared::document::Document> {
+    send_json(Request::post("/api/v1/documents"), input).await
+}
+
+/// `POST /api/v1/documents/{id}/obsolete` at `version`, with the reason.
+pub async fn obsolete_document(
+    id: shared::document::DocumentId,
+    input: &RetireInput,
+) -> ApiResult<shared::document::Document> {
+    send_json(Request::post(&format!("/api/v1/documents/{id}/obsolete")), input).await
+}
+
+/// `POST /api/v1/documents/{id}/revisions`: the owner's new draft.
+pub async fn create_revision(
+    id: shared::document::DocumentId,
+    input: &shared::document::RevisionInput,
+) -> ApiResult<shared::document::Revision> {
+    send_json(Request::post(&format!("/api/v1/documents/{id}/revisions")), input).await
+}
+
+/// `PUT /api/v1/document-revisions/{id}` with `If-Match: "{version}"`: a draft's content.
+pub async fn update_revision(
+    id: shared::document::RevisionId,
+    version: i64,
+    input: &shared::document::RevisionInput,
+) -> ApiResult<shared::document::Revision> {
+    let req = Request::put(&format!("/api/v1/document-revisions/{id}")).header("If-Match", &format!("\"{version}\""));
+    send_json(req, input).await
+}
+
+/// `POST /api/v1/document-revisions/{id}/move`: submit, send back or cancel (with the reason).
+pub async fn move_revision(
+    id: shared::document::RevisionId,
+    action: shared::document::RevisionAction,
+    version: i64,
+    reason: &str,
+) -> ApiResult<shared::document::Revision> {
+    let body = serde_json::json!({ "action": action, "version": version, "reason": reason });
+    send_json(Request::post(&format!("/api/v1/document-revisions/{id}/move")), &body).await
+}
+
 /// `GET /api/v1/document-revisions/{id}/diff?against={other}`
 pub async fn diff_revisions(
     id: shared::document::RevisionId,

@@ -38,6 +38,7 @@ const fn area(href: &'static str, label: &'static str, needs: &'static [Permissi
 pub const AREAS: &[Area] = &[
     area("/", "Dashboard", &[Permission::ViewDashboard], Some(dashboard::prefetch)),
     area("/work", "My work", ANYONE, Some(work::prefetch)),
+    area("/inbox", "Inbox", ANYONE, Some(work::prefetch)),
     area("/documents", "Documents", &[Permission::ViewDocuments], Some(documents::prefetch)),
     area(
         "/training",
@@ -139,7 +140,10 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/admin/sessions") view=|| admin::route(admin::Page::Sessions) />
                         <Route path=path!("/admin/security") view=|| admin::route(admin::Page::FailedSignIns) />
                         <Route path=path!("/documents") view=|| documents::route(documents::Page::List) />
+                        <Route path=path!("/documents/new") view=|| documents::route(documents::Page::New) />
                         <Route path=path!("/documents/:id") view=|| documents::route(documents::Page::Document) />
+                        <Route path=path!("/documents/:id/revisions/:rev") view=|| documents::route(documents::Page::Revision) />
+                        <Route path=path!("/documents/:id/revisions/:rev/print") view=|| documents::route(documents::Page::Print) />
                         <Route path=path!("/training") view=|| training::route(training::Page::Mine) />
                         <Route path=path!("/training/matrix") view=|| training::route(training::Page::Matrix) />
                         <Route path=path!("/training/setup") view=|| training::route(training::Page::Setup) />
@@ -164,6 +168,7 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/quality/capas/:id") view=|| quality::route(quality::Page::Capa) />
                         <Route path=path!("/quality/capas/:id/8d") view=|| quality::route(quality::Page::EightD) />
                         <Route path=path!("/work") view=|| work::route(work::Page::Mine) />
+                        <Route path=path!("/inbox") view=|| work::route(work::Page::Inbox) />
                         <Route path=path!("/") view=|| dashboard::route(dashboard::Page::Home) />
                         <Route path=path!("/dashboard/overdue") view=|| dashboard::route(dashboard::Page::Overdue) />
                         <Route path=path!("/dashboard/measurements") view=|| dashboard::route(dashboard::Page::Measurements) />
@@ -200,7 +205,10 @@ fn Nav() -> impl IntoView {
                             };
                             view! {
                                 <li on:pointerenter=move |_| prefetch() on:focusin=move |_| prefetch()>
-                                    <A href=a.href exact=a.href == "/">{a.label}</A>
+                                    <A href=a.href exact=a.href == "/">
+                                        {a.label}
+                                        {(a.href == "/inbox").then(|| view! { <UnreadBadge /> })}
+                                    </A>
                                 </li>
                             }
                         })
@@ -221,6 +229,22 @@ fn Nav() -> impl IntoView {
                 <SignOut />
             </div>
         </nav>
+    }
+}
+
+/// The number of unread notices, beside "Inbox" (nothing when none); it follows live updates.
+#[component]
+fn UnreadBadge() -> impl IntoView {
+    let changes = crate::session::changes_of("notice");
+    let unread = LocalResource::new(move || {
+        changes.track();
+        api::unread_notices()
+    });
+    move || match unread.get() {
+        Some(Ok(n)) if n > 0 => Some(view! {
+            " " <span class="count-badge" data-testid="unread-count">{n}<span class="sr-only">" unread"</span></span>
+        }),
+        _ => None,
     }
 }
 

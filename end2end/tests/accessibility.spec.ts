@@ -46,6 +46,8 @@ test("every route passes axe-core's WCAG 2.2 A and AA rules", async ({ browser }
     "/admin/processes/:id": async () => `/admin/processes/${await firstId(admin, "/api/v1/processes")}`,
     "/admin/users/:id": async () => `/admin/users/${await firstId(admin, "/api/v1/users")}`,
     "/documents/:id": async () => `/documents/${await firstId(qm, "/api/v1/documents")}`,
+    "/documents/:id/revisions/:rev": async () => await revision(""),
+    "/documents/:id/revisions/:rev/print": async () => await revision("/print"),
     "/training/assignments/:id": async () => `/training/assignments/${await firstId(qm, "/api/v1/training/assignments")}`,
     "/fmea/:id": async () => `/fmea/${await firstId(qm, "/api/v1/fmeas")}`,
     "/fmea/:id/header": async () => `/fmea/${await firstId(qm, "/api/v1/fmeas")}/header`,
@@ -57,6 +59,10 @@ test("every route passes axe-core's WCAG 2.2 A and AA rules", async ({ browser }
     "/quality/capas/:id/8d": async () => `/quality/capas/${await firstId(qm, "/api/v1/capas")}/8d`,
     "/:area": async () => "/audits",
   };
+  async function revision(tail: string): Promise<string> {
+    const doc = await firstId(qm, "/api/v1/documents");
+    return `/documents/${doc}/revisions/${await firstId(qm, `/api/v1/documents/${doc}/revisions`)}${tail}`;
+  }
   const asAdmin = await pageAs(browser, DEMO.admin.username);
   const asQm = await pageAs(browser, DEMO.qualityManager.username);
   const unreachable: string[] = [];

@@ -12,6 +12,12 @@ use crate::components::field::{FieldError, TextField};
 use crate::components::status::{format_utc_seconds, loaded};
 use crate::session::{can, session};
 
+/// `t` in the browser's time zone and locale.
+pub fn local_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t.timestamp_millis() as f64));
+    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
 /// A signature's manifestation (11.50): printed name, meaning, date and time with zone, and
 /// whether the record changed after signing.
 #[component]
@@ -29,6 +35,7 @@ pub fn SignatureManifestation(
             <span class="sig-name">{signature.signer_name}</span>
             " · " <strong class="sig-meaning">{signature.meaning.label()}</strong>
             " · " <time datetime=datetime>{when} " UTC"</time>
+            <span class="sig-local muted">" (" {local_time(&signature.signed_at)} " local time)"</span>
             {(!compact).then(|| view! {
                 <span class="sig-version muted">" · version " {signature.record_version}</span>
             })}

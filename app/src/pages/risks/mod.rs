@@ -1,6 +1,7 @@
 //! The risk register, its heatmap, the risk matrices, and each user's work list.
 
 pub mod form;
+mod inbox;
 pub mod matrices;
 pub mod register;
 pub mod work;

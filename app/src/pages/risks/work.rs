@@ -11,7 +11,7 @@ use crate::api;
 use crate::components::status::loaded;
 use crate::session::changes_of;
 
-crate::area!(work, Page { Mine => MyWork });
+crate::area!(work, Page { Mine => MyWork, Inbox => super::inbox::Inbox });
 
 /// `/work`
 #[component]
