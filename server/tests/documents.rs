@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use common::TestDb;
 use server::storage::{AuditContext, AuditFilter, Change, SignOutcome, Store, StoreError};
+use shared::audit::AuditAction;
 use shared::auth::{Role, UserId};
 use shared::document::{
     DocumentId, DocumentInput, DocumentType, RevisionAction, RevisionId, RevisionInput, RevisionStatus,
@@ -435,9 +436,219 @@ async fn the_api_runs_the_workflow_with_named_errors(store: Arc<dyn Store>, _db:
     assert_eq!(qm.get("/api/v1/documents?include_obsolete=true").await.body["items"][0]["number"], "SOP-0001");
 }
 
+/// The audit entries of revision `id` that moved its status to `status` (not its creation).
+async fn moves_to(store: &Arc<dyn Store>, id: RevisionId, status: &str) -> Vec<shared::audit::AuditEntry> {
+    let filter = AuditFilter {
+        record_type: Some("document_revision".into()),
+        record_id: Some(id.0),
+        limit: 1000,
+        ..Default::default()
+    };
+    let trail = store.list_audit(&filter).await.unwrap();
+    trail
+        .into_iter()
+        .filter(|e| e.action == AuditAction::Update && e.changes.get("status").is_some_and(|c| c.new == status))
+        .collect()
+}
+
+/// A document with the people's reviewer and two approvers whose revision A is in force, and
+/// its revision B submitted and reviewed: B waits for the two approvers only. (A, B).
+async fn awaiting_two_approvers(
+    store: &Arc<dyn Store>,
+    p: &People,
+    second_approver: UserId,
+    title: &str,
+) -> (RevisionId, RevisionId) {
+    let input = DocumentInput { approvers: vec![p.approver, second_approver], ..sop(title, p) };
+    let doc = store.create_document(&by(p.approver), &input).await.unwrap();
+    let a = submitted(store, p, doc.id, body("# Purpose\n")).await;
+    sign(store, p.reviewer, a, Meaning::Reviewed).await.unwrap();
+    sign(store, p.approver, a, Meaning::Approved).await.unwrap();
+    sign(store, second_approver, a, Meaning::Approved).await.unwrap();
+    assert_eq!(status(store, a).await, RevisionStatus::Effective);
+    let next = RevisionInput {
+        reason_for_change: "Audit finding".into(),
+        change_summary: "Scope added".into(),
+        ..body("# Purpose\n# Scope\n")
+    };
+    let b = submitted(store, p, doc.id, next).await;
+    sign(store, p.reviewer, b, Meaning::Reviewed).await.unwrap();
+    (a, b)
+}
+
+/// Two instances (two stores on one database) take the last two required signatures at the
+/// same moment, twenty times: each time the revision is approved once and put in force once,
+/// the one before superseded once, and its people told once of each.
+async fn two_approvers_signing_at_once_approve_once(store: Arc<dyn Store>, db: TestDb) {
+    let p = people(&store).await;
+    let second = common::create_user(&store, "marta.quist", &[Role::QualityManager]).await;
+    let other = db.second_store();
+    for i in 0..20 {
+        let (a, b) = awaiting_two_approvers(&store, &p, second, &format!("Procedure {i}")).await;
+        let (s1, s2) = (store.clone(), other.clone());
+        let first = tokio::spawn(async move { sign(&s1, p.approver, b, Meaning::Approved).await });
+        let (approver2, s2b) = (second, s2.clone());
+        let last = tokio::spawn(async move { sign(&s2b, approver2, b, Meaning::Approved).await });
+        let (first, last) = (first.await.unwrap(), last.await.unwrap());
+        assert!(first.is_ok() && last.is_ok(), "both approvers sign: {first:?} {last:?}");
+        assert_eq!(
+            (status(&store, b).await, status(&store, a).await),
+            (RevisionStatus::Effective, RevisionStatus::Superseded),
+            "round {i}: every signature is there, so B is in force"
+        );
+        let doc = store.get_revision(b).await.unwrap().unwrap().document_id;
+        let in_force = store.list_revisions(doc).await.unwrap();
+        assert_eq!(in_force.iter().filter(|r| r.status == RevisionStatus::Effective).count(), 1);
+        assert_eq!(moves_to(&store, b, "approved").await.len(), 1, "round {i}: approved once");
+        assert_eq!(moves_to(&store, b, "effective").await.len(), 1, "round {i}: in force once");
+        assert_eq!(moves_to(&store, a, "superseded").await.len(), 1, "round {i}: superseded once");
+        let notices = store.list_notices(p.owner, false, 1000).await.unwrap();
+        let of_b: Vec<_> = notices.iter().filter(|n| n.revision_id == b).map(|n| n.kind).collect();
+        assert_eq!(of_b.len(), 2, "round {i}: the owner is told once of each: {of_b:?}");
+    }
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
+/// The minute clock of two instances puts twenty approved revisions in force at the same
+/// moment: each is put in force once, its predecessor superseded once, each change audited
+/// once, and the instance that comes second does nothing, without an error.
+async fn two_clocks_put_each_revision_in_force_once(store: Arc<dyn Store>, db: TestDb) {
+    let p = people(&store).await;
+    let other = db.second_store();
+    let later = chrono::Utc::now().date_naive() + chrono::Days::new(30);
+    let mut pairs = Vec::new();
+    for i in 0..20 {
+        let doc = store.create_document(&by(p.approver), &sop(&format!("Procedure {i}"), &p)).await.unwrap();
+        let a = submitted(&store, &p, doc.id, body("# Purpose\n")).await;
+        sign(&store, p.reviewer, a, Meaning::Reviewed).await.unwrap();
+        sign(&store, p.approver, a, Meaning::Approved).await.unwrap();
+        let next = RevisionInput {
+            reason_for_change: "Audit finding".into(),
+            change_summary: "Scope added".into(),
+            effective_date: Some(later),
+            ..body("# Purpose\n# Scope\n")
+        };
+        let b = submitted(&store, &p, doc.id, next).await;
+        sign(&store, p.reviewer, b, Meaning::Reviewed).await.unwrap();
+        sign(&store, p.approver, b, Meaning::Approved).await.unwrap();
+        assert_eq!(status(&store, b).await, RevisionStatus::Approved);
+        pairs.push((doc.id, a, b));
+    }
+    let clock = AuditContext::tool("effective dates");
+    let (s1, s2, c1, c2) = (store.clone(), other.clone(), clock.clone(), clock.clone());
+    let one = tokio::spawn(async move { s1.take_effect_due(&c1, later).await });
+    let two = tokio::spawn(async move { s2.take_effect_due(&c2, later).await });
+    let (one, two) = (one.await.unwrap(), two.await.unwrap());
+    let (one, two) = (one.expect("no error on the first instance"), two.expect("no error on the second instance"));
+    assert_eq!(one + two, 20, "each revision put in force by one of them: {one} + {two}");
+    for (doc, a, b) in pairs {
+        assert_eq!(
+            (status(&store, b).await, status(&store, a).await),
+            (RevisionStatus::Effective, RevisionStatus::Superseded)
+        );
+        let revisions = store.list_revisions(doc).await.unwrap();
+        assert_eq!(revisions.iter().filter(|r| r.status == RevisionStatus::Effective).count(), 1);
+        assert_eq!(moves_to(&store, b, "effective").await.len(), 1, "in force once");
+        assert_eq!(moves_to(&store, a, "superseded").await.len(), 1, "superseded once");
+        let notices = store.list_notices(p.owner, false, 1000).await.unwrap();
+        assert_eq!(notices.iter().filter(|n| n.revision_id == b).count(), 2, "approved, then in force");
+    }
+    assert_eq!(other.take_effect_due(&clock, later).await.unwrap(), 0);
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
+/// A signature and a cancellation of the same revision at the same moment through two
+/// instances, twenty times: either the signature comes first (and is in the trail before the
+/// cancellation) or it is refused with a 409-kind error; never a signature on a cancelled
+/// revision. The last signature against a cancellation: one of them wins, the other is refused.
+/// Two sends-back at once: one sends it back, the other finds it changed.
+async fn signing_against_cancelling_and_sending_back_one_wins(store: Arc<dyn Store>, db: TestDb) {
+    let p = people(&store).await;
+    let second = common::create_user(&store, "marta.quist", &[Role::QualityManager]).await;
+    let other = db.second_store();
+    let cancel = |store: Arc<dyn Store>, who: UserId, id: RevisionId| async move {
+        let r = store.get_revision(id).await.unwrap().unwrap();
+        store.move_revision(&by(who), id, r.meta.version, RevisionAction::Cancel, "Not needed.", false).await
+    };
+    let refused = |e: &StoreError| matches!(e, StoreError::Retired(_) | StoreError::Conflict(_));
+    for i in 0..20 {
+        // A signature that is not the last one, against the owner's cancellation.
+        let (_, b) = awaiting_two_approvers(&store, &p, second, &format!("Procedure {i}")).await;
+        let s1 = store.clone();
+        let signing = tokio::spawn(async move { sign(&s1, p.approver, b, Meaning::Approved).await });
+        let cancelling = tokio::spawn(cancel(other.clone(), p.owner, b));
+        let (signed, cancelled) = (signing.await.unwrap(), cancelling.await.unwrap());
+        let Ok(Change::Done(_)) = cancelled else { panic!("round {i}: the cancellation: {cancelled:?}") };
+        assert_eq!(status(&store, b).await, RevisionStatus::Cancelled);
+        let signatures = store.list_signatures("document_revision", Some(b.0)).await.unwrap();
+        let approvals = signatures.iter().filter(|s| s.meaning == Meaning::Approved).count();
+        match signed {
+            Ok(()) => {
+                let filter = AuditFilter {
+                    record_type: Some("document_revision".into()),
+                    record_id: Some(b.0),
+                    limit: 1000,
+                    ..Default::default()
+                };
+                let trail = store.list_audit(&filter).await.unwrap();
+                let signed_at =
+                    trail.iter().find(|e| e.changes.get("signature_meaning").is_some_and(|c| c.new == "approved"));
+                let cancelled_at = moves_to(&store, b, "cancelled").await;
+                assert!(
+                    signed_at.unwrap().seq < cancelled_at[0].seq,
+                    "round {i}: a signature given after the revision was cancelled"
+                );
+                assert_eq!(approvals, 1);
+            }
+            Err(e) => {
+                assert!(refused(&e), "round {i}: {e:?}");
+                assert_eq!(approvals, 0, "round {i}: the refused signature is not kept");
+            }
+        }
+
+        // The last signature against the cancellation: exactly one of them happens.
+        let (_, b) = awaiting_two_approvers(&store, &p, second, &format!("Instruction {i}")).await;
+        sign(&store, p.approver, b, Meaning::Approved).await.unwrap();
+        let s1 = store.clone();
+        let signing = tokio::spawn(async move { sign(&s1, second, b, Meaning::Approved).await });
+        let cancelling = tokio::spawn(cancel(other.clone(), p.owner, b));
+        let (signed, cancelled) = (signing.await.unwrap(), cancelling.await.unwrap());
+        match (&signed, &cancelled) {
+            (Ok(()), Ok(Change::Stale(_))) => assert_eq!(status(&store, b).await, RevisionStatus::Effective),
+            (Ok(()), Err(e)) if refused(e) => assert_eq!(status(&store, b).await, RevisionStatus::Effective),
+            (Err(e), Ok(Change::Done(_))) if refused(e) => {
+                assert_eq!(status(&store, b).await, RevisionStatus::Cancelled);
+                assert!(moves_to(&store, b, "approved").await.is_empty());
+            }
+            _ => panic!("round {i}: one must win: {signed:?} {cancelled:?}"),
+        }
+
+        // Two sends-back at once, by the reviewer and an approver.
+        let (_, b) = awaiting_two_approvers(&store, &p, second, &format!("Form {i}")).await;
+        let version = store.get_revision(b).await.unwrap().unwrap().meta.version;
+        let (s1, s2) = (store.clone(), other.clone());
+        let reviewer = tokio::spawn(async move {
+            s1.move_revision(&by(p.reviewer), b, version, RevisionAction::SendBack, "Say more.", false).await
+        });
+        let approver = tokio::spawn(async move {
+            s2.move_revision(&by(p.approver), b, version, RevisionAction::SendBack, "Say less.", false).await
+        });
+        let outcomes = [reviewer.await.unwrap(), approver.await.unwrap()];
+        let done = outcomes.iter().filter(|o| matches!(o, Ok(Change::Done(_)))).count();
+        let lost =
+            outcomes.iter().filter(|o| matches!(o, Ok(Change::Stale(_))) || o.as_ref().is_err_and(refused)).count();
+        assert_eq!((done, lost), (1, 1), "round {i}: {outcomes:?}");
+        assert_eq!(moves_to(&store, b, "draft").await.len(), 1, "round {i}: sent back once");
+    }
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
 on_both_backends!(
     the_api_runs_the_workflow_with_named_errors,
     numbers_are_per_type_and_never_shared,
     revisions_follow_the_workflow,
     signatures_approve_a_revision_and_the_next_one_supersedes_it,
+    two_approvers_signing_at_once_approve_once,
+    two_clocks_put_each_revision_in_force_once,
+    signing_against_cancelling_and_sending_back_one_wins,
 );

@@ -21,6 +21,9 @@ pub(crate) type SqlStore = PostgresStore;
 const BACKEND: &str = "postgres";
 /// One lock id for the audit chain, held until the transaction ends.
 const APPEND_LOCK: Option<&str> = Some("select pg_advisory_xact_lock(1128616521)");
+/// Appended to a `select` that must hold its rows until the transaction ends (a writer that
+/// decides from what it read, e.g. a revision's status, before it writes).
+const FOR_UPDATE: &str = " for update";
 
 /// Full-text search of the documents in force (tsvector, `document_search`): `$1` the tsquery of
 /// [`search_match`], `$2` how many. ts_rank with the weights of the index (number A, title B,

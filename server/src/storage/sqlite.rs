@@ -29,6 +29,9 @@ pub(crate) type SqlStore = SqliteStore;
 const BACKEND: &str = "sqlite";
 /// `begin immediate` already holds SQLite's single write lock: the chain needs no other.
 const APPEND_LOCK: Option<&str> = None;
+/// `begin immediate` already holds the whole file for the writer: no row lock is needed (nor
+/// spelled: SQLite has no `for update`).
+const FOR_UPDATE: &str = "";
 
 /// Full-text search of the documents in force (FTS5, `document_search`): `$1` the match
 /// expression of [`search_match`], `$2` how many. Number, title and body weigh 10, 5 and 1 in

@@ -16,7 +16,7 @@ use shared::validation::{INVALID, REQUIRED};
 
 use super::base::{active_reference, append_audit, finish, is_unique_violation, retire};
 use super::trust::{one_change, record_agreement};
-use super::{Conn, DOCUMENT_SEARCH, SqlStore, WriteTx, search_match};
+use super::{Conn, DOCUMENT_SEARCH, FOR_UPDATE, SqlStore, WriteTx, search_match};
 use crate::storage::common::{Audited, DEPARTMENTS, Draft, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::document::{
     DOCUMENT_SELECT, DocumentRow, DocumentStore, HistoricDocument, HitRow, READERS_SELECT, REVISION_SELECT,
@@ -88,6 +88,25 @@ async fn revision_signatures(conn: &mut Conn, r: &Revision) -> StoreResult<Vec<(
     .bind(r.content_version)
     .fetch_all(conn)
     .await?)
+}
+
+/// Holds a revision's row until the transaction ends, before anything about it is read, so that
+/// what the transaction then reads of it (status, version) stays true until it commits.
+///
+/// Every write of a revision's status takes its row (the `update`) and then the audit chain's
+/// lock (the append), in that order. A signature, without this, took the chain's lock first (its
+/// own audit entry) and the row second (the approval): against a concurrent cancellation on
+/// PostgreSQL the two waited on each other and one died of a deadlock (a 500); and a signature
+/// read the revision in review before a cancellation committed and was then kept on the
+/// cancelled revision. Taking the row first orders them all: the second waits, then reads the
+/// revision as the first left it. The minute clock takes it too, so that a second instance
+/// finds the revision in force already and does nothing (it used to go as far as the version
+/// check of the superseding `update` and roll back). (SQLite: `begin immediate` serialises
+/// writers already; this is a plain read there.)
+pub(super) async fn lock_revision(conn: &mut Conn, id: i64) -> StoreResult<()> {
+    let sql = format!("select revision_id from document_revisions where revision_id = $1{FOR_UPDATE}");
+    sqlx::query(&sql).bind(id).fetch_optional(conn).await?;
+    Ok(())
 }
 
 /// Before a signature on a revision: the workflow must let this signer sign it with this
@@ -759,7 +778,9 @@ impl DocumentStore for SqlStore {
         let mut done = 0;
         for (id,) in due {
             let mut tx = self.write_tx().await?;
-            // Read again in the write transaction: another instance may have done it meanwhile.
+            // Read again in the write transaction, its row held (see `lock_revision`): another
+            // instance may have done it meanwhile, and one doing it now waits for this one.
+            lock_revision(&mut tx, id).await?;
             let Some(r) = revision_by_id(&mut tx, id).await? else { continue };
             if !takes_effect(r.status, r.content.effective_date, today) {
                 continue;

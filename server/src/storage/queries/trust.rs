@@ -10,7 +10,7 @@ use shared::org::DepartmentId;
 use super::assignment::{assign_person, cancel_person, check_acknowledgment, settle_acknowledgment};
 use super::base::{active_reference, append_audit, finish, process_by_id, retire};
 use super::capa::{approve_capa_plan, capa_plan_json};
-use super::document::{check_revision_signer, revision_content_json, settle_revision};
+use super::document::{check_revision_signer, lock_revision, revision_content_json, settle_revision};
 use super::fmea::fmea_baseline_json;
 use super::risk::{accept_risk, matrix_revision_by_id, revision_json, risk_by_id};
 use super::{Conn, SqlStore, WriteTx};
@@ -626,6 +626,15 @@ impl TrustStore for SqlStore {
         accept_agreement: bool,
     ) -> StoreResult<SignOutcome> {
         let mut tx = self.write_tx().await?;
+        let on_revision = input.record_type == "document_revision";
+        let acknowledging = input.meaning == Meaning::Acknowledged;
+        // A signature that may move a revision (approve it, put it in force) holds its row
+        // before reading it: a concurrent signature, cancellation or send-back waits for this
+        // one or this one for it, and neither decides on a state that is gone (see
+        // `lock_revision`). "Read and understood" changes nothing of the revision.
+        if on_revision && !acknowledging {
+            lock_revision(&mut tx, input.record_id).await?;
+        }
         let Some((version, json)) = record_json(&mut tx, &input.record_type, input.record_id).await? else {
             return Ok(SignOutcome::NotFound);
         };
@@ -637,8 +646,6 @@ impl TrustStore for SqlStore {
         // A document revision: the workflow decides who signs; the revision and its document,
         // read once here, then decide whether this signature approves it.
         // "Read and understood" on a revision completes the signer's training assignment for it.
-        let on_revision = input.record_type == "document_revision";
-        let acknowledging = input.meaning == Meaning::Acknowledged;
         let revision = if on_revision && !acknowledging {
             Some(check_revision_signer(&mut tx, input.record_id, signer, input.meaning).await?)
         } else {
