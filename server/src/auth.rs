@@ -126,6 +126,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/notices/{id}/read", Access::Any(&[P::ViewDocuments])),
     ("GET", "/me/notice-settings", Access::Any(&[P::ViewDocuments])),
     ("PUT", "/me/notice-settings", Access::Any(&[P::ViewDocuments])),
+    // The installation's document settings: read by whoever reads documents, changed by an
+    // administrator.
+    ("GET", "/settings/documents", Access::Any(&[P::ViewDocuments])),
+    ("PUT", "/settings/documents", Access::Any(&[P::ManageOrganisation])),
     ("GET", "/training/requirements", Access::Any(&[P::ViewTrainingRecords])),
     ("POST", "/training/requirements", Access::Any(&[P::ManageTraining])),
     ("GET", "/training/curriculum", Access::Any(&[P::ViewTrainingRecords])),

@@ -4,8 +4,8 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::routes::{
-    audit, dashboard, documents, events, fmea, health, notices, org, quality, risks, session, signatures, training,
-    users,
+    audit, dashboard, documents, events, fmea, health, notices, org, quality, risks, session, settings, signatures,
+    training, users,
 };
 
 /// Caliper's API description.
@@ -45,6 +45,7 @@ use crate::routes::{
         documents::periodic_review, documents::export_documents, documents::put_file, documents::get_file,
         notices::list_notices, notices::unread_count, notices::read_notice, notices::read_all, notices::get_settings,
         notices::put_settings,
+        settings::get_document_settings, settings::put_document_settings,
         training::list_requirements, training::create_requirement, training::list_curriculum,
         training::add_curriculum_line, training::my_training, training::list_assignments, training::get_assignment,
         training::quiz_sheet, training::submit_quiz, training::sign_off, training::list_records, training::matrix,
@@ -68,6 +69,7 @@ use crate::routes::{
          (name = "signatures", description = "Electronic signatures (21 CFR 11.50, 11.70, 11.200)"),
          (name = "events", description = "Live updates (Server-Sent Events) of every change"),
          (name = "documents", description = "Document control: numbered documents, revisions through review and signed approval"),
+         (name = "settings", description = "The installation's settings, one set for every instance: document control's revision labels (administrators change them)"),
          (name = "notices", description = "Revision notices: the signed-in person's inbox and their choice of kinds"),
          (name = "training", description = "Training and competency: requirements, curricula, assignments, read-and-sign, quizzes, the matrix, the auditor's questions"),
          (name = "dashboard", description = "The KPI dashboard: tiles with trends and targets, overdue work, measurements from outside systems"),

@@ -786,6 +786,76 @@ async fn the_text_is_rendered_once_on_the_server_and_safely(store: Arc<dyn Store
     assert_eq!(t.staff.get("/api/v1/document-revisions/999999/html").await.status, StatusCode::NOT_FOUND);
 }
 
+/// The labels of `doc`'s revisions, newest first.
+async fn labels(client: &Client, doc: i64) -> Vec<String> {
+    let r = client.get(&format!("/api/v1/documents/{doc}/revisions")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["items"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap().to_string()).collect()
+}
+
+async fn revision_labels_are_the_installations_choice(store: Arc<dyn Store>, db: TestDb) {
+    let t = team(&store).await;
+    let admin = Client::admin(store.clone()).await;
+    // Another instance on the same database: it reads the setting from there.
+    let mut elsewhere = Client::new(db.second_store());
+    assert_eq!(elsewhere.sign_in("tom.okafor", common::PASSWORD).await.status, StatusCode::OK);
+    let path = "/api/v1/settings/documents";
+
+    // Letters by default: A, B.
+    let r = t.staff.get(path).await;
+    assert_eq!((r.status, &r.body), (StatusCode::OK, &json!({"revision_labels": "letters"})), "{}", r.text);
+    let lettered = t.document("Control of records", json!({})).await["id"].as_i64().unwrap();
+    t.in_force(lettered, "# Records\n").await;
+    t.in_force(lettered, "# Records\nKept ten years.\n").await;
+    assert_eq!(labels(&t.owner, lettered).await, ["B", "A"]);
+
+    // Only an administrator changes it (not even the quality manager); a bad value names its field.
+    let numbers = json!({"revision_labels": "numbers"});
+    assert_eq!(t.staff.json("PUT", path, &numbers).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.qm.json("PUT", path, &numbers).await.status, StatusCode::FORBIDDEN);
+    for bad in [json!({"revision_labels": "roman"}), json!({"revision_labels": "Letters"}), json!({})] {
+        let r = admin.json("PUT", path, &bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.text);
+        assert!(r.body["field_errors"]["revision_labels"].is_array(), "{bad}: {}", r.text);
+    }
+    assert_eq!(t.staff.get(path).await.body["revision_labels"], "letters", "nothing changed");
+    let r = admin.json("PUT", path, &numbers).await;
+    assert_eq!((r.status, &r.body), (StatusCode::OK, &numbers), "{}", r.text);
+    assert_eq!(elsewhere.get(path).await.body, numbers, "every instance reads the same setting");
+
+    // Revisions created afterwards are numbered, on every instance; earlier labels stay.
+    let numbered = t.document("Control of documents", json!({})).await["id"].as_i64().unwrap();
+    t.in_force(numbered, "# Documents\n").await;
+    let input = json!({"body": "# Documents\nNumbered.\n", "reason_for_change": "Audit", "change_summary": "More"});
+    let r = elsewhere.json("POST", &format!("/api/v1/documents/{numbered}/revisions"), &input).await;
+    assert_eq!((r.status, r.body["label"].as_str()), (StatusCode::CREATED, Some("2")), "{}", r.text);
+    assert_eq!(labels(&t.owner, numbered).await, ["2", "1"]);
+    assert_eq!(labels(&t.owner, lettered).await, ["B", "A"], "existing labels never change");
+    t.in_force(lettered, "# Records\nKept twelve years.\n").await;
+    assert_eq!(labels(&t.owner, lettered).await, ["3", "B", "A"], "the third revision, labelled as now");
+
+    // The change is in the audit trail, by whom; setting the same value again changes nothing.
+    assert_eq!(admin.json("PUT", path, &numbers).await.status, StatusCode::OK);
+    let filter = server::storage::AuditFilter {
+        record_type: Some("installation_settings".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let trail = store.list_audit(&filter).await.unwrap();
+    assert_eq!(trail.len(), 1, "{trail:?}");
+    assert_eq!(trail[0].actor_name, "Ada Admin");
+    let change = &trail[0].changes["revision_labels"];
+    assert_eq!((&change.old, &change.new), (&json!("letters"), &json!("numbers")));
+
+    // Back to letters: the next revision of the lettered document is its fourth, "D".
+    let letters = json!({"revision_labels": "letters"});
+    assert_eq!(admin.json("PUT", path, &letters).await.body, letters);
+    t.in_force(lettered, "# Records\nKept fifteen years.\n").await;
+    assert_eq!(labels(&t.owner, lettered).await, ["D", "3", "B", "A"]);
+    assert_eq!(store.list_audit(&filter).await.unwrap().len(), 2);
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
 on_both_backends!(
     search_finds_the_text_in_force_by_word_and_number,
     periodic_reviews_are_signed_and_move_the_next_review_on,
@@ -794,4 +864,5 @@ on_both_backends!(
     generated_documents_are_in_force_searchable_and_audited,
     files_attach_to_drafts_and_come_back_byte_for_byte,
     the_text_is_rendered_once_on_the_server_and_safely,
+    revision_labels_are_the_installations_choice,
 );

@@ -11,6 +11,7 @@ pub mod org;
 pub mod quality;
 pub mod risks;
 pub mod session;
+pub mod settings;
 pub mod signatures;
 pub mod training;
 pub mod users;
@@ -36,6 +37,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(risks::router())
         .merge(documents::router())
         .merge(notices::router())
+        .merge(settings::router())
         .merge(training::router())
         .merge(dashboard::router())
         .merge(fmea::router())

@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use shared::auth::{Role, UserId};
 use shared::document::{
-    Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput, DocumentPage, DocumentSort, DocumentStatus,
-    DocumentType, ReviewOutcome, Revision, RevisionAction, RevisionFile, RevisionId, RevisionInput, RevisionStatus,
-    review_overdue, snippet,
+    Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput, DocumentPage, DocumentSettings, DocumentSort,
+    DocumentStatus, DocumentType, ReviewOutcome, Revision, RevisionAction, RevisionFile, RevisionId, RevisionInput,
+    RevisionStatus, review_overdue, snippet,
 };
 use shared::org::{DepartmentId, ProcessId, RecordMeta};
 use shared::register::WorkItem;
@@ -131,6 +131,17 @@ pub trait DocumentStore: Send + Sync + 'static {
     /// Records that a revision in force has been in force since `from` (a document brought into
     /// Caliper from paper, or the demo's history): its periodic review counts from then. Audited.
     async fn backdate_in_force(&self, ctx: &AuditContext, id: RevisionId, from: NaiveDate) -> StoreResult<()>;
+    /// Document control's settings of the installation, read from the database (never cached,
+    /// so that every instance labels revisions alike).
+    async fn document_settings(&self) -> StoreResult<DocumentSettings>;
+    /// Changes the installation's document settings, audited as record type
+    /// `installation_settings` (record 1; no change, no entry). Revisions created afterwards are
+    /// labelled by the new scheme; existing labels never change.
+    async fn set_document_settings(
+        &self,
+        ctx: &AuditContext,
+        settings: DocumentSettings,
+    ) -> StoreResult<DocumentSettings>;
 }
 
 /// A document in force from before Caliper (see [`DocumentStore::import_documents`]).

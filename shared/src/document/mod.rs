@@ -272,6 +272,19 @@ pub enum RevisionScheme {
 }
 
 impl RevisionScheme {
+    /// The stored name (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevisionScheme::Letters => "letters",
+            RevisionScheme::Numbers => "numbers",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [RevisionScheme::Letters, RevisionScheme::Numbers].into_iter().find(|r| r.as_str() == s)
+    }
+
     /// The label of the `n`-th revision of a document (1-based; 0 has no label and gives "").
     pub fn label(self, n: u32) -> String {
         match self {
@@ -296,6 +309,17 @@ impl RevisionScheme {
             }
         }
     }
+}
+
+/// Document control's settings of the installation (one for every instance, kept in the
+/// database; an administrator changes them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// How revisions are labelled: `letters` (A, B, …, the default) or `numbers` (1, 2, …). A
+    /// change labels the revisions created after it; a label once given never changes.
+    pub revision_labels: RevisionScheme,
 }
 
 /// Where a revision is in its life.
@@ -728,6 +752,11 @@ mod tests {
         let letters: Vec<_> = [1, 2, 26, 27, 28, 52, 53, 702, 703].map(|n| RevisionScheme::Letters.label(n)).into();
         assert_eq!(letters, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
         assert_eq!(RevisionScheme::Numbers.label(3), "3");
+        for scheme in [RevisionScheme::Letters, RevisionScheme::Numbers] {
+            assert_eq!(RevisionScheme::parse(scheme.as_str()), Some(scheme));
+            assert_eq!(serde_json::to_value(scheme).unwrap(), scheme.as_str());
+        }
+        assert_eq!(RevisionScheme::parse("roman"), None);
         assert_eq!(RevisionScheme::Letters.label(0), "");
     }
 

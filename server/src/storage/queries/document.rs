@@ -6,9 +6,9 @@ use chrono::{NaiveDate, Utc};
 use shared::audit::{AuditAction, diff};
 use shared::auth::UserId;
 use shared::document::{
-    Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput, DocumentPage, NoticeKind, Participant,
-    ReviewOutcome, Revision, RevisionAction, RevisionContent, RevisionFile, RevisionId, RevisionInput, RevisionScheme,
-    RevisionStatus, after_signatures, next_review, takes_effect, workflow,
+    Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput, DocumentPage, DocumentSettings, NoticeKind,
+    Participant, ReviewOutcome, Revision, RevisionAction, RevisionContent, RevisionFile, RevisionId, RevisionInput,
+    RevisionScheme, RevisionStatus, after_signatures, next_review, takes_effect, workflow,
 };
 use shared::register::WorkItem;
 use shared::signature::{Meaning, record_hash};
@@ -16,7 +16,7 @@ use shared::validation::{INVALID, REQUIRED};
 
 use super::base::{active_reference, append_audit, finish, is_unique_violation, retire};
 use super::trust::{one_change, record_agreement};
-use super::{Conn, DOCUMENT_SEARCH, FOR_UPDATE, SqlStore, WriteTx, search_match};
+use super::{Conn, DOCUMENT_SEARCH, FOR_UPDATE, SqlStore, WriteTx, search_any, search_match};
 use crate::storage::common::{Audited, DEPARTMENTS, Draft, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::document::{
     DOCUMENT_SELECT, DocumentRow, DocumentStore, HistoricDocument, HitRow, READERS_SELECT, REVISION_SELECT,
@@ -285,6 +285,20 @@ fn refused(status: RevisionStatus, action: RevisionAction, message: &'static str
     }
 }
 
+/// The installation's document settings (its one row; letters when it is missing).
+async fn document_settings_in(conn: &mut Conn) -> StoreResult<DocumentSettings> {
+    let row: Option<(String,)> =
+        sqlx::query_as("select revision_labels from installation_settings where installation_settings_id = 1")
+            .fetch_optional(conn)
+            .await?;
+    let revision_labels = match row {
+        None => RevisionScheme::default(),
+        Some((s,)) => RevisionScheme::parse(&s)
+            .ok_or_else(|| StoreError::Internal(format!("installation settings: revision labels `{s}`")))?,
+    };
+    Ok(DocumentSettings { revision_labels })
+}
+
 /// Every reviewer and approver must be an active user, every reader department an active
 /// department.
 async fn check_people(conn: &mut Conn, input: &DocumentInput) -> StoreResult<()> {
@@ -331,6 +345,8 @@ async fn insert_revision(
     let seq = last.unwrap_or(0) + 1;
     let n = u32::try_from(seq).unwrap_or(u32::MAX);
     input.validate(n, false).map_err(StoreError::Invalid)?;
+    // Labelled by the installation's scheme as it is now (read in this transaction).
+    let scheme = document_settings_in(tx).await?.revision_labels;
     let now = Utc::now();
     let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
         "insert into document_revisions (document_id, seq, label, status, author_id, body, reason_for_change, \
@@ -340,7 +356,7 @@ async fn insert_revision(
     )
     .bind(doc.id.0)
     .bind(seq)
-    .bind(RevisionScheme::Letters.label(n))
+    .bind(scheme.label(n))
     .bind(author)
     .bind(&input.body)
     .bind(&input.reason_for_change)
@@ -821,6 +837,7 @@ impl DocumentStore for SqlStore {
         }
         let rows: Vec<HitRow> = sqlx::query_as(DOCUMENT_SEARCH)
             .bind(search_match(terms))
+            .bind(search_any(terms))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
@@ -993,6 +1010,7 @@ impl DocumentStore for SqlStore {
         let mut tx = self.write_tx().await?;
         let now = Utc::now();
         let reason = Some("Brought into Caliper in force");
+        let scheme = document_settings_in(&mut tx).await?.revision_labels;
         for d in documents {
             let (Some(first), Some(last)) = (d.revisions.first(), d.revisions.last()) else { continue };
             let (next,): (i64,) = sqlx::query_as(
@@ -1051,7 +1069,7 @@ impl DocumentStore for SqlStore {
             append_audit(&mut tx, ctx, draft).await?;
             for (i, r) in d.revisions.iter().enumerate() {
                 let seq = i as i64 + 1;
-                let label = RevisionScheme::Letters.label(u32::try_from(seq).unwrap_or(u32::MAX));
+                let label = scheme.label(u32::try_from(seq).unwrap_or(u32::MAX));
                 let in_force = std::ptr::eq(r, last);
                 // The one in force is written approved and then put in force, so that the
                 // search index's trigger (on a change of status) indexes its text.
@@ -1124,5 +1142,47 @@ impl DocumentStore for SqlStore {
         append_audit(&mut tx, ctx, draft).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn document_settings(&self) -> StoreResult<DocumentSettings> {
+        let mut conn = self.pool.acquire().await?;
+        document_settings_in(&mut conn).await
+    }
+
+    async fn set_document_settings(
+        &self,
+        ctx: &AuditContext,
+        settings: DocumentSettings,
+    ) -> StoreResult<DocumentSettings> {
+        let mut tx = self.write_tx().await?;
+        // The row held first: two administrators changing it at once are audited one after the
+        // other, each with what the other left as its "before".
+        let lock = format!("select 1 from installation_settings where installation_settings_id = 1{FOR_UPDATE}");
+        sqlx::query(&lock).fetch_optional(&mut *tx).await?;
+        let before = document_settings_in(&mut tx).await?;
+        if before == settings {
+            return Ok(settings);
+        }
+        let (version,): (i64,) = sqlx::query_as(
+            "insert into installation_settings (installation_settings_id, revision_labels, version, updated_at) \
+             values (1, $1, 1, $2) on conflict (installation_settings_id) do update set revision_labels = $1, \
+             version = installation_settings.version + 1, updated_at = $2 returning version",
+        )
+        .bind(settings.revision_labels.as_str())
+        .bind(Utc::now())
+        .fetch_one(&mut *tx)
+        .await?;
+        let to_json = |s: DocumentSettings| serde_json::to_value(s).unwrap_or_default();
+        let draft = Draft {
+            action: AuditAction::Update,
+            record_type: "installation_settings",
+            record_id: 1,
+            record_version: version,
+            changes: diff(&to_json(before), &to_json(settings)),
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        tx.commit().await?;
+        Ok(settings)
     }
 }
