@@ -169,6 +169,53 @@ async fn search_finds_the_text_in_force_by_word_and_number(store: Arc<dyn Store>
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
 }
 
+async fn search_ranks_number_and_title_matches_first_then_the_head_of_the_text(store: Arc<dyn Store>, _db: TestDb) {
+    let t = team(&store).await;
+    let filler = |n: usize| (0..n).map(|i| format!("step{i} done")).collect::<Vec<_>>().join(", ");
+    // SOP-0001: the word three times at the start of its text; SOP-0002: the word in its title
+    // only; SOP-0003: the word once, past the text's first 1,000 characters.
+    let head = t.document("Gauge storage", json!({})).await;
+    t.in_force(head["id"].as_i64().unwrap(), "# Torque\nTorque checks: torque every gauge before use.").await;
+    let title = t.document("Torque wrench handling", json!({})).await;
+    t.in_force(title["id"].as_i64().unwrap(), "# Handling\nKeep the tool in its case.").await;
+    let deep = t.document("Painting", json!({})).await;
+    let body = format!("# Painting\n{}.\n\nCheck the torque of the lid.", filler(150));
+    assert!(body.find("torque").unwrap() > 1_000);
+    t.in_force(deep["id"].as_i64().unwrap(), &body).await;
+
+    // Every word of the number or title first, however often another text repeats it; then a
+    // match in the head of the text; a match further down is found too, last.
+    let hits = search(&t.staff, "torq").await;
+    assert_eq!(numbers(&hits), ["SOP-0002", "SOP-0001", "SOP-0003"], "{hits}");
+    let marked: Vec<_> = hits["items"][2]["snippet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["hit"] == true)
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(marked, ["torque"], "the snippet is cut around the match far down: {hits}");
+    // One word in the title and one in the text: not a title match, ranked with the others.
+    let hits = search(&t.staff, "torque lid").await;
+    assert_eq!(numbers(&hits), ["SOP-0003"], "{hits}");
+    let hits = search(&t.staff, "gauge torque").await;
+    assert_eq!(numbers(&hits), ["SOP-0001"], "{hits}");
+    // The number: its document first, before those that only mention it.
+    t.in_force(deep["id"].as_i64().unwrap(), &format!("{body}\nSee SOP-0002 for the wrench.")).await;
+    assert_eq!(numbers(&search(&t.staff, "SOP-0002").await), ["SOP-0002", "SOP-0003"]);
+    assert_eq!(numbers(&search(&t.staff, "wrench").await), ["SOP-0002", "SOP-0003"]);
+    // A document made obsolete leaves both indexes.
+    let r =
+        t.qm.json(
+            "POST",
+            &format!("/api/v1/documents/{}/obsolete", title["id"]),
+            &json!({"reason": "Tool retired", "version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(numbers(&search(&t.staff, "wrench").await), ["SOP-0003"]);
+}
+
 fn months_from(day: chrono::NaiveDate, months: u32) -> String {
     day.checked_add_months(chrono::Months::new(months)).unwrap().to_string()
 }
@@ -858,6 +905,7 @@ async fn revision_labels_are_the_installations_choice(store: Arc<dyn Store>, db:
 
 on_both_backends!(
     search_finds_the_text_in_force_by_word_and_number,
+    search_ranks_number_and_title_matches_first_then_the_head_of_the_text,
     periodic_reviews_are_signed_and_move_the_next_review_on,
     revision_notices_reach_the_readers_who_want_them,
     the_register_filters_sorts_pages_and_exports,

@@ -25,20 +25,27 @@ const APPEND_LOCK: Option<&str> = Some("select pg_advisory_xact_lock(1128616521)
 /// decides from what it read, e.g. a revision's status, before it writes).
 const FOR_UPDATE: &str = " for update";
 
-/// Full-text search of the documents in force (tsvector, `document_search`): `$1` the tsquery of
-/// [`search_match`], `$2` how many. ts_rank with the weights of the index (number A, title B,
-/// body C).
+/// Full-text search of the documents in force (tsvector; migration 20261206000018): `$1` the
+/// tsquery of [`search_match`] (every word), `$2` that of [`search_any`] (any word), `$3` how
+/// many. `document_search_hits` matches through the GIN index of the stripped whole text and
+/// ranks with the small vector of number (A), title (B) and the text's first 1,000 characters
+/// (C): those whose number or title hold every word first, then by ts_rank, then by number.
+/// Only the best are joined to their texts.
 const DOCUMENT_SEARCH: &str = "select d.document_id, d.number, d.title, d.doc_type, r.revision_id, r.label, r.body \
-     from (select document_id, ts_rank(tsv, q) as score from document_search, to_tsquery('simple', $1) q \
-     where tsv @@ q) s \
+     from document_search_hits(to_tsquery('simple', $1), to_tsquery('simple', $2), $3) s \
      join documents d on d.document_id = s.document_id \
      left join document_revisions r on r.document_id = d.document_id and r.status = 'effective' \
-     where d.retired_at is null order by s.score desc, d.number limit $2";
+     where d.retired_at is null order by s.title_hit desc, s.score desc, d.number";
 
 /// The tsquery text of a query's words (letters and digits only, from
 /// `shared::document::search_terms`): each a prefix, all required.
 fn search_match(terms: &[String]) -> String {
     terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ")
+}
+
+/// As [`search_match`], any of the words (for ranking).
+fn search_any(terms: &[String]) -> String {
+    terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" | ")
 }
 
 fn migrator() -> sqlx::migrate::Migrator {

@@ -33,23 +33,37 @@ const APPEND_LOCK: Option<&str> = None;
 /// spelled: SQLite has no `for update`).
 const FOR_UPDATE: &str = "";
 
-/// Full-text search of the documents in force (FTS5, `document_search`): `$1` the match
-/// expression of [`search_match`], `$2` how many. Number, title and body weigh 10, 5 and 1 in
-/// bm25 (a number or title match ranks first). The best are chosen inside the index (which
-/// holds only documents that are not obsolete) before the texts are joined: sorting every match
-/// with its text (a common word matches most of 10,000 documents of 2,000 words) copied them all
-/// through the sorter.
+/// Full-text search of the documents in force (FTS5; migration 20261206000018): `$1` the match
+/// expression of [`search_match`] (every word), `$2` that of [`search_any`] (any word), `$3` how
+/// many. `document_search` (no positions, no text) says which documents hold every word;
+/// `document_search_rank` (number, title, the text's first 1,000 characters) ranks them: those
+/// whose number or title hold every word first, then by bm25 (number, title and head weigh 10, 5
+/// and 1; a document with none of the words in its head last), then by number. Only the best
+/// are joined to their texts. Neither a match's positions in its whole text nor its text are
+/// read: a common word is in most of 10,000 documents of 2,000 words. The match is the outer
+/// loop (`cross join`), the two ranking lookups materialized once each.
 const DOCUMENT_SEARCH: &str = "select d.document_id, d.number, d.title, d.doc_type, r.revision_id, r.label, r.body \
-     from (select rowid as document_id, number, bm25(document_search, 10.0, 5.0, 1.0) as score \
-     from document_search where document_search match $1 order by score, number limit $2) s \
+     from (select m.rowid as document_id, t.rowid is not null as title_hit, coalesce(h.score, 0.0) as score, \
+     d.number from (select rowid from document_search where document_search match $1) m \
+     cross join documents d on d.document_id = m.rowid \
+     left join (select rowid, bm25(document_search_rank, 10.0, 5.0, 1.0) as score from document_search_rank \
+     where document_search_rank match $2) h on h.rowid = m.rowid \
+     left join (select rowid from document_search_rank \
+     where document_search_rank match '{number title} : (' || $1 || ')') t on t.rowid = m.rowid \
+     where d.retired_at is null order by title_hit desc, score, d.number limit $3) s \
      join documents d on d.document_id = s.document_id \
      left join document_revisions r on r.document_id = d.document_id and r.status = 'effective' \
-     where d.retired_at is null order by s.score, s.number";
+     order by s.title_hit desc, s.score, s.number";
 
 /// The FTS5 expression of a query's words (letters and digits only, from
 /// `shared::document::search_terms`): each a quoted prefix, all required.
 fn search_match(terms: &[String]) -> String {
     terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" ")
+}
+
+/// As [`search_match`], any of the words (for ranking).
+fn search_any(terms: &[String]) -> String {
+    terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" OR ")
 }
 
 fn migrator() -> sqlx::migrate::Migrator {
