@@ -25,14 +25,16 @@ const APPEND_LOCK: Option<&str> = Some("select pg_advisory_xact_lock(1128616521)
 /// decides from what it read, e.g. a revision's status, before it writes).
 const FOR_UPDATE: &str = " for update";
 
-/// Full-text search of the documents in force (tsvector; migration 20261206000018): `$1` the
-/// tsquery of [`search_match`] (every word), `$2` that of [`search_any`] (any word), `$3` how
-/// many. `document_search_hits` matches through the GIN index of the stripped whole text and
-/// ranks with the small vector of number (A), title (B) and the text's first 1,000 characters
-/// (C): those whose number or title hold every word first, then by ts_rank, then by number.
-/// Only the best are joined to their texts.
+/// Full-text search of the documents in force (tsvector): `$1` the tsquery of [`search_match`]
+/// (every word), `$2` that of [`search_any`] (any word), `$3` how many; the words restricted to
+/// weights A and B (`word:*AB`: in the number or title) are made of `$1`. `document_search_hits`
+/// (migrations 20261206000018 and 20261206000020) matches through the GIN index of the stripped
+/// whole text and ranks with the small vector of number (A), title (B) and the text's first
+/// 1,000 characters (C): those whose number or title hold every word first, then by ts_rank,
+/// then by number. Only the best are joined to their texts.
 const DOCUMENT_SEARCH: &str = "select d.document_id, d.number, d.title, d.doc_type, r.revision_id, r.label, r.body \
-     from document_search_hits(to_tsquery('simple', $1), to_tsquery('simple', $2), $3) s \
+     from document_search_hits(to_tsquery('simple', $1), to_tsquery('simple', $2), \
+     to_tsquery('simple', replace($1, ':*', ':*AB')), $3) s \
      join documents d on d.document_id = s.document_id \
      left join document_revisions r on r.document_id = d.document_id and r.status = 'effective' \
      where d.retired_at is null order by s.title_hit desc, s.score desc, d.number";
