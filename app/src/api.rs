@@ -365,6 +365,31 @@ pub async fn revision_html(id: shared::document::RevisionId) -> ApiResult<shared
     send(Request::get(&format!("/api/v1/document-revisions/{id}/html"))).await
 }
 
+/// `GET /api/v1/documents?{query}` with a `limit`: one page of the register and the total.
+pub async fn document_page(query: &str) -> ApiResult<shared::document::DocumentPage> {
+    send(Request::get(&format!("/api/v1/documents?{query}"))).await
+}
+
+/// `PUT /api/v1/document-revisions/{id}/file?name=…` with `If-Match: "{version}"`: attaches (or
+/// replaces) a draft's file, sent as it is with its declared type.
+pub async fn attach_file(
+    id: shared::document::RevisionId,
+    version: i64,
+    file: &web_sys::File,
+) -> ApiResult<shared::document::Revision> {
+    let name = String::from(js_sys::encode_uri_component(&file.name()));
+    let media = file.type_();
+    let media = if media.is_empty() { "application/octet-stream".to_string() } else { media };
+    let req = guarded(
+        Request::put(&format!("/api/v1/document-revisions/{id}/file?name={name}"))
+            .header("If-Match", &format!("\"{version}\""))
+            .header("Content-Type", &media),
+    )
+    .body(wasm_bindgen::JsValue::from(file.clone()))
+    .map_err(network)?;
+    json(check(req.send().await, true).await?).await
+}
+
 /// `POST /api/v1/documents`: a new document with the next number of its type.
 pub async fn create_document(input: &shared::document::DocumentInput) -> ApiResult<shared::document::Document> {
     send_json(Request::post("/api/v1/documents"), input).await

@@ -38,8 +38,12 @@ test("a reader finds the revision in force and compares it with the one it super
   // A member of staff: the list shows revision B in force; the page shows its text.
   const page = await pageAs(browser, DEMO.staff.username);
   await page.goto("/documents");
+  await page.getByLabel("Number or title").fill(title);
+  await page.getByLabel("Number or title").press("Enter");
+  await expect(page.getByTestId("document-count")).toHaveText("1–1 of 1 document(s)");
   const row = page.getByTestId("document-row").filter({ hasText: title });
   await expect(row).toContainText("Revision B");
+  await expect(row).toContainText("In force");
   await expect(row).toContainText(doc.number);
   await row.getByRole("link", { name: doc.number }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(`${doc.number} ${title}`);
@@ -113,6 +117,16 @@ test("a revision goes from the owner's draft through send-back and signatures to
   await expect(owner.getByTestId("revision-banner")).toContainText("DRAFT");
   const body = owner.getByLabel("Text (Markdown)");
   await expect(body).toHaveValue(/Set the wrench to 25 Nm/);
+  // A drawing attached to the draft: bytes that are not a PDF are refused by name; a PDF is kept.
+  const picker = owner.getByLabel(/Attach a file/);
+  await picker.setInputFiles({ name: "torque.pdf", mimeType: "application/pdf", buffer: Buffer.from("not a pdf at all") });
+  await expect(owner.locator('[data-field="file"]')).toContainText("file:");
+  const pdf = Buffer.from("%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n");
+  await picker.setInputFiles({ name: "torque.pdf", mimeType: "application/pdf", buffer: pdf });
+  await expect(owner.getByTestId("doc-file").first()).toContainText("torque.pdf");
+  const fileUrl = await owner.getByTestId("doc-file").first().getByRole("link").getAttribute("href");
+  const served = await ownerApi.get(fileUrl!);
+  expect(Buffer.from(await served.body()).equals(pdf)).toBeTruthy();
   await owner.getByLabel("Reason for change").fill("");
   await owner.getByRole("button", { name: "Submit for review" }).click();
   await expect(owner.locator('[data-field="reason_for_change"]')).not.toBeEmpty();

@@ -13,7 +13,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::auth::{Permission, Role, UserId, UserSummary};
-use shared::document::{Document, DocumentHit, DocumentInput, DocumentType, Revision};
+use shared::document::{
+    Document, DocumentFilter, DocumentHit, DocumentInput, DocumentPage, DocumentSort, DocumentStatus, DocumentType, Revision,
+};
 use shared::org::{DepartmentId, ProcessId, Record};
 
 use crate::api;
@@ -104,45 +106,162 @@ fn SearchHits(q: String) -> impl IntoView {
     }
 }
 
-/// Every document, by number, with the revision in force.
+/// The query string of a register filter (`type=sop&status=in_force&…`).
+fn filter_query(f: &DocumentFilter) -> String {
+    let q = f.to_query();
+    let pairs = [
+        ("type", q.doc_type),
+        ("status", q.status),
+        ("include_obsolete", q.include_obsolete),
+        ("owner_id", q.owner_id),
+        ("process_id", q.process_id),
+        ("review_overdue", q.review_overdue),
+        ("q", q.q),
+        ("sort", q.sort),
+        ("desc", q.desc),
+        ("limit", q.limit),
+        ("offset", q.offset),
+    ];
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", String::from(js_sys::encode_uri_component(&v)))))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Rows per page of the register.
+const PAGE: u32 = 50;
+
+/// The register: filters (type, state, owner, overdue review, number or title), order, pages of
+/// 50 with the total, and the CSV of every match.
 #[component]
 fn AllDocuments() -> impl IntoView {
     let changes = changes_of(Revision::RECORD_TYPE);
     let documents = changes_of(Document::RECORD_TYPE);
-    let list = LocalResource::new(move || {
+    let doc_type = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let owner = RwSignal::new(String::new());
+    let overdue = RwSignal::new(false);
+    let text = RwSignal::new(String::new());
+    let sort = RwSignal::new(DocumentSort::Number.as_str().to_string());
+    let offset = RwSignal::new(0u32);
+    let filter = Memo::new(move |_| DocumentFilter {
+        doc_type: DocumentType::parse(&doc_type.get()),
+        status: DocumentStatus::parse(&status.get()),
+        owner_id: owner.get().parse().ok().map(UserId),
+        review_overdue: overdue.get(),
+        text: Some(text.get().trim().to_string()).filter(|t| !t.is_empty()),
+        sort: DocumentSort::parse(&sort.get()).unwrap_or_default(),
+        desc: sort.get() == "updated",
+        limit: Some(PAGE),
+        offset: offset.get(),
+        ..DocumentFilter::default()
+    });
+    // A new filter starts again at the first page.
+    Effect::new(move |_| {
+        doc_type.track();
+        status.track();
+        owner.track();
+        overdue.track();
+        text.track();
+        sort.track();
+        offset.set(0);
+    });
+    let page = LocalResource::new(move || {
         changes.track();
         documents.track();
-        api::list_documents()
+        let query = filter_query(&filter.get());
+        async move { api::document_page(&query).await }
     });
+    let people = LocalResource::new(api::user_directory);
+    let csv = move || {
+        let all = DocumentFilter { limit: None, offset: 0, ..filter.get() };
+        format!("/api/v1/documents.csv?{}", filter_query(&all))
+    };
     view! {
-            {loaded(list, "the documents", |list| {
-                if list.is_empty() {
-                    return view! { <p class="empty">"No controlled document yet."</p> }.into_any();
-                }
-                view! {
-                    <table class="grid" aria-label="Documents">
-                        <thead><tr>
-                            <th scope="col">"Number"</th><th scope="col">"Title"</th><th scope="col">"Type"</th>
-                            <th scope="col">"Owner"</th><th scope="col">"In force"</th>
-                        </tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|d| view! {
-                                <tr data-testid="document-row">
-                                    <td class="nowrap"><A href=format!("/documents/{}", d.id)>{d.number.clone()}</A></td>
-                                    <td>{d.title.clone()}</td>
-                                    <td>{d.doc_type.label()}</td>
-                                    <td>{d.owner_name.clone()}</td>
-                                    <td>{match d.in_force.clone() {
-                                        Some(label) => format!("Revision {label}"),
-                                        None if d.meta.retired_at.is_some() => "Obsolete".to_string(),
-                                        None => "None yet".to_string(),
-                                    }}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            })}
+        <div class="filters" role="group" aria-label="Filter the documents">
+            <label>"Type "
+                <select name="type" prop:value=move || doc_type.get() on:change=move |ev| doc_type.set(event_target_value(&ev))>
+                    <option value="">"Any"</option>
+                    {DocumentType::ALL.iter().map(|t| view! { <option value=t.as_str()>{t.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"State "
+                <select name="status" prop:value=move || status.get() on:change=move |ev| status.set(event_target_value(&ev))>
+                    <option value="">"Not obsolete"</option>
+                    {DocumentStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Owner "
+                <select name="owner_id" prop:value=move || owner.get() on:change=move |ev| owner.set(event_target_value(&ev))>
+                    <option value="">"Anyone"</option>
+                    {move || people.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|p| view! {
+                        <option value=p.id.0.to_string()>{p.full_name}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Number or title "
+                <input type="text" name="text" prop:value=move || text.get() on:change=move |ev| text.set(event_target_value(&ev)) />
+            </label>
+            <label class="check">
+                <input type="checkbox" name="review_overdue" prop:checked=move || overdue.get()
+                    on:change=move |ev| overdue.set(event_target_checked(&ev)) />
+                "Review overdue"
+            </label>
+            <label>"Order "
+                <select name="sort" prop:value=move || sort.get() on:change=move |ev| sort.set(event_target_value(&ev))>
+                    <option value="number">"Number"</option>
+                    <option value="title">"Title"</option>
+                    <option value="updated">"Last change, newest first"</option>
+                </select>
+            </label>
+            <a class="btn" href=csv download>"Export CSV"</a>
+        </div>
+        {loaded(page, "the documents", move |page: DocumentPage| {
+            if page.items.is_empty() {
+                return view! { <p class="empty" role="status">"No document matches."</p> }.into_any();
+            }
+            let first = offset.get_untracked() + 1;
+            let last = offset.get_untracked() + u32::try_from(page.items.len()).unwrap_or(0);
+            let total = u32::try_from(page.total).unwrap_or(u32::MAX);
+            view! {
+                <p class="muted" role="status" data-testid="document-count">{format!("{first}–{last} of {total} document(s)")}</p>
+                <table class="grid" aria-label="Documents">
+                    <thead><tr>
+                        <th scope="col">"Number"</th><th scope="col">"Title"</th><th scope="col">"Type"</th>
+                        <th scope="col">"Owner"</th><th scope="col">"In force"</th><th scope="col">"State"</th>
+                        <th scope="col">"Next review"</th>
+                    </tr></thead>
+                    <tbody>
+                        {page.items.into_iter().map(|d| {
+                            let (number, state) = (d.number.clone(), d.status_text());
+                            view! {
+                            <tr data-testid="document-row">
+                                <td class="nowrap"><A href=format!("/documents/{}", d.id)>{number}</A></td>
+                                <td>{d.title.clone()}</td>
+                                <td>{d.doc_type.label()}</td>
+                                <td>{d.owner_name.clone()}</td>
+                                <td>{match d.in_force.clone() {
+                                    Some(label) => format!("Revision {label}"),
+                                    None => "None".to_string(),
+                                }}</td>
+                                <td>{state}</td>
+                                <td class="nowrap">
+                                    {d.next_review_on.map(|n| n.to_string()).unwrap_or_default()}
+                                    {d.review_overdue.then(|| view! { " " <span class="badge overdue">"Overdue"</span> })}
+                                </td>
+                            </tr>
+                        }}).collect_view()}
+                    </tbody>
+                </table>
+                <div class="pager">
+                    <button type="button" class="btn" disabled=first <= 1
+                        on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE))>"Previous"</button>
+                    <button type="button" class="btn" disabled=last >= total
+                        on:click=move |_| offset.update(|o| *o += PAGE)>"Next"</button>
+                </div>
+            }.into_any()
+        })}
     }
 }
 

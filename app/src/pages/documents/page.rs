@@ -81,6 +81,7 @@ pub fn DocumentPage() -> impl IntoView {
                                     }}</span>
                                     " · " <A href=format!("/documents/{}/revisions/{}/print", doc.id, r.id)>"Print a copy"</A>
                                 </p>
+                                <super::revision::FileLink r=r.clone() />
                                 <RevisionText revision=r.clone() />
                                 <RevisionSignatures revision=r.id />
                             </article>

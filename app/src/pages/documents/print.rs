@@ -61,6 +61,9 @@ pub fn PrintPage() -> impl IntoView {
                     {banner.map(|(word, text)| view! {
                         <p class="doc-banner print-banner" data-testid="print-banner"><strong>{word}</strong>" " {text}</p>
                     })}
+                    {r.file.clone().map(|f| view! {
+                        <p class="print-file">{format!("Attached file: {} ({} bytes), SHA-256 {}", f.name, f.size, f.sha256)}</p>
+                    })}
                     <RevisionText revision=r.clone() />
                     <h2>"Signatures"</h2>
                     {if signatures.is_empty() {

@@ -154,6 +154,7 @@ fn RevisionView(
         } else {
             view! {
                 <ChangeInfo r=r.clone() />
+                <FileLink r=r.clone() />
                 <RevisionText revision=r.clone() />
             }.into_any()
         }}
@@ -340,7 +341,7 @@ impl Fields {
 fn Editor(r: Revision, may_submit: bool, refresh: Callback<()>, dirty: RwSignal<bool>) -> impl IntoView {
     let base = RwSignal::new(Fields::of(&r.content));
     let version = RwSignal::new(r.meta.version);
-    let (id, seq) = (r.id, r.seq);
+    let (id, seq, has_file) = (r.id, r.seq, r.file.is_some());
     let body = RwSignal::new(r.content.body.clone());
     let reason = RwSignal::new(r.content.reason_for_change.clone());
     let summary = RwSignal::new(r.content.change_summary.clone());
@@ -414,7 +415,7 @@ fn Editor(r: Revision, may_submit: bool, refresh: Callback<()>, dirty: RwSignal<
     });
     let go = move |submit: bool| {
         conflict.set(None);
-        let rules = current().input().and_then(|i| i.validate(seq, false).map(|()| i));
+        let rules = current().input().and_then(|i| i.validate(seq, has_file).map(|()| i));
         match rules {
             Ok(_) => {
                 state.set(Submitted::default());
@@ -496,6 +497,7 @@ fn Editor(r: Revision, may_submit: bool, refresh: Callback<()>, dirty: RwSignal<
             <Show when=move || no_retraining.get()>
                 <TextField name="no_retraining_reason" label="Why no retraining is needed" value=no_retraining_reason errors required=true />
             </Show>
+            <Attachment r=r.clone() dirty refresh />
             <div class="actions">
                 <button type="submit" class="btn" disabled=move || save.pending().get()>"Save draft"</button>
                 {may_submit.then(|| view! {
@@ -504,5 +506,58 @@ fn Editor(r: Revision, may_submit: bool, refresh: Callback<()>, dirty: RwSignal<
                 })}
             </div>
         </form>
+    }
+}
+
+/// The attached file as a download link, with its size and the SHA-256 a signature binds.
+#[component]
+pub(super) fn FileLink(r: Revision) -> impl IntoView {
+    r.file.map(|f| {
+        let kb = f.size.div_ceil(1024);
+        view! {
+            <p class="doc-file" data-testid="doc-file">
+                "Attached file: "
+                <a href=format!("/api/v1/document-revisions/{}/file", r.id) download=f.name.clone()>{f.name.clone()}</a>
+                {format!(" ({kb} KB, {}) · SHA-256 ", f.media_type)}<code class="hash">{f.sha256.clone()}</code>
+            </p>
+        }
+    })
+}
+
+/// The draft's file: the one attached (if any) and a picker that attaches or replaces it at the
+/// draft's version (the text's unsaved changes are saved first, by the person).
+#[component]
+fn Attachment(r: Revision, dirty: RwSignal<bool>, refresh: Callback<()>) -> impl IntoView {
+    let (id, version) = (r.id, r.meta.version);
+    let failure = RwSignal::new(None::<String>);
+    let input = NodeRef::<leptos::html::Input>::new();
+    let upload = Action::new_local(move |file: &send_wrapper::SendWrapper<web_sys::File>| {
+        let file = file.clone();
+        async move {
+            match api::attach_file(id, version, &file).await {
+                Ok(_) => refresh.run(()),
+                Err(ApiError::Status(_, body)) => {
+                    let named = crate::components::field::error_lines(&body.field_errors);
+                    failure.set(Some(if named.is_empty() { body.message } else { format!("{} {}", body.message, named.join("; ")) }));
+                }
+                Err(e) => failure.set(Some(e.to_string())),
+            }
+        }
+    });
+    let on_change = move |_| {
+        failure.set(None);
+        let Some(file) = input.get().and_then(|i| i.files()).and_then(|files| files.get(0)) else { return };
+        upload.dispatch(send_wrapper::SendWrapper::new(file));
+    };
+    view! {
+        <div class="field">
+            <FileLink r=r.clone() />
+            <label for="field-file">{if r.file.is_some() { "Replace the attached file" } else { "Attach a file (PDF, Word, Excel, PowerPoint, PNG, JPEG, text; up to 20 MB)" }}</label>
+            <input id="field-file" type="file" name="file" node_ref=input on:change=on_change
+                accept=shared::document::MEDIA_TYPES.join(",")
+                disabled=move || dirty.get() || upload.pending().get() aria-describedby="field-file-error" />
+            {move || dirty.get().then(|| view! { <p class="muted">"Save the draft before attaching a file."</p> })}
+            <p class="field-error" id="field-file-error" data-field="file" role="alert">{move || failure.get()}</p>
+        </div>
     }
 }
