@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test, apiAs, pageAs, DEMO, type APIRequestContext, type Page } from "./fixtures";
+import { expect, test, apiAs, pageAs, userId, DEMO, type APIRequestContext, type Page } from "./fixtures";
 
 // Every route of the app, checked with axe-core (WCAG 2.0, 2.1 and 2.2, levels A and AA) as the
 // role that uses it. The routes come from the app's route table (app/src/app.rs), so a new page
@@ -94,7 +94,7 @@ test("every route passes axe-core's WCAG 2.2 A and AA rules", async ({ browser }
   await asQm.context().close();
 });
 
-test("dialogs and states pass too: field errors, the signature dialog, a focused heatmap cell, a cell being edited", async ({ browser, request }) => {
+test("dialogs and states pass too: field errors, the signature dialog, a focused heatmap cell, a cell being edited, the conflict panel", async ({ browser, request }) => {
   const found: string[] = [];
   const admin = await pageAs(browser, DEMO.admin.username);
   // A form showing its field errors (the shared rule, in the browser).
@@ -102,6 +102,11 @@ test("dialogs and states pass too: field errors, the signature dialog, a focused
   await admin.getByRole("button", { name: "Save" }).click();
   await expect(admin.locator('.field-error[data-field="name"]')).toBeVisible();
   found.push(...(await violations(admin, "process form with field errors")));
+  // The check itself catches what it is for: an input without a label fails it.
+  await admin.evaluate(() => document.querySelector("main")!.insertAdjacentHTML("beforeend", '<input type="text" id="unlabelled">'));
+  const caught = await violations(admin, "deliberately unlabelled input");
+  expect(caught.some((v) => v.includes(": label (critical)") && v.includes("#unlabelled")), caught.join("\n")).toBeTruthy();
+  await admin.evaluate(() => document.getElementById("unlabelled")!.remove());
   await admin.context().close();
 
   // The signature dialog, with a wrong password's message.
@@ -137,6 +142,28 @@ test("dialogs and states pass too: field errors, the signature dialog, a focused
   found.push(...(await violations(qm, "worksheet, a cell being edited")));
   await qm.keyboard.press("Escape");
   await qm.context().close();
+
+  // The conflict panel: the owner edits a draft that someone else saved meanwhile.
+  const manager = await apiAs(DEMO.qualityManager.username);
+  const ownerApi = await apiAs(DEMO.processOwner.username);
+  const [ownerId, managerId] = [await userId(manager, DEMO.processOwner.name), await userId(manager, DEMO.qualityManager.name)];
+  const doc = await (await manager.post("/api/v1/documents", {
+    data: { doc_type: "form", title: `Checklist ${Date.now()}`, owner_id: ownerId, approvers: [managerId], review_interval_months: 12, retention_years: 5 },
+  })).json();
+  const draft = await (await ownerApi.post(`/api/v1/documents/${doc.id}/revisions`, { data: { body: "1. Check the gauge." } })).json();
+  const owner = await pageAs(browser, DEMO.processOwner.username);
+  await owner.goto(`/documents/${doc.id}/revisions/${draft.id}`);
+  await owner.getByLabel("Text (Markdown)").fill("1. Check the gauge.\n2. Sign the sheet.");
+  const saved = await ownerApi.put(`/api/v1/document-revisions/${draft.id}`, {
+    headers: { "If-Match": `"${draft.version}"` }, data: { body: "1. Check the gauge and its date." },
+  });
+  expect(saved.status(), await saved.text()).toBe(200);
+  await owner.getByRole("button", { name: "Save draft" }).click();
+  await expect(owner.getByRole("heading", { name: "Changed by someone else" })).toBeVisible();
+  found.push(...(await violations(owner, "conflict panel")));
+  await owner.context().close();
+  await manager.dispose();
+  await ownerApi.dispose();
 
   expect(found, "accessibility violations (WCAG 2.2 A/AA)").toEqual([]);
 });
