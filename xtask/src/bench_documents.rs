@@ -33,6 +33,7 @@ pub fn bench() -> Result {
     println!(
         "targets: document_list_type_page_*_p99_ms <= 20; document_list_owner_page_*_p99_ms <= 20; \
          document_search_word_*_p99_ms <= 50; document_search_two_words_*_p99_ms <= 50; \
+         document_diff_5000_lines_*_p99_ms <= 100; \
          seed_documents_*_s (10,000 documents, reported)"
     );
     Ok(())
@@ -157,6 +158,85 @@ fn measure(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BT
     let paths: Vec<String> = pairs.iter().map(|q| format!("/api/v1/documents/search?q={q}")).collect();
     let lat = timed(&mut conn, &paths, 200)?;
     record(figures, "document_search_two_words", backend, &lat);
+
+    step(&format!("the comparison of two revisions of {DIFF_LINES} lines on {backend}: 50 runs"));
+    let lat = diff_latencies(&addr, &mut conn)?;
+    record(figures, "document_diff_5000_lines", backend, &lat);
     drop(server);
     Ok(())
+}
+
+/// Lines of each revision compared.
+const DIFF_LINES: usize = 5_000;
+
+/// A request that must succeed; its JSON answer.
+fn send(conn: &mut Conn, method: &str, path: &str, body: &serde_json::Value) -> Result<serde_json::Value> {
+    let (status, _, bytes) = conn.request(method, path, Some(&body.to_string())).map_err(|e| e.to_string())?;
+    if !(200..300).contains(&status) {
+        return Err(format!("{method} {path} answered {status}: {}", String::from_utf8_lossy(&bytes)));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+}
+
+/// Revision A of 5,000 lines put in force (the quality manager owns it, the admin approves it),
+/// revision B drafting every tenth line changed and a line added every fifty; then the timed
+/// `GET …/diff` between them.
+fn diff_latencies(addr: &str, qm: &mut Conn) -> Result<Vec<f64>> {
+    let admin = sign_in(addr, "alex.morgan", PASSWORD).map_err(|e| e.to_string())?;
+    let mut admin = Conn::open(addr).map_err(|e| e.to_string())?.with_session(&admin);
+    let me = |conn: &mut Conn| -> Result<i64> {
+        get(conn, "/api/v1/session")?.1["user"]["id"].as_i64().ok_or_else(|| "no session user".to_string())
+    };
+    let (owner, approver) = (me(qm)?, me(&mut admin)?);
+    let doc = send(
+        qm,
+        "POST",
+        "/api/v1/documents",
+        &serde_json::json!({
+            "doc_type": "work_instruction", "title": "Assembly of the gearbox, every step", "owner_id": owner,
+            "approvers": [approver], "review_interval_months": 24, "retention_years": 10,
+        }),
+    )?;
+    let doc = doc["id"].as_i64().ok_or("no document id")?;
+    let line = |i: usize| format!("{i}. Check the torque of joint {} and record it on the traveller.", i * 7 % 97);
+    let a: Vec<String> = (1..=DIFF_LINES).map(line).collect();
+    let mut b = Vec::with_capacity(DIFF_LINES + DIFF_LINES / 50);
+    for (i, l) in a.iter().enumerate() {
+        if i % 10 == 0 {
+            b.push(format!("{l} Sign it."))
+        } else {
+            b.push(l.clone())
+        }
+        if i % 50 == 0 {
+            b.push(format!("{i}a. Photograph joint {i}."))
+        }
+    }
+    let first =
+        send(qm, "POST", &format!("/api/v1/documents/{doc}/revisions"), &serde_json::json!({"body": a.join("\n")}))?;
+    let id = first["id"].as_i64().ok_or("no revision id")?;
+    send(
+        qm,
+        "POST",
+        &format!("/api/v1/document-revisions/{id}/move"),
+        &serde_json::json!({"action": "submit", "version": first["version"]}),
+    )?;
+    send(
+        &mut admin,
+        "POST",
+        "/api/v1/signatures",
+        &serde_json::json!({
+            "record_type": "document_revision", "record_id": id, "record_version": first["content_version"],
+            "meaning": "approved", "password": PASSWORD, "accept_agreement": true,
+        }),
+    )?;
+    let second = send(
+        qm,
+        "POST",
+        &format!("/api/v1/documents/{doc}/revisions"),
+        &serde_json::json!({
+            "body": b.join("\n"), "reason_for_change": "Bench", "change_summary": "Every tenth step signed",
+        }),
+    )?;
+    let path = format!("/api/v1/document-revisions/{}/diff?against={id}", second["id"]);
+    timed(qm, &[path], 50)
 }
