@@ -2,8 +2,8 @@ import { writeFileSync } from "node:fs";
 import { expect, test, signInPage } from "../tests/fixtures";
 
 // Loading figures, each run in a new browser context (empty cache) on loopback: the cold load
-// to a usable sign-in form, and a navigation to an area whose code is not loaded yet, to its
-// first rows. Run by `cargo xtask bench`, which reads BENCH_OUT (this file adds `.loading.json`).
+// to a usable sign-in form, a navigation to an area whose code is not loaded yet, to its first
+// rows, and a document's page from the register to its rendered text. Run by `cargo xtask bench`, which reads BENCH_OUT (this file adds `.loading.json`).
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const RUNS = 11;
@@ -49,7 +49,40 @@ test("loading figures", async ({ browser }) => {
     await context.close();
   }
 
-  const figures = { app_cold_load_sign_in_p50_ms: median(cold), app_navigate_unloaded_area_p50_ms: median(navigate) };
+  // A document's page, from the click on its number in the register to its text rendered (the
+  // document and its revisions, then the text's HTML from the server).
+  const documentOpen: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signInPage(page, "lee.chen");
+    await page.goto("/documents");
+    const link = page.getByTestId("document-row").filter({ hasText: "Revision" }).first().getByRole("link");
+    await expect(link).toBeVisible();
+    await page.waitForTimeout(300);
+    const shown = page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          let clickedAt = 0;
+          document.addEventListener("click", () => (clickedAt = performance.now()), { capture: true, once: true });
+          const check = () => {
+            if (clickedAt && document.querySelector('[data-testid="doc-body"]')?.textContent?.trim()) resolve(performance.now() - clickedAt);
+            else requestAnimationFrame(check);
+          };
+          requestAnimationFrame(check);
+        }),
+    );
+    await link.click();
+    documentOpen.push(Math.round(await shown));
+    await context.close();
+  }
+
+  const figures = {
+    app_cold_load_sign_in_p50_ms: median(cold),
+    app_navigate_unloaded_area_p50_ms: median(navigate),
+    document_open_to_text_p50_ms: median(documentOpen),
+    document_open_to_text_max_ms: Math.max(...documentOpen),
+  };
   console.log(figures);
   if (process.env.BENCH_OUT) writeFileSync(`${process.env.BENCH_OUT}.loading.json`, JSON.stringify(figures));
 });
