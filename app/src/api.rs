@@ -390,6 +390,18 @@ pub async fn attach_file(
     json(check(req.send().await, true).await?).await
 }
 
+/// `GET /api/v1/settings/documents`: the installation's document settings.
+pub async fn document_settings() -> ApiResult<shared::document::DocumentSettings> {
+    send(Request::get("/api/v1/settings/documents")).await
+}
+
+/// `PUT /api/v1/settings/documents` (admin).
+pub async fn set_document_settings(
+    settings: &shared::document::DocumentSettings,
+) -> ApiResult<shared::document::DocumentSettings> {
+    send_json(Request::put("/api/v1/settings/documents"), settings).await
+}
+
 /// `POST /api/v1/documents`: a new document with the next number of its type.
 pub async fn create_document(input: &shared::document::DocumentInput) -> ApiResult<shared::document::Document> {
     send_json(Request::post("/api/v1/documents"), input).await

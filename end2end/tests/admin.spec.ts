@@ -42,3 +42,16 @@ test("a site code in the wrong format is refused in the browser", async ({ page 
   await expect(page.getByRole("status")).toContainText("created");
   await expect(page.getByRole("table", { name: "Sites" })).toContainText(name);
 });
+
+test("an admin chooses how document revisions are labelled (and sets it back)", async ({ page, request }) => {
+  await page.goto("/admin");
+  const form = page.getByRole("region", { name: "Document control" });
+  await expect(form.getByLabel(/^Letters/)).toBeChecked();
+  await form.getByLabel(/^Numbers/).check();
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(form.getByRole("status")).toContainText("Saved");
+  expect((await (await request.get("/api/v1/settings/documents")).json()).revision_labels).toBe("numbers");
+  await form.getByLabel(/^Letters/).check();
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect.poll(async () => (await (await request.get("/api/v1/settings/documents")).json()).revision_labels).toBe("letters");
+});

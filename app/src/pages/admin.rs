@@ -77,6 +77,60 @@ pub fn AdminHome() -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
+            {can(s, &[Permission::ManageOrganisation]).then(|| view! { <DocumentSettingsForm /> })}
+        </section>
+    }
+}
+
+/// The installation's document settings: how revisions are labelled (letters or numbers; a
+/// change labels the revisions created after it, a label once given never changes).
+#[component]
+fn DocumentSettingsForm() -> impl IntoView {
+    use shared::document::{DocumentSettings, RevisionScheme};
+    let current = LocalResource::new(api::document_settings);
+    let choice = RwSignal::new(None::<RevisionScheme>);
+    let state = RwSignal::new(Submitted::default());
+    let save = Action::new_local(move |settings: &DocumentSettings| {
+        let settings = *settings;
+        async move {
+            state.set(Submitted::from_result(api::set_document_settings(&settings).await, |_| {
+                "Saved: revisions created from now on are labelled this way.".to_string()
+            }));
+        }
+    });
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if let Some(revision_labels) = choice.get() {
+            save.dispatch(DocumentSettings { revision_labels });
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="document-settings-title">
+            <h2 id="document-settings-title">"Document control"</h2>
+            {loaded(current, "the document settings", move |settings: DocumentSettings| {
+                if choice.get_untracked().is_none() {
+                    choice.set(Some(settings.revision_labels));
+                }
+                let option = move |scheme: RevisionScheme, label: &'static str| view! {
+                    <label class="check">
+                        <input type="radio" name="revision_labels" value=scheme.as_str()
+                            prop:checked=move || choice.get() == Some(scheme) on:change=move |_| choice.set(Some(scheme)) />
+                        {label}
+                    </label>
+                };
+                view! {
+                    <form class="form" on:submit=on_submit novalidate>
+                        {outcome_view(state)}
+                        <fieldset class="field">
+                            <legend>"Revision labels"</legend>
+                            {option(RevisionScheme::Letters, "Letters: A, B, C … Z, AA")}
+                            {option(RevisionScheme::Numbers, "Numbers: 1, 2, 3 …")}
+                        </fieldset>
+                        <p class="muted">"Revisions already labelled keep their labels."</p>
+                        <div class="actions"><button type="submit" class="btn btn-primary">"Save"</button></div>
+                    </form>
+                }
+            })}
         </section>
     }
 }
