@@ -173,9 +173,9 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     // Documents: most in force, one revision in review, one approved for later, one draft, one
     // obsolete; a second run adds none.
     let documents = store.list_documents(true).await.unwrap();
-    assert_eq!(documents.len(), 12);
+    assert_eq!(documents.len(), 30);
     assert_eq!(documents.iter().filter(|d| d.meta.retired_at.is_some()).count(), 1);
-    assert_eq!(documents.iter().filter(|d| d.in_force.is_some()).count(), 11, "all but the draft-only one");
+    assert_eq!(documents.iter().filter(|d| d.in_force.is_some()).count(), 29, "all but the draft-only one");
     let sop = documents.iter().find(|d| d.title == "Control of documents and records").unwrap();
     assert_eq!(sop.in_force.as_deref(), Some("B"));
     let revisions = store.list_revisions(sop.id).await.unwrap();
