@@ -14,7 +14,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::auth::{Permission, Role, UserId, UserSummary};
 use shared::document::{
-    Document, DocumentFilter, DocumentHit, DocumentInput, DocumentPage, DocumentSort, DocumentStatus, DocumentType, Revision,
+    Document, DocumentFilter, DocumentHit, DocumentInput, DocumentPage, DocumentSort, DocumentStatus, DocumentType,
+    Revision,
 };
 use shared::org::{DepartmentId, ProcessId, Record};
 

@@ -538,7 +538,11 @@ fn Attachment(r: Revision, dirty: RwSignal<bool>, refresh: Callback<()>) -> impl
                 Ok(_) => refresh.run(()),
                 Err(ApiError::Status(_, body)) => {
                     let named = crate::components::field::error_lines(&body.field_errors);
-                    failure.set(Some(if named.is_empty() { body.message } else { format!("{} {}", body.message, named.join("; ")) }));
+                    failure.set(Some(if named.is_empty() {
+                        body.message
+                    } else {
+                        format!("{} {}", body.message, named.join("; "))
+                    }));
                 }
                 Err(e) => failure.set(Some(e.to_string())),
             }
