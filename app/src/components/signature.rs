@@ -127,6 +127,27 @@ pub fn SignaturePanel(
     }
 }
 
+/// The electronic-signature agreement, asked before a person's first signature (11.100(c)).
+#[component]
+pub fn Agreement(accept: RwSignal<bool>, errors: Signal<FieldErrors>) -> impl IntoView {
+    view! {
+        <div class="agreement" class:has-error=move || errors.with(|e| e.get("accept_agreement").is_some())>
+            <p>{AGREEMENT}</p>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    name="accept_agreement"
+                    aria-describedby="field-accept_agreement-error"
+                    prop:checked=move || accept.get()
+                    on:change=move |ev| accept.set(event_target_checked(&ev))
+                />
+                "I accept the electronic-signature agreement"
+            </label>
+            <FieldError name="accept_agreement" errors id="field-accept_agreement-error".to_string() />
+        </div>
+    }
+}
+
 /// The signing dialog: what is signed and what it means, the agreement before a first
 /// signature, and the password entered again.
 #[component]
@@ -211,22 +232,7 @@ pub fn SignDialog(
                         "You are signing " <strong>{what}</strong> " (version " {version} ") with the meaning "
                         <strong>"“" {label} "”"</strong> ", as " <strong>{signer}</strong> "."
                     </p>
-                    {(!agreed).then(|| view! {
-                        <div class="agreement" class:has-error=move || errors.with(|e| e.get("accept_agreement").is_some())>
-                            <p>{AGREEMENT}</p>
-                            <label class="check">
-                                <input
-                                    type="checkbox"
-                                    name="accept_agreement"
-                                    aria-describedby="field-accept_agreement-error"
-                                    prop:checked=move || accept.get()
-                                    on:change=move |ev| accept.set(event_target_checked(&ev))
-                                />
-                                "I accept the electronic-signature agreement"
-                            </label>
-                            <FieldError name="accept_agreement" errors=Signal::from(errors) id="field-accept_agreement-error".to_string() />
-                        </div>
-                    })}
+                    {(!agreed).then(|| view! { <Agreement accept errors=Signal::from(errors) /> })}
                     {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
                     {rationale.map(|required| view! {
                         <TextField

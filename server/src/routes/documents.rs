@@ -55,6 +55,18 @@ fn visible(user: &CurrentUser, doc: &Document, r: &Revision) -> bool {
     readable(r.status, doc.participant(Some(user.id), r.author_id), privileged)
 }
 
+/// Revision `id` with its document, when `user` may read it; 404 otherwise (a revision one may
+/// not read is answered as one that does not exist).
+async fn readable_revision(state: &AppState, user: &CurrentUser, id: RevisionId) -> ApiResult<(Document, Revision)> {
+    let not_found = || ApiError::not_found("No such revision.");
+    let r = state.store.get_revision(id).await?.ok_or_else(not_found)?;
+    let doc = state.store.get_document(r.document_id).await?.ok_or_else(not_found)?;
+    if !visible(user, &doc, &r) {
+        return Err(not_found());
+    }
+    Ok((doc, r))
+}
+
 /// The answer of the document list: every match without `limit`, as it always was; one page
 /// with the total with it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -237,12 +249,7 @@ pub async fn get_revision(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let not_found = || ApiError::not_found("No such revision.");
-    let r = state.store.get_revision(RevisionId(id)).await?.ok_or_else(not_found)?;
-    let doc = state.store.get_document(r.document_id).await?.ok_or_else(not_found)?;
-    if !visible(&user, &doc, &r) {
-        return Err(not_found());
-    }
+    let (_, r) = readable_revision(&state, &user, RevisionId(id)).await?;
     Ok(with_etag(StatusCode::OK, r.meta.version, &r))
 }
 
@@ -296,12 +303,8 @@ pub async fn put_file(
     ApiQuery(q): ApiQuery<FileQuery>,
     body: Result<ApiBytes, ApiError>,
 ) -> ApiResult<Response> {
-    let not_found = || ApiError::not_found("No such revision.");
-    let r = state.store.get_revision(RevisionId(id)).await?.ok_or_else(not_found)?;
-    let doc = state.store.get_document(r.document_id).await?.ok_or_else(not_found)?;
-    if !visible(&user, &doc, &r) {
-        return Err(not_found());
-    }
+    // One who may not read the draft learns nothing of it, not even that it exists.
+    readable_revision(&state, &user, RevisionId(id)).await?;
     let version = expected_version(&headers, None)?;
     let ApiBytes(bytes) = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -340,12 +343,7 @@ pub async fn get_file(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let not_found = || ApiError::not_found("No such revision.");
-    let r = state.store.get_revision(RevisionId(id)).await?.ok_or_else(not_found)?;
-    let doc = state.store.get_document(r.document_id).await?.ok_or_else(not_found)?;
-    if !visible(&user, &doc, &r) {
-        return Err(not_found());
-    }
+    let (_, r) = readable_revision(&state, &user, RevisionId(id)).await?;
     let (file, bytes) =
         state.store.revision_file(r.id).await?.ok_or_else(|| ApiError::not_found("This revision has no file."))?;
     let content_type = if file.media_type.starts_with("text/") {
@@ -490,12 +488,7 @@ pub async fn revision_html(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RenderedText>> {
-    let not_found = || ApiError::not_found("No such revision.");
-    let r = state.store.get_revision(RevisionId(id)).await?.ok_or_else(not_found)?;
-    let doc = state.store.get_document(r.document_id).await?.ok_or_else(not_found)?;
-    if !visible(&user, &doc, &r) {
-        return Err(not_found());
-    }
+    let (_, r) = readable_revision(&state, &user, RevisionId(id)).await?;
     Ok(Json(RenderedText { html: crate::markdown::to_html(&r.content.body) }))
 }
 

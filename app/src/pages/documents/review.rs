@@ -8,10 +8,10 @@ use leptos_router::hooks::use_navigate;
 use shared::FieldErrors;
 use shared::auth::Permission;
 use shared::document::{Document, PeriodicReviewInput, ReviewOutcome, RevisionStatus};
-use shared::signature::AGREEMENT;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{FieldError, TextField};
+use crate::components::field::TextField;
+use crate::components::signature::Agreement;
 use crate::session::{can, session};
 
 /// The outcomes, in the order offered.
@@ -138,17 +138,7 @@ fn ReviewDialog(doc: Document, on_close: Callback<()>) -> impl IntoView {
                         }).collect_view()}
                     </fieldset>
                     <TextField name="comment" label="Comment (required to revise or make obsolete)" value=comment errors=errors_signal multiline=true />
-                    {(!agreed).then(|| view! {
-                        <div class="agreement" class:has-error=move || errors.with(|e| e.get("accept_agreement").is_some())>
-                            <p>{AGREEMENT}</p>
-                            <label class="check">
-                                <input type="checkbox" name="accept_agreement" aria-describedby="field-accept_agreement-error"
-                                    prop:checked=move || accept.get() on:change=move |ev| accept.set(event_target_checked(&ev)) />
-                                "I accept the electronic-signature agreement"
-                            </label>
-                            <FieldError name="accept_agreement" errors=errors_signal id="field-accept_agreement-error".to_string() />
-                        </div>
-                    })}
+                    {(!agreed).then(|| view! { <Agreement accept errors=errors_signal /> })}
                     {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
                     <TextField name="password" label="Password" value=password errors=errors_signal kind="password"
                         autocomplete="current-password" required=true />
