@@ -80,6 +80,39 @@ test("by keyboard alone: sign in, move through the navigation, and sign a record
   await page.context().close();
 });
 
+test("by keyboard alone: move through the FMEA worksheet, edit a rating and save it", async ({ browser }) => {
+  const qm = await apiAs(DEMO.qualityManager.username);
+  const fmea = ((await (await qm.get("/api/v1/fmeas")).json()).items as { id: number; fmea_number: string }[])
+    .find((f) => f.fmea_number === "PF-GB200")!;
+  const rows = async () => (await (await qm.get(`/api/v1/fmeas/${fmea.id}/worksheet`)).json()).rows as { occurrence: number | null }[];
+  const before = (await rows())[0].occurrence;
+  const next = before === 3 ? 4 : 3;
+
+  const page = await pageAs(browser, DEMO.qualityManager.username);
+  await page.goto(`/fmea/${fmea.id}`);
+  await expect(page.getByTestId("sheet-counts")).toContainText("failure chains");
+  const sheet = page.locator(".sheet");
+  await tabTo(page, sheet, 200);
+  await expectVisibleFocus(page);
+  // To the first row's occurrence rating with the arrow keys.
+  await page.keyboard.press("Control+Home");
+  const active = page.locator(".cell.active");
+  for (let i = 0; i < 40 && (await active.getAttribute("data-col")) !== "occurrence"; i++) {
+    await page.keyboard.press("ArrowRight");
+  }
+  await expect(active).toHaveAttribute("data-col", "occurrence");
+  await page.keyboard.press("Enter");
+  await expect(page.locator(".cell.editing")).toHaveCount(1);
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(String(next));
+  await page.keyboard.press("Enter");
+  await expect.poll(async () => (await rows())[0].occurrence).toBe(next);
+  // The focus is back on the grid, ready for the next key.
+  expect(await page.evaluate(() => document.activeElement?.classList.contains("sheet"))).toBe(true);
+  await qm.dispose();
+  await page.context().close();
+});
+
 test("the focus stays on a heatmap cell while a live update redraws the counts", async ({ browser }) => {
   const page = await pageAs(browser, DEMO.qualityManager.username);
   await page.goto("/risks");
