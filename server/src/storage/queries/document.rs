@@ -269,6 +269,25 @@ async fn set_status(
 
 /// The workflow's answer as a store error: 409 when no one could do it in this state, 403
 /// when someone else could.
+/// Revision `id` read for an edit of its content at `version`: the revision when the actor may
+/// edit it (its author or the document's owner, while it is a draft; otherwise the workflow's
+/// refusal), or the answer to give instead (not found, stale).
+async fn draft_for_edit(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    id: RevisionId,
+    version: i64,
+) -> StoreResult<Result<Revision, Change<Revision>>> {
+    let Some((before, doc)) = revision_and_document(tx, id.0).await? else { return Ok(Err(Change::NotFound)) };
+    if before.meta.version != version {
+        return Ok(Err(Change::Stale(before)));
+    }
+    let who = doc.participant(ctx.actor_id.map(UserId), before.author_id);
+    workflow(before.status, RevisionAction::Edit, who)
+        .map_err(|r| refused(before.status, RevisionAction::Edit, r.0))?;
+    Ok(Ok(before))
+}
+
 fn refused(status: RevisionStatus, action: RevisionAction, message: &'static str) -> StoreError {
     let anyone = Participant {
         author: action != RevisionAction::SignApproved,
@@ -606,13 +625,10 @@ impl DocumentStore for SqlStore {
         input: &RevisionInput,
     ) -> StoreResult<Change<Revision>> {
         let mut tx = self.write_tx().await?;
-        let Some((before, doc)) = revision_and_document(&mut tx, id.0).await? else { return Ok(Change::NotFound) };
-        if before.meta.version != version {
-            return Ok(Change::Stale(before));
-        }
-        let who = doc.participant(ctx.actor_id.map(UserId), before.author_id);
-        workflow(before.status, RevisionAction::Edit, who)
-            .map_err(|r| refused(before.status, RevisionAction::Edit, r.0))?;
+        let before = match draft_for_edit(&mut tx, ctx, id, version).await? {
+            Ok(before) => before,
+            Err(answer) => return Ok(answer),
+        };
         input.validate(before.seq, before.file.is_some()).map_err(StoreError::Invalid)?;
         let done = sqlx::query(
             "update document_revisions set body = $3, reason_for_change = $4, change_summary = $5, \
@@ -714,14 +730,11 @@ impl DocumentStore for SqlStore {
     ) -> StoreResult<Change<Revision>> {
         use sha2::Digest as _;
         let mut tx = self.write_tx().await?;
-        let Some((before, doc)) = revision_and_document(&mut tx, id.0).await? else { return Ok(Change::NotFound) };
-        if before.meta.version != version {
-            return Ok(Change::Stale(before));
-        }
         // Attaching a file is an edit of the draft's content: the same people, the same state.
-        let who = doc.participant(ctx.actor_id.map(UserId), before.author_id);
-        workflow(before.status, RevisionAction::Edit, who)
-            .map_err(|r| refused(before.status, RevisionAction::Edit, r.0))?;
+        let before = match draft_for_edit(&mut tx, ctx, id, version).await? {
+            Ok(before) => before,
+            Err(answer) => return Ok(answer),
+        };
         let done = sqlx::query(
             "update document_revisions set content_version = content_version + 1, version = version + 1, \
                 updated_at = $3 where revision_id = $1 and version = $2 and status = 'draft'",
