@@ -106,6 +106,7 @@ impl From<StoreError> for ApiError {
             | StoreError::InUse(message)
             | StoreError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, message),
             StoreError::Invalid(fields) => ApiError::invalid(fields),
+            StoreError::Refused(message, fields) => ApiError::invalid(fields).with_message(message),
             e @ StoreError::Internal(_) => ApiError::internal(e),
             StoreError::Database(sqlx::Error::PoolTimedOut) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The database is busy; try again in a moment.")

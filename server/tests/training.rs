@@ -441,9 +441,135 @@ async fn a_failed_round_means_reading_again_and_changes_cancel_what_is_no_longer
     assert!(store.list_assignments(Some(newcomer), true, today).await.unwrap().is_empty());
 }
 
+/// A classroom requirement (no document) in the staff curriculum.
+async fn staff_classroom(store: &Arc<dyn Store>, qm: UserId, title: &str) -> shared::training::RequirementId {
+    let input = RequirementInput {
+        title: title.into(),
+        kind: RequirementKind::Classroom,
+        document_id: None,
+        quiz: None,
+        recurrence_months: None,
+        completion_days: 30,
+    };
+    let req = store.create_requirement(&by(qm), &input).await.unwrap().id;
+    let line = CurriculumLine { requirement_id: req, role: Some(Role::Staff), department_id: None };
+    store.add_curriculum_line(&by(qm), &line).await.unwrap();
+    req
+}
+
+async fn an_exemption_stops_assignment_until_it_is_revoked_or_runs_out(store: Arc<dyn Store>, db: TestDb) {
+    use shared::training::AssignmentState;
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let qm_id = UserId(me(&qm).await);
+    let lee = Client::as_new_user(store.clone(), "lee.chen", &[Role::Staff]).await;
+    let lee_id = UserId(me(&lee).await);
+    let marta = common::create_user(&store, "marta.kowalska", &[Role::Staff]).await;
+    let auditor = Client::as_new_user(store.clone(), "sam.reid", &[Role::Auditor]).await;
+    let req = staff_classroom(&store, qm_id, "Forklift safety").await;
+    let today = Utc::now().date_naive();
+    let open_of = |who: UserId| {
+        let store = store.clone();
+        async move {
+            store
+                .list_assignments(Some(who), true, Utc::now().date_naive())
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|a| a.requirement_id == req)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(open_of(lee_id).await.len(), 1);
+
+    // Bad input is named; only a quality manager exempts.
+    let url = "/api/v1/training/exemptions";
+    let good = json!({"user_id": lee_id.0, "requirement_id": req.0, "reason": "Office work only; never drives"});
+    let cases = [
+        (json!({"user_id": lee_id.0, "requirement_id": req.0, "reason": "  "}), "reason"),
+        (json!({"user_id": 999_999, "requirement_id": req.0, "reason": "x"}), "user_id"),
+        (json!({"user_id": lee_id.0, "requirement_id": 999_999, "reason": "x"}), "requirement_id"),
+        (json!({"user_id": lee_id.0, "requirement_id": req.0, "reason": "x", "until": today - Days::new(1)}), "until"),
+    ];
+    for (body, field) in cases {
+        let r = qm.json("POST", url, &body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.text);
+        assert!(r.body["field_errors"][field].is_array(), "{field}: {}", r.text);
+    }
+    assert_eq!(auditor.json("POST", url, &good).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(lee.get(url).await.status, StatusCode::FORBIDDEN);
+
+    // Granted: the open assignment is cancelled in the same call, the cell is exempt and not
+    // counted; a second one is a conflict.
+    let r = qm.json("POST", url, &good).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let exemption = r.body["id"].as_i64().unwrap();
+    assert_eq!(r.body["user_name"], common::display_name("lee.chen"));
+    assert_eq!(r.body["granted_by_name"], common::display_name("priya.natarajan"));
+    assert!(r.body["revoked_at"].is_null() && r.body["until"].is_null(), "{}", r.text);
+    assert_eq!(qm.json("POST", url, &good).await.status, StatusCode::CONFLICT);
+    assert!(open_of(lee_id).await.is_empty());
+    let all = store.list_assignments(Some(lee_id), false, today).await.unwrap();
+    assert!(all.iter().any(|a| a.requirement_id == req && a.state == AssignmentState::Cancelled));
+    let m = auditor.get("/api/v1/training/matrix").await;
+    assert_eq!(cell(&m.body, lee_id.0, req.0), 'n');
+    let csv = auditor.get("/api/v1/training/matrix.csv").await;
+    assert!(csv.text.contains("Exempt"), "{}", csv.text);
+    let listed = auditor.get(&format!("{url}?user_id={}&active=true", lee_id.0)).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "{}", listed.text);
+
+    // No cause assigns it while the exemption holds: a new role for Lee.
+    let mut user = store.get_user(lee_id).await.unwrap().unwrap();
+    user.roles = vec![Role::Staff, Role::Auditor];
+    store
+        .update_user(&by(qm_id), lee_id, user.meta.version, &shared::auth::UserInput::from_record(&user))
+        .await
+        .unwrap();
+    assert!(open_of(lee_id).await.is_empty(), "never assigned while exempt");
+
+    // Revoked (a reason required): assigned again at once, cause "exemption ended".
+    let revoke = format!("{url}/{exemption}/revoke");
+    let r = qm.json("POST", &revoke, &json!({"reason": ""})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["reason"].is_array());
+    let r = qm.json("POST", &revoke, &json!({"reason": "Now drives in the warehouse"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.body["revoked_at"].is_string() && r.body["revoked_reason"] == "Now drives in the warehouse");
+    assert_eq!(qm.json("POST", &revoke, &json!({"reason": "again"})).await.status, StatusCode::CONFLICT);
+    let again = open_of(lee_id).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].cause, AssignmentCause::ExemptionEnded);
+    assert_eq!(
+        qm.json("POST", "/api/v1/training/exemptions/999999/revoke", &json!({"reason": "x"})).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // An exemption through today: the clock assigns Marta the day after, once.
+    let until = json!({"user_id": marta.0, "requirement_id": req.0, "reason": "On leave", "until": today});
+    assert_eq!(qm.json("POST", url, &until).await.status, StatusCode::CREATED);
+    assert!(open_of(marta).await.is_empty());
+    let clock = AuditContext::tool("clock");
+    assert_eq!(store.assign_refreshers(&clock, today).await.unwrap(), 0, "still in force today");
+    let tomorrow = today + Days::new(1);
+    assert_eq!(store.assign_refreshers(&clock, tomorrow).await.unwrap(), 1);
+    assert_eq!(store.assign_refreshers(&clock, tomorrow).await.unwrap(), 0);
+    let hers = open_of(marta).await;
+    assert_eq!((hers.len(), hers[0].cause), (1, AssignmentCause::ExemptionEnded));
+    let ended = auditor.get(&format!("{url}?user_id={}&active=false", marta.0)).await;
+    assert_eq!(ended.body["items"].as_array().unwrap().len(), 1, "{}", ended.text);
+
+    // Every step is in the audit trail, and nothing is deleted.
+    let trail = store
+        .list_audit(&AuditFilter { record_type: Some("training_exemption".into()), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 4, "two granted, one revoked, one ended");
+    assert!(db.execute("delete from training_exemptions").await.is_err());
+}
+
 on_both_backends!(
     a_failed_round_means_reading_again_and_changes_cancel_what_is_no_longer_required,
     staff_read_sign_and_pass_the_quiz,
     causes_firing_at_once_assign_once,
     a_trainer_signs_off_only_when_qualified_and_refreshers_come_on_time,
+    an_exemption_stops_assignment_until_it_is_revoked_or_runs_out,
 );

@@ -16,8 +16,9 @@ use shared::List;
 use shared::auth::{Permission, UserId};
 use shared::document::DocumentId;
 use shared::training::{
-    Assignment, AssignmentId, CurriculumEntry, CurriculumLine, DepartmentCompletion, Matrix, QuizAnswers, QuizResult,
-    QuizSheet, Requirement, RequirementId, RequirementInput, TrainedOn, TraineeStatus, TrainingRecord,
+    Assignment, AssignmentId, CurriculumEntry, CurriculumLine, DepartmentCompletion, Exemption, ExemptionId,
+    ExemptionInput, Matrix, QuizAnswers, QuizResult, QuizSheet, Requirement, RequirementId, RequirementInput,
+    RevokeInput, TrainedOn, TraineeStatus, TrainingRecord,
 };
 
 use super::with_etag;
@@ -42,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/training/completion", get(completion))
         .route("/training/trained-on", get(trained_on))
         .route("/training/documents/{id}", get(document_trainees))
+        .route("/training/exemptions", get(list_exemptions).post(create_exemption))
+        .route("/training/exemptions/{id}/revoke", post(revoke_exemption))
 }
 
 fn today() -> NaiveDate {
@@ -304,4 +307,65 @@ pub async fn document_trainees(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<List<TraineeStatus>>> {
     Ok(Json(List { items: state.store.document_trainees(DocumentId(id), today()).await? }))
+}
+
+/// Query of the exemptions.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExemptionQuery {
+    /// One person's.
+    pub user_id: Option<i64>,
+    /// One requirement's.
+    pub requirement_id: Option<i64>,
+    /// Only those in force today (`true`) or only the others (`false`).
+    pub active: Option<bool>,
+}
+
+/// Exemptions from training requirements, newest first.
+#[utoipa::path(get, path = "/api/v1/training/exemptions", tag = "training", params(ExemptionQuery),
+    responses((status = 200, body = List<Exemption>)))]
+pub async fn list_exemptions(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ExemptionQuery>,
+) -> ApiResult<Json<List<Exemption>>> {
+    let items = state
+        .store
+        .list_exemptions(q.user_id.map(UserId), q.requirement_id.map(RequirementId), q.active, today())
+        .await?;
+    Ok(Json(List { items }))
+}
+
+/// Exempt a person from a requirement, with a reason and optionally a last day (not in the past);
+/// their open assignments of it are cancelled in the same transaction. 409 when one is in force.
+#[utoipa::path(post, path = "/api/v1/training/exemptions", tag = "training", request_body = ExemptionInput,
+    responses((status = 201, body = Exemption), (status = 409, body = shared::ErrorBody),
+        (status = 422, body = shared::ErrorBody)))]
+pub async fn create_exemption(
+    State(state): State<AppState>,
+    ctx: AuditContext,
+    ApiJson(input): ApiJson<ExemptionInput>,
+) -> ApiResult<Response> {
+    let input = input.normalized();
+    input
+        .validate(Some(today()))
+        .map_err(|e| ApiError::invalid(e).with_message("The exemption is not valid; nothing was saved."))?;
+    let exemption = state.store.create_exemption(&ctx, &input, today()).await?;
+    Ok(with_etag(StatusCode::CREATED, exemption.meta.version, &exemption))
+}
+
+/// Revoke an exemption in force, with a reason; the person is assigned the requirement again in
+/// the same transaction when their curricula hold it and they are not current.
+#[utoipa::path(post, path = "/api/v1/training/exemptions/{id}/revoke", tag = "training", request_body = RevokeInput,
+    params(("id" = i64, Path, description = "The exemption")),
+    responses((status = 200, body = Exemption), (status = 404, body = shared::ErrorBody),
+        (status = 409, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
+pub async fn revoke_exemption(
+    State(state): State<AppState>,
+    ctx: AuditContext,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RevokeInput>,
+) -> ApiResult<Response> {
+    input.validate().map_err(|e| ApiError::invalid(e).with_message("Say why the exemption is revoked."))?;
+    let exemption = state.store.revoke_exemption(&ctx, ExemptionId(id), &input.reason, today()).await?;
+    Ok(with_etag(StatusCode::OK, exemption.meta.version, &exemption))
 }

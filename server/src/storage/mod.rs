@@ -108,6 +108,10 @@ pub enum StoreError {
     /// a retired record): field errors, HTTP 422.
     #[error("invalid input")]
     Invalid(FieldErrors),
+    /// As [`StoreError::Invalid`], with a sentence that says why (e.g. which person has no open
+    /// assignment): HTTP 422.
+    #[error("{0}")]
+    Refused(String, FieldErrors),
     /// Caliper broke one of its own invariants (a record just written could not be read back,
     /// a stored value could not be decoded, a worker task failed): HTTP 500, logged.
     #[error("internal error: {0}")]

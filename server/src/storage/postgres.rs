@@ -99,6 +99,9 @@ mod dashboard;
 #[path = "queries/document.rs"]
 mod document;
 #[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/exemption.rs"]
+mod exemption;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/fmea.rs"]
 mod fmea;
 #[allow(clippy::duplicate_mod)] // by design: once per backend

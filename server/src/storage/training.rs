@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use shared::auth::UserId;
 use shared::document::DocumentId;
 use shared::training::{
-    Assignment, AssignmentId, CurriculumEntry, CurriculumLine, Matrix, QuizAnswers, QuizResult, QuizSheet, Requirement,
-    RequirementId, RequirementInput, TrainedOn, TraineeStatus, TrainingRecord,
+    Assignment, AssignmentId, CurriculumEntry, CurriculumLine, Exemption, ExemptionId, ExemptionInput, Matrix,
+    QuizAnswers, QuizResult, QuizSheet, Requirement, RequirementId, RequirementInput, TrainedOn, TraineeStatus,
+    TrainingRecord,
 };
 
 use super::{AuditContext, StoreResult};
@@ -102,7 +103,35 @@ pub trait TrainingStore: Send + Sync + 'static {
     /// one transaction: for each, an assignment with its historic dates and, when completed, its
     /// record; audited as imported.
     async fn import_history(&self, ctx: &AuditContext, rows: &[HistoricTraining]) -> StoreResult<Vec<AssignmentId>>;
-    /// Assigns the refreshers of recurring requirements that lapse soon (run at start and every
-    /// minute, so a lapse is picked up on time, also after downtime); returns how many.
+    /// Assigns the refreshers of recurring requirements that lapse soon, and ends the exemptions
+    /// whose last day passed (assigning their people again) (run at start and every minute, so a
+    /// lapse is picked up on time, also after downtime); returns how many assignments it made.
     async fn assign_refreshers(&self, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize>;
+    /// Exemptions, newest first: one person's and/or one requirement's; only those in force on
+    /// `today` (or only the others) when `active` is given.
+    async fn list_exemptions(
+        &self,
+        user: Option<UserId>,
+        requirement: Option<RequirementId>,
+        active: Option<bool>,
+        today: NaiveDate,
+    ) -> StoreResult<Vec<Exemption>>;
+    /// Exempts a person from a requirement (unknown or retired person or requirement: field
+    /// errors; one in force already: conflict) and cancels their open assignments of it, in one
+    /// transaction, audited.
+    async fn create_exemption(
+        &self,
+        ctx: &AuditContext,
+        input: &ExemptionInput,
+        today: NaiveDate,
+    ) -> StoreResult<Exemption>;
+    /// Revokes an exemption in force, with a reason, and assigns the person the requirement again
+    /// when their curricula hold it and they are not current (same transaction), audited.
+    async fn revoke_exemption(
+        &self,
+        ctx: &AuditContext,
+        id: ExemptionId,
+        reason: &str,
+        today: NaiveDate,
+    ) -> StoreResult<Exemption>;
 }

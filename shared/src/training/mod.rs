@@ -16,10 +16,15 @@ use crate::document::{DocumentId, RevisionId};
 use crate::org::{DepartmentId, Record, RecordMeta, id_type};
 use crate::validation::{self, INVALID, REQUIRED};
 
+mod exemption;
 mod quiz;
 #[cfg(test)]
 mod tests;
 
+pub use exemption::{
+    Attendee, ClassSession, ClassSessionId, ClassSessionInput, EXEMPTION_REASON_MAX, Exemption, ExemptionId,
+    ExemptionInput, RevokeInput, SESSION_NOTES_MAX, exemption_active,
+};
 pub use quiz::{Question, Quiz, QuizAnswers, QuizQuestion, QuizResult, QuizSheet};
 
 id_type!(
@@ -264,15 +269,18 @@ pub enum AssignmentCause {
     CurriculumChanged,
     /// The last completion is about to lapse (a recurring requirement).
     Recurrence,
+    /// The person's exemption was revoked or ran out.
+    ExemptionEnded,
 }
 
 impl AssignmentCause {
     /// Every cause.
-    pub const ALL: [AssignmentCause; 4] = [
+    pub const ALL: [AssignmentCause; 5] = [
         AssignmentCause::RevisionApproved,
         AssignmentCause::PersonChanged,
         AssignmentCause::CurriculumChanged,
         AssignmentCause::Recurrence,
+        AssignmentCause::ExemptionEnded,
     ];
 
     /// The stored and wire name.
@@ -282,6 +290,7 @@ impl AssignmentCause {
             AssignmentCause::PersonChanged => "person_changed",
             AssignmentCause::CurriculumChanged => "curriculum_changed",
             AssignmentCause::Recurrence => "recurrence",
+            AssignmentCause::ExemptionEnded => "exemption_ended",
         }
     }
 
@@ -297,6 +306,7 @@ impl AssignmentCause {
             AssignmentCause::PersonChanged => "Joined, or new role or department",
             AssignmentCause::CurriculumChanged => "Added to a curriculum",
             AssignmentCause::Recurrence => "Periodic refresher",
+            AssignmentCause::ExemptionEnded => "Exemption ended",
         }
     }
 }
@@ -492,11 +502,13 @@ pub enum CellStatus {
     Expired,
     /// Completed on an older revision; the new one is not done yet.
     Superseded,
+    /// Required, but the person is exempted (it counts as not required).
+    Exempt,
 }
 
 impl CellStatus {
     /// Every status.
-    pub const ALL: [CellStatus; 7] = [
+    pub const ALL: [CellStatus; 8] = [
         CellStatus::NotRequired,
         CellStatus::Assigned,
         CellStatus::DueSoon,
@@ -504,6 +516,7 @@ impl CellStatus {
         CellStatus::Completed,
         CellStatus::Expired,
         CellStatus::Superseded,
+        CellStatus::Exempt,
     ];
 
     /// The one-letter code of the compact matrix encoding.
@@ -516,6 +529,7 @@ impl CellStatus {
             CellStatus::Completed => 'c',
             CellStatus::Expired => 'e',
             CellStatus::Superseded => 'x',
+            CellStatus::Exempt => 'n',
         }
     }
 
@@ -534,6 +548,7 @@ impl CellStatus {
             CellStatus::Completed => "Completed",
             CellStatus::Expired => "Expired",
             CellStatus::Superseded => "Superseded",
+            CellStatus::Exempt => "Exempt",
         }
     }
 
@@ -547,6 +562,7 @@ impl CellStatus {
             CellStatus::Completed => "✓",
             CellStatus::Expired => "×",
             CellStatus::Superseded => "↻",
+            CellStatus::Exempt => "⊘",
         }
     }
 
@@ -560,12 +576,23 @@ impl CellStatus {
             CellStatus::Completed => "completed",
             CellStatus::Expired => "expired",
             CellStatus::Superseded => "superseded",
+            CellStatus::Exempt => "exempt",
         }
     }
 
     /// Whether the person counts as trained (for the completion rate).
     pub fn is_current(self) -> bool {
         self == CellStatus::Completed
+    }
+
+    /// Whether the cell counts in the completion rate (required, and not exempted).
+    pub fn counts_as_required(self) -> bool {
+        !matches!(self, CellStatus::NotRequired | CellStatus::Exempt)
+    }
+
+    /// Parses a wire name ([`Self::as_str`]).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -595,8 +622,23 @@ pub fn cell_status(
     last: Option<Completion>,
     today: NaiveDate,
 ) -> CellStatus {
+    cell_status_exempt(required, false, open_due, last, today)
+}
+
+/// [`cell_status`] for a person who may hold an active exemption: a required cell of an
+/// exempted person is "Exempt", whatever was done before (it counts as not required).
+pub fn cell_status_exempt(
+    required: bool,
+    exempt: bool,
+    open_due: Option<NaiveDate>,
+    last: Option<Completion>,
+    today: NaiveDate,
+) -> CellStatus {
     if !required {
         return CellStatus::NotRequired;
+    }
+    if exempt {
+        return CellStatus::Exempt;
     }
     if let Some(c) = last
         && c.is_current(today)
@@ -754,7 +796,7 @@ impl Matrix {
             };
             for r in 0..self.requirements.len() {
                 let s = self.cell(p, r);
-                if s != CellStatus::NotRequired {
+                if s.counts_as_required() {
                     out[i].required += 1;
                     out[i].completed += u32::from(s.is_current());
                 }
@@ -765,6 +807,84 @@ impl Matrix {
         }
         out.sort_by(|a, b| a.department.cmp(&b.department));
         out
+    }
+}
+
+/// The filters of the matrix and its exports (all optional; empty means none): a department
+/// (by name), a role, one requirement (its column only), a status (people with at least one
+/// such cell among the columns kept, by [`CellStatus::as_str`]) and part of a name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "server", into_params(parameter_in = Query))]
+pub struct MatrixFilter {
+    /// Only people of this department (its name).
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Only people holding this role (e.g. `staff`).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Only this requirement's column.
+    #[serde(default)]
+    pub requirement_id: Option<i64>,
+    /// Only people with a cell of this status (e.g. `overdue`).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Only people whose name contains this (any case).
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+impl MatrixFilter {
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// An unknown role or status is named.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        if Self::given(&self.role).is_some_and(|r| Role::parse(r).is_none()) {
+            e.add("role", INVALID);
+        }
+        if Self::given(&self.status).is_some_and(|s| CellStatus::parse(s).is_none()) {
+            e.add("status", INVALID);
+        }
+        e.into_result()
+    }
+}
+
+impl Matrix {
+    /// The rows `keep` allows (a reader's scope) that pass `filter`, and the columns it keeps.
+    pub fn select(&self, keep: impl Fn(&MatrixPerson) -> bool, filter: &MatrixFilter) -> Matrix {
+        let cols: Vec<usize> = (0..self.requirements.len())
+            .filter(|r| filter.requirement_id.is_none_or(|id| self.requirements[*r].id.0 == id))
+            .collect();
+        let department = MatrixFilter::given(&filter.department);
+        let role = MatrixFilter::given(&filter.role).and_then(Role::parse);
+        let status = MatrixFilter::given(&filter.status).and_then(CellStatus::parse);
+        let name = MatrixFilter::given(&filter.q).map(str::to_lowercase);
+        let width = self.requirements.len();
+        let bytes = self.cells.as_bytes();
+        let mut people = Vec::new();
+        let mut cells = String::new();
+        for (p, person) in self.people.iter().enumerate() {
+            let row = &bytes[(p * width).min(bytes.len())..((p + 1) * width).min(bytes.len())];
+            let code = |r: usize| row.get(r).map_or('-', |b| *b as char);
+            let wanted = keep(person)
+                && department.is_none_or(|d| person.department.as_deref() == Some(d))
+                && role.is_none_or(|r| person.roles.contains(&r))
+                && name.as_deref().is_none_or(|n| person.name.to_lowercase().contains(n))
+                && status.is_none_or(|s| cols.iter().any(|r| code(*r) == s.code()));
+            if wanted {
+                people.push(person.clone());
+                cells.extend(cols.iter().map(|r| code(*r)));
+            }
+        }
+        Matrix {
+            today: self.today,
+            people,
+            requirements: cols.iter().map(|r| self.requirements[*r].clone()).collect(),
+            cells,
+        }
     }
 }
 

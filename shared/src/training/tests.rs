@@ -41,8 +41,10 @@ fn cell_status_table() {
 fn every_status_has_a_distinct_code_and_symbol() {
     let codes: BTreeSet<char> = CellStatus::ALL.iter().map(|s| s.code()).collect();
     let symbols: BTreeSet<&str> = CellStatus::ALL.iter().map(|s| s.symbol()).collect();
-    assert_eq!(codes.len(), 7);
-    assert_eq!(symbols.len(), 7);
+    assert_eq!(codes.len(), 8);
+    assert_eq!(symbols.len(), 8);
+    assert_eq!(CellStatus::Exempt.code(), 'n');
+    assert_eq!(CellStatus::parse("exempt"), Some(CellStatus::Exempt));
     for s in CellStatus::ALL {
         assert_eq!(CellStatus::from_code(s.code()), Some(s));
     }
@@ -179,4 +181,96 @@ fn revision_in_force_and_training_baseline() {
     assert_eq!(training_baseline(&revs, 1), 1);
     assert_eq!(expires_on(d("2026-01-31"), Some(1)), Some(d("2026-02-28")));
     assert_eq!(expires_on(d("2026-01-31"), None), None);
+}
+
+#[test]
+fn an_exempt_cell_whatever_was_done_and_never_counted() {
+    let today = d("2026-12-02");
+    // (required, exempt, due, last, the status)
+    type Case = (bool, bool, Option<&'static str>, Option<Completion>, CellStatus);
+    let cases: &[Case] = &[
+        (true, true, None, None, CellStatus::Exempt),
+        (true, true, Some("2026-11-01"), None, CellStatus::Exempt),
+        (true, true, None, Some(CUR), CellStatus::Exempt),
+        (true, true, Some("2026-12-20"), Some(OLD), CellStatus::Exempt),
+        // Not required stays not required, exempt or not.
+        (false, true, None, None, CellStatus::NotRequired),
+        // Not exempt: as cell_status says.
+        (true, false, Some("2026-12-01"), None, CellStatus::Overdue),
+        (true, false, None, Some(CUR), CellStatus::Completed),
+    ];
+    for (required, exempt, due, last, want) in cases {
+        assert_eq!(cell_status_exempt(*required, *exempt, due.map(d), *last, today), *want, "{required} {exempt}");
+    }
+    assert!(!CellStatus::Exempt.counts_as_required() && !CellStatus::NotRequired.counts_as_required());
+    assert!(CellStatus::Overdue.counts_as_required());
+    // An exemption applies through its last day.
+    assert!(exemption_active(false, None, today));
+    assert!(exemption_active(false, Some(today), today));
+    assert!(!exemption_active(false, Some(d("2026-12-01")), today));
+    assert!(!exemption_active(true, None, today));
+}
+
+fn person(id: i64, name: &str, department: &str, roles: &[Role]) -> MatrixPerson {
+    MatrixPerson { id: UserId(id), name: name.into(), department: Some(department.into()), roles: roles.to_vec() }
+}
+
+#[test]
+fn the_matrix_filters_rows_and_columns_and_exempt_cells_do_not_count() {
+    let requirement =
+        |id: i64| MatrixRequirement { id: RequirementId(id), title: format!("R{id}"), document_number: None };
+    let m = Matrix {
+        today: d("2026-12-02"),
+        people: vec![
+            person(1, "Lee Chen", "Assembly", &[Role::Staff]),
+            person(2, "Marta Kowalska", "Assembly", &[Role::Staff, Role::Auditor]),
+            person(3, "Tom Okafor", "Quality", &[Role::ProcessOwner]),
+        ],
+        requirements: vec![requirement(10), requirement(11)],
+        cells: "cnoac-".into(),
+    };
+    let all = MatrixFilter::default();
+    assert_eq!(m.select(|_| true, &all), m);
+    let only = |f: MatrixFilter| m.select(|_| true, &f).people.iter().map(|p| p.id.0).collect::<Vec<_>>();
+    assert_eq!(only(MatrixFilter { department: Some("Assembly".into()), ..all.clone() }), vec![1, 2]);
+    assert_eq!(only(MatrixFilter { role: Some("auditor".into()), ..all.clone() }), vec![2]);
+    assert_eq!(only(MatrixFilter { status: Some("overdue".into()), ..all.clone() }), vec![2]);
+    assert_eq!(only(MatrixFilter { q: Some("OKA".into()), ..all.clone() }), vec![3]);
+    assert_eq!(only(MatrixFilter { department: Some(" ".into()), ..all.clone() }), vec![1, 2, 3]);
+    let one = m.select(|p| p.id.0 != 2, &MatrixFilter { requirement_id: Some(11), ..all.clone() });
+    assert_eq!((one.people.len(), one.requirements.len(), one.cells.as_str()), (2, 1, "n-"));
+    // Lee: 1 of 1 required (the exempt cell is not counted); Marta: 0 of 2; Tom: 1 of 1.
+    let rates = m.completion_by_department();
+    assert_eq!((rates[0].department.as_str(), rates[0].required, rates[0].completed), ("Assembly", 3, 1));
+    assert!(
+        MatrixFilter { status: Some("late".into()), ..all.clone() }.validate().unwrap_err().get("status").is_some()
+    );
+    assert!(MatrixFilter { role: Some("boss".into()), ..all }.validate().unwrap_err().get("role").is_some());
+}
+
+#[test]
+fn exemption_and_session_inputs_name_their_fields() {
+    let today = d("2026-12-02");
+    let ex = ExemptionInput { user_id: UserId(1), requirement_id: RequirementId(2), reason: " ".into(), until: None };
+    assert!(ex.validate(Some(today)).unwrap_err().get("reason").is_some());
+    let past = ExemptionInput { reason: "Not on the line".into(), until: Some(d("2026-12-01")), ..ex.clone() };
+    assert!(past.validate(Some(today)).unwrap_err().get("until").is_some());
+    assert!(ExemptionInput { until: Some(today), ..past.clone() }.validate(Some(today)).is_ok());
+    let long = ExemptionInput { reason: "x".repeat(EXEMPTION_REASON_MAX + 1), ..past };
+    assert!(long.validate(None).unwrap_err().get("reason").is_some());
+    assert!(RevokeInput { reason: String::new() }.validate().unwrap_err().get("reason").is_some());
+
+    let s = ClassSessionInput {
+        requirement_id: RequirementId(1),
+        held_on: today,
+        attendee_ids: vec![UserId(4), UserId(5), UserId(4)],
+        notes: String::new(),
+    };
+    assert!(s.validate(Some(today)).unwrap_err().get("attendee_ids[2]").is_some());
+    let none = ClassSessionInput { attendee_ids: Vec::new(), ..s.clone() };
+    assert!(none.validate(Some(today)).unwrap_err().get("attendee_ids").is_some());
+    let future = ClassSessionInput { held_on: d("2026-12-03"), attendee_ids: vec![UserId(4)], ..s.clone() };
+    assert!(future.validate(Some(today)).unwrap_err().get("held_on").is_some());
+    let notes = ClassSessionInput { notes: "n".repeat(SESSION_NOTES_MAX + 1), attendee_ids: vec![UserId(4)], ..s };
+    assert!(notes.validate(Some(today)).unwrap_err().get("notes").is_some());
 }

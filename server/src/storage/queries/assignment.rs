@@ -17,7 +17,7 @@ use shared::document::{Document, DocumentId, Revision};
 use shared::org::{DepartmentId, RecordMeta};
 use shared::training::{
     AssignmentCause, CellStatus, Completion, CurriculumLine, Requirement, RequirementId, RequirementKind,
-    RevisionFacts, assignment_due, cell_status, expires_on, required_of, training_baseline,
+    RevisionFacts, assignment_due, cell_status_exempt, exemption_active, expires_on, required_of, training_baseline,
 };
 
 use super::base::append_audit;
@@ -146,6 +146,9 @@ pub(super) struct Facts {
     pub(super) open: HashMap<(i64, i64), NaiveDate>,
     /// (user, requirement) → the last completion.
     pub(super) last: HashMap<(i64, i64), LastRecord>,
+    /// (user, requirement) → the last day of an exemption neither revoked nor ended (none: until
+    /// revoked).
+    pub(super) exempt: HashMap<(i64, i64), Option<NaiveDate>>,
 }
 
 impl Facts {
@@ -238,7 +241,21 @@ impl Facts {
         .await?;
         let last =
             record_rows.into_iter().map(|(u, r, seq, expires_on)| ((u, r), LastRecord { seq, expires_on })).collect();
-        Ok(Facts { requirements, targets, lines, people, open, last })
+        let exempt_rows: Vec<(i64, i64, Option<NaiveDate>)> = sqlx::query_as(
+            "select user_id, requirement_id, until from training_exemptions where revoked_at is null \
+             and ended_at is null and ($1 is null or user_id = $1) and ($2 is null or requirement_id = $2)",
+        )
+        .bind(user)
+        .bind(requirement)
+        .fetch_all(&mut *conn)
+        .await?;
+        let exempt = exempt_rows.into_iter().map(|(u, r, until)| ((u, r), until)).collect();
+        Ok(Facts { requirements, targets, lines, people, open, last, exempt })
+    }
+
+    /// Whether `person` holds an exemption from `q` on `today`.
+    pub(super) fn exempt(&self, person: i64, q: &Requirement, today: NaiveDate) -> bool {
+        self.exempt.get(&(person, q.id.0)).is_some_and(|until| exemption_active(false, *until, today))
     }
 
     pub(super) fn target(&self, q: &Requirement) -> Option<&Target> {
@@ -271,7 +288,8 @@ impl Facts {
         if !required || !self.trainable(q) {
             return CellStatus::NotRequired;
         }
-        cell_status(true, self.open.get(&(p.id, q.id.0)).copied(), self.completion(p.id, q), today)
+        let exempt = self.exempt(p.id, q, today);
+        cell_status_exempt(true, exempt, self.open.get(&(p.id, q.id.0)).copied(), self.completion(p.id, q), today)
     }
 }
 
@@ -286,6 +304,8 @@ pub(super) enum Scope {
     Requirement(i64),
     /// Everyone and everything, refreshers only (the minute clock).
     Refreshers,
+    /// One person and one requirement (an exemption revoked or ended).
+    Pair(i64, i64),
 }
 
 /// Assigns, within `tx`, every pair in scope that needs it by [`assignment_due`]; each new
@@ -299,11 +319,11 @@ pub(super) async fn assign_missing(
     today: NaiveDate,
 ) -> StoreResult<usize> {
     let user = match scope {
-        Scope::Person(u) => Some(u),
+        Scope::Person(u) | Scope::Pair(u, _) => Some(u),
         _ => None,
     };
     let requirement = match scope {
-        Scope::Requirement(r) => Some(r),
+        Scope::Requirement(r) | Scope::Pair(_, r) => Some(r),
         _ => None,
     };
     let facts = Facts::load(tx, user, requirement).await?;
@@ -312,7 +332,11 @@ pub(super) async fn assign_missing(
     for p in &facts.people {
         let required = facts.required(p);
         for q in facts.requirements.iter().filter(|q| required.contains(&q.id)) {
-            if matches!(scope, Scope::Requirement(r) if r != q.id.0) || !facts.trainable(q) {
+            // Nobody is assigned what they are exempted from, whatever the cause.
+            if matches!(scope, Scope::Requirement(r) if r != q.id.0)
+                || !facts.trainable(q)
+                || facts.exempt(p.id, q, today)
+            {
                 continue;
             }
             let last = facts.completion(p.id, q);
@@ -580,7 +604,8 @@ pub(super) struct CompletedRow {
 }
 
 /// Completes an open assignment at `version`: the training record (with the revision, the
-/// signature, the score, the trainer and when it lapses), audited.
+/// signature, the score, the trainer and when it lapses), audited. `now` is the completion's time
+/// (a classroom session's day, for its attendance list).
 pub(super) async fn complete(
     tx: &mut WriteTx,
     ctx: &AuditContext,
@@ -592,12 +617,13 @@ pub(super) async fn complete(
 ) -> StoreResult<i64> {
     let done: Option<CompletedRow> = sqlx::query_as(
         "update training_assignments set state = 'completed', completed_at = $3, version = version + 1, \
-         updated_at = $3 where assignment_id = $1 and version = $2 and state = 'open' \
+         updated_at = $4 where assignment_id = $1 and version = $2 and state = 'open' \
          returning user_id, requirement_id, revision_id, signature_id, version",
     )
     .bind(assignment)
     .bind(version)
     .bind(now)
+    .bind(Utc::now().max(now))
     .fetch_optional(&mut **tx)
     .await?;
     let Some(CompletedRow {

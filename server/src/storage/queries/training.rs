@@ -13,10 +13,10 @@ use shared::auth::{Role, UserId};
 use shared::document::{DocumentId, RevisionId};
 use shared::org::{DepartmentId, RecordMeta};
 use shared::training::{
-    Assignment, AssignmentCause, AssignmentId, AssignmentState, CellStatus, CurriculumEntry, CurriculumLine, Matrix,
-    MatrixPerson, MatrixRequirement, Quiz, QuizAnswers, QuizResult, QuizSheet, Requirement, RequirementId,
-    RequirementInput, RequirementKind, RevisionFacts, TrainedOn, TraineeStatus, TrainingRecord, assignment_due,
-    cell_status, expires_on, in_force_on, training_baseline,
+    Assignment, AssignmentCause, AssignmentId, AssignmentState, CellStatus, CurriculumEntry, CurriculumLine, Exemption,
+    ExemptionId, ExemptionInput, Matrix, MatrixPerson, MatrixRequirement, Quiz, QuizAnswers, QuizResult, QuizSheet,
+    Requirement, RequirementId, RequirementInput, RequirementKind, RevisionFacts, TrainedOn, TraineeStatus,
+    TrainingRecord, assignment_due, cell_status, expires_on, in_force_on, training_baseline,
 };
 use shared::validation::{INVALID, NOT_FOUND};
 
@@ -24,6 +24,7 @@ use super::assignment::{
     Facts, REQUIREMENT_SELECT, RequirementRow, RevisionFactRow, Scope, assign_missing, complete, count,
 };
 use super::base::append_audit;
+use super::exemption::{end_exemptions, exemptions_ending};
 use super::{Conn, SqlStore};
 use crate::storage::common::{Draft, field_error};
 use crate::storage::training::{HistoricTraining, TrainingStore};
@@ -840,22 +841,60 @@ impl TrainingStore for SqlStore {
 
     async fn assign_refreshers(&self, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize> {
         // Most minutes nothing lapses: find out by reading, before taking the writer's turn.
-        let facts = Facts::load(&mut *self.pool.acquire().await?, None, None).await?;
+        let mut conn = self.pool.acquire().await?;
+        let ending = exemptions_ending(&mut conn, today).await?;
+        let facts = Facts::load(&mut conn, None, None).await?;
+        drop(conn);
         let due = facts.people.iter().any(|p| {
             let required = facts.required(p);
-            facts.requirements.iter().filter(|q| required.contains(&q.id)).any(|q| {
+            facts.requirements.iter().filter(|q| required.contains(&q.id) && !facts.exempt(p.id, q, today)).any(|q| {
                 let last = facts.completion(p.id, q);
                 last.is_some_and(|c| c.on_current_revision && c.expires_on.is_some())
                     && assignment_due(facts.open.contains_key(&(p.id, q.id.0)), last, q.completion_days, None, today)
                         .is_some()
             })
         });
-        if !due {
+        if !due && !ending {
             return Ok(0);
         }
         let mut tx = self.write_tx().await?;
-        let made = assign_missing(&mut tx, ctx, Scope::Refreshers, AssignmentCause::Recurrence, "", today).await?;
+        let mut made = 0;
+        if due {
+            made += assign_missing(&mut tx, ctx, Scope::Refreshers, AssignmentCause::Recurrence, "", today).await?;
+        }
+        if ending {
+            made += end_exemptions(&mut tx, ctx, today).await?;
+        }
         tx.commit().await?;
         Ok(made)
+    }
+
+    async fn list_exemptions(
+        &self,
+        user: Option<UserId>,
+        requirement: Option<RequirementId>,
+        active: Option<bool>,
+        today: NaiveDate,
+    ) -> StoreResult<Vec<Exemption>> {
+        self.exemptions(user, requirement, active, today).await
+    }
+
+    async fn create_exemption(
+        &self,
+        ctx: &AuditContext,
+        input: &ExemptionInput,
+        today: NaiveDate,
+    ) -> StoreResult<Exemption> {
+        self.grant_exemption(ctx, input, today).await
+    }
+
+    async fn revoke_exemption(
+        &self,
+        ctx: &AuditContext,
+        id: ExemptionId,
+        reason: &str,
+        today: NaiveDate,
+    ) -> StoreResult<Exemption> {
+        self.revoke(ctx, id, reason, today).await
     }
 }
