@@ -45,6 +45,12 @@ pub enum Access {
 
 use Permission as P;
 
+/// Who reads people's training: everyone's, or (process owners) their own people's; the handlers
+/// filter the rows by `routes::training::training_scope`.
+const TRAINING_READERS: &[Permission] = &[P::ViewTrainingRecords, P::ViewTeamTrainingRecords];
+/// A trainee for their own records, or a reader of training for theirs.
+const TRAINEES_AND_READERS: &[Permission] = &[P::CompleteTraining, P::ViewTrainingRecords, P::ViewTeamTrainingRecords];
+
 /// Every API route: (method, path under `/api/v1`, access). The one place that says who may
 /// call what; record-level rules come on top, in the handlers.
 pub const ROUTES: &[(&str, &str, Access)] = &[
@@ -130,27 +136,33 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // administrator.
     ("GET", "/settings/documents", Access::Any(&[P::ViewDocuments])),
     ("PUT", "/settings/documents", Access::Any(&[P::ManageOrganisation])),
-    ("GET", "/training/requirements", Access::Any(&[P::ViewTrainingRecords])),
+    // Whoever reads training with the team permission (process owners) gets only their people's
+    // rows: the handlers filter by routes::training::training_scope.
+    ("GET", "/training/requirements", Access::Any(TRAINING_READERS)),
     ("POST", "/training/requirements", Access::Any(&[P::ManageTraining])),
-    ("GET", "/training/curriculum", Access::Any(&[P::ViewTrainingRecords])),
+    ("GET", "/training/curriculum", Access::Any(TRAINING_READERS)),
     ("POST", "/training/curriculum", Access::Any(&[P::ManageTraining])),
     ("GET", "/training/my", Access::Any(&[P::CompleteTraining])),
-    ("GET", "/training/assignments", Access::Any(&[P::ViewTrainingRecords])),
-    // Record-level: the trainee, or whoever reads training records.
-    ("GET", "/training/assignments/{id}", Access::Any(&[P::CompleteTraining, P::ViewTrainingRecords])),
+    ("GET", "/training/assignments", Access::Any(TRAINING_READERS)),
+    // Record-level: the trainee, or whoever reads their training.
+    ("GET", "/training/assignments/{id}", Access::Any(TRAINEES_AND_READERS)),
     // Record-level: only the trainee takes their quiz.
     ("GET", "/training/assignments/{id}/quiz", Access::Any(&[P::CompleteTraining])),
     ("POST", "/training/assignments/{id}/quiz", Access::Any(&[P::CompleteTraining])),
     // Record-level: a qualified trainer (own record current), never the trainee.
     ("POST", "/training/assignments/{id}/sign-off", Access::Any(&[P::CompleteTraining])),
-    // Record-level: one's own records unless one reads training records.
-    ("GET", "/training/records", Access::Any(&[P::CompleteTraining, P::ViewTrainingRecords])),
-    ("GET", "/training/matrix", Access::Any(&[P::ViewTrainingRecords])),
-    ("GET", "/training/matrix.csv", Access::Any(&[P::ViewTrainingRecords])),
-    ("GET", "/training/completion", Access::Any(&[P::ViewTrainingRecords])),
-    ("GET", "/training/trained-on", Access::Any(&[P::ViewTrainingRecords])),
-    ("GET", "/training/documents/{id}", Access::Any(&[P::ViewTrainingRecords])),
-    ("GET", "/training/exemptions", Access::Any(&[P::ViewTrainingRecords, P::ManageTraining])),
+    // Record-level: one's own records unless one reads others' training.
+    ("GET", "/training/records", Access::Any(TRAINEES_AND_READERS)),
+    ("GET", "/training/matrix", Access::Any(TRAINING_READERS)),
+    ("GET", "/training/matrix.csv", Access::Any(TRAINING_READERS)),
+    ("GET", "/training/completion", Access::Any(TRAINING_READERS)),
+    ("GET", "/training/trained-on", Access::Any(TRAINING_READERS)),
+    ("GET", "/training/documents/{id}", Access::Any(TRAINING_READERS)),
+    (
+        "GET",
+        "/training/exemptions",
+        Access::Any(&[P::ViewTrainingRecords, P::ViewTeamTrainingRecords, P::ManageTraining]),
+    ),
     ("POST", "/training/exemptions", Access::Any(&[P::ManageTraining])),
     ("POST", "/training/exemptions/{id}/revoke", Access::Any(&[P::ManageTraining])),
     ("GET", "/nc-categories", Access::Any(&[P::ViewQuality])),

@@ -566,10 +566,110 @@ async fn an_exemption_stops_assignment_until_it_is_revoked_or_runs_out(store: Ar
     assert!(db.execute("delete from training_exemptions").await.is_err());
 }
 
+/// A user in a department.
+async fn in_department(store: &Arc<dyn Store>, qm: UserId, who: UserId, dept: shared::org::DepartmentId) {
+    let mut user = store.get_user(who).await.unwrap().unwrap();
+    user.department_id = Some(dept);
+    store.update_user(&by(qm), who, user.meta.version, &shared::auth::UserInput::from_record(&user)).await.unwrap();
+}
+
+async fn a_process_owner_reads_only_their_peoples_training(store: Arc<dyn Store>, _db: TestDb) {
+    use shared::org::{DepartmentInput, ProcessInput};
+    let qm = common::create_user(&store, "priya.natarajan", &[Role::QualityManager]).await;
+    let tom = Client::as_new_user(store.clone(), "tom.okafor", &[Role::ProcessOwner]).await;
+    let tom_id = UserId(me(&tom).await);
+    let dept = |name: &str| DepartmentInput { name: name.into(), site_id: None, version: None };
+    let assembly = store.create_department(&by(qm), &dept("Assembly")).await.unwrap().id;
+    let quality = store.create_department(&by(qm), &dept("Quality")).await.unwrap().id;
+    let process = ProcessInput {
+        name: "Final assembly".into(),
+        description: String::new(),
+        owner_id: Some(tom_id),
+        department_id: Some(assembly),
+        version: None,
+        reason: String::new(),
+    };
+    store.create_process(&by(qm), &process).await.unwrap();
+    let ann = common::create_user(&store, "ann.fitter", &[Role::Staff]).await;
+    let bob = common::create_user(&store, "bob.inspector", &[Role::Staff]).await;
+    in_department(&store, qm, ann, assembly).await;
+    in_department(&store, qm, bob, quality).await;
+    let req = staff_classroom(&store, qm, "Torque wrench use").await;
+    // Both have an overdue on-the-job assignment (history from before Caliper).
+    let today = Utc::now().date_naive();
+    let ojt = RequirementInput {
+        title: "Ladder safety".into(),
+        kind: RequirementKind::OnTheJob,
+        document_id: None,
+        quiz: None,
+        recurrence_months: None,
+        completion_days: 30,
+    };
+    let ladder = store.create_requirement(&by(qm), &ojt).await.unwrap().id;
+    let overdue = |user| HistoricTraining {
+        user,
+        requirement: ladder,
+        revision: None,
+        assigned_on: today - Days::new(60),
+        due_on: today - Days::new(30),
+        completed_at: None,
+        score: None,
+        trainer: None,
+    };
+    store.import_history(&by(qm), &[overdue(ann), overdue(bob)]).await.unwrap();
+
+    // The matrix and its exports: Ann's row and Tom's own, never Bob's.
+    let m = tom.get("/api/v1/training/matrix").await;
+    assert_eq!(m.status, StatusCode::OK, "{}", m.text);
+    let rows: Vec<i64> = m.body["people"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert!(rows.contains(&ann.0) && rows.contains(&tom_id.0), "{rows:?}");
+    assert!(!rows.contains(&bob.0), "{rows:?}");
+    assert_eq!(cell(&m.body, ann.0, req.0), 'a');
+    let csv = tom.get("/api/v1/training/matrix.csv").await;
+    assert!(csv.text.contains(&common::display_name("ann.fitter")), "{}", csv.text);
+    assert!(!csv.text.contains(&common::display_name("bob.inspector")), "{}", csv.text);
+    let rates = tom.get("/api/v1/training/completion").await;
+    let depts: Vec<&str> =
+        rates.body["items"].as_array().unwrap().iter().filter_map(|d| d["department"].as_str()).collect();
+    assert!(depts.contains(&"Assembly") && !depts.contains(&"Quality"), "{depts:?}");
+
+    // Lists: only their people's.
+    let list = tom.get("/api/v1/training/assignments").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let people: std::collections::BTreeSet<i64> =
+        list.body["items"].as_array().unwrap().iter().map(|a| a["user_id"].as_i64().unwrap()).collect();
+    assert!(people.contains(&ann.0) && !people.contains(&bob.0), "{people:?}");
+    let bobs = store.list_assignments(Some(bob), true, today).await.unwrap();
+    let bobs_one = format!("/api/v1/training/assignments/{}", bobs[0].id.0);
+    assert_eq!(tom.get(&bobs_one).await.status, StatusCode::NOT_FOUND);
+    let anns = store.list_assignments(Some(ann), true, today).await.unwrap();
+    assert_eq!(tom.get(&format!("/api/v1/training/assignments/{}", anns[0].id.0)).await.status, StatusCode::OK);
+
+    // The auditor's question: someone else's is not found; one's own people's is answered.
+    let ask =
+        |who: UserId| format!("/api/v1/training/trained-on?user_id={}&requirement_id={}&on={today}", who.0, req.0);
+    assert_eq!(tom.get(&ask(bob)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(tom.get(&ask(ann)).await.status, StatusCode::OK);
+
+    // The dashboard's overdue work: Ann's late training, not Bob's.
+    let late = tom.get("/api/v1/dashboard/overdue").await;
+    assert_eq!(late.status, StatusCode::OK, "{}", late.text);
+    let titles: Vec<&str> = late.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["record_type"] == "training_assignment")
+        .filter_map(|w| w["title"].as_str())
+        .collect();
+    assert!(titles.iter().any(|t| t.starts_with(&common::display_name("ann.fitter"))), "{titles:?}");
+    assert!(!titles.iter().any(|t| t.starts_with(&common::display_name("bob.inspector"))), "{titles:?}");
+}
+
 on_both_backends!(
     a_failed_round_means_reading_again_and_changes_cancel_what_is_no_longer_required,
     staff_read_sign_and_pass_the_quiz,
     causes_firing_at_once_assign_once,
     a_trainer_signs_off_only_when_qualified_and_refreshers_come_on_time,
     an_exemption_stops_assignment_until_it_is_revoked_or_runs_out,
+    a_process_owner_reads_only_their_peoples_training,
 );

@@ -133,6 +133,10 @@ pub enum Permission {
     CompleteTraining,
     /// Read everyone's training: the matrix, the records, the auditor's questions.
     ViewTrainingRecords,
+    /// Read the training of one's own people only, as [`Permission::ViewTrainingRecords`] shows
+    /// everyone's: the active people of the departments that run an active process one owns, and
+    /// oneself (a record-level rule the server applies to every training read).
+    ViewTeamTrainingRecords,
     /// Define requirements, quizzes and curricula.
     ManageTraining,
     /// Read the dashboard: the KPIs, their trends and the records behind them.
@@ -219,7 +223,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewDocuments,
             Permission::SignDocuments,
             Permission::CompleteTraining,
-            Permission::ViewTrainingRecords,
+            Permission::ViewTeamTrainingRecords,
             Permission::ViewDashboard,
             Permission::ViewQuality,
             Permission::ReportQuality,
@@ -648,6 +652,10 @@ mod tests {
         assert!(Role::QualityManager.allows(Permission::ApproveProcessOwners));
         assert!(!Role::ProcessOwner.allows(Permission::ManageProcesses));
         assert!(Role::ProcessOwner.allows(Permission::EditOwnProcesses));
+        // A process owner reads their own people's training, not everyone's.
+        assert!(Role::ProcessOwner.allows(Permission::ViewTeamTrainingRecords));
+        assert!(!Role::ProcessOwner.allows(Permission::ViewTrainingRecords));
+        assert!(Role::Auditor.allows(Permission::ViewTrainingRecords));
         for role in [Role::Staff, Role::Executive] {
             assert!(!role.allows(Permission::ViewAuditTrail));
             assert!(!role.allows(Permission::ManageProcesses));

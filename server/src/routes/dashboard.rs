@@ -20,7 +20,6 @@ use axum::routing::get;
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use shared::List;
-use shared::auth::Permission;
 use shared::kpi::{
     Kpi, Measurement, MeasurementInput, Period, RowProblem, Series, TargetInput, Tile, percent, read_measurements_csv,
 };
@@ -280,22 +279,26 @@ pub async fn one_tile(State(state): State<AppState>, ApiPath(kpi): ApiPath<Strin
 }
 
 /// The records behind "overdue work": every risk review, FMEA action and training assignment
-/// past its due date, oldest first (others' training only for those who read training records).
+/// past its due date, oldest first (others' training only as far as one reads their training).
 #[utoipa::path(get, path = "/api/v1/dashboard/overdue", tag = "dashboard",
     responses((status = 200, body = List<WorkItem>)))]
 pub async fn overdue(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<List<WorkItem>>> {
-    let mut items = overdue_items(state.store.as_ref(), Utc::now().date_naive()).await?;
-    // Whose training is late is for those who read training records; others see the count on
-    // the tile, and their own training here.
-    if !user.can(Permission::ViewTrainingRecords) {
-        let mine: Vec<i64> = state
+    let today = Utc::now().date_naive();
+    let mut items = overdue_items(state.store.as_ref(), today).await?;
+    // Whose training is late follows the training rule (super::training::training_scope):
+    // everyone's for those who read training records, a process owner's people's, otherwise
+    // one's own; the tile counts everyone's.
+    let scope = super::training::training_scope(&state, &user).await?;
+    if scope != super::training::TrainingScope::All {
+        let visible: std::collections::HashSet<i64> = state
             .store
-            .list_assignments(Some(user.id), true, Utc::now().date_naive())
+            .overdue_assignments(today)
             .await?
             .iter()
+            .filter(|a| scope.contains(a.user_id))
             .map(|a| a.id.0)
             .collect();
-        items.retain(|w| w.record_type != "training_assignment" || mine.contains(&w.record_id));
+        items.retain(|w| w.record_type != "training_assignment" || visible.contains(&w.record_id));
     }
     Ok(Json(List { items }))
 }

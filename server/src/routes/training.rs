@@ -4,6 +4,8 @@
 //! quizzes marked on the server, on-the-job sign-off by a qualified trainer, the matrix and the
 //! auditor's questions.
 
+use std::collections::HashSet;
+
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -17,8 +19,8 @@ use shared::auth::{Permission, UserId};
 use shared::document::DocumentId;
 use shared::training::{
     Assignment, AssignmentId, CurriculumEntry, CurriculumLine, DepartmentCompletion, Exemption, ExemptionId,
-    ExemptionInput, Matrix, QuizAnswers, QuizResult, QuizSheet, Requirement, RequirementId, RequirementInput,
-    RevokeInput, TrainedOn, TraineeStatus, TrainingRecord,
+    ExemptionInput, Matrix, MatrixFilter, QuizAnswers, QuizResult, QuizSheet, Requirement, RequirementId,
+    RequirementInput, RevokeInput, TrainedOn, TraineeStatus, TrainingRecord,
 };
 
 use super::with_etag;
@@ -49,6 +51,39 @@ pub fn router() -> Router<AppState> {
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
+}
+
+/// Whose training a reader sees: everyone's ([`Permission::ViewTrainingRecords`]), or a set of
+/// people: a process owner's people ([`Permission::ViewTeamTrainingRecords`]) or oneself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrainingScope {
+    /// Everyone.
+    All,
+    /// These people only.
+    Only(HashSet<UserId>),
+}
+
+impl TrainingScope {
+    /// Whether `user`'s training is in scope.
+    pub fn contains(&self, user: UserId) -> bool {
+        match self {
+            TrainingScope::All => true,
+            TrainingScope::Only(people) => people.contains(&user),
+        }
+    }
+}
+
+/// The one rule for every training read: who `user` may see. Every handler that returns people's
+/// training filters by it (the route table has already let the reader in).
+pub async fn training_scope(state: &AppState, user: &CurrentUser) -> ApiResult<TrainingScope> {
+    if user.can(Permission::ViewTrainingRecords) {
+        return Ok(TrainingScope::All);
+    }
+    let mut people = HashSet::from([user.id]);
+    if user.can(Permission::ViewTeamTrainingRecords) {
+        people.extend(state.store.training_team(user.id).await?);
+    }
+    Ok(TrainingScope::Only(people))
 }
 
 /// Every active requirement, by title (the quiz's key is never included).
@@ -120,19 +155,22 @@ pub struct AssignmentQuery {
     responses((status = 200, body = List<Assignment>)))]
 pub async fn list_assignments(
     State(state): State<AppState>,
+    user: CurrentUser,
     ApiQuery(q): ApiQuery<AssignmentQuery>,
 ) -> ApiResult<Json<List<Assignment>>> {
-    Ok(Json(List { items: state.store.list_assignments(q.user_id.map(UserId), q.open, today()).await? }))
+    let scope = training_scope(&state, &user).await?;
+    let mut items = state.store.list_assignments(q.user_id.map(UserId), q.open, today()).await?;
+    items.retain(|a| scope.contains(a.user_id));
+    Ok(Json(List { items }))
 }
 
-/// The trainee and whoever reads training records see an assignment; others get 404.
+/// The trainee and whoever reads their training see an assignment; others get 404.
 async fn visible_assignment(state: &AppState, user: &CurrentUser, id: i64) -> ApiResult<Assignment> {
-    let a = state
-        .store
-        .get_assignment(AssignmentId(id), today())
-        .await?
-        .filter(|a| a.user_id == user.id || user.can(Permission::ViewTrainingRecords))
-        .ok_or_else(|| ApiError::not_found("No such assignment."))?;
+    let a = state.store.get_assignment(AssignmentId(id), today()).await?;
+    let a = match a {
+        Some(a) if a.user_id == user.id || training_scope(state, user).await?.contains(a.user_id) => a,
+        _ => return Err(ApiError::not_found("No such assignment.")),
+    };
     Ok(a)
 }
 
@@ -209,8 +247,8 @@ pub struct RecordQuery {
     pub requirement_id: Option<i64>,
 }
 
-/// Training records (completions with their evidence), newest first. Without the right to read
-/// training records, only one's own.
+/// Training records (completions with their evidence), newest first: those of the people whose
+/// training one reads (everyone's, one's people's, or only one's own).
 #[utoipa::path(get, path = "/api/v1/training/records", tag = "training", params(RecordQuery),
     responses((status = 200, body = List<TrainingRecord>)))]
 pub async fn list_records(
@@ -218,26 +256,54 @@ pub async fn list_records(
     user: CurrentUser,
     ApiQuery(q): ApiQuery<RecordQuery>,
 ) -> ApiResult<Json<List<TrainingRecord>>> {
-    let who = if user.can(Permission::ViewTrainingRecords) { q.user_id.map(UserId) } else { Some(user.id) };
-    Ok(Json(List { items: state.store.list_records(who, q.requirement_id.map(RequirementId)).await? }))
+    let scope = training_scope(&state, &user).await?;
+    // Someone who sees only themselves asks for their own, whatever they asked.
+    let who = match &scope {
+        TrainingScope::Only(people) if people.len() == 1 => Some(user.id),
+        _ => q.user_id.map(UserId),
+    };
+    let mut items = state.store.list_records(who, q.requirement_id.map(RequirementId)).await?;
+    items.retain(|r| scope.contains(r.user_id));
+    Ok(Json(List { items }))
 }
 
 /// The training matrix: active people × active requirements, one status letter per cell
 /// (`-` not required, `a` assigned, `s` due soon, `o` overdue, `c` completed, `e` expired,
 /// `x` superseded), row by row.
-#[utoipa::path(get, path = "/api/v1/training/matrix", tag = "training",
-    responses((status = 200, body = Matrix)))]
-pub async fn matrix(State(state): State<AppState>) -> ApiResult<Json<Matrix>> {
+/// The rows of a process owner are their people's; the filters are the page's.
+#[utoipa::path(get, path = "/api/v1/training/matrix", tag = "training", params(MatrixFilter),
+    responses((status = 200, body = Matrix), (status = 422, body = shared::ErrorBody)))]
+pub async fn matrix(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(filter): ApiQuery<MatrixFilter>,
+) -> ApiResult<Json<Matrix>> {
+    Ok(Json(visible_matrix(&state, &user, &filter).await?))
+}
+
+/// The matrix as `user` may see it (their scope's rows), filtered: the one function behind the
+/// matrix, its CSV and its workbook. The matrix itself is computed once for everyone (and kept
+/// until the records change); the rows are chosen after.
+async fn visible_matrix(state: &AppState, user: &CurrentUser, filter: &MatrixFilter) -> ApiResult<Matrix> {
+    filter.validate().map_err(|e| ApiError::invalid(e).with_message("Unknown filter value."))?;
+    let scope = training_scope(state, user).await?;
     let m = super::dashboard::training_matrix(state.store.as_ref(), today(), Some(&state.kpis)).await?;
-    Ok(Json(Matrix::clone(&m)))
+    if scope == TrainingScope::All && *filter == MatrixFilter::default() {
+        return Ok(Matrix::clone(&m));
+    }
+    Ok(m.select(|p| scope.contains(p.id), filter))
 }
 
 /// The training matrix as CSV: one row per person, one column per requirement, each cell the
 /// status in words.
-#[utoipa::path(get, path = "/api/v1/training/matrix.csv", tag = "training",
-    responses((status = 200, content_type = "text/csv", body = String)))]
-pub async fn matrix_csv(State(state): State<AppState>) -> ApiResult<Response> {
-    let m = super::dashboard::training_matrix(state.store.as_ref(), today(), Some(&state.kpis)).await?;
+#[utoipa::path(get, path = "/api/v1/training/matrix.csv", tag = "training", params(MatrixFilter),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = shared::ErrorBody)))]
+pub async fn matrix_csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(filter): ApiQuery<MatrixFilter>,
+) -> ApiResult<Response> {
+    let m = visible_matrix(&state, &user, &filter).await?;
     let mut head = vec!["Person".to_string(), "Department".to_string()];
     head.extend(m.requirements.iter().map(|r| match &r.document_number {
         Some(n) => format!("{} ({n})", r.title),
@@ -263,8 +329,11 @@ pub async fn matrix_csv(State(state): State<AppState>) -> ApiResult<Response> {
 /// required, and of those the ones completed and current).
 #[utoipa::path(get, path = "/api/v1/training/completion", tag = "training",
     responses((status = 200, body = List<DepartmentCompletion>)))]
-pub async fn completion(State(state): State<AppState>) -> ApiResult<Json<List<DepartmentCompletion>>> {
-    let m = super::dashboard::training_matrix(state.store.as_ref(), today(), Some(&state.kpis)).await?;
+pub async fn completion(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<List<DepartmentCompletion>>> {
+    let m = visible_matrix(&state, &user, &MatrixFilter::default()).await?;
     Ok(Json(List { items: m.completion_by_department() }))
 }
 
@@ -286,8 +355,12 @@ pub struct TrainedOnQuery {
     responses((status = 200, body = TrainedOn), (status = 404, body = shared::ErrorBody)))]
 pub async fn trained_on(
     State(state): State<AppState>,
+    user: CurrentUser,
     ApiQuery(q): ApiQuery<TrainedOnQuery>,
 ) -> ApiResult<Json<TrainedOn>> {
+    if !training_scope(&state, &user).await?.contains(UserId(q.user_id)) {
+        return Err(ApiError::not_found("No such person or requirement."));
+    }
     let answer = state
         .store
         .trained_on(UserId(q.user_id), RequirementId(q.requirement_id), q.on)
@@ -304,9 +377,13 @@ pub async fn trained_on(
     responses((status = 200, body = List<TraineeStatus>)))]
 pub async fn document_trainees(
     State(state): State<AppState>,
+    user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<List<TraineeStatus>>> {
-    Ok(Json(List { items: state.store.document_trainees(DocumentId(id), today()).await? }))
+    let scope = training_scope(&state, &user).await?;
+    let mut items = state.store.document_trainees(DocumentId(id), today()).await?;
+    items.retain(|t| scope.contains(t.user_id));
+    Ok(Json(List { items }))
 }
 
 /// Query of the exemptions.
@@ -326,12 +403,15 @@ pub struct ExemptionQuery {
     responses((status = 200, body = List<Exemption>)))]
 pub async fn list_exemptions(
     State(state): State<AppState>,
+    user: CurrentUser,
     ApiQuery(q): ApiQuery<ExemptionQuery>,
 ) -> ApiResult<Json<List<Exemption>>> {
-    let items = state
+    let scope = training_scope(&state, &user).await?;
+    let mut items = state
         .store
         .list_exemptions(q.user_id.map(UserId), q.requirement_id.map(RequirementId), q.active, today())
         .await?;
+    items.retain(|e| scope.contains(e.user_id));
     Ok(Json(List { items }))
 }
 

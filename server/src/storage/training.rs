@@ -107,6 +107,9 @@ pub trait TrainingStore: Send + Sync + 'static {
     /// whose last day passed (assigning their people again) (run at start and every minute, so a
     /// lapse is picked up on time, also after downtime); returns how many assignments it made.
     async fn assign_refreshers(&self, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize>;
+    /// Whose training a process owner reads: the active people of the departments that run an
+    /// active process `owner` owns, and `owner`.
+    async fn training_team(&self, owner: UserId) -> StoreResult<Vec<UserId>>;
     /// Exemptions, newest first: one person's and/or one requirement's; only those in force on
     /// `today` (or only the others) when `active` is given.
     async fn list_exemptions(

@@ -869,6 +869,22 @@ impl TrainingStore for SqlStore {
         Ok(made)
     }
 
+    async fn training_team(&self, owner: UserId) -> StoreResult<Vec<UserId>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "select u.user_id from users u where u.retired_at is null and u.department_id in \
+             (select p.department_id from processes p where p.owner_id = $1 and p.retired_at is null \
+             and p.department_id is not null) order by u.user_id",
+        )
+        .bind(owner.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut team: Vec<UserId> = rows.into_iter().map(|(u,)| UserId(u)).collect();
+        if !team.contains(&owner) {
+            team.push(owner);
+        }
+        Ok(team)
+    }
+
     async fn list_exemptions(
         &self,
         user: Option<UserId>,
