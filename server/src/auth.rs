@@ -155,6 +155,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/training/records", Access::Any(TRAINEES_AND_READERS)),
     ("GET", "/training/matrix", Access::Any(TRAINING_READERS)),
     ("GET", "/training/matrix.csv", Access::Any(TRAINING_READERS)),
+    ("GET", "/training/matrix.xlsx", Access::Any(TRAINING_READERS)),
     ("GET", "/training/completion", Access::Any(TRAINING_READERS)),
     ("GET", "/training/trained-on", Access::Any(TRAINING_READERS)),
     ("GET", "/training/documents/{id}", Access::Any(TRAINING_READERS)),

@@ -49,7 +49,7 @@ use crate::routes::{
         training::list_requirements, training::create_requirement, training::list_curriculum,
         training::add_curriculum_line, training::my_training, training::list_assignments, training::get_assignment,
         training::quiz_sheet, training::submit_quiz, training::sign_off, training::list_records, training::matrix,
-        training::matrix_csv, training::completion, training::trained_on, training::document_trainees,
+        training::matrix_csv, training::matrix_xlsx, training::completion, training::trained_on, training::document_trainees,
         training::list_exemptions, training::create_exemption, training::revoke_exemption,
         dashboard::dashboard, dashboard::one_tile, dashboard::overdue, dashboard::list_targets, dashboard::set_target,
         dashboard::list_measurements, dashboard::record_measurements, dashboard::import_measurements,

@@ -1,9 +1,11 @@
-//! The FMEA worksheet as an Excel workbook (rust_xlsxwriter): header, the handbook's column
-//! groups in colour, one row per failure chain, AP letters on their colours.
+//! Excel workbooks (rust_xlsxwriter): the FMEA worksheet (header, the handbook's column groups in
+//! colour, one row per failure chain, AP letters on their colours) and the training matrix (the
+//! statuses in words on their colours).
 
 use std::collections::HashMap;
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use shared::training::{CellStatus, Matrix};
 use shared::worksheet::{COLUMNS, FmeaKind, Worksheet, csv_cells};
 
 /// (group label, first column key, last column key, colour): as in the grid.
@@ -124,5 +126,77 @@ pub fn worksheet(sheet: &Worksheet, usernames: &HashMap<i64, String>) -> Result<
     }
     ws.set_freeze_panes(head_row + 1, 0)?;
     ws.autofilter(head_row, 0, head_row + sheet.rows.len() as u32, COLUMNS.len() as u16 - 1)?;
+    book.save_to_buffer()
+}
+
+/// (fill, ink) of a training matrix cell's status, as the app colours them (none: not required,
+/// left blank).
+fn status_colours(s: CellStatus) -> Option<(u32, u32)> {
+    match s {
+        CellStatus::NotRequired => None,
+        CellStatus::Assigned => Some((0xe6eefb, 0x1f4e79)),
+        CellStatus::DueSoon => Some((0xfff4dc, 0x8a5a00)),
+        CellStatus::Overdue => Some((0xfdecea, 0xb3261e)),
+        CellStatus::Completed => Some((0xe6f4ec, 0x1e7b46)),
+        CellStatus::Expired => Some((0x8a1c1c, 0xffffff)),
+        CellStatus::Superseded => Some((0xd9dde3, 0x374151)),
+        CellStatus::Exempt => Some((0xf3f4f6, 0x455a64)),
+    }
+}
+
+/// The training matrix as a workbook: one row per person (name, department), one column per
+/// requirement (its title, with the document's number), each cell the status in words on its
+/// colour (the words carry it without colour); the header row and the name column frozen, an
+/// autofilter over the whole table.
+pub fn training_matrix(m: &Matrix) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("Training matrix")?;
+    let head = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_border(FormatBorder::Thin)
+        .set_background_color(Color::RGB(0xeef2f7));
+    let name = Format::new().set_bold().set_border(FormatBorder::Thin);
+    let plain = Format::new().set_border(FormatBorder::Thin);
+    let formats: Vec<(CellStatus, Format)> = CellStatus::ALL
+        .into_iter()
+        .map(|s| {
+            let f = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
+            let f = match status_colours(s) {
+                Some((fill, ink)) => f.set_background_color(Color::RGB(fill)).set_font_color(Color::RGB(ink)),
+                None => f,
+            };
+            (s, f)
+        })
+        .collect();
+    ws.write_string_with_format(0, 0, "Person", &head)?;
+    ws.write_string_with_format(0, 1, "Department", &head)?;
+    ws.set_column_width(0, 28)?;
+    ws.set_column_width(1, 18)?;
+    for (r, q) in m.requirements.iter().enumerate() {
+        let title = match &q.document_number {
+            Some(n) => format!("{} ({n})", q.title),
+            None => q.title.clone(),
+        };
+        let col = 2 + r as u16;
+        ws.write_string_with_format(0, col, title, &head)?;
+        ws.set_column_width(col, 16)?;
+    }
+    ws.set_row_height(0, 48)?;
+    for (p, person) in m.people.iter().enumerate() {
+        let row = 1 + p as u32;
+        ws.write_string_with_format(row, 0, &person.name, &name)?;
+        ws.write_string_with_format(row, 1, person.department.as_deref().unwrap_or(""), &plain)?;
+        for r in 0..m.requirements.len() {
+            let s = m.cell(p, r);
+            let f = formats.iter().find(|(k, _)| *k == s).map_or(&plain, |(_, f)| f);
+            let words = if s == CellStatus::NotRequired { "" } else { s.label() };
+            ws.write_string_with_format(row, 2 + r as u16, words, f)?;
+        }
+    }
+    ws.set_freeze_panes(1, 1)?;
+    ws.autofilter(0, 0, m.people.len() as u32, 1 + m.requirements.len() as u16)?;
     book.save_to_buffer()
 }

@@ -573,6 +573,22 @@ async fn in_department(store: &Arc<dyn Store>, qm: UserId, who: UserId, dept: sh
     store.update_user(&by(qm), who, user.meta.version, &shared::auth::UserInput::from_record(&user)).await.unwrap();
 }
 
+/// The first worksheet's XML of a workbook (its strings may be shared or inline: both are read).
+fn sheet1(bytes: &[u8]) -> String {
+    use std::io::Read as _;
+    assert!(bytes.starts_with(b"PK"), "a zip container");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a workbook");
+    let mut out = String::new();
+    for name in ["xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"] {
+        if let Ok(mut f) = zip.by_name(name) {
+            f.read_to_string(&mut out).unwrap();
+        } else {
+            assert_ne!(name, "xl/worksheets/sheet1.xml", "the workbook holds its first sheet");
+        }
+    }
+    out
+}
+
 async fn a_process_owner_reads_only_their_peoples_training(store: Arc<dyn Store>, _db: TestDb) {
     use shared::org::{DepartmentInput, ProcessInput};
     let qm = common::create_user(&store, "priya.natarajan", &[Role::QualityManager]).await;
@@ -650,6 +666,28 @@ async fn a_process_owner_reads_only_their_peoples_training(store: Arc<dyn Store>
         |who: UserId| format!("/api/v1/training/trained-on?user_id={}&requirement_id={}&on={today}", who.0, req.0);
     assert_eq!(tom.get(&ask(bob)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(tom.get(&ask(ann)).await.status, StatusCode::OK);
+
+    // The workbook: the same rows, each status in words; the filters of the page apply to both
+    // exports.
+    let x = tom.get("/api/v1/training/matrix.xlsx").await;
+    assert_eq!(x.status, StatusCode::OK, "{}", x.text);
+    let sheet = sheet1(&x.bytes);
+    assert!(sheet.contains(&common::display_name("ann.fitter")) && sheet.contains("Assigned"), "{sheet}");
+    assert!(!sheet.contains(&common::display_name("bob.inspector")));
+    let qm_client = Client::as_new_user(store.clone(), "quality.lead", &[Role::QualityManager]).await;
+    let only_bob = qm_client.get("/api/v1/training/matrix.csv?q=INSPECTOR").await;
+    assert_eq!(only_bob.text.lines().count(), 2, "{}", only_bob.text);
+    assert!(only_bob.text.contains(&common::display_name("bob.inspector")));
+    let x = qm_client.get(&format!("/api/v1/training/matrix.xlsx?department=Quality&requirement_id={}", req.0)).await;
+    let sheet = sheet1(&x.bytes);
+    assert!(sheet.contains(&common::display_name("bob.inspector")) && sheet.contains("Torque wrench use"));
+    assert!(!sheet.contains(&common::display_name("ann.fitter")) && !sheet.contains("Ladder safety"), "{sheet}");
+    let late = qm_client.get("/api/v1/training/matrix?status=assigned&role=staff").await;
+    let names: Vec<&str> = late.body["people"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names.len(), 2, "Ann and Bob: {names:?}");
+    let bad = qm_client.get("/api/v1/training/matrix.csv?status=late").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert!(bad.body["field_errors"]["status"].is_array(), "{}", bad.text);
 
     // The dashboard's overdue work: Ann's late training, not Bob's.
     let late = tom.get("/api/v1/dashboard/overdue").await;

@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/training/records", get(list_records))
         .route("/training/matrix", get(matrix))
         .route("/training/matrix.csv", get(matrix_csv))
+        .route("/training/matrix.xlsx", get(matrix_xlsx))
         .route("/training/completion", get(completion))
         .route("/training/trained-on", get(trained_on))
         .route("/training/documents/{id}", get(document_trainees))
@@ -294,8 +295,8 @@ async fn visible_matrix(state: &AppState, user: &CurrentUser, filter: &MatrixFil
     Ok(m.select(|p| scope.contains(p.id), filter))
 }
 
-/// The training matrix as CSV: one row per person, one column per requirement, each cell the
-/// status in words.
+/// The training matrix as CSV (the same rows and filters as the matrix): one row per person, one
+/// column per requirement, each cell the status in words.
 #[utoipa::path(get, path = "/api/v1/training/matrix.csv", tag = "training", params(MatrixFilter),
     responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = shared::ErrorBody)))]
 pub async fn matrix_csv(
@@ -321,6 +322,33 @@ pub async fn matrix_csv(
             (header::CONTENT_DISPOSITION, "attachment; filename=\"caliper-training-matrix.csv\""),
         ],
         out,
+    )
+        .into_response())
+}
+
+/// The training matrix as an Excel workbook (the same rows and filters as the CSV): the header
+/// row and the name column frozen, requirement titles with their document numbers, each cell the
+/// status in words on its colour, an autofilter.
+#[utoipa::path(get, path = "/api/v1/training/matrix.xlsx", tag = "training", params(MatrixFilter),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        body = Vec<u8>), (status = 422, body = shared::ErrorBody)))]
+pub async fn matrix_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(filter): ApiQuery<MatrixFilter>,
+) -> ApiResult<Response> {
+    let m = visible_matrix(&state, &user, &filter).await?;
+    // 400,000 cells take a moment to write: off the async workers.
+    let bytes = tokio::task::spawn_blocking(move || crate::xlsx::training_matrix(&m))
+        .await
+        .map_err(|e| ApiError::internal(format!("the workbook was not written: {e}")))?
+        .map_err(|e| ApiError::internal(format!("the workbook was not written: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"caliper-training-matrix.xlsx\""),
+        ],
+        bytes,
     )
         .into_response())
 }

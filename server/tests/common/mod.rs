@@ -116,6 +116,8 @@ pub struct Reply {
     pub headers: axum::http::HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body as it came (binary answers: a workbook).
+    pub bytes: Vec<u8>,
 }
 
 /// The password of every user the tests create.
@@ -209,12 +211,12 @@ impl Client {
         let headers = res.headers().clone();
         if headers.get(header::CONTENT_TYPE).is_some_and(|t| t == "text/event-stream") {
             // A live stream never ends: read it with `stream` instead.
-            return Reply { status, headers, body: Value::Null, text: String::new() };
+            return Reply { status, headers, body: Value::Null, text: String::new(), bytes: Vec::new() };
         }
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
         let text = String::from_utf8_lossy(&bytes).to_string();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply { status, headers, body, text, bytes: bytes.to_vec() }
     }
 
     /// Opens a stream (e.g. `/api/v1/events`); read it with [`Client::next_text`].
