@@ -166,6 +166,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/training/exemptions", Access::Any(&[P::ManageTraining])),
     ("POST", "/training/exemptions/{id}/revoke", Access::Any(&[P::ManageTraining])),
+    ("GET", "/training/sessions", Access::Any(TRAINING_READERS)),
+    // Record-level: a qualified trainer (own record current), never on the list.
+    ("POST", "/training/sessions", Access::Any(&[P::CompleteTraining])),
+    // Record-level: its trainer, or whoever reads an attendee's training.
+    ("GET", "/training/sessions/{id}", Access::Any(TRAINEES_AND_READERS)),
     ("GET", "/nc-categories", Access::Any(&[P::ViewQuality])),
     ("POST", "/nc-categories", Access::Any(&[P::ManageQuality])),
     ("GET", "/ncs", Access::Any(&[P::ViewQuality])),

@@ -703,6 +703,111 @@ async fn a_process_owner_reads_only_their_peoples_training(store: Arc<dyn Store>
     assert!(!titles.iter().any(|t| t.starts_with(&common::display_name("bob.inspector"))), "{titles:?}");
 }
 
+async fn a_classroom_session_completes_its_attendance_list_all_or_nothing(store: Arc<dyn Store>, _db: TestDb) {
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let qm_id = UserId(me(&qm).await);
+    let marta = Client::as_new_user(store.clone(), "marta.kowalska", &[Role::Staff]).await;
+    let marta_id = UserId(me(&marta).await);
+    let novice = Client::as_new_user(store.clone(), "new.starter", &[Role::Staff]).await;
+    let ann = common::create_user(&store, "ann.fitter", &[Role::Staff]).await;
+    let bob = common::create_user(&store, "bob.inspector", &[Role::Staff]).await;
+    let carl = common::create_user(&store, "carl.visitor", &[Role::Auditor]).await;
+    let classroom = RequirementInput {
+        title: "Fire safety briefing".into(),
+        kind: RequirementKind::Classroom,
+        document_id: None,
+        quiz: None,
+        recurrence_months: None,
+        completion_days: 30,
+    };
+    let req = store.create_requirement(&by(qm_id), &classroom).await.unwrap().id;
+    let today = Utc::now().date_naive();
+    // Marta's own record is current (from before Caliper): she is a qualified trainer, and the
+    // staff curriculum then assigns it to everyone else.
+    let history = HistoricTraining {
+        user: marta_id,
+        requirement: req,
+        revision: None,
+        assigned_on: today - Days::new(40),
+        due_on: today - Days::new(10),
+        completed_at: Some(Utc::now() - Days::new(20)),
+        score: None,
+        trainer: Some(qm_id),
+    };
+    store.import_history(&by(qm_id), &[history]).await.unwrap();
+    let line = CurriculumLine { requirement_id: req, role: Some(Role::Staff), department_id: None };
+    store.add_curriculum_line(&by(qm_id), &line).await.unwrap();
+    let url = "/api/v1/training/sessions";
+    let session = |held_on: chrono::NaiveDate, who: &[UserId]| {
+        json!({"requirement_id": req.0, "held_on": held_on, "attendee_ids": who.iter().map(|u| u.0).collect::<Vec<_>>(),
+            "notes": "Room 2; extinguisher drill"})
+    };
+
+    // Named refusals; nothing recorded by any of them.
+    let r = novice.json("POST", url, &session(today, &[ann])).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "not qualified: {}", r.text);
+    let r = marta.json("POST", url, &session(today, &[ann, marta_id])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["attendee_ids[1]"].is_array(), "{}", r.text);
+    let r = marta.json("POST", url, &session(today, &[ann, carl])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["attendee_ids[1]"].is_array(), "{}", r.text);
+    assert!(r.body["message"].as_str().unwrap().contains(&common::display_name("carl.visitor")), "{}", r.text);
+    let r = marta.json("POST", url, &session(today + Days::new(1), &[ann])).await;
+    assert!(r.body["field_errors"]["held_on"].is_array(), "the future: {}", r.text);
+    let r = marta.json("POST", url, &session(today - Days::new(3), &[ann])).await;
+    assert!(r.body["field_errors"]["held_on"].is_array(), "before Ann was assigned: {}", r.text);
+    let r = marta.json("POST", url, &json!({"requirement_id": req.0, "held_on": today, "attendee_ids": []})).await;
+    assert!(r.body["field_errors"]["attendee_ids"].is_array(), "{}", r.text);
+    let ojt = RequirementInput {
+        title: "Ladder safety".into(),
+        kind: RequirementKind::OnTheJob,
+        document_id: None,
+        quiz: None,
+        recurrence_months: None,
+        completion_days: 30,
+    };
+    let ladder = store.create_requirement(&by(qm_id), &ojt).await.unwrap().id;
+    let r =
+        marta.json("POST", url, &json!({"requirement_id": ladder.0, "held_on": today, "attendee_ids": [ann.0]})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["requirement_id"].is_array(), "{}", r.text);
+    assert_eq!(store.list_assignments(Some(ann), true, today).await.unwrap().len(), 1, "still open");
+
+    // The list: both completed with Marta as trainer, on the day held.
+    let r = marta.json("POST", url, &session(today, &[ann, bob])).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(r.body["trainer_name"], common::display_name("marta.kowalska"));
+    assert_eq!(r.body["attendees"].as_array().unwrap().len(), 2, "{}", r.text);
+    for who in [ann, bob] {
+        assert!(store.list_assignments(Some(who), true, today).await.unwrap().is_empty());
+        let records = store.list_records(Some(who), Some(req)).await.unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].trainer_name.as_deref(), Some(common::display_name("marta.kowalska").as_str()));
+        assert_eq!(records[0].completed_at.date_naive(), today);
+    }
+    // Recorded once: the same list again finds no open assignments.
+    let again = marta.json("POST", url, &session(today, &[ann])).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", again.text);
+
+    let list = qm.get(&format!("{url}?requirement_id={}", req.0)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1, "{}", list.text);
+    assert_eq!(list.body["items"][0]["notes"], "Room 2; extinguisher drill");
+    assert_eq!(qm.get(&format!("{url}/{id}")).await.status, StatusCode::OK);
+    assert_eq!(marta.get(&format!("{url}/{id}")).await.status, StatusCode::OK, "its trainer");
+    assert_eq!(novice.get(&format!("{url}/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(novice.get(url).await.status, StatusCode::FORBIDDEN);
+    let m = qm.get("/api/v1/training/matrix").await;
+    assert_eq!(cell(&m.body, ann.0, req.0), 'c');
+    let trail = store
+        .list_audit(&AuditFilter { record_type: Some("training_session".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 1);
+}
+
 on_both_backends!(
     a_failed_round_means_reading_again_and_changes_cancel_what_is_no_longer_required,
     staff_read_sign_and_pass_the_quiz,
@@ -710,4 +815,5 @@ on_both_backends!(
     a_trainer_signs_off_only_when_qualified_and_refreshers_come_on_time,
     an_exemption_stops_assignment_until_it_is_revoked_or_runs_out,
     a_process_owner_reads_only_their_peoples_training,
+    a_classroom_session_completes_its_attendance_list_all_or_nothing,
 );

@@ -18,9 +18,9 @@ use shared::List;
 use shared::auth::{Permission, UserId};
 use shared::document::DocumentId;
 use shared::training::{
-    Assignment, AssignmentId, CurriculumEntry, CurriculumLine, DepartmentCompletion, Exemption, ExemptionId,
-    ExemptionInput, Matrix, MatrixFilter, QuizAnswers, QuizResult, QuizSheet, Requirement, RequirementId,
-    RequirementInput, RevokeInput, TrainedOn, TraineeStatus, TrainingRecord,
+    Assignment, AssignmentId, ClassSession, ClassSessionId, ClassSessionInput, CurriculumEntry, CurriculumLine,
+    DepartmentCompletion, Exemption, ExemptionId, ExemptionInput, Matrix, MatrixFilter, QuizAnswers, QuizResult,
+    QuizSheet, Requirement, RequirementId, RequirementInput, RevokeInput, TrainedOn, TraineeStatus, TrainingRecord,
 };
 
 use super::with_etag;
@@ -48,6 +48,8 @@ pub fn router() -> Router<AppState> {
         .route("/training/documents/{id}", get(document_trainees))
         .route("/training/exemptions", get(list_exemptions).post(create_exemption))
         .route("/training/exemptions/{id}/revoke", post(revoke_exemption))
+        .route("/training/sessions", get(list_class_sessions).post(create_class_session))
+        .route("/training/sessions/{id}", get(get_class_session))
 }
 
 fn today() -> NaiveDate {
@@ -476,4 +478,77 @@ pub async fn revoke_exemption(
     input.validate().map_err(|e| ApiError::invalid(e).with_message("Say why the exemption is revoked."))?;
     let exemption = state.store.revoke_exemption(&ctx, ExemptionId(id), &input.reason, today()).await?;
     Ok(with_etag(StatusCode::OK, exemption.meta.version, &exemption))
+}
+
+/// Record a classroom session, as a qualified trainer (one's own record on the requirement is
+/// current; never on the list oneself): each attendee's open assignment is completed with a
+/// training record (the caller as trainer, completed the day it was held), all or nothing. 422
+/// names the field (`requirement_id` not a classroom requirement, `held_on` in the future or
+/// before an attendee was assigned, `attendee_ids[i]` without an open assignment, with the
+/// person named in the message); 403 for someone not qualified.
+#[utoipa::path(post, path = "/api/v1/training/sessions", tag = "training", request_body = ClassSessionInput,
+    responses((status = 201, body = ClassSession), (status = 403, body = shared::ErrorBody),
+        (status = 422, body = shared::ErrorBody)))]
+pub async fn create_class_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: AuditContext,
+    ApiJson(input): ApiJson<ClassSessionInput>,
+) -> ApiResult<Response> {
+    let input = input.normalized();
+    input
+        .validate(Some(today()))
+        .map_err(|e| ApiError::invalid(e).with_message("The session is not valid; nothing was recorded."))?;
+    let session = state.store.create_class_session(&ctx, user.id, &input, today()).await?;
+    Ok(with_etag(StatusCode::CREATED, session.meta.version, &session))
+}
+
+/// A session as `scope` shows it: its trainer sees it whole; others see it when someone they
+/// read attended, with only those attendees.
+fn visible_session(mut s: ClassSession, user: &CurrentUser, scope: &TrainingScope) -> Option<ClassSession> {
+    if s.trainer_id == user.id || *scope == TrainingScope::All {
+        return Some(s);
+    }
+    s.attendees.retain(|a| scope.contains(a.user_id));
+    (!s.attendees.is_empty()).then_some(s)
+}
+
+/// Query of the classroom sessions.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SessionQuery {
+    /// One requirement's.
+    pub requirement_id: Option<i64>,
+}
+
+/// Classroom sessions with their attendance lists, newest first.
+#[utoipa::path(get, path = "/api/v1/training/sessions", tag = "training", params(SessionQuery),
+    responses((status = 200, body = List<ClassSession>)))]
+pub async fn list_class_sessions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<SessionQuery>,
+) -> ApiResult<Json<List<ClassSession>>> {
+    let scope = training_scope(&state, &user).await?;
+    let all = state.store.list_class_sessions(q.requirement_id.map(RequirementId)).await?;
+    Ok(Json(List { items: all.into_iter().filter_map(|s| visible_session(s, &user, &scope)).collect() }))
+}
+
+/// One classroom session (its trainer, or whoever reads an attendee's training).
+#[utoipa::path(get, path = "/api/v1/training/sessions/{id}", tag = "training",
+    params(("id" = i64, Path, description = "The session")),
+    responses((status = 200, body = ClassSession), (status = 404, body = shared::ErrorBody)))]
+pub async fn get_class_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ClassSession>> {
+    let scope = training_scope(&state, &user).await?;
+    state
+        .store
+        .get_class_session(ClassSessionId(id))
+        .await?
+        .and_then(|s| visible_session(s, &user, &scope))
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("No such session."))
 }

@@ -135,6 +135,9 @@ mod quality;
 #[path = "queries/risk.rs"]
 mod risk;
 #[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/session.rs"]
+mod session;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/training.rs"]
 mod training;
 #[allow(clippy::duplicate_mod)] // by design: once per backend

@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 use shared::auth::UserId;
 use shared::document::DocumentId;
 use shared::training::{
-    Assignment, AssignmentId, CurriculumEntry, CurriculumLine, Exemption, ExemptionId, ExemptionInput, Matrix,
-    QuizAnswers, QuizResult, QuizSheet, Requirement, RequirementId, RequirementInput, TrainedOn, TraineeStatus,
-    TrainingRecord,
+    Assignment, AssignmentId, ClassSession, ClassSessionId, ClassSessionInput, CurriculumEntry, CurriculumLine,
+    Exemption, ExemptionId, ExemptionInput, Matrix, QuizAnswers, QuizResult, QuizSheet, Requirement, RequirementId,
+    RequirementInput, TrainedOn, TraineeStatus, TrainingRecord,
 };
 
 use super::{AuditContext, StoreResult};
@@ -110,6 +110,21 @@ pub trait TrainingStore: Send + Sync + 'static {
     /// Whose training a process owner reads: the active people of the departments that run an
     /// active process `owner` owns, and `owner`.
     async fn training_team(&self, owner: UserId) -> StoreResult<Vec<UserId>>;
+    /// Records a classroom session held by `trainer` (a qualified trainer, not on the list) and
+    /// completes each attendee's open assignment of the requirement with a training record
+    /// (trainer, completed on the day held), all in one transaction, audited; a problem with any
+    /// attendee refuses the whole list, naming them.
+    async fn create_class_session(
+        &self,
+        ctx: &AuditContext,
+        trainer: UserId,
+        input: &ClassSessionInput,
+        today: NaiveDate,
+    ) -> StoreResult<ClassSession>;
+    /// Classroom sessions, newest first (one requirement's, when given).
+    async fn list_class_sessions(&self, requirement: Option<RequirementId>) -> StoreResult<Vec<ClassSession>>;
+    /// One classroom session.
+    async fn get_class_session(&self, id: ClassSessionId) -> StoreResult<Option<ClassSession>>;
     /// Exemptions, newest first: one person's and/or one requirement's; only those in force on
     /// `today` (or only the others) when `active` is given.
     async fn list_exemptions(

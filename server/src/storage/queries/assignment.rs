@@ -504,6 +504,32 @@ pub(super) async fn on_revision_approved(
     Ok(())
 }
 
+/// Whether `trainer` may sign off (or record a session of) `requirement` on `today`: their own
+/// record on it is current. (Never their own training: the callers check that.)
+pub(super) async fn qualified_trainer(
+    conn: &mut Conn,
+    trainer: i64,
+    requirement: i64,
+    today: NaiveDate,
+) -> StoreResult<bool> {
+    let facts = Facts::load(conn, Some(trainer), Some(requirement)).await?;
+    Ok(facts
+        .requirements
+        .iter()
+        .find(|q| q.id.0 == requirement)
+        .and_then(|q| facts.completion(trainer, q))
+        .is_some_and(|c| c.is_current(today)))
+}
+
+/// The refusal of someone who is not a qualified trainer.
+pub(super) fn not_a_trainer() -> StoreError {
+    StoreError::Forbidden(
+        "Only a qualified trainer (someone whose own record is current on this requirement) signs it off; \
+         nothing was recorded."
+            .into(),
+    )
+}
+
 /// Before a "read and understood" signature on a revision: the signer must have open
 /// assignments asking for exactly this revision, not yet acknowledged, of requirements the
 /// trainee completes (reading, or reading then a quiz; a classroom session or an on-the-job

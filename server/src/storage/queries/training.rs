@@ -13,15 +13,17 @@ use shared::auth::{Role, UserId};
 use shared::document::{DocumentId, RevisionId};
 use shared::org::{DepartmentId, RecordMeta};
 use shared::training::{
-    Assignment, AssignmentCause, AssignmentId, AssignmentState, CellStatus, CurriculumEntry, CurriculumLine, Exemption,
-    ExemptionId, ExemptionInput, Matrix, MatrixPerson, MatrixRequirement, Quiz, QuizAnswers, QuizResult, QuizSheet,
-    Requirement, RequirementId, RequirementInput, RequirementKind, RevisionFacts, TrainedOn, TraineeStatus,
-    TrainingRecord, assignment_due, cell_status, expires_on, in_force_on, training_baseline,
+    Assignment, AssignmentCause, AssignmentId, AssignmentState, CellStatus, ClassSession, ClassSessionId,
+    ClassSessionInput, CurriculumEntry, CurriculumLine, Exemption, ExemptionId, ExemptionInput, Matrix, MatrixPerson,
+    MatrixRequirement, Quiz, QuizAnswers, QuizResult, QuizSheet, Requirement, RequirementId, RequirementInput,
+    RequirementKind, RevisionFacts, TrainedOn, TraineeStatus, TrainingRecord, assignment_due, cell_status, expires_on,
+    in_force_on, training_baseline,
 };
 use shared::validation::{INVALID, NOT_FOUND};
 
 use super::assignment::{
-    Facts, REQUIREMENT_SELECT, RequirementRow, RevisionFactRow, Scope, assign_missing, complete, count,
+    Facts, REQUIREMENT_SELECT, RequirementRow, RevisionFactRow, Scope, assign_missing, complete, count, not_a_trainer,
+    qualified_trainer,
 };
 use super::base::append_audit;
 use super::exemption::{end_exemptions, exemptions_ending};
@@ -558,19 +560,8 @@ impl TrainingStore for SqlStore {
         if a.user_id == trainer {
             return Err(StoreError::Forbidden("Nobody signs off their own training; nothing was recorded.".into()));
         }
-        let facts = Facts::load(&mut tx, Some(trainer.0), Some(a.requirement_id.0)).await?;
-        let qualified = facts
-            .requirements
-            .iter()
-            .find(|q| q.id == a.requirement_id)
-            .and_then(|q| facts.completion(trainer.0, q))
-            .is_some_and(|c| c.is_current(today));
-        if !qualified {
-            return Err(StoreError::Forbidden(
-                "Only a qualified trainer (someone whose own record is current on this requirement) signs it off; \
-                 nothing was recorded."
-                    .into(),
-            ));
+        if !qualified_trainer(&mut tx, trainer.0, a.requirement_id.0, today).await? {
+            return Err(not_a_trainer());
         }
         complete(&mut tx, ctx, id.0, a.meta.version, None, Some(trainer.0), Utc::now()).await?;
         let after = assignment_by_id(&mut tx, id.0, today)
@@ -883,6 +874,24 @@ impl TrainingStore for SqlStore {
             team.push(owner);
         }
         Ok(team)
+    }
+
+    async fn create_class_session(
+        &self,
+        ctx: &AuditContext,
+        trainer: UserId,
+        input: &ClassSessionInput,
+        today: NaiveDate,
+    ) -> StoreResult<ClassSession> {
+        self.record_session(ctx, trainer, input, today).await
+    }
+
+    async fn list_class_sessions(&self, requirement: Option<RequirementId>) -> StoreResult<Vec<ClassSession>> {
+        self.sessions(requirement).await
+    }
+
+    async fn get_class_session(&self, id: ClassSessionId) -> StoreResult<Option<ClassSession>> {
+        self.session(id).await
     }
 
     async fn list_exemptions(
