@@ -607,6 +607,41 @@ pub async fn training_records(query: &str) -> ApiResult<Vec<shared::training::Tr
     list(&format!("/api/v1/training/records?{query}")).await
 }
 
+/// `GET /api/v1/training/assignments?{query}`: everyone's assignments (or one person's).
+pub async fn training_assignments(query: &str) -> ApiResult<Vec<shared::training::Assignment>> {
+    list(&format!("/api/v1/training/assignments?{query}")).await
+}
+
+/// `GET /api/v1/training/exemptions?{query}`
+pub async fn training_exemptions(query: &str) -> ApiResult<Vec<shared::training::Exemption>> {
+    list(&format!("/api/v1/training/exemptions?{query}")).await
+}
+
+/// `POST /api/v1/training/exemptions`
+pub async fn grant_exemption(input: &shared::training::ExemptionInput) -> ApiResult<shared::training::Exemption> {
+    send_json(Request::post("/api/v1/training/exemptions"), input).await
+}
+
+/// `POST /api/v1/training/exemptions/{id}/revoke`
+pub async fn revoke_exemption(
+    id: shared::training::ExemptionId,
+    input: &shared::training::RevokeInput,
+) -> ApiResult<shared::training::Exemption> {
+    send_json(Request::post(&format!("/api/v1/training/exemptions/{id}/revoke")), input).await
+}
+
+/// `GET /api/v1/training/sessions?{query}`
+pub async fn class_sessions(query: &str) -> ApiResult<Vec<shared::training::ClassSession>> {
+    list(&format!("/api/v1/training/sessions?{query}")).await
+}
+
+/// `POST /api/v1/training/sessions`
+pub async fn record_class_session(
+    input: &shared::training::ClassSessionInput,
+) -> ApiResult<shared::training::ClassSession> {
+    send_json(Request::post("/api/v1/training/sessions"), input).await
+}
+
 /// `GET /api/v1/training/matrix`
 pub async fn training_matrix() -> ApiResult<shared::training::Matrix> {
     send(Request::get("/api/v1/training/matrix")).await

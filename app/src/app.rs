@@ -43,7 +43,7 @@ pub const AREAS: &[Area] = &[
     area(
         "/training",
         "Training",
-        &[Permission::CompleteTraining, Permission::ViewTrainingRecords],
+        &[Permission::CompleteTraining, Permission::ViewTrainingRecords, Permission::ViewTeamTrainingRecords],
         Some(training::prefetch),
     ),
     area("/fmea", "FMEA", &[Permission::ViewFmeas], Some(fmea::prefetch)),
@@ -148,6 +148,7 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/training/matrix") view=|| training::route(training::Page::Matrix) />
                         <Route path=path!("/training/setup") view=|| training::route(training::Page::Setup) />
                         <Route path=path!("/training/trained-on") view=|| training::route(training::Page::TrainedOn) />
+                        <Route path=path!("/training/sessions") view=|| training::route(training::Page::Sessions) />
                         <Route path=path!("/training/assignments/:id") view=|| training::route(training::Page::Assignment) />
                         <Route path=path!("/fmea") view=|| fmea::route(fmea::Page::List) />
                         <Route path=path!("/fmea/new") view=|| fmea::route(fmea::Page::New) />

@@ -36,7 +36,8 @@ test("a new revision reaches Lee's training; he reads, signs, fails the quiz onc
   const matrix = await pageAs(browser, DEMO.qualityManager.username);
   await matrix.goto("/training/matrix");
   await matrix.getByPlaceholder("Name").fill("Lee");
-  const cell = matrix.locator(`[data-person="${DEMO.staff.name}"] td[data-requirement="${requirement.id}"]`);
+  await matrix.getByLabel("Requirement").selectOption(String(requirement.id));
+  const cell = matrix.locator(`[data-person="${DEMO.staff.name}"] [data-requirement="${requirement.id}"]`);
   await expect(cell).toHaveAttribute("data-status", "not_required");
 
   // Revision A is drafted, reviewed and approved (through the API): Lee is assigned it at once.
@@ -146,4 +147,126 @@ test("the quality manager creates a requirement and adds it to a department's cu
   expect(assigned.cause).toBe("curriculum_changed");
   expect(assigned.cause_detail).toBe("Curriculum of Maintenance");
   await dev.dispose();
+});
+
+test("the quality manager writes a quiz in the app: each mistake is named by question and option, the saved quiz has its key", async ({ browser }) => {
+  const qm = await pageAs(browser, DEMO.qualityManager.username);
+  await qm.goto("/training/setup");
+  const title = `Torque tool quiz ${Date.now()}`;
+  await qm.getByText("New requirement").click();
+  await qm.getByLabel("Title").fill(title);
+  await qm.getByLabel("How").selectOption("quiz");
+  await qm.getByLabel("Pass mark (%)").fill("75");
+  const questions = qm.getByTestId("question-draft");
+  await expect(questions).toHaveCount(1);
+  await questions.nth(0).getByLabel("Question 1", { exact: true }).fill("What does a click-type wrench do at its setting?");
+  await questions.nth(0).getByPlaceholder("Option 1").fill("It clicks and releases");
+  await questions.nth(0).getByPlaceholder("Option 2").fill("It keeps tightening");
+  await questions.nth(0).getByLabel("Right: option 1").check();
+  await qm.getByRole("button", { name: "Add a question" }).click();
+  await questions.nth(1).getByLabel("Question 2", { exact: true }).fill("When is the wrench calibrated?");
+  await questions.nth(1).getByPlaceholder("Option 1").fill("Every 12 months");
+  await questions.nth(1).getByPlaceholder("Option 2").fill("Never");
+  await questions.nth(1).getByRole("button", { name: "Add an option" }).click();
+  await questions.nth(1).getByPlaceholder("Option 3").fill("After a drop");
+
+  // No right answer ticked on question 2: named before anything is sent.
+  await qm.getByRole("button", { name: "Create requirement" }).click();
+  await expect(qm.getByRole("alert")).toContainText("Question 2, the right answers");
+  await shot(qm, "training-quiz-editor-error");
+  await questions.nth(1).getByLabel("Right: option 1").check();
+  await questions.nth(1).getByLabel("Right: option 3").check();
+  await qm.getByRole("button", { name: "Create requirement" }).click();
+  await expect(qm.getByTestId("requirement-row").filter({ hasText: title })).toContainText("2 questions, pass 75 %");
+  await qm.close();
+
+  // The saved quiz is the one written: its key, as the quality manager sees it.
+  const api = await apiAs(DEMO.qualityManager.username);
+  const list = await (await api.get("/api/v1/training/requirements")).json();
+  const saved = list.items.find((r: { title: string }) => r.title === title);
+  expect(saved.kind).toBe("quiz");
+  expect(saved.questions).toBe(2);
+  expect(saved.pass_mark).toBe(75);
+  await api.dispose();
+});
+
+test("the matrix by keyboard: the quality manager opens Lee's cell, exempts him with a reason, then revokes it; the cell follows", async ({ browser }) => {
+  const api = await apiAs(DEMO.qualityManager.username);
+  const leeId = await userId(api, DEMO.staff.name);
+  const title = `Visitor escort briefing ${Date.now()}`;
+  const req = await api.post("/api/v1/training/requirements", { data: { title, kind: "classroom", completion_days: 30 } });
+  expect(req.status(), await req.text()).toBe(201);
+  const requirement = await req.json();
+  const line = await api.post("/api/v1/training/curriculum", { data: { requirement_id: requirement.id, role: "staff" } });
+  expect(line.status(), await line.text()).toBe(201);
+
+  const qm = await pageAs(browser, DEMO.qualityManager.username);
+  await qm.goto("/training/matrix");
+  await qm.getByPlaceholder("Name").fill(DEMO.staff.name);
+  await qm.getByLabel("Requirement").selectOption(String(requirement.id));
+  const cell = qm.locator(`[data-person="${DEMO.staff.name}"] [data-requirement="${requirement.id}"]`);
+  await expect(cell).toHaveAttribute("data-status", "assigned");
+
+  // The grid holds the focus; Enter opens the active cell.
+  const grid = qm.getByRole("grid", { name: "Training matrix" });
+  await grid.focus();
+  await expect(grid).toHaveAttribute("aria-activedescendant", "mx-0-0");
+  await qm.keyboard.press("Enter");
+  const panel = qm.getByRole("dialog", { name: `${DEMO.staff.name} — ${title}` });
+  await expect(panel).toContainText("Curriculum of");
+
+  // No reason: named, nothing sent.
+  await panel.getByRole("button", { name: "Grant the exemption" }).click();
+  await expect(panel.getByRole("alert")).toContainText("reason");
+  await panel.getByLabel("Reason for the exemption").fill("Works nights; never escorts visitors.");
+  await panel.getByRole("button", { name: "Grant the exemption" }).click();
+  await expect(panel.getByTestId("exemption")).toContainText("Works nights; never escorts visitors.");
+  await expect(cell).toHaveAttribute("data-status", "exempt");
+  await shot(qm, "training-matrix-exemption");
+
+  // Revoked with a reason: he is assigned it again.
+  await panel.getByLabel("Why revoke it").fill("Now escorts visitors on Saturdays.");
+  await panel.getByRole("button", { name: "Revoke the exemption" }).click();
+  await expect(cell).toHaveAttribute("data-status", "assigned");
+  await qm.keyboard.press("Escape");
+  await expect(panel).toBeHidden();
+  await qm.close();
+
+  const mine = await (await api.get(`/api/v1/training/assignments?user_id=${leeId}`)).json();
+  const causes = mine.items.filter((a: { requirement_id: number }) => a.requirement_id === requirement.id).map((a: { cause: string; state: string }) => `${a.cause}:${a.state}`);
+  expect(causes.sort()).toEqual(["curriculum_changed:cancelled", "exemption_ended:open"]);
+  await api.dispose();
+});
+
+test("a qualified trainer records a classroom session: the attendance list completes each attendee's assignment with the trainer's name", async ({ browser }) => {
+  const api = await apiAs(DEMO.qualityManager.username);
+  const requirements = (await (await api.get("/api/v1/training/requirements")).json()).items;
+  const gowning = requirements.find((r: { title: string }) => r.title === "Cleanroom gowning, classroom session");
+  const open = (await (await api.get("/api/v1/training/assignments?open=true")).json()).items
+    .filter((a: { requirement_id: number }) => a.requirement_id === gowning.id);
+  expect(open.length, "the demo leaves people to train in the cleanroom").toBeGreaterThanOrEqual(1);
+  const attendee = open[0];
+
+  const trainer = await pageAs(browser, DEMO.qualityManager.username);
+  await trainer.goto("/training");
+  await trainer.getByRole("link", { name: "Classroom sessions" }).click();
+  await expect(trainer.getByRole("heading", { level: 1 })).toHaveText("Classroom sessions");
+  const form = trainer.getByRole("form", { name: "Record a session" });
+  await form.getByLabel("Requirement").selectOption({ label: gowning.title });
+  // Nobody ticked: named before anything is sent.
+  await form.getByRole("button", { name: "Record the session" }).click();
+  await expect(form.getByRole("alert")).toContainText("attendee_ids");
+  await form.getByLabel(attendee.user_name).check();
+  await form.getByLabel("Notes").fill("Gowning sequence, glove checks, airlock discipline.");
+  await form.getByRole("button", { name: "Record the session" }).click();
+  await expect(form.getByRole("status")).toContainText("1 attendee(s) trained");
+  const row = trainer.getByTestId("session-row").filter({ hasText: gowning.title }).first();
+  await expect(row).toContainText(attendee.user_name);
+  await expect(row).toContainText(DEMO.qualityManager.name);
+  await shot(trainer, "training-classroom-session");
+  await trainer.close();
+
+  const done = await (await api.get(`/api/v1/training/records?user_id=${attendee.user_id}&requirement_id=${gowning.id}`)).json();
+  expect(done.items[0].trainer_name).toBe(DEMO.qualityManager.name);
+  await api.dispose();
 });

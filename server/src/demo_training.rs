@@ -23,6 +23,9 @@ struct DemoTraining {
     requirements: Vec<DemoRequirement>,
     history: Vec<DemoHistory>,
     curriculum: Vec<DemoLine>,
+    /// People exempted from a requirement, with why.
+    #[serde(default)]
+    exemptions: Vec<DemoExemption>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +59,14 @@ struct DemoHistory {
     due_days_ago: Option<u64>,
     #[serde(default)]
     trainer: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoExemption {
+    user: String,
+    requirement: String,
+    reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +165,17 @@ pub async fn seed_training(
         store
             .add_curriculum_line(&ctx, &CurriculumLine { requirement_id: requirement.id, role: l.role, department_id })
             .await?;
+    }
+    for x in &demo.exemptions {
+        let (requirement, _) =
+            requirements.get(&x.requirement).ok_or_else(|| missing("requirement", &x.requirement))?;
+        let input = shared::training::ExemptionInput {
+            user_id: who(&x.user)?.0,
+            requirement_id: requirement.id,
+            reason: x.reason.clone(),
+            until: None,
+        };
+        store.create_exemption(&ctx, &input, today).await?;
     }
     Ok((created, 0))
 }

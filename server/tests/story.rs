@@ -185,7 +185,7 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     // Training: the matrix shows every status but "not required" somewhere, from the demo's
     // history and today's assignments.
     let matrix = store.matrix(chrono::Utc::now().date_naive()).await.unwrap();
-    assert_eq!(matrix.requirements.len(), 6);
+    assert_eq!(matrix.requirements.len(), 7);
     for status in shared::training::CellStatus::ALL {
         assert!(matrix.cells.contains(status.code()), "no demo cell {status:?}: {}", matrix.cells);
     }

@@ -119,7 +119,8 @@ pub(crate) fn caliper_binary() -> Result<std::path::PathBuf> {
 
 /// The browser figures (end2end/bench): the worksheet's first rows of the 10,000-row FMEA, edit
 /// to saved in the grid, the live update on a second page; the cold load to the sign-in form and
-/// a navigation to an area whose code is not loaded yet.
+/// a navigation to an area whose code is not loaded yet; the training matrix of 2,000 people ×
+/// 200 requirements, opened and scrolled.
 fn browser_figures(
     caliper: &std::path::Path,
     url: &str,
@@ -131,14 +132,28 @@ fn browser_figures(
     let (server, _) = Server::start(caliper, url, free_port()?, true)?;
     let out = data.join("browser-figures.json");
     let e2e = root().join("end2end");
-    run(Command::new(e2e.join("node_modules/.bin/playwright"))
-        .args(["test", "-c", "bench.config.ts"])
-        .current_dir(&e2e)
-        .env("CALIPER_BASE_URL", &server.url)
-        .env("BENCH_OUT", &out)
-        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
+    let playwright = |files: &[&str]| {
+        run(Command::new(e2e.join("node_modules/.bin/playwright"))
+            .args(["test", "-c", "bench.config.ts"])
+            .args(files)
+            .current_dir(&e2e)
+            .env("CALIPER_BASE_URL", &server.url)
+            .env("BENCH_OUT", &out)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
+    };
+    playwright(&["fmea.bench.ts", "loading.bench.ts"])?;
+    // The training matrix's figures need 2,000 people × 200 requirements, added after the other
+    // figures so that those are taken on the same data as before.
+    step("training matrix in Chromium: 2,000 people × 200 requirements, open and scroll");
+    let started = Instant::now();
+    run(Command::new(caliper)
+        .args(["seed-training", "--people", "2000", "--requirements", "200"])
+        .env("DATABASE_URL", url)
+        .env("CALIPER_LOG", "warn"))?;
+    println!("   2,000 people × 200 requirements of training generated in {:.1?}", started.elapsed());
+    playwright(&["training.bench.ts"])?;
     drop(server);
-    for file in [out.clone(), out.with_extension("json.loading.json")] {
+    for file in [out.clone(), out.with_extension("json.loading.json"), out.with_extension("json.training.json")] {
         let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let parsed: BTreeMap<String, f64> = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         figures.extend(parsed);

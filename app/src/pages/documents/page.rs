@@ -306,7 +306,7 @@ pub(super) fn ReasonDialog(
 #[component]
 fn DocumentTraining(id: DocumentId) -> impl IntoView {
     let s = session();
-    if !can(s, &[Permission::ViewTrainingRecords]) {
+    if !can(s, &[Permission::ViewTrainingRecords, Permission::ViewTeamTrainingRecords]) {
         return ().into_any();
     }
     let changes = changes_of(Assignment::RECORD_TYPE);

@@ -3,7 +3,9 @@
 //! complete), and for those who read training records the matrix and the auditor's question
 //! ([`matrix`]).
 
+mod grid;
 pub mod matrix;
+pub mod sessions;
 pub mod setup;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +31,7 @@ crate::area!(training, Page {
     Matrix => matrix::TrainingMatrix,
     Setup => setup::TrainingSetup,
     TrainedOn => matrix::TrainedOnPage,
+    Sessions => sessions::ClassSessions,
     Assignment => AssignmentPage,
 });
 
@@ -51,15 +54,16 @@ pub fn MyTraining() -> impl IntoView {
         changes.track();
         api::my_training()
     });
-    let reader = move || can(s, &[Permission::ViewTrainingRecords]);
+    let reader = move || can(s, &[Permission::ViewTrainingRecords, Permission::ViewTeamTrainingRecords]);
     view! {
         <section>
             <header class="page-head">
                 <h1>"My training"</h1>
-                <div class="actions" hidden=move || !reader()>
+                <div class="actions">
                     <A href="/training/setup" attr:class="btn" attr:hidden=move || !can(s, &[Permission::ManageTraining])>"Requirements and curricula"</A>
-                    <A href="/training/matrix" attr:class="btn">"Training matrix"</A>
-                    <A href="/training/trained-on" attr:class="btn">"Was … trained on … ?"</A>
+                    <A href="/training/matrix" attr:class="btn" attr:hidden=move || !reader()>"Training matrix"</A>
+                    <A href="/training/trained-on" attr:class="btn" attr:hidden=move || !reader()>"Was … trained on … ?"</A>
+                    <A href="/training/sessions" attr:class="btn" attr:hidden=move || !can(s, &[Permission::CompleteTraining])>"Classroom sessions"</A>
                 </div>
             </header>
             {loaded(mine, "your training", |list| {

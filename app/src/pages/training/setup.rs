@@ -1,13 +1,13 @@
 //! Training setup, for the quality manager: the requirements and the curricula, a new
-//! requirement (reading a document, a classroom session or an on-the-job sign-off; quizzes are
-//! written through the API), and a requirement added to a role's or a department's curriculum,
-//! which assigns it at once to everyone it now applies to.
+//! requirement (reading a document, a quiz with its questions and right answers, a classroom
+//! session or an on-the-job sign-off), and a requirement added to a role's or a department's
+//! curriculum, which assigns it at once to everyone it now applies to.
 
 use leptos::prelude::*;
 use shared::auth::Role;
 use shared::document::DocumentId;
 use shared::org::DepartmentId;
-use shared::training::{CurriculumLine, RequirementId, RequirementInput, RequirementKind};
+use shared::training::{CurriculumLine, Question, Quiz, RequirementId, RequirementInput, RequirementKind};
 
 use crate::api::{self, ApiError};
 use crate::components::field::error_lines;
@@ -110,6 +110,7 @@ struct NewForm {
     document: RwSignal<Option<DocumentId>>,
     days: RwSignal<String>,
     every: RwSignal<String>,
+    quiz: QuizDraft,
     problems: RwSignal<Vec<String>>,
     saved: RwSignal<bool>,
 }
@@ -123,9 +124,132 @@ impl NewForm {
             document: RwSignal::new(None),
             days: RwSignal::new("14".into()),
             every: RwSignal::new(String::new()),
+            quiz: QuizDraft::new(),
             problems: RwSignal::new(Vec::new()),
             saved: RwSignal::new(false),
         }
+    }
+}
+
+/// The field errors as lines, with the quiz's fields as they are numbered on screen
+/// (`quiz.questions[0].options[1]` is "Question 1, option 2").
+fn readable(errors: &shared::FieldErrors) -> Vec<String> {
+    error_lines(errors)
+        .into_iter()
+        .map(|line| match line.split_once(": ") {
+            Some((field, text)) if field.starts_with("quiz.") => format!("{}: {text}", quiz_field(field)),
+            _ => line,
+        })
+        .collect()
+}
+
+/// A quiz field's name as shown.
+fn quiz_field(field: &str) -> String {
+    let parts: Vec<String> = field
+        .split('.')
+        .filter(|p| *p != "quiz")
+        .map(|part| match part.split_once('[') {
+            Some((name, rest)) => {
+                let n = rest.trim_end_matches(']').parse::<usize>().map(|i| i + 1).unwrap_or(0);
+                match name {
+                    "questions" => format!("Question {n}"),
+                    "options" => format!("option {n}"),
+                    other => format!("{other} {n}"),
+                }
+            }
+            None => match part {
+                "text" => "its text".into(),
+                "options" => "its options (2 to 10)".into(),
+                "correct" => "the right answers".into(),
+                "questions" => "Questions".into(),
+                "pass_mark" => "Pass mark (1–100 %)".into(),
+                "attempts_allowed" => "Attempts per round (1–10)".into(),
+                other => other.into(),
+            },
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// A question being written: its text, and its options with the ones that are right. The keys
+/// keep each input in place (and its focus) while others are added or removed.
+#[derive(Clone, Debug, PartialEq)]
+struct QuestionDraft {
+    key: u32,
+    text: String,
+    options: Vec<(u32, String, bool)>,
+}
+
+/// The quiz being written.
+#[derive(Clone, Copy)]
+struct QuizDraft {
+    questions: RwSignal<Vec<QuestionDraft>>,
+    pass_mark: RwSignal<String>,
+    attempts: RwSignal<String>,
+    next_key: StoredValue<u32>,
+}
+
+impl QuizDraft {
+    fn new() -> Self {
+        let draft = Self {
+            questions: RwSignal::new(Vec::new()),
+            pass_mark: RwSignal::new("80".into()),
+            attempts: RwSignal::new("3".into()),
+            next_key: StoredValue::new(0),
+        };
+        draft.add_question();
+        draft
+    }
+
+    fn key(self) -> u32 {
+        self.next_key.update_value(|k| *k += 1);
+        self.next_key.get_value()
+    }
+
+    fn add_question(self) {
+        let (q, a, b) = (self.key(), self.key(), self.key());
+        self.questions.update(|qs| {
+            qs.push(QuestionDraft {
+                key: q,
+                text: String::new(),
+                options: vec![(a, String::new(), false), (b, String::new(), false)],
+            })
+        });
+    }
+
+    fn add_option(self, question: u32) {
+        let k = self.key();
+        self.edit(question, |q| q.options.push((k, String::new(), false)));
+    }
+
+    fn edit(self, question: u32, f: impl FnOnce(&mut QuestionDraft)) {
+        self.questions.update(|qs| {
+            if let Some(q) = qs.iter_mut().find(|q| q.key == question) {
+                f(q);
+            }
+        });
+    }
+
+    /// The quiz as the API takes it.
+    fn quiz(self) -> Quiz {
+        Quiz {
+            questions: self.questions.with(|qs| {
+                qs.iter()
+                    .map(|q| Question {
+                        text: q.text.clone(),
+                        options: q.options.iter().map(|o| o.1.clone()).collect(),
+                        correct: q.options.iter().enumerate().filter(|(_, o)| o.2).map(|(i, _)| i as u32).collect(),
+                    })
+                    .collect()
+            }),
+            pass_mark: self.pass_mark.get().trim().parse().unwrap_or(0),
+            attempts_allowed: self.attempts.get().trim().parse().unwrap_or(0),
+        }
+    }
+
+    fn clear(self) {
+        self.questions.set(Vec::new());
+        self.add_question();
     }
 }
 
@@ -141,7 +265,7 @@ struct LineForm {
 
 #[component]
 fn NewRequirement(documents: Vec<(DocumentId, String)>, reload: RwSignal<u32>, form: NewForm) -> impl IntoView {
-    let NewForm { open, title, kind, document, days, every, problems, saved } = form;
+    let NewForm { open, title, kind, document, days, every, quiz, problems, saved } = form;
     let save = Action::new_local(move |input: &RequirementInput| {
         let input = input.clone();
         async move {
@@ -150,9 +274,10 @@ fn NewRequirement(documents: Vec<(DocumentId, String)>, reload: RwSignal<u32>, f
                     saved.set(true);
                     problems.set(Vec::new());
                     title.set(String::new());
+                    quiz.clear();
                     reload.update(|n| *n += 1);
                 }
-                Err(ApiError::Status(_, body)) => problems.set(error_lines(&body.field_errors)),
+                Err(ApiError::Status(_, body)) => problems.set(readable(&body.field_errors)),
                 Err(e) => problems.set(vec![e.to_string()]),
             }
         }
@@ -164,7 +289,7 @@ fn NewRequirement(documents: Vec<(DocumentId, String)>, reload: RwSignal<u32>, f
             title: title.get(),
             kind: kind.get(),
             document_id: document.get(),
-            quiz: None,
+            quiz: (kind.get() == RequirementKind::Quiz).then(|| quiz.quiz()),
             recurrence_months: every.get().trim().parse().ok(),
             completion_days: days.get().trim().parse().unwrap_or(0),
         }
@@ -173,14 +298,13 @@ fn NewRequirement(documents: Vec<(DocumentId, String)>, reload: RwSignal<u32>, f
             Ok(()) => {
                 save.dispatch(input);
             }
-            Err(e) => problems.set(error_lines(&e)),
+            Err(e) => problems.set(readable(&e)),
         }
     };
-    let kinds = [RequirementKind::ReadAndUnderstand, RequirementKind::Classroom, RequirementKind::OnTheJob];
+    let kinds = RequirementKind::ALL;
     view! {
         <details class="create" prop:open=move || open.get_untracked() on:toggle=move |ev| open.set(details_open(&ev))>
             <summary>"New requirement"</summary>
-            <p class="muted">"A quiz (questions with their right answers) is written through the API: POST /api/v1/training/requirements."</p>
             <form class="form form-inline" on:submit=on_submit novalidate>
                 <label class="field-inline">"Title " <input prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) /></label>
                 <label class="field-inline">"How "
@@ -196,6 +320,7 @@ fn NewRequirement(documents: Vec<(DocumentId, String)>, reload: RwSignal<u32>, f
                 </label>
                 <label class="field-inline">"Days to complete " <input inputmode="numeric" prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev)) /></label>
                 <label class="field-inline">"Every (months) " <input inputmode="numeric" placeholder="once" prop:value=move || every.get() on:input=move |ev| every.set(event_target_value(&ev)) /></label>
+                {move || (kind.get() == RequirementKind::Quiz).then(|| view! { <QuizEditor quiz /> })}
                 <button type="submit" class="btn btn-primary">"Create requirement"</button>
                 {move || saved.get().then(|| view! { <span class="alert-ok" role="status">"Created."</span> })}
                 {move || (!problems.get().is_empty()).then(|| view! {
@@ -284,5 +409,64 @@ fn AddLine(
                 })}
             </form>
         </details>
+    }
+}
+
+/// The quiz's questions, options and right answers, its pass mark and attempts. Field errors
+/// name `quiz.questions[i].options[j]` and so on; the questions and options are numbered the
+/// same way (from 1) on screen.
+#[component]
+fn QuizEditor(quiz: QuizDraft) -> impl IntoView {
+    let keys = move || quiz.questions.with(|qs| qs.iter().map(|q| q.key).collect::<Vec<_>>());
+    let position = move |key: u32| quiz.questions.with(|qs| qs.iter().position(|q| q.key == key).unwrap_or(0));
+    view! {
+        <fieldset class="quiz-editor">
+            <legend>"Quiz"</legend>
+            <label class="field-inline">"Pass mark (%) " <input inputmode="numeric" name="pass_mark" prop:value=move || quiz.pass_mark.get() on:input=move |ev| quiz.pass_mark.set(event_target_value(&ev)) /></label>
+            <label class="field-inline">"Attempts per round " <input inputmode="numeric" name="attempts_allowed" prop:value=move || quiz.attempts.get() on:input=move |ev| quiz.attempts.set(event_target_value(&ev)) /></label>
+            <For each=keys key=|k| *k let:qkey>
+                {
+                    let text = move || quiz.questions.with(|qs| qs.iter().find(|q| q.key == qkey).map(|q| q.text.clone()).unwrap_or_default());
+                    let options = move || quiz.questions.with(|qs| qs.iter().find(|q| q.key == qkey).map(|q| q.options.iter().map(|o| o.0).collect::<Vec<_>>()).unwrap_or_default());
+                    let number = move || position(qkey) + 1;
+                    view! {
+                        <div class="question-draft" data-testid="question-draft">
+                            <label class="field">{move || format!("Question {}", number())}
+                                <textarea rows="2" prop:value=text on:input=move |ev| { let v = event_target_value(&ev); quiz.edit(qkey, |q| q.text = v) }></textarea>
+                            </label>
+                            <p class="muted">"Tick every right answer (one or several)."</p>
+                            <For each=options key=|k| *k let:okey>
+                                {
+                                    let find = move || quiz.questions.with(|qs| qs.iter().find(|q| q.key == qkey).and_then(|q| q.options.iter().position(|o| o.0 == okey).map(|i| (i, q.options[i].1.clone(), q.options[i].2))));
+                                    let n = move || find().map(|f| f.0 + 1).unwrap_or(0);
+                                    view! {
+                                        <div class="option-draft">
+                                            <label class="field-inline">
+                                                <input type="checkbox" prop:checked=move || find().is_some_and(|f| f.2)
+                                                    on:change=move |ev| { let on = event_target_checked(&ev); quiz.edit(qkey, |q| if let Some(o) = q.options.iter_mut().find(|o| o.0 == okey) { o.2 = on }) } />
+                                                {move || format!(" Right: option {}", n())}
+                                            </label>
+                                            <label class="field-inline">
+                                                <span class="sr-only">{move || format!("Question {}, option {}", number(), n())}</span>
+                                                <input prop:value=move || find().map(|f| f.1).unwrap_or_default() placeholder=move || format!("Option {}", n())
+                                                    on:input=move |ev| { let v = event_target_value(&ev); quiz.edit(qkey, |q| if let Some(o) = q.options.iter_mut().find(|o| o.0 == okey) { o.1 = v }) } />
+                                            </label>
+                                            <button type="button" class="btn btn-small" aria-label=move || format!("Remove option {} of question {}", n(), number())
+                                                on:click=move |_| quiz.edit(qkey, |q| q.options.retain(|o| o.0 != okey))>"Remove"</button>
+                                        </div>
+                                    }
+                                }
+                            </For>
+                            <div class="actions">
+                                <button type="button" class="btn btn-small" on:click=move |_| quiz.add_option(qkey)>"Add an option"</button>
+                                <button type="button" class="btn btn-small" aria-label=move || format!("Remove question {}", number())
+                                    on:click=move |_| quiz.questions.update(|qs| qs.retain(|q| q.key != qkey))>"Remove question"</button>
+                            </div>
+                        </div>
+                    }
+                }
+            </For>
+            <button type="button" class="btn" on:click=move |_| quiz.add_question()>"Add a question"</button>
+        </fieldset>
     }
 }
