@@ -503,7 +503,7 @@ async fn two_approvers_signing_at_once_approve_once(store: Arc<dyn Store>, db: T
         assert_eq!(moves_to(&store, b, "effective").await.len(), 1, "round {i}: in force once");
         assert_eq!(moves_to(&store, a, "superseded").await.len(), 1, "round {i}: superseded once");
         let notices = store.list_notices(p.owner, false, 1000).await.unwrap();
-        let of_b: Vec<_> = notices.iter().filter(|n| n.revision_id == b).map(|n| n.kind).collect();
+        let of_b: Vec<_> = notices.iter().filter(|n| n.revision_id == Some(b)).map(|n| n.kind).collect();
         assert_eq!(of_b.len(), 2, "round {i}: the owner is told once of each: {of_b:?}");
     }
     assert!(store.verify_audit().await.unwrap().intact);
@@ -551,7 +551,7 @@ async fn two_clocks_put_each_revision_in_force_once(store: Arc<dyn Store>, db: T
         assert_eq!(moves_to(&store, b, "effective").await.len(), 1, "in force once");
         assert_eq!(moves_to(&store, a, "superseded").await.len(), 1, "superseded once");
         let notices = store.list_notices(p.owner, false, 1000).await.unwrap();
-        assert_eq!(notices.iter().filter(|n| n.revision_id == b).count(), 2, "approved, then in force");
+        assert_eq!(notices.iter().filter(|n| n.revision_id == Some(b)).count(), 2, "approved, then in force");
     }
     assert_eq!(other.take_effect_due(&clock, later).await.unwrap(), 0);
     assert!(store.verify_audit().await.unwrap().intact);

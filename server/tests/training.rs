@@ -808,6 +808,79 @@ async fn a_classroom_session_completes_its_attendance_list_all_or_nothing(store:
     assert_eq!(trail.len(), 1);
 }
 
+async fn training_notices_reach_the_inbox_whatever_the_settings(store: Arc<dyn Store>, _db: TestDb) {
+    let qm = common::create_user(&store, "priya.natarajan", &[Role::QualityManager]).await;
+    let lee = Client::as_new_user(store.clone(), "lee.chen", &[Role::Staff]).await;
+    let lee_id = UserId(me(&lee).await);
+    // Lee turns every notice off: training notices come all the same.
+    let off = json!({"approved": false, "effective": false});
+    assert_eq!(lee.json("PUT", "/api/v1/me/notice-settings", &off).await.status, StatusCode::OK);
+    let forklift = staff_classroom(&store, qm, "Forklift safety").await;
+    let inbox = lee.get("/api/v1/notices").await;
+    assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.text);
+    let items = inbox.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", inbox.text);
+    let today = Utc::now().date_naive();
+    let open = store.list_assignments(Some(lee_id), true, today).await.unwrap();
+    assert_eq!(items[0]["kind"], "training_assigned");
+    assert_eq!(open[0].requirement_id, forklift);
+    assert_eq!(items[0]["assignment_id"], open[0].id.0);
+    assert_eq!(items[0]["requirement_title"], "Forklift safety");
+    assert_eq!(items[0]["due_on"], json!(open[0].due_on));
+    assert!(items[0]["document_id"].is_null() && items[0]["label"].is_null(), "{}", inbox.text);
+    assert_eq!(lee.get("/api/v1/notices/unread-count").await.body["count"], 1);
+
+    // The minute clock: nothing due soon today (due in 30 days); 23 days on, one due-soon notice,
+    // once.
+    let clock = AuditContext::tool("clock");
+    store.assign_refreshers(&clock, today).await.unwrap();
+    assert_eq!(lee.get("/api/v1/notices").await.body["items"].as_array().unwrap().len(), 1);
+    let later = today + Days::new(23);
+    store.assign_refreshers(&clock, later).await.unwrap();
+    store.assign_refreshers(&clock, later + Days::new(1)).await.unwrap();
+    let inbox = lee.get("/api/v1/notices").await;
+    let kinds: Vec<&str> = inbox.body["items"].as_array().unwrap().iter().filter_map(|n| n["kind"].as_str()).collect();
+    assert_eq!(kinds, vec!["training_due_soon", "training_assigned"], "{}", inbox.text);
+    assert_eq!(inbox.body["items"][0]["assignment_id"], open[0].id.0);
+
+    // A revision approved: its "approved" notice carries the training; no second notice for it.
+    let owner = common::create_user(&store, "tom.okafor", &[Role::ProcessOwner]).await;
+    let reviewer = common::create_user(&store, "aisha.rahman", &[Role::ProcessOwner]).await;
+    let doc = document(&store, owner, reviewer, qm).await;
+    approve(&store, doc, (owner, reviewer, qm), body("v1")).await;
+    let read = RequirementInput {
+        title: "Read the SOP".into(),
+        kind: RequirementKind::ReadAndUnderstand,
+        document_id: Some(doc),
+        quiz: None,
+        recurrence_months: None,
+        completion_days: 14,
+    };
+    let read = store.create_requirement(&by(qm), &read).await.unwrap().id;
+    let line = CurriculumLine { requirement_id: read, role: Some(Role::Staff), department_id: None };
+    store.add_curriculum_line(&by(qm), &line).await.unwrap();
+    let inbox = lee.get("/api/v1/notices").await;
+    let first = &inbox.body["items"][0];
+    assert_eq!((first["kind"].as_str(), first["document_id"].as_i64()), (Some("training_assigned"), Some(doc.0)));
+    assert_eq!(first["label"], "A", "{}", inbox.text);
+    // Lee reads and signs revision A; revision B's approval assigns it to him again (cause
+    // revision approved): told by the approval's own notice, with the training, settings off or not.
+    let rev_a = first["revision_id"].as_i64().map(RevisionId).unwrap();
+    acknowledge(&store, lee_id, rev_a).await.unwrap();
+    let told = lee.get("/api/v1/notices").await.body["items"].as_array().unwrap().len();
+    approve(&store, doc, (owner, reviewer, qm), body("v2")).await;
+    let mine = store.list_assignments(Some(lee_id), true, today).await.unwrap();
+    let again = mine.iter().find(|a| a.requirement_id == read).unwrap();
+    assert_eq!(again.cause, AssignmentCause::RevisionApproved);
+    let inbox = lee.get("/api/v1/notices").await;
+    let items = inbox.body["items"].as_array().unwrap();
+    // Approved and (no effective date) in force at once: two revision notices, no third.
+    assert_eq!(items.len(), told + 2, "no training notice besides: {}", inbox.text);
+    let approved = items.iter().find(|n| n["kind"] == "approved" && n["label"] == "B").unwrap();
+    assert_eq!(approved["carries_training"], true, "{}", inbox.text);
+    assert!(!items.iter().any(|n| n["assignment_id"] == again.id.0), "{}", inbox.text);
+}
+
 on_both_backends!(
     a_failed_round_means_reading_again_and_changes_cancel_what_is_no_longer_required,
     staff_read_sign_and_pass_the_quiz,
@@ -816,4 +889,5 @@ on_both_backends!(
     an_exemption_stops_assignment_until_it_is_revoked_or_runs_out,
     a_process_owner_reads_only_their_peoples_training,
     a_classroom_session_completes_its_attendance_list_all_or_nothing,
+    training_notices_reach_the_inbox_whatever_the_settings,
 );

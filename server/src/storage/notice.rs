@@ -1,12 +1,14 @@
-//! Storage of revision notices (domain/documents.md, "Revision notices"): each person's inbox and
-//! choice of kinds. Notices are sent by document control in the transaction of the approval or of
-//! the revision taking effect (`queries/notice.rs`, `send_notices`); the queries are in
-//! `queries/notice.rs`.
+//! Storage of notices (domain/documents.md, "Revision notices"; training notices): each person's
+//! inbox and choice of kinds. Revision notices are sent by document control in the transaction of
+//! the approval or of the revision taking effect (`queries/notice.rs`, `send_notices`), training
+//! notices by training in the transaction of the assignment or by the minute clock when one comes
+//! due (`send_training_notices`, `send_due_soon`); the queries are in `queries/notice.rs`.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use shared::auth::UserId;
 use shared::document::{DocumentId, Notice, NoticeKind, NoticeSettings, RevisionId};
+use shared::training::AssignmentId;
 
 use super::{AuditContext, StoreError, StoreResult};
 
@@ -36,11 +38,14 @@ pub trait NoticeStore: Send + Sync + 'static {
 pub(super) struct NoticeRow {
     pub notice_id: i64,
     pub kind: String,
-    pub document_id: i64,
-    pub number: String,
-    pub title: String,
-    pub revision_id: i64,
-    pub label: String,
+    pub document_id: Option<i64>,
+    pub number: Option<String>,
+    pub title: Option<String>,
+    pub revision_id: Option<i64>,
+    pub label: Option<String>,
+    pub assignment_id: Option<i64>,
+    pub requirement_title: Option<String>,
+    pub due_on: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
     pub carries_training: bool,
@@ -55,11 +60,14 @@ impl TryFrom<NoticeRow> for Notice {
         Ok(Notice {
             id: r.notice_id,
             kind,
-            document_id: DocumentId(r.document_id),
+            document_id: r.document_id.map(DocumentId),
             number: r.number,
             title: r.title,
-            revision_id: RevisionId(r.revision_id),
+            revision_id: r.revision_id.map(RevisionId),
             label: r.label,
+            assignment_id: r.assignment_id.map(AssignmentId),
+            requirement_title: r.requirement_title,
+            due_on: r.due_on,
             created_at: r.created_at,
             read_at: r.read_at,
             carries_training: r.carries_training,
@@ -68,5 +76,8 @@ impl TryFrom<NoticeRow> for Notice {
 }
 
 pub(super) const NOTICE_SELECT: &str = "select n.notice_id, n.kind, n.document_id, d.number, d.title, n.revision_id, \
-     r.label, n.created_at, n.read_at, n.carries_training from notices n \
-     join documents d on d.document_id = n.document_id join document_revisions r on r.revision_id = n.revision_id";
+     r.label, n.assignment_id, q.title as requirement_title, a.due_on, n.created_at, n.read_at, n.carries_training \
+     from notices n left join documents d on d.document_id = n.document_id \
+     left join document_revisions r on r.revision_id = n.revision_id \
+     left join training_assignments a on a.assignment_id = n.assignment_id \
+     left join training_requirements q on q.requirement_id = a.requirement_id";

@@ -103,9 +103,10 @@ pub trait TrainingStore: Send + Sync + 'static {
     /// one transaction: for each, an assignment with its historic dates and, when completed, its
     /// record; audited as imported.
     async fn import_history(&self, ctx: &AuditContext, rows: &[HistoricTraining]) -> StoreResult<Vec<AssignmentId>>;
-    /// Assigns the refreshers of recurring requirements that lapse soon, and ends the exemptions
-    /// whose last day passed (assigning their people again) (run at start and every minute, so a
-    /// lapse is picked up on time, also after downtime); returns how many assignments it made.
+    /// Assigns the refreshers of recurring requirements that lapse soon, ends the exemptions whose
+    /// last day passed (assigning their people again) and tells people of open assignments that
+    /// came due soon (run at start and every minute, so a lapse is picked up on time, also after
+    /// downtime); returns how many assignments it made.
     async fn assign_refreshers(&self, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize>;
     /// Whose training a process owner reads: the active people of the departments that run an
     /// active process `owner` owns, and `owner`.

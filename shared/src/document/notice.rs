@@ -1,12 +1,14 @@
-//! Revision notices (domain/documents.md, "Revision notices"): when a revision is approved and
-//! when it takes effect, the people who must read it or be trained on it are told in the app.
-//! Each person chooses which kinds they get; a notice that carries a training assignment cannot be
-//! turned off.
+//! Notices in each person's inbox: revision notices (domain/documents.md, "Revision notices":
+//! when a revision is approved and when it takes effect, the people who must read it or be trained
+//! on it are told in the app) and training notices (an assignment made, whatever its cause, and an
+//! assignment coming due). Each person chooses which revision notices they get; a notice that
+//! carries a training assignment, and every training notice, cannot be turned off.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{DocumentId, RevisionId};
+use crate::training::AssignmentId;
 
 /// What happened to the revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -17,6 +19,11 @@ pub enum NoticeKind {
     Approved,
     /// It is in force.
     Effective,
+    /// A training assignment was made for the reader (any cause but a revision's approval, which
+    /// tells them with its `approved` notice).
+    TrainingAssigned,
+    /// An open training assignment of the reader is due within `DUE_SOON_DAYS`.
+    TrainingDueSoon,
 }
 
 impl NoticeKind {
@@ -25,12 +32,23 @@ impl NoticeKind {
         match self {
             NoticeKind::Approved => "approved",
             NoticeKind::Effective => "effective",
+            NoticeKind::TrainingAssigned => "training_assigned",
+            NoticeKind::TrainingDueSoon => "training_due_soon",
         }
     }
 
+    /// Every kind.
+    pub const ALL: [NoticeKind; 4] =
+        [NoticeKind::Approved, NoticeKind::Effective, NoticeKind::TrainingAssigned, NoticeKind::TrainingDueSoon];
+
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [NoticeKind::Approved, NoticeKind::Effective].into_iter().find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether it is about a training assignment (and always sent).
+    pub fn is_training(self) -> bool {
+        matches!(self, NoticeKind::TrainingAssigned | NoticeKind::TrainingDueSoon)
     }
 }
 
@@ -42,22 +60,62 @@ pub struct Notice {
     pub id: i64,
     /// What happened.
     pub kind: NoticeKind,
-    /// The document.
-    pub document_id: DocumentId,
+    /// The document (none: a training notice without one).
+    pub document_id: Option<DocumentId>,
     /// Its number.
-    pub number: String,
+    pub number: Option<String>,
     /// Its title.
-    pub title: String,
+    pub title: Option<String>,
     /// The revision.
-    pub revision_id: RevisionId,
+    pub revision_id: Option<RevisionId>,
     /// The revision's label.
-    pub label: String,
+    pub label: Option<String>,
+    /// The training assignment (training notices).
+    pub assignment_id: Option<AssignmentId>,
+    /// Its requirement's title.
+    pub requirement_title: Option<String>,
+    /// When it is due.
+    pub due_on: Option<NaiveDate>,
     /// When it was sent (UTC).
     pub created_at: DateTime<Utc>,
     /// When its reader marked it read.
     pub read_at: Option<DateTime<Utc>>,
     /// The reader has an open training assignment on this revision (such a notice is always sent).
     pub carries_training: bool,
+}
+
+impl Notice {
+    /// The notice in words, e.g. "SOP-0001 Control of records: Revision C approved" or "Training
+    /// assigned: Forklift safety, due 2026-12-20".
+    pub fn headline(&self) -> String {
+        let doc = match (&self.number, &self.title) {
+            (Some(n), Some(t)) => format!("{n} {t}"),
+            _ => String::new(),
+        };
+        let label = self.label.clone().unwrap_or_default();
+        let training = |what: &str| {
+            let title = self.requirement_title.clone().unwrap_or_default();
+            match self.due_on {
+                Some(d) => format!("{what}: {title}, due {d}"),
+                None => format!("{what}: {title}"),
+            }
+        };
+        match self.kind {
+            NoticeKind::Approved => format!("{doc}: Revision {label} approved"),
+            NoticeKind::Effective => format!("{doc}: Revision {label} in force"),
+            NoticeKind::TrainingAssigned => training("Training assigned"),
+            NoticeKind::TrainingDueSoon => training("Training due soon"),
+        }
+    }
+
+    /// Where the app shows what it is about: the assignment, or the revision.
+    pub fn href(&self) -> String {
+        match (self.assignment_id, self.document_id, self.revision_id) {
+            (Some(a), _, _) => format!("/training/assignments/{a}"),
+            (None, Some(d), Some(r)) => format!("/documents/{d}/revisions/{r}"),
+            _ => "/training".to_string(),
+        }
+    }
 }
 
 /// How many notices are unread.
@@ -92,6 +150,7 @@ impl NoticeSettings {
             || match kind {
                 NoticeKind::Approved => self.approved,
                 NoticeKind::Effective => self.effective,
+                NoticeKind::TrainingAssigned | NoticeKind::TrainingDueSoon => true,
             }
     }
 }
@@ -112,5 +171,42 @@ mod tests {
             !only_effective.wants(NoticeKind::Approved, false) && only_effective.wants(NoticeKind::Effective, false)
         );
         assert_eq!(NoticeKind::parse("effective"), Some(NoticeKind::Effective));
+        // Training notices are always sent, whatever the person chose.
+        for kind in [NoticeKind::TrainingAssigned, NoticeKind::TrainingDueSoon] {
+            assert!(off.wants(kind, false) && kind.is_training());
+            assert_eq!(NoticeKind::parse(kind.as_str()), Some(kind));
+        }
+        assert!(!NoticeKind::Approved.is_training());
+    }
+
+    #[test]
+    fn a_notice_says_what_and_where() {
+        let at = DateTime::parse_from_rfc3339("2026-12-02T08:00:00Z").unwrap().with_timezone(&Utc);
+        let revision = Notice {
+            id: 1,
+            kind: NoticeKind::Approved,
+            document_id: Some(DocumentId(3)),
+            number: Some("SOP-0003".into()),
+            title: Some("Control of records".into()),
+            revision_id: Some(RevisionId(9)),
+            label: Some("C".into()),
+            assignment_id: None,
+            requirement_title: None,
+            due_on: None,
+            created_at: at,
+            read_at: None,
+            carries_training: true,
+        };
+        assert_eq!(revision.headline(), "SOP-0003 Control of records: Revision C approved");
+        assert_eq!(revision.href(), "/documents/3/revisions/9");
+        let training = Notice {
+            kind: NoticeKind::TrainingDueSoon,
+            assignment_id: Some(AssignmentId(44)),
+            requirement_title: Some("Forklift safety".into()),
+            due_on: NaiveDate::from_ymd_opt(2026, 12, 9),
+            ..revision
+        };
+        assert_eq!(training.headline(), "Training due soon: Forklift safety, due 2026-12-09");
+        assert_eq!(training.href(), "/training/assignments/44");
     }
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use shared::audit::{AuditAction, diff};
 use shared::auth::{Role, UserId};
-use shared::document::{Document, DocumentId, Revision};
+use shared::document::{Document, DocumentId, NoticeKind, Revision};
 use shared::org::{DepartmentId, RecordMeta};
 use shared::training::{
     AssignmentCause, CellStatus, Completion, CurriculumLine, Requirement, RequirementId, RequirementKind,
@@ -21,6 +21,7 @@ use shared::training::{
 };
 
 use super::base::append_audit;
+use super::notice::{TrainingNotice, send_training_notices};
 use super::{Conn, WriteTx};
 use crate::storage::common::Draft;
 use crate::storage::trust::parse_roles;
@@ -329,6 +330,7 @@ pub(super) async fn assign_missing(
     let facts = Facts::load(tx, user, requirement).await?;
     let now = Utc::now();
     let mut made = 0;
+    let mut notices = Vec::new();
     for p in &facts.people {
         let required = facts.required(p);
         for q in facts.requirements.iter().filter(|q| required.contains(&q.id)) {
@@ -393,8 +395,19 @@ pub(super) async fn assign_missing(
             };
             append_audit(tx, ctx, draft).await?;
             made += 1;
+            // The person is told, except of a revision's approval: its own notice, sent in the
+            // same transaction, carries the training.
+            if cause != AssignmentCause::RevisionApproved {
+                notices.push(TrainingNotice {
+                    user: p.id,
+                    assignment: id,
+                    document: q.document_id.map(|d| d.0),
+                    revision: target.map(|t| t.revision_id),
+                });
+            }
         }
     }
+    send_training_notices(tx, ctx, NoticeKind::TrainingAssigned, &notices).await?;
     Ok(made)
 }
 

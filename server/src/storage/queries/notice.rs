@@ -5,10 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use shared::audit::{AuditAction, diff};
 use shared::auth::UserId;
 use shared::document::{Notice, NoticeKind, NoticeSettings, Revision};
+use shared::training::DUE_SOON_DAYS;
 
 use super::base::append_audit;
 use super::document::document_by_id;
@@ -84,7 +85,7 @@ pub(super) async fn send_notices(
         }
         let inserted: Option<(i64,)> = sqlx::query_as(
             "insert into notices (user_id, kind, document_id, revision_id, carries_training, created_at) \
-             values ($1, $2, $3, $4, $5, $6) on conflict (user_id, kind, revision_id) do nothing returning notice_id",
+             values ($1, $2, $3, $4, $5, $6) on conflict do nothing returning notice_id",
         )
         .bind(user)
         .bind(kind.as_str())
@@ -104,6 +105,87 @@ pub(super) async fn send_notices(
         }
     }
     Ok(())
+}
+
+/// A training notice to send: the person, their assignment, and its document and revision.
+pub(super) struct TrainingNotice {
+    pub(super) user: i64,
+    pub(super) assignment: i64,
+    pub(super) document: Option<i64>,
+    pub(super) revision: Option<i64>,
+}
+
+/// Sends training notices of `kind` in the caller's transaction, whatever the people chose (they
+/// cannot be turned off): one per person, kind and assignment (sent again: a no-op), each audited.
+/// Returns how many were sent.
+pub(super) async fn send_training_notices(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    kind: NoticeKind,
+    notices: &[TrainingNotice],
+) -> StoreResult<usize> {
+    let now = Utc::now();
+    let mut sent = 0;
+    for n in notices {
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "insert into notices (user_id, kind, document_id, revision_id, assignment_id, carries_training, \
+             created_at) values ($1, $2, $3, $4, $5, true, $6) on conflict do nothing returning notice_id",
+        )
+        .bind(n.user)
+        .bind(kind.as_str())
+        .bind(n.document)
+        .bind(n.revision)
+        .bind(n.assignment)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some((id,)) = inserted {
+            let after = serde_json::json!({
+                "user_id": n.user, "kind": kind.as_str(), "assignment_id": n.assignment,
+                "document_id": n.document, "revision_id": n.revision, "carries_training": true,
+            });
+            append_audit(tx, ctx, notice_event(AuditAction::Create, id, 1, &serde_json::Value::Null, &after, None))
+                .await?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+/// The open assignments of active people due within `DUE_SOON_DAYS` of `today` (not yet past)
+/// whose person has had no due-soon notice of them; at most `limit`.
+async fn coming_due(conn: &mut Conn, today: NaiveDate, limit: i64) -> StoreResult<Vec<TrainingNotice>> {
+    let until = today + chrono::Duration::days(DUE_SOON_DAYS);
+    let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "select a.user_id, a.assignment_id, v.document_id, a.revision_id from training_assignments a \
+         join users u on u.user_id = a.user_id \
+         left join document_revisions v on v.revision_id = a.revision_id \
+         where a.state = 'open' and a.due_on >= $1 and a.due_on <= $2 and u.retired_at is null \
+         and not exists (select 1 from notices n where n.assignment_id = a.assignment_id \
+         and n.kind = 'training_due_soon') order by a.assignment_id limit $3",
+    )
+    .bind(today)
+    .bind(until)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, assignment, document, revision)| TrainingNotice { user, assignment, document, revision })
+        .collect())
+}
+
+/// Whether the minute clock has due-soon notices to send on `today` (read before taking the
+/// writer's turn).
+pub(super) async fn due_soon_waiting(conn: &mut Conn, today: NaiveDate) -> StoreResult<bool> {
+    Ok(!coming_due(conn, today, 1).await?.is_empty())
+}
+
+/// The minute clock's part: a due-soon notice for every open assignment that came within
+/// `DUE_SOON_DAYS` of its due date, once per assignment. Returns how many were sent.
+pub(super) async fn send_due_soon(tx: &mut WriteTx, ctx: &AuditContext, today: NaiveDate) -> StoreResult<usize> {
+    let due = coming_due(tx, today, i64::MAX).await?;
+    send_training_notices(tx, ctx, NoticeKind::TrainingDueSoon, &due).await
 }
 
 async fn notice_by_id(conn: &mut Conn, user: UserId, id: i64) -> StoreResult<Option<Notice>> {

@@ -27,6 +27,7 @@ use super::assignment::{
 };
 use super::base::append_audit;
 use super::exemption::{end_exemptions, exemptions_ending};
+use super::notice::{due_soon_waiting, send_due_soon};
 use super::{Conn, SqlStore};
 use crate::storage::common::{Draft, field_error};
 use crate::storage::training::{HistoricTraining, TrainingStore};
@@ -834,6 +835,7 @@ impl TrainingStore for SqlStore {
         // Most minutes nothing lapses: find out by reading, before taking the writer's turn.
         let mut conn = self.pool.acquire().await?;
         let ending = exemptions_ending(&mut conn, today).await?;
+        let coming_due = due_soon_waiting(&mut conn, today).await?;
         let facts = Facts::load(&mut conn, None, None).await?;
         drop(conn);
         let due = facts.people.iter().any(|p| {
@@ -845,7 +847,7 @@ impl TrainingStore for SqlStore {
                         .is_some()
             })
         });
-        if !due && !ending {
+        if !due && !ending && !coming_due {
             return Ok(0);
         }
         let mut tx = self.write_tx().await?;
@@ -856,6 +858,8 @@ impl TrainingStore for SqlStore {
         if ending {
             made += end_exemptions(&mut tx, ctx, today).await?;
         }
+        // After the assignments above: one made due within the week is told so too.
+        send_due_soon(&mut tx, ctx, today).await?;
         tx.commit().await?;
         Ok(made)
     }
