@@ -4,6 +4,7 @@
 
 pub mod app_files;
 pub mod auth;
+pub mod conditional;
 pub mod config;
 pub mod demo_dashboard;
 pub mod demo_documents;
@@ -93,6 +94,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let api = routes::api_router()
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
         .merge(extra)
+        .layer(axum::middleware::from_fn(conditional::conditional_get))
         .method_not_allowed_fallback(routes::method_not_allowed);
     Router::new()
         .nest("/api/v1", api)

@@ -356,7 +356,74 @@ async fn responses_are_compressed_when_accepted(store: Arc<dyn Store>, _db: Test
     assert!(headers.get(header::CONTENT_ENCODING).is_none());
 }
 
+/// The status, headers and raw bytes of `GET uri` with these request headers.
+async fn get_with(
+    client: &Client,
+    uri: &str,
+    headers: &[(header::HeaderName, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let mut req = Request::get(uri);
+    for (name, value) in headers {
+        req = req.header(name, *value);
+    }
+    if let Some((cookie, _)) = &client.session {
+        req = req.header(header::COOKIE, cookie.as_str());
+    }
+    let res = client.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    (status, headers, res.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+async fn an_unchanged_list_answers_304(store: Arc<dyn Store>, _db: TestDb) {
+    let client = Client::admin(store).await;
+    department(&client).await;
+    // A list carries a weak tag of its bytes and asks to be revalidated.
+    let (status, headers, body) = get_with(&client, "/api/v1/departments", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let tag = headers[header::ETAG].to_str().unwrap().to_string();
+    assert!(tag.starts_with("W/\""), "{tag}");
+    assert_eq!(headers[header::CACHE_CONTROL], "private, no-cache");
+    assert!(!body.is_empty());
+    // Asked again with it: 304, no body, the same tag; also when compression is accepted, and
+    // with the tag in a list.
+    for accept in ["identity", "br, gzip"] {
+        let (status, headers, body) = get_with(
+            &client,
+            "/api/v1/departments",
+            &[(header::IF_NONE_MATCH, &tag), (header::ACCEPT_ENCODING, accept)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{accept}");
+        assert!(body.is_empty());
+        assert_eq!(headers[header::ETAG].to_str().unwrap(), tag);
+        assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    }
+    let listed = format!("W/\"0-0\", {tag}");
+    let (status, ..) = get_with(&client, "/api/v1/departments", &[(header::IF_NONE_MATCH, &listed)]).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    // A change: the same request gets the new list and a new tag.
+    let r = client.json("POST", "/api/v1/departments", &json!({"name": "Maintenance"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let (status, headers, body) = get_with(&client, "/api/v1/departments", &[(header::IF_NONE_MATCH, &tag)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(headers[header::ETAG].to_str().unwrap(), tag);
+    assert!(String::from_utf8(body).unwrap().contains("Maintenance"));
+    // A record keeps its version as its strong tag (for If-Match on writes) and is not answered 304.
+    let id = r.body["id"].as_i64().unwrap();
+    let (status, headers, _) =
+        get_with(&client, &format!("/api/v1/departments/{id}"), &[(header::IF_NONE_MATCH, "\"1\"")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::ETAG], "\"1\"");
+    // An error is never tagged.
+    let (status, headers, _) = get_with(&client, "/api/v1/departments/999999", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(headers.get(header::ETAG).is_none());
+}
+
 on_both_backends!(
+    an_unchanged_list_answers_304,
     responses_are_compressed_when_accepted,
     the_audit_trail_is_readable_and_verifiable_over_http,
     process_lifecycle_over_http,
