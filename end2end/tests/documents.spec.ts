@@ -226,7 +226,7 @@ test("a revision goes from the owner's draft through send-back and signatures to
   await expect(unread).toBeVisible();
   const before = Number((await unread.innerText()).replace(/\D/g, ""));
   await reader.getByRole("link", { name: /^Inbox/ }).click();
-  const notice = reader.getByTestId("notice").filter({ hasText: `${doc.number} ${title}: Revision B in force` });
+  const notice = reader.getByTestId("notice").filter({ hasText: `${doc.number} ${title}: revision B in force` });
   await expect(notice).toHaveCount(1);
   await expect(notice).toContainText("Unread");
   await shot(reader, "documents-inbox");

@@ -1,10 +1,10 @@
-//! `/inbox`: the signed-in user's notices (a revision approved, a revision in force), newest
-//! first, unread ones marked; each opens its revision and is then read; "Mark all read"; and the
+//! `/inbox`: the signed-in user's notices (a revision approved, a revision in force, training
+//! assigned, training due soon), newest first, unread ones marked; each opens its revision and is then read; "Mark all read"; and the
 //! person's choice of which notices they get (one that carries training cannot be turned off).
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::document::{Notice, NoticeKind, NoticeSettings};
+use shared::document::{Notice, NoticeSettings};
 
 use crate::api;
 use crate::components::status::{format_utc, loaded};
@@ -58,15 +58,11 @@ fn NoticeItem(n: Notice, on_read: Callback<()>) -> impl IntoView {
             on_read.run(());
         }
     });
-    let what = match n.kind {
-        NoticeKind::Approved => format!("Revision {} approved", n.label),
-        NoticeKind::Effective => format!("Revision {} in force", n.label),
-    };
-    let href = format!("/documents/{}/revisions/{}", n.document_id, n.revision_id);
+    let (what, href) = (n.headline(), n.href());
     view! {
         <li class="notice" class:unread=unread data-testid="notice">
             {unread.then(|| view! { <span class="badge unread-mark">"Unread"</span> " " })}
-            <A href=href on:click=move |_| { if unread { read.dispatch(()); } }>{format!("{} {}: {what}", n.number, n.title)}</A>
+            <A href=href on:click=move |_| { if unread { read.dispatch(()); } }>{what}</A>
             {n.carries_training.then(|| view! { " " <span class="badge">"Training assigned"</span> })}
             <span class="muted">{format!(" · {}", format_utc(&n.created_at))}</span>
             {unread.then(|| view! {
@@ -105,7 +101,7 @@ fn Settings() -> impl IntoView {
                             on:change=move |ev| { effective.set(event_target_checked(&ev)); changed(); } />
                         "A revision of a document I read or work on takes effect"
                     </label>
-                    <p class="muted">"A notice that comes with training assigned to you is always sent."</p>
+                    <p class="muted">"Notices of training assigned to you, or due soon, are always sent."</p>
                 }
             })}
             {move || saved.get().map(|r| match r {
