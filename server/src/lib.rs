@@ -115,8 +115,9 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Compressed responses (brotli or gzip, as the client accepts) for JSON, CSV and other text
-/// above 1 KB, at a level that costs little CPU (brotli and gzip level 4). Never the live-update
+/// Compressed responses (zstd, brotli or gzip, as the client accepts, in that order of
+/// preference) for JSON, CSV and other text above 1 KB, at a level that costs little CPU
+/// (level 4 of each). Never the live-update
 /// stream (its events must leave at once), images, or the app's files already precompressed
 /// (they carry their `Content-Encoding`, which the layer leaves alone).
 fn compression() -> CompressionLayer<impl tower_http::compression::Predicate> {

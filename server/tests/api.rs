@@ -346,8 +346,16 @@ async fn responses_are_compressed_when_accepted(store: Arc<dyn Store>, _db: Test
     let mut decoded = Vec::new();
     brotli::BrotliDecompress(&mut br.as_slice(), &mut decoded).unwrap();
     assert_eq!(decoded, plain);
-    let (headers, _) = fetch(&client, "/api/v1/openapi.json", Some("gzip")).await;
+    let (headers, gz) = fetch(&client, "/api/v1/openapi.json", Some("gzip")).await;
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut decoded).unwrap();
+    assert_eq!(decoded, plain);
+    // Chromium's list: zstd is preferred (cheaper on the server's CPU than brotli).
+    let (headers, zst) = fetch(&client, "/api/v1/openapi.json", Some("gzip, deflate, br, zstd")).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "zstd");
+    assert!(zst.len() * 4 < plain.len(), "{} compressed of {}", zst.len(), plain.len());
+    assert_eq!(zstd::decode_all(zst.as_slice()).unwrap(), plain);
     // Small answers are not worth it; the live-update stream must never wait in a compressor.
     let (headers, _) = fetch(&client, "/healthz", Some("br")).await;
     assert!(headers.get(header::CONTENT_ENCODING).is_none());
