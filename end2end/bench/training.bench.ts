@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { expect, test, pageAs } from "../tests/fixtures";
+import { MODES, RUNS, type Figures, afterClick, client, record } from "./net";
 
 // Browser figures of the training matrix with the bench's 2,000 people × 200 requirements
 // (caliper seed-training): navigation to the first screen of cells, and the work of each step
@@ -74,4 +75,28 @@ test("training matrix figures", async ({ browser }) => {
   console.log(JSON.stringify(figures));
   await page.close();
   if (process.env.BENCH_OUT) writeFileSync(`${process.env.BENCH_OUT}.training.json`, JSON.stringify(figures));
+});
+
+test("training matrix on loopback and on a throttled link", async ({ browser }) => {
+  const figures: Figures = {};
+  for (const mode of MODES) {
+    const ms: number[] = [], bytes: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const c = await client(browser, mode, "priya.natarajan");
+      await c.page.goto("/training");
+      await expect(c.page.getByRole("heading", { name: "My training" })).toBeVisible();
+      await c.page.waitForTimeout(300);
+      c.reset();
+      const wait = afterClick(c.page, "matrix");
+      await c.page.getByRole("link", { name: "Training matrix" }).click();
+      ms.push(await wait);
+      bytes.push(c.bytes());
+      const rows = await c.page.getByRole("grid", { name: "Training matrix" }).getAttribute("aria-rowcount");
+      expect(Number(rows)).toBeGreaterThan(2000);
+      await c.close();
+    }
+    record(figures, "training_matrix_first_cells", mode, ms, bytes);
+  }
+  console.log(JSON.stringify(figures));
+  if (process.env.BENCH_OUT) writeFileSync(`${process.env.BENCH_OUT}.network-training.json`, JSON.stringify(figures));
 });

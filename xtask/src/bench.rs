@@ -120,7 +120,8 @@ pub(crate) fn caliper_binary() -> Result<std::path::PathBuf> {
 /// The browser figures (end2end/bench): the worksheet's first rows of the 10,000-row FMEA, edit
 /// to saved in the grid, the live update on a second page; the cold load to the sign-in form and
 /// a navigation to an area whose code is not loaded yet; the training matrix of 2,000 people ×
-/// 200 requirements, opened and scrolled.
+/// 200 requirements, opened and scrolled; and the figures of a user on a site VPN (Chromium's
+/// network emulation) beside loopback, with the bytes on the wire.
 fn browser_figures(
     caliper: &std::path::Path,
     url: &str,
@@ -141,7 +142,7 @@ fn browser_figures(
             .env("BENCH_OUT", &out)
             .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
     };
-    playwright(&["fmea.bench.ts", "loading.bench.ts"])?;
+    playwright(&["fmea.bench.ts", "loading.bench.ts", "network.bench.ts"])?;
     // The training matrix's figures need 2,000 people × 200 requirements, added after the other
     // figures so that those are taken on the same data as before.
     step("training matrix in Chromium: 2,000 people × 200 requirements, open and scroll");
@@ -153,7 +154,8 @@ fn browser_figures(
     println!("   2,000 people × 200 requirements of training generated in {:.1?}", started.elapsed());
     playwright(&["training.bench.ts"])?;
     drop(server);
-    for file in [out.clone(), out.with_extension("json.loading.json"), out.with_extension("json.training.json")] {
+    let parts = ["json.loading.json", "json.training.json", "json.network.json", "json.network-training.json"];
+    for file in std::iter::once(out.clone()).chain(parts.into_iter().map(|p| out.with_extension(p))) {
         let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let parsed: BTreeMap<String, f64> = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         figures.extend(parsed);
@@ -220,7 +222,14 @@ const FMEA_ROWS: usize = 10_000;
 
 /// The FMEA worksheet of [`FMEA_ROWS`] rows: loading it, saving one row (edit to saved, one at a
 /// time), exporting it as CSV and importing that CSV into a new FMEA.
-fn fmea_queries(addr: &str, session: &Session, backend: &str, figures: &mut BTreeMap<String, f64>) -> Result {
+/// The worksheet figures; returns the path of the large worksheet.
+fn fmea_queries(
+    addr: &str,
+    session: &Session,
+    backend: &str,
+    pid: u32,
+    figures: &mut BTreeMap<String, f64>,
+) -> Result<String> {
     let mut conn = Conn::open(addr).map_err(|e| e.to_string())?.with_session(session);
     let mut call = |method: &str, path: &str, body: Option<&str>| -> Result<(f64, serde_json::Value, Vec<u8>)> {
         let started = Instant::now();
@@ -254,6 +263,8 @@ fn fmea_queries(addr: &str, session: &Session, backend: &str, figures: &mut BTre
     loads.sort_by(f64::total_cmp);
     figures.insert(format!("fmea_worksheet_load_{backend}_p50_ms"), percentile(&loads, 50.0));
     figures.insert(format!("fmea_worksheet_load_{backend}_max_ms"), percentile(&loads, 100.0));
+    let sheet_path = format!("/api/v1/fmeas/{id}/worksheet");
+    compressed_worksheet(addr, session, backend, pid, &sheet_path, figures)?;
 
     step(&format!("PUT /api/v1/fmea-rows/{{id}} on {backend}: one cell edited and saved, 200 times"));
     let row_id = first_row["id"].as_i64().ok_or("no row")?;
@@ -284,6 +295,52 @@ fn fmea_queries(addr: &str, session: &Session, backend: &str, figures: &mut BTre
         return Err(format!("the import took {} rows, not {FMEA_ROWS}", report["imported"]));
     }
     figures.insert(format!("fmea_csv_import_{backend}_ms"), import_ms);
+    Ok(sheet_path)
+}
+
+/// The server's CPU time so far (user + system), from `/proc/PID/stat`, in milliseconds.
+fn cpu_ms(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
+    // The fields after the command name (which may hold spaces, in parentheses).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or("unreadable /proc stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
+    let hz = 100.0;
+    Ok((ticks(11) + ticks(12)) * 1000.0 / hz)
+}
+
+/// The large worksheet in each encoding: bytes on the wire, latency, and the server's CPU time
+/// per response (from /proc, over 10 responses each).
+fn compressed_worksheet(
+    addr: &str,
+    session: &Session,
+    backend: &str,
+    pid: u32,
+    path: &str,
+    figures: &mut BTreeMap<String, f64>,
+) -> Result {
+    step(&format!("GET {path} on {backend}: identity, gzip, br, zstd; bytes, time and server CPU, 10 runs each"));
+    let mut conn = Conn::open(addr).map_err(|e| e.to_string())?.with_session(session);
+    for encoding in ["identity", "gzip", "br", "zstd"] {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        let before = cpu_ms(pid)?;
+        for _ in 0..10 {
+            let started = Instant::now();
+            let (status, used, body) = conn.get_encoded(path, encoding).map_err(|e| e.to_string())?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            if status != 200 || used != encoding {
+                return Err(format!("{path} with {encoding}: {status}, encoded {used}"));
+            }
+            bytes = body.len();
+        }
+        let cpu = (cpu_ms(pid)? - before) / 10.0;
+        times.sort_by(f64::total_cmp);
+        figures.insert(format!("fmea_worksheet_{encoding}_{backend}_bytes"), bytes as f64);
+        figures.insert(format!("fmea_worksheet_{encoding}_{backend}_p50_ms"), percentile(&times, 50.0));
+        figures.insert(format!("fmea_worksheet_{encoding}_{backend}_server_cpu_ms"), cpu);
+    }
     Ok(())
 }
 
@@ -403,7 +460,7 @@ fn load(backend: &str, caliper: &std::path::Path, url: &str, figures: &mut BTree
     figures.insert(format!("sign_in_{backend}_max_ms"), percentile(&sign_ins, 100.0));
     let session = sign_in(&addr, user, password).map_err(|e| e.to_string())?;
     risk_queries(&addr, &session, backend, figures)?;
-    fmea_queries(&addr, &session, backend, figures)?;
+    let sheet = fmea_queries(&addr, &session, backend, server.pid(), figures)?;
 
     step(&format!("GET {LIST_PATH} on {backend}: 200 req/s for 5 s while 2 clients sign in back to back"));
     let stop = Arc::new(AtomicBool::new(false));
@@ -432,6 +489,32 @@ fn load(backend: &str, caliper: &std::path::Path, url: &str, figures: &mut BTree
     figures.insert(format!("api_list_{backend}_max_ms"), percentile(&lat, 100.0));
     figures.insert(format!("api_list_{backend}_at_1000rps_achieved_rps"), achieved);
     figures.insert(format!("api_list_{backend}_errors"), errors as f64);
+
+    step(&format!(
+        "GET {LIST_PATH} on {backend}: 1000 req/s for 10 s while a client fetches the worksheet zstd-compressed back to back"
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    let compressing = {
+        let (addr, session, stop, sheet) = (addr.clone(), session.clone(), stop.clone(), sheet.clone());
+        std::thread::spawn(move || -> usize {
+            let mut n = 0;
+            let Ok(conn) = Conn::open(&addr) else { return 0 };
+            let mut conn = conn.with_session(&session);
+            while !stop.load(Ordering::Relaxed) {
+                if conn.get_encoded(&sheet, "zstd").is_err() {
+                    break;
+                }
+                n += 1;
+            }
+            n
+        })
+    };
+    let (lat, errors, _) = open_loop(&addr, &session, 1000.0, 32, Duration::from_secs(10))?;
+    stop.store(true, Ordering::Relaxed);
+    let sheets = compressing.join().unwrap_or(0);
+    figures.insert(format!("api_list_{backend}_p99_ms_while_compressing"), percentile(&lat, 99.0));
+    figures.insert(format!("api_list_{backend}_errors_while_compressing"), errors as f64);
+    figures.insert(format!("fmea_worksheet_zstd_{backend}_sent_during_list_load"), sheets as f64);
 
     step(&format!("GET {LIST_PATH} on {backend}: most requests/s (closed loop, 16 connections, 5 s)"));
     let rps = closed_loop(&addr, &session, 16, Duration::from_secs(5), |conn, _| conn.get(LIST_PATH))?;

@@ -86,6 +86,23 @@ impl Conn {
         self.read_response()
     }
 
+    /// Sends `GET path` accepting `encoding` (`identity`, `gzip`, `br`, `zstd`) and reads the
+    /// whole response: (status, its `Content-Encoding`, the bytes as sent).
+    pub fn get_encoded(&mut self, path: &str, encoding: &str) -> std::io::Result<(u16, String, Vec<u8>)> {
+        write!(
+            self.writer,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nAccept-Encoding: {encoding}\r\n{}\r\n",
+            self.host, self.auth
+        )?;
+        let (status, headers, body) = self.read_full()?;
+        let used = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-encoding"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| "identity".into());
+        Ok((status, used, body))
+    }
+
     /// Sends `POST path` with a JSON body and reads the whole response: (status, body length).
     pub fn post_json(&mut self, path: &str, body: &str) -> std::io::Result<(u16, usize)> {
         write!(
@@ -111,6 +128,7 @@ impl Conn {
         self.reader.read_line(&mut line)?;
         let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad(&line))?;
         let mut length = None;
+        let mut chunked = false;
         loop {
             line.clear();
             self.reader.read_line(&mut line)?;
@@ -123,9 +141,28 @@ impl Conn {
                 if name.eq_ignore_ascii_case("content-length") {
                     length = value.trim().parse::<usize>().ok();
                 } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                    return Err(bad("chunked responses are not supported by the bench client"));
+                    chunked = value.trim().eq_ignore_ascii_case("chunked");
                 }
             }
+        }
+        if chunked {
+            // A compressed answer is streamed: chunks of hex length, then an empty one.
+            let mut body = Vec::new();
+            loop {
+                line.clear();
+                self.reader.read_line(&mut line)?;
+                let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
+                    .map_err(|_| bad(&format!("bad chunk size {line:?}")))?;
+                let start = body.len();
+                body.resize(start + size, 0);
+                self.reader.read_exact(&mut body[start..])?;
+                line.clear();
+                self.reader.read_line(&mut line)?;
+                if size == 0 {
+                    break;
+                }
+            }
+            return Ok((status, headers, body));
         }
         let length = length.ok_or_else(|| bad("no content-length"))?;
         let mut body = vec![0; length];

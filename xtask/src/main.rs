@@ -145,6 +145,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts `binary serve` on `port` against `database_url` and waits for `/healthz`.
     pub fn start(binary: &Path, database_url: &str, port: u16, quiet: bool) -> Result<(Server, Duration)> {
         let started = Instant::now();
