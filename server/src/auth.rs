@@ -216,6 +216,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/users/{id}", Access::Any(&[P::ManageUsers])),
     ("POST", "/users/{id}/deactivate", Access::Any(&[P::ManageUsers])),
     ("POST", "/users/{id}/reset-password", Access::Any(&[P::ManageUsers])),
+    // API tokens: an administrator issues one for a person or a service account.
+    ("GET", "/users/{id}/tokens", Access::Any(&[P::ManageUsers])),
+    ("POST", "/users/{id}/tokens", Access::Any(&[P::ManageUsers])),
+    ("POST", "/tokens/{id}/revoke", Access::Any(&[P::ManageUsers])),
     ("GET", "/sessions", Access::Any(&[P::ManageSessions])),
     ("POST", "/sessions/{id}/revoke", Access::Any(&[P::ManageSessions])),
     ("GET", "/security/failed-sign-ins", Access::Any(&[P::ManageSessions])),
@@ -409,6 +413,9 @@ pub struct CurrentUser {
     pub roles: Vec<Role>,
     /// What the app needs to know about the session.
     pub info: SessionInfo,
+    /// The API token the request came with (its id and name), instead of a session; then
+    /// `session_id` is 0.
+    pub api_token: Option<(i64, String)>,
 }
 
 impl CurrentUser {
@@ -547,6 +554,9 @@ async fn check(state: &AppState, path: Option<&str>, mut req: Request) -> Result
     if access == Access::Public {
         return Ok(req);
     }
+    if let Some(secret) = bearer_token(req.headers()) {
+        return check_token(state, access, &secret, req).await;
+    }
     let token = session_cookie(req.headers()).ok_or_else(not_signed_in)?;
     let session = state.store.session_by_token(&token_hash(&token)).await?;
     let Some(session) = session.filter(|s| s.ended_at.is_none() && !s.user_retired) else {
@@ -597,6 +607,90 @@ async fn check(state: &AppState, path: Option<&str>, mut req: Request) -> Result
         full_name: session.user.full_name.clone(),
         roles: session.user.roles.clone(),
         info,
+        api_token: None,
+    });
+    Ok(req)
+}
+
+/// The secret of an `Authorization: Bearer cal_…` header, if sent.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, secret) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The prefix of every API token's secret (so that a leaked one is recognisable in a log or a
+/// repository scan).
+pub const API_TOKEN_PREFIX: &str = "cal_";
+
+/// A new API token's secret: the prefix and 256 random bits from the operating system's CSPRNG,
+/// as hex.
+pub fn new_api_token() -> String {
+    format!("{API_TOKEN_PREFIX}{}", new_token())
+}
+
+/// How often a token's `last_used_at` is written (a write per request would serialise a
+/// script's reads on SQLite).
+const TOKEN_TOUCH_SECS: i64 = 60;
+
+/// Authenticates a request that carries an API token instead of a session cookie: the token's
+/// user with that user's permissions, through the same route table. No CSRF token: CSRF abuses
+/// the cookies a browser sends by itself, and no browser sends an `Authorization` header by
+/// itself. A token is no session: the routes that need one (signatures, password change) are
+/// refused.
+async fn check_token(state: &AppState, access: Access, secret: &str, mut req: Request) -> Result<Request, ApiError> {
+    let refused = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "This API token is not valid (unknown, revoked, expired, or its user is deactivated).",
+        )
+    };
+    let found = state.store.api_token_by_hash(&token_hash(secret)).await?.ok_or_else(refused)?;
+    let now = Utc::now();
+    let today = now.date_naive();
+    if found.token.revoked_at.is_some() || found.user_retired || found.token.expires_on.is_some_and(|d| d < today) {
+        return Err(refused());
+    }
+    match access {
+        Access::Public => {}
+        Access::Session => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "This needs a signed-in session (password re-entry or a session of your own); an API token cannot do it.",
+            ));
+        }
+        Access::Any(permissions) => {
+            if !permissions.iter().any(|p| allowed(&found.user.roles, *p)) {
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "You do not have permission to do this."));
+            }
+        }
+    }
+    if found.token.last_used_at.is_none_or(|t| now - t >= chrono::Duration::seconds(TOKEN_TOUCH_SECS)) {
+        state.store.touch_api_token(found.token.id, now).await?;
+    }
+    let expires_at = found
+        .token
+        .expires_on
+        .and_then(|d| d.succ_opt())
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc());
+    let info = SessionInfo {
+        session_id: 0,
+        user: found.user.clone(),
+        csrf_token: String::new(),
+        idle_timeout_secs: 0,
+        expires_at,
+        must_change_password: false,
+        esign_agreed: false,
+    };
+    req.extensions_mut().insert(CurrentUser {
+        session_id: 0,
+        id: found.user.id,
+        username: found.user.username.clone(),
+        full_name: found.user.full_name.clone(),
+        roles: found.user.roles.clone(),
+        info,
+        api_token: Some((found.token.id, found.token.name.clone())),
     });
     Ok(req)
 }
@@ -624,6 +718,20 @@ mod tests {
         assert!(!same_secret("", "a"));
         assert_eq!(token_hash("x").len(), 64);
         assert_ne!(new_token(), new_token());
+        let api = new_api_token();
+        assert!(api.starts_with("cal_") && api.len() == 4 + 64, "{api}");
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_header() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer_token(&h), None);
+        h.insert(header::AUTHORIZATION, "Bearer cal_abc".parse().unwrap());
+        assert_eq!(bearer_token(&h).as_deref(), Some("cal_abc"));
+        h.insert(header::AUTHORIZATION, "Basic dXNlcjpwYXNz".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+        h.insert(header::AUTHORIZATION, "bearer   ".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
     }
 
     #[test]

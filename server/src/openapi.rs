@@ -31,7 +31,7 @@ use crate::routes::{
         session::sign_in, session::current_session, session::sign_out, session::change_password,
         users::list_users, users::user_directory, users::get_user, users::create_user, users::update_user,
         users::deactivate_user, users::reset_password, users::list_sessions, users::revoke_session,
-        users::failed_sign_ins,
+        users::failed_sign_ins, users::list_tokens, users::create_token, users::revoke_token,
         signatures::sign, signatures::list_signatures,
         events::events,
         risks::list_matrices, risks::create_matrix, risks::create_revision, risks::get_revision,
@@ -63,7 +63,7 @@ use crate::routes::{
     ),
     components(schemas(shared::ErrorBody, shared::FieldErrors)),
     modifiers(&SessionSecurity),
-    security(("session" = []), ("csrf" = [])),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
     tags((name = "organisation", description = "Sites, departments and processes"),
          (name = "audit", description = "The hash-chained audit trail (21 CFR 11.10(e))"),
          (name = "session", description = "Sign-in, sign-out, the current session, own password"),
@@ -88,7 +88,7 @@ struct SessionSecurity;
 
 impl utoipa::Modify for SessionSecurity {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "session",
@@ -103,6 +103,18 @@ impl utoipa::Modify for SessionSecurity {
                 "X-CSRF-Token",
                 "The session's csrf_token; required on POST, PUT and DELETE.",
             ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token (`cal_…`) issued by an administrator (POST /api/v1/users/{id}/tokens): \
+                         the token's user with their permissions; no cookie and no CSRF token.",
+                    ))
+                    .build(),
+            ),
         );
     }
 }

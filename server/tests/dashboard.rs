@@ -186,6 +186,127 @@ async fn overdue_work_and_training_completion_count_the_records(store: Arc<dyn S
     assert!(tile(&d.body, "overdue_work")["trend"][10]["value"].is_null());
 }
 
+/// A request with `Authorization: Bearer <secret>` and no cookie (a script's).
+fn with_token(method: &str, uri: &str, secret: &str, body: &Value) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {secret}"))
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap()
+}
+
+async fn a_script_posts_measurements_with_an_api_token(store: Arc<dyn Store>, db: TestDb) {
+    let admin = Client::admin(store.clone()).await;
+    let qm = common::create_user(&store, "priya.natarajan", &[Role::QualityManager]).await;
+    let exec = common::create_user(&store, "eva.lindqvist", &[Role::Executive]).await;
+    let script = Client::new(store.clone());
+    let last = Period::of(Utc::now().date_naive()).prev();
+    let row = json!({"series": "units_produced", "period": last.to_string(), "value": 5000, "source": "MES"});
+    let issue = |user: shared::auth::UserId, body: Value| {
+        let admin = admin.clone();
+        async move { admin.json("POST", &format!("/api/v1/users/{}/tokens", user.0), &body).await }
+    };
+
+    // The rules of a token: a name, no expiry in the past.
+    let yesterday = Utc::now().date_naive() - Days::new(1);
+    let r = issue(qm, json!({"name": " ", "expires_on": yesterday})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["name"].is_array() && r.body["field_errors"]["expires_on"].is_array(), "{}", r.text);
+    assert_eq!(issue(shared::auth::UserId(9999), json!({"name": "x"})).await.status, StatusCode::NOT_FOUND);
+
+    let r = issue(qm, json!({"name": "ERP monthly export"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let secret = r.body["secret"].as_str().unwrap().to_string();
+    let token_id = r.body["token"]["id"].as_i64().unwrap();
+    assert!(secret.starts_with("cal_") && secret.len() > 40, "{secret}");
+    // Only the SHA-256 of the secret is in the table, never the secret.
+    let hashed = shared::audit::hex(&<sha2::Sha256 as sha2::Digest>::digest(secret.as_bytes()));
+    assert_eq!(
+        db.execute(&format!("update api_tokens set name = name where token_hash = '{hashed}'")).await.unwrap(),
+        1
+    );
+    let clear = format!(
+        "update api_tokens set name = name where token_hash like '%{}%' or name like '%{}%'",
+        &secret[4..],
+        &secret[4..]
+    );
+    assert_eq!(db.execute(&clear).await.unwrap(), 0, "the secret is not stored in clear");
+    let listed = admin.get(&format!("/api/v1/users/{}/tokens", qm.0)).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "{}", listed.text);
+    assert!(!listed.text.contains(&secret[4..]), "a listed token never shows its secret");
+
+    // No cookie, no CSRF token: the token's user (the quality manager) records the measurement.
+    let r = script.send(with_token("POST", "/api/v1/measurements", &secret, &row)).await;
+    assert_eq!((r.status, r.body["changed"].as_i64()), (StatusCode::OK, Some(1)), "{}", r.text);
+    let trail = store
+        .list_audit(&AuditFilter { record_type: Some("measurement".into()), limit: 5, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(trail[0].actor_id, Some(qm.0), "audited as the token's user");
+    assert!(trail[0].source.session_id.contains("ERP monthly export"), "{:?}", trail[0].source);
+    let used = admin.get(&format!("/api/v1/users/{}/tokens", qm.0)).await;
+    assert!(used.body["items"][0]["last_used_at"].is_string(), "{}", used.text);
+
+    // Unknown, expired and revoked tokens, a retired user's: 401 in our envelope.
+    let unknown = script.send(with_token("POST", "/api/v1/measurements", "cal_0000", &row)).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(unknown.body["message"].is_string(), "{}", unknown.text);
+    let r = issue(qm, json!({"name": "Short-lived", "expires_on": Utc::now().date_naive()})).await;
+    let short = r.body["secret"].as_str().unwrap().to_string();
+    assert_eq!(
+        script.send(with_token("GET", "/api/v1/dashboard/targets", &short, &Value::Null)).await.status,
+        StatusCode::OK
+    );
+    let yesterday_sql =
+        if matches!(db, TestDb::Postgres(_)) { "current_date - 1".to_string() } else { format!("'{yesterday}'") };
+    db.execute(&format!("update api_tokens set expires_on = {yesterday_sql} where name = 'Short-lived'"))
+        .await
+        .unwrap();
+    assert_eq!(
+        script.send(with_token("POST", "/api/v1/measurements", &short, &row)).await.status,
+        StatusCode::UNAUTHORIZED,
+        "expired"
+    );
+    let r = admin.json("POST", &format!("/api/v1/tokens/{token_id}/revoke"), &Value::Null).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.body["revoked_at"].is_string());
+    assert_eq!(
+        script.send(with_token("POST", "/api/v1/measurements", &secret, &row)).await.status,
+        StatusCode::UNAUTHORIZED,
+        "revoked"
+    );
+    let audited = store
+        .list_audit(&AuditFilter { record_type: Some("api_token".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 3, "two issued and one revoked: {audited:?}");
+    assert_eq!(admin.json("POST", "/api/v1/tokens/9999/revoke", &Value::Null).await.status, StatusCode::NOT_FOUND);
+
+    // A token of someone without the permission: 403, as for their session.
+    let r = issue(exec, json!({"name": "Board pack"})).await;
+    let exec_secret = r.body["secret"].as_str().unwrap().to_string();
+    let r = script.send(with_token("GET", "/api/v1/dashboard", &exec_secret, &Value::Null)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        script.send(with_token("POST", "/api/v1/measurements", &exec_secret, &row)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Deactivated: the token stops working.
+    let version = store.get_user(exec).await.unwrap().unwrap().meta.version;
+    store.deactivate_user(&AuditContext::tool("test"), exec, version, "left").await.unwrap();
+    assert_eq!(
+        script.send(with_token("GET", "/api/v1/dashboard", &exec_secret, &Value::Null)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // A token is not a session: no signature, no password change with it.
+    let r = issue(qm, json!({"name": "Signer"})).await;
+    let signer = r.body["secret"].as_str().unwrap().to_string();
+    let r = script.send(with_token("POST", "/api/v1/session/password", &signer, &json!({}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+}
+
 async fn staff_users(store: &Arc<dyn Store>, names: &[&str]) -> Vec<shared::auth::UserId> {
     let mut out = Vec::new();
     for n in names {
@@ -198,4 +319,5 @@ on_both_backends!(
     measurements_and_the_tiles_they_make,
     a_csv_imports_whole_or_names_every_bad_line,
     overdue_work_and_training_completion_count_the_records,
+    a_script_posts_measurements_with_an_api_token,
 );

@@ -4,7 +4,7 @@
 //! The server checks [`ROLE_PERMISSIONS`] on every request (and record-level rules on every
 //! record); the app reads the same table only to hide what the user cannot do.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
@@ -607,6 +607,65 @@ pub struct SessionRecord {
     pub client_address: String,
     /// Which browser or tool.
     pub user_agent: String,
+}
+
+/// An API token of a user: a script sends `Authorization: Bearer cal_…` and acts as that user,
+/// with their permissions. Only the SHA-256 of the secret is kept (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ApiToken {
+    /// Its id (not the secret).
+    pub id: i64,
+    /// Whose: the script acts as this user.
+    pub user_id: UserId,
+    /// What it is for (recorded with every change made with it).
+    pub name: String,
+    /// Issued at.
+    pub created_at: DateTime<Utc>,
+    /// The last day it works, when it expires.
+    pub expires_on: Option<NaiveDate>,
+    /// Last used at (written at most once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Revoked at.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The longest name of a token.
+pub const TOKEN_NAME_MAX: usize = 100;
+
+/// A token to issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ApiTokenInput {
+    /// What it is for, e.g. "ERP monthly export" (required, at most 100 characters).
+    #[serde(default)]
+    pub name: String,
+    /// The last day it works (not in the past); none: until revoked.
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
+}
+
+impl ApiTokenInput {
+    /// The rules: a name; an expiry, if any, today or later.
+    pub fn validate(&self, today: NaiveDate) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        validation::text(&mut e, "name", &self.name, true, TOKEN_NAME_MAX);
+        if self.expires_on.is_some_and(|d| d < today) {
+            e.add("expires_on", validation::INVALID);
+        }
+        e.into_result()
+    }
+}
+
+/// A token just issued, with its secret: shown this once, never again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct NewApiToken {
+    /// The token.
+    pub token: ApiToken,
+    /// The secret (`cal_…`), for the `Authorization: Bearer` header.
+    pub secret: String,
 }
 
 /// A failed sign-in, as admins review them (11.300(d)).

@@ -57,10 +57,16 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let user = parts.extensions.get::<CurrentUser>();
+        let mut source = source_from(&parts.headers, &parts.extensions, user.map(|u| u.session_id));
+        // A change made with an API token is the token's user's; the entry says which token
+        // (its id and name, never its secret) where a session's id would be.
+        if let Some((id, name)) = user.and_then(|u| u.api_token.as_ref()) {
+            source.session_id = format!("API token {id} ({name})");
+        }
         Ok(AuditContext {
             actor_id: user.map(|u| u.id.0),
             actor_name: user.map_or_else(|| UNAUTHENTICATED.to_string(), |u| u.full_name.clone()),
-            source: source_from(&parts.headers, &parts.extensions, user.map(|u| u.session_id)),
+            source,
         })
     }
 }

@@ -10,7 +10,10 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use shared::List;
 use shared::audit::AuditAction;
-use shared::auth::{FailedSignIn, ResetPasswordInput, Role, SessionRecord, User, UserId, UserInput, UserSummary};
+use shared::auth::{
+    ApiToken, ApiTokenInput, FailedSignIn, NewApiToken, ResetPasswordInput, Role, SessionRecord, User, UserId,
+    UserInput, UserSummary,
+};
 use shared::org::RetireInput;
 
 use super::{change_response, expected_version, with_etag};
@@ -31,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/sessions", get(list_sessions))
         .route("/sessions/{id}/revoke", post(revoke_session))
         .route("/security/failed-sign-ins", get(failed_sign_ins))
+        .route("/users/{id}/tokens", get(list_tokens).post(create_token))
+        .route("/tokens/{id}/revoke", post(revoke_token))
 }
 
 /// Users, by username (deactivated ones with `include_retired=true`).
@@ -209,4 +214,47 @@ pub async fn revoke_session(
     responses((status = 200, body = List<FailedSignIn>), (status = 403, body = shared::ErrorBody)))]
 pub async fn failed_sign_ins(State(state): State<AppState>) -> ApiResult<Json<List<FailedSignIn>>> {
     Ok(Json(List { items: state.store.failed_sign_ins(200).await? }))
+}
+
+/// A user's API tokens, newest first (revoked ones too; never a secret).
+#[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = List<ApiToken>), (status = 404, body = shared::ErrorBody)))]
+pub async fn list_tokens(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<List<ApiToken>>> {
+    state.store.get_user(UserId(id)).await?.ok_or_else(|| ApiError::not_found("No such user."))?;
+    Ok(Json(List { items: state.store.list_api_tokens(UserId(id)).await? }))
+}
+
+/// Issue an API token for a person or a service account: a script sends
+/// `Authorization: Bearer <secret>` and acts as that user, with their permissions. The secret is
+/// in this answer only; Caliper keeps its SHA-256.
+#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "users", request_body = ApiTokenInput,
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 201, body = NewApiToken), (status = 404, body = shared::ErrorBody),
+              (status = 409, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ctx: AuditContext,
+    ApiJson(mut input): ApiJson<ApiTokenInput>,
+) -> ApiResult<(StatusCode, Json<NewApiToken>)> {
+    input.name = input.name.trim().to_string();
+    input.validate(Utc::now().date_naive()).map_err(ApiError::invalid)?;
+    let secret = crate::auth::new_api_token();
+    let token = state.store.create_api_token(&ctx, UserId(id), &input, &crate::auth::token_hash(&secret)).await?;
+    Ok((StatusCode::CREATED, Json(NewApiToken { token, secret })))
+}
+
+/// Revoke an API token now (a revoked token stays listed).
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "users",
+    params(("id" = i64, Path, description = "Token id")),
+    responses((status = 200, body = ApiToken), (status = 404, body = shared::ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ctx: AuditContext,
+) -> ApiResult<Json<ApiToken>> {
+    let token =
+        state.store.revoke_api_token(&ctx, id).await?.ok_or_else(|| ApiError::not_found("No such API token."))?;
+    Ok(Json(token))
 }

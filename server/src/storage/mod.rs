@@ -26,6 +26,7 @@
 //! 3. Add `#[path = "queries/<area>.rs"] mod <area>;` to [`sqlite`] and [`postgres`], and the
 //!    migrations to both folders.
 
+pub mod api_token;
 mod common;
 pub mod dashboard;
 pub mod document;
@@ -54,6 +55,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::config::DatabaseUrl;
 
+pub use api_token::{ApiTokenStore, TokenAuth};
 pub use dashboard::DashboardStore;
 pub use document::{DocumentStore, HistoricDocument, HistoricRevision};
 pub use fmea::{FmeaStore, RowChange};
@@ -183,6 +185,7 @@ pub struct AuditFilter {
 #[async_trait]
 pub trait Store:
     TrustStore
+    + ApiTokenStore
     + RiskStore
     + FmeaStore
     + DocumentStore

@@ -84,6 +84,9 @@ impl PostgresStore {
 }
 
 #[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/api_token.rs"]
+mod api_token;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/assignment.rs"]
 mod assignment;
 #[allow(clippy::duplicate_mod)] // by design: once per backend

@@ -105,6 +105,9 @@ impl SqliteStore {
 }
 
 #[allow(clippy::duplicate_mod)] // by design: once per backend
+#[path = "queries/api_token.rs"]
+mod api_token;
+#[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/assignment.rs"]
 mod assignment;
 #[allow(clippy::duplicate_mod)] // by design: once per backend
