@@ -879,6 +879,8 @@ async fn training_notices_reach_the_inbox_whatever_the_settings(store: Arc<dyn S
     let approved = items.iter().find(|n| n["kind"] == "approved" && n["label"] == "B").unwrap();
     assert_eq!(approved["carries_training"], true, "{}", inbox.text);
     assert!(!items.iter().any(|n| n["assignment_id"] == again.id.0), "{}", inbox.text);
+    // The notices and assignments audited in batches still chain.
+    assert!(store.verify_audit().await.unwrap().intact);
 }
 
 on_both_backends!(

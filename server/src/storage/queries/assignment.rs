@@ -20,9 +20,9 @@ use shared::training::{
     RevisionFacts, assignment_due, cell_status_exempt, exemption_active, expires_on, required_of, training_baseline,
 };
 
-use super::base::append_audit;
+use super::base::{append_audit, append_audits};
 use super::notice::{TrainingNotice, send_training_notices};
-use super::{Conn, WriteTx};
+use super::{Conn, Db, WriteTx};
 use crate::storage::common::Draft;
 use crate::storage::trust::parse_roles;
 use crate::storage::{AuditContext, StoreError, StoreResult};
@@ -152,10 +152,98 @@ pub(super) struct Facts {
     pub(super) exempt: HashMap<(i64, i64), Option<NaiveDate>>,
 }
 
+fn unreadable(what: &str) -> StoreError {
+    StoreError::Internal(format!("training facts: unreadable {what}"))
+}
+
+fn packed_date(s: &str) -> StoreResult<NaiveDate> {
+    s.parse::<NaiveDate>().map_err(|_| unreadable("date"))
+}
+
+/// Everyone's open assignments, read as one row per person: the pairs packed in a string
+/// (`requirement:due,…`). The database driver's cost is per row, and the 100,000 rows of the
+/// open assignments and completions of a 2,000 × 200 matrix took most of its time; 2,000 rows of
+/// text parse in a few milliseconds.
+async fn everyones_open(conn: &mut Conn) -> StoreResult<HashMap<(i64, i64), NaiveDate>> {
+    let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "select user_id, string_agg(cast(requirement_id as text) || ':' || cast(due_on as text), ',') \
+         from training_assignments where state = 'open' group by user_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut open = HashMap::with_capacity(rows.len() * 16);
+    for (user, packed) in rows {
+        for pair in packed.as_deref().unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+            let (r, due) = pair.split_once(':').ok_or_else(|| unreadable("assignment"))?;
+            open.insert((user, r.parse::<i64>().map_err(|_| unreadable("requirement"))?), packed_date(due)?);
+        }
+    }
+    Ok(open)
+}
+
+/// Everyone's last completion of each requirement, read as one row per person (as
+/// [`everyones_open`]): `requirement:seq:expires,…` in completion order, the last of each pair
+/// winning.
+async fn everyones_last(conn: &mut Conn) -> StoreResult<HashMap<(i64, i64), LastRecord>> {
+    let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "select t.user_id, string_agg(cast(t.requirement_id as text) || ':' || coalesce(cast(v.seq as text), '') \
+         || ':' || coalesce(cast(t.expires_on as text), ''), ',' order by t.requirement_id, t.completed_at, \
+         t.record_id) from training_records t left join document_revisions v on v.revision_id = t.revision_id \
+         group by t.user_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut last = HashMap::with_capacity(rows.len() * 32);
+    for (user, packed) in rows {
+        for record in packed.as_deref().unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+            let mut parts = record.splitn(3, ':');
+            let (Some(r), Some(seq), Some(expires)) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(unreadable("record"));
+            };
+            let seq = if seq.is_empty() { None } else { Some(seq.parse::<i64>().map_err(|_| unreadable("seq"))?) };
+            let expires_on = if expires.is_empty() { None } else { Some(packed_date(expires)?) };
+            let r = r.parse::<i64>().map_err(|_| unreadable("requirement"))?;
+            last.insert((user, r), LastRecord { seq, expires_on });
+        }
+    }
+    Ok(last)
+}
+
 impl Facts {
     /// The facts for everyone or one person (`user`), on every requirement or one
     /// (`requirement`).
     pub(super) async fn load(conn: &mut Conn, user: Option<i64>, requirement: Option<i64>) -> StoreResult<Facts> {
+        Self::load_parts(conn, user, requirement, true).await
+    }
+
+    /// Everyone's facts on every requirement, read on three connections side by side: the open
+    /// assignments and the completions (most of the time of a 2,000 × 200 matrix) beside the rest.
+    pub(super) async fn load_everyone(pool: &sqlx::Pool<Db>) -> StoreResult<Facts> {
+        let mut a = pool.acquire().await?;
+        // Two more connections if the pool has them at hand: waiting long for them while holding
+        // one could starve the pool when many matrices are computed at once; without them, one
+        // connection reads everything in turn.
+        let spare = || tokio::time::timeout(std::time::Duration::from_millis(50), pool.acquire());
+        let (Ok(Ok(mut b)), Ok(Ok(mut c))) = (spare().await, spare().await) else {
+            return Self::load(&mut a, None, None).await;
+        };
+        let (mut facts, open, last) = tokio::try_join!(
+            Self::load_parts(&mut a, None, None, false),
+            everyones_open(&mut b),
+            everyones_last(&mut c),
+        )?;
+        facts.open = open;
+        facts.last = last;
+        Ok(facts)
+    }
+
+    /// As [`Self::load`]; without the open assignments and completions unless `pairs`.
+    async fn load_parts(
+        conn: &mut Conn,
+        user: Option<i64>,
+        requirement: Option<i64>,
+        pairs: bool,
+    ) -> StoreResult<Facts> {
         let sql = format!(
             "{REQUIREMENT_SELECT} where q.retired_at is null and ($1 is null or q.requirement_id = $1) \
              order by lower(q.title), q.requirement_id"
@@ -221,27 +309,38 @@ impl Facts {
                 roles: parse_roles(&p.roles),
             })
             .collect();
-        let open_rows: Vec<(i64, i64, NaiveDate)> = sqlx::query_as(
-            "select user_id, requirement_id, due_on from training_assignments where state = 'open' \
-             and ($1 is null or user_id = $1) and ($2 is null or requirement_id = $2)",
-        )
-        .bind(user)
-        .bind(requirement)
-        .fetch_all(&mut *conn)
-        .await?;
-        let open = open_rows.into_iter().map(|(u, r, d)| ((u, r), d)).collect();
-        let record_rows: Vec<(i64, i64, Option<i64>, Option<NaiveDate>)> = sqlx::query_as(
-            "select t.user_id, t.requirement_id, v.seq, t.expires_on from training_records t \
-             left join document_revisions v on v.revision_id = t.revision_id \
-             where ($1 is null or t.user_id = $1) and ($2 is null or t.requirement_id = $2) \
-             order by t.completed_at, t.record_id",
-        )
-        .bind(user)
-        .bind(requirement)
-        .fetch_all(&mut *conn)
-        .await?;
-        let last =
-            record_rows.into_iter().map(|(u, r, seq, expires_on)| ((u, r), LastRecord { seq, expires_on })).collect();
+        let (open, last) = if !pairs {
+            (HashMap::new(), HashMap::new())
+        } else if user.is_none() && requirement.is_none() {
+            (everyones_open(conn).await?, everyones_last(conn).await?)
+        } else {
+            let open_rows: Vec<(i64, i64, NaiveDate)> = sqlx::query_as(
+                "select user_id, requirement_id, due_on from training_assignments where state = 'open' \
+                 and ($1 is null or user_id = $1) and ($2 is null or requirement_id = $2)",
+            )
+            .bind(user)
+            .bind(requirement)
+            .fetch_all(&mut *conn)
+            .await?;
+            let open = open_rows.into_iter().map(|(u, r, d)| ((u, r), d)).collect();
+            let record_rows: Vec<(i64, i64, Option<i64>, Option<NaiveDate>)> = sqlx::query_as(
+                "select t.user_id, t.requirement_id, v.seq, t.expires_on from training_records t \
+                 left join document_revisions v on v.revision_id = t.revision_id \
+                 where ($1 is null or t.user_id = $1) and ($2 is null or t.requirement_id = $2) \
+                 order by t.user_id, t.requirement_id, t.completed_at, t.record_id",
+            )
+            .bind(user)
+            .bind(requirement)
+            .fetch_all(&mut *conn)
+            .await?;
+            // In the order of the person's index (no sort of every record): the last of each
+            // pair wins.
+            let last = record_rows
+                .into_iter()
+                .map(|(u, r, seq, expires_on)| ((u, r), LastRecord { seq, expires_on }))
+                .collect();
+            (open, last)
+        };
         let exempt_rows: Vec<(i64, i64, Option<NaiveDate>)> = sqlx::query_as(
             "select user_id, requirement_id, until from training_exemptions where revoked_at is null \
              and ended_at is null and ($1 is null or user_id = $1) and ($2 is null or requirement_id = $2)",
@@ -252,6 +351,64 @@ impl Facts {
         .await?;
         let exempt = exempt_rows.into_iter().map(|(u, r, until)| ((u, r), until)).collect();
         Ok(Facts { requirements, targets, lines, people, open, last, exempt })
+    }
+
+    /// Every cell's status letter, row by row (people × requirements, as [`Self::status`] decides
+    /// each): the facts are laid out once in arrays indexed like the matrix, so the 400,000 cells
+    /// of 2,000 people × 200 requirements are a scan, not several hash lookups each.
+    pub(super) fn cells(&self, today: NaiveDate) -> String {
+        let width = self.requirements.len();
+        let size = self.people.len() * width;
+        let column: HashMap<i64, usize> = self.requirements.iter().enumerate().map(|(i, q)| (q.id.0, i)).collect();
+        let row: HashMap<i64, usize> = self.people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+        let at = |user: i64, requirement: i64| Some(row.get(&user)? * width + column.get(&requirement)?);
+        // Per requirement: whether it can be trained on, and the revision from which completions count.
+        let trainable: Vec<bool> = self.requirements.iter().map(|q| self.trainable(q)).collect();
+        let baseline: Vec<Option<u32>> = self.requirements.iter().map(|q| self.target(q).map(|t| t.baseline)).collect();
+        let mut open: Vec<Option<NaiveDate>> = vec![None; size];
+        for (&(u, r), due) in &self.open {
+            if let Some(i) = at(u, r) {
+                open[i] = Some(*due);
+            }
+        }
+        let mut last: Vec<Option<&LastRecord>> = vec![None; size];
+        for (&(u, r), record) in &self.last {
+            if let Some(i) = at(u, r) {
+                last[i] = Some(record);
+            }
+        }
+        let mut exempt = vec![false; size];
+        for (&(u, r), until) in &self.exempt {
+            if let Some(i) = at(u, r) {
+                exempt[i] = exemption_active(false, *until, today);
+            }
+        }
+        let mut cells = String::with_capacity(size);
+        let mut required = vec![false; width];
+        for (p, person) in self.people.iter().enumerate() {
+            required.fill(false);
+            let department = person.department_id.map(DepartmentId);
+            for line in self.lines.iter().filter(|l| l.applies(&person.roles, department)) {
+                if let Some(&c) = column.get(&line.requirement_id.0) {
+                    required[c] = true;
+                }
+            }
+            for c in 0..width {
+                let i = p * width + c;
+                // As `status`: not required, or nobody can train on it yet.
+                let s = if !required[c] || !trainable[c] {
+                    CellStatus::NotRequired
+                } else {
+                    let completion = last[i].map(|l| Completion {
+                        on_current_revision: baseline[c].is_none_or(|b| l.seq.is_some_and(|s| count(s) >= b)),
+                        expires_on: l.expires_on,
+                    });
+                    cell_status_exempt(true, exempt[i], open[i], completion, today)
+                };
+                cells.push(s.code());
+            }
+        }
+        cells
     }
 
     /// Whether `person` holds an exemption from `q` on `today`.
@@ -328,9 +485,9 @@ pub(super) async fn assign_missing(
         _ => None,
     };
     let facts = Facts::load(tx, user, requirement).await?;
-    let now = Utc::now();
-    let mut made = 0;
-    let mut notices = Vec::new();
+    // First what is due, then one multi-row insert per 500 and one batch of audit entries: an
+    // approval assigning 2,000 people is a handful of statements, not 4,000.
+    let mut pending = Vec::new();
     for p in &facts.people {
         let required = facts.required(p);
         for q in facts.requirements.iter().filter(|q| required.contains(&q.id)) {
@@ -357,58 +514,82 @@ pub(super) async fn assign_missing(
             } else {
                 (cause, detail.to_string())
             };
-            let inserted: Option<(i64,)> = sqlx::query_as(
-                "insert into training_assignments (user_id, requirement_id, revision_id, cause, cause_detail, \
-                 assigned_on, due_on, state, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8) \
-                 on conflict do nothing returning assignment_id",
-            )
-            .bind(p.id)
-            .bind(q.id.0)
-            .bind(target.map(|t| t.revision_id))
-            .bind(cause.as_str())
-            .bind(&detail)
-            .bind(today)
-            .bind(due)
-            .bind(now)
-            .fetch_optional(&mut **tx)
-            .await?;
-            let Some((id,)) = inserted else { continue };
+            pending.push(Pending { p, q, target, cause, detail, due });
+        }
+    }
+    let now = Utc::now();
+    let mut drafts = Vec::with_capacity(pending.len());
+    let mut notices = Vec::new();
+    // 10 values per row: 500 rows stay well under both databases' bind limits.
+    for chunk in pending.chunks(500) {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(
+            "insert into training_assignments (user_id, requirement_id, revision_id, cause, cause_detail, \
+             assigned_on, due_on, state, created_at, updated_at) ",
+        );
+        qb.push_values(chunk, |mut v, a| {
+            v.push_bind(a.p.id)
+                .push_bind(a.q.id.0)
+                .push_bind(a.target.map(|t| t.revision_id))
+                .push_bind(a.cause.as_str())
+                .push_bind(a.detail.clone())
+                .push_bind(today)
+                .push_bind(a.due)
+                .push_bind("open")
+                .push_bind(now)
+                .push_bind(now);
+        });
+        // Another cause (on another instance) may have assigned some meanwhile: those are kept.
+        qb.push(" on conflict do nothing returning assignment_id, user_id, requirement_id");
+        let ids: Vec<(i64, i64, i64)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+        let ids: HashMap<(i64, i64), i64> = ids.into_iter().map(|(id, u, r)| ((u, r), id)).collect();
+        for a in chunk {
+            let Some(&id) = ids.get(&(a.p.id, a.q.id.0)) else { continue };
             let after = serde_json::json!({
-                "user_id": p.id,
-                "user_name": p.name,
-                "requirement_id": q.id.0,
-                "requirement_title": q.title,
-                "revision_id": target.map(|t| t.revision_id),
-                "revision_label": target.map(|t| t.label.clone()),
-                "cause": cause.as_str(),
-                "cause_detail": detail,
-                "due_on": due,
+                "user_id": a.p.id,
+                "user_name": a.p.name,
+                "requirement_id": a.q.id.0,
+                "requirement_title": a.q.title,
+                "revision_id": a.target.map(|t| t.revision_id),
+                "revision_label": a.target.map(|t| t.label.clone()),
+                "cause": a.cause.as_str(),
+                "cause_detail": a.detail,
+                "due_on": a.due,
                 "state": "open",
             });
-            let draft = Draft {
+            drafts.push(Draft {
                 action: AuditAction::Create,
                 record_type: "training_assignment",
                 record_id: id,
                 record_version: 1,
                 changes: diff(&serde_json::Value::Null, &after),
-                reason: Some(cause.label()),
-            };
-            append_audit(tx, ctx, draft).await?;
-            made += 1;
+                reason: Some(a.cause.label()),
+            });
             // The person is told, except of a revision's approval: its own notice, sent in the
             // same transaction, carries the training.
-            if cause != AssignmentCause::RevisionApproved {
+            if a.cause != AssignmentCause::RevisionApproved {
                 notices.push(TrainingNotice {
-                    user: p.id,
+                    user: a.p.id,
                     assignment: id,
-                    document: q.document_id.map(|d| d.0),
-                    revision: target.map(|t| t.revision_id),
+                    document: a.q.document_id.map(|d| d.0),
+                    revision: a.target.map(|t| t.revision_id),
                 });
             }
         }
     }
+    let made = drafts.len();
+    append_audits(tx, ctx, drafts).await?;
     send_training_notices(tx, ctx, NoticeKind::TrainingAssigned, &notices).await?;
     Ok(made)
+}
+
+/// An assignment [`assign_missing`] is about to make.
+struct Pending<'a> {
+    p: &'a Person,
+    q: &'a Requirement,
+    target: Option<&'a Target>,
+    cause: AssignmentCause,
+    detail: String,
+    due: NaiveDate,
 }
 
 /// A person was created, or got a new role or department: assign what their curricula now
@@ -492,20 +673,21 @@ pub(super) async fn on_revision_approved(
     .bind(Utc::now())
     .fetch_all(&mut **tx)
     .await?;
-    for (id, version) in moved {
-        let changes =
-            diff(&serde_json::Value::Null, &serde_json::json!({ "revision_id": r.id.0, "revision_label": r.label }));
-        let reason = format!("{} revision {} approved: the assignment now asks for it", doc.number, r.label);
-        let draft = Draft {
+    let reason = format!("{} revision {} approved: the assignment now asks for it", doc.number, r.label);
+    let changes =
+        diff(&serde_json::Value::Null, &serde_json::json!({ "revision_id": r.id.0, "revision_label": r.label }));
+    let drafts = moved
+        .into_iter()
+        .map(|(id, version)| Draft {
             action: AuditAction::Update,
             record_type: "training_assignment",
             record_id: id,
             record_version: version,
-            changes,
+            changes: changes.clone(),
             reason: Some(&reason),
-        };
-        append_audit(tx, ctx, draft).await?;
-    }
+        })
+        .collect();
+    append_audits(tx, ctx, drafts).await?;
     if r.content.no_retraining {
         return Ok(());
     }

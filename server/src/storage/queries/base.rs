@@ -48,6 +48,34 @@ pub(super) async fn append_audit<'a>(
     Ok(())
 }
 
+/// Appends the audit entries of many writes of one transaction at once (an approval assigning
+/// 2,000 people): the hashes are chained in Rust from the head read under the append lock, and the
+/// entries stored with multi-row inserts. One or none: [`append_audit`].
+pub(super) async fn append_audits(tx: &mut WriteTx, ctx: &AuditContext, drafts: Vec<Draft<'_>>) -> StoreResult<()> {
+    if drafts.len() <= 1 {
+        for d in drafts {
+            append_audit(tx, ctx, d).await?;
+        }
+        return Ok(());
+    }
+    // A head cached by the backend cannot be retried entry by entry: read it under the lock.
+    let mut head = match tx.known_head() {
+        Some(head) if !tx.head_from_cache() => head,
+        _ => fresh_chain_head(tx).await?,
+    };
+    let mut entries = Vec::with_capacity(drafts.len());
+    for d in &drafts {
+        let e = d.entry(ctx, head.take());
+        head = Some((e.seq, e.hash.clone()));
+        entries.push(e);
+    }
+    insert_entries(tx, &entries).await?;
+    if let Some(last) = entries.last() {
+        tx.set_head(last.seq, last.hash.clone());
+    }
+    Ok(())
+}
+
 pub(super) fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }

@@ -11,9 +11,9 @@ use shared::auth::UserId;
 use shared::document::{Notice, NoticeKind, NoticeSettings, Revision};
 use shared::training::DUE_SOON_DAYS;
 
-use super::base::append_audit;
+use super::base::{append_audit, append_audits};
 use super::document::document_by_id;
-use super::{Conn, SqlStore, WriteTx};
+use super::{Conn, Db, SqlStore, WriteTx};
 use crate::storage::common::Draft;
 use crate::storage::notice::{NOTICE_SELECT, NoticeRow, NoticeStore};
 use crate::storage::trust::parse_roles;
@@ -73,6 +73,7 @@ pub(super) async fn send_notices(
     let settings: BTreeMap<i64, NoticeSettings> =
         settings.into_iter().map(|(u, approved, effective)| (u, NoticeSettings { approved, effective })).collect();
     let now = Utc::now();
+    let mut to: Vec<(i64, bool)> = Vec::new();
     for (user, roles, department) in active {
         let reader = parse_roles(&roles).iter().any(|role| doc.reader_roles.contains(role))
             || department.is_some_and(|d| doc.reader_department_ids.iter().any(|r| r.0 == d));
@@ -83,28 +84,40 @@ pub(super) async fn send_notices(
         if !settings.get(&user).copied().unwrap_or_default().wants(kind, training) {
             continue;
         }
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "insert into notices (user_id, kind, document_id, revision_id, carries_training, created_at) \
-             values ($1, $2, $3, $4, $5, $6) on conflict do nothing returning notice_id",
-        )
-        .bind(user)
-        .bind(kind.as_str())
-        .bind(doc.id.0)
-        .bind(r.id.0)
-        .bind(training)
-        .bind(now)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some((id,)) = inserted {
+        to.push((user, training));
+    }
+    // One multi-row insert per 500 people and one batch of audit entries (an approval that
+    // assigns 2,000 people tells 2,000 people).
+    let mut afters = Vec::with_capacity(to.len());
+    for chunk in to.chunks(500) {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(
+            "insert into notices (user_id, kind, document_id, revision_id, carries_training, created_at) ",
+        );
+        qb.push_values(chunk, |mut v, (user, training)| {
+            v.push_bind(*user)
+                .push_bind(kind.as_str())
+                .push_bind(doc.id.0)
+                .push_bind(r.id.0)
+                .push_bind(*training)
+                .push_bind(now);
+        });
+        qb.push(" on conflict do nothing returning notice_id, user_id");
+        let sent: Vec<(i64, i64)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+        let sent: BTreeMap<i64, i64> = sent.into_iter().map(|(id, user)| (user, id)).collect();
+        for (user, training) in chunk {
+            let Some(&id) = sent.get(user) else { continue };
             let after = serde_json::json!({
                 "user_id": user, "kind": kind.as_str(), "document_id": doc.id.0, "number": doc.number,
                 "revision_id": r.id.0, "label": r.label, "carries_training": training,
             });
-            append_audit(tx, ctx, notice_event(AuditAction::Create, id, 1, &serde_json::Value::Null, &after, None))
-                .await?;
+            afters.push((id, after));
         }
     }
-    Ok(())
+    let drafts = afters
+        .iter()
+        .map(|(id, after)| notice_event(AuditAction::Create, *id, 1, &serde_json::Value::Null, after, None))
+        .collect();
+    append_audits(tx, ctx, drafts).await
 }
 
 /// A training notice to send: the person, their assignment, and its document and revision.
@@ -125,30 +138,39 @@ pub(super) async fn send_training_notices(
     notices: &[TrainingNotice],
 ) -> StoreResult<usize> {
     let now = Utc::now();
-    let mut sent = 0;
-    for n in notices {
-        let inserted: Option<(i64,)> = sqlx::query_as(
+    let mut afters = Vec::with_capacity(notices.len());
+    for chunk in notices.chunks(500) {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(
             "insert into notices (user_id, kind, document_id, revision_id, assignment_id, carries_training, \
-             created_at) values ($1, $2, $3, $4, $5, true, $6) on conflict do nothing returning notice_id",
-        )
-        .bind(n.user)
-        .bind(kind.as_str())
-        .bind(n.document)
-        .bind(n.revision)
-        .bind(n.assignment)
-        .bind(now)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some((id,)) = inserted {
+             created_at) ",
+        );
+        qb.push_values(chunk, |mut v, n| {
+            v.push_bind(n.user)
+                .push_bind(kind.as_str())
+                .push_bind(n.document)
+                .push_bind(n.revision)
+                .push_bind(n.assignment)
+                .push_bind(true)
+                .push_bind(now);
+        });
+        qb.push(" on conflict do nothing returning notice_id, assignment_id");
+        let sent: Vec<(i64, i64)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+        let sent: BTreeMap<i64, i64> = sent.into_iter().map(|(id, assignment)| (assignment, id)).collect();
+        for n in chunk {
+            let Some(&id) = sent.get(&n.assignment) else { continue };
             let after = serde_json::json!({
                 "user_id": n.user, "kind": kind.as_str(), "assignment_id": n.assignment,
                 "document_id": n.document, "revision_id": n.revision, "carries_training": true,
             });
-            append_audit(tx, ctx, notice_event(AuditAction::Create, id, 1, &serde_json::Value::Null, &after, None))
-                .await?;
-            sent += 1;
+            afters.push((id, after));
         }
     }
+    let drafts: Vec<Draft> = afters
+        .iter()
+        .map(|(id, after)| notice_event(AuditAction::Create, *id, 1, &serde_json::Value::Null, after, None))
+        .collect();
+    let sent = drafts.len();
+    append_audits(tx, ctx, drafts).await?;
     Ok(sent)
 }
 

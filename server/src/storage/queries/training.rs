@@ -587,15 +587,8 @@ impl TrainingStore for SqlStore {
     }
 
     async fn matrix(&self, today: NaiveDate) -> StoreResult<Matrix> {
-        let mut conn = self.pool.acquire().await?;
-        let facts = Facts::load(&mut conn, None, None).await?;
-        let mut cells = String::with_capacity(facts.people.len() * facts.requirements.len());
-        for p in &facts.people {
-            let required = facts.required(p);
-            for q in &facts.requirements {
-                cells.push(facts.status(p, q, required.contains(&q.id), today).code());
-            }
-        }
+        let facts = Facts::load_everyone(&self.pool).await?;
+        let cells = facts.cells(today);
         Ok(Matrix {
             today,
             people: facts
