@@ -209,6 +209,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/measurements", Access::Any(&[P::ViewDashboard])),
     ("POST", "/measurements", Access::Any(&[P::ManageMeasurements])),
     ("POST", "/measurements/import", Access::Any(&[P::ManageMeasurements])),
+    ("GET", "/dashboard/objectives", Access::Any(&[P::ViewDashboard])),
+    ("POST", "/dashboard/objectives", Access::Any(&[P::ManageMeasurements])),
+    ("PUT", "/dashboard/objectives/{id}", Access::Any(&[P::ManageMeasurements])),
+    ("POST", "/dashboard/objectives/{id}/retire", Access::Any(&[P::ManageMeasurements])),
+    // Each person's own tiles (the handlers read and change only the caller's).
+    ("GET", "/me/dashboard", Access::Any(&[P::ViewDashboard])),
+    ("PUT", "/me/dashboard", Access::Any(&[P::ViewDashboard])),
     ("GET", "/users/directory", Access::Any(&[P::ViewOrganisation])),
     ("GET", "/users", Access::Any(&[P::ManageUsers])),
     ("POST", "/users", Access::Any(&[P::ManageUsers])),

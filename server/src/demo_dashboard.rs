@@ -4,13 +4,55 @@
 //! stays off target; the defect-rate target tightened six months ago; and the kept month-end
 //! values of training completion and overdue work for the eleven months before this one, leading
 //! up to today's live values (the demo's stand-in for the history a running server keeps).
+//! Three quality objectives (`server/demo/objectives.csv`, due dates counted on from today) whose
+//! KPIs' demo trends make one achieved (defect rate), one at risk (cost of poor quality) and one
+//! on track (supplier defect rate).
 
-use chrono::Utc;
-use shared::kpi::{Kpi, MeasurementInput, Period, Series, Target};
+use std::collections::HashMap;
+
+use chrono::{Months, Utc};
+use shared::auth::UserId;
+use shared::kpi::{Kpi, MeasurementInput, ObjectiveInput, Period, Series, Target};
 
 use crate::storage::{AuditContext, Store, StoreError, StoreResult};
 
 const MEASUREMENTS: &str = include_str!("../demo/measurements.csv");
+const OBJECTIVES: &str = include_str!("../demo/objectives.csv");
+
+/// Seeds the demo quality objectives once (nothing when one exists), through the same
+/// validation as the API: returns (created, existing). `people` maps usernames to users.
+pub async fn seed_objectives(
+    store: &dyn Store,
+    ctx: &AuditContext,
+    people: &HashMap<&str, (UserId, String)>,
+) -> StoreResult<(usize, usize)> {
+    let existing = store.list_objectives(true).await?;
+    if !existing.is_empty() {
+        return Ok((0, existing.len()));
+    }
+    let bad = |line: usize, what: &str| StoreError::Internal(format!("demo/objectives.csv line {line}: {what}"));
+    let records = shared::csv::read(OBJECTIVES).map_err(|e| bad(e.line, "not CSV"))?;
+    let today = Utc::now().date_naive();
+    let mut created = 0;
+    for r in records.iter().skip(1).filter(|r| r.cells.iter().any(|c| !c.trim().is_empty())) {
+        let [title, kpi, target, months, owner, notes] = &r.cells[..] else { return Err(bad(r.line, "six cells")) };
+        let months: u32 = months.parse().map_err(|_| bad(r.line, "due_in_months"))?;
+        let input = ObjectiveInput {
+            title: title.clone(),
+            kpi: Kpi::parse(kpi).ok_or_else(|| bad(r.line, "kpi"))?,
+            target: target.parse().map_err(|_| bad(r.line, "target"))?,
+            due_on: today.checked_add_months(Months::new(months)).ok_or_else(|| bad(r.line, "due_in_months"))?,
+            owner_id: people.get(owner.as_str()).ok_or_else(|| bad(r.line, "owner"))?.0,
+            notes: notes.clone(),
+            version: None,
+        }
+        .normalized();
+        input.validate().map_err(|e| bad(r.line, &format!("{e:?}")))?;
+        store.create_objective(ctx, &input).await?;
+        created += 1;
+    }
+    Ok((created, 0))
+}
 
 /// Seeds the demo dashboard once (nothing when a measurement exists): returns (created, existing).
 pub async fn seed_dashboard(store: &dyn Store, ctx: &AuditContext) -> StoreResult<(usize, usize)> {

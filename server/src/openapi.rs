@@ -54,6 +54,8 @@ use crate::routes::{
         training::list_class_sessions, training::get_class_session,
         dashboard::dashboard, dashboard::one_tile, dashboard::overdue, dashboard::list_targets, dashboard::set_target,
         dashboard::list_measurements, dashboard::record_measurements, dashboard::import_measurements,
+        dashboard::list_objectives, dashboard::create_objective, dashboard::update_objective,
+        dashboard::retire_objective, dashboard::my_layout, dashboard::set_my_layout,
         quality::list_categories, quality::create_category, quality::list_ncs, quality::create_nc, quality::get_nc,
         quality::update_nc, quality::nc_step, quality::nc_pareto, quality::list_complaints, quality::create_complaint,
         quality::get_complaint, quality::complaint_step, quality::complaint_counts, quality::list_capas,

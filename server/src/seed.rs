@@ -266,6 +266,9 @@ pub async fn seed_demo(store: &dyn Store, auth: &AuthConfig) -> StoreResult<Seed
     let (created, existing) = crate::demo_dashboard::seed_dashboard(store, &ctx).await?;
     report.created += created;
     report.existing += existing;
+    let (created, existing) = crate::demo_dashboard::seed_objectives(store, &ctx, &people).await?;
+    report.created += created;
+    report.existing += existing;
     Ok(report)
 }
 

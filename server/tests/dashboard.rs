@@ -307,6 +307,137 @@ async fn a_script_posts_measurements_with_an_api_token(store: Arc<dyn Store>, db
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
 }
 
+async fn quality_objectives_stand_against_their_kpis_latest_value(store: Arc<dyn Store>, _db: TestDb) {
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let exec = Client::as_new_user(store.clone(), "eva.lindqvist", &[Role::Executive]).await;
+    let owner = common::create_user(&store, "omar.haddad", &[Role::ProcessOwner]).await;
+    let today = Utc::now().date_naive();
+    let last = Period::of(today).prev();
+    let rows = json!([
+        {"series": "units_produced", "period": last.to_string(), "value": 5000, "source": "MES"},
+        {"series": "units_rejected", "period": last.to_string(), "value": 42, "source": "MES"}
+    ]);
+    assert_eq!(qm.json("POST", "/api/v1/measurements", &rows).await.status, StatusCode::OK);
+    // 42 ÷ 5,000 = 0.84 %; the defect rate's at-risk band is 0.5 percentage points wide (1 → 1.5).
+    let objective = |title: &str, kpi: &str, target: f64, due: chrono::NaiveDate| json!({"title": title, "kpi": kpi, "target": target, "due_on": due, "owner_id": owner.0, "notes": ""});
+    let (soon, past) = (today + Days::new(90), today - Days::new(1));
+    let cases = [
+        ("Defect rate under 0.9 %", "defect_rate", 0.9, soon, "achieved"),
+        ("Defect rate under 0.5 %", "defect_rate", 0.5, soon, "on_track"),
+        ("Defect rate under 0.2 %", "defect_rate", 0.2, soon, "at_risk"),
+        ("Defect rate under 0.6 % by yesterday", "defect_rate", 0.6, past, "missed"),
+        ("Supplier defect rate under 0.3 %", "supplier_defect_rate", 0.3, soon, "no_data"),
+    ];
+    let body = objective(cases[0].0, cases[0].1, cases[0].2, cases[0].3);
+    assert_eq!(exec.json("POST", "/api/v1/dashboard/objectives", &body).await.status, StatusCode::FORBIDDEN);
+    let mut ids = Vec::new();
+    for (title, kpi, target, due, status) in cases {
+        let r = qm.json("POST", "/api/v1/dashboard/objectives", &objective(title, kpi, target, due)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.body["status"], status, "{title}: {}", r.text);
+        ids.push(r.body["id"].as_i64().unwrap());
+    }
+    let listed = exec.get("/api/v1/dashboard/objectives").await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    assert_eq!(items[0]["title"], cases[3].0, "by due date: yesterday's first");
+    let first = items.iter().find(|o| o["id"] == ids[0]).unwrap();
+    assert!((first["latest"].as_f64().unwrap() - 42.0 * 100.0 / 5000.0).abs() < 1e-9, "{first}");
+    assert_eq!(first["latest_period"], last.to_string());
+    assert_eq!(first["owner_name"], "Omar Haddad");
+    assert_eq!(first["version"], 1);
+    let tile = exec.get("/api/v1/dashboard/tiles/defect_rate").await;
+    assert_eq!(first["latest"], tile.body["value"], "the same number as the tile");
+
+    // Bad input is named field by field; nothing is saved.
+    let mut bad = objective(" ", "defect_rate", 150.0, soon);
+    bad["owner_id"] = json!(9999);
+    let r = qm.json("POST", "/api/v1/dashboard/objectives", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["title"].is_array() && r.body["field_errors"]["target"].is_array(), "{}", r.text);
+    let r = qm
+        .json(
+            "POST",
+            "/api/v1/dashboard/objectives",
+            &json!({"title": "x", "kpi": "defect_rate", "target": 1, "due_on": soon, "owner_id": 9999}),
+        )
+        .await;
+    assert!(r.body["field_errors"]["owner_id"].is_array(), "{}", r.text);
+    let r = qm
+        .json(
+            "POST",
+            "/api/v1/dashboard/objectives",
+            &json!({"title": "x", "kpi": "nonsense", "target": 1, "due_on": soon, "owner_id": owner.0}),
+        )
+        .await;
+    assert!(r.body["field_errors"]["kpi"].is_array(), "{}", r.text);
+
+    // A change with the version last seen; a stale one gets 409 with the current record.
+    let mut change = objective("Defect rate under 0.85 %", "defect_rate", 0.85, soon);
+    change["version"] = json!(1);
+    let uri = format!("/api/v1/dashboard/objectives/{}", ids[1]);
+    let r = qm.json("PUT", &uri, &change).await;
+    assert_eq!((r.status, r.body["version"].as_i64()), (StatusCode::OK, Some(2)), "{}", r.text);
+    assert_eq!(r.body["status"], "achieved");
+    let r = qm.json("PUT", &uri, &change).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.body["current"]["version"], 2, "{}", r.text);
+    assert_eq!(qm.json("PUT", "/api/v1/dashboard/objectives/9999", &change).await.status, StatusCode::NOT_FOUND);
+
+    // Retired with a reason, never deleted; then no longer listed and closed to changes.
+    let retire = format!("/api/v1/dashboard/objectives/{}/retire", ids[4]);
+    let r = qm.json("POST", &retire, &json!({"reason": ""})).await;
+    assert!(r.body["field_errors"]["reason"].is_array(), "{}", r.text);
+    let r = qm.json("POST", &retire, &json!({"reason": "No supplier data until the ERP link is live"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.body["retired_at"].is_string());
+    assert_eq!(exec.get("/api/v1/dashboard/objectives").await.body["items"].as_array().unwrap().len(), 4);
+    assert_eq!(qm.json("POST", &retire, &json!({"reason": "again"})).await.status, StatusCode::CONFLICT);
+    let trail = store
+        .list_audit(&AuditFilter { record_type: Some("quality_objective".into()), limit: 50, ..Default::default() })
+        .await
+        .unwrap();
+    let actions: Vec<String> = trail.iter().map(|e| format!("{:?}", e.action)).collect();
+    assert_eq!(trail.len(), 7, "5 created, 1 changed, 1 retired: {actions:?}");
+    let retired = trail.iter().find(|e| e.record_id == ids[4] && e.record_version == 2).unwrap();
+    assert_eq!(retired.reason.as_deref(), Some("No supplier data until the ERP link is live"));
+}
+
+async fn each_person_chooses_and_orders_their_tiles(store: Arc<dyn Store>, _db: TestDb) {
+    let exec = Client::as_new_user(store.clone(), "eva.lindqvist", &[Role::Executive]).await;
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let all: Vec<Value> = shared::kpi::Kpi::ALL.iter().map(|k| json!(k.as_str())).collect();
+    let r = exec.get("/api/v1/me/dashboard").await;
+    assert_eq!((r.status, r.body["version"].as_i64()), (StatusCode::OK, Some(0)), "{}", r.text);
+    assert_eq!(r.body["tiles"], json!(all), "the default: every KPI in order");
+
+    let mine = json!({"tiles": ["copq", "defect_rate", "overdue_work"], "version": 0});
+    let r = exec.json("PUT", "/api/v1/me/dashboard", &mine).await;
+    assert_eq!((r.status, r.body["version"].as_i64()), (StatusCode::OK, Some(1)), "{}", r.text);
+    let r = exec.get("/api/v1/me/dashboard").await;
+    assert_eq!(r.body, json!({"tiles": ["copq", "defect_rate", "overdue_work"], "version": 1}));
+    assert_eq!(qm.get("/api/v1/me/dashboard").await.body["tiles"], json!(all), "someone else's choice is theirs");
+
+    // Stale: 409 with the saved layout.
+    let r = exec.json("PUT", "/api/v1/me/dashboard", &json!({"tiles": ["copq"], "version": 0})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.body["current"]["version"], 1, "{}", r.text);
+    // A repeat and an unknown KPI are named.
+    let r = exec
+        .json("PUT", "/api/v1/me/dashboard", &json!({"tiles": ["copq", "defect_rate", "copq"], "version": 1}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["tiles[2]"].is_array(), "{}", r.text);
+    let r = exec.json("PUT", "/api/v1/me/dashboard", &json!({"tiles": ["copq", "widgets"], "version": 1})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["tiles[1]"].is_array() && r.body["field_errors"]["tiles"].is_array(), "{}", r.text);
+    // Nothing changed by the refused ones; an empty choice is a choice.
+    let r = exec.json("PUT", "/api/v1/me/dashboard", &json!({"tiles": [], "version": 1})).await;
+    assert_eq!((r.status, r.body["version"].as_i64()), (StatusCode::OK, Some(2)), "{}", r.text);
+    assert_eq!(exec.get("/api/v1/me/dashboard").await.body["tiles"], json!([]));
+}
+
 async fn staff_users(store: &Arc<dyn Store>, names: &[&str]) -> Vec<shared::auth::UserId> {
     let mut out = Vec::new();
     for n in names {
@@ -320,4 +451,6 @@ on_both_backends!(
     a_csv_imports_whole_or_names_every_bad_line,
     overdue_work_and_training_completion_count_the_records,
     a_script_posts_measurements_with_an_api_token,
+    quality_objectives_stand_against_their_kpis_latest_value,
+    each_person_chooses_and_orders_their_tiles,
 );

@@ -169,6 +169,13 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     assert_eq!(first.existing, 0);
     let second = server::seed::seed_demo(store.as_ref(), &server::auth::AuthConfig::for_tests()).await.unwrap();
     assert_eq!((second.created, second.existing), (0, first.created));
+    // Three quality objectives, judged by their KPIs' demo trends as the API judges them.
+    let mut objectives = store.list_objectives(false).await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    server::routes::dashboard::judge_objectives(store.as_ref(), None, &mut objectives, today).await.unwrap();
+    let mut statuses: Vec<&str> = objectives.iter().map(|o| o.status.as_str()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["achieved", "at_risk", "on_track"], "{objectives:?}");
     assert_eq!(store.list_processes(false).await.unwrap().len(), 12);
     // Documents: most in force, one revision in review, one approved for later, one draft, one
     // obsolete; a second run adds none.

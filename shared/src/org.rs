@@ -93,6 +93,8 @@ pub const RECORD_TYPES: &[(&str, &str)] = &[
     (crate::quality::Nc::RECORD_TYPE, "Nonconformance"),
     (crate::quality::Complaint::RECORD_TYPE, "Complaint"),
     (crate::quality::Capa::RECORD_TYPE, "CAPA"),
+    (crate::kpi::Objective::RECORD_TYPE, "Quality objective"),
+    ("api_token", "API token"),
 ];
 
 macro_rules! record {

@@ -3,9 +3,12 @@
 //! in `queries/dashboard.rs`.
 
 use async_trait::async_trait;
-use shared::kpi::{Kpi, Measurement, MeasurementInput, Period, Series, Target};
+use shared::auth::UserId;
+use shared::kpi::{
+    DashboardLayout, Kpi, Measurement, MeasurementInput, Objective, ObjectiveId, ObjectiveInput, Period, Series, Target,
+};
 
-use super::{AuditContext, StoreResult};
+use super::{AuditContext, Change, StoreResult};
 
 /// Dashboard queries.
 #[async_trait]
@@ -24,4 +27,40 @@ pub trait DashboardStore: Send + Sync + 'static {
     async fn put_snapshot(&self, kpi: Kpi, period: Period, value: f64) -> StoreResult<()>;
     /// The kept values from `from` on.
     async fn list_snapshots(&self, from: Period) -> StoreResult<Vec<(Kpi, Period, f64)>>;
+
+    /// Quality objectives by due date (retired ones only when asked), without their latest
+    /// value (the route computes it as the KPI's tile does): `latest` none, status no data.
+    async fn list_objectives(&self, include_retired: bool) -> StoreResult<Vec<Objective>>;
+    /// One objective (as in [`Self::list_objectives`]).
+    async fn get_objective(&self, id: ObjectiveId) -> StoreResult<Option<Objective>>;
+    /// Creates an objective from validated, normalised input (the owner must be an active
+    /// user: 422 naming `owner_id`); audited.
+    async fn create_objective(&self, ctx: &AuditContext, input: &ObjectiveInput) -> StoreResult<Objective>;
+    /// Updates an objective if still at `version`; audited.
+    async fn update_objective(
+        &self,
+        ctx: &AuditContext,
+        id: ObjectiveId,
+        version: i64,
+        input: &ObjectiveInput,
+    ) -> StoreResult<Change<Objective>>;
+    /// Retires an objective if still at `version` (its current version when none), with a
+    /// reason; audited.
+    async fn retire_objective(
+        &self,
+        ctx: &AuditContext,
+        id: ObjectiveId,
+        version: Option<i64>,
+        reason: &str,
+    ) -> StoreResult<Change<Objective>>;
+    /// A person's tiles, when they saved a choice.
+    async fn dashboard_layout(&self, user: UserId) -> StoreResult<Option<DashboardLayout>>;
+    /// Saves a person's tiles if their saved layout is still at `layout.version` (0: none saved
+    /// yet): the saved layout (version + 1), or the current one when stale.
+    async fn set_dashboard_layout(
+        &self,
+        ctx: &AuditContext,
+        user: UserId,
+        layout: &DashboardLayout,
+    ) -> StoreResult<Change<DashboardLayout>>;
 }

@@ -14,12 +14,14 @@ use crate::FieldErrors;
 use crate::validation::{FORMAT, INVALID, REQUIRED};
 
 mod measurement;
+pub mod objective;
 #[cfg(test)]
 mod tests;
 
 pub use measurement::{
     MEASUREMENTS_CSV_HEADER, Measurement, MeasurementInput, RowProblem, Series, read_measurements_csv,
 };
+pub use objective::{Objective, ObjectiveId, ObjectiveInput, ObjectiveStatus, objective_status};
 
 /// A KPI of the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -526,5 +528,47 @@ impl TargetInput {
             e.add("at_risk", INVALID);
         }
         e.into_result().map(|()| from.unwrap_or(Period { year: 1970, month: 1 }))
+    }
+}
+
+/// A person's choice and order of dashboard tiles (one per person, versioned; version 0 is the
+/// default nobody saved: every KPI in [`Kpi::ALL`] order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DashboardLayout {
+    /// The tiles shown, in order.
+    pub tiles: Vec<Kpi>,
+    /// The version last seen (send it back; 0 before the first save).
+    #[serde(default)]
+    pub version: i64,
+}
+
+impl Default for DashboardLayout {
+    fn default() -> Self {
+        DashboardLayout { tiles: Kpi::ALL.to_vec(), version: 0 }
+    }
+}
+
+impl DashboardLayout {
+    /// The rule: each KPI at most once (a repeat is named `tiles[i]`).
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        for (i, kpi) in self.tiles.iter().enumerate() {
+            if self.tiles[..i].contains(kpi) {
+                e.add(format!("tiles[{i}]"), crate::validation::TAKEN);
+            }
+        }
+        e.into_result()
+    }
+
+    /// The tiles from their stored names (comma-separated; a name no longer known is dropped).
+    pub fn parse_tiles(stored: &str) -> Vec<Kpi> {
+        stored.split(',').filter_map(|s| Kpi::parse(s.trim())).collect()
+    }
+
+    /// The tiles as stored.
+    pub fn tiles_text(&self) -> String {
+        self.tiles.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",")
     }
 }

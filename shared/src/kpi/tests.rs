@@ -120,3 +120,68 @@ fn a_target_sits_on_the_right_side() {
     let no_month = TargetInput { from: "June".into(), ..t(Kpi::Copq, 5.0, 7.0) };
     assert!(no_month.validate().unwrap_err().get("from").is_some());
 }
+
+#[test]
+fn an_objectives_status_by_the_table() {
+    use super::objective::{ObjectiveStatus as S, objective_status};
+    let (today, later, past) = (d("2026-12-03"), d("2027-06-30"), d("2026-11-30"));
+    // (KPI, target, latest, due, expected). Defect rate: lower is better, band 0.5 pp (1 → 1.5);
+    // training completion: higher is better, band 5 pp (95 → 90); complaints: band 3 (5 → 8).
+    let cases = [
+        (Kpi::DefectRate, 0.8, Some(0.8), later, S::Achieved),
+        (Kpi::DefectRate, 0.8, Some(0.5), past, S::Achieved),
+        (Kpi::DefectRate, 0.8, Some(1.3), later, S::OnTrack),
+        (Kpi::DefectRate, 0.8, Some(1.31), later, S::AtRisk),
+        (Kpi::DefectRate, 0.8, Some(0.81), past, S::Missed),
+        (Kpi::DefectRate, 0.8, Some(0.81), today, S::OnTrack),
+        (Kpi::DefectRate, 0.8, None, past, S::NoData),
+        (Kpi::DefectRate, 0.8, Some(f64::NAN), later, S::NoData),
+        (Kpi::TrainingCompletion, 98.0, Some(98.0), later, S::Achieved),
+        (Kpi::TrainingCompletion, 98.0, Some(93.0), later, S::OnTrack),
+        (Kpi::TrainingCompletion, 98.0, Some(92.9), later, S::AtRisk),
+        (Kpi::TrainingCompletion, 98.0, Some(97.9), past, S::Missed),
+        (Kpi::CustomerComplaints, 3.0, Some(6.0), later, S::OnTrack),
+        (Kpi::CustomerComplaints, 3.0, Some(7.0), later, S::AtRisk),
+        (Kpi::OverdueWork, 0.0, Some(0.0), past, S::Achieved),
+    ];
+    for (kpi, target, latest, due, want) in cases {
+        assert_eq!(objective_status(kpi, target, latest, due, today), want, "{kpi:?} {target} {latest:?} {due}");
+    }
+    assert_eq!(S::OnTrack.label(), "On track");
+    assert_eq!(S::NoData.as_str(), "no_data");
+}
+
+#[test]
+fn an_objective_input_names_each_bad_field() {
+    use super::objective::ObjectiveInput;
+    let ok = ObjectiveInput {
+        title: "Defect rate under 0.8 %".into(),
+        kpi: Kpi::DefectRate,
+        target: 0.8,
+        due_on: d("2027-06-30"),
+        owner_id: crate::auth::UserId(1),
+        notes: String::new(),
+        version: None,
+    };
+    assert!(ok.validate().is_ok());
+    let bad = ObjectiveInput { title: " ".into(), target: 120.0, notes: "x".repeat(2001), ..ok.clone() }.normalized();
+    let e = bad.validate().unwrap_err();
+    for field in ["title", "target", "notes"] {
+        assert!(e.get(field).is_some(), "{field}: {e:?}");
+    }
+    let days = ObjectiveInput { kpi: Kpi::CapaClosureTime, target: 120.0, ..ok.clone() };
+    assert!(days.validate().is_ok(), "120 days is a number of days");
+    assert!(ObjectiveInput { target: f64::INFINITY, ..ok.clone() }.validate().is_err());
+    assert!(ObjectiveInput { target: -1.0, ..ok }.validate().is_err());
+}
+
+#[test]
+fn a_layout_names_a_repeated_tile() {
+    let layout = DashboardLayout { tiles: vec![Kpi::Copq, Kpi::DefectRate, Kpi::Copq], version: 1 };
+    let e = layout.validate().unwrap_err();
+    assert!(e.get("tiles[2]").is_some(), "{e:?}");
+    assert!(e.get("tiles[0]").is_none());
+    assert_eq!(DashboardLayout::default().tiles, Kpi::ALL.to_vec());
+    assert_eq!(DashboardLayout::parse_tiles(&layout.tiles_text()), layout.tiles);
+    assert_eq!(DashboardLayout::parse_tiles("copq,gone,defect_rate"), vec![Kpi::Copq, Kpi::DefectRate]);
+}

@@ -2,15 +2,92 @@
 //! [`crate::storage`]).
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use shared::audit::{AuditAction, diff};
-use shared::kpi::{Kpi, Measurement, MeasurementInput, Period, Series, Target};
+use shared::auth::UserId;
+use shared::kpi::{
+    DashboardLayout, Kpi, Measurement, MeasurementInput, Objective, ObjectiveId, ObjectiveInput, ObjectiveStatus,
+    Period, Series, Target,
+};
+use shared::validation::{NOT_FOUND, RETIRED};
 
-use super::SqlStore;
 use super::base::append_audit;
-use crate::storage::common::Draft;
+use super::{Conn, SqlStore};
+use crate::storage::common::{Draft, MetaRow, field_error};
 use crate::storage::dashboard::DashboardStore;
-use crate::storage::{AuditContext, StoreError, StoreResult};
+use crate::storage::{AuditContext, Change, StoreError, StoreResult};
+
+#[derive(sqlx::FromRow)]
+struct ObjectiveRow {
+    objective_id: i64,
+    title: String,
+    kpi: String,
+    target: f64,
+    due_on: NaiveDate,
+    owner_id: i64,
+    owner_name: String,
+    notes: String,
+    #[sqlx(flatten)]
+    meta: MetaRow,
+}
+
+const OBJECTIVE_SELECT: &str = "select o.objective_id, o.title, o.kpi, o.target, o.due_on, o.owner_id, \
+     u.full_name as owner_name, o.notes, o.version, o.created_at, o.updated_at, o.retired_at, o.retired_reason \
+     from quality_objectives o join users u on u.user_id = o.owner_id";
+
+impl TryFrom<ObjectiveRow> for Objective {
+    type Error = StoreError;
+    fn try_from(r: ObjectiveRow) -> StoreResult<Objective> {
+        let kpi = Kpi::parse(&r.kpi)
+            .ok_or_else(|| StoreError::Internal(format!("quality objective {}: KPI `{}`", r.objective_id, r.kpi)))?;
+        Ok(Objective {
+            id: ObjectiveId(r.objective_id),
+            title: r.title,
+            kpi,
+            target: r.target,
+            due_on: r.due_on,
+            owner_id: UserId(r.owner_id),
+            owner_name: r.owner_name,
+            notes: r.notes,
+            latest: None,
+            latest_period: None,
+            status: ObjectiveStatus::NoData,
+            meta: r.meta.into(),
+        })
+    }
+}
+
+async fn objective_by_id(conn: &mut Conn, id: ObjectiveId) -> StoreResult<Option<Objective>> {
+    let sql = format!("{OBJECTIVE_SELECT} where o.objective_id = $1");
+    let row: Option<ObjectiveRow> = sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *conn).await?;
+    row.map(Objective::try_from).transpose()
+}
+
+/// What the audit trail keeps of an objective.
+fn objective_json(o: &Objective) -> serde_json::Value {
+    serde_json::json!({
+        "title": o.title,
+        "kpi": o.kpi.as_str(),
+        "target": o.target,
+        "due_on": o.due_on.to_string(),
+        "owner_id": o.owner_id.0,
+        "notes": o.notes,
+        "retired": o.meta.retired_at.is_some(),
+    })
+}
+
+/// The owner must be an active user (422 naming `owner_id`).
+async fn check_owner(conn: &mut Conn, owner: UserId) -> StoreResult<()> {
+    let row: Option<(Option<DateTime<Utc>>,)> = sqlx::query_as("select retired_at from users where user_id = $1")
+        .bind(owner.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        None => Err(field_error("owner_id", NOT_FOUND)),
+        Some((Some(_),)) => Err(field_error("owner_id", RETIRED)),
+        Some((None,)) => Ok(()),
+    }
+}
 
 fn period(s: &str) -> StoreResult<Period> {
     Period::parse(s).ok_or_else(|| StoreError::Internal(format!("stored month `{s}`")))
@@ -191,5 +268,187 @@ impl DashboardStore for SqlStore {
                 Some(period(&p).map(|p| (kpi, p, value)))
             })
             .collect()
+    }
+
+    async fn list_objectives(&self, include_retired: bool) -> StoreResult<Vec<Objective>> {
+        let sql = format!("{OBJECTIVE_SELECT} where ($1 or o.retired_at is null) order by o.due_on, o.objective_id");
+        let rows: Vec<ObjectiveRow> = sqlx::query_as(&sql).bind(include_retired).fetch_all(&self.pool).await?;
+        rows.into_iter().map(Objective::try_from).collect()
+    }
+
+    async fn get_objective(&self, id: ObjectiveId) -> StoreResult<Option<Objective>> {
+        let mut conn = self.pool.acquire().await?;
+        objective_by_id(&mut conn, id).await
+    }
+
+    async fn create_objective(&self, ctx: &AuditContext, input: &ObjectiveInput) -> StoreResult<Objective> {
+        let mut tx = self.write_tx().await?;
+        check_owner(&mut tx, input.owner_id).await?;
+        let now = Utc::now();
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into quality_objectives (title, kpi, target, due_on, owner_id, notes, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $7) returning objective_id",
+        )
+        .bind(&input.title)
+        .bind(input.kpi.as_str())
+        .bind(input.target)
+        .bind(input.due_on)
+        .bind(input.owner_id.0)
+        .bind(&input.notes)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let saved = objective_by_id(&mut tx, ObjectiveId(id))
+            .await?
+            .ok_or_else(|| StoreError::unreadable("quality_objective", id))?;
+        let draft = Draft {
+            action: AuditAction::Create,
+            record_type: "quality_objective",
+            record_id: id,
+            record_version: 1,
+            changes: diff(&serde_json::Value::Null, &objective_json(&saved)),
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    async fn update_objective(
+        &self,
+        ctx: &AuditContext,
+        id: ObjectiveId,
+        version: i64,
+        input: &ObjectiveInput,
+    ) -> StoreResult<Change<Objective>> {
+        let mut tx = self.write_tx().await?;
+        let Some(before) = objective_by_id(&mut tx, id).await? else { return Ok(Change::NotFound) };
+        if before.meta.retired_at.is_some() {
+            return Ok(Change::Retired(before));
+        }
+        if before.meta.version != version {
+            return Ok(Change::Stale(before));
+        }
+        check_owner(&mut tx, input.owner_id).await?;
+        sqlx::query(
+            "update quality_objectives set title = $2, kpi = $3, target = $4, due_on = $5, owner_id = $6, notes = $7, \
+             version = version + 1, updated_at = $8 where objective_id = $1",
+        )
+        .bind(id.0)
+        .bind(&input.title)
+        .bind(input.kpi.as_str())
+        .bind(input.target)
+        .bind(input.due_on)
+        .bind(input.owner_id.0)
+        .bind(&input.notes)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
+        let after =
+            objective_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("quality_objective", id.0))?;
+        let draft = Draft {
+            action: AuditAction::Update,
+            record_type: "quality_objective",
+            record_id: id.0,
+            record_version: after.meta.version,
+            changes: diff(&objective_json(&before), &objective_json(&after)),
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        tx.commit().await?;
+        Ok(Change::Done(after))
+    }
+
+    async fn retire_objective(
+        &self,
+        ctx: &AuditContext,
+        id: ObjectiveId,
+        version: Option<i64>,
+        reason: &str,
+    ) -> StoreResult<Change<Objective>> {
+        let mut tx = self.write_tx().await?;
+        let Some(before) = objective_by_id(&mut tx, id).await? else { return Ok(Change::NotFound) };
+        if before.meta.retired_at.is_some() {
+            return Ok(Change::Retired(before));
+        }
+        if version.is_some_and(|v| v != before.meta.version) {
+            return Ok(Change::Stale(before));
+        }
+        let now = Utc::now();
+        sqlx::query(
+            "update quality_objectives set retired_at = $2, retired_reason = $3, version = version + 1, \
+             updated_at = $2 where objective_id = $1",
+        )
+        .bind(id.0)
+        .bind(now)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
+        let after =
+            objective_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("quality_objective", id.0))?;
+        let draft = Draft {
+            action: AuditAction::Retire,
+            record_type: "quality_objective",
+            record_id: id.0,
+            record_version: after.meta.version,
+            changes: diff(&objective_json(&before), &objective_json(&after)),
+            reason: Some(reason),
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        tx.commit().await?;
+        Ok(Change::Done(after))
+    }
+
+    async fn dashboard_layout(&self, user: UserId) -> StoreResult<Option<DashboardLayout>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("select tiles, version from dashboard_layouts where user_id = $1")
+                .bind(user.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(tiles, version)| DashboardLayout { tiles: DashboardLayout::parse_tiles(&tiles), version }))
+    }
+
+    async fn set_dashboard_layout(
+        &self,
+        ctx: &AuditContext,
+        user: UserId,
+        layout: &DashboardLayout,
+    ) -> StoreResult<Change<DashboardLayout>> {
+        let mut tx = self.write_tx().await?;
+        let row: Option<(String, i64)> =
+            sqlx::query_as("select tiles, version from dashboard_layouts where user_id = $1")
+                .bind(user.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let before = row
+            .map(|(tiles, version)| DashboardLayout { tiles: DashboardLayout::parse_tiles(&tiles), version })
+            .unwrap_or_default();
+        if before.version != layout.version {
+            return Ok(Change::Stale(before));
+        }
+        // As notice_settings: one row per person, versioned, the change in the audit trail.
+        let (version,): (i64,) = sqlx::query_as(
+            "insert into dashboard_layouts (user_id, tiles, version, updated_at) values ($1, $2, 1, $3) \
+             on conflict (user_id) do update set tiles = $2, version = dashboard_layouts.version + 1, updated_at = $3 \
+             returning version",
+        )
+        .bind(user.0)
+        .bind(layout.tiles_text())
+        .bind(Utc::now())
+        .fetch_one(&mut *tx)
+        .await?;
+        let saved = DashboardLayout { tiles: layout.tiles.clone(), version };
+        let as_json = |l: &DashboardLayout| serde_json::json!({ "tiles": l.tiles_text() });
+        let draft = Draft {
+            action: if version == 1 { AuditAction::Create } else { AuditAction::Update },
+            record_type: "dashboard_layout",
+            record_id: user.0,
+            record_version: version,
+            changes: diff(&as_json(&before), &as_json(&saved)),
+            reason: None,
+        };
+        append_audit(&mut tx, ctx, draft).await?;
+        tx.commit().await?;
+        Ok(Change::Done(saved))
     }
 }
