@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use chrono::{Days, Utc};
+use chrono::{Datelike, Days, Utc};
 use common::{Client, TestDb};
 use serde_json::{Value, json};
 use server::storage::{AuditContext, AuditFilter, HistoricTraining, Store};
@@ -438,6 +438,85 @@ async fn each_person_chooses_and_orders_their_tiles(store: Arc<dyn Store>, _db: 
     assert_eq!(exec.get("/api/v1/me/dashboard").await.body["tiles"], json!([]));
 }
 
+/// A workbook of measurements: the header and `rows` of (series, period, value), each cell as a
+/// person would type it (a number as a number, text as text, a date as a date).
+fn workbook(rows: &[(&str, XCell, XCell)]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["series", "period", "value", "source"].into_iter().enumerate() {
+        sheet.write_string(0, c as u16, h).unwrap();
+    }
+    let month = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm");
+    for (i, (series, period, value)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_string(r, 0, *series).unwrap();
+        for (c, cell) in [(1u16, period), (2, value)] {
+            match cell {
+                XCell::Text(t) => sheet.write_string(r, c, t).map(|_| ()).unwrap(),
+                XCell::Number(n) => sheet.write_number(r, c, *n).map(|_| ()).unwrap(),
+                XCell::Date(d) => {
+                    let d = rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, 1).unwrap();
+                    sheet.write_datetime_with_format(r, c, &d, &month).map(|_| ()).unwrap()
+                }
+            }
+        }
+        sheet.write_string(r, 3, "MES").unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+enum XCell {
+    Text(String),
+    Number(f64),
+    Date(chrono::NaiveDate),
+}
+
+async fn a_workbook_imports_whole_or_names_every_bad_cell(store: Arc<dyn Store>, _db: TestDb) {
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let last = Period::of(Utc::now().date_naive()).prev();
+    let text = |s: &str| XCell::Text(s.to_string());
+    let bad = workbook(&[
+        ("units_produced", text(&last.to_string()), XCell::Number(5000.0)),
+        ("units_rejected", text(&last.to_string()), text("4x")),
+        ("widgets", text(&last.to_string()), XCell::Number(3.0)),
+    ]);
+    let r = qm.raw("POST", "/api/v1/measurements/import", XLSX, bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let fields = r.body["field_errors"].as_object().unwrap();
+    let mut keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["row 3, column C (value)", "row 4, column A (series)"], "{}", r.text);
+    assert!(r.body["message"].as_str().unwrap().contains("row 3, column C (value): not a number"), "{}", r.text);
+    assert!(qm.get("/api/v1/measurements").await.body["items"].as_array().unwrap().is_empty(), "nothing imported");
+
+    // A good one, sent without its media type (recognised by its zip header); the month typed
+    // into a date cell, as Excel does with `2026-11`.
+    let good = workbook(&[
+        ("units_produced", text(&last.to_string()), XCell::Number(5000.0)),
+        ("units_rejected", XCell::Date(last.first_day()), XCell::Number(25.0)),
+    ]);
+    let r = qm.raw("POST", "/api/v1/measurements/import", "application/octet-stream", good).await;
+    assert_eq!((r.status, r.body["rows"].as_i64()), (StatusCode::OK, Some(2)), "{}", r.text);
+    let listed = qm.get("/api/v1/measurements").await;
+    let got: Vec<(String, String, f64)> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (m["series"].as_str().unwrap().into(), m["period"].as_str().unwrap().into(), m["value"].as_f64().unwrap())
+        })
+        .collect();
+    let want =
+        [("units_produced", 5000.0), ("units_rejected", 25.0)].map(|(s, v)| (s.to_string(), last.to_string(), v));
+    assert_eq!(got, want);
+    // Not a workbook at all, though it says so: 422 naming the file.
+    let r = qm.raw("POST", "/api/v1/measurements/import", XLSX, b"PK\x03\x04 not really".to_vec()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["file"].is_array(), "{}", r.text);
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 async fn staff_users(store: &Arc<dyn Store>, names: &[&str]) -> Vec<shared::auth::UserId> {
     let mut out = Vec::new();
     for n in names {
@@ -453,4 +532,5 @@ on_both_backends!(
     a_script_posts_measurements_with_an_api_token,
     quality_objectives_stand_against_their_kpis_latest_value,
     each_person_chooses_and_orders_their_tiles,
+    a_workbook_imports_whole_or_names_every_bad_cell,
 );

@@ -160,29 +160,47 @@ pub const MEASUREMENTS_CSV_HEADER: [&str; 4] = ["series", "period", "value", "so
 /// Reads a measurements CSV (header `series,period,value,source`): every row, or every problem
 /// with its line and column (nothing is imported while one remains).
 pub fn read_measurements_csv(text: &str, today: NaiveDate) -> Result<Vec<MeasurementInput>, Vec<RowProblem>> {
+    let records = crate::csv::read(text)
+        .map_err(|e| vec![RowProblem { line: e.line, column: String::new(), code: FORMAT.into() }])?;
+    let rows: Vec<(usize, Vec<String>)> = records.into_iter().map(|r| (r.line, r.cells)).collect();
+    read_measurement_rows(&rows, today)
+}
+
+/// The column names of a measurements table's header row (trimmed, lower case, without a
+/// byte-order mark), by position.
+pub fn measurement_header(cells: &[String]) -> Vec<String> {
+    cells.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_lowercase()).collect()
+}
+
+/// Reads a measurements table of any origin (a CSV, a workbook's sheet): `(line or row number,
+/// cells)`, the first being the header (`series`, `period`, `value`, `source` in any order).
+/// Every row, or every problem with its line and column (nothing is imported while one remains).
+pub fn read_measurement_rows(
+    records: &[(usize, Vec<String>)],
+    today: NaiveDate,
+) -> Result<Vec<MeasurementInput>, Vec<RowProblem>> {
     let problem = |line: usize, column: &str, code: &str| RowProblem { line, column: column.into(), code: code.into() };
-    let records = crate::csv::read(text).map_err(|e| vec![problem(e.line, "", FORMAT)])?;
     let mut problems = Vec::new();
-    let Some(header) = records.first() else { return Err(vec![problem(1, "", REQUIRED)]) };
-    let names: Vec<String> =
-        header.cells.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_lowercase()).collect();
+    let Some((header_line, header)) = records.first() else { return Err(vec![problem(1, "", REQUIRED)]) };
+    let names = measurement_header(header);
     let col = |name: &str| names.iter().position(|n| n == name);
     let (Some(s), Some(p), Some(v), Some(src)) = (col("series"), col("period"), col("value"), col("source")) else {
-        return Err(vec![problem(1, "header", FORMAT)]);
+        return Err(vec![problem(*header_line, "header", FORMAT)]);
     };
     let mut rows = Vec::new();
-    for r in &records[1..] {
-        if r.cells.iter().all(|c| c.trim().is_empty()) {
+    for (line, cells) in &records[1..] {
+        if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let cell = |i: usize| r.cells.get(i).map(|c| c.trim().to_string()).unwrap_or_default();
+        let line = *line;
+        let cell = |i: usize| cells.get(i).map(|c| c.trim().to_string()).unwrap_or_default();
         let series = Series::parse(&cell(s));
         if series.is_none() {
-            problems.push(problem(r.line, "series", if cell(s).is_empty() { REQUIRED } else { "unknown" }));
+            problems.push(problem(line, "series", if cell(s).is_empty() { REQUIRED } else { "unknown" }));
         }
         let value = cell(v).parse::<f64>();
         if value.is_err() {
-            problems.push(problem(r.line, "value", if cell(v).is_empty() { REQUIRED } else { FORMAT }));
+            problems.push(problem(line, "value", if cell(v).is_empty() { REQUIRED } else { FORMAT }));
         }
         let (Some(series), Ok(value)) = (series, value) else { continue };
         let input = MeasurementInput { series, period: cell(p), value, source: cell(src) };
@@ -191,7 +209,7 @@ pub fn read_measurements_csv(text: &str, today: NaiveDate) -> Result<Vec<Measure
             Err(e) => {
                 for (field, codes) in e.0 {
                     for code in codes {
-                        problems.push(problem(r.line, &field, &code));
+                        problems.push(problem(line, &field, &code));
                     }
                 }
             }

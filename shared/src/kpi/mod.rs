@@ -19,7 +19,8 @@ pub mod objective;
 mod tests;
 
 pub use measurement::{
-    MEASUREMENTS_CSV_HEADER, Measurement, MeasurementInput, RowProblem, Series, read_measurements_csv,
+    MEASUREMENTS_CSV_HEADER, Measurement, MeasurementInput, RowProblem, Series, measurement_header,
+    read_measurement_rows, read_measurements_csv,
 };
 pub use objective::{Objective, ObjectiveId, ObjectiveInput, ObjectiveStatus, objective_status};
 
