@@ -883,7 +883,46 @@ async fn training_notices_reach_the_inbox_whatever_the_settings(store: Arc<dyn S
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
+async fn the_matrix_is_computed_again_only_when_one_of_its_records_changes(store: Arc<dyn Store>, _db: TestDb) {
+    use server::routes::dashboard::{KpiCache, training_matrix};
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let qm_id = UserId(me(&qm).await);
+    let lee = common::create_user(&store, "lee.chen", &[Role::Staff]).await;
+    let req = staff_classroom(&store, qm_id, "Forklift safety").await;
+    let today = Utc::now().date_naive();
+    let cache = KpiCache::default();
+    let first = training_matrix(store.as_ref(), today, Some(&cache)).await.unwrap();
+    // Nothing the matrix is made of changed (a measurement, a sign-in): the same matrix.
+    let r = qm
+        .json(
+            "POST",
+            "/api/v1/measurements",
+            &json!({"series": "revenue", "period": "2026-01", "value": 10, "source": "ERP"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let mut again_signed_in = Client::new(store.clone());
+    assert_eq!(again_signed_in.sign_in("priya.natarajan", PASSWORD).await.status, StatusCode::OK);
+    let again = training_matrix(store.as_ref(), today, Some(&cache)).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &again), "a measurement and a sign-in must not recompute the matrix");
+    // An exemption is one of its records: computed again, and the cell shows it.
+    let r = qm
+        .json(
+            "POST",
+            "/api/v1/training/exemptions",
+            &json!({"user_id": lee.0, "requirement_id": req.0, "reason": "Never drives"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let after = training_matrix(store.as_ref(), today, Some(&cache)).await.unwrap();
+    assert!(!Arc::ptr_eq(&first, &after));
+    let p = after.people.iter().position(|p| p.id == lee).unwrap();
+    let c = after.requirements.iter().position(|r| r.id == req).unwrap();
+    assert_eq!(after.cell(p, c), shared::training::CellStatus::Exempt);
+}
+
 on_both_backends!(
+    the_matrix_is_computed_again_only_when_one_of_its_records_changes,
     a_failed_round_means_reading_again_and_changes_cancel_what_is_no_longer_required,
     staff_read_sign_and_pass_the_quiz,
     causes_firing_at_once_assign_once,

@@ -123,13 +123,15 @@ pub async fn capa_facts(
     Ok(facts)
 }
 
-/// The training matrix on `today`, from `cache` when nothing changed since it was computed.
+/// The training matrix on `today`, from `cache` when none of its inputs changed since it was
+/// computed (the newest audit entry about a record the matrix is made of: a sign-in or a
+/// measurement does not make it compute again).
 pub async fn training_matrix(
     store: &dyn Store,
     today: NaiveDate,
     cache: Option<&KpiCache>,
 ) -> StoreResult<Arc<Matrix>> {
-    let head = store.audit_head().await?;
+    let head = store.audit_head_of(Kpi::TrainingCompletion.inputs()).await?;
     if let Some(Ok(kept)) = cache.map(|c| c.matrix.lock())
         && let Some((seq, day, matrix)) = kept.as_ref()
         && *seq == head

@@ -276,6 +276,10 @@ pub trait Store:
     async fn audit_since(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEntry>>;
     /// The position of the newest audit entry (0 when the trail is empty).
     async fn audit_head(&self) -> StoreResult<i64>;
+    /// The position of the newest audit entry about one of `record_types` (0 when none), not
+    /// counting sign-ins, sign-outs, locks and password events: what a cache of something
+    /// computed from those records only is keyed on.
+    async fn audit_head_of(&self, record_types: &[&str]) -> StoreResult<i64>;
     /// Recomputes the whole hash chain and reports the first broken entry, if any.
     async fn verify_audit(&self) -> StoreResult<ChainReport> {
         self.verify_audit_in_parts(VERIFY_MIN_PART).await

@@ -273,9 +273,18 @@ impl Kpi {
         match self {
             Kpi::DefectRate | Kpi::SupplierDefectRate => &["measurement", "kpi_target"],
             Kpi::Copq => &["measurement", "nc", "kpi_target"],
-            Kpi::TrainingCompletion => {
-                &["training_assignment", "training_requirement", "curriculum_line", "user", "kpi_target"]
-            }
+            Kpi::TrainingCompletion => &[
+                "training_assignment",
+                "training_requirement",
+                "training_exemption",
+                "training_session",
+                "curriculum_line",
+                "user",
+                "department",
+                "document",
+                "document_revision",
+                "kpi_target",
+            ],
             Kpi::OverdueWork => &["risk", "fmea_row", "training_assignment", "capa", "nc", "kpi_target"],
             Kpi::CapaClosureTime => &["capa", "kpi_target"],
             Kpi::CustomerComplaints => &["complaint", "kpi_target"],

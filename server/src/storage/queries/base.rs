@@ -658,6 +658,30 @@ impl Store for SqlStore {
         Ok(head.unwrap_or(0))
     }
 
+    async fn audit_head_of(&self, record_types: &[&str]) -> StoreResult<i64> {
+        if record_types.is_empty() {
+            return Ok(0);
+        }
+        // Per type, the newest entry by the index (audit_entries_type_seq), walking back past a
+        // person's sessions and password events, which change nothing the caller computes.
+        let sql = (1..=record_types.len())
+            .map(|i| {
+                format!(
+                    "select (select seq from audit_entries where record_type = ${i} and action not in \
+                     ('sign_in', 'failed_sign_in', 'lock', 'sign_out', 'change_password', 'reset_password') \
+                     order by seq desc limit 1) as m"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" union all ");
+        let mut q = sqlx::query_as::<_, (Option<i64>,)>(&sql);
+        for t in record_types {
+            q = q.bind(*t);
+        }
+        let heads = q.fetch_all(&self.pool).await?;
+        Ok(heads.into_iter().filter_map(|(m,)| m).max().unwrap_or(0))
+    }
+
     async fn verify_audit_in_parts(&self, min_part: i64) -> StoreResult<ChainReport> {
         // The chain as it is now, checked in consecutive parts that are read side by side,
         // each on its own connection and hashed as it is read; the links between the parts
