@@ -517,6 +517,128 @@ async fn a_workbook_imports_whole_or_names_every_bad_cell(store: Arc<dyn Store>,
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// The process of a record behind an overdue item, read from the record itself (not from the
+/// per-process filter under test); a training assignment's is its person's department.
+async fn process_of(store: &Arc<dyn Store>, item: &Value, today: chrono::NaiveDate) -> Value {
+    let id = item["record_id"].as_i64().unwrap();
+    let json = |v: Option<Value>| v.unwrap_or(Value::Null);
+    match item["record_type"].as_str().unwrap() {
+        "risk" => {
+            json(store.get_risk(shared::register::RiskId(id)).await.unwrap().map(|r| serde_json::to_value(r).unwrap()))
+                ["process_id"]
+                .clone()
+        }
+        "fmea" => {
+            json(store.get_fmea(shared::worksheet::FmeaId(id)).await.unwrap().map(|r| serde_json::to_value(r).unwrap()))
+                ["process_id"]
+                .clone()
+        }
+        "document" => json(
+            store
+                .get_document(shared::document::DocumentId(id))
+                .await
+                .unwrap()
+                .map(|r| serde_json::to_value(r).unwrap()),
+        )["process_id"]
+            .clone(),
+        "capa" => json(
+            store.get_capa(shared::quality::CapaId(id)).await.unwrap().map(|r| serde_json::to_value(r).unwrap()),
+        )["process_id"]
+            .clone(),
+        "nc" => json(store.get_nc(shared::quality::NcId(id)).await.unwrap().map(|r| serde_json::to_value(r).unwrap()))
+            ["process_id"]
+            .clone(),
+        "training_assignment" => {
+            let a = store.get_assignment(shared::training::AssignmentId(id), today).await.unwrap().unwrap();
+            let user = store.get_user(a.user_id).await.unwrap().unwrap();
+            json!({"department": user.department_id.map(|d| d.0)})
+        }
+        other => panic!("an overdue {other}"),
+    }
+}
+
+async fn a_process_view_counts_only_its_records(store: Arc<dyn Store>, _db: TestDb) {
+    server::seed::seed_demo(store.as_ref(), &server::auth::AuthConfig::for_tests()).await.unwrap();
+    let qm = Client::as_new_user(store.clone(), "quinn.auditor", &[Role::QualityManager]).await;
+    let today = Utc::now().date_naive();
+    let org = qm.get("/api/v1/dashboard/overdue").await;
+    let org: Vec<Value> = org.body["items"].as_array().unwrap().clone();
+    let mut places = Vec::new();
+    for item in &org {
+        places.push(process_of(&store, item, today).await);
+    }
+    let org_dash = qm.get("/api/v1/dashboard").await;
+    let org_defects = tile(&org_dash.body, "defect_rate").clone();
+    let mut counted = 0;
+    for p in store.list_processes(false).await.unwrap() {
+        // The hand count: the organisation's overdue items whose record is this process's.
+        let mine = |place: &Value| *place == json!(p.id.0) || place["department"] == json!(p.department_id.0);
+        let mut want: Vec<(String, i64)> = org
+            .iter()
+            .zip(&places)
+            .filter(|(_, place)| mine(place))
+            .map(|(i, _)| (i["record_type"].as_str().unwrap().to_string(), i["record_id"].as_i64().unwrap()))
+            .collect();
+        want.sort();
+        let r = qm.get(&format!("/api/v1/dashboard/overdue?process_id={}", p.id.0)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let mut got: Vec<(String, i64)> = r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["record_type"].as_str().unwrap().to_string(), i["record_id"].as_i64().unwrap()))
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{}", p.name);
+        let d = qm.get(&format!("/api/v1/dashboard?process_id={}", p.id.0)).await;
+        assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+        let overdue = tile(&d.body, "overdue_work");
+        assert_eq!(overdue["value"].as_f64(), Some(want.len() as f64), "{}: {overdue}", p.name);
+        assert_eq!(overdue["scope"], p.name.as_str());
+        assert_eq!(overdue["drill"], format!("/dashboard/overdue?process_id={}", p.id.0));
+        assert!(overdue["scope_note"].is_null());
+        // Measurements are not kept per process: the organisation's tile, saying so.
+        let defects = tile(&d.body, "defect_rate");
+        assert_eq!(defects["scope_note"], shared::kpi::NOT_PER_PROCESS);
+        assert!(defects["scope"].is_null());
+        assert_eq!(defects["value"], org_defects["value"]);
+        let one = qm.get(&format!("/api/v1/dashboard/tiles/overdue_work?process_id={}", p.id.0)).await;
+        assert_eq!(one.body["value"], overdue["value"]);
+        counted += want.len();
+    }
+    assert!(counted > 0, "the demo has overdue work in some process");
+
+    // Training completion of a process is its department's.
+    let assembly = store
+        .list_processes(false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.department_name.contains("Assembly"))
+        .unwrap();
+    let d = qm.get(&format!("/api/v1/dashboard?process_id={}", assembly.id.0)).await;
+    let training = tile(&d.body, "training_completion");
+    let rates = qm.get("/api/v1/training/completion").await;
+    let row = rates.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["department"] == assembly.department_name.as_str())
+        .unwrap()
+        .clone();
+    let want = row["completed"].as_f64().unwrap() * 100.0 / row["required"].as_f64().unwrap();
+    assert!((training["value"].as_f64().unwrap() - want).abs() < 1e-9, "{training} vs {row}");
+    assert!(training["drill"].as_str().unwrap().starts_with("/training/matrix?department="), "{training}");
+
+    for uri in [
+        "/api/v1/dashboard?process_id=9999",
+        "/api/v1/dashboard/overdue?process_id=9999",
+        "/api/v1/dashboard/tiles/copq?process_id=9999",
+    ] {
+        assert_eq!(qm.get(uri).await.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+}
+
 async fn staff_users(store: &Arc<dyn Store>, names: &[&str]) -> Vec<shared::auth::UserId> {
     let mut out = Vec::new();
     for n in names {
@@ -533,4 +655,5 @@ on_both_backends!(
     quality_objectives_stand_against_their_kpis_latest_value,
     each_person_chooses_and_orders_their_tiles,
     a_workbook_imports_whole_or_names_every_bad_cell,
+    a_process_view_counts_only_its_records,
 );

@@ -31,6 +31,7 @@ use shared::training::Matrix;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::storage::dashboard::ProcessRecords;
 use crate::storage::{AuditContext, Store, StoreResult};
 
 /// The routes of this module.
@@ -63,12 +64,23 @@ pub struct Dashboard {
 /// Everything overdue in the organisation: risk reviews, FMEA actions, periodic reviews of
 /// documents, training, CAPAs and nonconformances.
 pub async fn overdue_items(store: &dyn Store, today: NaiveDate) -> StoreResult<Vec<WorkItem>> {
+    overdue_items_in(store, today, None).await
+}
+
+/// [`overdue_items`], of one process when `scope` says which records are its: its risks, FMEAs,
+/// documents, CAPAs and NCs, and the training of its department's people.
+pub async fn overdue_items_in(
+    store: &dyn Store,
+    today: NaiveDate,
+    scope: Option<&ProcessRecords>,
+) -> StoreResult<Vec<WorkItem>> {
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let mut items = store.work_items(None, today, yesterday).await?;
     items.extend(store.action_items(None, today, yesterday).await?);
     items.extend(store.review_items(None, today, yesterday).await?);
     let training = store.overdue_assignments(today).await?;
-    items.extend(training.iter().map(|a| a.work_item(true)));
+    let theirs = |user: i64| scope.is_none_or(|s| s.people.contains(&user));
+    items.extend(training.iter().filter(|a| theirs(a.user_id.0)).map(|a| a.work_item(true)));
     let (_, capas) = store.overdue_capas(today, 1000).await?;
     items.extend(capas.iter().map(|c| WorkItem {
         kind: format!("CAPA ({})", c.state.label()),
@@ -89,6 +101,21 @@ pub async fn overdue_items(store: &dyn Store, today: NaiveDate) -> StoreResult<V
         due: n.reported_on.checked_add_days(Days::new(shared::quality::NC_DUE_DAYS as u64)).unwrap_or(n.reported_on),
         overdue: true,
     }));
+    if let Some(scope) = scope {
+        items.retain(|w| {
+            let of = match w.record_type.as_str() {
+                "risk" => &scope.risks,
+                "fmea" => &scope.fmeas,
+                "document" => &scope.documents,
+                "capa" => &scope.capas,
+                "nc" => &scope.ncs,
+                // Already the department's people's.
+                "training_assignment" => return true,
+                _ => return false,
+            };
+            of.contains(&w.record_id)
+        });
+    }
     items.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.reference.cmp(&b.reference)));
     Ok(items)
 }
@@ -187,6 +214,99 @@ pub async fn keep_month_end(store: &dyn Store, today: NaiveDate, cache: &KpiCach
     Ok(())
 }
 
+/// One process's view of the dashboard: the process and the ids of its records.
+#[derive(Debug, Clone)]
+pub struct ProcessView {
+    /// The process.
+    pub process: shared::org::Process,
+    /// Its records, and its department's people.
+    pub records: ProcessRecords,
+}
+
+/// The view of `process_id` (none: the organisation's); 404 for an unknown process.
+pub async fn process_view(store: &dyn Store, process_id: Option<i64>) -> ApiResult<Option<ProcessView>> {
+    let Some(id) = process_id else { return Ok(None) };
+    let process =
+        store.get_process(shared::org::ProcessId(id)).await?.ok_or_else(|| ApiError::not_found("No such process."))?;
+    let records = store.process_records(process.id, process.department_id).await?;
+    Ok(Some(ProcessView { process, records }))
+}
+
+/// `?process_id=N`: one process's view.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProcessQuery {
+    /// Only this process: its risks, FMEAs, documents, CAPAs and NCs, and its department's
+    /// people's training (tiles of KPIs not kept per process stay the organisation's, with a note).
+    pub process_id: Option<i64>,
+}
+
+/// An app path's query value, percent-encoded (RFC 3986 unreserved characters kept).
+fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One KPI's tile on `today`, for one process when `view` says which (see [`tile`]): overdue
+/// work, training completion and CAPA closure time are counted on the process's records (their
+/// past months are kept for the organisation only, so a process's trend starts with this month
+/// for the first two); measurements (defect rates, COPQ) and complaints are not kept per process:
+/// their tiles stay the organisation's, with [`shared::kpi::NOT_PER_PROCESS`].
+pub async fn tile_for(
+    store: &dyn Store,
+    kpi: Kpi,
+    today: NaiveDate,
+    cache: Option<&KpiCache>,
+    view: Option<&ProcessView>,
+) -> StoreResult<Tile> {
+    let Some(view) = view else { return tile(store, kpi, today, cache).await };
+    let periods = Period::of(today).last(TREND_MONTHS);
+    let targets: Vec<_> = store.list_targets().await?.into_iter().filter(|(k, ..)| *k == kpi).collect();
+    let default = kpi.def().target;
+    let target_at = |p: Period| targets.iter().rev().find(|(_, from, _)| *from <= p).map_or(default, |(_, _, t)| *t);
+    let month = Period::of(today);
+    let mut t = match kpi {
+        Kpi::DefectRate | Kpi::SupplierDefectRate | Kpi::Copq | Kpi::CustomerComplaints => {
+            let mut t = tile(store, kpi, today, cache).await?;
+            t.scope_note = Some(shared::kpi::NOT_PER_PROCESS.into());
+            return Ok(t);
+        }
+        Kpi::OverdueWork => {
+            let now = overdue_items_in(store, today, Some(&view.records)).await?.len() as f64;
+            let drill = format!("/dashboard/overdue?process_id={}", view.process.id.0);
+            Tile::build(kpi, &periods, target_at, |p| (p == month).then_some(now), &drill)
+        }
+        Kpi::TrainingCompletion => {
+            let department = &view.process.department_name;
+            let now = training_matrix(store, today, cache)
+                .await?
+                .completion_by_department()
+                .into_iter()
+                .find(|d| d.department == *department)
+                .and_then(|d| percent(f64::from(d.completed), f64::from(d.required)));
+            let drill = format!("/training/matrix?department={}", query_value(department));
+            Tile::build(kpi, &periods, target_at, |p| if p == month { now } else { None }, &drill)
+        }
+        Kpi::CapaClosureTime => {
+            let all = capa_facts(store, cache).await?;
+            let id = view.process.id;
+            let facts: Vec<_> = all.iter().filter(|f| f.process_id == Some(id)).cloned().collect();
+            let value_at = |p: Period| {
+                shared::quality::CapaMetrics::compute(&facts, p.first_day(), p.last_day()).closure_median_days
+            };
+            // The CAPA register has no process filter in its address: the drill opens it whole.
+            Tile::build(kpi, &periods, target_at, value_at, "/quality/capas")
+        }
+        Kpi::AuditFindings => Tile::build(kpi, &periods, target_at, |_| None, ""),
+    };
+    t.scope = Some(view.process.name.clone());
+    Ok(t)
+}
+
 /// One KPI's tile on `today`.
 pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&KpiCache>) -> StoreResult<Tile> {
     let periods = Period::of(today).last(TREND_MONTHS);
@@ -267,32 +387,48 @@ pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&
 
 /// Every tile: each KPI's latest value, its status against the target of that month, and its
 /// 12-month trend with the target that applied in each month.
-#[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard", responses((status = 200, body = Dashboard)))]
-pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Dashboard>> {
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard", params(ProcessQuery),
+    responses((status = 200, body = Dashboard), (status = 404, body = shared::ErrorBody)))]
+pub async fn dashboard(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ProcessQuery>,
+) -> ApiResult<Json<Dashboard>> {
     let today = Utc::now().date_naive();
+    let view = process_view(state.store.as_ref(), q.process_id).await?;
     let mut tiles = Vec::with_capacity(Kpi::ALL.len());
     for kpi in Kpi::ALL {
-        tiles.push(tile(state.store.as_ref(), kpi, today, Some(&state.kpis)).await?);
+        tiles.push(tile_for(state.store.as_ref(), kpi, today, Some(&state.kpis), view.as_ref()).await?);
     }
     Ok(Json(Dashboard { today, tiles }))
 }
 
 /// One tile (a page refreshes only the tiles whose records changed).
 #[utoipa::path(get, path = "/api/v1/dashboard/tiles/{kpi}", tag = "dashboard",
-    params(("kpi" = String, Path, description = "The KPI, e.g. `defect_rate`")),
+    params(("kpi" = String, Path, description = "The KPI, e.g. `defect_rate`"), ProcessQuery),
     responses((status = 200, body = Tile), (status = 404, body = shared::ErrorBody)))]
-pub async fn one_tile(State(state): State<AppState>, ApiPath(kpi): ApiPath<String>) -> ApiResult<Json<Tile>> {
+pub async fn one_tile(
+    State(state): State<AppState>,
+    ApiPath(kpi): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ProcessQuery>,
+) -> ApiResult<Json<Tile>> {
     let kpi = Kpi::parse(&kpi).ok_or_else(|| ApiError::not_found("No such KPI."))?;
-    Ok(Json(tile(state.store.as_ref(), kpi, Utc::now().date_naive(), Some(&state.kpis)).await?))
+    let view = process_view(state.store.as_ref(), q.process_id).await?;
+    let today = Utc::now().date_naive();
+    Ok(Json(tile_for(state.store.as_ref(), kpi, today, Some(&state.kpis), view.as_ref()).await?))
 }
 
 /// The records behind "overdue work": every risk review, FMEA action and training assignment
 /// past its due date, oldest first (others' training only as far as one reads their training).
-#[utoipa::path(get, path = "/api/v1/dashboard/overdue", tag = "dashboard",
-    responses((status = 200, body = List<WorkItem>)))]
-pub async fn overdue(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<List<WorkItem>>> {
+#[utoipa::path(get, path = "/api/v1/dashboard/overdue", tag = "dashboard", params(ProcessQuery),
+    responses((status = 200, body = List<WorkItem>), (status = 404, body = shared::ErrorBody)))]
+pub async fn overdue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<ProcessQuery>,
+) -> ApiResult<Json<List<WorkItem>>> {
     let today = Utc::now().date_naive();
-    let mut items = overdue_items(state.store.as_ref(), today).await?;
+    let view = process_view(state.store.as_ref(), q.process_id).await?;
+    let mut items = overdue_items_in(state.store.as_ref(), today, view.as_ref().map(|v| &v.records)).await?;
     // Whose training is late follows the training rule (super::training::training_scope):
     // everyone's for those who read training records, a process owner's people's, otherwise
     // one's own; the tile counts everyone's.

@@ -10,6 +10,24 @@ use shared::kpi::{
 
 use super::{AuditContext, Change, StoreResult};
 
+/// The records of one process that its dashboard counts (ids), and the people of its
+/// department (whose training is the process's).
+#[derive(Debug, Clone, Default)]
+pub struct ProcessRecords {
+    /// Risks.
+    pub risks: std::collections::HashSet<i64>,
+    /// FMEAs.
+    pub fmeas: std::collections::HashSet<i64>,
+    /// Documents.
+    pub documents: std::collections::HashSet<i64>,
+    /// CAPAs.
+    pub capas: std::collections::HashSet<i64>,
+    /// Nonconformances.
+    pub ncs: std::collections::HashSet<i64>,
+    /// Active people of the process's department.
+    pub people: std::collections::HashSet<i64>,
+}
+
 /// Dashboard queries.
 #[async_trait]
 pub trait DashboardStore: Send + Sync + 'static {
@@ -53,6 +71,13 @@ pub trait DashboardStore: Send + Sync + 'static {
         version: Option<i64>,
         reason: &str,
     ) -> StoreResult<Change<Objective>>;
+    /// The ids of the records of `process` (and the people of `department`) a per-process
+    /// dashboard counts.
+    async fn process_records(
+        &self,
+        process: shared::org::ProcessId,
+        department: shared::org::DepartmentId,
+    ) -> StoreResult<ProcessRecords>;
     /// A person's tiles, when they saved a choice.
     async fn dashboard_layout(&self, user: UserId) -> StoreResult<Option<DashboardLayout>>;
     /// Saves a person's tiles if their saved layout is still at `layout.version` (0: none saved

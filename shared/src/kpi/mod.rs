@@ -459,7 +459,16 @@ pub struct Tile {
     pub needs: Option<String>,
     /// Where the records behind the number are (an app path).
     pub drill: String,
+    /// The process's name, when the tile is for one process (`?process_id=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Why a tile asked for one process is the organisation's (a KPI not kept per process).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_note: Option<String>,
 }
+
+/// The note of a tile asked for one process whose KPI is not kept per process.
+pub const NOT_PER_PROCESS: &str = "Organisation-wide: not kept per process";
 
 impl Tile {
     /// A tile from its KPI, the target at each period, and the value at each period (the last
@@ -499,6 +508,8 @@ impl Tile {
             trend,
             needs: def.needs.map(Into::into),
             drill: drill.into(),
+            scope: None,
+            scope_note: None,
         }
     }
 }

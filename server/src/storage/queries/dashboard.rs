@@ -14,7 +14,7 @@ use shared::validation::{NOT_FOUND, RETIRED};
 use super::base::append_audit;
 use super::{Conn, SqlStore};
 use crate::storage::common::{Draft, MetaRow, field_error};
-use crate::storage::dashboard::DashboardStore;
+use crate::storage::dashboard::{DashboardStore, ProcessRecords};
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
 
 #[derive(sqlx::FromRow)]
@@ -74,6 +74,12 @@ fn objective_json(o: &Objective) -> serde_json::Value {
         "notes": o.notes,
         "retired": o.meta.retired_at.is_some(),
     })
+}
+
+/// The ids a query (binding `$1` to `id`) selects.
+async fn ids(store: &SqlStore, sql: &str, id: i64) -> StoreResult<std::collections::HashSet<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(sql).bind(id).fetch_all(&store.pool).await?;
+    Ok(rows.into_iter().map(|(i,)| i).collect())
 }
 
 /// The owner must be an active user (422 naming `owner_id`).
@@ -397,6 +403,27 @@ impl DashboardStore for SqlStore {
         append_audit(&mut tx, ctx, draft).await?;
         tx.commit().await?;
         Ok(Change::Done(after))
+    }
+
+    async fn process_records(
+        &self,
+        process: shared::org::ProcessId,
+        department: shared::org::DepartmentId,
+    ) -> StoreResult<ProcessRecords> {
+        let p = process.0;
+        Ok(ProcessRecords {
+            risks: ids(self, "select risk_id from risks where process_id = $1", p).await?,
+            fmeas: ids(self, "select fmea_id from fmeas where process_id = $1", p).await?,
+            documents: ids(self, "select document_id from documents where process_id = $1", p).await?,
+            capas: ids(self, "select capa_id from capas where process_id = $1", p).await?,
+            ncs: ids(self, "select nc_id from ncs where process_id = $1", p).await?,
+            people: ids(
+                self,
+                "select user_id from users where department_id = $1 and retired_at is null",
+                department.0,
+            )
+            .await?,
+        })
     }
 
     async fn dashboard_layout(&self, user: UserId) -> StoreResult<Option<DashboardLayout>> {
