@@ -513,6 +513,15 @@ async fn a_workbook_imports_whole_or_names_every_bad_cell(store: Arc<dyn Store>,
     let r = qm.raw("POST", "/api/v1/measurements/import", XLSX, b"PK\x03\x04 not really".to_vec()).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.body["field_errors"]["file"].is_array(), "{}", r.text);
+    // 65 MiB of spaces packs into well under the 1 MiB body limit: refused before it is read.
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file("xl/worksheets/sheet1.xml", zip::write::SimpleFileOptions::default()).unwrap();
+    std::io::Write::write_all(&mut w, &vec![b' '; 65 * 1024 * 1024]).unwrap();
+    let packed = w.finish().unwrap().into_inner();
+    assert!(packed.len() < server::BODY_LIMIT_BYTES, "{}", packed.len());
+    let r = qm.raw("POST", "/api/v1/measurements/import", XLSX, packed).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["message"].as_str().unwrap().contains("unpacks to 65 MiB"), "{}", r.text);
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

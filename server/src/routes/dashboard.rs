@@ -577,6 +577,9 @@ pub enum OneOrMany {
     One(MeasurementInput),
 }
 
+/// The most an imported workbook may unpack to (its parts' declared sizes).
+const XLSX_MAX_UNPACKED: u64 = 64 * 1024 * 1024;
+
 /// The media type of an XLSX workbook.
 pub const XLSX_MEDIA_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -705,6 +708,21 @@ fn read_first_sheet(bytes: &[u8]) -> Result<Sheet, String> {
     use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
     let not_a_workbook =
         |e: &dyn std::fmt::Display| format!("The file is not an XLSX workbook that can be read ({e}).");
+    // A workbook is a zip archive: 1 MiB of upload can unpack to gigabytes. The parts' sizes as
+    // the archive declares them are checked first (the upload needs ManageMeasurements, so this
+    // guards against a mistaken file more than a determined attacker, who could declare less).
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| not_a_workbook(&e))?;
+    let mut unpacked = 0u64;
+    for i in 0..archive.len() {
+        unpacked += archive.by_index_raw(i).map_err(|e| not_a_workbook(&e))?.size();
+    }
+    if unpacked > XLSX_MAX_UNPACKED {
+        return Err(format!(
+            "The workbook unpacks to {} MiB, more than the {} MiB a measurements import may hold.",
+            unpacked / (1024 * 1024),
+            XLSX_MAX_UNPACKED / (1024 * 1024)
+        ));
+    }
     let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| not_a_workbook(&e))?;
     let range = match book.worksheet_range_at(0) {
         None => return Err("The workbook has no sheet.".into()),
