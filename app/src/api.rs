@@ -536,8 +536,13 @@ pub async fn import_csv(fmea: FmeaId, bytes: Vec<u8>, skip_bad_rows: bool) -> Ap
 /// Posts a CSV file's bytes as they are; the status and the JSON body, whatever the status (an
 /// import's report of problems comes with 422), except that 401 ends the session.
 async fn post_csv(url: &str, bytes: Vec<u8>) -> ApiResult<(u16, serde_json::Value)> {
+    post_file(url, "text/csv", bytes).await
+}
+
+/// A file's bytes posted as `content_type`: (status, the JSON answer).
+async fn post_file(url: &str, content_type: &str, bytes: Vec<u8>) -> ApiResult<(u16, serde_json::Value)> {
     let body = js_sys::Uint8Array::from(bytes.as_slice());
-    let req = guarded(Request::post(url)).header("Content-Type", "text/csv").body(body).map_err(network)?;
+    let req = guarded(Request::post(url)).header("Content-Type", content_type).body(body).map_err(network)?;
     let res = req.send().await.map_err(network)?;
     let status = res.status();
     if status == 401 {
@@ -667,14 +672,51 @@ pub async fn document_trainees(id: shared::document::DocumentId) -> ApiResult<Ve
     list(&format!("/api/v1/training/documents/{id}")).await
 }
 
-/// `GET /api/v1/dashboard/tiles/{kpi}`
-pub async fn dashboard_tile(kpi: shared::kpi::Kpi) -> ApiResult<shared::kpi::Tile> {
-    send(Request::get(&format!("/api/v1/dashboard/tiles/{}", kpi.as_str()))).await
+/// `GET /api/v1/dashboard/tiles/{kpi}[?process_id=]`: for the organisation or one process.
+pub async fn dashboard_tile_for(kpi: shared::kpi::Kpi, process: Option<i64>) -> ApiResult<shared::kpi::Tile> {
+    let scope = process.map(|p| format!("?process_id={p}")).unwrap_or_default();
+    send(Request::get(&format!("/api/v1/dashboard/tiles/{}{scope}", kpi.as_str()))).await
 }
 
-/// `GET /api/v1/dashboard/overdue`
-pub async fn overdue_work() -> ApiResult<Vec<WorkItem>> {
-    list("/api/v1/dashboard/overdue").await
+/// `GET /api/v1/me/dashboard`: the signed-in person's tiles and their order.
+pub async fn my_dashboard() -> ApiResult<shared::kpi::DashboardLayout> {
+    send(Request::get("/api/v1/me/dashboard")).await
+}
+
+/// `PUT /api/v1/me/dashboard`
+pub async fn save_my_dashboard(layout: &shared::kpi::DashboardLayout) -> ApiResult<shared::kpi::DashboardLayout> {
+    send_json(Request::put("/api/v1/me/dashboard"), layout).await
+}
+
+/// `GET /api/v1/users/{id}/tokens`
+pub async fn user_tokens(user: UserId) -> ApiResult<Vec<shared::auth::ApiToken>> {
+    list(&format!("/api/v1/users/{user}/tokens")).await
+}
+
+/// `POST /api/v1/users/{id}/tokens`: the new token and its secret (shown once).
+pub async fn issue_token(user: UserId, input: &shared::auth::ApiTokenInput) -> ApiResult<shared::auth::NewApiToken> {
+    send_json(Request::post(&format!("/api/v1/users/{user}/tokens")), input).await
+}
+
+/// `POST /api/v1/tokens/{id}/revoke`
+pub async fn revoke_token(id: i64) -> ApiResult<shared::auth::ApiToken> {
+    send_json(Request::post(&format!("/api/v1/tokens/{id}/revoke")), &serde_json::json!({})).await
+}
+
+/// `GET /api/v1/dashboard/objectives`
+pub async fn objectives() -> ApiResult<Vec<shared::kpi::Objective>> {
+    list("/api/v1/dashboard/objectives").await
+}
+
+/// `POST /api/v1/dashboard/objectives`
+pub async fn create_objective(input: &shared::kpi::ObjectiveInput) -> ApiResult<shared::kpi::Objective> {
+    send_json(Request::post("/api/v1/dashboard/objectives"), input).await
+}
+
+/// `GET /api/v1/dashboard/overdue[?process_id=]`
+pub async fn overdue_work_for(process: Option<i64>) -> ApiResult<Vec<shared::register::WorkItem>> {
+    let scope = process.map(|p| format!("?process_id={p}")).unwrap_or_default();
+    list(&format!("/api/v1/dashboard/overdue{scope}")).await
 }
 
 /// `GET /api/v1/measurements[?series=…]`
@@ -700,8 +742,13 @@ pub async fn record_measurement(input: &shared::kpi::MeasurementInput) -> ApiRes
 /// `POST /api/v1/measurements/import` (a CSV file's bytes): the status and the body (the
 /// problems on 422).
 pub async fn import_measurements(bytes: Vec<u8>) -> ApiResult<(u16, serde_json::Value)> {
-    post_csv("/api/v1/measurements/import", bytes).await
+    // A workbook is a zip file: it starts with "PK".
+    let kind = if bytes.starts_with(b"PK") { XLSX } else { "text/csv" };
+    post_file("/api/v1/measurements/import", kind, bytes).await
 }
+
+/// The media type of an Excel workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `POST /api/v1/dashboard/targets`
 pub async fn set_target(input: &shared::kpi::TargetInput) -> ApiResult<()> {

@@ -173,6 +173,7 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/") view=|| dashboard::route(dashboard::Page::Home) />
                         <Route path=path!("/dashboard/overdue") view=|| dashboard::route(dashboard::Page::Overdue) />
                         <Route path=path!("/dashboard/measurements") view=|| dashboard::route(dashboard::Page::Measurements) />
+                        <Route path=path!("/dashboard/kpi/:kpi") view=|| dashboard::route(dashboard::Page::Kpi) />
                         <Route path=path!("/:area") view=AreaPlaceholder />
                     </Routes>
                 </main>

@@ -48,6 +48,7 @@ test("every route passes axe-core's WCAG 2.2 A and AA rules", async ({ browser }
     "/documents/:id": async () => `/documents/${await firstId(qm, "/api/v1/documents")}`,
     "/documents/:id/revisions/:rev": async () => await revision(""),
     "/documents/:id/revisions/:rev/print": async () => await revision("/print"),
+    "/dashboard/kpi/:kpi": async () => "/dashboard/kpi/defect_rate",
     "/training/assignments/:id": async () => `/training/assignments/${await firstId(qm, "/api/v1/training/assignments")}`,
     "/fmea/:id": async () => `/fmea/${await firstId(qm, "/api/v1/fmeas")}`,
     "/fmea/:id/header": async () => `/fmea/${await firstId(qm, "/api/v1/fmeas")}/header`,

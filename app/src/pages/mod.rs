@@ -10,5 +10,6 @@ pub mod quality;
 pub mod risks;
 pub mod security;
 pub mod sign_in;
+pub mod tokens;
 pub mod training;
 pub mod users;

@@ -121,6 +121,7 @@ pub fn UserEdit() -> impl IntoView {
                         <ResetPassword record />
                         <Deactivate record />
                     </Show>
+                    {move || record.with(|r| r.as_ref().map(|u| u.id)).map(|user| view! { <super::tokens::Tokens user /> })}
                     // Keyed on the version, so the history reloads after every change.
                     {move || record.get().map(|u| view! { <RecordHistory record_type=User::RECORD_TYPE record_id=u.id.0 /> })}
                 }

@@ -7,38 +7,84 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use shared::auth::Permission;
-use shared::kpi::{Direction, Kpi, KpiStatus, MeasurementInput, Period, Series, TargetInput, Tile, TrendPoint};
+use shared::kpi::{DashboardLayout, Direction, Kpi, KpiStatus, Period, Tile, TrendPoint};
 
 use crate::api::{self, ApiError};
-use crate::components::field::error_lines;
 use crate::components::heatmap::{HeatView, HeatmapView};
-use crate::components::status::{loaded, today_utc};
+use crate::components::status::loaded;
 use crate::session::{can, changes_of, session};
 
-crate::area!(dashboard, Page { Home => Dashboard, Overdue => OverdueWork, Measurements => Measurements });
+mod chart;
+mod measurements;
+mod objectives;
 
-/// `/`: the dashboard.
+crate::area!(dashboard, Page {
+    Home => Dashboard,
+    Overdue => OverdueWork,
+    Measurements => measurements::Measurements,
+    Kpi => chart::KpiPage,
+});
+
+/// `/` (and `/?process_id=N` for one process's view): the dashboard, with the tiles the person
+/// chose in their order (every KPI by default), the quality objectives and the risk heatmap.
 #[component]
 pub fn Dashboard() -> impl IntoView {
+    let s = session();
+    let query = use_query_map();
+    let navigate = leptos_router::hooks::use_navigate();
+    let process = Memo::new(move |_| query.with(|q| q.get("process_id").and_then(|p| p.parse::<i64>().ok())));
+    let processes = LocalResource::new(|| api::list_processes(false));
+    // The person's layout; the default (every tile) until it arrives, or if it cannot be read.
+    let layout = RwSignal::new(DashboardLayout { tiles: Kpi::ALL.to_vec(), version: 0 });
+    let saved_layout = LocalResource::new(api::my_dashboard);
+    Effect::new(move |_| {
+        if let Some(Ok(l)) = saved_layout.get() {
+            layout.set(l);
+        }
+    });
+    let customising = RwSignal::new(false);
     let heatmap = LocalResource::new({
         let changes = changes_of("risk");
         move || {
             changes.track();
-            api::risk_heatmap("")
+            let q = process.get().map(|p| format!("process_id={p}")).unwrap_or_default();
+            async move { api::risk_heatmap(&q).await }
         }
     });
     let selected = RwSignal::new(None::<(i64, u8, u8)>);
+    let tiles = move || {
+        let p = process.get();
+        layout.with(|l| l.tiles.iter().map(|k| (*k, p)).collect::<Vec<_>>())
+    };
     view! {
         <section class="dashboard">
             <header class="page-head">
                 <h1>"Dashboard"</h1>
                 <div class="actions no-print">
+                    <label class="field-inline">"View "
+                        <select name="process" on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            navigate(&if v.is_empty() { "/".to_string() } else { format!("/?process_id={v}") }, Default::default());
+                        }>
+                            <option value="" selected=move || process.get().is_none()>"The whole organisation"</option>
+                            {move || processes.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|p| {
+                                let id = p.id.0;
+                                view! { <option value=id.to_string() selected=move || process.get() == Some(id)>{format!("Process: {}", p.name)}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <button type="button" class="btn" aria-expanded=move || customising.get().to_string()
+                        on:click=move |_| customising.update(|c| *c = !*c)>"Choose tiles"</button>
                     <A href="/dashboard/measurements" attr:class="btn">"Measurements and targets"</A>
                     <button type="button" class="btn" on:click=move |_| { let _ = window().print(); }>"Print"</button>
                 </div>
             </header>
+            {move || customising.get().then(|| view! { <Customise layout on_done=Callback::new(move |_| customising.set(false)) /> })}
+            <objectives::Objectives can_manage=can(s, &[Permission::ManageMeasurements]) />
             <div class="tiles">
-                {Kpi::ALL.into_iter().map(|kpi| view! { <KpiTile kpi /> }).collect_view()}
+                <For each=tiles key=|item| *item let:item>
+                    <KpiTile kpi=item.0 process=item.1 />
+                </For>
                 <article class="tile tile-wide" aria-label="Risk heatmap">
                     <h2>"Risks (residual)"</h2>
                     {loaded(heatmap, "the heatmap", move |map| view! {
@@ -51,19 +97,93 @@ pub fn Dashboard() -> impl IntoView {
     }
 }
 
-/// One KPI's tile; it reloads when a record it depends on changes, and no other tile does.
+/// The person's choice of tiles and their order, saved on the server (their other devices and
+/// tabs get it too).
 #[component]
-fn KpiTile(kpi: Kpi) -> impl IntoView {
+fn Customise(layout: RwSignal<DashboardLayout>, on_done: Callback<()>) -> impl IntoView {
+    // The draft: every KPI, shown or not, in order (the shown ones first, as saved).
+    let draft = RwSignal::new({
+        let l = layout.get_untracked();
+        let mut all: Vec<(Kpi, bool)> = l.tiles.iter().map(|k| (*k, true)).collect();
+        all.extend(Kpi::ALL.into_iter().filter(|k| !l.tiles.contains(k)).map(|k| (k, false)));
+        all
+    });
+    let problem = RwSignal::new(None::<String>);
+    let save = Action::new_local(move |layout_in: &DashboardLayout| {
+        let input = layout_in.clone();
+        async move {
+            match api::save_my_dashboard(&input).await {
+                Ok(saved) => {
+                    layout.set(saved);
+                    problem.set(None);
+                    on_done.run(());
+                }
+                Err(ApiError::Status(409, _)) => {
+                    problem.set(Some("Your tiles were changed in another window: reloaded them; choose again.".into()));
+                    if let Ok(l) = api::my_dashboard().await {
+                        layout.set(l);
+                    }
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        }
+    });
+    let shift = move |i: usize, up: bool| {
+        draft.update(|d| {
+            let j = if up { i.checked_sub(1) } else { (i + 1 < d.len()).then_some(i + 1) };
+            if let Some(j) = j {
+                d.swap(i, j);
+            }
+        })
+    };
+    view! {
+        <section class="card customise no-print" aria-labelledby="customise-title">
+            <h2 id="customise-title">"Your tiles"</h2>
+            <p class="muted">"Tick the tiles you want and put them in order; saved for you on every device."</p>
+            <ol class="tile-choices">
+                {move || draft.get().into_iter().enumerate().map(|(i, (kpi, shown))| {
+                    let name = kpi.def().name;
+                    view! {
+                        <li data-testid="tile-choice">
+                            <label class="check">
+                                <input type="checkbox" prop:checked=shown
+                                    on:change=move |ev| { let on = event_target_checked(&ev); draft.update(|d| d[i].1 = on); } />
+                                " " {name}
+                            </label>
+                            <button type="button" class="btn btn-small" aria-label=format!("Move {name} up") on:click=move |_| shift(i, true)>"↑"</button>
+                            <button type="button" class="btn btn-small" aria-label=format!("Move {name} down") on:click=move |_| shift(i, false)>"↓"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+            <div class="actions">
+                <button type="button" class="btn btn-primary" on:click=move |_| {
+                    let tiles: Vec<Kpi> = draft.get().into_iter().filter(|(_, on)| *on).map(|(k, _)| k).collect();
+                    save.dispatch(DashboardLayout { tiles, version: layout.get_untracked().version });
+                }>"Save my tiles"</button>
+                <button type="button" class="btn" on:click=move |_| on_done.run(())>"Cancel"</button>
+            </div>
+            {move || problem.get().map(|p| view! { <p class="alert alert-error" role="alert">{p}</p> })}
+        </section>
+    }
+}
+
+/// One KPI's tile (for the organisation, or for one process); it reloads when a record it
+/// depends on changes, and no other tile does. Its name opens the KPI at full size.
+#[component]
+fn KpiTile(kpi: Kpi, process: Option<i64>) -> impl IntoView {
     let inputs: Vec<Memo<Option<i64>>> = kpi.inputs().iter().map(|t| changes_of(t)).collect();
     let tile = LocalResource::new(move || {
         for i in &inputs {
             i.track();
         }
-        api::dashboard_tile(kpi)
+        api::dashboard_tile_for(kpi, process)
     });
+    let full =
+        format!("/dashboard/kpi/{}{}", kpi.as_str(), process.map(|p| format!("?process_id={p}")).unwrap_or_default());
     view! {
         <article class="tile" data-kpi=kpi.as_str() aria-label=kpi.def().name>
-            {loaded(tile, "the tile", |t: Tile| {
+            {loaded(tile, "the tile", move |t: Tile| {
                 let def = t.kpi.def();
                 let target = format!(
                     "target {} {}",
@@ -72,7 +192,8 @@ fn KpiTile(kpi: Kpi) -> impl IntoView {
                 );
                 let when = t.period.map(month_name).unwrap_or_default();
                 view! {
-                    <h2>{t.name.clone()}</h2>
+                    <h2><A href=full.clone()>{t.name.clone()}</A></h2>
+                    {t.scope_note.clone().map(|n| view! { <p class="muted tile-scope">{n}</p> })}
                     {match &t.needs {
                         Some(module) => view! {
                             <p class="tile-value muted">"—"</p>
@@ -99,7 +220,7 @@ fn KpiTile(kpi: Kpi) -> impl IntoView {
     }
 }
 
-fn status_symbol(s: KpiStatus) -> &'static str {
+pub(crate) fn status_symbol(s: KpiStatus) -> &'static str {
     match s {
         KpiStatus::OnTarget => "✓",
         KpiStatus::AtRisk => "!",
@@ -110,7 +231,7 @@ fn status_symbol(s: KpiStatus) -> &'static str {
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-fn month_name(p: Period) -> String {
+pub(crate) fn month_name(p: Period) -> String {
     format!("{} {}", MONTHS[(p.month as usize).saturating_sub(1) % 12], p.year)
 }
 
@@ -188,11 +309,13 @@ fn Sparkline(trend: Vec<TrendPoint>, unit: shared::kpi::Unit) -> impl IntoView {
 #[component]
 pub fn OverdueWork() -> impl IntoView {
     let changes: Vec<Memo<Option<i64>>> = Kpi::OverdueWork.inputs().iter().map(|t| changes_of(t)).collect();
+    let query = use_query_map();
+    let process = Memo::new(move |_| query.with(|q| q.get("process_id").and_then(|p| p.parse::<i64>().ok())));
     let items = LocalResource::new(move || {
         for c in &changes {
             c.track();
         }
-        api::overdue_work()
+        api::overdue_work_for(process.get())
     });
     view! {
         <section>
@@ -221,258 +344,5 @@ pub fn OverdueWork() -> impl IntoView {
                 }.into_any()
             })}
         </section>
-    }
-}
-
-/// `/dashboard/measurements`: the measurements by month, recording one, importing a CSV, and
-/// (for the quality manager) setting a KPI's target from a month on.
-#[component]
-pub fn Measurements() -> impl IntoView {
-    let s = session();
-    let query = use_query_map();
-    let series = RwSignal::new(query.with_untracked(|q| q.get("series")).and_then(|s| Series::parse(&s)));
-    let changes = changes_of("measurement");
-    let list = LocalResource::new(move || {
-        changes.track();
-        let series = series.get();
-        async move { api::list_measurements(series).await }
-    });
-    let manage = can(s, &[Permission::ManageMeasurements]);
-    view! {
-        <section>
-            <header class="page-head"><h1>"Measurements and targets"</h1></header>
-            <p class="muted">"Numbers from outside systems (ERP, MES, finance), one value per series and month. A new value for a month corrects it; the audit trail keeps the old one."</p>
-            {manage.then(|| view! { <RecordMeasurement /> <ImportMeasurements /> <SetTarget /> })}
-            <div class="filters">
-                <label class="field-inline">"Series "
-                    <select on:change=move |ev| series.set(Series::parse(&event_target_value(&ev)))>
-                        <option value="">"All"</option>
-                        {Series::ALL.into_iter().map(|s| view! {
-                            <option value=s.as_str() selected=move || series.get() == Some(s)>{s.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-            </div>
-            {loaded(list, "the measurements", |list| {
-                // One row per month (newest first), one column per series shown.
-                let mut months: Vec<Period> = list.iter().map(|m| m.period).collect();
-                months.sort();
-                months.dedup();
-                months.reverse();
-                let columns: Vec<Series> = Series::ALL.into_iter().filter(|s| list.iter().any(|m| m.series == *s)).collect();
-                if list.is_empty() {
-                    return view! { <p class="empty">"No measurement yet."</p> }.into_any();
-                }
-                let list = std::rc::Rc::new(list);
-                view! {
-                    <div class="matrix-scroll" tabindex="0" role="region" aria-label="Measurements, scrollable">
-                        <table class="grid measurements" aria-label="Measurements">
-                            <thead><tr>
-                                <th scope="col">"Month"</th>
-                                {columns.iter().map(|s| view! { <th scope="col" class="num">{s.label()}</th> }).collect_view()}
-                            </tr></thead>
-                            <tbody>
-                                {months.into_iter().map(|p| {
-                                    let list = list.clone();
-                                    view! {
-                                        <tr data-testid="measurement-row">
-                                            <th scope="row" class="nowrap">{p.to_string()}</th>
-                                            {columns.iter().map(|s| {
-                                                let m = list.iter().find(|m| m.period == p && m.series == *s);
-                                                match m {
-                                                    Some(m) => view! {
-                                                        <td class="num" title=format!("{} · version {}", m.source, m.version)>
-                                                            {format!("{}", m.value)}
-                                                            {(m.version > 1).then(|| view! { <span class="muted">" (corrected)"</span> })}
-                                                        </td>
-                                                    }.into_any(),
-                                                    None => view! { <td class="num muted">"—"</td> }.into_any(),
-                                                }
-                                            }).collect_view()}
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any()
-            })}
-        </section>
-    }
-}
-
-#[component]
-fn RecordMeasurement() -> impl IntoView {
-    let series = RwSignal::new(Series::UnitsProduced);
-    let period = RwSignal::new(Period::of(today_utc()).prev().to_string());
-    let value = RwSignal::new(String::new());
-    let source = RwSignal::new(String::new());
-    let problems = RwSignal::new(Vec::<String>::new());
-    let saved = RwSignal::new(None::<String>);
-    let save = Action::new_local(move |input: &MeasurementInput| {
-        let input = input.clone();
-        async move {
-            match api::record_measurement(&input).await {
-                Ok(r) => {
-                    saved.set(Some(if r.changed == 0 { "Unchanged.".into() } else { "Saved.".into() }));
-                    problems.set(Vec::new());
-                }
-                Err(ApiError::Status(_, body)) => problems.set(error_lines(&body.field_errors)),
-                Err(e) => problems.set(vec![e.to_string()]),
-            }
-        }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        saved.set(None);
-        let Ok(v) = value.get().trim().parse::<f64>() else {
-            problems.set(vec!["value: not a number".into()]);
-            return;
-        };
-        let input = MeasurementInput {
-            series: series.get(),
-            period: period.get(),
-            value: v,
-            source: source.get().trim().into(),
-        };
-        match input.validate(today_utc()) {
-            Ok(_) => {
-                save.dispatch(input);
-            }
-            Err(e) => problems.set(error_lines(&e)),
-        }
-    };
-    view! {
-        <details class="create">
-            <summary>"Record a value"</summary>
-            <form class="form form-inline" on:submit=on_submit novalidate>
-                <label class="field-inline">"Series "
-                    <select on:change=move |ev| if let Some(s) = Series::parse(&event_target_value(&ev)) { series.set(s) }>
-                        {Series::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label class="field-inline">"Month " <input type="month" prop:value=move || period.get() on:input=move |ev| period.set(event_target_value(&ev)) /></label>
-                <label class="field-inline">"Value " <input inputmode="decimal" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) /></label>
-                <label class="field-inline">"Source " <input prop:value=move || source.get() on:input=move |ev| source.set(event_target_value(&ev)) /></label>
-                <button type="submit" class="btn btn-primary">"Save"</button>
-                {move || saved.get().map(|s| view! { <span class="alert-ok" role="status">{s}</span> })}
-                {move || (!problems.get().is_empty()).then(|| view! {
-                    <ul class="alert alert-error" role="alert">{problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
-                })}
-            </form>
-        </details>
-    }
-}
-
-#[component]
-fn ImportMeasurements() -> impl IntoView {
-    let outcome = RwSignal::new(None::<Result<String, Vec<String>>>);
-    let import = Action::new_local(move |bytes: &Vec<u8>| {
-        let bytes = bytes.clone();
-        async move {
-            outcome.set(Some(match api::import_measurements(bytes).await {
-                Ok((200, body)) => Ok(format!(
-                    "Imported {} rows ({} new or corrected).",
-                    body["rows"].as_u64().unwrap_or(0),
-                    body["changed"].as_u64().unwrap_or(0)
-                )),
-                Ok((_, body)) => {
-                    let mut lines = vec![body["message"].as_str().unwrap_or("Not imported.").to_string()];
-                    for p in body["problems"].as_array().into_iter().flatten() {
-                        lines.push(format!(
-                            "Line {}, column {}: {}",
-                            p["line"],
-                            p["column"].as_str().unwrap_or(""),
-                            shared::validation::describe(p["code"].as_str().unwrap_or(""))
-                        ));
-                    }
-                    Err(lines)
-                }
-                Err(e) => Err(vec![e.to_string()]),
-            }));
-        }
-    });
-    let on_change = move |ev: leptos::ev::Event| {
-        use wasm_bindgen::JsCast;
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
-        input.set_value("");
-        leptos::task::spawn_local(async move {
-            if let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                import.dispatch(js_sys::Uint8Array::new(&buffer).to_vec());
-            }
-        });
-    };
-    view! {
-        <details class="create">
-            <summary>"Import a CSV"</summary>
-            <p class="muted">"Columns " <code>"series,period,value,source"</code> " (e.g. " <code>"units_produced,2026-10,5000,MES"</code> "). Nothing is imported while a row is wrong."</p>
-            <label class="field-inline">"CSV file " <input type="file" accept=".csv,text/csv" on:change=on_change /></label>
-            {move || outcome.get().map(|o| match o {
-                Ok(text) => view! { <p class="alert alert-ok" role="status" data-testid="import-result">{text}</p> }.into_any(),
-                Err(lines) => view! {
-                    <ul class="alert alert-error" role="alert" data-testid="import-problems">
-                        {lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
-                    </ul>
-                }.into_any(),
-            })}
-        </details>
-    }
-}
-
-#[component]
-fn SetTarget() -> impl IntoView {
-    let kpi = RwSignal::new(Kpi::DefectRate);
-    let from = RwSignal::new(Period::of(today_utc()).to_string());
-    let value = RwSignal::new(String::new());
-    let at_risk = RwSignal::new(String::new());
-    let problems = RwSignal::new(Vec::<String>::new());
-    let saved = RwSignal::new(false);
-    let save = Action::new_local(move |input: &TargetInput| {
-        let input = input.clone();
-        async move {
-            match api::set_target(&input).await {
-                Ok(()) => {
-                    saved.set(true);
-                    problems.set(Vec::new());
-                }
-                Err(ApiError::Status(_, body)) => problems.set(error_lines(&body.field_errors)),
-                Err(e) => problems.set(vec![e.to_string()]),
-            }
-        }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        saved.set(false);
-        let num = |s: String| s.trim().parse::<f64>().unwrap_or(f64::NAN);
-        let input =
-            TargetInput { kpi: kpi.get(), from: from.get(), value: num(value.get()), at_risk: num(at_risk.get()) };
-        match input.validate() {
-            Ok(_) => {
-                save.dispatch(input);
-            }
-            Err(e) => problems.set(error_lines(&e)),
-        }
-    };
-    view! {
-        <details class="create">
-            <summary>"Change a target"</summary>
-            <p class="muted">"From the month chosen on; earlier months keep the target they had."</p>
-            <form class="form form-inline" on:submit=on_submit novalidate>
-                <label class="field-inline">"KPI "
-                    <select on:change=move |ev| if let Some(k) = Kpi::parse(&event_target_value(&ev)) { kpi.set(k) }>
-                        {Kpi::ALL.into_iter().map(|k| view! { <option value=k.as_str() selected=move || kpi.get() == k>{k.def().name}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label class="field-inline">"From " <input type="month" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev)) /></label>
-                <label class="field-inline">"Target " <input inputmode="decimal" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) /></label>
-                <label class="field-inline">"At-risk limit " <input inputmode="decimal" prop:value=move || at_risk.get() on:input=move |ev| at_risk.set(event_target_value(&ev)) /></label>
-                <button type="submit" class="btn btn-primary">"Set target"</button>
-                {move || saved.get().then(|| view! { <span class="alert-ok" role="status">"Saved."</span> })}
-                {move || (!problems.get().is_empty()).then(|| view! {
-                    <ul class="alert alert-error" role="alert">{problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
-                })}
-            </form>
-        </details>
     }
 }
