@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::kpi::{Direction, Kpi, KpiStatus, Tile, TrendPoint, Unit};
 
-use super::{month_name, status_symbol};
+use super::{month_name, status_symbol, value_runs};
 use crate::api;
 use crate::components::status::loaded;
 use crate::session::changes_of;
@@ -136,18 +136,7 @@ fn Chart(trend: Vec<TrendPoint>, unit: Unit, direction: Direction) -> impl IntoV
     let step = (W - LEFT - RIGHT) / n;
     let x = move |i: usize| LEFT + step * (i as f64 + 0.5);
     let y = move |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - (v - lo) / (hi - lo));
-    let mut runs: Vec<String> = Vec::new();
-    let mut run = String::new();
-    for (i, t) in trend.iter().enumerate() {
-        match t.value {
-            Some(v) => run.push_str(&format!("{:.1},{:.1} ", x(i), y(v))),
-            None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
-            None => {}
-        }
-    }
-    if !run.is_empty() {
-        runs.push(run);
-    }
+    let runs = value_runs(&trend, x, y);
     let target_line = trend
         .iter()
         .enumerate()

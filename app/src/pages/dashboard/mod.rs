@@ -220,6 +220,24 @@ fn KpiTile(kpi: Kpi, process: Option<i64>) -> impl IntoView {
     }
 }
 
+/// The points of a trend as polylines: one per run of consecutive months with data (a month
+/// without data is a gap), with `x` and `y` placing a month's index and value.
+pub(crate) fn value_runs(trend: &[TrendPoint], x: impl Fn(usize) -> f64, y: impl Fn(f64) -> f64) -> Vec<String> {
+    let mut runs: Vec<String> = Vec::new();
+    let mut run = String::new();
+    for (i, t) in trend.iter().enumerate() {
+        match t.value {
+            Some(v) => run.push_str(&format!("{:.1},{:.1} ", x(i), y(v))),
+            None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
+            None => {}
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
 pub(crate) fn status_symbol(s: KpiStatus) -> &'static str {
     match s {
         KpiStatus::OnTarget => "✓",
@@ -253,19 +271,7 @@ fn Sparkline(trend: Vec<TrendPoint>, unit: shared::kpi::Unit) -> impl IntoView {
     let n = trend.len().max(2) as f64;
     let x = move |i: usize| 4.0 + (W - 8.0) * i as f64 / (n - 1.0);
     let y = move |v: f64| H - 4.0 - (H - 8.0) * (v - lo) / (hi - lo);
-    // Runs of consecutive months with data, each one polyline.
-    let mut runs: Vec<String> = Vec::new();
-    let mut run = String::new();
-    for (i, t) in trend.iter().enumerate() {
-        match t.value {
-            Some(v) => run.push_str(&format!("{:.1},{:.1} ", x(i), y(v))),
-            None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
-            None => {}
-        }
-    }
-    if !run.is_empty() {
-        runs.push(run);
-    }
+    let runs = value_runs(&trend, x, y);
     let target_line: String = trend
         .iter()
         .enumerate()
