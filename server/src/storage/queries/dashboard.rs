@@ -12,7 +12,7 @@ use shared::kpi::{
 use shared::validation::{NOT_FOUND, RETIRED};
 
 use super::base::append_audit;
-use super::{Conn, SqlStore};
+use super::{Conn, SqlStore, WriteTx};
 use crate::storage::common::{Draft, MetaRow, field_error};
 use crate::storage::dashboard::{DashboardStore, ProcessRecords};
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
@@ -350,19 +350,7 @@ impl DashboardStore for SqlStore {
         .bind(Utc::now())
         .execute(&mut *tx)
         .await?;
-        let after =
-            objective_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("quality_objective", id.0))?;
-        let draft = Draft {
-            action: AuditAction::Update,
-            record_type: "quality_objective",
-            record_id: id.0,
-            record_version: after.meta.version,
-            changes: diff(&objective_json(&before), &objective_json(&after)),
-            reason: None,
-        };
-        append_audit(&mut tx, ctx, draft).await?;
-        tx.commit().await?;
-        Ok(Change::Done(after))
+        objective_changed(tx, ctx, before, AuditAction::Update, None).await
     }
 
     async fn retire_objective(
@@ -390,19 +378,7 @@ impl DashboardStore for SqlStore {
         .bind(reason)
         .execute(&mut *tx)
         .await?;
-        let after =
-            objective_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("quality_objective", id.0))?;
-        let draft = Draft {
-            action: AuditAction::Retire,
-            record_type: "quality_objective",
-            record_id: id.0,
-            record_version: after.meta.version,
-            changes: diff(&objective_json(&before), &objective_json(&after)),
-            reason: Some(reason),
-        };
-        append_audit(&mut tx, ctx, draft).await?;
-        tx.commit().await?;
-        Ok(Change::Done(after))
+        objective_changed(tx, ctx, before, AuditAction::Retire, Some(reason)).await
     }
 
     async fn process_records(
@@ -478,4 +454,28 @@ impl DashboardStore for SqlStore {
         tx.commit().await?;
         Ok(Change::Done(saved))
     }
+}
+
+/// After an objective's row was written in `tx`: reads it again, audits the change from
+/// `before` with `action` and `reason`, and commits.
+async fn objective_changed(
+    mut tx: WriteTx,
+    ctx: &AuditContext,
+    before: Objective,
+    action: AuditAction,
+    reason: Option<&str>,
+) -> StoreResult<Change<Objective>> {
+    let id = before.id;
+    let after = objective_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("quality_objective", id.0))?;
+    let draft = Draft {
+        action,
+        record_type: "quality_objective",
+        record_id: id.0,
+        record_version: after.meta.version,
+        changes: diff(&objective_json(&before), &objective_json(&after)),
+        reason,
+    };
+    append_audit(&mut tx, ctx, draft).await?;
+    tx.commit().await?;
+    Ok(Change::Done(after))
 }
