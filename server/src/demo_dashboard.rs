@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use chrono::{Months, Utc};
 use shared::auth::UserId;
-use shared::kpi::{Kpi, MeasurementInput, ObjectiveInput, Period, Series, Target};
+use shared::kpi::{Cadence, Kpi, MeasurementInput, ObjectiveInput, Period, Series, Target};
 
 use crate::storage::{AuditContext, Store, StoreError, StoreResult};
 
@@ -74,7 +74,9 @@ pub async fn seed_dashboard(store: &dyn Store, ctx: &AuditContext) -> StoreResul
         rows.push((MeasurementInput { series, period: period.to_string(), value, source: source.into() }, period));
     }
     let created = store.record_measurements(ctx, &rows).await?;
-    store.set_target(ctx, Kpi::DefectRate, back(6), Target { value: 0.8, at_risk: 1.2 }).await?;
+    store
+        .set_target(ctx, Kpi::DefectRate, back(6), Target { value: 0.8, at_risk: 1.2, cadence: Cadence::Month })
+        .await?;
     // The kept month-ends lead up to today's live values: training completion climbing to it,
     // overdue work coming down to it.
     let today = Utc::now().date_naive();

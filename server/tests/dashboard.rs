@@ -12,7 +12,7 @@ use common::{Client, TestDb};
 use serde_json::{Value, json};
 use server::storage::{AuditContext, AuditFilter, HistoricTraining, Store};
 use shared::auth::Role;
-use shared::kpi::Period;
+use shared::kpi::{Cadence, Period, Span};
 use shared::training::{CurriculumLine, RequirementInput, RequirementKind};
 
 fn tile<'a>(dashboard: &'a Value, kpi: &str) -> &'a Value {
@@ -648,6 +648,116 @@ async fn a_process_view_counts_only_its_records(store: Arc<dyn Store>, _db: Test
     }
 }
 
+/// Two instances on one database (as behind a load balancer): a complaint received through
+/// instance A reaches a dashboard served by instance B within a second, as a change of a record
+/// the complaints tile is made of; B's tile, read again, counts it.
+async fn a_change_through_one_instance_reaches_a_dashboard_on_another(store: Arc<dyn Store>, db: TestDb) {
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    common::create_user(&store, "eva.lindqvist", &[Role::Executive]).await;
+    let mut exec_b = Client::new(db.second_store());
+    assert_eq!(exec_b.sign_in("eva.lindqvist", common::PASSWORD).await.status, StatusCode::OK);
+    let tile_uri = "/api/v1/dashboard/tiles/customer_complaints";
+    let before = exec_b.get(tile_uri).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text);
+    let this = Period::of(Utc::now().date_naive()).to_string();
+    let count = |tile: &Value| {
+        tile["trend"].as_array().unwrap().iter().find(|p| p["period"] == this).unwrap()["value"].as_f64()
+    };
+
+    let (status, mut events) = exec_b.stream("/api/v1/events").await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(server::routes::events::POLL * 2).await;
+    let complaint = json!({"customer": "Nordic Pumps AB", "product": "H-200", "lot": "L-2211",
+        "received_on": Utc::now().date_naive(), "channel": "email", "description": "Housings leak at the bore"});
+    let started = std::time::Instant::now();
+    let r = qm.json("POST", "/api/v1/complaints", &complaint).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let inputs = shared::kpi::Kpi::CustomerComplaints.inputs();
+    let heard = loop {
+        let text =
+            Client::next_text(&mut events, std::time::Duration::from_secs(1)).await.expect("an event within 1 s");
+        let Some(data) = text.lines().find_map(|l| l.strip_prefix("data: ")) else { continue };
+        let change: Value = serde_json::from_str(data).unwrap();
+        if inputs.contains(&change["record_type"].as_str().unwrap_or_default()) {
+            break change;
+        }
+    };
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!((heard["record_id"].clone(), heard["action"].as_str()), (r.body["id"].clone(), Some("create")));
+    let after = exec_b.get(tile_uri).await;
+    assert_eq!(count(&after.body), Some(count(&before.body).unwrap_or(0.0) + 1.0), "{}", after.text);
+}
+
+/// A KPI judged per quarter sums its months; per week counts its dated records by ISO week;
+/// a week where measurements come per month is refused, naming the field. Checked against a
+/// computation by hand in the test.
+async fn a_kpi_is_judged_per_week_month_or_quarter(store: Arc<dyn Store>, _db: TestDb) {
+    let qm = Client::as_new_user(store.clone(), "priya.natarajan", &[Role::QualityManager]).await;
+    let today = Utc::now().date_naive();
+    let this_month = Period::of(today).to_string();
+    let quarter = Span::of(Cadence::Quarter, today);
+    let last_quarter = quarter.prev();
+
+    // Last quarter: 10 of 1,000, 30 of 2,000 and 20 of 3,000 rejected = 60 of 6,000 = 1 %.
+    let mut rows = Vec::new();
+    for (m, (produced, rejected)) in last_quarter.months().iter().zip([(1000, 10), (2000, 30), (3000, 20)]) {
+        rows.push(json!({"series": "units_produced", "period": m.to_string(), "value": produced, "source": "MES"}));
+        rows.push(json!({"series": "units_rejected", "period": m.to_string(), "value": rejected, "source": "MES"}));
+    }
+    assert_eq!(qm.json("POST", "/api/v1/measurements", &Value::Array(rows)).await.status, StatusCode::OK);
+
+    // Weeks where measurements come per month: refused, nothing saved.
+    let weekly_copq = json!({"kpi": "copq", "from": this_month, "value": 5, "at_risk": 8, "cadence": "week"});
+    let r = qm.json("POST", "/api/v1/dashboard/targets", &weekly_copq).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["field_errors"]["cadence"].is_array(), "{}", r.text);
+    assert!(qm.get("/api/v1/dashboard/targets").await.body["items"].as_array().unwrap().is_empty());
+
+    // The defect rate per quarter from this month on, with a looser target.
+    let quarterly =
+        json!({"kpi": "defect_rate", "from": this_month, "value": 1.2, "at_risk": 1.5, "cadence": "quarter"});
+    let r = qm.json("POST", "/api/v1/dashboard/targets", &quarterly).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let t = qm.get("/api/v1/dashboard/tiles/defect_rate").await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.text);
+    let trend = t.body["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 12);
+    assert_eq!(trend[11]["period"], quarter.to_string());
+    assert_eq!(trend[10]["period"], last_quarter.to_string());
+    assert_eq!(trend[0]["period"], Span::of(Cadence::Quarter, today).last(12)[0].to_string());
+    assert!((trend[10]["value"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{}", trend[10]);
+    // Last quarter ended before the change: the default target (1 %) applied; this one has 1.2.
+    assert_eq!((trend[10]["target"].as_f64(), trend[11]["target"].as_f64()), (Some(1.0), Some(1.2)));
+    assert_eq!(
+        (t.body["period"].clone(), t.body["target"]["cadence"].clone()),
+        (json!(last_quarter.to_string()), json!("quarter"))
+    );
+    let listed = qm.get("/api/v1/dashboard/targets").await;
+    assert_eq!(listed.body["items"][0]["cadence"], "quarter", "{}", listed.text);
+
+    // Complaints per ISO week: three this week or last, counted by the Monday of their week.
+    let days = [today, today - Days::new(1), today - Days::new(7), today - Days::new(20)];
+    for day in days {
+        let c = json!({"customer": "Nordic Pumps AB", "product": "H-200", "lot": "L-1", "received_on": day,
+            "channel": "email", "description": "Leaks"});
+        assert_eq!(qm.json("POST", "/api/v1/complaints", &c).await.status, StatusCode::CREATED);
+    }
+    let weekly = json!({"kpi": "customer_complaints", "from": this_month, "value": 1, "at_risk": 2, "cadence": "week"});
+    assert_eq!(qm.json("POST", "/api/v1/dashboard/targets", &weekly).await.status, StatusCode::NO_CONTENT);
+    let t = qm.get("/api/v1/dashboard/tiles/customer_complaints").await;
+    let trend = t.body["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 12);
+    for point in trend {
+        let start = chrono::NaiveDate::parse_from_str(&format!("{}-1", point["period"].as_str().unwrap()), "%G-W%V-%u")
+            .unwrap_or_else(|e| panic!("{point}: {e}"));
+        let by_hand = days.iter().filter(|d| start <= **d && **d < start + Days::new(7)).count();
+        assert_eq!(point["value"].as_f64(), Some(by_hand as f64), "{point}");
+    }
+    let week = Span::of(Cadence::Week, today).to_string();
+    assert_eq!(trend[11]["period"], week);
+    assert!(trend[11]["value"].as_f64().unwrap() >= 1.0);
+}
+
 async fn staff_users(store: &Arc<dyn Store>, names: &[&str]) -> Vec<shared::auth::UserId> {
     let mut out = Vec::new();
     for n in names {
@@ -665,4 +775,6 @@ on_both_backends!(
     each_person_chooses_and_orders_their_tiles,
     a_workbook_imports_whole_or_names_every_bad_cell,
     a_process_view_counts_only_its_records,
+    a_change_through_one_instance_reaches_a_dashboard_on_another,
+    a_kpi_is_judged_per_week_month_or_quarter,
 );

@@ -1,10 +1,11 @@
 //! The dashboard (domain/kpi.md): every KPI of `shared::kpi` as a tile with its latest value,
-//! its status against the target that applied, and a 12-month trend; the records behind overdue
-//! work; measurements from outside systems (form, CSV, API); targets from a month on.
+//! its status against the target that applied, and a trend of 12 periods (weeks, months or
+//! quarters, as the KPI's target says); the records behind overdue work; measurements from
+//! outside systems (form, CSV, API); targets from a month on.
 //!
 //! Where each KPI's numbers come from is decided here, in [`tile`]: measurements for the
 //! defect rates and the cost of poor quality; the training matrix and the work lists (live this
-//! month, kept month-end values before) for training completion and overdue work; the CAPAs and
+//! period, kept month-end values before) for training completion and overdue work; the CAPAs and
 //! complaints for theirs. The tile of a module not built yet (audits) says which module it needs.
 
 use std::collections::HashMap;
@@ -21,8 +22,9 @@ use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use shared::List;
 use shared::kpi::{
-    DashboardLayout, Kpi, Measurement, MeasurementInput, Objective, ObjectiveId, ObjectiveInput, Period, RowProblem,
-    Series, TargetInput, Tile, objective_status, percent, read_measurement_rows, read_measurements_csv,
+    Cadence, DashboardLayout, Kpi, Measurement, MeasurementInput, Objective, ObjectiveId, ObjectiveInput, Period,
+    RowProblem, Series, Span, TargetInput, Tile, objective_status, percent, read_measurement_rows,
+    read_measurements_csv,
 };
 use shared::org::RetireInput;
 use shared::register::WorkItem;
@@ -49,8 +51,8 @@ pub fn router() -> Router<AppState> {
         .route("/me/dashboard", get(my_layout).put(set_my_layout))
 }
 
-/// Months in a trend.
-pub const TREND_MONTHS: usize = 12;
+/// Periods in a trend (weeks, months or quarters: the KPI's cadence).
+pub const TREND_PERIODS: usize = 12;
 
 /// The dashboard: every tile.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -129,14 +131,19 @@ pub struct KpiCache {
     capa_facts: std::sync::Mutex<Option<(i64, Arc<Vec<shared::quality::CapaFacts>>)>>,
 }
 
-/// What the CAPA metrics need of every CAPA, read once per change of the records (kept with the
-/// audit trail's head, like the training matrix): the CAPA register's metrics and the dashboard's
-/// tile share it.
+/// The kinds of record the CAPA facts are made of: the CAPAs and the NCs and complaints that
+/// say when each problem was found.
+const CAPA_FACT_INPUTS: &[&str] = &["capa", "nc", "complaint"];
+
+/// What the CAPA metrics need of every CAPA, read once per change of the records it is made of
+/// (kept with the newest audit entry about them, like the training matrix: a measurement or a
+/// sign-in does not read them again): the CAPA register's metrics and the dashboard's tile share
+/// it.
 pub async fn capa_facts(
     store: &dyn Store,
     cache: Option<&KpiCache>,
 ) -> StoreResult<Arc<Vec<shared::quality::CapaFacts>>> {
-    let head = store.audit_head().await?;
+    let head = store.audit_head_of(CAPA_FACT_INPUTS).await?;
     if let Some(Ok(kept)) = cache.map(|c| c.capa_facts.lock())
         && let Some((seq, facts)) = kept.as_ref()
         && *seq == head
@@ -253,7 +260,7 @@ fn query_value(s: &str) -> String {
 
 /// One KPI's tile on `today`, for one process when `view` says which (see [`tile`]): overdue
 /// work, training completion and CAPA closure time are counted on the process's records (their
-/// past months are kept for the organisation only, so a process's trend starts with this month
+/// past periods are kept for the organisation only, so a process's trend starts with this period
 /// for the first two); measurements (defect rates, COPQ) and complaints are not kept per process:
 /// their tiles stay the organisation's, with [`shared::kpi::NOT_PER_PROCESS`].
 pub async fn tile_for(
@@ -264,11 +271,10 @@ pub async fn tile_for(
     view: Option<&ProcessView>,
 ) -> StoreResult<Tile> {
     let Some(view) = view else { return tile(store, kpi, today, cache).await };
-    let periods = Period::of(today).last(TREND_MONTHS);
-    let targets: Vec<_> = store.list_targets().await?.into_iter().filter(|(k, ..)| *k == kpi).collect();
-    let default = kpi.def().target;
-    let target_at = |p: Period| targets.iter().rev().find(|(_, from, _)| *from <= p).map_or(default, |(_, _, t)| *t);
-    let month = Period::of(today);
+    let targets = Targets::of(store, kpi, today).await?;
+    let periods = targets.periods(today);
+    let target_at = |p: Span| targets.at(p);
+    let now = periods[TREND_PERIODS - 1];
     let mut t = match kpi {
         Kpi::DefectRate | Kpi::SupplierDefectRate | Kpi::Copq | Kpi::CustomerComplaints => {
             let mut t = tile(store, kpi, today, cache).await?;
@@ -276,26 +282,26 @@ pub async fn tile_for(
             return Ok(t);
         }
         Kpi::OverdueWork => {
-            let now = overdue_items_in(store, today, Some(&view.records)).await?.len() as f64;
+            let count = overdue_items_in(store, today, Some(&view.records)).await?.len() as f64;
             let drill = format!("/dashboard/overdue?process_id={}", view.process.id.0);
-            Tile::build(kpi, &periods, target_at, |p| (p == month).then_some(now), &drill)
+            Tile::build(kpi, &periods, target_at, |p| (p == now).then_some(count), &drill)
         }
         Kpi::TrainingCompletion => {
             let department = &view.process.department_name;
-            let now = training_matrix(store, today, cache)
+            let rate = training_matrix(store, today, cache)
                 .await?
                 .completion_by_department()
                 .into_iter()
                 .find(|d| d.department == *department)
                 .and_then(|d| percent(f64::from(d.completed), f64::from(d.required)));
             let drill = format!("/training/matrix?department={}", query_value(department));
-            Tile::build(kpi, &periods, target_at, |p| if p == month { now } else { None }, &drill)
+            Tile::build(kpi, &periods, target_at, |p| if p == now { rate } else { None }, &drill)
         }
         Kpi::CapaClosureTime => {
             let all = capa_facts(store, cache).await?;
             let id = view.process.id;
             let facts: Vec<_> = all.iter().filter(|f| f.process_id == Some(id)).cloned().collect();
-            let value_at = |p: Period| {
+            let value_at = |p: Span| {
                 shared::quality::CapaMetrics::compute(&facts, p.first_day(), p.last_day()).closure_median_days
             };
             // The CAPA register has no process filter in its address: the drill opens it whole.
@@ -307,18 +313,60 @@ pub async fn tile_for(
     Ok(t)
 }
 
+/// A KPI's target changes, oldest first: the target in force in each period, and the cadence
+/// of its trend (the one in force this month).
+struct Targets {
+    default: shared::kpi::Target,
+    changes: Vec<(Period, shared::kpi::Target)>,
+    cadence: Cadence,
+}
+
+impl Targets {
+    async fn of(store: &dyn Store, kpi: Kpi, today: NaiveDate) -> StoreResult<Targets> {
+        let changes: Vec<_> =
+            store.list_targets().await?.into_iter().filter(|(k, ..)| *k == kpi).map(|(_, p, t)| (p, t)).collect();
+        let month = Period::of(today);
+        let cadence = changes.iter().rev().find(|(from, _)| *from <= month).map_or(Cadence::Month, |(_, t)| t.cadence);
+        Ok(Targets { default: kpi.def().target, changes, cadence })
+    }
+
+    /// The target in force at the end of `p` (a change from a month on applies to the week or
+    /// quarter that month ends), in the trend's cadence.
+    fn at(&self, p: Span) -> shared::kpi::Target {
+        let month = Period::of(p.last_day());
+        let t = self.changes.iter().rev().find(|(from, _)| *from <= month).map_or(self.default, |(_, t)| *t);
+        shared::kpi::Target { cadence: self.cadence, ..t }
+    }
+
+    /// The trend's periods: the last [`TREND_PERIODS`] of the cadence, ending with today's.
+    fn periods(&self, today: NaiveDate) -> Vec<Span> {
+        Span::of(self.cadence, today).last(TREND_PERIODS)
+    }
+}
+
+/// The value of a ratio over a period's months: the sums of numerator and denominator over the
+/// months that have both (a quarter with a month not reported yet is the quarter so far).
+fn ratio_over(p: Span, part: impl Fn(Period) -> Option<f64>, whole: impl Fn(Period) -> Option<f64>) -> Option<f64> {
+    let (mut num, mut den, mut any) = (0.0, 0.0, false);
+    for m in p.months() {
+        if let (Some(a), Some(b)) = (part(m), whole(m)) {
+            (num, den, any) = (num + a, den + b, true);
+        }
+    }
+    if any { percent(num, den) } else { None }
+}
+
 /// One KPI's tile on `today`.
 pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&KpiCache>) -> StoreResult<Tile> {
-    let periods = Period::of(today).last(TREND_MONTHS);
-    let first = periods[0];
-    let targets: Vec<_> = store.list_targets().await?.into_iter().filter(|(k, ..)| *k == kpi).collect();
-    let default = kpi.def().target;
-    let target_at = |p: Period| targets.iter().rev().find(|(_, from, _)| *from <= p).map_or(default, |(_, _, t)| *t);
+    let targets = Targets::of(store, kpi, today).await?;
+    let periods = targets.periods(today);
+    let first = periods[0].first_day();
+    let target_at = |p: Span| targets.at(p);
     let drill = |series: Series| format!("/dashboard/measurements?series={}", series.as_str());
     Ok(match kpi {
         Kpi::DefectRate | Kpi::SupplierDefectRate | Kpi::Copq => {
             let mut sums: HashMap<(Series, Period), f64> = HashMap::new();
-            for m in store.list_measurements(None, Some(first)).await? {
+            for m in store.list_measurements(None, Some(Period::of(first))).await? {
                 *sums.entry((m.series, m.period)).or_default() += m.value;
             }
             // The cost of poor quality: where the ERP reports a kind of cost for a month it is
@@ -327,21 +375,26 @@ pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&
             let mut recorded: HashMap<(Series, Period), f64> = HashMap::new();
             if kpi == Kpi::Copq {
                 let kinds = [Series::ScrapCost, Series::ReworkCost, Series::WarrantyCost, Series::ReturnsCost];
-                for (day, cents) in store.nc_costs(first.first_day(), today).await? {
+                for (day, cents) in store.nc_costs(first, today).await? {
                     for (series, c) in kinds.iter().zip(cents) {
                         *recorded.entry((*series, Period::of(day))).or_default() += c as f64 / 100.0;
                     }
                 }
             }
-            let get = |s: Series, p: Period| sums.get(&(s, p)).copied();
-            let cost = |s: Series, p: Period| get(s, p).or_else(|| recorded.get(&(s, p)).copied());
-            let value_at = |p: Period| match kpi {
-                Kpi::DefectRate => percent(get(Series::UnitsRejected, p)?, get(Series::UnitsProduced, p)?),
-                Kpi::SupplierDefectRate => percent(get(Series::IncomingRejected, p)?, get(Series::UnitsReceived, p)?),
+            let get = |s: Series, m: Period| sums.get(&(s, m)).copied();
+            let cost = |s: Series, m: Period| get(s, m).or_else(|| recorded.get(&(s, m)).copied());
+            let value_at = |p: Span| match kpi {
+                Kpi::DefectRate => ratio_over(p, |m| get(Series::UnitsRejected, m), |m| get(Series::UnitsProduced, m)),
+                Kpi::SupplierDefectRate => {
+                    ratio_over(p, |m| get(Series::IncomingRejected, m), |m| get(Series::UnitsReceived, m))
+                }
                 _ => {
                     let costs = [Series::ScrapCost, Series::ReworkCost, Series::WarrantyCost, Series::ReturnsCost];
-                    let known: Vec<f64> = costs.iter().filter_map(|s| cost(*s, p)).collect();
-                    if known.is_empty() { None } else { percent(known.iter().sum(), get(Series::Revenue, p)?) }
+                    let known = |m: Period| {
+                        let known: Vec<f64> = costs.iter().filter_map(|s| cost(*s, m)).collect();
+                        (!known.is_empty()).then(|| known.iter().sum())
+                    };
+                    ratio_over(p, known, |m| get(Series::Revenue, m))
                 }
             };
             let series = match kpi {
@@ -353,7 +406,7 @@ pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&
         }
         Kpi::TrainingCompletion | Kpi::OverdueWork => {
             let kept: HashMap<Period, f64> = store
-                .list_snapshots(first)
+                .list_snapshots(Period::of(first))
                 .await?
                 .into_iter()
                 .filter(|(k, ..)| *k == kpi)
@@ -364,29 +417,30 @@ pub async fn tile(store: &dyn Store, kpi: Kpi, today: NaiveDate, cache: Option<&
             } else {
                 Some(overdue_count(store, today).await? as f64)
             };
-            let month = Period::of(today);
-            let value_at = |p: Period| if p == month { now } else { kept.get(&p).copied() };
+            // The value at the period's end: now for this period, else the one kept at the end
+            // of the month it ends with.
+            let value_at = |p: Span| if p.contains(today) { now } else { kept.get(&Period::of(p.last_day())).copied() };
             let drill = if kpi == Kpi::TrainingCompletion { "/training/matrix" } else { "/dashboard/overdue" };
             Tile::build(kpi, &periods, target_at, value_at, drill)
         }
         Kpi::CapaClosureTime => {
             let facts = capa_facts(store, cache).await?;
-            let value_at = |p: Period| {
+            let value_at = |p: Span| {
                 shared::quality::CapaMetrics::compute(&facts, p.first_day(), p.last_day()).closure_median_days
             };
             Tile::build(kpi, &periods, target_at, value_at, "/quality/capas")
         }
         Kpi::CustomerComplaints => {
-            let days = store.complaint_days(first.first_day(), today).await?;
-            let value_at = |p: Period| Some(days.iter().filter(|d| Period::of(**d) == p).count() as f64);
+            let days = store.complaint_days(first, today).await?;
+            let value_at = |p: Span| Some(days.iter().filter(|d| p.contains(**d)).count() as f64);
             Tile::build(kpi, &periods, target_at, value_at, "/quality/complaints")
         }
         Kpi::AuditFindings => Tile::build(kpi, &periods, target_at, |_| None, ""),
     })
 }
 
-/// Every tile: each KPI's latest value, its status against the target of that month, and its
-/// 12-month trend with the target that applied in each month.
+/// Every tile: each KPI's latest value, its status against the target of that period, and its
+/// trend over 12 periods (its cadence) with the target that applied in each.
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard", params(ProcessQuery),
     responses((status = 200, body = Dashboard), (status = 404, body = shared::ErrorBody)))]
 pub async fn dashboard(
@@ -447,7 +501,7 @@ pub async fn overdue(
     Ok(Json(List { items }))
 }
 
-/// A KPI's target from a month on.
+/// A KPI's target and cadence from a month on.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TargetChange {
     /// The KPI.
@@ -458,6 +512,8 @@ pub struct TargetChange {
     pub value: f64,
     /// The at-risk limit.
     pub at_risk: f64,
+    /// The periods it is judged over.
+    pub cadence: Cadence,
 }
 
 /// Every target change (a KPI without one uses its default from `shared::kpi`).
@@ -469,12 +525,14 @@ pub async fn list_targets(State(state): State<AppState>) -> ApiResult<Json<List<
         .list_targets()
         .await?
         .into_iter()
-        .map(|(kpi, from, t)| TargetChange { kpi, from, value: t.value, at_risk: t.at_risk })
+        .map(|(kpi, from, t)| TargetChange { kpi, from, value: t.value, at_risk: t.at_risk, cadence: t.cadence })
         .collect();
     Ok(Json(List { items }))
 }
 
-/// Set a KPI's target from a month on; earlier months keep the target they had.
+/// Set a KPI's target, at-risk limit and cadence (week, month, quarter: see the KPI's
+/// `cadences`) from a month on; earlier periods keep the target they had, and the trend is drawn
+/// in the cadence in force this month.
 #[utoipa::path(post, path = "/api/v1/dashboard/targets", tag = "dashboard", request_body = TargetInput,
     responses((status = 204), (status = 422, body = shared::ErrorBody)))]
 pub async fn set_target(
@@ -485,7 +543,7 @@ pub async fn set_target(
     let from = input
         .validate()
         .map_err(|e| ApiError::invalid(e).with_message("The target is not valid; nothing was saved."))?;
-    let target = shared::kpi::Target { value: input.value, at_risk: input.at_risk };
+    let target = shared::kpi::Target { value: input.value, at_risk: input.at_risk, cadence: input.cadence };
     state.store.set_target(&ctx, input.kpi, from, target).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,6 @@
 //! The KPIs of the dashboard (domain/kpi.md), each defined once: what it measures, its unit, the
 //! direction that is good, its default target and at-risk limit, and the rule that says on
-//! target / at risk / off target. Also the monthly periods of the trends, the measurement series
+//! target / at risk / off target. Also the periods of the trends (weeks, months, quarters), the measurement series
 //! that come from outside systems (ERP, MES), and the formulas, which answer "no data" (never
 //! NaN, never 0 %) when there is nothing to divide by.
 //!
@@ -15,6 +15,7 @@ use crate::validation::{FORMAT, INVALID, REQUIRED};
 
 mod measurement;
 pub mod objective;
+mod span;
 #[cfg(test)]
 mod tests;
 
@@ -23,6 +24,7 @@ pub use measurement::{
     read_measurement_rows, read_measurements_csv,
 };
 pub use objective::{Objective, ObjectiveId, ObjectiveInput, ObjectiveStatus, objective_status};
+pub use span::{Cadence, Span};
 
 /// A KPI of the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -90,6 +92,9 @@ pub struct Target {
     pub value: f64,
     /// The limit of the at-risk band.
     pub at_risk: f64,
+    /// The periods it is judged over (a month unless chosen).
+    #[serde(default)]
+    pub cadence: Cadence,
 }
 
 /// How a value stands against its target.
@@ -264,7 +269,15 @@ impl Kpi {
                 None,
             ),
         };
-        KpiDef { name, formula, unit, direction, target: Target { value, at_risk }, leading, needs }
+        KpiDef {
+            name,
+            formula,
+            unit,
+            direction,
+            target: Target { value, at_risk, cadence: Cadence::Month },
+            leading,
+            needs,
+        }
     }
 
     /// The kinds of record whose change can move this KPI (an open dashboard refreshes the tile
@@ -289,6 +302,15 @@ impl Kpi {
             Kpi::CapaClosureTime => &["capa", "kpi_target"],
             Kpi::CustomerComplaints => &["complaint", "kpi_target"],
             Kpi::AuditFindings => &["kpi_target"],
+        }
+    }
+
+    /// The cadences it can be computed in: weeks only for the KPIs counted from dated records
+    /// (measurements come per month, and the live counts are kept at each month's end).
+    pub fn cadences(self) -> &'static [Cadence] {
+        match self {
+            Kpi::CapaClosureTime | Kpi::CustomerComplaints | Kpi::AuditFindings => &Cadence::ALL,
+            _ => &[Cadence::Month, Cadence::Quarter],
         }
     }
 
@@ -421,17 +443,19 @@ impl From<Period> for String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct TrendPoint {
-    /// The month.
-    pub period: Period,
+    /// The period: a week, month or quarter, as the KPI's cadence (`2026-W49`, `2026-11`,
+    /// `2026-Q4`).
+    #[cfg_attr(feature = "server", schema(value_type = String, example = "2026-11"))]
+    pub period: Span,
     /// The value.
     pub value: Option<f64>,
-    /// The target that applied in that month.
+    /// The target that applied in that period.
     pub target: f64,
     /// How the value stood against it.
     pub status: KpiStatus,
 }
 
-/// A dashboard tile: a KPI's latest value against its target, and its 12-month trend.
+/// A dashboard tile: a KPI's latest value against its target, and its trend over 12 periods.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Tile {
@@ -447,13 +471,14 @@ pub struct Tile {
     pub direction: Direction,
     /// The current target.
     pub target: Target,
-    /// The latest value: of the latest month with data (for live counts, now).
+    /// The latest value: of the latest period with data (for live counts, now).
     pub value: Option<f64>,
-    /// The month of that value.
-    pub period: Option<Period>,
+    /// The period of that value (`2026-W49`, `2026-11`, `2026-Q4`).
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, example = "2026-11"))]
+    pub period: Option<Span>,
     /// How it stands.
     pub status: KpiStatus,
-    /// The last 12 months, oldest first.
+    /// The last 12 periods (weeks, months or quarters: the target's cadence), oldest first.
     pub trend: Vec<TrendPoint>,
     /// The module it needs, when that module is not built yet (the tile says so).
     pub needs: Option<String>,
@@ -475,9 +500,9 @@ impl Tile {
     /// is the latest).
     pub fn build(
         kpi: Kpi,
-        periods: &[Period],
-        target_at: impl Fn(Period) -> Target,
-        value_at: impl Fn(Period) -> Option<f64>,
+        periods: &[Span],
+        target_at: impl Fn(Span) -> Target,
+        value_at: impl Fn(Span) -> Option<f64>,
         drill: &str,
     ) -> Tile {
         let def = kpi.def();
@@ -489,8 +514,8 @@ impl Tile {
                 TrendPoint { period: *p, value, target: target.value, status: kpi.judge(value, target) }
             })
             .collect();
-        // The headline is the latest month with data (a month's measurements come after it
-        // closes), judged against the target of that month.
+        // The headline is the latest period with data (a month's measurements come after it
+        // closes), judged against the target of that period.
         let latest = trend.iter().rev().find(|t| t.value.is_some());
         let period = latest.map(|t| t.period);
         let target = period.or(periods.last().copied()).map_or(def.target, &target_at);
@@ -514,7 +539,8 @@ impl Tile {
     }
 }
 
-/// A change of a KPI's target from a month on (earlier months keep the target they had).
+/// A change of a KPI's target and cadence from a month on (earlier months keep the target they
+/// had; the trend is drawn in the cadence in force now).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -528,10 +554,14 @@ pub struct TargetInput {
     pub value: f64,
     /// The at-risk limit (on the bad side of the target).
     pub at_risk: f64,
+    /// The periods it is judged over: one of [`Kpi::cadences`]; a month when left out.
+    #[serde(default)]
+    pub cadence: Cadence,
 }
 
 impl TargetInput {
-    /// The rules: a month, finite values, the at-risk limit on the bad side of the target.
+    /// The rules: a month, finite values, the at-risk limit on the bad side of the target, a
+    /// cadence the KPI can be computed in.
     pub fn validate(&self) -> Result<Period, FieldErrors> {
         let mut e = FieldErrors::new();
         let from = Period::parse(&self.from);
@@ -547,6 +577,9 @@ impl TargetInput {
         };
         if !self.at_risk.is_finite() || self.at_risk < 0.0 || !bad_side {
             e.add("at_risk", INVALID);
+        }
+        if !self.kpi.cadences().contains(&self.cadence) {
+            e.add("cadence", INVALID);
         }
         e.into_result().map(|()| from.unwrap_or(Period { year: 1970, month: 1 }))
     }

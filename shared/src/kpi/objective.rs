@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{Direction, Kpi, Period, Unit};
+use super::{Direction, Kpi, Span, Unit};
 use crate::FieldErrors;
 use crate::auth::UserId;
 use crate::org::{Record, RecordMeta, id_type};
@@ -116,8 +116,9 @@ pub struct Objective {
     pub notes: String,
     /// The KPI's latest value (the same as its tile's).
     pub latest: Option<f64>,
-    /// The month of that value.
-    pub latest_period: Option<Period>,
+    /// The period of that value (the KPI's cadence: `2026-W49`, `2026-11`, `2026-Q4`).
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, example = "2026-11"))]
+    pub latest_period: Option<Span>,
     /// Where it stands ([`objective_status`]).
     pub status: ObjectiveStatus,
     /// Version and life.

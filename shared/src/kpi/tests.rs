@@ -58,14 +58,68 @@ fn periods_are_months() {
 }
 
 #[test]
+fn weeks_and_quarters_by_the_calendar() {
+    // ISO weeks start on Monday; week 1 holds the year's first Thursday, so 2026-12-31 is in
+    // 2026-W53 and 2027-01-01 too; 2027-01-04 starts 2027-W01.
+    let w = Span::of(Cadence::Week, d("2026-12-03"));
+    assert_eq!((w.to_string(), w.first_day(), w.last_day()), ("2026-W49".into(), d("2026-11-30"), d("2026-12-06")));
+    assert_eq!(Span::of(Cadence::Week, d("2027-01-01")).to_string(), "2026-W53");
+    assert_eq!(Span::of(Cadence::Week, d("2027-01-04")).to_string(), "2027-W01");
+    assert_eq!(Span::of(Cadence::Week, d("2027-01-04")).prev().to_string(), "2026-W53");
+    let weeks = w.last(12);
+    assert_eq!((weeks[0].to_string(), weeks[11]), ("2026-W38".into(), w));
+    assert_eq!(Span::parse("2026-W49"), Some(w));
+    assert_eq!(Span::parse("2025-W53"), None, "2025 has 52 ISO weeks");
+    let q = Span::of(Cadence::Quarter, d("2026-12-03"));
+    assert_eq!((q.to_string(), q.first_day(), q.last_day()), ("2026-Q4".into(), d("2026-10-01"), d("2026-12-31")));
+    assert_eq!(q.months().iter().map(ToString::to_string).collect::<Vec<_>>(), ["2026-10", "2026-11", "2026-12"]);
+    let quarters = q.last(12);
+    assert_eq!(quarters[0].to_string(), "2024-Q1");
+    assert_eq!((quarters[0].label(), quarters[11].short()), ("Q1 2024".into(), "Q4 26".into()));
+    assert_eq!(Span::of(Cadence::Quarter, d("2026-02-28")).to_string(), "2026-Q1");
+    for bad in ["2026-Q5", "2026-Q0", "2026-W5", "2026-W54", "2026-13", "26-Q1"] {
+        assert_eq!(Span::parse(bad), None, "{bad}");
+    }
+    // A month on the wire is as before: `YYYY-MM`.
+    let m = Span::month(Period::of(d("2026-02-10")));
+    assert_eq!(
+        (serde_json::to_string(&m).unwrap(), m.last_day(), m.label()),
+        ("\"2026-02\"".into(), d("2026-02-28"), "Feb 2026".into())
+    );
+    assert_eq!(serde_json::from_str::<Span>("\"2026-Q4\"").unwrap(), q);
+}
+
+#[test]
+fn weeks_only_where_the_records_are_dated() {
+    let t = |kpi, cadence| TargetInput { kpi, from: "2026-06".into(), value: 5.0, at_risk: 8.0, cadence };
+    assert!(t(Kpi::CustomerComplaints, Cadence::Week).validate().is_ok());
+    assert!(t(Kpi::CustomerComplaints, Cadence::Quarter).validate().is_ok());
+    // Measurements come a month at a time; the live counts are kept at each month's end.
+    for kpi in [Kpi::Copq, Kpi::OverdueWork] {
+        assert!(t(kpi, Cadence::Week).validate().unwrap_err().get("cadence").is_some(), "{kpi:?}");
+        assert!(t(kpi, Cadence::Quarter).validate().is_ok(), "{kpi:?}");
+    }
+    // Left out, a target is monthly.
+    let input: TargetInput =
+        serde_json::from_str(r#"{"kpi": "copq", "from": "2026-06", "value": 5, "at_risk": 8}"#).unwrap();
+    assert_eq!(input.cadence, Cadence::Month);
+}
+
+#[test]
 fn a_tile_uses_the_target_of_each_month() {
-    let periods = Period::of(d("2026-03-01")).last(3);
-    let changed = Period::of(d("2026-03-01"));
+    let periods = Span::month(Period::of(d("2026-03-01"))).last(3);
+    let changed = periods[2];
     let tile = Tile::build(
         Kpi::DefectRate,
         &periods,
-        |p| if p >= changed { Target { value: 0.8, at_risk: 1.2 } } else { Kpi::DefectRate.def().target },
-        |p| (p.month != 2).then_some(0.9),
+        |p| {
+            if p >= changed {
+                Target { value: 0.8, at_risk: 1.2, cadence: Cadence::Month }
+            } else {
+                Kpi::DefectRate.def().target
+            }
+        },
+        |p| (p != periods[1]).then_some(0.9),
         "/x",
     );
     assert_eq!(tile.period, Some(changed));
@@ -79,7 +133,7 @@ fn a_tile_uses_the_target_of_each_month() {
         Kpi::DefectRate,
         &periods,
         |_| Kpi::DefectRate.def().target,
-        |p| (p.month == 2).then_some(1.2),
+        |p| (p == periods[1]).then_some(1.2),
         "/x",
     );
     assert_eq!((open.value, open.period, open.status), (Some(1.2), Some(periods[1]), KpiStatus::AtRisk));
@@ -112,7 +166,7 @@ fn measurement_rules_and_csv_problems_with_line_and_column() {
 
 #[test]
 fn a_target_sits_on_the_right_side() {
-    let t = |kpi, value, at_risk| TargetInput { kpi, from: "2026-06".into(), value, at_risk };
+    let t = |kpi, value, at_risk| TargetInput { kpi, from: "2026-06".into(), value, at_risk, cadence: Cadence::Month };
     assert!(t(Kpi::DefectRate, 1.0, 1.5).validate().is_ok());
     assert!(t(Kpi::DefectRate, 1.0, 0.5).validate().unwrap_err().get("at_risk").is_some());
     assert!(t(Kpi::TrainingCompletion, 95.0, 90.0).validate().is_ok());

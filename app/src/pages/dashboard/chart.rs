@@ -1,6 +1,6 @@
-//! `/dashboard/kpi/:kpi`: one KPI at full size. The 12 months as a chart (values, the target
-//! that applied each month as a dashed step line, the at-risk band), each month's point
-//! reachable by Tab and by the arrow keys and named for screen readers; the status of each month
+//! `/dashboard/kpi/:kpi`: one KPI at full size. The 12 periods (weeks, months or quarters) as a
+//! chart (values, the target that applied in each as a dashed step line, the at-risk band), each
+//! period's point reachable by Tab and by the arrow keys and named for screen readers; its status
 //! as a marker shape and a word, never by colour alone; the same numbers as a table beneath.
 
 use leptos::prelude::*;
@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::kpi::{Direction, Kpi, KpiStatus, Tile, TrendPoint, Unit};
 
-use super::{month_name, status_symbol, value_runs};
+use super::{plural, status_symbol, value_runs};
 use crate::api;
 use crate::components::status::loaded;
 use crate::session::changes_of;
@@ -63,7 +63,7 @@ fn KpiChart(kpi: Kpi, process: Option<i64>) -> impl IntoView {
                     <span class="tile-value" data-testid="kpi-value">{t.value.map(|v| t.unit.format(v)).unwrap_or_else(|| "No data".into())}</span>
                     " "
                     <span class=format!("kpi-status kpi-{}", t.status.as_str())>{status_symbol(t.status)}" "{t.status.label()}</span>
-                    {t.period.map(|p| format!(" · {}", month_name(p)))}
+                    {t.period.map(|p| format!(" · {}", p.label()))}
                     {t.scope.clone().map(|s| view! { " · " <strong>{s}</strong> })}
                 </p>
                 {t.scope_note.clone().map(|n| view! { <p class="muted">{n}</p> })}
@@ -79,13 +79,6 @@ fn KpiChart(kpi: Kpi, process: Option<i64>) -> impl IntoView {
             })}
         </section>
     }
-}
-
-/// "Jan 26": short enough for twelve under the chart.
-fn short_month(p: shared::kpi::Period) -> String {
-    let name = month_name(p);
-    let (month, year) = name.split_once(' ').unwrap_or((name.as_str(), ""));
-    format!("{month} {}", year.get(2..).unwrap_or(year))
 }
 
 /// The marker of a status: its shape (and the colour the CSS gives it).
@@ -151,9 +144,10 @@ fn Chart(trend: Vec<TrendPoint>, unit: Unit, direction: Direction) -> impl IntoV
     let count = points.len();
     let tip = trend.clone();
     let better = if direction == Direction::AtMost { "lower is better" } else { "higher is better" };
+    let periods = plural(&trend);
     view! {
         <figure class="kpi-chart">
-            <svg viewBox=format!("0 0 {W} {H}") role="group" aria-label=format!("The last 12 months and the target; {better}. Tab or the arrow keys go from month to month.")>
+            <svg viewBox=format!("0 0 {W} {H}") role="group" aria-label=format!("The last 12 {periods} and the target; {better}. Tab or the arrow keys go from one to the next.")>
                 {ys.iter().map(|v| view! {
                     <g class="axis" aria-hidden="true">
                         <line x1=LEFT x2=W - RIGHT y1=y(*v) y2=y(*v) class="gridline" />
@@ -161,14 +155,14 @@ fn Chart(trend: Vec<TrendPoint>, unit: Unit, direction: Direction) -> impl IntoV
                     </g>
                 }).collect_view()}
                 {trend.iter().enumerate().map(|(i, t)| view! {
-                    <text class="axis" aria-hidden="true" x=x(i) y=H - 12.0 text-anchor="middle">{short_month(t.period)}</text>
+                    <text class="axis" aria-hidden="true" x=x(i) y=H - 12.0 text-anchor="middle">{t.period.short()}</text>
                 }).collect_view()}
                 <polyline class="chart-target" points=target_line aria-hidden="true" />
                 {runs.into_iter().map(|p| view! { <polyline class="chart-line" points=p aria-hidden="true" /> }).collect_view()}
                 {points.into_iter().map(|(i, t)| {
                     let label = format!(
                         "{}: {}, target {} {}, {}",
-                        month_name(t.period),
+                        t.period.label(),
                         t.value.map(|v| unit.format(v)).unwrap_or_else(|| "no data".into()),
                         if direction == Direction::AtMost { "at most" } else { "at least" },
                         unit.format(t.target),
@@ -204,7 +198,7 @@ fn Chart(trend: Vec<TrendPoint>, unit: Unit, direction: Direction) -> impl IntoV
                 {move || focused.get().and_then(|i| tip.get(i).cloned().map(|t| (i, t))).map(|(i, t)| {
                     let text = format!(
                         "{}: {} (target {})",
-                        month_name(t.period),
+                        t.period.label(),
                         t.value.map(|v| unit.format(v)).unwrap_or_else(|| "no data".into()),
                         unit.format(t.target)
                     );
@@ -229,20 +223,21 @@ fn Legend() -> impl IntoView {
             <span><svg width="16" height="16" aria-hidden="true"><path d=marker(KpiStatus::OnTarget, 8.0, 8.0) class="mark kpi-on_target" /></svg>" On target"</span>
             <span><svg width="16" height="16" aria-hidden="true"><path d=marker(KpiStatus::AtRisk, 8.0, 9.0) class="mark kpi-at_risk" /></svg>" At risk"</span>
             <span><svg width="16" height="16" aria-hidden="true"><path d=marker(KpiStatus::OffTarget, 8.0, 8.0) class="mark kpi-off_target" /></svg>" Off target"</span>
-            <span><svg width="24" height="10" aria-hidden="true"><line x1="0" x2="24" y1="5" y2="5" class="chart-target" /></svg>" Target that month"</span>
+            <span><svg width="24" height="10" aria-hidden="true"><line x1="0" x2="24" y1="5" y2="5" class="chart-target" /></svg>" Target then"</span>
         </p>
     }
 }
 
 #[component]
 fn DataTable(trend: Vec<TrendPoint>, unit: Unit) -> impl IntoView {
+    let periods = plural(&trend);
     view! {
-        <table class="grid kpi-table" aria-label="The last 12 months">
-            <thead><tr><th scope="col">"Month"</th><th scope="col">"Value"</th><th scope="col">"Target"</th><th scope="col">"Status"</th></tr></thead>
+        <table class="grid kpi-table" aria-label=format!("The last 12 {periods}")>
+            <thead><tr><th scope="col">"Period"</th><th scope="col">"Value"</th><th scope="col">"Target"</th><th scope="col">"Status"</th></tr></thead>
             <tbody>
                 {trend.into_iter().rev().map(|t| view! {
                     <tr data-testid="kpi-month">
-                        <td>{month_name(t.period)}</td>
+                        <td>{t.period.label()}</td>
                         <td>{t.value.map(|v| unit.format(v)).unwrap_or_else(|| "No data".into())}</td>
                         <td>{unit.format(t.target)}</td>
                         <td>{status_symbol(t.status)}" "{t.status.label()}</td>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use shared::auth::Permission;
-use shared::kpi::{Kpi, MeasurementInput, Period, Series, TargetInput};
+use shared::kpi::{Cadence, Kpi, MeasurementInput, Period, Series, TargetInput};
 
 use crate::api::{self, ApiError};
 use crate::components::field::error_lines;
@@ -223,6 +223,7 @@ fn SetTarget() -> impl IntoView {
     let from = RwSignal::new(Period::of(today_utc()).to_string());
     let value = RwSignal::new(String::new());
     let at_risk = RwSignal::new(String::new());
+    let cadence = RwSignal::new(Cadence::Month);
     let problems = RwSignal::new(Vec::<String>::new());
     let saved = RwSignal::new(false);
     let save = Action::new_local(move |input: &TargetInput| {
@@ -242,8 +243,13 @@ fn SetTarget() -> impl IntoView {
         ev.prevent_default();
         saved.set(false);
         let num = |s: String| s.trim().parse::<f64>().unwrap_or(f64::NAN);
-        let input =
-            TargetInput { kpi: kpi.get(), from: from.get(), value: num(value.get()), at_risk: num(at_risk.get()) };
+        let input = TargetInput {
+            kpi: kpi.get(),
+            from: from.get(),
+            value: num(value.get()),
+            at_risk: num(at_risk.get()),
+            cadence: cadence.get(),
+        };
         match input.validate() {
             Ok(_) => {
                 save.dispatch(input);
@@ -254,14 +260,25 @@ fn SetTarget() -> impl IntoView {
     view! {
         <details class="create">
             <summary>"Change a target"</summary>
-            <p class="muted">"From the month chosen on; earlier months keep the target they had."</p>
+            <p class="muted">"From the month chosen on; earlier periods keep the target they had. The trend is drawn per week, month or quarter as the target in force says (weeks only for KPIs counted from dated records: measurements come per month)."</p>
             <form class="form form-inline" on:submit=on_submit novalidate>
                 <label class="field-inline">"KPI "
-                    <select on:change=move |ev| if let Some(k) = Kpi::parse(&event_target_value(&ev)) { kpi.set(k) }>
+                    <select on:change=move |ev| if let Some(k) = Kpi::parse(&event_target_value(&ev)) {
+                        kpi.set(k);
+                        if !k.cadences().contains(&cadence.get_untracked()) { cadence.set(Cadence::Month) }
+                    }>
                         {Kpi::ALL.into_iter().map(|k| view! { <option value=k.as_str() selected=move || kpi.get() == k>{k.def().name}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="field-inline">"From " <input type="month" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev)) /></label>
+                <label class="field-inline">"Judged "
+                    <select name="cadence" on:change=move |ev| if let Some(c) = Cadence::parse(&event_target_value(&ev)) { cadence.set(c) }>
+                        {move || kpi.get().cadences().iter().map(|c| {
+                            let c = *c;
+                            view! { <option value=c.as_str() selected=move || cadence.get() == c>{c.label()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
                 <label class="field-inline">"Target " <input inputmode="decimal" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) /></label>
                 <label class="field-inline">"At-risk limit " <input inputmode="decimal" prop:value=move || at_risk.get() on:input=move |ev| at_risk.set(event_target_value(&ev)) /></label>
                 <button type="submit" class="btn btn-primary">"Set target"</button>

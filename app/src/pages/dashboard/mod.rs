@@ -1,5 +1,5 @@
-//! The dashboard: one tile per KPI (value, status against the target of its month, a 12-month
-//! sparkline with the target line, the records behind it), the risk heatmap, and the pages
+//! The dashboard: one tile per KPI (value, status against the target of its period, a
+//! sparkline of 12 weeks, months or quarters with the target line, the records behind it), the risk heatmap, and the pages
 //! behind the tiles: overdue work, and the measurements from outside systems with their import
 //! and the KPI targets.
 
@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use shared::auth::Permission;
-use shared::kpi::{DashboardLayout, Direction, Kpi, KpiStatus, Period, Tile, TrendPoint};
+use shared::kpi::{DashboardLayout, Direction, Kpi, KpiStatus, Tile, TrendPoint};
 
 use crate::api::{self, ApiError};
 use crate::components::heatmap::{HeatView, HeatmapView};
@@ -190,7 +190,7 @@ fn KpiTile(kpi: Kpi, process: Option<i64>) -> impl IntoView {
                     if t.direction == Direction::AtMost { "≤" } else { "≥" },
                     t.unit.format(t.target.value)
                 );
-                let when = t.period.map(month_name).unwrap_or_default();
+                let when = t.period.map(|p| p.label()).unwrap_or_default();
                 view! {
                     <h2><A href=full.clone()>{t.name.clone()}</A></h2>
                     {t.scope_note.clone().map(|n| view! { <p class="muted tile-scope">{n}</p> })}
@@ -247,14 +247,13 @@ pub(crate) fn status_symbol(s: KpiStatus) -> &'static str {
     }
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-pub(crate) fn month_name(p: Period) -> String {
-    format!("{} {}", MONTHS[(p.month as usize).saturating_sub(1) % 12], p.year)
+/// "months", "weeks" or "quarters": the periods of a trend.
+pub(crate) fn plural(trend: &[TrendPoint]) -> &'static str {
+    trend.first().map_or("months", |t| t.period.cadence().plural())
 }
 
-/// A 12-month sparkline: the values (gaps where there is no data), the target that applied in
-/// each month as a dashed step line, and the same numbers as a table for screen readers.
+/// A sparkline of 12 periods: the values (gaps where there is no data), the target that applied
+/// in each period as a dashed step line, and the same numbers as a table for screen readers.
 #[component]
 fn Sparkline(trend: Vec<TrendPoint>, unit: shared::kpi::Unit) -> impl IntoView {
     const W: f64 = 240.0;
@@ -284,23 +283,24 @@ fn Sparkline(trend: Vec<TrendPoint>, unit: shared::kpi::Unit) -> impl IntoView {
     let dots: Vec<_> =
         trend.iter().enumerate().filter_map(|(i, t)| t.value.map(|v| (x(i), y(v), t.status, t.period, v))).collect();
     let rows = trend.clone();
+    let periods = plural(&trend);
     view! {
-        <svg class="spark" viewBox=format!("0 0 {W} {H}") role="img" aria-label="Trend of the last 12 months with the target line">
+        <svg class="spark" viewBox=format!("0 0 {W} {H}") role="img" aria-label=format!("Trend of the last 12 {periods} with the target line")>
             <polyline class="spark-target" points=target_line />
             {runs.into_iter().map(|points| view! { <polyline class="spark-line" points=points /> }).collect_view()}
             {dots.into_iter().map(|(cx, cy, status, period, v)| view! {
                 <circle class=format!("spark-dot kpi-{}", status.as_str()) cx=format!("{cx:.1}") cy=format!("{cy:.1}") r="3">
-                    <title>{format!("{}: {} ({})", month_name(period), unit.format(v), status.label())}</title>
+                    <title>{format!("{}: {} ({})", period.label(), unit.format(v), status.label())}</title>
                 </circle>
             }).collect_view()}
         </svg>
         <table class="sr-only">
-            <caption>"The last 12 months"</caption>
-            <thead><tr><th scope="col">"Month"</th><th scope="col">"Value"</th><th scope="col">"Target"</th><th scope="col">"Status"</th></tr></thead>
+            <caption>{format!("The last 12 {periods}")}</caption>
+            <thead><tr><th scope="col">"Period"</th><th scope="col">"Value"</th><th scope="col">"Target"</th><th scope="col">"Status"</th></tr></thead>
             <tbody>
                 {rows.into_iter().map(|t| view! {
                     <tr>
-                        <td>{month_name(t.period)}</td>
+                        <td>{t.period.label()}</td>
                         <td>{t.value.map(|v| unit.format(v)).unwrap_or_else(|| "No data".into())}</td>
                         <td>{unit.format(t.target)}</td>
                         <td>{t.status.label()}</td>

@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use shared::auth::UserId;
 use shared::kpi::{Kpi, Objective, ObjectiveInput, ObjectiveStatus};
 
-use super::month_name;
 use crate::api::{self, ApiError};
 use crate::components::field::error_lines;
 use crate::components::status::loaded;
@@ -65,7 +64,7 @@ pub fn Objectives(can_manage: bool) -> impl IntoView {
                                         <td class="nowrap">{o.due_on.to_string()}</td>
                                         <td>{o.owner_name.clone()}</td>
                                         <td class="nowrap">{match (o.latest, o.latest_period) {
-                                            (Some(v), Some(p)) => format!("{} ({})", unit.format(v), month_name(p)),
+                                            (Some(v), Some(p)) => format!("{} ({})", unit.format(v), p.label()),
                                             (Some(v), None) => unit.format(v),
                                             _ => "No data".into(),
                                         }}</td>

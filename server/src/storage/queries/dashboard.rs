@@ -1,18 +1,20 @@
 //! The dashboard: the queries of [`crate::storage::dashboard`], compiled once per backend (see
 //! [`crate::storage`]).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use shared::audit::{AuditAction, diff};
 use shared::auth::UserId;
 use shared::kpi::{
-    DashboardLayout, Kpi, Measurement, MeasurementInput, Objective, ObjectiveId, ObjectiveInput, ObjectiveStatus,
-    Period, Series, Target,
+    Cadence, DashboardLayout, Kpi, Measurement, MeasurementInput, Objective, ObjectiveId, ObjectiveInput,
+    ObjectiveStatus, Period, Series, Target,
 };
 use shared::validation::{NOT_FOUND, RETIRED};
 
-use super::base::append_audit;
-use super::{Conn, SqlStore, WriteTx};
+use super::base::{append_audit, append_audits};
+use super::{Conn, Db, SqlStore, WriteTx};
 use crate::storage::common::{Draft, MetaRow, field_error};
 use crate::storage::dashboard::{DashboardStore, ProcessRecords};
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
@@ -102,71 +104,119 @@ fn period(s: &str) -> StoreResult<Period> {
 #[async_trait]
 impl DashboardStore for SqlStore {
     async fn record_measurements(&self, ctx: &AuditContext, rows: &[(MeasurementInput, Period)]) -> StoreResult<usize> {
+        // The last row of a series and month counts (as if recorded one after another, with one
+        // audit entry for the outcome); a row equal to what is kept changes nothing.
+        let mut wanted: Vec<(&MeasurementInput, String)> = Vec::with_capacity(rows.len());
+        let mut at: HashMap<(Series, String), usize> = HashMap::with_capacity(rows.len());
+        for (m, p) in rows {
+            let key = (m.series, p.to_string());
+            match at.get(&key) {
+                Some(i) => wanted[*i] = (m, key.1),
+                None => {
+                    at.insert(key.clone(), wanted.len());
+                    wanted.push((m, key.1));
+                }
+            }
+        }
+        let (Some(lo), Some(hi)) = (wanted.iter().map(|w| &w.1).min(), wanted.iter().map(|w| &w.1).max()) else {
+            return Ok(0);
+        };
         let mut tx = self.write_tx().await?;
         let now = Utc::now();
-        let mut changed = 0;
-        for (m, p) in rows {
-            let before: Option<(i64, f64, String, i64)> = sqlx::query_as(
-                "select measurement_id, value, source, version from measurements where series = $1 and period = $2",
-            )
-            .bind(m.series.as_str())
-            .bind(p.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-            let after = serde_json::json!({ "series": m.series.as_str(), "period": p.to_string(), "value": m.value, "source": m.source });
-            let (id, version, old, action) = match before {
-                Some((_, value, source, _)) if value == m.value && source == m.source => continue,
-                Some((id, value, source, version)) => {
-                    sqlx::query(
-                        "update measurements set value = $2, source = $3, version = version + 1, updated_at = $4 \
-                         where measurement_id = $1",
-                    )
-                    .bind(id)
-                    .bind(m.value)
-                    .bind(&m.source)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    let old = serde_json::json!({ "series": m.series.as_str(), "period": p.to_string(), "value": value, "source": source });
-                    (id, version + 1, old, AuditAction::Update)
-                }
-                None => {
-                    let (id,): (i64,) = sqlx::query_as(
-                        "insert into measurements (series, period, value, source, created_at, updated_at) \
-                         values ($1, $2, $3, $4, $5, $5) returning measurement_id",
-                    )
-                    .bind(m.series.as_str())
-                    .bind(p.to_string())
-                    .bind(m.value)
-                    .bind(&m.source)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|e| {
-                        if super::base::is_unique_violation(&e) {
-                            StoreError::Conflict(
-                                "Another import recorded this month of this series at the same moment; nothing was \
-                                 saved. Send it again."
-                                    .into(),
-                            )
-                        } else {
-                            StoreError::Database(e)
-                        }
-                    })?;
-                    (id, 1, serde_json::Value::Null, AuditAction::Create)
-                }
-            };
-            let draft = Draft {
-                action,
-                record_type: "measurement",
-                record_id: id,
-                record_version: version,
-                changes: diff(&old, &after),
-                reason: None,
-            };
-            append_audit(&mut tx, ctx, draft).await?;
-            changed += 1;
+        // What is kept for those months, in one read.
+        let kept: Vec<(i64, String, String, f64, String, i64)> = sqlx::query_as(
+            "select measurement_id, series, period, value, source, version from measurements \
+             where period >= $1 and period <= $2",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut *tx)
+        .await?;
+        let kept: HashMap<(&str, &str), (i64, f64, &str, i64)> = kept
+            .iter()
+            .map(|(id, series, period, value, source, version)| {
+                ((series.as_str(), period.as_str()), (*id, *value, source.as_str(), *version))
+            })
+            .collect();
+        let json = |m: &MeasurementInput, period: &str, value: f64, source: &str| serde_json::json!({ "series": m.series.as_str(), "period": period, "value": value, "source": source });
+        let mut inserts: Vec<(&MeasurementInput, &str)> = Vec::new();
+        // (id, new version, value, source, old json, new json)
+        let mut updates: Vec<(i64, i64, &MeasurementInput, serde_json::Value, serde_json::Value)> = Vec::new();
+        for (m, period) in &wanted {
+            match kept.get(&(m.series.as_str(), period.as_str())) {
+                Some((_, value, source, _)) if *value == m.value && *source == m.source => {}
+                Some((id, value, source, version)) => updates.push((
+                    *id,
+                    version + 1,
+                    m,
+                    json(m, period, *value, source),
+                    json(m, period, m.value, &m.source),
+                )),
+                None => inserts.push((m, period.as_str())),
+            }
         }
+        let mut drafts: Vec<Draft<'_>> = Vec::with_capacity(inserts.len() + updates.len());
+        // Corrections: one statement per 500 (3 values each, well under both bind limits).
+        for chunk in updates.chunks(500) {
+            let mut qb = sqlx::QueryBuilder::<Db>::new(
+                "update measurements set value = v.column2, source = v.column3, version = measurements.version + 1, \
+                 updated_at = ",
+            );
+            qb.push_bind(now).push(" from (");
+            qb.push_values(chunk, |mut v, (id, _, m, ..)| {
+                v.push_bind(*id).push_bind(m.value).push_bind(m.source.clone());
+            });
+            qb.push(") as v where measurements.measurement_id = v.column1");
+            qb.build().execute(&mut *tx).await?;
+        }
+        for (id, version, _, old, after) in &updates {
+            drafts.push(Draft {
+                action: AuditAction::Update,
+                record_type: "measurement",
+                record_id: *id,
+                record_version: *version,
+                changes: diff(old, after),
+                reason: None,
+            });
+        }
+        // New months: one multi-row insert per 500, their ids returned.
+        for chunk in inserts.chunks(500) {
+            let mut qb = sqlx::QueryBuilder::<Db>::new(
+                "insert into measurements (series, period, value, source, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut v, (m, period)| {
+                v.push_bind(m.series.as_str()).push_bind(*period).push_bind(m.value).push_bind(m.source.clone());
+                v.push_bind(now).push_bind(now);
+            });
+            qb.push(" returning measurement_id, series, period");
+            let ids: Vec<(i64, String, String)> = qb.build_query_as().fetch_all(&mut *tx).await.map_err(|e| {
+                if super::base::is_unique_violation(&e) {
+                    StoreError::Conflict(
+                        "Another import recorded a month of a series at the same moment; nothing was saved. Send it \
+                         again."
+                            .into(),
+                    )
+                } else {
+                    StoreError::Database(e)
+                }
+            })?;
+            let sent: HashMap<(&str, &str), &MeasurementInput> =
+                chunk.iter().map(|(m, period)| ((m.series.as_str(), *period), *m)).collect();
+            for (id, series, period) in &ids {
+                if let Some(m) = sent.get(&(series.as_str(), period.as_str())) {
+                    drafts.push(Draft {
+                        action: AuditAction::Create,
+                        record_type: "measurement",
+                        record_id: *id,
+                        record_version: 1,
+                        changes: diff(&serde_json::Value::Null, &json(m, period, m.value, &m.source)),
+                        reason: None,
+                    });
+                }
+            }
+        }
+        let changed = drafts.len();
+        append_audits(&mut tx, ctx, drafts).await?;
         tx.commit().await?;
         Ok(changed)
     }
@@ -198,29 +248,32 @@ impl DashboardStore for SqlStore {
     async fn set_target(&self, ctx: &AuditContext, kpi: Kpi, from: Period, target: Target) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         let now = Utc::now();
-        let before: Option<(f64, f64)> =
-            sqlx::query_as("select value, at_risk from kpi_targets where kpi = $1 and from_period = $2")
+        let before: Option<(f64, f64, String)> =
+            sqlx::query_as("select value, at_risk, cadence from kpi_targets where kpi = $1 and from_period = $2")
                 .bind(kpi.as_str())
                 .bind(from.to_string())
                 .fetch_optional(&mut *tx)
                 .await?;
         let (id, version): (i64, i64) = sqlx::query_as(
-            "insert into kpi_targets (kpi, from_period, value, at_risk, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $5) on conflict (kpi, from_period) do update set value = excluded.value, \
-             at_risk = excluded.at_risk, version = kpi_targets.version + 1, updated_at = excluded.updated_at \
-             returning target_id, version",
+            "insert into kpi_targets (kpi, from_period, value, at_risk, cadence, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $6) on conflict (kpi, from_period) do update set value = excluded.value, \
+             at_risk = excluded.at_risk, cadence = excluded.cadence, version = kpi_targets.version + 1, \
+             updated_at = excluded.updated_at returning target_id, version",
         )
         .bind(kpi.as_str())
         .bind(from.to_string())
         .bind(target.value)
         .bind(target.at_risk)
+        .bind(target.cadence.as_str())
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let old = before.map_or(serde_json::Value::Null, |(value, at_risk)| {
-            serde_json::json!({ "kpi": kpi.as_str(), "from": from.to_string(), "value": value, "at_risk": at_risk })
+        let old = before.map_or(serde_json::Value::Null, |(value, at_risk, cadence)| {
+            serde_json::json!({ "kpi": kpi.as_str(), "from": from.to_string(), "value": value, "at_risk": at_risk,
+                "cadence": cadence })
         });
-        let after = serde_json::json!({ "kpi": kpi.as_str(), "from": from.to_string(), "value": target.value, "at_risk": target.at_risk });
+        let after = serde_json::json!({ "kpi": kpi.as_str(), "from": from.to_string(), "value": target.value,
+            "at_risk": target.at_risk, "cadence": target.cadence.as_str() });
         let draft = Draft {
             action: if version == 1 { AuditAction::Create } else { AuditAction::Update },
             record_type: "kpi_target",
@@ -235,14 +288,16 @@ impl DashboardStore for SqlStore {
     }
 
     async fn list_targets(&self) -> StoreResult<Vec<(Kpi, Period, Target)>> {
-        let rows: Vec<(String, String, f64, f64)> =
-            sqlx::query_as("select kpi, from_period, value, at_risk from kpi_targets order by kpi, from_period")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, String, f64, f64, String)> = sqlx::query_as(
+            "select kpi, from_period, value, at_risk, cadence from kpi_targets order by kpi, from_period",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter()
-            .filter_map(|(kpi, from, value, at_risk)| {
+            .filter_map(|(kpi, from, value, at_risk, cadence)| {
                 let kpi = Kpi::parse(&kpi)?;
-                Some(period(&from).map(|p| (kpi, p, Target { value, at_risk })))
+                let cadence = Cadence::parse(&cadence).unwrap_or_default();
+                Some(period(&from).map(|p| (kpi, p, Target { value, at_risk, cadence })))
             })
             .collect()
     }
