@@ -663,13 +663,17 @@ impl Store for SqlStore {
             return Ok(0);
         }
         // Per type, the newest entry by the index (audit_entries_type_seq), walking back past a
-        // person's sessions and password events, which change nothing the caller computes.
+        // person's sessions and password events, which change nothing the caller computes. The
+        // type is a range of one and the order is the index's own: written `record_type = $1 …
+        // order by seq desc`, PostgreSQL walks the whole trail backwards by `seq` for a type whose
+        // newest entry is far back (59 ms for the training assignments behind 100,000 NCs, 179
+        // ms for a type never written, on 250,000 entries; 0.05 ms by the type's index).
         let sql = (1..=record_types.len())
             .map(|i| {
                 format!(
-                    "select (select seq from audit_entries where record_type = ${i} and action not in \
-                     ('sign_in', 'failed_sign_in', 'lock', 'sign_out', 'change_password', 'reset_password') \
-                     order by seq desc limit 1) as m"
+                    "select (select seq from audit_entries where record_type >= ${i} and record_type <= ${i} and \
+                     action not in ('sign_in', 'failed_sign_in', 'lock', 'sign_out', 'change_password', \
+                     'reset_password') order by record_type desc, seq desc limit 1) as m"
                 )
             })
             .collect::<Vec<_>>()
