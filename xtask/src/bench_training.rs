@@ -2,7 +2,8 @@
 //! targets), on SQLite and PostgreSQL: `caliper seed-training --people 2000 --requirements 200`,
 //! then the matrix API (time and size, raw and brotli), the auditor's "trained on revision N at
 //! date D", all the dashboard's tiles in one request, and the approval of a revision that assigns
-//! every member of staff, in one transaction.
+//! every member of staff, in one transaction; with 100,000 NCs and 10,000 CAPAs seeded too, and a
+//! CSV import of 10,000 measurements.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -15,6 +16,9 @@ use crate::{Result, Server, free_port, pg, run, step};
 
 const PEOPLE: usize = 2_000;
 const REQUIREMENTS: usize = 200;
+const NCS: usize = 100_000;
+const CAPAS: usize = 10_000;
+const IMPORTED: usize = 10_000;
 const PASSWORD: &str = "Caliper-Demo-2026";
 
 pub fn bench() -> Result {
@@ -32,8 +36,9 @@ pub fn bench() -> Result {
     let _ = std::fs::remove_dir_all(&data);
     write_figures("caliper-bench-training.json", &figures)?;
     println!(
-        "targets: training_matrix_api_*_p50_ms <= 150 and brotli <= 1 MB; trained_on_*_p99_ms <= 20; \
-         approval_assigning_*_ms <= 1000; dashboard_all_tiles_*_p50_ms <= 100"
+        "targets: training_matrix_api_*_p50_ms (also after_a_change) <= 150 and brotli <= 1 MB; trained_on_*_p99_ms <= 20; \
+         approval_assigning_*_ms <= 1000; dashboard_all_tiles_*_p50_ms <= 100 (with 100,000 NCs and \
+         10,000 CAPAs); measurements_csv_import_10000_*_p50_ms <= 2000"
     );
     Ok(())
 }
@@ -75,6 +80,14 @@ fn measure(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BT
         .env("DATABASE_URL", url)
         .env("CALIPER_LOG", "warn"))?;
     figures.insert(format!("seed_training_{backend}_s"), started.elapsed().as_secs_f64());
+    // The dashboard's scale (issue 15): 100,000 NCs and 10,000 CAPAs besides the training grid
+    // and the demo's two years of measurements.
+    let started = Instant::now();
+    run(Command::new(caliper)
+        .args(["seed-quality", "--ncs", &NCS.to_string(), "--capas", &CAPAS.to_string()])
+        .env("DATABASE_URL", url)
+        .env("CALIPER_LOG", "warn"))?;
+    figures.insert(format!("seed_quality_{backend}_s"), started.elapsed().as_secs_f64());
 
     let port = free_port()?;
     let (server, _) = Server::start(caliper, url, port, true)?;
@@ -98,6 +111,18 @@ fn measure(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BT
     let reqs: Vec<i64> =
         matrix["requirements"].as_array().into_iter().flatten().filter_map(|r| r["id"].as_i64()).collect();
     figures.insert(format!("training_matrix_{backend}_cells"), (people.len() * reqs.len()) as f64);
+
+    step(&format!("GET /api/v1/training/matrix on {backend} after a change to it (an exemption granted), 10 runs"));
+    let mut lat = Vec::new();
+    for i in 0..10 {
+        let grant = serde_json::json!({"user_id": people[i * 97 % people.len()], "requirement_id": reqs[i * 31 % reqs.len()],
+            "reason": "Bench: exempt while on leave"});
+        call(&mut conn, "POST", "/api/v1/training/exemptions", Some(&grant.to_string()))?;
+        lat.push(call(&mut conn, "GET", "/api/v1/training/matrix", None)?.0);
+    }
+    lat.sort_by(f64::total_cmp);
+    figures.insert(format!("training_matrix_api_after_a_change_{backend}_p50_ms"), percentile(&lat, 50.0));
+    figures.insert(format!("training_matrix_api_after_a_change_{backend}_max_ms"), percentile(&lat, 100.0));
 
     step(&format!("GET /api/v1/training/trained-on on {backend}: 200 questions"));
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
@@ -134,12 +159,44 @@ fn measure(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BT
     }
     lat.sort_by(f64::total_cmp);
     figures.insert(format!("dashboard_all_tiles_after_a_change_{backend}_p50_ms"), percentile(&lat, 50.0));
+    figures.insert(format!("dashboard_all_tiles_after_a_change_{backend}_max_ms"), percentile(&lat, 100.0));
+    // One tile, as an open dashboard refetches it after a live event.
+    let lat = timed(&mut conn, "/api/v1/dashboard/tiles/customer_complaints", 20)?;
+    figures.insert(format!("dashboard_one_tile_{backend}_p50_ms"), percentile(&lat, 50.0));
+
+    step(&format!("POST /api/v1/measurements/import on {backend}: a CSV of {IMPORTED} measurements, 3 runs"));
+    let mut lat = Vec::new();
+    for run in 0..3 {
+        let csv = measurements_csv(run);
+        let (ms, recorded, ..) = call(&mut conn, "POST", "/api/v1/measurements/import", Some(&csv))?;
+        if recorded["rows"].as_u64() != Some(IMPORTED as u64) {
+            return Err(format!("the import answered {recorded}"));
+        }
+        lat.push(ms);
+    }
+    lat.sort_by(f64::total_cmp);
+    figures.insert(format!("measurements_csv_import_10000_{backend}_p50_ms"), percentile(&lat, 50.0));
+    figures.insert(format!("measurements_csv_import_10000_{backend}_max_ms"), percentile(&lat, 100.0));
 
     step(&format!("approval of a revision that assigns every member of staff on {backend}"));
     let ms = approval(&addr, &qm, &mut conn, figures, backend)?;
     figures.insert(format!("approval_assigning_{backend}_ms"), ms);
     drop(server);
     Ok(())
+}
+
+/// 10,000 measurements as a CSV: every series for the months from 1900-01 on, each run with
+/// other values (so that each run changes every row, as a corrected export from the ERP would).
+fn measurements_csv(run: usize) -> String {
+    let mut csv = String::from("series,period,value,source\n");
+    let all = shared::kpi::Series::ALL;
+    for i in 0..IMPORTED {
+        let month = i / all.len();
+        let (year, m) = (1900 + month / 12, month % 12 + 1);
+        let value = 1000 + (i * 7 + run * 13) % 5000;
+        csv.push_str(&format!("{},{year:04}-{m:02},{value},ERP bench\n", all[i % all.len()].as_str()));
+    }
+    csv
 }
 
 /// A document read by every member of staff: its revision's last signature approves it and
