@@ -130,11 +130,13 @@ pub async fn overdue_items_in(
 pub struct KpiCache {
     matrix: std::sync::Mutex<Option<(i64, NaiveDate, Arc<Matrix>)>>,
     capa_facts: std::sync::Mutex<Option<(i64, Arc<Vec<shared::quality::CapaFacts>>)>>,
-    nc_costs: std::sync::Mutex<Option<(i64, NaiveDate, NaiveDate, Arc<NcCosts>)>>,
+    nc_costs: std::sync::Mutex<Option<KeptCosts>>,
 }
 
 /// The costs recorded on NCs per day: scrap, rework, warranty, returns (cents).
 type NcCosts = Vec<(NaiveDate, [i64; 4])>;
+/// NC costs as kept: the newest NC's audit entry, the days they cover, the costs.
+type KeptCosts = (i64, NaiveDate, NaiveDate, Arc<NcCosts>);
 
 /// The costs recorded on the NCs reported `from..=to`, read once per change of an NC (100,000
 /// NCs: a year of them summed per day is 35–50 ms on PostgreSQL).

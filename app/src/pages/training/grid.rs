@@ -19,6 +19,9 @@ pub const NAME_W: f64 = 240.0;
 pub const HEAD_H: f64 = 150.0;
 /// Rows and columns drawn beyond the view on each side.
 const OVERSCAN: usize = 4;
+/// Columns drawn together in a row: a sideways scroll redraws a row's cells only when the view
+/// reaches another block, and then only that block's cells (not every cell of the row).
+const BLOCK: usize = 6;
 
 /// The cells in view: `first..last` of `len`, for a scroll offset and a viewport size.
 pub fn window(offset: f64, viewport: f64, size: f64, len: usize) -> (usize, usize) {
@@ -71,6 +74,11 @@ pub fn MatrixGrid(
     let col_window = Memo::new(move |_| {
         let (_, left) = scroll.get();
         window(left, viewport.get().1, COL_W, cols.with(Vec::len))
+    });
+    // The blocks of columns that hold the columns in view: changes only at a block's edge.
+    let blocks = Memo::new(move |_| {
+        let (a, b) = col_window.get();
+        (a / BLOCK, b.div_ceil(BLOCK))
     });
 
     // Moves the active cell and scrolls it into view.
@@ -209,13 +217,21 @@ pub fn MatrixGrid(
                             let (name, department) = person
                                 .map(|x| (x.name, x.department.unwrap_or_default()))
                                 .unwrap_or_default();
-                            // The row's cells in view, as one piece of markup: a step of the
-                            // scroll costs one string per row, not a component per cell.
-                            let cells = move || {
-                                let (a, b) = col_window.get();
+                            // The row's cells in view, as one piece of markup per block of
+                            // columns: a step of the scroll costs a string per new block, not a
+                            // component per cell.
+                            let cells = move |block: usize| {
                                 matrix.with_untracked(|m| {
-                                    cols.with(|cols| m.as_ref().map(|m| row_html(m, p, vr, cols, a, b)).unwrap_or_default())
+                                    cols.with(|cols| {
+                                        m.as_ref()
+                                            .map(|m| row_html(m, p, vr, cols, block * BLOCK, (block + 1) * BLOCK))
+                                            .unwrap_or_default()
+                                    })
                                 })
+                            };
+                            let in_view = move || {
+                                let (a, b) = blocks.get();
+                                (a..b).collect::<Vec<_>>()
                             };
                             view! {
                                 <div class="mx-row" role="row" aria-rowindex=vr + 2 data-testid="matrix-row" data-person=name.clone()
@@ -223,7 +239,9 @@ pub fn MatrixGrid(
                                     <div class="mx-name" role="rowheader" title=format!("{name}, {department}")>
                                         {name.clone()} " " <small class="muted">{department.clone()}</small>
                                     </div>
-                                    <div class="mx-cells" inner_html=cells></div>
+                                    <For each=in_view key=|block| *block let:block>
+                                        <div class="mx-cells" inner_html=move || cells(block)></div>
+                                    </For>
                                 </div>
                             }
                         }
