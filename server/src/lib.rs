@@ -101,6 +101,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api", any(routes::api_not_found))
         .route("/api/{*rest}", any(routes::api_not_found))
         .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
         .fallback_service(app_files::static_files(state.static_dir.clone()))
         .layer(
             ServiceBuilder::new()

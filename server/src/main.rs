@@ -164,8 +164,22 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 }
             });
             tracing::info!(url = %format!("http://{}", listener.local_addr()?), "caliper listening");
+            let events = state.events.clone();
             let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-            axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
+            // On SIGTERM or Ctrl-C: stop accepting, end every event stream at once (with a
+            // `retry:` hint, so the app reconnects to whichever instance answers), let requests
+            // in flight finish; whatever still runs after STOP_DEADLINE is cut off.
+            let stopping = async move {
+                shutdown().await;
+                events.stop();
+                tokio::spawn(async {
+                    tokio::time::sleep(STOP_DEADLINE).await;
+                    tracing::warn!(deadline = ?STOP_DEADLINE, "requests still running at the stop deadline; exiting");
+                    std::process::exit(0);
+                });
+            };
+            axum::serve(listener, service).with_graceful_shutdown(stopping).await?;
+            tracing::info!("stopped");
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -200,6 +214,10 @@ async fn effective_dates(
         }
     }
 }
+
+/// How long a stop waits for requests in flight (a service manager should allow more before it
+/// kills: systemd's default `TimeoutStopSec=90s` does).
+const STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
 
 async fn shutdown() {
     let ctrl_c = async {

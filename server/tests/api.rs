@@ -430,7 +430,23 @@ async fn an_unchanged_list_answers_304(store: Arc<dyn Store>, _db: TestDb) {
     assert!(headers.get(header::ETAG).is_none());
 }
 
+/// Liveness and readiness: `/readyz` answers 200 only while the database holds every migration
+/// of this build; `/healthz` stays 200 (the server is alive, not ready).
+async fn readiness_needs_every_migration(store: Arc<dyn Store>, db: TestDb) {
+    let client = Client::new(store);
+    let r = client.get("/readyz").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    db.execute("delete from _sqlx_migrations where version = (select max(version) from _sqlx_migrations)")
+        .await
+        .unwrap();
+    let r = client.get("/readyz").await;
+    assert_envelope(&r, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.body["message"].as_str().unwrap().contains("lacks 1 of this build's migrations"), "{}", r.text);
+    assert_eq!(client.get("/healthz").await.status, StatusCode::OK);
+}
+
 on_both_backends!(
+    readiness_needs_every_migration,
     an_unchanged_list_answers_304,
     responses_are_compressed_when_accepted,
     the_audit_trail_is_readable_and_verifiable_over_http,
@@ -440,3 +456,95 @@ on_both_backends!(
     health_and_openapi_are_true,
     the_app_is_served_with_spa_fallback_and_cache_headers,
 );
+
+/// Raw HTTP/1.1 over `stream`: the request, then the status line and headers (the body, if any,
+/// stays in the stream).
+fn send_raw(stream: &mut std::net::TcpStream, request: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).to_string()
+}
+
+/// A stop with live pages open (issue 19): SIGTERM ends every event stream at once with a
+/// `retry:` hint, and the real server exits in seconds instead of waiting for the browsers to
+/// leave.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_ends_the_open_event_streams_and_exits() {
+    use std::io::Read as _;
+    use std::time::{Duration, Instant};
+    let (store, db) = TestDb::sqlite().await;
+    let TestDb::Sqlite(_, path) = &db else { unreachable!() };
+    common::create_user(&store, "lee.chen", &[shared::auth::Role::Staff]).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_caliper"))
+        .args(["serve", "--bind", &addr, "--static-dir", "/nonexistent"])
+        .env("DATABASE_URL", format!("sqlite://{}", path.display()))
+        .env("CALIPER_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut conn = loop {
+        match std::net::TcpStream::connect(&addr) {
+            Ok(c) => break c,
+            Err(_) if started.elapsed() < Duration::from_secs(20) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("the server did not start: {e}"),
+        }
+    };
+    let body = json!({"username": "lee.chen", "password": common::PASSWORD}).to_string();
+    let head = send_raw(
+        &mut conn,
+        &format!(
+            "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+
+    // Twenty open pages, each holding its stream.
+    let mut streams = Vec::new();
+    for _ in 0..20 {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        let head = send_raw(&mut s, &format!("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n"));
+        assert!(head.starts_with("HTTP/1.1 200") && head.contains("text/event-stream"), "{head}");
+        streams.push(s);
+    }
+    let stopped = Instant::now();
+    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let exit = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if stopped.elapsed() > Duration::from_secs(15) {
+            let _ = child.kill();
+            panic!("still running 15 s after SIGTERM with open streams");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = stopped.elapsed();
+    assert!(exit.success(), "{exit:?}");
+    assert!(took < Duration::from_secs(5), "exited {took:?} after SIGTERM");
+    // Each stream got the hint to connect again, then its end.
+    for mut s in streams {
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut rest = String::new();
+        let _ = s.read_to_string(&mut rest);
+        assert!(rest.contains("retry: 1000"), "{rest:?}");
+    }
+}

@@ -36,20 +36,35 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/events", get(events))
 }
 
+/// How soon a browser whose stream the server ended on its way down should connect again
+/// (the SSE `retry:` field): to whichever instance answers then.
+pub const RETRY_AFTER_STOP: Duration = Duration::from_millis(1000);
+
 /// The changes feed of one server instance.
 #[derive(Debug)]
 pub struct Events {
     sender: broadcast::Sender<RecordChanged>,
     tailing: OnceLock<()>,
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for Events {
     fn default() -> Self {
-        Self { sender: broadcast::channel(1024).0, tailing: OnceLock::new() }
+        Self {
+            sender: broadcast::channel(1024).0,
+            tailing: OnceLock::new(),
+            stopping: tokio::sync::watch::channel(false).0,
+        }
     }
 }
 
 impl Events {
+    /// The server is stopping: every open stream ends at once with a `retry:` hint (a stream
+    /// left open would hold its connection, and the stop, until the browser went away).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
     /// A receiver of every change from now on; the first one starts tailing the trail.
     pub fn subscribe(self: &Arc<Self>, store: &Arc<dyn Store>) -> broadcast::Receiver<RecordChanged> {
         let receiver = self.sender.subscribe();
@@ -121,36 +136,48 @@ pub async fn events(
     user: CurrentUser,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = state.events.subscribe(&state.store);
+    let mut stopping = state.events.stopping.subscribe();
     let token = auth::session_cookie(&headers).map(|t| auth::token_hash(&t)).unwrap_or_default();
     let checks = tokio::time::interval_at(tokio::time::Instant::now() + SESSION_CHECK, SESSION_CHECK);
     let stream = futures_util::stream::unfold(
-        (receiver, checks, state, token, user),
-        |(mut receiver, mut checks, state, token, user)| async move {
-            loop {
-                tokio::select! {
-                    received = receiver.recv() => match received {
-                        Ok(change) if may_see(&user, &change) => {
-                            let data = serde_json::to_string(&change).unwrap_or_default();
-                            let event = Event::default().event(CHANGE).id(change.seq.to_string()).data(data);
-                            return Some((Ok(event), (receiver, checks, state, token, user)));
+        (receiver, checks, state, token, user, false),
+        move |(mut receiver, mut checks, state, token, user, ended)| {
+            let stop = if ended || *stopping.borrow_and_update() { None } else { Some(stopping.clone()) };
+            async move {
+                let Some(mut stop) = stop else {
+                    // The stream ends after its `retry:` hint, or the server was stopping already.
+                    return None;
+                };
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => {
+                            let event = Event::default().retry(RETRY_AFTER_STOP).comment("the server is stopping");
+                            return Some((Ok(event), (receiver, checks, state, token, user, true)));
                         }
-                        Ok(_) => {}
-                        Err(broadcast::error::RecvError::Lagged(_)) => {
-                            let event = Event::default().event("resync").data("{}");
-                            return Some((Ok(event), (receiver, checks, state, token, user)));
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return None,
-                    },
-                    _ = checks.tick() => {
-                        let now = chrono::Utc::now();
-                        let idle = chrono::Duration::from_std(state.passwords.config().idle_timeout).unwrap_or_default();
-                        let live = matches!(
-                            state.store.session_by_token(&token).await,
-                            Ok(Some(s)) if s.ended_at.is_none() && !s.user_retired && now < s.expires_at
-                                && now - s.last_seen_at <= idle
-                        );
-                        if !live {
-                            return None;
+                        received = receiver.recv() => match received {
+                            Ok(change) if may_see(&user, &change) => {
+                                let data = serde_json::to_string(&change).unwrap_or_default();
+                                let event = Event::default().event(CHANGE).id(change.seq.to_string()).data(data);
+                                return Some((Ok(event), (receiver, checks, state, token, user, false)));
+                            }
+                            Ok(_) => {}
+                            Err(broadcast::error::RecvError::Lagged(_)) => {
+                                let event = Event::default().event("resync").data("{}");
+                                return Some((Ok(event), (receiver, checks, state, token, user, false)));
+                            }
+                            Err(broadcast::error::RecvError::Closed) => return None,
+                        },
+                        _ = checks.tick() => {
+                            let now = chrono::Utc::now();
+                            let idle = chrono::Duration::from_std(state.passwords.config().idle_timeout).unwrap_or_default();
+                            let live = matches!(
+                                state.store.session_by_token(&token).await,
+                                Ok(Some(s)) if s.ended_at.is_none() && !s.user_retired && now < s.expires_at
+                                    && now - s.last_seen_at <= idle
+                            );
+                            if !live {
+                                return None;
+                            }
                         }
                     }
                 }

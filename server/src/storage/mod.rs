@@ -204,6 +204,9 @@ pub trait Store:
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip to the database.
     async fn ping(&self) -> StoreResult<()>;
+    /// How many of this build's migrations the database has not applied (0: its schema is this
+    /// build's).
+    async fn pending_migrations(&self) -> StoreResult<usize>;
     /// Refreshes the query planner's statistics (`analyze`), after a bulk load: PostgreSQL plans
     /// a freshly filled table as if it were empty until autovacuum gets to it (measured: the
     /// register's first page took 15 ms instead of 1.3 ms on 10,000 risks).

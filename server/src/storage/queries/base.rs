@@ -228,6 +228,15 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn pending_migrations(&self) -> StoreResult<usize> {
+        let applied: Vec<(i64,)> = sqlx::query_as("select version from _sqlx_migrations where success")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap_or_default();
+        let applied: std::collections::HashSet<i64> = applied.into_iter().map(|(v,)| v).collect();
+        Ok(migrator().iter().filter(|m| !applied.contains(&m.version)).count())
+    }
+
     async fn analyze(&self) -> StoreResult<()> {
         sqlx::query("analyze").execute(&self.pool).await?;
         Ok(())
