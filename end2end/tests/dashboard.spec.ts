@@ -49,7 +49,7 @@ test("the executive lands on the dashboard; a measurement elsewhere moves its ti
   await api.dispose();
 });
 
-test("a target change moves the trend's target line from its month on; a CSV with two bad rows names both and imports nothing", async ({ browser }) => {
+test("a target change moves the trend's target line from its month on; a KPI judged per quarter draws 12 quarters; a CSV with two bad rows names both and imports nothing", async ({ browser }) => {
   const qm = await pageAs(browser, DEMO.qualityManager.username);
   await qm.goto("/");
   const copq = qm.locator('[data-kpi="copq"]');
@@ -69,6 +69,24 @@ test("a target change moves the trend's target line from its month on; a CSV wit
   await qm.goto("/");
   await expect(targets.last()).toHaveText(`${target} %`);
   await expect(targets.nth(10)).toHaveText(lastMonth);
+
+  // CAPA closure time judged per quarter from this month on: its trend is 12 quarters.
+  await qm.goto("/dashboard/measurements");
+  await qm.getByText("Change a target").click();
+  await qm.getByLabel("KPI").selectOption("capa_closure_time");
+  await qm.getByLabel("From").fill(thisMonth());
+  await qm.getByLabel("Judged").selectOption("quarter");
+  await qm.getByLabel("Target", { exact: true }).fill("30");
+  await qm.getByLabel("At-risk limit").fill("45");
+  await qm.getByRole("button", { name: "Set target" }).click();
+  await expect(qm.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  await qm.goto("/");
+  const capa = qm.locator('[data-kpi="capa_closure_time"]');
+  await expect(capa.locator("table.sr-only caption")).toHaveText("The last 12 quarters");
+  const periods = capa.locator("table.sr-only tbody tr td:nth-child(1)");
+  await expect(periods).toHaveCount(12);
+  await expect(periods.last()).toHaveText(/^Q[1-4] \d{4}$/);
+  await expect(capa.locator("table.sr-only tbody tr td:nth-child(3)").last()).toHaveText("30 days");
 
   // The CSV: rows 3 and 4 are wrong; nothing is imported, both are named.
   await qm.goto("/dashboard/measurements");
