@@ -24,7 +24,7 @@ test("the executive lands on the dashboard; a measurement elsewhere moves its ti
   await qm.goto("/dashboard/measurements");
   await qm.getByText("Record a value").click();
   await qm.getByLabel("Series").first().selectOption("units_produced");
-  await qm.getByLabel("Month").fill(month);
+  await qm.getByLabel("Month", { exact: true }).fill(month);
   await qm.getByLabel("Value").fill("1000");
   await qm.getByLabel("Source").fill("MES shift report");
   await qm.getByRole("button", { name: "Save" }).click();

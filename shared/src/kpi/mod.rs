@@ -78,6 +78,8 @@ impl Unit {
     pub fn format(self, v: f64) -> String {
         match self {
             Unit::Percent => format!("{v:.2} %"),
+            // A median can fall between two whole days: 30.5 days is not shown as "30 days".
+            Unit::Days if (v - v.round()).abs() >= 0.05 => format!("{v:.1} days"),
             Unit::Days => format!("{v:.0} days"),
             Unit::Count => format!("{v:.0}"),
         }
@@ -190,7 +192,7 @@ impl Kpi {
         let (name, formula, unit, direction, value, at_risk, leading, needs) = match self {
             Kpi::DefectRate => (
                 "Defect rate",
-                "Units rejected ÷ units produced, per month",
+                "Units rejected ÷ units produced, per period",
                 Unit::Percent,
                 Direction::AtMost,
                 1.0,
@@ -200,7 +202,7 @@ impl Kpi {
             ),
             Kpi::CapaClosureTime => (
                 "CAPA closure time",
-                "Days from opening to closure, median of the CAPAs closed in the month",
+                "Days from opening to closure, median of the CAPAs closed in the period",
                 Unit::Days,
                 Direction::AtMost,
                 30.0,
@@ -210,7 +212,7 @@ impl Kpi {
             ),
             Kpi::CustomerComplaints => (
                 "Customer complaints",
-                "Complaints received per month",
+                "Complaints received per period",
                 Unit::Count,
                 Direction::AtMost,
                 5.0,
@@ -220,7 +222,7 @@ impl Kpi {
             ),
             Kpi::AuditFindings => (
                 "Audit findings per audit",
-                "Nonconformities found ÷ audits completed, per month",
+                "Nonconformities found ÷ audits completed, per period",
                 Unit::Count,
                 Direction::AtMost,
                 2.0,
@@ -230,7 +232,7 @@ impl Kpi {
             ),
             Kpi::TrainingCompletion => (
                 "Training completion",
-                "People × requirements completed and current ÷ required, at the month's end",
+                "People × requirements completed and current ÷ required, at the period's end",
                 Unit::Percent,
                 Direction::AtLeast,
                 95.0,
@@ -240,7 +242,7 @@ impl Kpi {
             ),
             Kpi::SupplierDefectRate => (
                 "Supplier defect rate",
-                "Incoming units rejected ÷ units received, per month",
+                "Incoming units rejected ÷ units received, per period",
                 Unit::Percent,
                 Direction::AtMost,
                 0.5,
@@ -250,7 +252,7 @@ impl Kpi {
             ),
             Kpi::Copq => (
                 "Cost of poor quality",
-                "(Scrap + rework + warranty + returns cost) ÷ revenue, per month; each cost from the ERP where reported, else from the month's NCs",
+                "(Scrap + rework + warranty + returns cost) ÷ revenue, per period; each month's cost from the ERP where reported, else from that month's NCs",
                 Unit::Percent,
                 Direction::AtMost,
                 5.0,
@@ -260,7 +262,7 @@ impl Kpi {
             ),
             Kpi::OverdueWork => (
                 "Overdue work",
-                "Risk reviews, FMEA actions, training, CAPAs and NCs (open over 30 days) past their due date, at the month's end",
+                "Risk reviews, FMEA actions, training, CAPAs and NCs (open over 30 days) past their due date, at the period's end",
                 Unit::Count,
                 Direction::AtMost,
                 0.0,

@@ -58,6 +58,13 @@ fn periods_are_months() {
 }
 
 #[test]
+fn days_show_their_half() {
+    assert_eq!(Unit::Days.format(30.0), "30 days");
+    assert_eq!(Unit::Days.format(30.5), "30.5 days");
+    assert_eq!(Unit::Days.format(29.98), "30 days");
+}
+
+#[test]
 fn weeks_and_quarters_by_the_calendar() {
     // ISO weeks start on Monday; week 1 holds the year's first Thursday, so 2026-12-31 is in
     // 2026-W53 and 2027-01-01 too; 2027-01-04 starts 2027-W01.

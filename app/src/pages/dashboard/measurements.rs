@@ -272,7 +272,7 @@ fn SetTarget() -> impl IntoView {
                 </label>
                 <label class="field-inline">"From " <input type="month" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev)) /></label>
                 <label class="field-inline">"Judged "
-                    <select name="cadence" on:change=move |ev| if let Some(c) = Cadence::parse(&event_target_value(&ev)) { cadence.set(c) }>
+                    <select name="cadence" aria-label="Judged" on:change=move |ev| if let Some(c) = Cadence::parse(&event_target_value(&ev)) { cadence.set(c) }>
                         {move || kpi.get().cadences().iter().map(|c| {
                             let c = *c;
                             view! { <option value=c.as_str() selected=move || cadence.get() == c>{c.label()}</option> }
