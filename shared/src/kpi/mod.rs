@@ -391,14 +391,7 @@ impl Period {
 
     /// The `n` months ending with this one, oldest first.
     pub fn last(self, n: usize) -> Vec<Period> {
-        let mut out = Vec::with_capacity(n);
-        let mut p = self;
-        for _ in 0..n {
-            out.push(p);
-            p = p.prev();
-        }
-        out.reverse();
-        out
+        Span::month(self).last(n).into_iter().map(|m| Period::of(m.first_day())).collect()
     }
 
     /// The month after.
