@@ -172,9 +172,14 @@ async fn sign_in_lockout_and_password_rules(store: Arc<dyn Store>, db: TestDb) {
     assert_eq!(r.body["field_errors"]["new_password"], json!(["password_is_username"]));
     let r = tom2.json("POST", "/api/v1/session/password", &pw("Temporary-Pass-77", "short")).await;
     assert_eq!(r.body["field_errors"]["new_password"], json!(["password_too_short"]));
+    // Tom is also signed in on another machine: changing the password there ends it.
+    let mut elsewhere = Client::new(store.clone());
+    assert_eq!(elsewhere.sign_in("tom.okafor", "Temporary-Pass-77").await.status, StatusCode::OK);
+    assert_eq!(elsewhere.get("/api/v1/session").await.status, StatusCode::OK);
     let r = tom2.json("POST", "/api/v1/session/password", &pw("Temporary-Pass-77", "Brand-New-Lathe-9")).await;
     assert_eq!((r.status, r.body["must_change_password"].clone()), (StatusCode::OK, json!(false)), "{}", r.text);
     assert_eq!(tom2.get("/api/v1/processes").await.status, StatusCode::OK);
+    assert_eq!(elsewhere.get("/api/v1/session").await.status, StatusCode::UNAUTHORIZED, "the other session ended");
 
     // Password ageing: a password older than the limit must be changed.
     db.execute("update users set password_changed_at = '2020-01-01T00:00:00+00:00' where username = 'tom.okafor'")

@@ -342,6 +342,20 @@ impl TrustStore for SqlStore {
         if action == AuditAction::ResetPassword {
             // Whoever held the old password is signed out everywhere.
             end_user_sessions(&mut tx, id.0, "password reset").await?;
+        } else if action == AuditAction::ChangePassword {
+            // The person's other sessions end (one left signed in on another machine, or one
+            // someone took over with the old password); the one they changed it in goes on.
+            let kept = ctx.source.session_id.parse::<i64>().unwrap_or(0);
+            sqlx::query(
+                "update sessions set ended_at = $2, ended_reason = $3 \
+                 where user_id = $1 and ended_at is null and session_id <> $4",
+            )
+            .bind(id.0)
+            .bind(Utc::now())
+            .bind("password changed in another session")
+            .bind(kept)
+            .execute(&mut *tx)
+            .await?;
         }
         let after = user_by_id(&mut tx, id.0).await?.ok_or_else(|| StoreError::unreadable("user", id.0))?;
         // The hash itself never enters the trail; the flags and times that changed do.
