@@ -132,11 +132,13 @@ pub async fn worksheet(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<WorksheetQuery>,
-) -> ApiResult<Json<Worksheet>> {
+) -> ApiResult<Response> {
     if q.limit.is_some_and(|l| l < 1) {
         return Err(ApiError::bad_request("`limit` is a whole number of rows, at least 1."));
     }
-    Ok(Json(state.store.worksheet(FmeaId(id), q.limit).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?))
+    let sheet =
+        state.store.worksheet(FmeaId(id), q.limit).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    Ok(crate::conditional::json_off_thread(sheet).await)
 }
 
 /// Query of the worksheet.
