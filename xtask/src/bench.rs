@@ -107,6 +107,21 @@ pub(crate) fn write_figures(file: &str, figures: &BTreeMap<String, f64>) -> Resu
     Ok(())
 }
 
+/// Runs `caliper ARGS` on the database at `url` (a seed command) and records how long it took as
+/// `seed_<name>_<backend>_s`.
+pub(crate) fn timed_seed(
+    caliper: &std::path::Path,
+    url: &str,
+    args: &[&str],
+    figure: &str,
+    figures: &mut BTreeMap<String, f64>,
+) -> Result {
+    let started = Instant::now();
+    run(Command::new(caliper).args(args).env("DATABASE_URL", url).env("CALIPER_LOG", "warn"))?;
+    figures.insert(figure.to_string(), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
 /// The server binary to measure: `CALIPER_BENCH_BINARY` (another build, e.g. the previous
 /// commit's, under the same loads) or this tree's release build.
 pub(crate) fn caliper_binary() -> Result<std::path::PathBuf> {

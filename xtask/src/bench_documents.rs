@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::bench::{caliper_binary, percentile, write_figures};
+use crate::bench::{caliper_binary, percentile, timed_seed, write_figures};
 use crate::http::{Conn, sign_in};
 use crate::{Result, Server, free_port, pg, run, step};
 
@@ -70,12 +70,8 @@ fn record(figures: &mut BTreeMap<String, f64>, name: &str, backend: &str, lat: &
 fn measure(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BTreeMap<String, f64>) -> Result {
     step(&format!("seed the demo and {COUNT} documents of about 2,000 words on {backend}"));
     run(Command::new(caliper).arg("seed-demo").env("DATABASE_URL", url).env("CALIPER_LOG", "warn"))?;
-    let started = Instant::now();
-    run(Command::new(caliper)
-        .args(["seed-documents", "--count", &COUNT.to_string()])
-        .env("DATABASE_URL", url)
-        .env("CALIPER_LOG", "warn"))?;
-    figures.insert(format!("seed_documents_{backend}_s"), started.elapsed().as_secs_f64());
+    let count = COUNT.to_string();
+    timed_seed(caliper, url, &["seed-documents", "--count", &count], &format!("seed_documents_{backend}_s"), figures)?;
 
     let port = free_port()?;
     let (server, _) = Server::start(caliper, url, port, true)?;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::bench::{caliper_binary, percentile, write_figures};
+use crate::bench::{caliper_binary, percentile, timed_seed, write_figures};
 use crate::http::{Conn, sign_in};
 use crate::{Result, Server, free_port, pg, run, step};
 
@@ -61,12 +61,14 @@ fn timed(conn: &mut Conn, paths: &[String], runs: usize) -> Result<Vec<f64>> {
 fn measure(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BTreeMap<String, f64>) -> Result {
     step(&format!("seed the demo, {NCS} NCs and {CAPAS} CAPAs on {backend}"));
     run(Command::new(caliper).arg("seed-demo").env("DATABASE_URL", url).env("CALIPER_LOG", "warn"))?;
-    let started = Instant::now();
-    run(Command::new(caliper)
-        .args(["seed-quality", "--ncs", &NCS.to_string(), "--capas", &CAPAS.to_string()])
-        .env("DATABASE_URL", url)
-        .env("CALIPER_LOG", "warn"))?;
-    figures.insert(format!("seed_quality_{backend}_s"), started.elapsed().as_secs_f64());
+    let (ncs, capas) = (NCS.to_string(), CAPAS.to_string());
+    timed_seed(
+        caliper,
+        url,
+        &["seed-quality", "--ncs", &ncs, "--capas", &capas],
+        &format!("seed_quality_{backend}_s"),
+        figures,
+    )?;
 
     let port = free_port()?;
     let (server, _) = Server::start(caliper, url, port, true)?;

@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::bench::{caliper_binary, percentile, write_figures};
+use crate::bench::{caliper_binary, percentile, timed_seed, write_figures};
 use crate::http::{Conn, Session, sign_in};
 use crate::{Result, Server, free_port, pg, run, step};
 
@@ -74,20 +74,19 @@ fn timed(conn: &mut Conn, path: &str, runs: usize) -> Result<Vec<f64>> {
 fn measure(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BTreeMap<String, f64>) -> Result {
     step(&format!("seed the demo and {PEOPLE} people × {REQUIREMENTS} requirements on {backend}"));
     run(Command::new(caliper).arg("seed-demo").env("DATABASE_URL", url).env("CALIPER_LOG", "warn"))?;
-    let started = Instant::now();
-    run(Command::new(caliper)
-        .args(["seed-training", "--people", &PEOPLE.to_string(), "--requirements", &REQUIREMENTS.to_string()])
-        .env("DATABASE_URL", url)
-        .env("CALIPER_LOG", "warn"))?;
-    figures.insert(format!("seed_training_{backend}_s"), started.elapsed().as_secs_f64());
+    let (people, requirements) = (PEOPLE.to_string(), REQUIREMENTS.to_string());
+    let args = ["seed-training", "--people", &people, "--requirements", &requirements];
+    timed_seed(caliper, url, &args, &format!("seed_training_{backend}_s"), figures)?;
     // The dashboard's scale (issue 15): 100,000 NCs and 10,000 CAPAs besides the training grid
     // and the demo's two years of measurements.
-    let started = Instant::now();
-    run(Command::new(caliper)
-        .args(["seed-quality", "--ncs", &NCS.to_string(), "--capas", &CAPAS.to_string()])
-        .env("DATABASE_URL", url)
-        .env("CALIPER_LOG", "warn"))?;
-    figures.insert(format!("seed_quality_{backend}_s"), started.elapsed().as_secs_f64());
+    let (ncs, capas) = (NCS.to_string(), CAPAS.to_string());
+    timed_seed(
+        caliper,
+        url,
+        &["seed-quality", "--ncs", &ncs, "--capas", &capas],
+        &format!("seed_quality_{backend}_s"),
+        figures,
+    )?;
 
     let port = free_port()?;
     let (server, _) = Server::start(caliper, url, port, true)?;
