@@ -58,17 +58,22 @@ fn timed(conn: &mut Conn, paths: &[String], runs: usize) -> Result<Vec<f64>> {
     Ok(lat)
 }
 
+/// Adds the bench's 100,000 closed NCs and 10,000 closed CAPAs of history, timed.
+pub(crate) fn seed_quality(
+    caliper: &std::path::Path,
+    url: &str,
+    backend: &str,
+    figures: &mut BTreeMap<String, f64>,
+) -> Result {
+    let (ncs, capas) = (NCS.to_string(), CAPAS.to_string());
+    let args = ["seed-quality", "--ncs", &ncs, "--capas", &capas];
+    timed_seed(caliper, url, &args, &format!("seed_quality_{backend}_s"), figures)
+}
+
 fn measure(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BTreeMap<String, f64>) -> Result {
     step(&format!("seed the demo, {NCS} NCs and {CAPAS} CAPAs on {backend}"));
     run(Command::new(caliper).arg("seed-demo").env("DATABASE_URL", url).env("CALIPER_LOG", "warn"))?;
-    let (ncs, capas) = (NCS.to_string(), CAPAS.to_string());
-    timed_seed(
-        caliper,
-        url,
-        &["seed-quality", "--ncs", &ncs, "--capas", &capas],
-        &format!("seed_quality_{backend}_s"),
-        figures,
-    )?;
+    seed_quality(caliper, url, backend, figures)?;
 
     let port = free_port()?;
     let (server, _) = Server::start(caliper, url, port, true)?;

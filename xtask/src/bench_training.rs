@@ -16,8 +16,6 @@ use crate::{Result, Server, free_port, pg, run, step};
 
 const PEOPLE: usize = 2_000;
 const REQUIREMENTS: usize = 200;
-const NCS: usize = 100_000;
-const CAPAS: usize = 10_000;
 const IMPORTED: usize = 10_000;
 const PASSWORD: &str = "Caliper-Demo-2026";
 
@@ -79,14 +77,7 @@ fn measure(caliper: &std::path::Path, backend: &str, url: &str, figures: &mut BT
     timed_seed(caliper, url, &args, &format!("seed_training_{backend}_s"), figures)?;
     // The dashboard's scale (issue 15): 100,000 NCs and 10,000 CAPAs besides the training grid
     // and the demo's two years of measurements.
-    let (ncs, capas) = (NCS.to_string(), CAPAS.to_string());
-    timed_seed(
-        caliper,
-        url,
-        &["seed-quality", "--ncs", &ncs, "--capas", &capas],
-        &format!("seed_quality_{backend}_s"),
-        figures,
-    )?;
+    crate::bench_quality::seed_quality(caliper, url, backend, figures)?;
 
     let port = free_port()?;
     let (server, _) = Server::start(caliper, url, port, true)?;
