@@ -172,7 +172,9 @@ async fn demo_seed_is_idempotent(store: Arc<dyn Store>, _db: TestDb) {
     // Three quality objectives, judged by their KPIs' demo trends as the API judges them.
     let mut objectives = store.list_objectives(false).await.unwrap();
     let today = chrono::Utc::now().date_naive();
-    server::routes::dashboard::judge_objectives(store.as_ref(), None, &mut objectives, today).await.unwrap();
+    server::routes::dashboard::objectives::judge_objectives(store.as_ref(), None, &mut objectives, today)
+        .await
+        .unwrap();
     let mut statuses: Vec<&str> = objectives.iter().map(|o| o.status.as_str()).collect();
     statuses.sort_unstable();
     assert_eq!(statuses, ["achieved", "at_risk", "on_track"], "{objectives:?}");
