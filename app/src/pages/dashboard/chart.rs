@@ -8,10 +8,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::kpi::{Direction, Kpi, KpiStatus, Tile, TrendPoint, Unit};
 
-use super::{plural, status_symbol, value_runs};
-use crate::api;
+use super::{live_tile, plural, status_symbol, value_runs};
 use crate::components::status::loaded;
-use crate::session::changes_of;
 
 const W: f64 = 760.0;
 const H: f64 = 320.0;
@@ -40,13 +38,7 @@ pub fn KpiPage() -> impl IntoView {
 
 #[component]
 fn KpiChart(kpi: Kpi, process: Option<i64>) -> impl IntoView {
-    let inputs: Vec<Memo<Option<i64>>> = kpi.inputs().iter().map(|t| changes_of(t)).collect();
-    let tile = LocalResource::new(move || {
-        for i in &inputs {
-            i.track();
-        }
-        api::dashboard_tile_for(kpi, process)
-    });
+    let tile = live_tile(kpi, process);
     let def = kpi.def();
     view! {
         <section class="kpi-page">

@@ -168,17 +168,23 @@ fn Customise(layout: RwSignal<DashboardLayout>, on_done: Callback<()>) -> impl I
     }
 }
 
-/// One KPI's tile (for the organisation, or for one process); it reloads when a record it
-/// depends on changes, and no other tile does. Its name opens the KPI at full size.
-#[component]
-fn KpiTile(kpi: Kpi, process: Option<i64>) -> impl IntoView {
+/// A KPI's tile from the server, loaded again when a record of a kind it is made of changes
+/// (`Kpi::inputs`), and not otherwise.
+pub(crate) fn live_tile(kpi: Kpi, process: Option<i64>) -> LocalResource<Result<Tile, api::ApiError>> {
     let inputs: Vec<Memo<Option<i64>>> = kpi.inputs().iter().map(|t| changes_of(t)).collect();
-    let tile = LocalResource::new(move || {
+    LocalResource::new(move || {
         for i in &inputs {
             i.track();
         }
         api::dashboard_tile_for(kpi, process)
-    });
+    })
+}
+
+/// One KPI's tile (for the organisation, or for one process); it reloads when a record it
+/// depends on changes, and no other tile does. Its name opens the KPI at full size.
+#[component]
+fn KpiTile(kpi: Kpi, process: Option<i64>) -> impl IntoView {
+    let tile = live_tile(kpi, process);
     let full =
         format!("/dashboard/kpi/{}{}", kpi.as_str(), process.map(|p| format!("?process_id={p}")).unwrap_or_default());
     view! {
