@@ -136,34 +136,33 @@ pub async fn events(
     user: CurrentUser,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = state.events.subscribe(&state.store);
-    let mut stopping = state.events.stopping.subscribe();
+    let stopping = state.events.stopping.subscribe();
     let token = auth::session_cookie(&headers).map(|t| auth::token_hash(&t)).unwrap_or_default();
     let checks = tokio::time::interval_at(tokio::time::Instant::now() + SESSION_CHECK, SESSION_CHECK);
     let stream = futures_util::stream::unfold(
-        (receiver, checks, state, token, user, false),
-        move |(mut receiver, mut checks, state, token, user, ended)| {
-            let stop = if ended || *stopping.borrow_and_update() { None } else { Some(stopping.clone()) };
+        (receiver, checks, state, token, user, stopping),
+        |(mut receiver, mut checks, state, token, user, mut stop)| {
             async move {
-                let Some(mut stop) = stop else {
+                if *stop.borrow_and_update() {
                     // The stream ends after its `retry:` hint, or the server was stopping already.
                     return None;
-                };
+                }
                 loop {
                     tokio::select! {
                         _ = stop.changed() => {
                             let event = Event::default().retry(RETRY_AFTER_STOP).comment("the server is stopping");
-                            return Some((Ok(event), (receiver, checks, state, token, user, true)));
+                            return Some((Ok(event), (receiver, checks, state, token, user, stop)));
                         }
                         received = receiver.recv() => match received {
                             Ok(change) if may_see(&user, &change) => {
                                 let data = serde_json::to_string(&change).unwrap_or_default();
                                 let event = Event::default().event(CHANGE).id(change.seq.to_string()).data(data);
-                                return Some((Ok(event), (receiver, checks, state, token, user, false)));
+                                return Some((Ok(event), (receiver, checks, state, token, user, stop)));
                             }
                             Ok(_) => {}
                             Err(broadcast::error::RecvError::Lagged(_)) => {
                                 let event = Event::default().event("resync").data("{}");
-                                return Some((Ok(event), (receiver, checks, state, token, user, false)));
+                                return Some((Ok(event), (receiver, checks, state, token, user, stop)));
                             }
                             Err(broadcast::error::RecvError::Closed) => return None,
                         },
