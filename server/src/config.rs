@@ -63,6 +63,15 @@ pub enum Command {
     /// Recompute the audit trail's hash chain. Exit 0 when intact; otherwise exit 2 and name
     /// the first broken entry and why.
     VerifyAudit,
+    /// Copy the database to FILE while the server runs (SQLite: `VACUUM INTO`; PostgreSQL:
+    /// `pg_dump`), after checking its audit chain, and write FILE.manifest.json beside it
+    /// (schema version, record counts, the audit head). A damaged chain is refused, naming the
+    /// entry.
+    Backup(BackupArgs),
+    /// Restore a backup made by `caliper backup` into the database, then verify that its audit
+    /// chain ends on the manifest's head and its counts match. A database that holds tables is
+    /// replaced only with `--force` (stop the server first).
+    Restore(RestoreArgs),
     /// Create a user (e.g. the first administrator). The password is read from the first line
     /// of standard input and must meet the policy (12+ characters, not the username, not a
     /// common password).
@@ -70,6 +79,33 @@ pub enum Command {
     /// Set a user's password (read from the first line of standard input) and unlock the
     /// account.
     ResetPassword(ResetPasswordArgs),
+}
+
+/// Options of `caliper backup`.
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The backup file to write (its manifest goes to FILE.manifest.json).
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+    /// Folder of PostgreSQL's client tools (`pg_dump`, `pg_restore`) when they are not on the
+    /// PATH (Debian's /usr/lib/postgresql/N/bin are searched too).
+    #[arg(long, env = "CALIPER_PG_BIN", value_name = "DIR")]
+    pub pg_bin: Option<PathBuf>,
+}
+
+/// Options of `caliper restore`.
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup file (with FILE.manifest.json beside it).
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Replace a database that already holds tables (stop every server on it first). A SQLite
+    /// file replaced is kept beside it as `…replaced-<time>`.
+    #[arg(long)]
+    pub force: bool,
+    /// Folder of PostgreSQL's client tools, as for `backup`.
+    #[arg(long, env = "CALIPER_PG_BIN", value_name = "DIR")]
+    pub pg_bin: Option<PathBuf>,
 }
 
 /// Options of `caliper seed-risks`.

@@ -4,6 +4,7 @@
 
 pub mod app_files;
 pub mod auth;
+pub mod backup;
 pub mod conditional;
 pub mod config;
 pub mod demo_dashboard;

@@ -260,7 +260,7 @@ async fn a_script_posts_measurements_with_an_api_token(store: Arc<dyn Store>, db
         StatusCode::OK
     );
     let yesterday_sql =
-        if matches!(db, TestDb::Postgres(_)) { "current_date - 1".to_string() } else { format!("'{yesterday}'") };
+        if matches!(db, TestDb::Postgres(..)) { "current_date - 1".to_string() } else { format!("'{yesterday}'") };
     db.execute(&format!("update api_tokens set expires_on = {yesterday_sql} where name = 'Short-lived'"))
         .await
         .unwrap();

@@ -352,7 +352,7 @@ async fn the_database_refuses_to_alter_the_audit_trail(store: Arc<dyn Store>, db
         let err = db.execute(sql).await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
-    if matches!(db, TestDb::Postgres(_)) {
+    if matches!(db, TestDb::Postgres(..)) {
         let err = db.execute("truncate audit_entries").await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
     }
@@ -369,7 +369,7 @@ async fn tampering_is_reported_at_its_exact_position(store: Arc<dyn Store>, db: 
     // Someone with database access removes the guard and edits entry 4.
     match &db {
         TestDb::Sqlite(..) => db.execute("drop trigger audit_entries_no_update").await.unwrap(),
-        TestDb::Postgres(_) => {
+        TestDb::Postgres(..) => {
             db.execute("alter table audit_entries disable trigger audit_entries_no_update").await.unwrap()
         }
     };

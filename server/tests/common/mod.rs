@@ -16,12 +16,14 @@ use server::{AppState, app_with};
 use shared::auth::{Role, UserId, UserInput};
 use sqlx::{Executor, PgPool, SqlitePool};
 
+pub mod process;
+
 /// Which database a test runs on; the same test body runs on each.
 pub enum TestDb {
     /// A new SQLite file in the temp directory.
     Sqlite(SqlitePool, PathBuf),
-    /// A new database on the PostgreSQL server named by `CALIPER_TEST_DATABASE_URL`.
-    Postgres(PgPool),
+    /// A new database on the PostgreSQL server named by `CALIPER_TEST_DATABASE_URL`, and its URL.
+    Postgres(PgPool, String),
 }
 
 impl TestDb {
@@ -52,7 +54,7 @@ impl TestDb {
         let store = server::storage::connect(&url, &settings).await.expect("open postgres");
         store.migrate().await.expect("migrate postgres");
         let pool = PgPool::connect(url.expose()).await.unwrap();
-        (store, TestDb::Postgres(pool))
+        (store, TestDb::Postgres(pool, url.expose().to_string()))
     }
 
     /// A second store on the same database, as another instance (PostgreSQL) or a tool in
@@ -60,7 +62,32 @@ impl TestDb {
     pub fn second_store(&self) -> Arc<dyn Store> {
         match self {
             TestDb::Sqlite(pool, _) => Arc::new(server::storage::SqliteStore::new(pool.clone())),
-            TestDb::Postgres(pool) => Arc::new(server::storage::PostgresStore::new(pool.clone())),
+            TestDb::Postgres(pool, _) => Arc::new(server::storage::PostgresStore::new(pool.clone())),
+        }
+    }
+
+    /// The database's URL, for a `caliper` process.
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite(_, path) => format!("sqlite://{}", path.display()),
+            TestDb::Postgres(_, url) => url.clone(),
+        }
+    }
+
+    /// The URL of a new, empty database of the same backend (no file yet, or a new PostgreSQL
+    /// database), e.g. to restore into.
+    pub async fn fresh_url(&self) -> String {
+        match self {
+            TestDb::Sqlite(..) => format!(
+                "sqlite://{}",
+                std::env::temp_dir().join(format!("caliper-test-{}.db", uuid::Uuid::new_v4().simple())).display()
+            ),
+            TestDb::Postgres(pool, url) => {
+                let name = format!("caliper_test_{}", uuid::Uuid::new_v4().simple());
+                pool.execute(format!("create database {name}").as_str()).await.expect("create database");
+                let (base, _) = url.rsplit_once('/').expect("a postgres URL ends in /DBNAME");
+                format!("{base}/{name}")
+            }
         }
     }
 
@@ -68,7 +95,7 @@ impl TestDb {
     pub async fn execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
         match self {
             TestDb::Sqlite(pool, _) => pool.execute(sql).await.map(|r| r.rows_affected()),
-            TestDb::Postgres(pool) => pool.execute(sql).await.map(|r| r.rows_affected()),
+            TestDb::Postgres(pool, _) => pool.execute(sql).await.map(|r| r.rows_affected()),
         }
     }
 }
