@@ -453,6 +453,7 @@ pub async fn record_failure(
     user: Option<UserId>,
     reason: &str,
 ) -> Result<Option<DateTime<Utc>>, ApiError> {
+    crate::telemetry::sign_in_failed(reason);
     let lock_until = Utc::now() + chrono::Duration::from_std(state.passwords.config().lockout).unwrap_or_default();
     let locked = state
         .store

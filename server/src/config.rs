@@ -28,9 +28,22 @@ pub struct Cli {
     #[arg(long, env = "CALIPER_LOG", default_value = "info", global = true, value_parser = parse_log_filter)]
     pub log: String,
 
+    /// Log lines as text (for people) or JSON, one object per line (for a log collector).
+    #[arg(long, env = "CALIPER_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The subcommands.
@@ -257,6 +270,25 @@ pub struct ServeArgs {
     /// Sign-in, session and password settings.
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    /// Serve Prometheus metrics at /metrics to requests bearing `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "CALIPER_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Serve Prometheus metrics at /metrics to connections from these addresses (comma-separated,
+    /// e.g. `127.0.0.1,::1`). Not a load balancer's address: everyone behind it would be let in.
+    #[arg(long, env = "CALIPER_METRICS_ALLOW", value_name = "IP,…", value_delimiter = ',')]
+    pub metrics_allow: Vec<std::net::IpAddr>,
+}
+
+impl ServeArgs {
+    /// Who may read /metrics.
+    pub fn metrics_access(&self) -> crate::telemetry::MetricsAccess {
+        crate::telemetry::MetricsAccess {
+            token: self.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+            allow: self.metrics_allow.clone(),
+        }
+    }
 }
 
 fn parse_log_filter(s: &str) -> Result<String, String> {

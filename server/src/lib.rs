@@ -21,6 +21,7 @@ pub mod routes;
 pub mod seed;
 pub mod storage;
 pub mod suggest;
+pub mod telemetry;
 pub mod xlsx;
 
 use std::path::PathBuf;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub kpis: Arc<routes::dashboard::KpiCache>,
     /// The root-cause suggestion model, trained on demand and again when enough records closed.
     pub suggestions: Arc<routes::quality::SuggestionModel>,
+    /// Who may read `/metrics` (nobody unless configured).
+    pub metrics_access: Arc<telemetry::MetricsAccess>,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ impl AppState {
             events: Arc::default(),
             kpis: Arc::default(),
             suggestions: Arc::default(),
+            metrics_access: Arc::default(),
         }
     }
 }
@@ -94,6 +98,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     // Every API route passes the auth guard (routes added by tests in `extra` do not).
     let api = routes::api_router()
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
+        .route_layer(axum::middleware::from_fn(telemetry::track))
         .merge(extra)
         .layer(axum::middleware::from_fn(conditional::conditional_get))
         .method_not_allowed_fallback(routes::method_not_allowed);
@@ -103,6 +108,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/{*rest}", any(routes::api_not_found))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(telemetry::metrics))
         .fallback_service(app_files::static_files(state.static_dir.clone()))
         .layer(
             ServiceBuilder::new()

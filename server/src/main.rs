@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use axum::serve::{Listener as _, ListenerExt as _};
 use clap::Parser;
-use server::config::{Cli, Command};
+use server::config::{Cli, Command, LogFormat};
 use server::storage::{self, PoolSettings};
 use server::{AppState, app, seed};
 use tracing_subscriber::EnvFilter;
@@ -12,7 +12,11 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::new(&cli.log)).with_target(false).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(EnvFilter::new(&cli.log)).with_target(false);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
@@ -182,7 +186,11 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if !args.static_dir.join("index.html").is_file() {
                 tracing::warn!(static_dir = %args.static_dir.display(), "no built app there; serving the API only");
             }
-            let state = AppState::new(store.clone(), Some(args.static_dir), args.auth.config());
+            let mut state = AppState::new(store.clone(), Some(args.static_dir.clone()), args.auth.config());
+            state.metrics_access = std::sync::Arc::new(args.metrics_access());
+            if state.metrics_access.enabled() {
+                server::telemetry::install();
+            }
             tokio::spawn(effective_dates(store, state.kpis.clone()));
             // TCP_NODELAY: a small answer leaves at once instead of waiting for the client's
             // delayed ACK (up to 40 ms per request on Linux), which the app's many small

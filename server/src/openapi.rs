@@ -21,6 +21,7 @@ use crate::routes::{
     paths(
         health::healthz,
         health::readyz,
+        crate::telemetry::metrics,
         org::sites::list_sites, org::sites::get_site, org::sites::create_site, org::sites::update_site,
         org::sites::retire_site,
         org::departments::list_departments, org::departments::get_department,

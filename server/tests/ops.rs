@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::TestDb;
-use common::process::{Server, caliper, request, sign_in};
+use common::process::{Server, caliper, request, request_with, sign_in};
 use server::storage::{AuditContext, Store};
 use shared::auth::Role;
 use shared::org::DepartmentInput;
@@ -275,4 +275,46 @@ async fn a_stop_ends_the_open_event_streams_and_exits() {
         let _ = s.read_to_string(&mut rest);
         assert!(rest.contains("retry: 1000"), "{rest:?}");
     }
+}
+
+/// `/metrics`: off unless configured; then only with the token or from an allowed address; it
+/// counts requests by route pattern (never the raw path), sign-in failures, open streams, pool
+/// use and the audit head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_for_operators_only_and_count_by_route() {
+    let (store, db) = TestDb::sqlite().await;
+    common::create_user(&store, "lee.chen", &[Role::Staff]).await;
+    let off = Server::start(&db.url());
+    assert_eq!(request(&off.addr, "GET", "/metrics", None, None).unwrap().status, 404);
+    drop(off);
+
+    let server =
+        Server::start_with(&db.url(), &["--metrics-token", "a-long-metrics-token", "--metrics-allow", "10.9.8.7"]);
+    let scrape = |auth: &str| request_with(&server.addr, "GET", "/metrics", None, None, &[auth]).unwrap();
+    assert_eq!(scrape("Authorization: Bearer wrong-token").status, 403, "a wrong token");
+    assert_eq!(request(&server.addr, "GET", "/metrics", None, None).unwrap().status, 403, "127.0.0.1 is not allowed");
+
+    let session = sign_in(&server.addr, "lee.chen", common::PASSWORD);
+    let wrong = serde_json::json!({"username": "lee.chen", "password": "not the password"}).to_string();
+    assert_eq!(request(&server.addr, "POST", "/api/v1/session", None, Some(&wrong)).unwrap().status, 401);
+    for id in [1, 2, 3] {
+        request(&server.addr, "GET", &format!("/api/v1/sites/{id}"), Some(&session), None).unwrap();
+    }
+    let answer = scrape("Authorization: Bearer a-long-metrics-token");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let text = answer.body;
+    assert!(
+        text.contains(r#"caliper_http_requests_total{method="GET",route="/api/v1/sites/{id}",status="404"} 3"#),
+        "{text}"
+    );
+    assert!(!text.contains("/api/v1/sites/1"), "raw paths are not labels");
+    assert!(
+        text.contains(r#"caliper_http_request_duration_seconds_bucket{method="POST",route="/api/v1/session",le="#),
+        "{text}"
+    );
+    assert!(text.contains(r#"caliper_sign_in_failures_total{reason="wrong password"} 1"#), "{text}");
+    assert!(text.contains("caliper_event_streams_open 0"), "{text}");
+    assert!(text.contains(r#"caliper_db_connections{state="max"} 16"#), "{text}");
+    let head = store.audit_head().await.unwrap();
+    assert!(text.contains(&format!("caliper_audit_head {head}")), "head {head}: {text}");
 }

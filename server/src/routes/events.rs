@@ -59,6 +59,13 @@ impl Default for Events {
 }
 
 impl Events {
+    /// How many event streams are open now.
+    pub fn open_streams(&self) -> usize {
+        self.sender.receiver_count()
+    }
+}
+
+impl Events {
     /// The server is stopping: every open stream ends at once with a `retry:` hint (a stream
     /// left open would hold its connection, and the stop, until the browser went away).
     pub fn stop(&self) {

@@ -21,10 +21,16 @@ pub struct Server {
 impl Server {
     /// Starts `caliper serve` on the database at `url` and waits until `/readyz` answers 200.
     pub fn start(url: &str) -> Server {
+        Self::start_with(url, &[])
+    }
+
+    /// [`Server::start`] with more `serve` options.
+    pub fn start_with(url: &str, options: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
         let child = Command::new(BIN)
             .args(["serve", "--bind", &addr, "--static-dir", "/nonexistent"])
+            .args(options)
             .env("DATABASE_URL", url)
             .env("CALIPER_LOG", "warn")
             .stdout(Stdio::null())
@@ -90,6 +96,18 @@ pub fn request(
     session: Option<&Session>,
     body: Option<&str>,
 ) -> std::io::Result<Answer> {
+    request_with(addr, method, path, session, body, &[])
+}
+
+/// [`request`] with more headers (`Name: value`).
+pub fn request_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    session: Option<&Session>,
+    body: Option<&str>,
+    headers: &[&str],
+) -> std::io::Result<Answer> {
     let mut conn = TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(5))?;
     conn.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -98,6 +116,9 @@ pub fn request(
     }
     if let Some(body) = body {
         head += &format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len());
+    }
+    for h in headers {
+        head += &format!("{h}\r\n");
     }
     head += "\r\n";
     conn.write_all(head.as_bytes())?;

@@ -661,6 +661,14 @@ impl Store for SqlStore {
             .collect()
     }
 
+    fn pool_use(&self) -> crate::storage::PoolUse {
+        crate::storage::PoolUse {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     async fn audit_head(&self) -> StoreResult<i64> {
         let (head,): (Option<i64>,) =
             sqlx::query_as("select max(seq) from audit_entries").fetch_one(&self.pool).await?;
