@@ -37,6 +37,13 @@ pub fn sign_in(addr: &str, username: &str, password: &str) -> std::io::Result<Se
     Ok(Session(format!("Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n")))
 }
 
+impl Session {
+    /// The header lines that carry it (`Cookie: …\r\nX-CSRF-Token: …\r\n`).
+    pub fn headers(&self) -> &str {
+        &self.0
+    }
+}
+
 impl Conn {
     /// Connects to `addr` (`127.0.0.1:PORT`).
     pub fn open(addr: &str) -> std::io::Result<Conn> {

@@ -12,6 +12,7 @@ mod app_build;
 mod audit_fill;
 mod bench;
 mod bench_documents;
+mod bench_ops;
 mod bench_quality;
 mod bench_training;
 mod http;
@@ -37,7 +38,9 @@ Commands:
            `bench api` measures the server only (no app build, no browser);
            `bench browser` the app's sizes, loading and the worksheet in Chromium
            (caliper-bench-browser.json);
-           `bench writes` only the audited writes/s; `bench training` the training
+           `bench writes` only the audited writes/s; `bench ops` the stop with 1,000
+           open streams, a backup of 1 GB while writing, memory over 100,000 records
+           and 20 crash kills per database (caliper-bench-ops.json); `bench training` the training
            matrix, the auditor's question, the dashboard and an approval assigning
            2,000 people (caliper-bench-training.json); `bench quality` the NC
            register, Pareto, CAPA metrics and root-cause model over 100,000 NCs and
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("writes") => bench::writes_only(),
             Some("training") => bench_training::bench(),
+            Some("ops") => bench_ops::bench(),
             Some("quality") => bench_quality::bench(),
             Some("documents") => bench_documents::bench(),
             Some("browser") => bench::browser_only(),
@@ -148,6 +152,22 @@ impl Server {
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends SIGTERM and waits (up to 60 s) for the process to exit: how long it took, and
+    /// whether it exited successfully.
+    pub fn terminate(&mut self) -> Result<(Duration, bool)> {
+        let started = Instant::now();
+        run(Command::new("kill").args(["-TERM", &self.child.id().to_string()]))?;
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                return Ok((started.elapsed(), status.success()));
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err("still running 60 s after SIGTERM".into());
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// Starts `binary serve` on `port` against `database_url` and waits for `/healthz`.
