@@ -356,14 +356,65 @@ async fn record_rules_and_role_escalation(store: Arc<dyn Store>, _db: TestDb) {
     assert_eq!(r.body["field_errors"]["username"], json!(["immutable"]));
     assert_eq!(tom.get("/api/v1/audit").await.status, StatusCode::OK, "the new role applies at once");
 
-    // The last active administrator cannot be demoted or deactivated: someone must manage users.
+    // Separation of duties: nobody changes their own roles, not even an administrator (who
+    // could otherwise make themselves quality manager and approve by signature); their name,
+    // yes.
     let ada = r_id(&admin).await;
     let me = admin.get(&format!("/api/v1/users/{ada}")).await.body;
-    let demote = json!({"username": me["username"], "full_name": me["full_name"], "email": me["email"],
-                        "roles": ["quality_manager"], "version": me["version"]});
-    let r = admin.json("PUT", &format!("/api/v1/users/{ada}"), &demote).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
-    assert!(message(&r).contains("at least one active administrator"));
+    for roles in [json!(["admin", "quality_manager", "auditor"]), json!(["quality_manager"]), json!(["admin"])] {
+        let change = json!({"username": me["username"], "full_name": me["full_name"], "email": me["email"],
+                            "roles": roles, "version": me["version"]});
+        let r = admin.json("PUT", &format!("/api/v1/users/{ada}"), &change).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        assert!(message(&r).contains("your own roles"), "{}", r.text);
+    }
+    let rename = json!({"username": me["username"], "full_name": "Ada B. Admin", "email": me["email"],
+                        "roles": ["quality_manager", "admin"], "version": me["version"]});
+    let r = admin.json("PUT", &format!("/api/v1/users/{ada}"), &rename).await;
+    assert_eq!((r.status, r.body["full_name"].clone()), (StatusCode::OK, json!("Ada B. Admin")), "{}", r.text);
+}
+
+/// The last active administrator stays one under concurrency: two administrators take the role
+/// from each other, ten requests each, all at once. One wins; the others get 409 (stale, or the
+/// last-administrator rule), never a 500; an administrator is left, and the trail agrees.
+async fn the_last_administrator_holds_under_concurrency(store: Arc<dyn Store>, _db: TestDb) {
+    let ada = Client::as_new_user(store.clone(), "ada.admin", &[Role::Admin]).await;
+    let bo = Client::as_new_user(store.clone(), "bo.admin", &[Role::Admin]).await;
+    let (ada_id, bo_id) = (r_id(&ada).await, r_id(&bo).await);
+    let demote = |id: i64, user: &Value| {
+        (
+            format!("/api/v1/users/{id}"),
+            json!({"username": user["username"], "full_name": user["full_name"], "email": user["email"],
+                   "roles": ["auditor"], "version": user["version"]}),
+        )
+    };
+    let (to_bo, bo_demoted) = demote(bo_id, &ada.get(&format!("/api/v1/users/{bo_id}")).await.body);
+    let (to_ada, ada_demoted) = demote(ada_id, &bo.get(&format!("/api/v1/users/{ada_id}")).await.body);
+    let mut requests = Vec::new();
+    for _ in 0..10 {
+        requests.push(ada.json("PUT", &to_bo, &bo_demoted));
+        requests.push(bo.json("PUT", &to_ada, &ada_demoted));
+    }
+    let replies = futures_util::future::join_all(requests).await;
+    let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT), "{statuses:?}");
+    let admins: Vec<_> =
+        store.list_users(false).await.unwrap().into_iter().filter(|u| u.roles.contains(&Role::Admin)).collect();
+    assert_eq!(admins.len(), 1, "{admins:?}");
+    let role_changes = store
+        .list_audit(&server::storage::AuditFilter {
+            record_type: Some("user".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == shared::audit::AuditAction::Update)
+        .count();
+    assert_eq!(role_changes, 1, "one change made, one entry");
+    assert!(store.verify_audit().await.unwrap().intact);
 }
 
 async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
@@ -560,5 +611,6 @@ on_both_backends!(
     sign_in_lockout_and_password_rules,
     sessions_time_out_end_and_need_csrf,
     record_rules_and_role_escalation,
+    the_last_administrator_holds_under_concurrency,
     signatures_bind_a_record_version,
 );

@@ -68,13 +68,24 @@ pub fn restore(cell: &str) -> &str {
     }
 }
 
+/// The most cells one record may have: no worksheet, register or measurement file comes close,
+/// and a line of commas is not data.
+pub const MAX_CELLS_PER_RECORD: usize = 500;
+/// The most cells one file may have (a 20,000-row worksheet of every column is about 600,000):
+/// a bound on the memory a read takes, whatever the file holds (20 MB of commas would
+/// otherwise be 21 million cells).
+pub const MAX_CELLS_PER_FILE: usize = 2_000_000;
+
 /// Reads CSV text (a leading UTF-8 BOM is skipped). Blank lines are skipped. A quote inside an
-/// unquoted cell, text after a closing quote, or a quote left open is an error naming its line.
+/// unquoted cell, text after a closing quote, a quote left open, a record of more than
+/// [`MAX_CELLS_PER_RECORD`] cells or a file of more than [`MAX_CELLS_PER_FILE`] is an error
+/// naming its line.
 pub fn read(text: &str) -> Result<Vec<Record>, ReadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut records = Vec::new();
     let mut chars = text.chars().peekable();
     let mut line = 1;
+    let mut total = 0usize;
     loop {
         if chars.peek().is_none() {
             break;
@@ -121,6 +132,12 @@ pub fn read(text: &str) -> Result<Vec<Record>, ReadError> {
                 Some(',') => {
                     cells.push(std::mem::take(&mut current));
                     quoted_cell = false;
+                    if cells.len() >= MAX_CELLS_PER_RECORD {
+                        return Err(ReadError {
+                            line: start,
+                            reason: format!("more than {MAX_CELLS_PER_RECORD} cells in one record"),
+                        });
+                    }
                 }
                 Some('\r') if chars.peek() == Some(&'\n') => {}
                 Some('\n') | Some('\r') => {
@@ -132,6 +149,13 @@ pub fn read(text: &str) -> Result<Vec<Record>, ReadError> {
             }
         }
         let blank = cells.len() == 1 && cells[0].is_empty() && !quoted_cell;
+        total += cells.len();
+        if total > MAX_CELLS_PER_FILE {
+            return Err(ReadError {
+                line: start,
+                reason: format!("more than {MAX_CELLS_PER_FILE} cells in the file; import it in parts"),
+            });
+        }
         if !blank {
             let cells = cells.iter().map(|c| restore(c).to_string()).collect();
             records.push(Record { line: start, cells });
@@ -143,6 +167,23 @@ pub fn read(text: &str) -> Result<Vec<Record>, ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Finding 9 of the security review: a file of commas is refused by its size in cells,
+    /// not read into millions of empty strings.
+    #[test]
+    fn cells_are_bounded_per_record_and_per_file() {
+        let wide = format!("a,b\r\n{}\r\n", ",".repeat(20_000_000 / 2));
+        let e = read(&wide).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.reason.contains("more than 500 cells in one record"), "{e:?}");
+        assert!(read(&format!("{}x\r\n", "y,".repeat(MAX_CELLS_PER_RECORD - 1))).is_ok(), "exactly the limit");
+
+        let long = "a,b,c,d\r\n".repeat(MAX_CELLS_PER_FILE / 4 + 1);
+        let e = read(&long).unwrap_err();
+        assert_eq!(e.line, MAX_CELLS_PER_FILE / 4 + 1);
+        assert!(e.reason.contains("more than 2000000 cells in the file"), "{e:?}");
+        assert_eq!(read(&"a,b,c,d\r\n".repeat(MAX_CELLS_PER_FILE / 4)).unwrap().len(), MAX_CELLS_PER_FILE / 4);
+    }
 
     /// A small deterministic generator, so the round trip is tested on many varied files
     /// without a property-testing dependency.

@@ -146,6 +146,10 @@ fn UserForm(
     let email = RwSignal::new(start.email);
     let department = RwSignal::new(start.department_id.map(|d| d.to_string()).unwrap_or_default());
     let roles = RwSignal::new(start.roles);
+    // Separation of duties: nobody changes their own roles (the server refuses it too).
+    let own = !creating
+        && crate::session::session().with_untracked(|s| s.as_ref().map(|s| s.user.id))
+            == record.with_untracked(|r| r.as_ref().map(|u| u.id));
     let password = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
@@ -233,8 +237,11 @@ fn UserForm(
                 <SelectField name="department_id" label="Department" value=department errors empty="No department">
                     {options}
                 </SelectField>
-                <fieldset class="roles" class:has-error=roles_invalid aria-describedby="field-roles-error">
+                <fieldset class="roles" class:has-error=roles_invalid aria-describedby="field-roles-error" disabled=own>
                     <legend>"Roles"<span class="req" aria-hidden="true">" *"</span></legend>
+                    {own.then(|| view! {
+                        <p class="muted">"You cannot change your own roles: ask another administrator."</p>
+                    })}
                     {Role::ALL
                         .into_iter()
                         .map(|role| view! {

@@ -8,7 +8,7 @@ use shared::auth::UserId;
 use shared::org::DepartmentId;
 
 use super::assignment::{assign_person, cancel_person, check_acknowledgment, settle_acknowledgment};
-use super::base::{active_reference, append_audit, finish, process_by_id, retire};
+use super::base::{active_reference, append_audit, finish, lock_chain, process_by_id, retire};
 use super::capa::{approve_capa_plan, capa_plan_json};
 use super::document::{check_revision_signer, lock_revision, revision_content_json, settle_revision};
 use super::fmea::fmea_baseline_json;
@@ -236,6 +236,9 @@ impl TrustStore for SqlStore {
         input: &UserInput,
     ) -> StoreResult<Change<User>> {
         let mut tx = self.write_tx().await?;
+        if !input.roles.contains(&shared::auth::Role::Admin) {
+            keep_an_administrator(&mut tx, id.0).await?;
+        }
         check_user_department(&mut tx, input.department_id).await?;
         let before = user_by_id(&mut tx, id.0).await?;
         if let Some(b) = &before
@@ -293,6 +296,7 @@ impl TrustStore for SqlStore {
         reason: &str,
     ) -> StoreResult<Change<User>> {
         let mut tx = self.write_tx().await?;
+        keep_an_administrator(&mut tx, id.0).await?;
         let before = user_by_id(&mut tx, id.0).await?;
         let done = retire(&mut tx, "users", "user_id", id.0, version, reason).await?;
         if done {
@@ -768,4 +772,26 @@ impl TrustStore for SqlStore {
             )
             .collect())
     }
+}
+
+/// Refuses (409) a change that takes the administrator role from `losing` or deactivates them
+/// when they are the last active administrator (nobody could then manage users). Checked under
+/// the chain's append lock, which every audited write takes: on PostgreSQL, where writers run
+/// side by side, two administrators removing each other at once cannot both pass.
+async fn keep_an_administrator(tx: &mut WriteTx, losing: i64) -> StoreResult<()> {
+    lock_chain(tx).await?;
+    let (losing_is_admin, others): (i64, i64) = sqlx::query_as(
+        "select coalesce(sum(case when user_id = $1 then 1 else 0 end), 0), \
+         coalesce(sum(case when user_id <> $1 then 1 else 0 end), 0) \
+         from users where retired_at is null and (',' || roles || ',') like '%,admin,%'",
+    )
+    .bind(losing)
+    .fetch_one(&mut **tx)
+    .await?;
+    if losing_is_admin > 0 && others == 0 {
+        return Err(StoreError::InUse(
+            "Caliper needs at least one active administrator: make someone else an administrator first.".into(),
+        ));
+    }
+    Ok(())
 }
