@@ -40,7 +40,8 @@ Commands:
            (caliper-bench-browser.json);
            `bench writes` only the audited writes/s; `bench ops` the stop with 1,000
            open streams, a backup of 1 GB while writing, memory over 100,000 records
-           and 20 crash kills per database (caliper-bench-ops.json); `bench training` the training
+           and 20 crash kills per database, two instances behind HAProxy (caliper-bench-ops.json;
+           `bench ops memory balancer` runs only those parts); `bench training` the training
            matrix, the auditor's question, the dashboard and an approval assigning
            2,000 people (caliper-bench-training.json); `bench quality` the NC
            register, Pareto, CAPA metrics and root-cause model over 100,000 NCs and
@@ -70,7 +71,7 @@ fn main() -> ExitCode {
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("writes") => bench::writes_only(),
             Some("training") => bench_training::bench(),
-            Some("ops") => bench_ops::bench(),
+            Some("ops") => bench_ops::bench(&args[2..]),
             Some("quality") => bench_quality::bench(),
             Some("documents") => bench_documents::bench(),
             Some("browser") => bench::browser_only(),
@@ -154,6 +155,11 @@ impl Server {
         self.child.id()
     }
 
+    /// True once the process has exited.
+    pub fn exited(&mut self) -> bool {
+        self.child.try_wait().is_ok_and(|s| s.is_some())
+    }
+
     /// Sends SIGTERM and waits (up to 60 s) for the process to exit: how long it took, and
     /// whether it exited successfully.
     pub fn terminate(&mut self) -> Result<(Duration, bool)> {
@@ -172,8 +178,20 @@ impl Server {
 
     /// Starts `binary serve` on `port` against `database_url` and waits for `/healthz`.
     pub fn start(binary: &Path, database_url: &str, port: u16, quiet: bool) -> Result<(Server, Duration)> {
+        Self::start_env(binary, database_url, port, quiet, &[])
+    }
+
+    /// [`Server::start`] with more environment variables.
+    pub fn start_env(
+        binary: &Path,
+        database_url: &str,
+        port: u16,
+        quiet: bool,
+        env: &[(&str, &str)],
+    ) -> Result<(Server, Duration)> {
         let started = Instant::now();
         let mut cmd = Command::new(binary);
+        cmd.envs(env.iter().copied());
         cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .arg("--static-dir")
             .arg(root().join("app/dist"))
