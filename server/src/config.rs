@@ -74,8 +74,13 @@ pub enum Command {
     /// `seed-demo` first.
     SeedDocuments(SeedDocumentsArgs),
     /// Recompute the audit trail's hash chain. Exit 0 when intact; otherwise exit 2 and name
-    /// the first broken entry and why.
-    VerifyAudit,
+    /// the first broken entry and why. With checkpoints (`--checkpoints FILE`, `--expect-head
+    /// SEQ:HASH`), also exit 2 when one of them is no longer in the trail (it was truncated or
+    /// rewritten).
+    VerifyAudit(VerifyAuditArgs),
+    /// Write the audit trail's head (SEQ:HASH) down outside the database: to the log, standard
+    /// output and the checkpoint file. The server does it every hour.
+    Checkpoint(CheckpointArgs),
     /// Copy the database to FILE while the server runs (SQLite: `VACUUM INTO`; PostgreSQL:
     /// `pg_dump`), after checking its audit chain, and write FILE.manifest.json beside it
     /// (schema version, record counts, the audit head). A damaged chain is refused, naming the
@@ -92,6 +97,26 @@ pub enum Command {
     /// Set a user's password (read from the first line of standard input) and unlock the
     /// account.
     ResetPassword(ResetPasswordArgs),
+}
+
+/// Options of `caliper verify-audit`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyAuditArgs {
+    /// Check every checkpoint in this file (as `caliper checkpoint` and the server write them).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoints: Option<PathBuf>,
+    /// Check that the entry at SEQ still has HASH (a head noted elsewhere); repeatable.
+    #[arg(long, value_name = "SEQ:HASH", value_parser = crate::checkpoint::Checkpoint::parse)]
+    pub expect_head: Vec<crate::checkpoint::Checkpoint>,
+}
+
+/// Options of `caliper checkpoint`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckpointArgs {
+    /// The checkpoint file to append to (default: beside a SQLite database,
+    /// `<database>.checkpoints`; for PostgreSQL, standard output and the log only).
+    #[arg(long, env = "CALIPER_CHECKPOINT_FILE", value_name = "FILE")]
+    pub file: Option<PathBuf>,
 }
 
 /// Options of `caliper backup`.
@@ -270,6 +295,11 @@ pub struct ServeArgs {
     /// Sign-in, session and password settings.
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    /// Where the server appends an audit checkpoint every hour (default: beside a SQLite
+    /// database, `<database>.checkpoints`; for PostgreSQL, the log only unless this is set).
+    #[arg(long, env = "CALIPER_CHECKPOINT_FILE", value_name = "FILE")]
+    pub checkpoint_file: Option<PathBuf>,
 
     /// Serve Prometheus metrics at /metrics to requests bearing `Authorization: Bearer TOKEN`.
     #[arg(long, env = "CALIPER_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true)]

@@ -5,6 +5,7 @@
 pub mod app_files;
 pub mod auth;
 pub mod backup;
+pub mod checkpoint;
 pub mod conditional;
 pub mod config;
 pub mod demo_dashboard;

@@ -116,23 +116,43 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("added {added} generated documents in force");
             Ok(ExitCode::SUCCESS)
         }
-        Command::VerifyAudit => {
+        Command::VerifyAudit(args) => {
             let report = store.verify_audit().await?;
-            if report.intact {
-                println!(
-                    "audit trail intact: {} entries, head {}",
-                    report.entries,
-                    report.head_hash.as_deref().unwrap_or("(empty)")
-                );
-                Ok(ExitCode::SUCCESS)
-            } else {
+            if !report.intact {
                 println!(
                     "audit trail BROKEN at entry {}: {}",
                     report.first_broken_seq.unwrap_or_default(),
                     report.problem.as_deref().unwrap_or("unknown problem")
                 );
-                Ok(ExitCode::from(2))
+                return Ok(ExitCode::from(2));
             }
+            let mut checkpoints = args.expect_head;
+            if let Some(file) = &args.checkpoints {
+                checkpoints.extend(server::checkpoint::read_file(file)?);
+            }
+            if let Some(why) = server::checkpoint::first_missing(store.as_ref(), &checkpoints).await? {
+                println!("audit trail BROKEN: {why}");
+                return Ok(ExitCode::from(2));
+            }
+            println!(
+                "audit trail intact: {} entries, head {}{}",
+                report.entries,
+                report.head_hash.as_deref().unwrap_or("(empty)"),
+                if checkpoints.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} checkpoints found in it", checkpoints.len())
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Checkpoint(args) => {
+            let file = args.file.or_else(|| server::checkpoint::default_file(&cli.database_url));
+            match server::checkpoint::take(store.as_ref(), file.as_deref()).await? {
+                Some(c) => println!("{c}"),
+                None => println!("the audit trail is empty: no checkpoint"),
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Backup(_) | Command::Restore(_) => unreachable!("handled before the database is opened"),
         Command::CreateUser(args) => {
@@ -191,7 +211,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if state.metrics_access.enabled() {
                 server::telemetry::install();
             }
-            tokio::spawn(effective_dates(store, state.kpis.clone()));
+            let checkpoints =
+                args.checkpoint_file.clone().or_else(|| server::checkpoint::default_file(&cli.database_url));
+            tokio::spawn(effective_dates(store, state.kpis.clone(), checkpoints));
             // TCP_NODELAY: a small answer leaves at once instead of waiting for the client's
             // delayed ACK (up to 40 ms per request on Linux), which the app's many small
             // chunk and API requests would otherwise pay.
@@ -225,15 +247,22 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
 /// The server's clock, at start (what passed while the server was down is caught up) and then
 /// every minute (UTC dates): puts approved document revisions in force on their effective date,
 /// assigns training refreshers before a lapse, and keeps this month's values of the KPIs
-/// computed from live records.
+/// computed from live records; and every hour, an audit checkpoint.
 async fn effective_dates(
     store: std::sync::Arc<dyn storage::Store>,
     kpis: std::sync::Arc<server::routes::dashboard::KpiCache>,
+    checkpoints: Option<std::path::PathBuf>,
 ) {
     let ctx = storage::AuditContext::tool("caliper effective dates");
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
+    for minute in 0u64.. {
         tick.tick().await;
+        // An audit checkpoint at start and every hour (see `server::checkpoint`).
+        if minute % 60 == 0
+            && let Err(e) = server::checkpoint::take(store.as_ref(), checkpoints.as_deref()).await
+        {
+            tracing::warn!(error = %e, "audit checkpoint not written");
+        }
         match store.take_effect_due(&ctx, chrono::Utc::now().date_naive()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(revisions = n, "document revisions put in force on their effective date"),

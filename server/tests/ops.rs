@@ -318,3 +318,51 @@ async fn metrics_are_for_operators_only_and_count_by_route() {
     let head = store.audit_head().await.unwrap();
     assert!(text.contains(&format!("caliper_audit_head {head}")), "head {head}: {text}");
 }
+
+#[tokio::test]
+async fn checkpoints_notice_a_truncated_trail_on_sqlite() {
+    let (store, db) = TestDb::sqlite().await;
+    truncation_is_caught(store, db).await;
+}
+
+#[tokio::test]
+async fn checkpoints_notice_a_truncated_trail_on_postgres() {
+    let (store, db) = TestDb::postgres().await;
+    truncation_is_caught(store, db).await;
+}
+
+/// Finding 12 of the security review: deleting the newest entries leaves a shorter chain that
+/// still verifies. A checkpoint written outside the database catches it, naming the entry.
+async fn truncation_is_caught(store: Arc<dyn Store>, db: TestDb) {
+    departments(&store, &["Assembly", "Machining", "Quality", "Shipping"]).await;
+    let file = std::env::temp_dir().join(format!("caliper-checkpoints-{}", uuid::Uuid::new_v4().simple()));
+    let file_arg = file.to_str().unwrap();
+    let said = ok(&caliper(&db.url(), &["checkpoint", "--file", file_arg]));
+    let head = store.verify_audit().await.unwrap().head_hash.unwrap();
+    assert_eq!(said.trim(), format!("4:{head}"));
+    assert!(std::fs::read_to_string(&file).unwrap().trim_end().ends_with(&format!(" 4:{head}")));
+    let said = ok(&caliper(&db.url(), &["verify-audit", "--checkpoints", file_arg]));
+    assert!(said.contains("1 checkpoints found in it"), "{said}");
+    ok(&caliper(&db.url(), &["verify-audit", "--expect-head", &format!("4:{head}")]));
+    let bad = caliper(&db.url(), &["verify-audit", "--expect-head", "four:abc"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("not an entry position"));
+
+    // Someone with database access removes the guard and the newest two entries.
+    match &db {
+        TestDb::Sqlite(..) => db.execute("drop trigger audit_entries_no_delete").await.unwrap(),
+        TestDb::Postgres(..) => {
+            db.execute("alter table audit_entries disable trigger audit_entries_no_update").await.unwrap()
+        }
+    };
+    db.execute("delete from audit_entries where seq >= 3").await.unwrap();
+    let unanchored = caliper(&db.url(), &["verify-audit"]);
+    assert!(unanchored.status.success(), "without a checkpoint the shorter chain still verifies");
+    let caught = caliper(&db.url(), &["verify-audit", "--checkpoints", file_arg]);
+    assert_eq!(caught.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&caught.stdout);
+    assert!(
+        said.contains(&format!("checkpoint 4:{head}")) && said.contains("entry 4 is gone: the trail was truncated"),
+        "{said}"
+    );
+    let _ = std::fs::remove_file(file);
+}

@@ -25,15 +25,15 @@ pub fn router() -> Router<AppState> {
         .route("/session/password", post(change_password))
 }
 
-/// The message for a wrong username or password: the same for both, so that nobody can probe
-/// which usernames exist.
-const WRONG_CREDENTIALS: &str = "Wrong username or password.";
-
-fn locked_message(until: chrono::DateTime<Utc>) -> String {
+/// The answer to every failed sign-in but a deactivated account's (401): a wrong password, an
+/// unknown username and a locked account read the same and take the same time (the password is
+/// hashed in each case), so that nobody can probe which usernames exist, by the lockout or
+/// otherwise. The lockout is named, so that a locked-out person knows what happened.
+fn wrong_credentials(config: &crate::auth::AuthConfig) -> String {
     format!(
-        "This account is locked after {MAX_FAILED_SIGN_INS} failed sign-ins. Try again after {} UTC, or ask an \
-         administrator to reset the password.",
-        until.format("%H:%M")
+        "Wrong username or password. After {MAX_FAILED_SIGN_INS} failed sign-ins in a row an account is locked for \
+         {} minutes; an administrator can unlock it by resetting the password.",
+        config.lockout.as_secs().div_ceil(60)
     )
 }
 
@@ -41,7 +41,7 @@ fn locked_message(until: chrono::DateTime<Utc>) -> String {
 /// session, including the CSRF token to send with every state-changing request.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInInput, security(()),
     responses((status = 200, body = SessionInfo), (status = 401, body = shared::ErrorBody),
-              (status = 403, body = shared::ErrorBody, description = "Account locked or deactivated"),
+              (status = 403, body = shared::ErrorBody, description = "Account deactivated (the right password)"),
               (status = 422, body = shared::ErrorBody)))]
 pub async fn sign_in(
     State(state): State<AppState>,
@@ -59,7 +59,7 @@ pub async fn sign_in(
     }
     if !e.is_empty() || username.chars().any(char::is_control) || username.chars().count() > 256 {
         if e.is_empty() {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS));
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, wrong_credentials(state.passwords.config())));
         }
         return Err(ApiError::invalid(e));
     }
@@ -67,22 +67,20 @@ pub async fn sign_in(
     let now = Utc::now();
     let credentials = state.store.credentials(&username).await?;
     let fail = |user, reason: &'static str| auth::record_failure(&state, &ctx, &username, user, reason);
-    if let Some(c) = &credentials
-        && let Some(until) = c.locked_until.filter(|u| *u > now)
-    {
-        fail(Some(c.user.id), "account locked").await?;
-        return Err(ApiError::new(StatusCode::FORBIDDEN, locked_message(until)));
-    }
+    let refused = || ApiError::new(StatusCode::UNAUTHORIZED, wrong_credentials(&config));
+    // The password is checked whatever the account's state, so that every refusal takes as long.
     let ok = state.passwords.verify(&input.password, credentials.as_ref().map(|c| c.password_hash.as_str())).await?;
     let Some(c) = credentials else {
         fail(None, "unknown username").await?;
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS));
+        return Err(refused());
     };
+    if c.locked_until.is_some_and(|u| u > now) {
+        fail(Some(c.user.id), "account locked").await?;
+        return Err(refused());
+    }
     if !ok {
-        if let Some(until) = fail(Some(c.user.id), "wrong password").await? {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, locked_message(until)));
-        }
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS));
+        fail(Some(c.user.id), "wrong password").await?;
+        return Err(refused());
     }
     if c.retired {
         fail(Some(c.user.id), "account deactivated").await?;
