@@ -357,7 +357,112 @@ async fn the_header_changes_with_a_reason_and_its_version(store: Arc<dyn Store>,
     assert_eq!(trail["items"][0]["reason"], "Marta joins the team");
 }
 
+/// Security review, finding 6: a team member edits the header's words, not who is
+/// responsible, the process, the team or who may read it; a quality manager may.
+async fn the_header_names_are_changed_by_those_who_lead(store: Arc<dyn Store>, _db: TestDb) {
+    let w = world(&store).await;
+    let path = format!("/api/v1/fmeas/{}", w.fmea);
+    let marta = id_of(&w.marta).await;
+    let header = w.tom.get(&path).await.body;
+    let edit = |version: i64, subject: &str, responsible: i64, team: Value, confidentiality: &str, process: Value| {
+        json!({"kind": "pfmea", "fmea_number": "PF-001", "subject": subject, "start_date": header["start_date"],
+               "revision_date": header["revision_date"], "process_id": process, "responsible_id": responsible,
+               "team": team, "confidentiality": confidentiality, "version": version, "reason": "Review"})
+    };
+    let process = header["process_id"].clone();
+    let both = json!([w.tom_id, marta]);
+    let r =
+        w.tom.json("PUT", &path, &edit(1, "Shaft line", w.tom_id, both.clone(), "business_use", process.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "the responsible person sets the team: {}", r.text);
+    for (body, field) in [
+        (edit(2, "Shaft line", marta, both.clone(), "business_use", process.clone()), "responsible_id"),
+        (edit(2, "Shaft line", w.tom_id, json!([marta]), "business_use", process.clone()), "team"),
+        (edit(2, "Shaft line", w.tom_id, both.clone(), "confidential", process.clone()), "confidentiality"),
+        (edit(2, "Shaft line", w.tom_id, both.clone(), "business_use", json!(999_999)), "process_id"),
+    ] {
+        let r = w.marta.json("PUT", &path, &body).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "a team member changes {field}: {}", r.text);
+        assert_eq!(r.body["field_errors"][field], json!(["invalid"]), "{}", r.text);
+    }
+    let r = w
+        .marta
+        .json("PUT", &path, &edit(2, "Shaft line, turned", w.tom_id, both.clone(), "business_use", process.clone()))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "a team member edits the words: {}", r.text);
+    let r = w.qm.json("PUT", &path, &edit(3, "Shaft line, turned", marta, both, "business_use", process)).await;
+    assert_eq!((r.status, r.body["responsible_id"].clone()), (StatusCode::OK, json!(marta)), "{}", r.text);
+}
+
+/// Security review, finding 7: a proprietary FMEA is read only by the people it names, quality
+/// managers and auditors; a confidential one by the people it names and quality managers: the
+/// list, the header, the worksheet, a row and both exports.
+async fn confidentiality_holds_for_every_read(store: Arc<dyn Store>, _db: TestDb) {
+    let w = world(&store).await;
+    let row = add(&w.tom, w.fmea, &chain("Burr", 4, 4, 4)).await;
+    let staff = Client::as_new_user(store.clone(), "lee.chen", &[Role::Staff]).await;
+    let auditor = Client::as_new_user(store.clone(), "sam.reid", &[Role::Auditor]).await;
+    let reads = [
+        format!("/api/v1/fmeas/{}", w.fmea),
+        format!("/api/v1/fmeas/{}/worksheet", w.fmea),
+        format!("/api/v1/fmeas/{}/export.csv", w.fmea),
+        format!("/api/v1/fmeas/{}/export.xlsx", w.fmea),
+        format!("/api/v1/fmea-rows/{}", row["id"]),
+    ];
+    let listed = |client: &Client| {
+        let client = client.clone();
+        let id = w.fmea;
+        async move { client.get("/api/v1/fmeas").await.body["items"].as_array().unwrap().iter().any(|f| f["id"] == id) }
+    };
+    assert!(listed(&staff).await, "business use: everyone reads it");
+    let path = format!("/api/v1/fmeas/{}", w.fmea);
+    let set = |level: &str, version: i64| {
+        let header = json!({"kind": "pfmea", "fmea_number": "PF-001", "subject": "Shaft line",
+            "start_date": Utc::now().date_naive(), "revision_date": Utc::now().date_naive(),
+            "responsible_id": w.tom_id, "team": [w.tom_id], "confidentiality": level, "version": version,
+            "reason": "Customer data"});
+        (path.clone(), header)
+    };
+    let mut header = w.tom.get(&path).await.body;
+    let (p, mut body) = set("proprietary", 1);
+    body["process_id"] = header["process_id"].clone();
+    let r = w.tom.json("PUT", &p, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    header = r.body;
+    for uri in &reads {
+        let r = staff.get(uri).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "staff read {uri}: {}", r.text);
+        assert!(r.text.contains("proprietary"), "{}", r.text);
+        assert_eq!(w.marta.get(uri).await.status, StatusCode::FORBIDDEN, "an owner of another process reads {uri}");
+        assert_eq!(auditor.get(uri).await.status, StatusCode::OK, "the auditor reads {uri}");
+        assert_eq!(w.tom.get(uri).await.status, StatusCode::OK, "the responsible person reads {uri}");
+    }
+    assert!(!listed(&staff).await, "not listed to who may not open it");
+    assert!(listed(&auditor).await);
+
+    let (p, mut body) = set("confidential", header["meta"]["version"].as_i64().unwrap());
+    body["process_id"] = header["process_id"].clone();
+    assert_eq!(w.tom.json("PUT", &p, &body).await.status, StatusCode::OK);
+    for uri in &reads {
+        assert_eq!(auditor.get(uri).await.status, StatusCode::FORBIDDEN, "the auditor reads {uri}");
+        assert_eq!(w.qm.get(uri).await.status, StatusCode::OK, "the quality manager reads {uri}");
+        assert_eq!(w.tom.get(uri).await.status, StatusCode::OK, "the responsible person reads {uri}");
+    }
+    assert!(!listed(&auditor).await);
+
+    // Live events follow the same rule: the row's change reaches the quality manager only.
+    let (_, mut staff_events) = staff.stream("/api/v1/events").await;
+    let (_, mut qm_events) = w.qm.stream("/api/v1/events").await;
+    tokio::time::sleep(server::routes::events::POLL * 2).await;
+    add(&w.tom, w.fmea, &chain("Chatter", 5, 4, 4)).await;
+    let heard = Client::next_text(&mut qm_events, std::time::Duration::from_secs(5)).await.unwrap_or_default();
+    assert!(heard.contains("fmea_row"), "{heard}");
+    let heard = Client::next_text(&mut staff_events, std::time::Duration::from_millis(800)).await;
+    assert_eq!(heard.filter(|t| t.contains("change")), None);
+}
+
 on_both_backends!(
+    the_header_names_are_changed_by_those_who_lead,
+    confidentiality_holds_for_every_read,
     the_header_changes_with_a_reason_and_its_version,
     a_baseline_is_signed_and_an_excel_copy_exported,
     rows_have_their_own_versions,

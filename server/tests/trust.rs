@@ -617,7 +617,80 @@ async fn changes_are_streamed_to_open_pages(store: Arc<dyn Store>, _db: TestDb) 
     );
 }
 
+/// Security review, finding 8: a stream hears only about records its user may read (not an
+/// API token issued to someone else, not a user record without the right to manage users);
+/// a change of the user's roles applies to the open stream at once, and revoking the session
+/// closes the stream at once (not at the next periodic check).
+async fn streams_hear_only_what_their_user_may_read(store: Arc<dyn Store>, _db: TestDb) {
+    let admin = Client::admin(store.clone()).await;
+    let admin_id = r_id(&admin).await;
+    let staff = Client::as_new_user(store.clone(), "lee.chen", &[Role::Staff]).await;
+    let lee_id = staff.get("/api/v1/session").await.body["user"]["id"].as_i64().unwrap();
+    let (status, mut body) = staff.stream("/api/v1/events").await;
+    assert_eq!(status, StatusCode::OK);
+    let wait = std::time::Duration::from_secs(5);
+    tokio::time::sleep(server::routes::events::POLL * 2).await;
+    let next_change = |body: &mut Body| {
+        let body = std::mem::replace(body, Body::empty());
+        async move {
+            let mut body = body;
+            let mut found = None;
+            while let Some(text) = Client::next_text(&mut body, wait).await {
+                if let Some(data) = text.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    found = serde_json::from_str::<Value>(data).ok();
+                    break;
+                }
+            }
+            (body, found)
+        }
+    };
+    // An API token for the administrator, then a department: staff hear the department only.
+    let r = admin.json("POST", &format!("/api/v1/users/{admin_id}/tokens"), &json!({"name": "MES"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let dept = department(&admin).await;
+    let (b, seen) = next_change(&mut body).await;
+    body = b;
+    let seen = seen.expect("an event");
+    assert_eq!((seen["record_type"].clone(), seen["record_id"].clone()), (json!("department"), json!(dept)), "{seen}");
+
+    // Lee becomes an administrator too: the open stream now hears of users.
+    let user = admin.get(&format!("/api/v1/users/{lee_id}")).await.body;
+    let input = json!({"username": "lee.chen", "full_name": user["full_name"], "email": user["email"],
+                       "roles": ["staff", "admin"], "version": user["version"]});
+    assert_eq!(admin.json("PUT", &format!("/api/v1/users/{lee_id}"), &input).await.status, StatusCode::OK);
+    let starter = create_user(&store, "new.starter", &[Role::Staff]).await;
+    let mut heard_starter = false;
+    for _ in 0..5 {
+        let (b, seen) = next_change(&mut body).await;
+        body = b;
+        let Some(seen) = seen else { break };
+        if seen["record_type"] == "user" && seen["record_id"] == json!(starter.0) {
+            heard_starter = true;
+            break;
+        }
+    }
+    assert!(heard_starter, "the new role applies to the open stream");
+
+    // The session is revoked: the stream closes at once.
+    let sessions = admin.get("/api/v1/sessions").await.body;
+    let lee_session =
+        sessions["items"].as_array().unwrap().iter().find(|s| s["user_id"] == lee_id).unwrap()["id"].as_i64().unwrap();
+    let revoked = std::time::Instant::now();
+    let r = admin.raw("POST", &format!("/api/v1/sessions/{lee_session}/revoke"), "application/json", "{}").await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let ended = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), http_body_util::BodyExt::frame(&mut body)).await
+        {
+            Ok(None) => break true,
+            Ok(Some(_)) => continue,
+            Err(_) => break false,
+        }
+    };
+    assert!(ended && revoked.elapsed() < std::time::Duration::from_secs(5), "closed after {:?}", revoked.elapsed());
+}
+
 on_both_backends!(
+    streams_hear_only_what_their_user_may_read,
     changes_are_streamed_to_open_pages,
     every_endpoint_for_every_role,
     every_documented_operation_has_an_access_rule,

@@ -112,6 +112,9 @@ pub enum Permission {
     ApproveRiskMatrices,
     /// Read FMEA worksheets.
     ViewFmeas,
+    /// Read proprietary FMEAs that do not name oneself (quality managers and auditors; see
+    /// `Fmea::readable_by`).
+    ViewRestrictedFmeas,
     /// Create and edit any FMEA.
     ManageFmeas,
     /// Edit the FMEAs of one's own processes, or where one is responsible or on the team (a
@@ -194,6 +197,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ManageRiskMatrices,
             Permission::ApproveRiskMatrices,
             Permission::ViewFmeas,
+            Permission::ViewRestrictedFmeas,
             Permission::ManageFmeas,
             Permission::ApproveFmeas,
             Permission::ManageDocuments,
@@ -237,6 +241,7 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::ViewAuditTrail,
             Permission::ViewRisks,
             Permission::ViewFmeas,
+            Permission::ViewRestrictedFmeas,
             Permission::ViewDocuments,
             Permission::ViewTrainingRecords,
             Permission::ViewDashboard,

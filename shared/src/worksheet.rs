@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
-use crate::auth::UserId;
+use crate::auth::{Permission, Role, UserId, allowed};
 use crate::fmea::{ActionPriority, assess, check_rating, rpn};
 use crate::org::{ProcessId, Record, RecordMeta};
 use crate::validation::{self, REQUIRED};
@@ -84,17 +84,19 @@ impl FmeaKind {
     }
 }
 
-/// How widely an FMEA may be shared.
+/// How widely an FMEA may be shared, enforced for every read of it (header, worksheet, rows,
+/// exports, the list and live events): see [`Fmea::readable_by`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Confidentiality {
-    /// Inside the company.
+    /// Inside the company: everyone who may read FMEAs.
     #[default]
     BusinessUse,
-    /// Named people only.
+    /// The people it names (team, responsible person, process owner), quality managers and
+    /// auditors.
     Proprietary,
-    /// Confidential.
+    /// The people it names and quality managers only.
     Confidential,
 }
 
@@ -172,6 +174,26 @@ pub struct Fmea {
     pub content_version: i64,
     /// Version and life (of the header).
     pub meta: RecordMeta,
+}
+
+impl Fmea {
+    /// Whether the FMEA names `user`: on its team, its responsible person or its process's owner.
+    pub fn names(&self, user: UserId) -> bool {
+        self.responsible_id == user || self.process_owner_id == Some(user) || self.team.iter().any(|m| m.id == user)
+    }
+
+    /// Whether `user` holding `roles` may read this FMEA (its header, rows, exports and live
+    /// events), by its [`Confidentiality`]. The one rule the API and the app apply.
+    pub fn readable_by(&self, user: UserId, roles: &[Role]) -> bool {
+        if !allowed(roles, Permission::ViewFmeas) {
+            return false;
+        }
+        match self.confidentiality {
+            Confidentiality::BusinessUse => true,
+            Confidentiality::Proprietary => self.names(user) || allowed(roles, Permission::ViewRestrictedFmeas),
+            Confidentiality::Confidential => self.names(user) || allowed(roles, Permission::ManageFmeas),
+        }
+    }
 }
 
 impl Record for Fmea {

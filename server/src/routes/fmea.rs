@@ -15,7 +15,8 @@ use shared::List;
 use shared::auth::Permission;
 use shared::org::RetireInput;
 use shared::worksheet::{
-    Fmea, FmeaId, FmeaInput, ImportProblem, Row, RowCells, RowId, RowInput, Worksheet, parse_csv, to_csv,
+    Confidentiality, Fmea, FmeaId, FmeaInput, ImportProblem, Row, RowCells, RowId, RowInput, Worksheet, parse_csv,
+    to_csv,
 };
 
 use super::{change_response, expected_version, with_etag};
@@ -40,17 +41,42 @@ pub fn router() -> Router<AppState> {
         .route("/fmea-rows/{id}/retire", post(retire_row))
 }
 
-/// Every active FMEA.
+/// Every active FMEA the caller may read (see [`Fmea::readable_by`]: a proprietary or
+/// confidential FMEA is listed only to the people allowed to open it).
 #[utoipa::path(get, path = "/api/v1/fmeas", tag = "fmea", responses((status = 200, body = List<Fmea>)))]
-pub async fn list_fmeas(State(state): State<AppState>) -> ApiResult<Json<List<Fmea>>> {
-    Ok(Json(List { items: state.store.list_fmeas().await? }))
+pub async fn list_fmeas(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<List<Fmea>>> {
+    let mut items = state.store.list_fmeas().await?;
+    items.retain(|f| f.readable_by(user.id, &user.roles));
+    Ok(Json(List { items }))
+}
+
+/// The FMEA's confidentiality, enforced: 403 naming who may read it.
+pub fn may_read(user: &CurrentUser, fmea: &Fmea) -> Result<(), ApiError> {
+    if fmea.readable_by(user.id, &user.roles) {
+        return Ok(());
+    }
+    let who = match fmea.confidentiality {
+        Confidentiality::Confidential => {
+            "the people it names (team, responsible person, process owner) and quality managers"
+        }
+        _ => "the people it names (team, responsible person, process owner), quality managers and auditors",
+    };
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        format!("This FMEA is {}: only {who} can read it.", fmea.confidentiality.label().to_lowercase()),
+    ))
 }
 
 /// One FMEA's header.
 #[utoipa::path(get, path = "/api/v1/fmeas/{id}", tag = "fmea", params(("id" = i64, Path, description = "The FMEA")),
-    responses((status = 200, body = Fmea), (status = 404, body = shared::ErrorBody)))]
-pub async fn get_fmea(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+    responses((status = 200, body = Fmea), (status = 403, body = shared::ErrorBody), (status = 404, body = shared::ErrorBody)))]
+pub async fn get_fmea(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
     let f = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_read(&user, &f)?;
     Ok(with_etag(StatusCode::OK, f.meta.version, &f))
 }
 
@@ -70,6 +96,45 @@ fn may_edit(user: &CurrentUser, fmea: &Fmea) -> Result<(), ApiError> {
         StatusCode::FORBIDDEN,
         "Only the FMEA's team, its responsible person, the process owner or a quality manager can change it.",
     ))
+}
+
+/// Who may change what in a header: the process and the responsible person only a quality
+/// manager (as for a risk's owner); the team and the confidentiality also the responsible
+/// person and the process owner; every other field anyone who may edit the FMEA.
+fn header_rule(user: &CurrentUser, before: &Fmea, input: &FmeaInput) -> Result<(), ApiError> {
+    if user.can(Permission::ManageFmeas) {
+        return Ok(());
+    }
+    let refuse = |field: &str, message: &str| {
+        let mut e = shared::FieldErrors::default();
+        e.add(field, shared::validation::INVALID);
+        Err(ApiError::new(StatusCode::FORBIDDEN, message).with_field_errors(e))
+    };
+    if input.process_id.is_some_and(|p| p != before.process_id) {
+        return refuse("process_id", "Only a quality manager can move an FMEA to another process.");
+    }
+    if input.responsible_id.is_some_and(|r| r != before.responsible_id) {
+        return refuse("responsible_id", "Only a quality manager can make someone else responsible for an FMEA.");
+    }
+    let leads = before.responsible_id == user.id || before.process_owner_id == Some(user.id);
+    let mut team: Vec<_> = input.team.clone();
+    let mut was: Vec<_> = before.team.iter().map(|m| m.id).collect();
+    team.sort_by_key(|u| u.0);
+    team.dedup();
+    was.sort_by_key(|u| u.0);
+    if team != was && !leads {
+        return refuse(
+            "team",
+            "Only the responsible person, the process owner or a quality manager can change the team.",
+        );
+    }
+    if input.confidentiality != before.confidentiality && !leads {
+        return refuse(
+            "confidentiality",
+            "Only the responsible person, the process owner or a quality manager can change who may read the FMEA.",
+        );
+    }
+    Ok(())
 }
 
 /// Start an FMEA (PFMEA or DFMEA) with its header.
@@ -117,6 +182,7 @@ pub async fn update_fmea(
     let input = input.normalized();
     let before = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
     may_edit(&user, &before)?;
+    header_rule(&user, &before, &input)?;
     input
         .validate_update()
         .map_err(|e| ApiError::invalid(e).with_message("The FMEA is not valid; nothing was saved."))?;
@@ -130,6 +196,7 @@ pub async fn update_fmea(
     responses((status = 200, body = Worksheet), (status = 400, body = shared::ErrorBody), (status = 404, body = shared::ErrorBody)))]
 pub async fn worksheet(
     State(state): State<AppState>,
+    user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<WorksheetQuery>,
 ) -> ApiResult<Response> {
@@ -138,6 +205,7 @@ pub async fn worksheet(
     }
     let sheet =
         state.store.worksheet(FmeaId(id), q.limit).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_read(&user, &sheet.fmea)?;
     Ok(crate::conditional::json_off_thread(sheet).await)
 }
 
@@ -154,8 +222,14 @@ pub struct WorksheetQuery {
 /// One row (as the live worksheet fetches a row someone else saved).
 #[utoipa::path(get, path = "/api/v1/fmea-rows/{id}", tag = "fmea", params(("id" = i64, Path, description = "The row")),
     responses((status = 200, body = Row), (status = 404, body = shared::ErrorBody)))]
-pub async fn get_row(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+pub async fn get_row(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
     let row = state.store.get_row(RowId(id)).await?.ok_or_else(|| ApiError::not_found("No such row."))?;
+    let fmea = state.store.get_fmea(row.fmea_id).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_read(&user, &fmea)?;
     Ok(with_etag(StatusCode::OK, row.version, &row))
 }
 
@@ -283,7 +357,13 @@ pub async fn retire_row(
 /// FMEA and exporting again gives the same bytes.
 #[utoipa::path(get, path = "/api/v1/fmeas/{id}/export.csv", tag = "fmea", params(("id" = i64, Path, description = "The FMEA")),
     responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = shared::ErrorBody)))]
-pub async fn export_csv(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+pub async fn export_csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let fmea = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_read(&user, &fmea)?;
     let sheet = state.store.worksheet(FmeaId(id), None).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
     let users = state.store.user_directory().await?;
     let inactive = state.store.list_users(true).await?;
@@ -314,7 +394,13 @@ pub async fn export_csv(State(state): State<AppState>, ApiPath(id): ApiPath<i64>
 #[utoipa::path(get, path = "/api/v1/fmeas/{id}/export.xlsx", tag = "fmea", params(("id" = i64, Path, description = "The FMEA")),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
               (status = 404, body = shared::ErrorBody)))]
-pub async fn export_xlsx(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let fmea = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_read(&user, &fmea)?;
     let sheet = state.store.worksheet(FmeaId(id), None).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
     let users = state.store.list_users(true).await?;
     let names: std::collections::HashMap<i64, String> = users.into_iter().map(|u| (u.id.0, u.username)).collect();

@@ -524,6 +524,16 @@ pub async fn overdue(
             .collect();
         items.retain(|w| w.record_type != "training_assignment" || visible.contains(&w.record_id));
     }
+    // An FMEA's confidentiality (Fmea::readable_by) holds here too: the overdue action is
+    // counted and listed, its words are not shown to who may not read the FMEA.
+    if items.iter().any(|w| w.record_type == "fmea") {
+        let fmeas = state.store.list_fmeas().await?;
+        for w in items.iter_mut().filter(|w| w.record_type == "fmea") {
+            if let Some(f) = fmeas.iter().find(|f| f.id.0 == w.record_id && !f.readable_by(user.id, &user.roles)) {
+                w.title = format!("An action of a {} FMEA", f.confidentiality.label().to_lowercase());
+            }
+        }
+    }
     Ok(Json(List { items }))
 }
 
