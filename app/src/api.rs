@@ -1,9 +1,11 @@
 //! The typed API client: the only module that speaks HTTP. Every call returns the shared types
 //! or an [`ApiError`] carrying the server's envelope. It keeps the session's CSRF token and sends
 //! it with every state-changing request, and reports a 401 (the session ended) to the one
-//! handler the app registers with [`on_session_end`].
+//! handler the app registers with [`on_session_end`]. Every request says how long ago the
+//! person last acted (`X-Caliper-Idle`, seconds): only a person's action keeps a session alive,
+//! not the reloads an open page makes by itself after a live update.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
@@ -50,6 +52,23 @@ thread_local! {
     static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
     /// Called when a request answers 401: the session has ended.
     static SESSION_END: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+    /// When the person last pressed a key, clicked or touched (ms since the epoch).
+    static LAST_ACTION: Cell<f64> = Cell::new(js_sys::Date::now());
+}
+
+/// Notes a person's action (a key, a click, a touch): see [`IDLE_HEADER`].
+pub fn note_action() {
+    LAST_ACTION.with(|t| t.set(js_sys::Date::now()));
+}
+
+/// The header that tells the server how many seconds ago the person last acted; the server
+/// extends the session's idle time only from that moment.
+pub const IDLE_HEADER: &str = "X-Caliper-Idle";
+
+/// Adds [`IDLE_HEADER`] to a request.
+fn stamped(req: RequestBuilder) -> RequestBuilder {
+    let idle = ((js_sys::Date::now() - LAST_ACTION.with(Cell::get)) / 1000.0).max(0.0).floor();
+    req.header(IDLE_HEADER, &format!("{idle}"))
 }
 
 /// Registers what to do when any request finds the session ended (401).
@@ -68,6 +87,7 @@ fn network(e: gloo_net::Error) -> ApiError {
 
 /// Adds the CSRF token to a state-changing request.
 fn guarded(req: RequestBuilder) -> RequestBuilder {
+    let req = stamped(req);
     match CSRF.with_borrow(Clone::clone) {
         Some(token) => req.header("X-CSRF-Token", &token),
         None => req,
@@ -100,7 +120,7 @@ async fn json<T: DeserializeOwned>(res: Response) -> ApiResult<T> {
 }
 
 async fn send<T: DeserializeOwned>(req: RequestBuilder) -> ApiResult<T> {
-    json(check(req.send().await, true).await?).await
+    json(check(stamped(req).send().await, true).await?).await
 }
 
 /// A state-changing request without a body and without an answer (204).
@@ -128,7 +148,7 @@ async fn list<T: DeserializeOwned>(url: &str) -> ApiResult<Vec<T>> {
 
 /// `GET /api/v1/session`: the current session; 401 when not signed in.
 pub async fn get_session() -> ApiResult<SessionInfo> {
-    let info: SessionInfo = json(check(Request::get("/api/v1/session").send().await, false).await?).await?;
+    let info: SessionInfo = json(check(stamped(Request::get("/api/v1/session")).send().await, false).await?).await?;
     remember(Some(&info));
     Ok(info)
 }

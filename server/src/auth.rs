@@ -31,6 +31,16 @@ use crate::error::ApiError;
 pub const SESSION_COOKIE: &str = "caliper_session";
 /// The header that carries the CSRF token on state-changing requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// How many seconds ago the person last acted (a key, a click), as the app sends it with every
+/// request: only a person's action extends a session's idle time, not the reloads an open page
+/// makes by itself. A request without it (a script, `curl`) counts as an action at that moment.
+pub const IDLE_HEADER: &str = "x-caliper-idle";
+
+/// When the person behind `headers` last acted: `now`, or earlier by [`IDLE_HEADER`]'s seconds.
+pub fn acted_at(headers: &HeaderMap, now: DateTime<Utc>) -> DateTime<Utc> {
+    let idle = headers.get(IDLE_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u32>().ok());
+    idle.map_or(now, |s| now - chrono::Duration::seconds(i64::from(s)))
+}
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -605,8 +615,12 @@ async fn check(state: &AppState, path: Option<&str>, mut req: Request) -> Result
             return Err(ApiError::new(StatusCode::FORBIDDEN, "You do not have permission to do this."));
         }
     }
-    if now - session.last_seen_at > touch_interval(config) {
-        state.store.touch_session(session.session_id, now).await?;
+    // Only a person's action extends the session: not the live-events stream (its browser
+    // reconnects by itself), and from the moment the app says the person last acted.
+    let acted = acted_at(req.headers(), now);
+    let events = path.is_some_and(|p| p.ends_with("/events"));
+    if !events && acted - session.last_seen_at > touch_interval(config) {
+        state.store.touch_session(session.session_id, acted).await?;
     }
     req.extensions_mut().insert(CurrentUser {
         session_id: session.session_id,

@@ -689,7 +689,32 @@ async fn streams_hear_only_what_their_user_may_read(store: Arc<dyn Store>, _db: 
     assert!(ended && revoked.elapsed() < std::time::Duration::from_secs(5), "closed after {:?}", revoked.elapsed());
 }
 
+/// Security review, finding 4: an open page's own reloads (the app says how long ago the person
+/// last acted) and its live-events stream do not extend the session; a person's action does.
+async fn only_a_persons_action_extends_the_session(store: Arc<dyn Store>, db: TestDb) {
+    let staff = Client::as_new_user(store.clone(), "lee.chen", &[Role::Staff]).await;
+    let at = |minutes: i64| (chrono::Utc::now() - chrono::Duration::minutes(minutes)).format("%Y-%m-%dT%H:%M:%S+00:00");
+    let who = "user_id = (select user_id from users where username = 'lee.chen') and ended_at is null";
+    db.execute(&format!("update sessions set last_seen_at = '{}' where {who}", at(14))).await.unwrap();
+    // Whether the session still counts as last seen 13+ minutes ago (an update that changes nothing).
+    let untouched = || {
+        let sql = format!("update sessions set user_agent = user_agent where {who} and last_seen_at < '{}'", at(13));
+        let db = &db;
+        async move { db.execute(&sql).await.unwrap() == 1 }
+    };
+    let (status, _stream) = staff.stream("/api/v1/events").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(untouched().await, "opening the live-events stream is no action");
+    let reload = Request::get("/api/v1/processes").header("x-caliper-idle", "840").body(Body::empty()).unwrap();
+    assert_eq!(staff.send(reload).await.status, StatusCode::OK, "still inside the 15 minutes");
+    assert!(untouched().await, "a reload 14 minutes after the last action does not extend the session");
+    let acted = Request::get("/api/v1/processes").header("x-caliper-idle", "2").body(Body::empty()).unwrap();
+    assert_eq!(staff.send(acted).await.status, StatusCode::OK);
+    assert!(!untouched().await, "a person's action does");
+}
+
 on_both_backends!(
+    only_a_persons_action_extends_the_session,
     streams_hear_only_what_their_user_may_read,
     changes_are_streamed_to_open_pages,
     every_endpoint_for_every_role,
