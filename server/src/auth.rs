@@ -279,6 +279,13 @@ pub struct AuthConfig {
     pub argon2_iterations: u32,
     /// Mark the cookie `Secure` (always, or when the request came over https).
     pub secure_cookie: bool,
+    /// Sign-in attempts a minute from one client address (also the burst).
+    pub sign_ins_per_address_per_minute: u32,
+    /// Sign-in attempts a minute for one username (also the burst).
+    pub sign_ins_per_username_per_minute: u32,
+    /// Failed sign-ins from one address on one account within this long after the first share
+    /// one audit entry (see `crate::throttle`).
+    pub failure_burst: Duration,
 }
 
 impl Default for AuthConfig {
@@ -291,6 +298,9 @@ impl Default for AuthConfig {
             argon2_memory_kib: 64 * 1024,
             argon2_iterations: 3,
             secure_cookie: false,
+            sign_ins_per_address_per_minute: 30,
+            sign_ins_per_username_per_minute: 10,
+            failure_burst: Duration::from_secs(60),
         }
     }
 }
@@ -299,7 +309,7 @@ impl AuthConfig {
     /// Cheap hashing for tests that create many users (the production parameters are
     /// measured by the bench).
     pub fn for_tests() -> Self {
-        Self { argon2_memory_kib: 256, argon2_iterations: 1, ..Self::default() }
+        Self { argon2_memory_kib: 256, argon2_iterations: 1, failure_burst: Duration::from_secs(1), ..Self::default() }
     }
 }
 
@@ -465,10 +475,10 @@ pub async fn record_failure(
 ) -> Result<Option<DateTime<Utc>>, ApiError> {
     crate::telemetry::sign_in_failed(reason);
     let lock_until = Utc::now() + chrono::Duration::from_std(state.passwords.config().lockout).unwrap_or_default();
-    let locked = state
-        .store
-        .record_failed_sign_in(ctx, username, user, reason, shared::auth::MAX_FAILED_SIGN_INS, lock_until)
-        .await?;
+    let audited = crate::throttle::failed_attempt(&state.sign_ins, &state.store, ctx, username, user, reason).await?;
+    let failure = crate::storage::trust::SignInFailure { username, user, reason, audited };
+    let locked =
+        state.store.record_failed_sign_in(ctx, &failure, shared::auth::MAX_FAILED_SIGN_INS, lock_until).await?;
     Ok(locked.then_some(lock_until))
 }
 

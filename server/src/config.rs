@@ -261,6 +261,14 @@ pub struct AuthArgs {
     /// `X-Forwarded-Proto: https`).
     #[arg(long, env = "CALIPER_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Sign-in attempts a minute from one client address (also the burst); more get 429.
+    #[arg(long, env = "CALIPER_SIGN_INS_PER_ADDRESS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub sign_ins_per_address: u32,
+    /// Sign-in attempts a minute for one username (also the burst); more get 429.
+    #[arg(long, env = "CALIPER_SIGN_INS_PER_USERNAME", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub sign_ins_per_username: u32,
 }
 
 impl AuthArgs {
@@ -276,6 +284,9 @@ impl AuthArgs {
             argon2_memory_kib: self.argon2_memory_kib,
             argon2_iterations: self.argon2_iterations,
             secure_cookie: self.secure_cookies,
+            sign_ins_per_address_per_minute: self.sign_ins_per_address,
+            sign_ins_per_username_per_minute: self.sign_ins_per_username,
+            failure_burst: Duration::from_secs(60),
         }
     }
 }

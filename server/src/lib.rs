@@ -23,6 +23,7 @@ pub mod seed;
 pub mod storage;
 pub mod suggest;
 pub mod telemetry;
+pub mod throttle;
 pub mod xlsx;
 
 use std::path::PathBuf;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub suggestions: Arc<routes::quality::SuggestionModel>,
     /// Who may read `/metrics` (nobody unless configured).
     pub metrics_access: Arc<telemetry::MetricsAccess>,
+    /// The sign-in rate limits and the bursts of failed attempts.
+    pub sign_ins: Arc<throttle::SignInLimits>,
 }
 
 impl AppState {
@@ -71,6 +74,11 @@ impl AppState {
             store,
             app_build: Arc::new(app_files::AppBuild::new(static_dir.clone())),
             static_dir,
+            sign_ins: Arc::new(throttle::SignInLimits::new(
+                auth.sign_ins_per_address_per_minute,
+                auth.sign_ins_per_username_per_minute,
+                auth.failure_burst,
+            )),
             passwords: auth::Passwords::new(Arc::new(auth)),
             events: Arc::default(),
             kpis: Arc::default(),

@@ -224,6 +224,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             });
             tracing::info!(url = %format!("http://{}", listener.local_addr()?), "caliper listening");
             let events = state.events.clone();
+            let (sign_ins, store) = (state.sign_ins.clone(), state.store.clone());
             let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
             // On SIGTERM or Ctrl-C: stop accepting, end every event stream at once (with a
             // `retry:` hint, so the app reconnects to whichever instance answers), let requests
@@ -238,6 +239,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 });
             };
             axum::serve(listener, service).with_graceful_shutdown(stopping).await?;
+            // The failed sign-ins still being counted go to the audit trail.
+            sign_ins.flush_all(store.as_ref()).await;
             tracing::info!("stopped");
             Ok(ExitCode::SUCCESS)
         }

@@ -685,8 +685,12 @@ pub struct FailedSignIn {
     pub username: String,
     /// The user, when the username exists.
     pub user_id: Option<UserId>,
-    /// Why it failed, e.g. wrong password or account locked.
+    /// Why it failed, e.g. wrong password or account locked; for a burst, how many failed and
+    /// why.
     pub reason: String,
+    /// How many attempts the entry stands for: 1, or a burst's further attempts (from one
+    /// address on one account within a minute of the first).
+    pub attempts: u64,
     /// From where.
     pub client_address: String,
     /// Which browser or tool.

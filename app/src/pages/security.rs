@@ -99,6 +99,7 @@ pub fn FailedSignIns() -> impl IntoView {
                                 <th scope="col">"When (UTC)"</th>
                                 <th scope="col">"Username"</th>
                                 <th scope="col">"Reason"</th>
+                                <th scope="col" class="num">"Attempts"</th>
                                 <th scope="col">"From"</th>
                                 <th scope="col">"Browser"</th>
                             </tr>
@@ -111,6 +112,7 @@ pub fn FailedSignIns() -> impl IntoView {
                                     <td class="nowrap">{format_utc_seconds(&f.occurred_at)}</td>
                                     <td>{f.username}</td>
                                     <td>{f.reason}</td>
+                                    <td class="num">{f.attempts}</td>
                                     <td>{f.client_address}</td>
                                     <td class="ua" title=agent>{f.user_agent}</td>
                                 </tr>

@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::storage::AuditContext;
+use crate::throttle::RATE_LIMITED;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -42,7 +43,8 @@ fn wrong_credentials(config: &crate::auth::AuthConfig) -> String {
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInInput, security(()),
     responses((status = 200, body = SessionInfo), (status = 401, body = shared::ErrorBody),
               (status = 403, body = shared::ErrorBody, description = "Account deactivated (the right password)"),
-              (status = 422, body = shared::ErrorBody)))]
+              (status = 422, body = shared::ErrorBody),
+              (status = 429, body = shared::ErrorBody, description = "Too many attempts from this address or for this username; see `Retry-After`")))]
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -62,6 +64,28 @@ pub async fn sign_in(
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, wrong_credentials(state.passwords.config())));
         }
         return Err(ApiError::invalid(e));
+    }
+    // The rate limits, before any hashing: an attempt over them costs nothing but a count.
+    if let Err(wait) = state.sign_ins.admit(&ctx.source.client_address, &username) {
+        crate::telemetry::sign_in_failed(RATE_LIMITED);
+        if crate::throttle::failed_attempt(&state.sign_ins, &state.store, &ctx, &username, None, RATE_LIMITED).await? {
+            // The first of a burst gets its own entry (not counted towards any lockout).
+            let failure = crate::storage::trust::SignInFailure {
+                username: &username,
+                user: None,
+                reason: RATE_LIMITED,
+                audited: true,
+            };
+            state.store.record_failed_sign_in(&ctx, &failure, MAX_FAILED_SIGN_INS, Utc::now()).await?;
+        }
+        let secs = wait.as_secs().max(1);
+        let mut res = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many sign-in attempts from this address or for this username. Try again in {secs} s."),
+        )
+        .into_response();
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return Ok(res);
     }
     let config = state.passwords.config().clone();
     let now = Utc::now();

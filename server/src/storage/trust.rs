@@ -23,6 +23,19 @@ pub struct Credentials {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
+/// A failed sign-in attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInFailure<'a> {
+    /// The username as typed (normalised).
+    pub username: &'a str,
+    /// Its account, when there is one.
+    pub user: Option<UserId>,
+    /// Why it failed.
+    pub reason: &'a str,
+    /// Whether it gets an audit entry of its own.
+    pub audited: bool,
+}
+
 /// The outcome of a signature request.
 #[derive(Debug)]
 pub enum SignOutcome {
@@ -107,16 +120,26 @@ pub trait TrustStore: Send + Sync + 'static {
     /// The credentials of `username` (lower case), if it exists.
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
     /// Records a failed sign-in (11.300(d)). For a known user, counts it and locks the account
-    /// until `lock_until` when this makes `max_failures` in a row; true when it locked it.
+    /// until `lock_until` when this makes `max_failures` in a row; true when it locked it. The
+    /// attempt gets its own audit entry only when `failure.audited` (the first of a burst; the
+    /// rest are counted into one entry by [`TrustStore::record_failed_burst`]); a lock always
+    /// gets one.
     async fn record_failed_sign_in(
         &self,
         ctx: &AuditContext,
-        username: &str,
-        user: Option<UserId>,
-        reason: &str,
+        failure: &SignInFailure<'_>,
         max_failures: i64,
         lock_until: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// One audit entry for the further failed sign-ins of a burst (same client address, same
+    /// account): how many, the first and last time, the usernames tried and why they failed.
+    async fn record_failed_burst(
+        &self,
+        ctx: &AuditContext,
+        user: Option<UserId>,
+        changes: shared::audit::Changes,
+        reason: &str,
+    ) -> StoreResult<()>;
     /// Starts a session after a successful sign-in (resets the failure count); its id.
     async fn create_session(
         &self,

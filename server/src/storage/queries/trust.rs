@@ -16,7 +16,9 @@ use super::risk::{accept_risk, matrix_revision_by_id, revision_json, risk_by_id}
 use super::{Conn, SqlStore, WriteTx};
 use crate::auth::SessionAuth;
 use crate::storage::common::{Audited, DEPARTMENTS, Draft, MetaRow, Written, constraint_error};
-use crate::storage::trust::{Credentials, SIGNED_TABLES, SignOutcome, TrustStore, parse_roles, roles_text};
+use crate::storage::trust::{
+    Credentials, SIGNED_TABLES, SignInFailure, SignOutcome, TrustStore, parse_roles, roles_text,
+};
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
 use shared::auth::{FailedSignIn, SessionRecord, User, UserInput, UserSummary};
 use shared::signature::{Meaning, SignInput, Signature, record_hash};
@@ -396,12 +398,11 @@ impl TrustStore for SqlStore {
     async fn record_failed_sign_in(
         &self,
         ctx: &AuditContext,
-        username: &str,
-        user: Option<UserId>,
-        reason: &str,
+        failure: &SignInFailure<'_>,
         max_failures: i64,
         lock_until: DateTime<Utc>,
     ) -> StoreResult<bool> {
+        let SignInFailure { username, user, reason, audited } = *failure;
         let mut tx = self.write_tx().await?;
         let mut locked = false;
         let mut version = 0;
@@ -427,13 +428,15 @@ impl TrustStore for SqlStore {
             }
         }
         let record_id = user.map_or(0, |u| u.0);
-        let attempt = AuditContext { actor_id: None, actor_name: username.to_string(), source: ctx.source.clone() };
-        append_audit(
-            &mut tx,
-            &attempt,
-            user_event(AuditAction::FailedSignIn, record_id, version, Changes::new(), Some(reason)),
-        )
-        .await?;
+        if audited {
+            let attempt = AuditContext { actor_id: None, actor_name: username.to_string(), source: ctx.source.clone() };
+            append_audit(
+                &mut tx,
+                &attempt,
+                user_event(AuditAction::FailedSignIn, record_id, version, Changes::new(), Some(reason)),
+            )
+            .await?;
+        }
         if locked {
             let changes = one_change(
                 "locked_until",
@@ -447,6 +450,31 @@ impl TrustStore for SqlStore {
         }
         tx.commit().await?;
         Ok(locked)
+    }
+
+    async fn record_failed_burst(
+        &self,
+        ctx: &AuditContext,
+        user: Option<UserId>,
+        changes: Changes,
+        reason: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let version: Option<(i64,)> = match user {
+            Some(u) => {
+                sqlx::query_as("select version from users where user_id = $1")
+                    .bind(u.0)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
+            None => None,
+        };
+        let version = version.map_or(0, |v| v.0);
+        let record_id = user.map_or(0, |u| u.0);
+        append_audit(&mut tx, ctx, user_event(AuditAction::FailedSignIn, record_id, version, changes, Some(reason)))
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn create_session(
@@ -611,8 +639,8 @@ impl TrustStore for SqlStore {
     }
 
     async fn failed_sign_ins(&self, limit: i64) -> StoreResult<Vec<FailedSignIn>> {
-        let rows: Vec<(i64, DateTime<Utc>, String, i64, Option<String>, String)> = sqlx::query_as(
-            "select seq, occurred_at, actor_name, record_id, reason, source from audit_entries \
+        let rows: Vec<(i64, DateTime<Utc>, String, i64, Option<String>, String, String)> = sqlx::query_as(
+            "select seq, occurred_at, actor_name, record_id, reason, source, changes from audit_entries \
              where action = 'failed_sign_in' order by seq desc limit $1",
         )
         .bind(limit)
@@ -620,14 +648,17 @@ impl TrustStore for SqlStore {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(seq, occurred_at, username, record_id, reason, source)| {
+            .map(|(seq, occurred_at, username, record_id, reason, source, changes)| {
                 let source: shared::audit::AuditSource = serde_json::from_str(&source).unwrap_or_default();
+                let changes: Changes = serde_json::from_str(&changes).unwrap_or_default();
+                let attempts = changes.get("attempts").and_then(|c| c.new.as_u64()).unwrap_or(1);
                 FailedSignIn {
                     seq,
                     occurred_at,
                     username,
                     user_id: (record_id > 0).then_some(UserId(record_id)),
                     reason: reason.unwrap_or_default(),
+                    attempts,
                     client_address: source.client_address,
                     user_agent: source.user_agent,
                 }
