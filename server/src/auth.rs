@@ -29,6 +29,10 @@ use crate::error::ApiError;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "caliper_session";
+/// The session cookie's name over https: the `__Host-` prefix makes the browser refuse it unless
+/// it is `Secure`, for the whole site (`Path=/`) and for this host only (no `Domain`), so that
+/// neither a plain-http page nor a sibling subdomain can plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-caliper_session";
 /// The header that carries the CSRF token on state-changing requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How many seconds ago the person last acted (a key, a click), as the app sends it with every
@@ -513,9 +517,20 @@ pub async fn recheck_password(
 
 /// The session cookie's value, if sent.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
-        let (name, value) = c.trim().split_once('=')?;
-        (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_string())
+    let secure =
+        headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
+            |c| {
+                let (name, value) = c.trim().split_once('=')?;
+                (name == SECURE_SESSION_COOKIE && !value.is_empty()).then(|| value.to_string())
+            },
+        );
+    secure.or_else(|| {
+        headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
+            |c| {
+                let (name, value) = c.trim().split_once('=')?;
+                (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_string())
+            },
+        )
     })
 }
 
@@ -527,12 +542,20 @@ pub fn is_https(headers: &HeaderMap) -> bool {
 /// The `Set-Cookie` value that starts a session (no `Max-Age`: it ends with the browser, and
 /// the server enforces the lifetime).
 pub fn session_set_cookie(token: &str, secure: bool) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
+    if secure {
+        format!("{SECURE_SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Secure")
+    } else {
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")
+    }
 }
 
 /// The `Set-Cookie` value that removes it.
 pub fn session_clear_cookie(secure: bool) -> String {
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", if secure { "; Secure" } else { "" })
+    if secure {
+        format!("{SECURE_SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure")
+    } else {
+        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+    }
 }
 
 /// Builds what the app sees of a session.
@@ -771,7 +794,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.append(header::COOKIE, "a=1; caliper_session=tok; b=2".parse().unwrap());
         assert_eq!(session_cookie(&h).as_deref(), Some("tok"));
-        assert!(session_set_cookie("t", true).contains("HttpOnly; SameSite=Strict; Secure"));
+        assert!(
+            session_set_cookie("t", true)
+                .starts_with("__Host-caliper_session=t; Path=/; HttpOnly; SameSite=Strict; Secure")
+        );
         assert!(!session_set_cookie("t", false).contains("Secure"));
     }
 

@@ -320,6 +320,13 @@ pub struct ServeArgs {
     /// e.g. `127.0.0.1,::1`). Not a load balancer's address: everyone behind it would be let in.
     #[arg(long, env = "CALIPER_METRICS_ALLOW", value_name = "IP,…", value_delimiter = ',')]
     pub metrics_allow: Vec<std::net::IpAddr>,
+
+    /// The reverse proxies (load balancers) in front of Caliper, comma-separated: only from
+    /// these does `X-Forwarded-For` name the client (in the audit trail and for the sign-in
+    /// limits) and `X-Forwarded-Proto: https` mark the cookie `Secure`. From anyone else those
+    /// headers are dropped.
+    #[arg(long, env = "CALIPER_TRUSTED_PROXIES", value_name = "IP,…", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 impl ServeArgs {

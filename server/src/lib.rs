@@ -65,6 +65,8 @@ pub struct AppState {
     pub metrics_access: Arc<telemetry::MetricsAccess>,
     /// The sign-in rate limits and the bursts of failed attempts.
     pub sign_ins: Arc<throttle::SignInLimits>,
+    /// The reverse proxies whose forwarded headers count (`--trusted-proxy`; none by default).
+    pub trusted_proxies: middleware::TrustedProxies,
 }
 
 impl AppState {
@@ -84,6 +86,7 @@ impl AppState {
             kpis: Arc::default(),
             suggestions: Arc::default(),
             metrics_access: Arc::default(),
+            trusted_proxies: middleware::TrustedProxies::default(),
         }
     }
 }
@@ -125,6 +128,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::trace_layer())
                 .layer(axum::middleware::from_fn(middleware::request_context))
+                .layer(axum::middleware::from_fn_with_state(state.trusted_proxies.clone(), middleware::client_address))
                 .layer(axum::middleware::from_fn_with_state(state.app_build.clone(), app_files::build_header))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
                 .layer(compression())
@@ -136,11 +140,11 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .with_state(state)
 }
 
-/// What every answer allows the browser: no framing by another site, no plugins, no `<base>`,
-/// forms only to Caliper. (Scripts are not restricted yet: the app's loader is an inline module
-/// script in `index.html`.)
-pub const CONTENT_SECURITY_POLICY: &str =
-    "frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
+/// What every answer allows the browser: scripts only from Caliper itself and no inline script
+/// (the app's loader is a file; WebAssembly needs `'wasm-unsafe-eval'`, which allows compiling
+/// wasm, not `eval`), no framing by another site, no plugins, no `<base>`, forms only to Caliper.
+pub const CONTENT_SECURITY_POLICY: &str = "script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'";
 
 /// A header every answer carries (unless the handler set its own): a browser's protections that
 /// a security scanner expects.

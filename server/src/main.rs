@@ -208,6 +208,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             let mut state = AppState::new(store.clone(), Some(args.static_dir.clone()), args.auth.config());
             state.metrics_access = std::sync::Arc::new(args.metrics_access());
+            state.trusted_proxies = server::middleware::TrustedProxies(args.trusted_proxy.clone().into());
             if state.metrics_access.enabled() {
                 server::telemetry::install();
             }

@@ -89,3 +89,49 @@ impl<B> OnResponse<B> for ResponseLog {
 pub fn trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan, (), ResponseLog> {
     TraceLayer::new_for_http().make_span_with(RequestSpan).on_request(()).on_response(ResponseLog)
 }
+
+/// The client's address as Caliper records it (the audit trail, the sign-in limits): the TCP
+/// peer, or, when the peer is a trusted proxy, the address that proxy says it forwarded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// The proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` count (`--trusted-proxy`).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub std::sync::Arc<[std::net::IpAddr]>);
+
+/// Headers a proxy sets about the client; from anyone else they are dropped before any handler
+/// sees them, so that nobody can put another address in the audit trail or spread their
+/// sign-in attempts over made-up addresses.
+const FORWARDED_HEADERS: [&str; 3] = ["x-forwarded-for", "x-forwarded-proto", "forwarded"];
+
+/// Works out [`ClientAddress`]: from a trusted proxy, the rightmost `X-Forwarded-For` entry that
+/// is not itself a trusted proxy (the address the proxy saw); from anyone else, the peer, with
+/// the forwarded headers dropped.
+pub async fn client_address(
+    axum::extract::State(trusted): axum::extract::State<TrustedProxies>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let from_proxy = peer.is_some_and(|p| trusted.0.contains(&p));
+    let client = if from_proxy {
+        let forwarded: Vec<std::net::IpAddr> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse().ok())
+            .collect();
+        forwarded.into_iter().rev().find(|a| !trusted.0.contains(a)).or(peer)
+    } else {
+        for name in FORWARDED_HEADERS {
+            req.headers_mut().remove(name);
+        }
+        peer
+    };
+    if let Some(client) = client {
+        req.extensions_mut().insert(ClientAddress(client));
+    }
+    next.run(req).await
+}

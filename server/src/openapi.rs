@@ -100,7 +100,7 @@ impl utoipa::Modify for SessionSecurity {
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 crate::auth::SESSION_COOKIE,
-                "Set by POST /api/v1/session (HttpOnly, SameSite=Strict).",
+                "Set by POST /api/v1/session (HttpOnly, SameSite=Strict); over https it is named `__Host-caliper_session` (Secure).",
             ))),
         );
         components.add_security_scheme(

@@ -203,6 +203,10 @@ async fn health_and_openapi_are_true(store: Arc<dyn Store>, _db: TestDb) {
         assert_eq!(r.headers[header::X_FRAME_OPTIONS], "DENY", "{uri}");
         let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
         assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"), "{uri}: {csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval';") && !csp.contains("unsafe-inline"),
+            "{uri}: {csp}"
+        );
     }
 
     let doc = client.get("/api/v1/openapi.json").await;

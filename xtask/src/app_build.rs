@@ -162,6 +162,11 @@ pub fn build(profile: Profile) -> Result<Report> {
     }
     let css = root().join("style/main.css");
     std::fs::copy(&css, pkg.join("main.css")).map_err(io(&css))?;
+    // The loader is a file, not an inline script: the Content-Security-Policy allows scripts
+    // from Caliper itself only.
+    let start =
+        "import init from \"./app.js\";\ninit({ module_or_path: new URL(\"./app_bg.wasm\", import.meta.url) });\n";
+    std::fs::write(pkg.join("start.js"), start).map_err(io(&pkg))?;
 
     let build = build_id(&pkg)?;
     let dist = root().join("app/dist");
@@ -233,7 +238,7 @@ pub fn report(dist: &Path) -> Result<Report> {
     };
     let mut report = Report { build: build.clone(), ..Report::default() };
     report.initial.push(br(dist, "index.html")?);
-    for name in ["app.js", "__wasm_split.js", "main.css", "app_bg.wasm"] {
+    for name in ["start.js", "app.js", "__wasm_split.js", "main.css", "app_bg.wasm"] {
         report.initial.push(br(&pkg, name)?);
     }
     let loader_path = pkg.join("__wasm_split.js");

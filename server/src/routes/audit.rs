@@ -45,7 +45,12 @@ fn source_from(
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     AuditSource {
         request_id: header(REQUEST_ID),
-        client_address: extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default(),
+        client_address: extensions
+            .get::<crate::middleware::ClientAddress>()
+            .map(|c| c.0)
+            .or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         user_agent: header(USER_AGENT.as_str()),
         session_id: session_id.map(|s| s.to_string()).unwrap_or_default(),
     }

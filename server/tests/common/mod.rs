@@ -191,6 +191,11 @@ impl Client {
         Self::with(store, None, Router::new())
     }
 
+    /// A client of an app over `state` (e.g. with trusted proxies).
+    pub fn with_state(state: AppState) -> Self {
+        Self { router: app_with(state, Router::new()), session: None }
+    }
+
     pub fn with(store: Arc<dyn Store>, static_dir: Option<PathBuf>, extra: Router<AppState>) -> Self {
         let state = AppState::new(store, static_dir, AuthConfig::for_tests());
         Self { router: app_with(state, extra), session: None }
