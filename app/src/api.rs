@@ -56,9 +56,17 @@ thread_local! {
     static LAST_ACTION: Cell<f64> = Cell::new(js_sys::Date::now());
 }
 
-/// Notes a person's action (a key, a click, a touch): see [`IDLE_HEADER`].
-pub fn note_action() {
-    LAST_ACTION.with(|t| t.set(js_sys::Date::now()));
+/// Notes a person's actions (a key, a click, a touch) for [`IDLE_HEADER`], for the page's life.
+/// (One closure on the window, without the typed-event machinery: this is in the initial load.)
+pub fn watch_actions() {
+    use wasm_bindgen::JsCast;
+    let noted = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| LAST_ACTION.with(|t| t.set(js_sys::Date::now())));
+    if let Some(window) = web_sys::window() {
+        for kind in ["keydown", "pointerdown"] {
+            let _ = window.add_event_listener_with_callback(kind, noted.as_ref().unchecked_ref());
+        }
+    }
+    noted.forget();
 }
 
 /// The header that tells the server how many seconds ago the person last acted; the server
@@ -67,8 +75,8 @@ pub const IDLE_HEADER: &str = "X-Caliper-Idle";
 
 /// Adds [`IDLE_HEADER`] to a request.
 fn stamped(req: RequestBuilder) -> RequestBuilder {
-    let idle = ((js_sys::Date::now() - LAST_ACTION.with(Cell::get)) / 1000.0).max(0.0).floor();
-    req.header(IDLE_HEADER, &format!("{idle}"))
+    let idle = ((js_sys::Date::now() - LAST_ACTION.with(Cell::get)) / 1000.0).max(0.0) as u64;
+    req.header(IDLE_HEADER, &idle.to_string())
 }
 
 /// Registers what to do when any request finds the session ended (401).

@@ -85,10 +85,8 @@ enum Stage {
 pub fn App() -> impl IntoView {
     let session: Session = RwSignal::new(None);
     provide_context(session);
-    // A person's actions, for the session's idle time (see api::IDLE_HEADER); kept for the
-    // page's life (a handle that is dropped does not remove its listener).
-    let _ = window_event_listener(leptos::ev::keydown, |_| api::note_action());
-    let _ = window_event_listener(leptos::ev::pointerdown, |_| api::note_action());
+    // A person's actions, for the session's idle time (see api::IDLE_HEADER).
+    api::watch_actions();
     let started = RwSignal::new(false);
     let notice = RwSignal::new(None::<String>);
     api::on_session_end(move || {

@@ -184,7 +184,21 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
 /// Decodes `bytes` as `T`, mapping each failure to the envelope (see [`ApiJson`]).
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(decode_error)?;
+    let value: T = match serde_path_to_error::deserialize(&mut *de) {
+        Ok(value) => value,
+        // serde_json reports a number, array or object where an enum's name belongs as a syntax
+        // error ("expected value"), though the body is valid JSON: it is that field's value that
+        // is wrong (422 naming it), not the body (400).
+        Err(e)
+            if e.inner().classify() == Category::Syntax
+                && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
+        {
+            let path = e.path().to_string();
+            let field = if path == "." || path.starts_with('[') { "body".to_string() } else { path };
+            return Err(ApiError::invalid_field(field, INVALID, "not one of the allowed values"));
+        }
+        Err(e) => return Err(decode_error(e)),
+    };
     de.end().map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))?;
     Ok(value)
 }
@@ -310,6 +324,13 @@ mod tests {
         let e = decode_json::<ProcessInput>(br#"{"name": 5}"#).unwrap_err();
         assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(e.body.field_errors.get("name"), Some(&["invalid".to_string()][..]));
+        // A number, an object or an array where an enum's name belongs (found by the fuzzer:
+        // serde_json calls it a syntax error, and it was a 400 "not valid JSON").
+        for body in [&br#"{"kind": 5}"#[..], br#"{"kind": {}}"#, br#"{"kind": []}"#, br#"{"kind": "nope"}"#] {
+            let e = decode_json::<shared::worksheet::FmeaInput>(body).unwrap_err();
+            assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", String::from_utf8_lossy(body));
+            assert_eq!(e.body.field_errors.get("kind"), Some(&["invalid".to_string()][..]));
+        }
     }
 
     #[test]

@@ -67,8 +67,10 @@ use crate::routes::{
         quality::complete_action, quality::retire_action, quality::request_extension, quality::decide_extension,
         quality::capa_metrics, quality::suggest, quality::model_report, quality::retrain,
     ),
-    components(schemas(shared::ErrorBody, shared::FieldErrors)),
-    modifiers(&SessionSecurity),
+    components(schemas(shared::ErrorBody, shared::FieldErrors, shared::document::DocumentSort,
+        shared::document::DocumentStatus, shared::quality::ParetoBy, shared::register::Basis,
+        shared::register::RiskSort)),
+    modifiers(&SessionSecurity, &ErrorResponses),
     security(("session" = [], "csrf" = []), ("bearer" = [])),
     tags((name = "organisation", description = "Sites, departments and processes"),
          (name = "audit", description = "The hash-chained audit trail (21 CFR 11.10(e))"),
@@ -122,6 +124,68 @@ impl utoipa::Modify for SessionSecurity {
                     .build(),
             ),
         );
+    }
+}
+
+/// The error answers every operation can give, each in the envelope (`ErrorBody`), added where an
+/// operation's own annotation does not list them already: 400 (a malformed path or query
+/// parameter, or a body that is not JSON) where it has parameters or a body; 401 and 403 where it
+/// needs a session or a token; 404 where its path names a record; 415 and 422 where it takes a
+/// JSON body; 428 where it changes a record at a version (PUT, retire, obsolete).
+struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::HttpMethod;
+        use utoipa::openapi::{Ref, ResponseBuilder};
+        let error = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let methods = [
+                (HttpMethod::Get, &mut item.get),
+                (HttpMethod::Post, &mut item.post),
+                (HttpMethod::Put, &mut item.put),
+                (HttpMethod::Delete, &mut item.delete),
+                (HttpMethod::Patch, &mut item.patch),
+            ];
+            for (method, operation) in methods {
+                let Some(op) = operation.as_mut() else { continue };
+                // `security(())`: an operation anyone may call (sign-in, health).
+                let public = op.security.as_ref().is_some_and(|s| s.iter().all(|r| r == &Default::default()));
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let json_body = op.request_body.as_ref().is_some_and(|b| b.content.contains_key("application/json"));
+                let mut add = |status: &str, what: &str| {
+                    op.responses.responses.entry(status.to_string()).or_insert_with(|| error(what).into());
+                };
+                if has_params || op.request_body.is_some() {
+                    add("400", "Malformed: a path or query parameter of the wrong kind, or a body that is not JSON");
+                }
+                if !public && !path.starts_with("/healthz") && !path.starts_with("/readyz") {
+                    add("401", "Not signed in, or the session ended");
+                    add("403", "Not allowed (the role's permissions or a record-level rule)");
+                }
+                if path.contains('{') {
+                    add("404", "No such record");
+                }
+                if json_body {
+                    add("415", "The body is not sent as `application/json`");
+                    add("422", "Invalid fields, each named in `field_errors`");
+                } else if has_params {
+                    add("422", "Invalid query parameters, each named in `field_errors`");
+                }
+                let versioned = ["/retire", "/obsolete", "/deactivate"].iter().any(|end| path.ends_with(end));
+                if matches!(method, HttpMethod::Put) || (matches!(method, HttpMethod::Post) && versioned) {
+                    add("428", "The version last seen is missing: send `If-Match` or `version`");
+                }
+            }
+        }
     }
 }
 

@@ -79,10 +79,10 @@ impl AuditAction {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     /// Before.
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Value))]
     pub old: Value,
     /// After.
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Value))]
     pub new: Value,
 }
 

@@ -15,6 +15,7 @@ mod bench_documents;
 mod bench_ops;
 mod bench_quality;
 mod bench_training;
+mod fuzz;
 mod http;
 mod pg;
 mod tools;
@@ -30,7 +31,8 @@ Commands:
   demo     Install missing tools, build in release mode, seed demo data, serve at
            http://127.0.0.1:8080 (DATABASE_URL and CALIPER_BIND are honoured).
   test     Run every test: fmt, clippy, unit + API tests on SQLite and PostgreSQL,
-           wasm release build, Playwright end-to-end suite in Debian's Chromium.
+           the API fuzzer (schemathesis over the OpenAPI document), wasm release
+           build, Playwright end-to-end suite in Debian's Chromium.
            CALIPER_TEST_DATABASE_URL=postgres://... uses that server instead of
            starting a throwaway one.
   bench    Measure app size, server start time and API latency/throughput on SQLite
@@ -48,6 +50,8 @@ Commands:
            10,000 CAPAs (caliper-bench-quality.json); `bench documents` the document
            register's filtered pages and full-text search over 10,000 documents of
            about 2,000 words each (caliper-bench-documents.json).
+  fuzz     Only the API fuzzer of `test` (schemathesis, installed into the cache on first
+           use), against the debug server on a fresh demo database.
   build-app  Build the app (release, split into a chunk per area) into app/dist with
            .gz/.br siblings, and print each file's brotli size.
   dev      Development: build the app (dev profile) and the server, seed the demo data,
@@ -78,6 +82,8 @@ fn main() -> ExitCode {
             other => bench::bench(other == Some("api")),
         },
         Some("build-app") => tools::ensure_app_tools().and_then(|()| build_app()),
+        Some("fuzz") => run(cargo().args(["build", "-p", "server", "--bin", "caliper"]))
+            .and_then(|()| fuzz::fuzz(&target_dir().join("debug/caliper"))),
         Some("dev") => dev(),
         Some("budget") => app_build::report(&root().join("app/dist")).and_then(|r| app_build::check_budget(&r)),
         Some("-h" | "--help" | "help") | None => {
@@ -359,6 +365,10 @@ fn test() -> Result {
         .args(["test", "--workspace", "--exclude", "app", "--no-fail-fast"])
         .env("CALIPER_TEST_DATABASE_URL", &pg_url))?;
     passed.push("unit + API tests (SQLite, PostgreSQL)");
+
+    run(cargo().args(["build", "-p", "server", "--bin", "caliper"]))?;
+    fuzz::fuzz(&target_dir().join("debug/caliper"))?;
+    passed.push("API fuzzer (schemathesis)");
 
     let report = app_build::build(app_build::Profile::Release)?;
     passed.push("wasm release build");

@@ -68,14 +68,44 @@ async fn readable_revision(state: &AppState, user: &CurrentUser, id: RevisionId)
 }
 
 /// The answer of the document list: every match without `limit`, as it always was; one page
-/// with the total with it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// with the total with it. Documented as one object whose `total` comes with `limit` (the two
+/// shapes as `oneOf` would be ambiguous: a page is also a valid list).
+#[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum DocumentList {
     /// Without `limit`: every match.
     All(List<Document>),
     /// With `limit`: one page and how many match in all.
     Page(DocumentPage),
+}
+
+impl utoipa::PartialSchema for DocumentList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .property(
+                "items",
+                ArrayBuilder::new()
+                    .items(utoipa::openapi::Ref::from_schema_name("Document"))
+                    .description(Some("The documents: every match, or with `limit` this page of them.")),
+            )
+            .required("items")
+            .property(
+                "total",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .description(Some("With `limit`: how many documents match the filters in all.")),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DocumentList {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        schemas.push((<Document as utoipa::ToSchema>::name().into(), <Document as utoipa::PartialSchema>::schema()));
+        <Document as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 /// The filter a list query asks for, or 422 naming each bad parameter.
@@ -287,7 +317,13 @@ pub struct FileQuery {
 /// the type's do), UTF-8 text or Markdown; at most 20 MiB (413). The content version moves, so a
 /// signature given before no longer binds the revision. 422 naming `file` or `name`.
 #[utoipa::path(put, path = "/api/v1/document-revisions/{id}/file", tag = "documents",
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file's bytes"),
+    request_body(content(
+        (String = "application/pdf"),
+        (String = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (String = "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+        (String = "image/png"), (String = "image/jpeg"), (String = "text/plain"), (String = "text/markdown")),
+        description = "The file's bytes, of one of these types (checked against how its bytes begin)"),
     params(("id" = i64, Path, description = "The revision"), FileQuery,
         ("If-Match" = String, Header, description = "The version edited, e.g. \"3\"")),
     responses((status = 200, body = Revision), (status = 403, body = shared::ErrorBody),

@@ -69,6 +69,7 @@ pub async fn create_matrix(
 /// Start the next revision of a matrix, as a draft (one draft at a time: 409 with the open
 /// draft otherwise).
 #[utoipa::path(post, path = "/api/v1/risk-matrices/{id}/revisions", tag = "risks", request_body = MatrixInput,
+    operation_id = "create_matrix_revision",
     params(("id" = i64, Path, description = "The matrix")),
     responses((status = 201, body = MatrixRevision), (status = 404, body = shared::ErrorBody),
               (status = 409, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
@@ -93,7 +94,7 @@ pub async fn create_revision(
 }
 
 /// One matrix revision.
-#[utoipa::path(get, path = "/api/v1/risk-matrix-revisions/{id}", tag = "risks",
+#[utoipa::path(get, path = "/api/v1/risk-matrix-revisions/{id}", tag = "risks", operation_id = "get_matrix_revision",
     params(("id" = i64, Path, description = "The revision")),
     responses((status = 200, body = MatrixRevision), (status = 404, body = shared::ErrorBody)))]
 pub async fn get_revision(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
@@ -107,6 +108,7 @@ pub async fn get_revision(State(state): State<AppState>, ApiPath(id): ApiPath<i6
 
 /// Edit a draft revision (with the version last seen). Approved revisions are frozen (409).
 #[utoipa::path(put, path = "/api/v1/risk-matrix-revisions/{id}", tag = "risks", request_body = MatrixInput,
+    operation_id = "update_matrix_revision",
     params(("id" = i64, Path, description = "The revision")),
     responses((status = 200, body = MatrixRevision), (status = 404, body = shared::ErrorBody),
               (status = 409, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody),

@@ -355,7 +355,6 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
 
 /// A calendar month, the period of every trend: `2026-11`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Period {
     /// The year.
@@ -363,6 +362,21 @@ pub struct Period {
     /// The month, 1–12.
     pub month: u32,
 }
+
+/// On the wire a period is its `YYYY-MM` string (as serde writes it), not its fields.
+#[cfg(feature = "server")]
+impl utoipa::PartialSchema for Period {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^\d{4}-(0[1-9]|1[0-2])$"))
+            .description(Some("A calendar month, `YYYY-MM` (e.g. `2026-11`)."))
+            .into()
+    }
+}
+
+#[cfg(feature = "server")]
+impl utoipa::ToSchema for Period {}
 
 impl Period {
     /// The month holding `day`.
