@@ -460,7 +460,26 @@ async fn confidentiality_holds_for_every_read(store: Arc<dyn Store>, _db: TestDb
     assert_eq!(heard.filter(|t| t.contains("change")), None);
 }
 
+/// Security review, finding 3: twenty rows added to one worksheet at once (on PostgreSQL, side
+/// by side) take twenty different positions, one after the other.
+async fn rows_added_at_once_take_their_own_positions(store: Arc<dyn Store>, _db: TestDb) {
+    let w = world(&store).await;
+    let path = format!("/api/v1/fmeas/{}/rows", w.fmea);
+    let bodies: Vec<Value> = (0..20).map(|i| chain(&format!("Mode {i}"), 5, 4, 3)).collect();
+    let replies = futures_util::future::join_all(bodies.iter().map(|b| w.tom.json("POST", &path, b))).await;
+    assert!(
+        replies.iter().all(|r| r.status == StatusCode::CREATED),
+        "{:?}",
+        replies.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    let mut positions: Vec<i64> = replies.iter().map(|r| r.body["position"].as_i64().unwrap()).collect();
+    positions.sort_unstable();
+    assert_eq!(positions, (1..=20).collect::<Vec<_>>());
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
 on_both_backends!(
+    rows_added_at_once_take_their_own_positions,
     the_header_names_are_changed_by_those_who_lead,
     confidentiality_holds_for_every_read,
     the_header_changes_with_a_reason_and_its_version,

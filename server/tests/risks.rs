@@ -494,7 +494,24 @@ async fn register_filters_heatmap_export_and_work(store: Arc<dyn Store>, _db: Te
     assert!(w.qm.get("/api/v1/work").await.body["items"].as_array().unwrap().is_empty());
 }
 
+/// Security review, finding 3: twenty new revisions of one matrix started at once (on
+/// PostgreSQL, side by side): one draft, every other request a 409 with that draft, no 500.
+async fn one_draft_revision_under_concurrency(store: Arc<dyn Store>, _db: TestDb) {
+    let w = world(&store).await;
+    let rev1 = approved_matrix(&w, json!(default_5x5())).await;
+    let path = format!("/api/v1/risk-matrices/{}/revisions", rev1["matrix_id"]);
+    let body = json!({"definition": default_5x5(), "change_note": "Annual review"});
+    let replies = futures_util::future::join_all((0..20).map(|_| w.qm.json("POST", &path, &body))).await;
+    let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 19, "{statuses:?}");
+    let draft = replies.iter().find(|r| r.status == StatusCode::CREATED).unwrap().body["id"].clone();
+    assert!(replies.iter().filter(|r| r.status == StatusCode::CONFLICT).all(|r| r.body["current"]["id"] == draft));
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
 on_both_backends!(
+    one_draft_revision_under_concurrency,
     matrix_revisions_take_effect_when_approved,
     risks_have_versions_and_a_signed_acceptance,
     owners_edit_their_own_risks,

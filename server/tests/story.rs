@@ -408,7 +408,51 @@ async fn tampering_is_reported_at_its_exact_position(store: Arc<dyn Store>, db: 
     }
 }
 
+/// Security review, finding 3: retiring a site while departments are added to it, side by side
+/// (PostgreSQL does not serialise the two): either the retirement is refused as in use, or it
+/// wins and the additions are refused as naming a retired site; never a retired site with an
+/// active department, never a database error.
+async fn a_site_is_not_retired_under_new_departments(store: Arc<dyn Store>, _db: TestDb) {
+    for round in 0..5 {
+        let site = store
+            .create_site(
+                &ctx(),
+                &SiteInput { code: format!("S{round}"), name: format!("Site {round}"), ..Default::default() },
+            )
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let store = store.clone();
+            let input = DepartmentInput { name: format!("Dept {round}-{i}"), site_id: Some(site.id), version: None };
+            tasks.push(tokio::spawn(async move { store.create_department(&ctx(), &input).await.map(drop) }));
+        }
+        let retiring = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store.retire_site(&ctx(), site.id, 1, "closed").await.map(|c| matches!(c, Change::Done(_)))
+            })
+        };
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(()) | Err(StoreError::Invalid(_)) => {}
+                Err(e) => panic!("adding a department: {e:?}"),
+            }
+        }
+        let retired = match retiring.await.unwrap() {
+            Ok(done) => done,
+            Err(StoreError::InUse(_)) => false,
+            Err(e) => panic!("retiring the site: {e:?}"),
+        };
+        let active =
+            store.list_departments(false).await.unwrap().into_iter().filter(|d| d.site_id == Some(site.id)).count();
+        assert!(!(retired && active > 0), "round {round}: the site was retired with {active} active department(s)");
+    }
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
 on_both_backends!(
+    a_site_is_not_retired_under_new_departments,
     organisation_records_story,
     concurrent_saves_of_one_row_let_exactly_one_win,
     demo_seed_is_idempotent,

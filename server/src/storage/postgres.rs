@@ -24,6 +24,9 @@ const APPEND_LOCK: Option<&str> = Some("select pg_advisory_xact_lock(1128616521)
 /// Appended to a `select` that must hold its rows until the transaction ends (a writer that
 /// decides from what it read, e.g. a revision's status, before it writes).
 const FOR_UPDATE: &str = " for update";
+/// Holds a parent row while a child refers to it: its retirement (which takes the row
+/// `for update`, then counts the children) waits for the child's transaction, and sees it.
+const FOR_SHARE: &str = " for share";
 
 /// Full-text search of the documents in force (tsvector): `$1` the tsquery of [`search_match`]
 /// (every word), `$2` that of [`search_any`] (any word), `$3` how many; the words restricted to

@@ -32,6 +32,8 @@ const APPEND_LOCK: Option<&str> = None;
 /// `begin immediate` already holds the whole file for the writer: no row lock is needed (nor
 /// spelled: SQLite has no `for update`).
 const FOR_UPDATE: &str = "";
+/// As `FOR_UPDATE`: the writer already holds the whole file.
+const FOR_SHARE: &str = "";
 
 /// Full-text search of the documents in force (FTS5; migration 20261206000018): `$1` the match
 /// expression of [`search_match`] (every word), `$2` that of [`search_any`] (any word), `$3` how

@@ -15,7 +15,7 @@ use shared::org::{
 use shared::validation::REQUIRED;
 use sqlx::Row as _;
 
-use super::{APPEND_LOCK, BACKEND, Conn, Db, SqlStore, WriteTx, migrator};
+use super::{APPEND_LOCK, BACKEND, Conn, Db, FOR_SHARE, FOR_UPDATE, SqlStore, WriteTx, migrator};
 use crate::storage::common::{
     AUDIT_COLUMNS, AuditRow, Audited, DEPARTMENT_SELECT, DEPARTMENTS, DepartmentRow, Draft, PROCESS_SELECT, ProcessRow,
     SITE_SELECT, SITES, SiteRow, USERS, Written, checker_failed, constraint_error, field_error, reference_problem,
@@ -333,6 +333,7 @@ impl Store for SqlStore {
         reason: &str,
     ) -> StoreResult<Change<Site>> {
         let mut tx = self.write_tx().await?;
+        hold_for_retirement(&mut tx, "sites", "site_id", id.0).await?;
         let (in_use,): (i64,) =
             sqlx::query_as("select count(*) from departments where site_id = $1 and retired_at is null")
                 .bind(id.0)
@@ -457,6 +458,7 @@ impl Store for SqlStore {
         reason: &str,
     ) -> StoreResult<Change<Department>> {
         let mut tx = self.write_tx().await?;
+        hold_for_retirement(&mut tx, "departments", "department_id", id.0).await?;
         let (in_use,): (i64,) =
             sqlx::query_as("select count(*) from processes where department_id = $1 and retired_at is null")
                 .bind(id.0)
@@ -505,6 +507,10 @@ impl Store for SqlStore {
         let department = input.department_id.ok_or_else(|| field_error("department_id", REQUIRED))?;
         let owner = input.owner_id.ok_or_else(|| field_error("owner_id", REQUIRED))?;
         let mut tx = self.write_tx().await?;
+        if !FOR_SHARE.is_empty() {
+            // PostgreSQL: hold the department against its retirement (see held_reference).
+            held_reference(&mut tx, DEPARTMENTS, "department_id", department.0).await?;
+        }
         // One statement: the insert checks its references itself (nothing is inserted unless the
         // department and the owner are active) and returns the process as saved, names included.
         let sql = format!(
@@ -794,7 +800,32 @@ pub(super) async fn active_reference(
 /// A department's site, when given, must exist and be active.
 pub(super) async fn check_site(conn: &mut Conn, site: Option<SiteId>) -> StoreResult<()> {
     let Some(site) = site else { return Ok(()) };
-    active_reference(conn, SITES, "site_id", site.0).await.map(drop)
+    held_reference(conn, SITES, "site_id", site.0).await.map(drop)
+}
+
+/// As [`active_reference`], and the parent row is held (`FOR_SHARE`) until the transaction
+/// ends: for the parents whose retirement counts their active children (a site's departments,
+/// a department's processes), so that the two cannot pass each other on PostgreSQL.
+pub(super) async fn held_reference(
+    conn: &mut Conn,
+    (table, key, name_column): (&str, &str, &str),
+    field: &str,
+    id: i64,
+) -> StoreResult<String> {
+    let sql = format!("select retired_at, {name_column} from {table} where {key} = $1{FOR_SHARE}");
+    let found: Option<(Option<DateTime<Utc>>, String)> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    match reference_problem(found.as_ref().map(|(retired, _)| *retired)) {
+        None => Ok(found.map(|(_, name)| name).unwrap_or_default()),
+        Some(code) => Err(field_error(field, code)),
+    }
+}
+
+/// Takes a parent's row `FOR_UPDATE` before its active children are counted for its
+/// retirement (see [`held_reference`]).
+async fn hold_for_retirement(conn: &mut Conn, table: &str, key: &str, id: i64) -> StoreResult<()> {
+    let sql = format!("select 1 from {table} where {key} = $1{FOR_UPDATE}");
+    sqlx::query(&sql).bind(id).fetch_optional(conn).await?;
+    Ok(())
 }
 
 /// A process's owner must be given, exist and be active; returns the id and printed name.
@@ -806,6 +837,6 @@ pub(super) async fn check_owner(conn: &mut Conn, owner: Option<UserId>) -> Store
 /// A process's department must be given, exist and be active.
 pub(super) async fn check_department(conn: &mut Conn, department: Option<DepartmentId>) -> StoreResult<i64> {
     let department = department.ok_or_else(|| field_error("department_id", shared::validation::REQUIRED))?;
-    active_reference(conn, DEPARTMENTS, "department_id", department.0).await?;
+    held_reference(conn, DEPARTMENTS, "department_id", department.0).await?;
     Ok(department.0)
 }

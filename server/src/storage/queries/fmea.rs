@@ -304,9 +304,11 @@ impl FmeaStore for SqlStore {
         let mut tx = self.write_tx().await?;
         active_reference(&mut tx, FMEAS, "fmea_id", fmea.0).await?;
         check_row_references(&mut tx, cells, None).await?;
+        // The FMEA's row first (its content version moves): two rows added at once on
+        // PostgreSQL take their positions one after the other, never the same one.
+        bump_content(&mut tx, fmea.0).await?;
         let position = next_position(&mut tx, fmea.0).await?;
         let id = insert_row(&mut tx, fmea.0, position, cells, &ctx.actor_name).await?;
-        bump_content(&mut tx, fmea.0).await?;
         append_audit(&mut tx, ctx, row_draft(AuditAction::Create, id, 1, None, cells, None)).await?;
         let row = row_by_id(&mut tx, id).await?.ok_or_else(|| StoreError::unreadable("fmea_row", id))?;
         tx.commit().await?;
@@ -383,8 +385,8 @@ impl FmeaStore for SqlStore {
     async fn import_rows(&self, ctx: &AuditContext, fmea: FmeaId, rows: &[RowCells]) -> StoreResult<usize> {
         let mut tx = self.write_tx().await?;
         active_reference(&mut tx, FMEAS, "fmea_id", fmea.0).await?;
-        let mut position = next_position(&mut tx, fmea.0).await?;
         bump_content(&mut tx, fmea.0).await?;
+        let mut position = next_position(&mut tx, fmea.0).await?;
         // Each responsible person of an open action checked once (a closed action may
         // name someone who has left since).
         let mut checked = std::collections::BTreeSet::new();

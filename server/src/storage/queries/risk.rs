@@ -10,7 +10,7 @@ use shared::validation::INVALID;
 use sqlx::{FromRow as _, Row as _};
 
 use super::base::{active_reference, append_audit, finish};
-use super::{Conn, SqlStore, WriteTx};
+use super::{Conn, FOR_UPDATE, SqlStore, WriteTx};
 use crate::storage::common::{Audited, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::risk::{
     Arg, NewRevision, PageAt, RISK_COLUMNS, RISK_FROM, RevisionRow, RiskFilter, RiskRow, RiskStore, bind_filter,
@@ -288,6 +288,10 @@ impl RiskStore for SqlStore {
         input: &MatrixInput,
     ) -> StoreResult<NewRevision> {
         let mut tx = self.write_tx().await?;
+        // The matrix's row first: two new revisions started at once on PostgreSQL are decided
+        // one after the other (the second finds the first's draft: 409), not by the unique index.
+        let lock = format!("select 1 from risk_matrices where matrix_id = $1{FOR_UPDATE}");
+        sqlx::query(&lock).bind(matrix.0).fetch_optional(&mut *tx).await?;
         let sql = format!("{} where mr.matrix_id = $1 order by mr.revision desc limit 1", revision_select());
         let latest: Option<RevisionRow> = sqlx::query_as(&sql).bind(matrix.0).fetch_optional(&mut *tx).await?;
         let Some(latest) = latest.map(RevisionRow::into_revision).transpose().map_err(decode)? else {
