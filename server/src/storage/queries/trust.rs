@@ -690,6 +690,14 @@ impl TrustStore for SqlStore {
         if version != input.record_version {
             return Ok(SignOutcome::Stale(json));
         }
+        let now = shared::audit::audit_time(Utc::now());
+        // One lock order on PostgreSQL: the records, then the signer's user row, then the audit
+        // chain (sign-in, password changes and role changes take a user's row before the chain
+        // too), so a first signature and a sign-in of the same person cannot deadlock. So the
+        // agreement, which updates the user's row, comes before any entry is appended.
+        if accept_agreement {
+            record_agreement(&mut tx, ctx, signer, now).await?;
+        }
         // Signing a risk's approval accepts its residual risk: the rationale is saved
         // and the status becomes accepted first, so the signature binds both.
         // A document revision: the workflow decides who signs; the revision and its document,
@@ -714,10 +722,6 @@ impl TrustStore for SqlStore {
         } else {
             (version, json)
         };
-        let now = shared::audit::audit_time(Utc::now());
-        if accept_agreement {
-            record_agreement(&mut tx, ctx, signer, now).await?;
-        }
         let hash = record_hash(&json);
         let session: Option<i64> = ctx.source.session_id.parse().ok();
         let (id,): (i64,) = sqlx::query_as(
