@@ -510,7 +510,33 @@ async fn one_draft_revision_under_concurrency(store: Arc<dyn Store>, _db: TestDb
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
+/// Security review, finding 15: one lock order on PostgreSQL. A person's first signature (it
+/// records the e-signature agreement on their user row and accepts a risk, which appends to the
+/// audit chain) while the same person signs in elsewhere (their user row, then the chain): no
+/// deadlock, no 500, every entry in the chain.
+async fn a_first_signature_and_sign_ins_at_once(store: Arc<dyn Store>, _db: TestDb) {
+    let w = world(&store).await;
+    let rev = approved_matrix(&w, serde_json::to_value(medical_5x4()).unwrap()).await;
+    for round in 0..6 {
+        let name = format!("quinn.second{round}");
+        let signer = Client::as_new_user(store.clone(), &name, &[Role::QualityManager]).await;
+        let saved = create(&w.qm, &risk(&w, rev_id(&rev), w.tom_id, (5, 4), (4, 4))).await;
+        let sign = json!({"record_type": "risk", "record_id": saved["id"], "record_version": 1, "meaning": "approved",
+            "password": PASSWORD, "accept_agreement": true, "rationale": "Benefit outweighs the residual risk"});
+        let signing = signer.json("POST", "/api/v1/signatures", &sign);
+        let sign_ins = futures_util::future::join_all((0..8).map(|_| {
+            let (store, name) = (store.clone(), name.clone());
+            async move { Client::new(store).sign_in(&name, PASSWORD).await.status }
+        }));
+        let (signed, statuses) = tokio::join!(signing, sign_ins);
+        assert_eq!(signed.status, StatusCode::CREATED, "round {round}: {}", signed.text);
+        assert!(statuses.iter().all(|s| *s == StatusCode::OK), "round {round}: {statuses:?}");
+    }
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
 on_both_backends!(
+    a_first_signature_and_sign_ins_at_once,
     one_draft_revision_under_concurrency,
     matrix_revisions_take_effect_when_approved,
     risks_have_versions_and_a_signed_acceptance,
