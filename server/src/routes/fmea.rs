@@ -67,6 +67,13 @@ pub fn may_read(user: &CurrentUser, fmea: &Fmea) -> Result<(), ApiError> {
     ))
 }
 
+/// The FMEA, when it exists and the caller may read it (404 or 403 otherwise).
+async fn readable_fmea(state: &AppState, user: &CurrentUser, id: FmeaId) -> ApiResult<Fmea> {
+    let fmea = state.store.get_fmea(id).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    may_read(user, &fmea)?;
+    Ok(fmea)
+}
+
 /// One FMEA's header.
 #[utoipa::path(get, path = "/api/v1/fmeas/{id}", tag = "fmea", params(("id" = i64, Path, description = "The FMEA")),
     responses((status = 200, body = Fmea), (status = 403, body = shared::ErrorBody), (status = 404, body = shared::ErrorBody)))]
@@ -75,8 +82,7 @@ pub async fn get_fmea(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let f = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
-    may_read(&user, &f)?;
+    let f = readable_fmea(&state, &user, FmeaId(id)).await?;
     Ok(with_etag(StatusCode::OK, f.meta.version, &f))
 }
 
@@ -228,8 +234,7 @@ pub async fn get_row(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let row = state.store.get_row(RowId(id)).await?.ok_or_else(|| ApiError::not_found("No such row."))?;
-    let fmea = state.store.get_fmea(row.fmea_id).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
-    may_read(&user, &fmea)?;
+    readable_fmea(&state, &user, row.fmea_id).await?;
     Ok(with_etag(StatusCode::OK, row.version, &row))
 }
 
@@ -362,8 +367,7 @@ pub async fn export_csv(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let fmea = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
-    may_read(&user, &fmea)?;
+    readable_fmea(&state, &user, FmeaId(id)).await?;
     let sheet = state.store.worksheet(FmeaId(id), None).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
     let users = state.store.user_directory().await?;
     let inactive = state.store.list_users(true).await?;
@@ -399,8 +403,7 @@ pub async fn export_xlsx(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let fmea = state.store.get_fmea(FmeaId(id)).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
-    may_read(&user, &fmea)?;
+    readable_fmea(&state, &user, FmeaId(id)).await?;
     let sheet = state.store.worksheet(FmeaId(id), None).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
     let users = state.store.list_users(true).await?;
     let names: std::collections::HashMap<i64, String> = users.into_iter().map(|u| (u.id.0, u.username)).collect();

@@ -785,11 +785,22 @@ pub(super) async fn retire(
 /// otherwise a field error on `field`. Returns the record's `name_column`.
 pub(super) async fn active_reference(
     conn: &mut Conn,
-    (table, key, name_column): (&str, &str, &str),
+    table: (&str, &str, &str),
     field: &str,
     id: i64,
 ) -> StoreResult<String> {
-    let sql = format!("select retired_at, {name_column} from {table} where {key} = $1");
+    reference(conn, table, field, id, "").await
+}
+
+/// [`active_reference`] and [`held_reference`]: `lock` is appended to the query.
+async fn reference(
+    conn: &mut Conn,
+    (table, key, name_column): (&str, &str, &str),
+    field: &str,
+    id: i64,
+    lock: &str,
+) -> StoreResult<String> {
+    let sql = format!("select retired_at, {name_column} from {table} where {key} = $1{lock}");
     let found: Option<(Option<DateTime<Utc>>, String)> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
     match reference_problem(found.as_ref().map(|(retired, _)| *retired)) {
         None => Ok(found.map(|(_, name)| name).unwrap_or_default()),
@@ -808,16 +819,11 @@ pub(super) async fn check_site(conn: &mut Conn, site: Option<SiteId>) -> StoreRe
 /// a department's processes), so that the two cannot pass each other on PostgreSQL.
 pub(super) async fn held_reference(
     conn: &mut Conn,
-    (table, key, name_column): (&str, &str, &str),
+    table: (&str, &str, &str),
     field: &str,
     id: i64,
 ) -> StoreResult<String> {
-    let sql = format!("select retired_at, {name_column} from {table} where {key} = $1{FOR_SHARE}");
-    let found: Option<(Option<DateTime<Utc>>, String)> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
-    match reference_problem(found.as_ref().map(|(retired, _)| *retired)) {
-        None => Ok(found.map(|(_, name)| name).unwrap_or_default()),
-        Some(code) => Err(field_error(field, code)),
-    }
+    reference(conn, table, field, id, FOR_SHARE).await
 }
 
 /// Takes a parent's row `FOR_UPDATE` before its active children are counted for its
