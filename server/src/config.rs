@@ -269,6 +269,11 @@ pub struct AuthArgs {
     #[arg(long, env = "CALIPER_SIGN_INS_PER_USERNAME", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=100000))]
     pub sign_ins_per_username: u32,
+    /// Seconds after a failed sign-in from an address on an account during which further
+    /// failures from there are counted into one audit entry (written when they are over).
+    #[arg(long, env = "CALIPER_SIGN_IN_BURST_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub sign_in_burst_seconds: u64,
 }
 
 impl AuthArgs {
@@ -286,7 +291,7 @@ impl AuthArgs {
             secure_cookie: self.secure_cookies,
             sign_ins_per_address_per_minute: self.sign_ins_per_address,
             sign_ins_per_username_per_minute: self.sign_ins_per_username,
-            failure_burst: Duration::from_secs(60),
+            failure_burst: Duration::from_secs(self.sign_in_burst_seconds),
         }
     }
 }
