@@ -194,7 +194,10 @@ pub async fn export_audit(State(state): State<AppState>, ApiQuery(q): ApiQuery<A
         }
     });
     let head = futures_util::stream::once(async move { Ok(axum::body::Bytes::from(header)) });
-    let body = axum::body::Body::from_stream(futures_util::StreamExt::chain(head, pages));
+    // Fused: the compression layer polls once more after the end, which an unfused `unfold`
+    // answers with a panic (found by the API fuzzer, which asks for gzip).
+    let body =
+        axum::body::Body::from_stream(futures_util::StreamExt::fuse(futures_util::StreamExt::chain(head, pages)));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
