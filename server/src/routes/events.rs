@@ -24,7 +24,7 @@ use axum::routing::get;
 use futures_util::Stream;
 use shared::audit::AuditEntry;
 use shared::events::{CHANGE, RecordChanged, may_hear};
-use shared::worksheet::{Fmea, FmeaId, RowId};
+use shared::worksheet::{Confidentiality, Fmea, FmeaId, RowId};
 use tokio::sync::broadcast;
 
 use crate::AppState;
@@ -124,7 +124,7 @@ impl Heard {
 async fn audiences(store: &dyn Store, entries: &[AuditEntry]) -> Vec<Heard> {
     let restricted: Vec<Fmea> = if entries.iter().any(|e| e.record_type.starts_with("fmea")) {
         match store.list_fmeas().await {
-            Ok(fmeas) => fmeas.into_iter().filter(|f| !f.readable_by(f.responsible_id, &[])).collect(),
+            Ok(fmeas) => fmeas.into_iter().filter(|f| f.confidentiality != Confidentiality::BusinessUse).collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "live updates: cannot read the FMEAs' confidentiality");
                 Vec::new()
