@@ -121,6 +121,7 @@ test("dialogs and states pass too: field errors, the signature dialog, a focused
   await qm.goto(`/admin/processes/${(await created.json()).id}`);
   await qm.getByRole("button", { name: "Sign…" }).first().click();
   const dialog = qm.getByRole("dialog");
+  await dialog.getByLabel("Username").fill(DEMO.qualityManager.username);
   await dialog.getByLabel("Password").fill("not-my-password");
   await dialog.getByRole("button", { name: "Sign", exact: true }).click();
   await expect(dialog.locator(".alert")).toBeVisible();

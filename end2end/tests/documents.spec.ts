@@ -22,10 +22,14 @@ test("a reader finds the revision in force and compares it with the one it super
     const rev = await r.json();
     const moved = await owner.post(`/api/v1/document-revisions/${rev.id}/move`, { data: { action: "submit", version: rev.version } });
     expect(moved.status(), await moved.text()).toBe(200);
-    const signers: [APIRequestContext, string][] = [[reviewer, "reviewed"], [qm, "approved"]];
-    for (const [client, meaning] of signers) {
+    // A session's first signature: the username with the password.
+    const signers: [APIRequestContext, string, string][] = [
+      [reviewer, "reviewed", "aisha.rahman"],
+      [qm, "approved", DEMO.qualityManager.username],
+    ];
+    for (const [client, meaning, username] of signers) {
       const s = await client.post("/api/v1/signatures", {
-        data: { record_type: "document_revision", record_id: rev.id, record_version: rev.content_version, meaning, password: DEMO_PASSWORD, accept_agreement: true },
+        data: { record_type: "document_revision", record_id: rev.id, record_version: rev.content_version, meaning, password: DEMO_PASSWORD, accept_agreement: true, username },
       });
       expect(s.status(), await s.text()).toBe(201);
     }
@@ -96,8 +100,8 @@ test("a revision goes from the owner's draft through send-back and signatures to
   const reviewerApi = await apiAs("aisha.rahman");
   const a = await (await ownerApi.post(`/api/v1/documents/${docId}/revisions`, { data: { body: "# Torque check\n\n1. Set the wrench to 25 Nm.\n2. Tighten the four bolts crosswise." } })).json();
   expect((await ownerApi.post(`/api/v1/document-revisions/${a.id}/move`, { data: { action: "submit", version: a.version } })).status()).toBe(200);
-  for (const [client, meaning] of [[reviewerApi, "reviewed"], [qmApi, "approved"]] as const) {
-    const s = await client.post("/api/v1/signatures", { data: { record_type: "document_revision", record_id: a.id, record_version: a.content_version, meaning, password: DEMO_PASSWORD, accept_agreement: true } });
+  for (const [client, meaning, username] of [[reviewerApi, "reviewed", "aisha.rahman"], [qmApi, "approved", DEMO.qualityManager.username]] as const) {
+    const s = await client.post("/api/v1/signatures", { data: { record_type: "document_revision", record_id: a.id, record_version: a.content_version, meaning, password: DEMO_PASSWORD, accept_agreement: true, username } });
     expect(s.status(), await s.text()).toBe(201);
   }
 
@@ -161,6 +165,8 @@ test("a revision goes from the owner's draft through send-back and signatures to
   await reviewer.getByRole("button", { name: "Sign…" }).click();
   let dialog = reviewer.getByRole("dialog");
   await expect(dialog).toContainText("Reviewed");
+  // The session's first signature: every component, the username typed too.
+  await dialog.getByLabel("Username").fill("aisha.rahman");
   await dialog.getByLabel("Password").fill(DEMO_PASSWORD);
   const agreement = dialog.getByLabel("I accept the electronic-signature agreement");
   if (await agreement.count()) await agreement.check();
@@ -172,6 +178,7 @@ test("a revision goes from the owner's draft through send-back and signatures to
   await expect(qm.getByRole("button", { name: "Sign…" })).toHaveCount(1);
   await qm.getByRole("button", { name: "Sign…" }).click();
   dialog = qm.getByRole("dialog");
+  await dialog.getByLabel("Username").fill(DEMO.qualityManager.username);
   await dialog.getByLabel("Password").fill("not-my-password");
   await dialog.getByRole("button", { name: "Sign", exact: true }).click();
   await expect(dialog.getByRole("alert").first()).toBeVisible();

@@ -63,6 +63,10 @@ test("by keyboard alone: sign in, move through the navigation, and sign a record
   await expectVisibleFocus(page);
   await page.keyboard.press("Enter");
   const dialog = page.getByRole("dialog");
+  // The session's first signature: the username, then the password.
+  await expect(dialog.getByLabel("Username")).toBeFocused();
+  await page.keyboard.type(DEMO.qualityManager.username);
+  await page.keyboard.press("Tab");
   await expect(dialog.getByLabel("Password")).toBeFocused();
   await page.keyboard.type(DEMO_PASSWORD);
   const agreement = dialog.getByLabel("I accept the electronic-signature agreement");

@@ -103,9 +103,10 @@ async function capaWithDraftRevision(stamp: number) {
 async function approveRevision(rev: { id: number; version: number; content_version: number }, tom: APIRequestContext, aisha: APIRequestContext, qm: APIRequestContext) {
   const moved = await tom.post(`/api/v1/document-revisions/${rev.id}/move`, { data: { action: "submit", version: rev.version } });
   expect(moved.status(), await moved.text()).toBe(200);
-  for (const [client, meaning] of [[aisha, "reviewed"], [qm, "approved"]] as [APIRequestContext, string][]) {
+  const signers = [[aisha, "reviewed", "aisha.rahman"], [qm, "approved", DEMO.qualityManager.username]] as [APIRequestContext, string, string][];
+  for (const [client, meaning, username] of signers) {
     const s = await client.post("/api/v1/signatures", {
-      data: { record_type: "document_revision", record_id: rev.id, record_version: rev.content_version, meaning, password: DEMO_PASSWORD, accept_agreement: true },
+      data: { record_type: "document_revision", record_id: rev.id, record_version: rev.content_version, meaning, password: DEMO_PASSWORD, accept_agreement: true, username },
     });
     expect(s.status(), await s.text()).toBe(201);
   }
@@ -154,6 +155,7 @@ test("the owner investigates with 5 whys and suggestions; the plan is signed; a 
   const dialog = priya.getByRole("dialog");
   const agreement = dialog.getByLabel("I accept the electronic-signature agreement");
   if (await agreement.count()) await agreement.check();
+  await dialog.getByLabel("Username").fill(DEMO.qualityManager.username);
   await dialog.getByLabel("Password").fill(DEMO_PASSWORD);
   await dialog.getByRole("button", { name: "Sign" }).click();
   await expect(priya.locator(".stepper [aria-current=step]")).toHaveText("Implementation");

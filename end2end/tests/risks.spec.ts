@@ -90,6 +90,7 @@ test("accepting an unacceptable residual needs a signed rationale", async ({ bro
   const dialog = page.getByRole("dialog");
   const agreement = dialog.getByLabel("I accept the electronic-signature agreement");
   if (await agreement.count()) await agreement.check();
+  await dialog.getByLabel("Username").fill(DEMO.qualityManager.username);
   await dialog.getByLabel("Password").fill("Caliper-Demo-2026");
   await dialog.getByRole("button", { name: "Sign" }).click();
   await expect(dialog.locator('[data-field="rationale"]')).toHaveText(
@@ -174,6 +175,7 @@ test("a matrix change is a new revision that takes effect when approved", async 
   const dialog = page.getByRole("dialog");
   const agreement = dialog.getByLabel("I accept the electronic-signature agreement");
   if (await agreement.count()) await agreement.check();
+  await dialog.getByLabel("Username").fill(DEMO.qualityManager.username);
   await dialog.getByLabel("Password").fill("Caliper-Demo-2026");
   await dialog.getByRole("button", { name: "Sign" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Effective");

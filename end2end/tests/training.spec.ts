@@ -46,10 +46,14 @@ test("a new revision reaches Lee's training; he reads, signs, fails the quiz onc
   const rev = await r.json();
   const moved = await owner.post(`/api/v1/document-revisions/${rev.id}/move`, { data: { action: "submit", version: rev.version } });
   expect(moved.status(), await moved.text()).toBe(200);
-  const signers: [APIRequestContext, string][] = [[reviewer, "reviewed"], [qm, "approved"]];
-  for (const [client, meaning] of signers) {
+  // A session's first signature: the username with the password.
+  const signers: [APIRequestContext, string, string][] = [
+    [reviewer, "reviewed", "aisha.rahman"],
+    [qm, "approved", DEMO.qualityManager.username],
+  ];
+  for (const [client, meaning, username] of signers) {
     const s = await client.post("/api/v1/signatures", {
-      data: { record_type: "document_revision", record_id: rev.id, record_version: rev.content_version, meaning, password: DEMO_PASSWORD, accept_agreement: true },
+      data: { record_type: "document_revision", record_id: rev.id, record_version: rev.content_version, meaning, password: DEMO_PASSWORD, accept_agreement: true, username },
     });
     expect(s.status(), await s.text()).toBe(201);
   }
@@ -70,6 +74,7 @@ test("a new revision reaches Lee's training; he reads, signs, fails the quiz onc
   const dialog = lee.getByRole("dialog");
   const agreement = dialog.getByLabel("I accept the electronic-signature agreement");
   if (await agreement.isVisible()) await agreement.check();
+  await dialog.getByLabel("Username").fill(DEMO.staff.username);
   await dialog.getByLabel("Password").fill(DEMO_PASSWORD);
   await dialog.getByRole("button", { name: "Sign", exact: true }).click();
 

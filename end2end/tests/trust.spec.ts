@@ -127,6 +127,8 @@ test("signing: a wrong password signs nothing; the right one shows the manifesta
   await expect(dialog.getByRole("heading", { name: "Sign: Approved" })).toBeVisible();
   const agreement = dialog.getByLabel("I accept the electronic-signature agreement");
   if (await agreement.count()) await agreement.check();
+  // The session's first signature: the username typed too (11.200(a)(1)(i)).
+  await dialog.getByLabel("Username").fill(DEMO.qualityManager.username);
   await dialog.getByLabel("Password").fill("not-my-password");
   await dialog.getByRole("button", { name: "Sign", exact: true }).click();
   await expect(dialog.locator(".alert")).toHaveText("The password is not correct; nothing was signed.");

@@ -247,6 +247,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // Who may sign what is decided per record type and meaning (shared::signature::SIGNABLE).
     ("POST", "/signatures", Access::Session),
     ("GET", "/signatures", Access::Any(&[P::ViewOrganisation])),
+    // It shows the content signed, of any record: for those who read the whole audit trail.
+    ("GET", "/signatures/{id}/verification", Access::Any(&[P::ViewAuditTrail])),
     ("GET", "/events", Access::Any(&[P::ViewOrganisation])),
 ];
 
@@ -427,6 +429,8 @@ pub struct SessionAuth {
     pub password_changed_at: DateTime<Utc>,
     /// The user accepted the e-signature agreement at.
     pub esign_agreed_at: Option<DateTime<Utc>>,
+    /// The session has signed at least once.
+    pub signed_in_session: bool,
 }
 
 /// The signed-in user of a request, put there by [`guard`].
@@ -568,6 +572,7 @@ pub fn session_info(s: &SessionAuth, config: &AuthConfig, now: DateTime<Utc>) ->
         expires_at: s.expires_at,
         must_change_password: s.must_change_password || password_expired(config, s.password_changed_at, now),
         esign_agreed: s.esign_agreed_at.is_some(),
+        signed_in_session: s.signed_in_session,
     }
 }
 
@@ -737,6 +742,7 @@ async fn check_token(state: &AppState, access: Access, secret: &str, mut req: Re
         expires_at,
         must_change_password: false,
         esign_agreed: false,
+        signed_in_session: false,
     };
     req.extensions_mut().insert(CurrentUser {
         session_id: 0,

@@ -78,6 +78,11 @@ pub enum Command {
     /// SEQ:HASH`), also exit 2 when one of them is no longer in the trail (it was truncated or
     /// rewritten).
     VerifyAudit(VerifyAuditArgs),
+    /// Re-verify every electronic signature: the content kept with it hashes to its hash, the
+    /// audit trail's signing entry agrees (signer, meaning, hash), and a record still at the
+    /// signed version hashes the same now. Prints one line per signature that is not valid or
+    /// superseded, then the counts. Exit 0 when none is broken; otherwise exit 2.
+    VerifySignatures,
     /// Write the audit trail's head (SEQ:HASH) down outside the database: to the log, standard
     /// output and the checkpoint file. The server does it every hour.
     Checkpoint(CheckpointArgs),

@@ -146,6 +146,37 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::VerifySignatures => {
+            use shared::signature::SignatureStatus;
+            let checks = store.verify_signatures(None).await?;
+            let count = |status| checks.iter().filter(|c| c.status == status).count();
+            for c in
+                checks.iter().filter(|c| matches!(c.status, SignatureStatus::Broken | SignatureStatus::Unverifiable))
+            {
+                let s = &c.signature;
+                println!(
+                    "signature {} ({} {} version {}, {} by {}): {:?}: {}",
+                    s.id,
+                    s.record_type,
+                    s.record_id,
+                    s.record_version,
+                    s.meaning.as_str(),
+                    s.signer_name,
+                    c.status,
+                    c.problems.join("; ")
+                );
+            }
+            let broken = count(SignatureStatus::Broken);
+            println!(
+                "{} signatures: {} valid, {} superseded, {} unverifiable (hash scheme 1), {} broken",
+                checks.len(),
+                count(SignatureStatus::Valid),
+                count(SignatureStatus::Superseded),
+                count(SignatureStatus::Unverifiable),
+                broken
+            );
+            Ok(if broken == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
+        }
         Command::Checkpoint(args) => {
             let file = args.file.or_else(|| server::checkpoint::default_file(&cli.database_url));
             match server::checkpoint::take(store.as_ref(), file.as_deref()).await? {

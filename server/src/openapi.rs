@@ -34,7 +34,7 @@ use crate::routes::{
         users::list_users, users::user_directory, users::get_user, users::create_user, users::update_user,
         users::deactivate_user, users::reset_password, users::list_sessions, users::revoke_session,
         users::failed_sign_ins, users::list_tokens, users::create_token, users::revoke_token,
-        signatures::sign, signatures::list_signatures,
+        signatures::sign, signatures::list_signatures, signatures::verify_signature,
         events::events,
         risks::list_matrices, risks::create_matrix, risks::create_revision, risks::get_revision,
         risks::update_revision, risks::list_risks, risks::export_risks, risks::heatmap, risks::get_risk,

@@ -67,9 +67,9 @@ impl Team {
                 "record_version": revision["content_version"], "meaning": meaning,
                 "password": common::PASSWORD, "accept_agreement": true})
         };
-        let r = self.reviewer.json("POST", "/api/v1/signatures", &sign("reviewed")).await;
+        let r = self.reviewer.sign(&sign("reviewed")).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        let r = self.qm.json("POST", "/api/v1/signatures", &sign("approved")).await;
+        let r = self.qm.sign(&sign("approved")).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     }
 
@@ -263,18 +263,26 @@ async fn periodic_reviews_are_signed_and_move_the_next_review_on(store: Arc<dyn 
 
     // Who, what and the password are checked before anything is signed.
     let review = format!("{path}/periodic-review");
-    let input = |outcome: &str, comment: &str| json!({"outcome": outcome, "comment": comment, "password": common::PASSWORD, "accept_agreement": true});
-    assert_eq!(t.staff.json("POST", &review, &input("no_change", "")).await.status, StatusCode::FORBIDDEN);
-    let r = t.owner.json("POST", &review, &input("revise", " ")).await;
+    // The review is a signature: a session's first one takes the username too (as typed).
+    let input = |outcome: &str, comment: &str, who: &Client| {
+        json!({"outcome": outcome, "comment": comment, "password": common::PASSWORD, "accept_agreement": true,
+               "username": who.username})
+    };
+    assert_eq!(t.staff.json("POST", &review, &input("no_change", "", &t.staff)).await.status, StatusCode::FORBIDDEN);
+    let r = t.owner.json("POST", &review, &input("revise", " ", &t.owner)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.body["field_errors"]["comment"].is_array(), "{}", r.text);
-    let wrong = json!({"outcome": "no_change", "password": "not it", "accept_agreement": true});
+    let wrong =
+        json!({"outcome": "no_change", "password": "not it", "accept_agreement": true, "username": t.owner.username});
     let r = t.owner.json("POST", &review, &wrong).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
     assert!(r.body["field_errors"]["password"].is_array(), "{}", r.text);
+    let no_username = json!({"outcome": "no_change", "password": common::PASSWORD, "accept_agreement": true});
+    let r = t.owner.json("POST", &review, &no_username).await;
+    assert_eq!(r.body["field_errors"]["username"], json!(["required"]), "{}", r.text);
 
     // No change: signed "reviewed" on the document, next review the interval from today.
-    let r = t.owner.json("POST", &review, &input("no_change", "")).await;
+    let r = t.owner.json("POST", &review, &input("no_change", "", &t.owner)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["next_review_on"].as_str(), Some(months_from(today, 24).as_str()), "{}", r.text);
     assert_eq!(r.body["review_overdue"], false);
@@ -286,6 +294,7 @@ async fn periodic_reviews_are_signed_and_move_the_next_review_on(store: Arc<dyn 
         "{}",
         signatures.text
     );
+    assert_eq!(t.qm.verified(s).await, "valid", "the review's signature binds the document's own fields");
     assert!(
         t.owner.get("/api/v1/work").await.body["items"]
             .as_array()
@@ -295,7 +304,7 @@ async fn periodic_reviews_are_signed_and_move_the_next_review_on(store: Arc<dyn 
     );
 
     // Revise: a draft of the text in force, asked for by the periodic review; one at a time.
-    let r = t.qm.json("POST", &review, &input("revise", "New wrench model")).await;
+    let r = t.qm.json("POST", &review, &input("revise", "New wrench model", &t.qm)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let revisions = t.owner.get(&format!("{path}/revisions")).await;
     let draft = &revisions.body["items"][0];
@@ -306,16 +315,16 @@ async fn periodic_reviews_are_signed_and_move_the_next_review_on(store: Arc<dyn 
         (Some("Periodic review"), Some("Periodic review"))
     );
     assert_eq!(draft["change_summary"], "New wrench model");
-    let r = t.owner.json("POST", &review, &input("revise", "Again")).await;
+    let r = t.owner.json("POST", &review, &input("revise", "Again", &t.owner)).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
 
     // Obsolete: with the comment as the reason; an obsolete document is reviewed no more.
-    let r = t.owner.json("POST", &review, &input("obsolete", "Wrenches replaced by a torque station")).await;
+    let r = t.owner.json("POST", &review, &input("obsolete", "Wrenches replaced by a torque station", &t.owner)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["retired_reason"], "Wrenches replaced by a torque station");
     assert!(r.body["next_review_on"].is_null());
     assert_eq!(t.owner.get(&format!("/api/v1/document-revisions/{}", draft["id"])).await.body["status"], "cancelled");
-    assert_eq!(t.owner.json("POST", &review, &input("no_change", "")).await.status, StatusCode::CONFLICT);
+    assert_eq!(t.owner.json("POST", &review, &input("no_change", "", &t.owner)).await.status, StatusCode::CONFLICT);
 
     // Every review is in the audit trail, with its signature, and the chain holds.
     let trail = t.qm.get("/api/v1/audit?record_type=document_review").await;
@@ -776,7 +785,7 @@ async fn files_attach_to_drafts_and_come_back_byte_for_byte(store: Arc<dyn Store
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let sign = json!({"record_type": "document_revision", "record_id": rid, "record_version": r.body["content_version"],
         "meaning": "reviewed", "password": common::PASSWORD, "accept_agreement": true});
-    let signed = t.reviewer.json("POST", "/api/v1/signatures", &sign).await;
+    let signed = t.reviewer.sign(&sign).await;
     assert_eq!(signed.status, StatusCode::CREATED, "{}", signed.text);
     let back = json!({"action": "send_back", "version": r.body["version"], "reason": "Wrong photo"});
     let r = t.reviewer.json("POST", &format!("/api/v1/document-revisions/{rid}/move"), &back).await;

@@ -382,11 +382,12 @@ async fn the_api_runs_the_workflow_with_named_errors(store: Arc<dyn Store>, _db:
         json!({"record_type": "document_revision", "record_id": rev, "record_version": version,
             "meaning": meaning, "password": common::PASSWORD, "accept_agreement": true})
     };
-    assert_eq!(staff.json("POST", "/api/v1/signatures", &sign("approved", 2)).await.status, StatusCode::FORBIDDEN);
-    let r = reviewer.json("POST", "/api/v1/signatures", &sign("reviewed", 2)).await;
+    assert_eq!(staff.sign(&sign("approved", 2)).await.status, StatusCode::FORBIDDEN);
+    let r = reviewer.sign(&sign("reviewed", 2)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let r = qm.json("POST", "/api/v1/signatures", &sign("approved", 2)).await;
+    let r = qm.sign(&sign("approved", 2)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(qm.verified(&r.body).await, "valid", "a revision's approval re-verifies");
     let r = staff.get(&format!("/api/v1/document-revisions/{rev}")).await;
     assert_eq!((r.status, r.body["status"].as_str()), (StatusCode::OK, Some("effective")), "{}", r.text);
     assert_eq!(staff.get(&path).await.body["items"].as_array().unwrap().len(), 1, "the revision in force, for all");

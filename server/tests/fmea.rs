@@ -294,9 +294,9 @@ async fn a_baseline_is_signed_and_an_excel_copy_exported(store: Arc<dyn Store>, 
                "password": common::PASSWORD, "accept_agreement": true})
     };
     // The responsible process owner cannot approve the baseline; the quality manager can.
-    assert_eq!(w.tom.json("POST", "/api/v1/signatures", &sign(version)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(w.qm.json("POST", "/api/v1/signatures", &sign(version - 1)).await.status, StatusCode::CONFLICT);
-    let r = w.qm.json("POST", "/api/v1/signatures", &sign(version)).await;
+    assert_eq!(w.tom.sign(&sign(version)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.qm.sign(&sign(version - 1)).await.status, StatusCode::CONFLICT);
+    let r = w.qm.sign(&sign(version)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let list = |c: &Client| {
         let c = c.clone();
@@ -304,11 +304,13 @@ async fn a_baseline_is_signed_and_an_excel_copy_exported(store: Arc<dyn Store>, 
         async move { c.get(&format!("/api/v1/signatures?record_type=fmea&record_id={id}")).await.body["items"][0].clone() }
     };
     assert_eq!(list(&w.qm).await["superseded"], false);
-    // Any row change supersedes it.
+    assert_eq!(w.qm.verified(&r.body).await, "valid", "the baseline re-verifies");
+    // Any row change supersedes it; what it signed still verifies.
     let mut edit = chain("Diameter oversize", 9, 3, 1);
     edit["version"] = row["version"].clone();
     assert_eq!(w.tom.json("PUT", &format!("/api/v1/fmea-rows/{}", row["id"]), &edit).await.status, StatusCode::OK);
     assert_eq!(list(&w.qm).await["superseded"], true);
+    assert_eq!(w.qm.verified(&r.body).await, "superseded");
 
     let x = w.qm.get(&format!("/api/v1/fmeas/{}/export.xlsx", w.fmea)).await;
     assert_eq!(x.status, StatusCode::OK);

@@ -187,12 +187,8 @@ async fn an_nc_from_the_shop_floor_to_its_capa(store: Arc<dyn Store>, _db: TestD
 /// Signs `record` as `signer` through the API.
 async fn sign(client: &Client, record_type: &str, id: i64, version: i64, meaning: &str) -> common::Reply {
     client
-        .json(
-            "POST",
-            "/api/v1/signatures",
-            &json!({"record_type": record_type, "record_id": id, "record_version": version,
-            "meaning": meaning, "password": PASSWORD, "accept_agreement": true}),
-        )
+        .sign(&json!({"record_type": record_type, "record_id": id, "record_version": version,
+            "meaning": meaning, "password": PASSWORD, "accept_agreement": true}))
         .await
 }
 
@@ -400,6 +396,7 @@ async fn the_capa_lifecycle_and_its_gate(store: Arc<dyn Store>, _db: TestDb) {
     // The signed plan's approval stays valid (the state moved, the plan did not)...
     let sigs = qm.get(&format!("/api/v1/signatures?record_type=capa&record_id={id}")).await;
     assert_eq!(sigs.body["items"][0]["superseded"], false, "{}", sigs.text);
+    assert_eq!(qm.verified(&sigs.body["items"][0]).await, "valid");
     // ...until the reopened investigation changes the plan.
     let version = r.body["meta"]["version"].as_i64().unwrap();
     let mut inv2 = inv.clone();
@@ -415,6 +412,7 @@ async fn the_capa_lifecycle_and_its_gate(store: Arc<dyn Store>, _db: TestDb) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let sigs = qm.get(&format!("/api/v1/signatures?record_type=capa&record_id={id}")).await;
     assert_eq!(sigs.body["items"][0]["superseded"], true);
+    assert_eq!(qm.verified(&sigs.body["items"][0]).await, "superseded");
     // Illegal transitions are refused and change nothing.
     let before = qm.get(&format!("/api/v1/capas/{id}")).await.body;
     let r = step(

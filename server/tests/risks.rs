@@ -61,7 +61,7 @@ async fn approve(client: &Client, revision: &Value) -> Value {
     let sign = json!({"record_type": "risk_matrix_revision", "record_id": id,
         "record_version": revision["meta"]["version"], "meaning": "approved", "password": PASSWORD,
         "accept_agreement": true});
-    let r = client.json("POST", "/api/v1/signatures", &sign).await;
+    let r = client.sign(&sign).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let r = client.get(&format!("/api/v1/risk-matrix-revisions/{id}")).await;
     assert_eq!(r.body["status"], "effective", "{}", r.text);
@@ -124,7 +124,7 @@ async fn matrix_revisions_take_effect_when_approved(store: Arc<dyn Store>, _db: 
     // Only a quality manager approves (an administrator drafts but cannot approve).
     let sign = json!({"record_type": "risk_matrix_revision", "record_id": rev_id(&draft), "record_version": 1,
         "meaning": "approved", "password": PASSWORD, "accept_agreement": true});
-    assert_eq!(w.admin.json("POST", "/api/v1/signatures", &sign).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.admin.sign(&sign).await.status, StatusCode::FORBIDDEN);
     let rev1 = approve(&w.qm, &draft).await;
     assert_eq!(rev1["approved_by"], "Quinn Manager");
 
@@ -184,7 +184,7 @@ async fn matrix_revisions_take_effect_when_approved(store: Arc<dyn Store>, _db: 
     // Its zone on revision 1 may mean something else now: it is re-scored before it is accepted.
     let accept = json!({"record_type": "risk", "record_id": id, "record_version": 2, "meaning": "approved",
         "password": PASSWORD, "rationale": "Benefit outweighs the risk"});
-    let r = w.qm.json("POST", "/api/v1/signatures", &accept).await;
+    let r = w.qm.sign(&accept).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["field_errors"]["matrix_revision_id"], json!(["revision_not_effective"]), "{}", r.text);
     let mut rescore = edit.clone();
@@ -275,12 +275,12 @@ async fn risks_have_versions_and_a_signed_acceptance(store: Arc<dyn Store>, _db:
         }
         s
     };
-    let r = w.tom.json("POST", "/api/v1/signatures", &accept(Some("I own it"), 1)).await;
+    let r = w.tom.sign(&accept(Some("I own it"), 1)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "an owner cannot accept: {}", r.text);
-    let r = w.qm.json("POST", "/api/v1/signatures", &accept(None, 1)).await;
+    let r = w.qm.sign(&accept(None, 1)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["field_errors"]["rationale"], json!(["rationale_required"]));
-    let r = w.qm.json("POST", "/api/v1/signatures", &accept(Some("   "), 1)).await;
+    let r = w.qm.sign(&accept(Some("   "), 1)).await;
     assert_eq!(r.body["field_errors"]["rationale"], json!(["rationale_required"]));
     let r = w.qm.get(&format!("/api/v1/risks/{id}")).await;
     assert_eq!(
@@ -295,16 +295,19 @@ async fn risks_have_versions_and_a_signed_acceptance(store: Arc<dyn Store>, _db:
             .is_empty()
     );
     let rationale = "Clinical benefit of the device outweighs the residual risk; no feasible further reduction.";
-    let r = w.qm.json("POST", "/api/v1/signatures", &accept(Some(rationale), 1)).await;
+    let r = w.qm.sign(&accept(Some(rationale), 1)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.body["record_version"], 2, "the signature binds the accepted version");
     assert_eq!(r.body["signer_id"], w.qm_id);
     let accepted = w.qm.get(&format!("/api/v1/risks/{id}")).await.body;
     assert_eq!(accepted["status"], "accepted");
     assert_eq!(accepted["acceptance_rationale"], rationale);
-    // The hash binds that version, rationale included.
-    let hash = shared::signature::record_hash(&accepted);
-    assert_eq!(r.body["record_hash"], hash);
+    // The hash binds that version's own content, rationale included (not the names shown).
+    let shown: shared::register::Risk = serde_json::from_value(accepted.clone()).unwrap();
+    let own = shared::signature::content::risk(&shown);
+    assert_eq!(own["acceptance_rationale"], rationale);
+    assert_eq!(r.body["record_hash"], shared::signature::record_hash(&own));
+    assert_eq!(w.qm.verified(&r.body).await, "valid");
 
     // Any change to an accepted risk (its signature binds the version signed) must leave `accepted`.
     let mut retitled = body.clone();
@@ -334,14 +337,11 @@ async fn risks_have_versions_and_a_signed_acceptance(store: Arc<dyn Store>, _db:
     let easy = create(&w.qm, &risk(&w, rev_id(&rev), w.tom_id, (2, 2), (1, 1))).await;
     let s = json!({"record_type": "risk", "record_id": easy["id"], "record_version": 1, "meaning": "approved",
         "password": PASSWORD});
-    assert_eq!(w.qm.json("POST", "/api/v1/signatures", &s).await.status, StatusCode::CREATED);
+    assert_eq!(w.qm.sign(&s).await.status, StatusCode::CREATED);
     // A rationale on a signature that takes none is refused.
     let s = json!({"record_type": "risk_matrix_revision", "record_id": rev_id(&rev), "record_version": 1,
         "meaning": "approved", "password": PASSWORD, "rationale": "x"});
-    assert_eq!(
-        w.qm.json("POST", "/api/v1/signatures", &s).await.body["field_errors"]["rationale"],
-        json!(["unknown_field"])
-    );
+    assert_eq!(w.qm.sign(&s).await.body["field_errors"]["rationale"], json!(["unknown_field"]));
 }
 
 async fn owners_edit_their_own_risks(store: Arc<dyn Store>, _db: TestDb) {
@@ -523,7 +523,7 @@ async fn a_first_signature_and_sign_ins_at_once(store: Arc<dyn Store>, _db: Test
         let saved = create(&w.qm, &risk(&w, rev_id(&rev), w.tom_id, (5, 4), (4, 4))).await;
         let sign = json!({"record_type": "risk", "record_id": saved["id"], "record_version": 1, "meaning": "approved",
             "password": PASSWORD, "accept_agreement": true, "rationale": "Benefit outweighs the residual risk"});
-        let signing = signer.json("POST", "/api/v1/signatures", &sign);
+        let signing = signer.sign(&sign);
         let sign_ins = futures_util::future::join_all((0..8).map(|_| {
             let (store, name) = (store.clone(), name.clone());
             async move { Client::new(store).sign_in(&name, PASSWORD).await.status }

@@ -166,12 +166,12 @@ async fn staff_read_sign_and_pass_the_quiz(store: Arc<dyn Store>, _db: TestDb) {
     // Acknowledging: only a trainee with an open assignment for this revision, once.
     let ack = json!({"record_type": "document_revision", "record_id": rev_a.0, "record_version": 1,
         "meaning": "acknowledged", "password": PASSWORD, "accept_agreement": true});
-    assert_eq!(auditor.json("POST", "/api/v1/signatures", &ack).await.status, StatusCode::FORBIDDEN);
-    let r = qm.json("POST", "/api/v1/signatures", &ack).await;
+    assert_eq!(auditor.sign(&ack).await.status, StatusCode::FORBIDDEN);
+    let r = qm.sign(&ack).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "no assignment, no acknowledgment: {}", r.text);
-    let r = lee.json("POST", "/api/v1/signatures", &ack).await;
+    let r = lee.sign(&ack).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let r = lee.json("POST", "/api/v1/signatures", &ack).await;
+    let r = lee.sign(&ack).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
 
     // Someone else's quiz: not found for them. A wrong attempt is recorded; sending it again is
@@ -232,7 +232,7 @@ async fn staff_read_sign_and_pass_the_quiz(store: Arc<dyn Store>, _db: TestDb) {
     let lee_row = who.body["items"].as_array().unwrap().iter().find(|t| t["user_id"] == lee_id).cloned().unwrap();
     assert_eq!((lee_row["status"].as_str(), lee_row["completed_revision"].as_str()), (Some("superseded"), Some("A")));
     // The superseded revision can no longer be acknowledged.
-    let r = lee.json("POST", "/api/v1/signatures", &ack).await;
+    let r = lee.sign(&ack).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
 
     // Every step is in the audit trail.

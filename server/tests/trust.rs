@@ -471,7 +471,7 @@ async fn the_last_administrator_holds_under_concurrency(store: Arc<dyn Store>, _
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
-async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
+async fn signatures_bind_a_record_version(store: Arc<dyn Store>, db: TestDb) {
     // An administrator only (no quality-manager role).
     let admin = Client::as_new_user(store.clone(), "ada.admin", &[Role::Admin]).await;
     let dept = department(&admin).await;
@@ -479,9 +479,10 @@ async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
     let qm = Client::as_new_user(store.clone(), "quinn.manager", &[Role::QualityManager]).await;
     let process = create_process(&admin, "CNC machining", r_id(&tom).await, dept).await;
     let id = process["id"].as_i64().unwrap();
+    // As the quality manager types it: with the username (a session's first signature needs it).
     let sign = |password: &str, version: i64, agree: bool| {
         json!({"record_type": "process", "record_id": id, "record_version": version, "meaning": "approved",
-               "password": password, "accept_agreement": agree})
+               "password": password, "accept_agreement": agree, "username": "quinn.manager"})
     };
     let signatures = |client: &Client| {
         let client = client.clone();
@@ -489,16 +490,32 @@ async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
             client.get(&format!("/api/v1/signatures?record_type=process&record_id={id}")).await.body["items"].clone()
         }
     };
+    let verify = |sid: i64| {
+        let admin = admin.clone();
+        async move { admin.get(&format!("/api/v1/signatures/{sid}/verification")).await }
+    };
 
     // Not authorised to approve: the owner and the administrator (who cannot sign for anyone).
     for (who, client) in [("owner", &tom), ("admin", &admin)] {
-        let r = client.json("POST", "/api/v1/signatures", &sign(PASSWORD, 1, true)).await;
+        let mut body = sign(PASSWORD, 1, true);
+        body.as_object_mut().unwrap().remove("username");
+        let r = client.sign(&body).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.text);
     }
     // The agreement must be accepted before the first signature (11.10(j)).
     let r = qm.json("POST", "/api/v1/signatures", &sign(PASSWORD, 1, false)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["field_errors"]["accept_agreement"], json!(["required"]));
+    // The session's first signature needs every component: the username typed too
+    // (11.200(a)(1)(i)); the session says so.
+    assert_eq!(qm.get("/api/v1/session").await.body["signed_in_session"], false);
+    let mut no_username = sign(PASSWORD, 1, true);
+    no_username.as_object_mut().unwrap().remove("username");
+    let r = qm.json("POST", "/api/v1/signatures", &no_username).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["field_errors"]["username"], json!(["required"]));
+    no_username["username"] = json!("  ");
+    assert_eq!(qm.json("POST", "/api/v1/signatures", &no_username).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A wrong password signs nothing (11.200(a)).
     let r = qm.json("POST", "/api/v1/signatures", &sign("not-my-password", 1, true)).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
@@ -518,25 +535,55 @@ async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
     assert_eq!(r.body["current"]["version"], 1);
     assert_eq!(signatures(&qm).await, json!([]));
 
-    // The right password, the agreement accepted: signed, bound to the version's hash.
+    // The right password, the agreement accepted: signed, bound to the hash of the version's
+    // own content (not the names shown with it), as anyone can recompute from the record.
     let r = qm.json("POST", "/api/v1/signatures", &sign(PASSWORD, 1, true)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let first = r.body["id"].as_i64().unwrap();
     let current = admin.get(&format!("/api/v1/processes/{id}")).await.body;
-    assert_eq!(r.body["record_hash"], json!(shared::signature::record_hash(&current)));
+    let shown: shared::org::Process = serde_json::from_value(current.clone()).unwrap();
+    let own = shared::signature::content::process(&shown);
+    assert_eq!(r.body["record_hash"], json!(shared::signature::record_hash(&own)));
+    assert_ne!(r.body["record_hash"], json!(shared::signature::record_hash(&current)), "names are not hashed");
     assert_eq!((r.body["signer_name"].clone(), r.body["meaning"].clone()), (json!("Quinn Manager"), json!("approved")));
     assert_eq!(r.body["superseded"], false);
-    assert_eq!(qm.get("/api/v1/session").await.body["esign_agreed"], true);
-    // The next signature needs no agreement again.
-    let r = qm.json("POST", "/api/v1/signatures", &sign(PASSWORD, 1, false)).await;
+    let session = qm.get("/api/v1/session").await.body;
+    assert_eq!((session["esign_agreed"].clone(), session["signed_in_session"].clone()), (json!(true), json!(true)));
+    // The next signature of the session needs neither the agreement nor the username again.
+    let r = qm.json("POST", "/api/v1/signatures", &no_username).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // A new session starts over: its first signature needs the username.
+    let mut qm2 = Client::new(store.clone());
+    qm2.sign_in("quinn.manager", PASSWORD).await;
+    let r = qm2.json("POST", "/api/v1/signatures", &no_username).await;
+    assert_eq!(r.body["field_errors"]["username"], json!(["required"]), "{}", r.text);
 
-    // An edit supersedes the signatures, visibly.
+    // Re-verified: valid. Renaming the owner and the department, whose names the process shows,
+    // leaves it valid (they are not the process's own content).
+    let check = verify(first).await;
+    assert_eq!((check.status, check.body["status"].as_str()), (StatusCode::OK, Some("valid")), "{}", check.text);
+    assert_eq!((check.body["hash_scheme"].clone(), check.body["signed_content"].clone()), (json!(2), own.clone()));
+    let tom_id = r_id(&tom).await;
+    let user = admin.get(&format!("/api/v1/users/{tom_id}")).await.body;
+    let renamed = json!({"username": user["username"], "full_name": "Tomás Okafor", "email": user["email"],
+                         "roles": user["roles"], "version": user["version"]});
+    let r = admin.json("PUT", &format!("/api/v1/users/{tom_id}"), &renamed).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(admin.get(&format!("/api/v1/processes/{id}")).await.body["owner_name"], "Tomás Okafor");
+    assert_eq!(verify(first).await.body["status"], "valid");
+    assert_eq!(tom.get("/api/v1/signatures/1/verification").await.status, StatusCode::FORBIDDEN, "auditors' view");
+    assert_eq!(verify(first + 100).await.status, StatusCode::NOT_FOUND);
+
+    // An edit supersedes the signatures, visibly; each still verifies against what it signed.
     let edit = json!({"name": "CNC machining", "description": "New fixture", "owner_id": current["owner_id"],
                       "department_id": dept, "version": 1, "reason": "New fixture"});
     assert_eq!(admin.json("PUT", &format!("/api/v1/processes/{id}"), &edit).await.status, StatusCode::OK);
     let listed = signatures(&tom).await;
     assert_eq!(listed.as_array().unwrap().len(), 2);
     assert!(listed.as_array().unwrap().iter().all(|s| s["superseded"] == true && s["record_version"] == 1));
+    let check = verify(first).await.body;
+    assert_eq!((check["status"].as_str(), check["current_version"].as_i64()), (Some("superseded"), Some(2)));
+    assert_eq!(check["signed_content"], own, "what was signed is kept");
     // Listed for the whole record type too (the process list shows each one's approval).
     let other = create_process(&admin, "Final assembly", r_id(&tom).await, dept).await;
     let all = tom.get("/api/v1/signatures?record_type=process").await.body["items"].clone();
@@ -544,10 +591,22 @@ async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
     assert!(all.as_array().unwrap().iter().all(|s| s["record_id"] == id && s["record_id"] != other["id"]));
     assert_eq!(tom.get("/api/v1/signatures?record_type=site").await.body["items"], json!([]));
 
+    // A change behind the application's back (the record edited in place, its version kept)
+    // breaks the signature of that version, named.
+    let r = qm.json("POST", "/api/v1/signatures", &sign(PASSWORD, 2, false)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let latest = r.body["id"].as_i64().unwrap();
+    assert_eq!(verify(latest).await.body["status"], "valid");
+    db.execute(&format!("update processes set description = 'Old fixture' where process_id = {id}")).await.unwrap();
+    let check = verify(latest).await.body;
+    assert_eq!(check["status"], "broken", "{check}");
+    assert!(check["problems"][0].as_str().unwrap().contains("without a new version"), "{check}");
+    assert_eq!(verify(first).await.body["status"], "superseded", "the older one is untouched");
+
     // The trail records the agreement and each signature, attributed to the signer.
     let trail = admin.get(&format!("/api/v1/audit?record_type=process&record_id={id}")).await;
     let signs: Vec<_> = trail.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "sign").collect();
-    assert_eq!(signs.len(), 2);
+    assert_eq!(signs.len(), 3);
     assert_eq!(signs[0]["actor_name"], "Quinn Manager");
     assert_eq!(signs[0]["changes"]["signature_meaning"]["new"], "approved");
     let user_trail = admin.get("/api/v1/audit?record_type=user").await;
@@ -555,6 +614,11 @@ async fn signatures_bind_a_record_version(store: Arc<dyn Store>, _db: TestDb) {
         user_trail.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "accept_agreement").count();
     assert_eq!(agreements, 1);
     assert_eq!(admin.get("/api/v1/audit/verify").await.body["intact"], true);
+    // Every signature, re-verified by the store as `caliper verify-signatures` does it.
+    let checks = store.verify_signatures(None).await.unwrap();
+    let statuses: Vec<_> = checks.iter().map(|c| (c.signature.id, c.status)).collect();
+    use shared::signature::SignatureStatus::{Broken, Superseded};
+    assert_eq!(statuses, vec![(first, Superseded), (first + 1, Superseded), (latest, Broken)]);
 }
 
 /// The first administrator comes from the command line (`caliper create-user`), and a locked

@@ -542,6 +542,10 @@ pub struct SessionInfo {
     pub must_change_password: bool,
     /// The user has accepted the electronic-signature agreement.
     pub esign_agreed: bool,
+    /// This session has signed before: a further signature needs the password alone; the
+    /// first needs the username too (21 CFR 11.200(a)(1)(i)).
+    #[serde(default)]
+    pub signed_in_session: bool,
 }
 
 impl SessionInfo {

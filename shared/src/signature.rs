@@ -4,6 +4,13 @@
 //! serialisation of the exact record version signed ([`record_hash`]). It names its record, so
 //! it cannot be copied to another one; when the record changes after signing the signature is
 //! shown as superseded.
+//!
+//! What is hashed is the record's own content ([`content`]): the fields the record holds,
+//! never a name joined from another record (a person's or a process's name, an evidence
+//! label), nor anything derived from today's date. Renaming a user therefore leaves every
+//! signature they appear in verifiable, and the hash of a record at the signed version is the
+//! same whenever it is recomputed ([`HASH_SCHEME`]). The content hashed is kept with the
+//! signature, so a signature is re-verified ([`SignatureCheck`]) even after its record moved on.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -105,9 +112,148 @@ pub const AGREEMENT: &str = "I agree that my electronic signature in Caliper is 
 /// SHA-256 (lower-case hex) of the canonical JSON of a record version: object keys sorted,
 /// no whitespace. The same record hashes the same on either database and in the browser.
 pub fn record_hash(record: &Value) -> String {
+    text_hash(&canonical(record))
+}
+
+/// How a signature's hash was computed, stored with each signature:
+/// - `1` (signatures made before 2026-12): the record as the API showed it, which included
+///   names joined from other records; re-verifiable only while nothing it showed has changed.
+/// - `2`: the record's own content ([`content`]), kept with the signature.
+pub const HASH_SCHEME: i64 = 2;
+
+/// The record's own content that a signature of each record type binds (hash scheme 2): a
+/// plain JSON object of the fields the record holds, built in one place so that the server,
+/// a script and the browser compute the same hash.
+pub mod content {
+    use serde_json::{Value, json};
+
+    use crate::document::{Document, Revision, RevisionContent};
+    use crate::org::Process;
+    use crate::quality::capa::Capa;
+    use crate::register::{MatrixRevision, Risk};
+    use crate::worksheet::{Fmea, Row};
+
+    /// A process: its owner's assignment (the owner's id, not their name).
+    pub fn process(p: &Process) -> Value {
+        json!({
+            "id": p.id, "name": p.name, "description": p.description, "owner_id": p.owner_id,
+            "department_id": p.department_id, "version": p.meta.version,
+        })
+    }
+
+    /// A risk matrix revision: its definition and change note.
+    pub fn risk_matrix_revision(r: &MatrixRevision) -> Value {
+        json!({
+            "id": r.id, "matrix_id": r.matrix_id, "revision": r.revision, "definition": r.definition,
+            "change_note": r.change_note, "version": r.meta.version,
+        })
+    }
+
+    /// A risk: its assessment, controls (evidence by id, not by its current label) and the
+    /// acceptance rationale.
+    pub fn risk(r: &Risk) -> Value {
+        let controls: Vec<Value> = r
+            .controls
+            .iter()
+            .map(|c| {
+                let evidence: Vec<Value> = c
+                    .evidence
+                    .iter()
+                    .map(|e| json!({"record_type": e.record_type, "record_id": e.record_id}))
+                    .collect();
+                json!({"description": c.description, "evidence": evidence})
+            })
+            .collect();
+        json!({
+            "id": r.id, "reference": r.reference, "title": r.title, "description": r.description,
+            "category": r.category, "process_id": r.process_id, "owner_id": r.owner_id, "status": r.status,
+            "review_date": r.review_date, "matrix_revision_id": r.matrix_revision_id, "inherent": r.inherent,
+            "residual": r.residual, "controls": controls, "acceptance_rationale": r.acceptance_rationale,
+            "version": r.meta.version,
+        })
+    }
+
+    /// An FMEA baseline: the header (team by id) and every active row's cells.
+    pub fn fmea(f: &Fmea, rows: &[Row]) -> Value {
+        let team: Vec<i64> = f.team.iter().map(|m| m.id.0).collect();
+        let rows: Vec<Value> = rows
+            .iter()
+            .map(|r| json!({"id": r.id, "position": r.position, "version": r.version, "cells": r.cells}))
+            .collect();
+        json!({
+            "id": f.id, "kind": f.kind, "fmea_number": f.fmea_number, "subject": f.subject, "company": f.company,
+            "location": f.location, "customer": f.customer, "model_year": f.model_year, "start_date": f.start_date,
+            "revision_date": f.revision_date, "process_id": f.process_id, "responsible_id": f.responsible_id,
+            "team": team, "confidentiality": f.confidentiality, "version": f.meta.version,
+            "content_version": f.content_version, "rows": rows,
+        })
+    }
+
+    /// A document revision: what [`RevisionContent`] covers (a document's number and title never
+    /// change), and its hash.
+    pub fn document_revision(r: &Revision, d: &Document) -> Value {
+        let content = RevisionContent {
+            number: &d.number,
+            title: &d.title,
+            label: &r.label,
+            body: &r.content.body,
+            file_sha256: r.file.as_ref().map_or("", |f| f.sha256.as_str()),
+        };
+        json!({
+            "number": content.number, "title": content.title, "label": content.label, "body": content.body,
+            "file_sha256": content.file_sha256, "content_hash": content.hash(),
+        })
+    }
+
+    /// A CAPA's action plan: the problem, the analysis and the actions (owners by id).
+    pub fn capa_plan(c: &Capa) -> Value {
+        let actions: Vec<Value> = c
+            .actions
+            .iter()
+            .map(|a| {
+                json!({"title": a.title, "kind": a.kind, "link_id": a.link_id, "owner_id": a.owner_id,
+                    "due_on": a.due_on})
+            })
+            .collect();
+        json!({
+            "number": c.number, "title": c.title, "problem": c.investigation.problem,
+            "whys": c.investigation.whys, "causes": c.investigation.causes, "actions": actions,
+        })
+    }
+
+    /// A document as periodically reviewed: its identity, owner, readers and settings (not the
+    /// dates a review moves on, nor what is derived from today).
+    pub fn document(d: &Document) -> Value {
+        json!({
+            "id": d.id, "number": d.number, "doc_type": d.doc_type, "title": d.title, "owner_id": d.owner_id,
+            "process_id": d.process_id, "review_interval_months": d.review_interval_months,
+            "retention_years": d.retention_years, "source": d.source, "source_revision": d.source_revision,
+            "reviewers": d.reviewers, "approvers": d.approvers, "reader_roles": d.reader_roles,
+            "reader_department_ids": d.reader_department_ids, "version": d.meta.version,
+        })
+    }
+}
+
+/// The canonical text that [`record_hash`] hashes: kept with a signature.
+pub fn canonical(record: &Value) -> String {
     // serde_json's map is ordered by key (no `preserve_order`), so this is canonical.
-    let json = serde_json::to_string(record).unwrap_or_default();
-    crate::audit::hex(&Sha256::digest(json.as_bytes()))
+    serde_json::to_string(record).unwrap_or_default()
+}
+
+/// SHA-256 (lower-case hex) of a canonical text.
+pub fn text_hash(canonical: &str) -> String {
+    crate::audit::hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// The signature components a person enters (11.200(a)(1)): the password every time, and the
+/// username too on a session's first signature. Every way of signing checks them here.
+pub fn check_components(e: &mut FieldErrors, username: Option<&str>, password: &str, first_in_session: bool) {
+    if first_in_session && username.is_none_or(|u| u.trim().is_empty()) {
+        e.add("username", REQUIRED);
+    }
+    if password.is_empty() {
+        e.add("password", REQUIRED);
+    }
 }
 
 /// Sign a record version.
@@ -126,8 +272,10 @@ pub struct SignInput {
     /// The signer's password, entered again (11.200(a)).
     #[serde(default)]
     pub password: String,
-    /// The signer's username: required when this is not a continuous session's first
-    /// signature, and always checked against the session's user when given.
+    /// The signer's username, typed by the signer: required on the first signature of a
+    /// session (11.200(a)(1)(i): all components the first time, the password alone after
+    /// that within the same continuous session), and always checked against the session's
+    /// user when given.
     #[serde(default)]
     pub username: Option<String>,
     /// Accepts [`AGREEMENT`]; required before a user's first signature.
@@ -141,12 +289,10 @@ pub struct SignInput {
 }
 
 impl SignInput {
-    /// The fields a person must fill.
-    pub fn validate(&self) -> Result<(), FieldErrors> {
+    /// The fields a person must fill; the username too on a session's first signature.
+    pub fn validate(&self, first_in_session: bool) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
-        if self.password.is_empty() {
-            e.add("password", REQUIRED);
-        }
+        check_components(&mut e, self.username.as_deref(), &self.password, first_in_session);
         if self.rationale.is_some() && !WITH_RATIONALE.contains(&(self.record_type.as_str(), self.meaning)) {
             e.add("rationale", crate::validation::UNKNOWN_FIELD);
         }
@@ -193,6 +339,106 @@ impl Signature {
     }
 }
 
+/// What re-verifying a signature found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureStatus {
+    /// The record is at the signed version and its content hashes to the signed hash; the
+    /// kept content and the audit trail's entry agree.
+    Valid,
+    /// The kept content hashes to the signed hash and the audit trail's entry agrees; the
+    /// record has changed since (a later version), so the signature no longer covers it.
+    Superseded,
+    /// A scheme-1 signature whose record moved on or whose shown names changed: the audit
+    /// trail's entry agrees, but the signed content cannot be recomputed.
+    Unverifiable,
+    /// Something does not match: see `problems`.
+    Broken,
+}
+
+/// The result of re-verifying one signature (`GET /api/v1/signatures/{id}/verification`,
+/// `caliper verify-signatures`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SignatureCheck {
+    /// The signature.
+    pub signature: Signature,
+    /// How its hash was computed ([`HASH_SCHEME`]).
+    pub hash_scheme: i64,
+    /// What was found.
+    pub status: SignatureStatus,
+    /// The record's current version (none when the record cannot be found).
+    pub current_version: Option<i64>,
+    /// Each mismatch, in words; empty unless broken or unverifiable.
+    pub problems: Vec<String>,
+    /// The content the signature binds, as kept with it (scheme 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<Object>))]
+    pub signed_content: Option<Value>,
+}
+
+/// What the hash of a signature's kept content and of its record now say, given the audit
+/// trail's agreement: the one rule [`SignatureCheck::status`] follows.
+///
+/// - `kept`: the kept canonical content (scheme 2) or `None` (scheme 1);
+/// - `current`: the record's current version and the hash of its content now, by the
+///   signature's scheme (`None` when the record cannot be read);
+/// - `audited`: the audit trail holds the signature's entry with this hash and signer.
+pub fn judge(
+    s: &Signature,
+    kept: Option<&str>,
+    current: Option<(i64, String)>,
+    audited: bool,
+) -> (SignatureStatus, Vec<String>) {
+    let mut problems = Vec::new();
+    if let Some(text) = kept
+        && text_hash(text) != s.record_hash
+    {
+        problems.push("the content kept with the signature does not hash to the signed hash".to_string());
+    }
+    if !audited {
+        problems.push(
+            "the audit trail has no signing entry by this signer with this hash for this record version".to_string(),
+        );
+    }
+    // `Some(true)`: the record moved on; `Some(false)`: it is at the signed version and hashes the
+    // same; `None`: it cannot be compared (not found, or scheme 1 and a shown name changed).
+    let mut legacy = None;
+    let moved_on = match &current {
+        None => {
+            problems.push(format!("{} {} cannot be found", s.record_type, s.record_id));
+            None
+        }
+        Some((version, _)) if *version != s.record_version => Some(true),
+        Some((_, hash)) if *hash == s.record_hash => Some(false),
+        Some(_) if kept.is_none() => {
+            legacy = Some(
+                "signed under hash scheme 1, which covered names shown from other records; one of them has \
+                 changed, so the signed content cannot be recomputed",
+            );
+            None
+        }
+        Some(_) => {
+            problems.push(
+                "the record is still at the signed version but its content no longer hashes to the signed hash: \
+                 it was changed without a new version"
+                    .to_string(),
+            );
+            None
+        }
+    };
+    if moved_on == Some(true) && kept.is_none() {
+        legacy = Some("signed under hash scheme 1 and the record has changed since: the signed content was not kept");
+    }
+    match (problems.is_empty(), legacy, moved_on) {
+        (false, ..) => (SignatureStatus::Broken, problems),
+        (true, Some(why), _) => (SignatureStatus::Unverifiable, vec![why.to_string()]),
+        (true, None, Some(true)) => (SignatureStatus::Superseded, problems),
+        (true, None, _) => (SignatureStatus::Valid, problems),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +455,65 @@ mod tests {
             "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
         );
         assert_ne!(record_hash(&a), record_hash(&json!({"name": "CNC", "owner_id": 4, "version": 2})));
+    }
+
+    fn signature(hash: &str) -> Signature {
+        Signature {
+            id: 1,
+            record_type: "process".into(),
+            record_id: 2,
+            record_version: 3,
+            record_hash: hash.into(),
+            signer_id: UserId(4),
+            signer_name: "Quinn Manager".into(),
+            meaning: Meaning::Approved,
+            signed_at: "2026-11-25T09:14:03Z".parse().unwrap(),
+            superseded: false,
+        }
+    }
+
+    #[test]
+    fn a_signature_is_judged_by_its_kept_content_the_record_now_and_the_audit_trail() {
+        let text = canonical(&json!({"id": 2, "name": "CNC", "version": 3}));
+        let hash = text_hash(&text);
+        let s = signature(&hash);
+        let at = |v: i64, h: &str| Some((v, h.to_string()));
+        assert_eq!(judge(&s, Some(&text), at(3, &hash), true), (SignatureStatus::Valid, vec![]));
+        assert_eq!(judge(&s, Some(&text), at(4, "other"), true), (SignatureStatus::Superseded, vec![]));
+        // Kept content altered, the audit entry missing, the record changed in place, gone.
+        let (status, problems) = judge(&s, Some("{}"), at(3, &hash), true);
+        assert_eq!((status, problems.len()), (SignatureStatus::Broken, 1), "{problems:?}");
+        assert!(problems[0].contains("kept"));
+        let (status, problems) = judge(&s, Some(&text), at(3, &hash), false);
+        assert!(status == SignatureStatus::Broken && problems[0].contains("audit trail"), "{problems:?}");
+        let (status, problems) = judge(&s, Some(&text), at(3, "other"), true);
+        assert!(status == SignatureStatus::Broken && problems[0].contains("without a new version"), "{problems:?}");
+        assert_eq!(judge(&s, Some(&text), None, true).0, SignatureStatus::Broken);
+        // Scheme 1 (no kept content): valid while the record hashes the same, unverifiable
+        // once it or a name it showed changed, broken when the audit trail disagrees.
+        assert_eq!(judge(&s, None, at(3, &hash), true).0, SignatureStatus::Valid);
+        assert_eq!(judge(&s, None, at(3, "renamed"), true).0, SignatureStatus::Unverifiable);
+        assert_eq!(judge(&s, None, at(5, "other"), true).0, SignatureStatus::Unverifiable);
+        assert_eq!(judge(&s, None, at(3, "renamed"), false).0, SignatureStatus::Broken);
+    }
+
+    #[test]
+    fn the_first_signature_of_a_session_needs_the_username() {
+        let input = SignInput {
+            record_type: "process".into(),
+            record_id: 1,
+            record_version: 1,
+            meaning: Meaning::Approved,
+            password: "pw".into(),
+            username: None,
+            accept_agreement: false,
+            rationale: None,
+        };
+        assert_eq!(input.validate(true).unwrap_err().get("username"), Some(&[REQUIRED.to_string()][..]));
+        assert!(input.validate(false).is_ok());
+        let blank = SignInput { username: Some("  ".into()), ..input.clone() };
+        assert!(blank.validate(true).is_err());
+        assert!(SignInput { username: Some("quinn".into()), ..input }.validate(true).is_ok());
     }
 
     #[test]

@@ -222,7 +222,7 @@ fn diff_latencies(addr: &str, qm: &mut Conn) -> Result<Vec<f64>> {
         "/api/v1/signatures",
         &serde_json::json!({
             "record_type": "document_revision", "record_id": id, "record_version": first["content_version"],
-            "meaning": "approved", "password": PASSWORD, "accept_agreement": true,
+            "meaning": "approved", "password": PASSWORD, "accept_agreement": true, "username": "alex.morgan",
         }),
     )?;
     let second = send(

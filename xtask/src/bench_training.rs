@@ -219,16 +219,17 @@ fn approval(
     let rid = rid.ok_or("no revision id")?;
     let submit = serde_json::json!({"action": "submit", "version": version});
     call(&mut as_tom, "POST", &format!("/api/v1/document-revisions/{rid}/move"), Some(&submit.to_string()))?;
-    let sign = |meaning: &str| {
+    // Each signer's first signature of the session: the username with the password.
+    let sign = |meaning: &str, username: &str| {
         serde_json::json!({"record_type": "document_revision", "record_id": rid, "record_version": content,
-            "meaning": meaning, "password": PASSWORD, "accept_agreement": true})
+            "meaning": meaning, "password": PASSWORD, "accept_agreement": true, "username": username})
         .to_string()
     };
     let aisha = sign_in(addr, "aisha.rahman", PASSWORD).map_err(|e| e.to_string())?;
     let mut as_aisha = Conn::open(addr).map_err(|e| e.to_string())?.with_session(&aisha);
-    call(&mut as_aisha, "POST", "/api/v1/signatures", Some(&sign("reviewed")))?;
+    call(&mut as_aisha, "POST", "/api/v1/signatures", Some(&sign("reviewed", "aisha.rahman")))?;
     let mut as_qm = Conn::open(addr).map_err(|e| e.to_string())?.with_session(qm);
-    let (ms, ..) = call(&mut as_qm, "POST", "/api/v1/signatures", Some(&sign("approved")))?;
+    let (ms, ..) = call(&mut as_qm, "POST", "/api/v1/signatures", Some(&sign("approved", "priya.natarajan")))?;
     let (_, trainees, ..) = call(conn, "GET", &format!("/api/v1/training/documents/{doc}"), None)?;
     let assigned = trainees["items"].as_array().map_or(0, Vec::len);
     if assigned < PEOPLE {

@@ -92,6 +92,7 @@ pub fn SignaturePanel(
         s.update(|s| {
             if let Some(s) = s {
                 s.esign_agreed = true;
+                s.signed_in_session = true;
             }
         });
         if let Some(f) = on_signed {
@@ -163,10 +164,15 @@ pub fn SignDialog(
     on_close: Callback<()>,
 ) -> impl IntoView {
     let s = session();
-    let (name, username, agreed) = s
-        .with_untracked(|s| s.as_ref().map(|s| (s.user.full_name.clone(), s.user.username.clone(), s.esign_agreed)))
+    let (name, username, agreed, first) = s
+        .with_untracked(|s| {
+            s.as_ref()
+                .map(|s| (s.user.full_name.clone(), s.user.username.clone(), s.esign_agreed, !s.signed_in_session))
+        })
         .unwrap_or_default();
     let signer = format!("{name} ({username})");
+    // The session's first signature takes every component: the username typed too.
+    let typed_username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let accept = RwSignal::new(false);
     let statement = RwSignal::new(String::new());
@@ -196,11 +202,11 @@ pub fn SignDialog(
             record_version: version,
             meaning,
             password: password.get(),
-            username: Some(username.clone()),
+            username: first.then(|| typed_username.get().trim().to_string()),
             accept_agreement: accept.get(),
             rationale: rationale.map(|_| statement.get()),
         };
-        let mut problems = input.validate().err().unwrap_or_default();
+        let mut problems = input.validate(first).err().unwrap_or_default();
         if rationale == Some(true) && statement.get().trim().is_empty() {
             problems.add("rationale", shared::register::RATIONALE_REQUIRED);
         }
@@ -212,9 +218,10 @@ pub fn SignDialog(
             Err(e) => errors.set(e),
         }
     };
-    // The password field takes the focus when the dialog opens; Escape closes it.
-    let first = NodeRef::<Input>::new();
-    first.on_load(|input| {
+    // The first field (the username, or the password) takes the focus when the dialog opens;
+    // Escape closes it.
+    let focus = NodeRef::<Input>::new();
+    focus.on_load(|input| {
         let _ = input.focus();
     });
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
@@ -244,6 +251,18 @@ pub fn SignDialog(
                             required
                         />
                     })}
+                    {first.then(|| view! {
+                        <p>"This is your first signature since you signed in: enter your username and your password."</p>
+                        <TextField
+                            name="username"
+                            label="Username"
+                            value=typed_username
+                            errors=Signal::from(errors)
+                            autocomplete="username"
+                            required=true
+                            node_ref=focus
+                        />
+                    })}
                     <TextField
                         name="password"
                         label="Password"
@@ -252,7 +271,7 @@ pub fn SignDialog(
                         kind="password"
                         autocomplete="current-password"
                         required=true
-                        node_ref=first
+                        node_ref=if first { NodeRef::new() } else { focus }
                     />
                     <div class="actions">
                         <button type="button" class="btn" on:click=move |_| on_close.run(())>"Cancel"</button>

@@ -23,7 +23,7 @@ use shared::org::RetireInput;
 
 use super::{change_response, expected_version, with_etag};
 use crate::AppState;
-use crate::auth::{self, CurrentUser, Recheck};
+use crate::auth::CurrentUser;
 use crate::error::{ApiBytes, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::storage::AuditContext;
 
@@ -477,7 +477,8 @@ pub async fn periodic_review(
     if user.info.must_change_password {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "Change your password before continuing."));
     }
-    let mut e = input.validate().err().unwrap_or_default();
+    // A periodic review is a signature: the session's first needs the username too.
+    let mut e = input.validate(!user.info.signed_in_session).err().unwrap_or_default();
     if !user.info.esign_agreed && !input.accept_agreement {
         e.add("accept_agreement", shared::validation::REQUIRED);
     }
@@ -492,18 +493,7 @@ pub async fn periodic_review(
             "Only the document's owner or a document manager reviews it.",
         ));
     }
-    if let Recheck::Wrong { locked } =
-        auth::recheck_password(&state, &ctx, &user, &input.password, "wrong password when signing").await?
-    {
-        let mut e = shared::FieldErrors::new();
-        e.add("password", shared::auth::WRONG_PASSWORD);
-        let message = if locked {
-            "The password is not correct; nothing was signed. The account is now locked after repeated failures."
-        } else {
-            "The password is not correct; nothing was signed."
-        };
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, message).with_field_errors(e));
-    }
+    crate::routes::signatures::check_signer(&state, &ctx, &user, input.username.as_deref(), &input.password).await?;
     let today = chrono::Utc::now().date_naive();
     let accept = !user.info.esign_agreed;
     let doc = state

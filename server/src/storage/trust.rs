@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::audit::AuditAction;
 use shared::auth::{FailedSignIn, Role, SessionRecord, User, UserId, UserInput, UserSummary};
-use shared::signature::{SignInput, Signature};
+use shared::signature::{SignInput, Signature, SignatureCheck};
 
 use super::{AuditContext, Change, StoreResult};
 use crate::auth::SessionAuth;
@@ -172,4 +172,7 @@ pub trait TrustStore: Send + Sync + 'static {
     /// The signatures of a record (or, without `record_id`, of every record of the type),
     /// newest first, each marked superseded when its record has changed since.
     async fn list_signatures(&self, record_type: &str, record_id: Option<i64>) -> StoreResult<Vec<Signature>>;
+    /// Re-verifies the signature `id`, or every signature (oldest first): its kept content
+    /// against its hash, its entry in the audit trail, and its record as it is now.
+    async fn verify_signatures(&self, id: Option<i64>) -> StoreResult<Vec<SignatureCheck>>;
 }

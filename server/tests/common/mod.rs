@@ -183,6 +183,8 @@ pub fn display_name(username: &str) -> String {
 pub struct Client {
     pub router: Router,
     pub session: Option<(String, String)>,
+    /// The username of the last successful sign-in.
+    pub username: Option<String>,
 }
 
 impl Client {
@@ -193,12 +195,12 @@ impl Client {
 
     /// A client of an app over `state` (e.g. with trusted proxies).
     pub fn with_state(state: AppState) -> Self {
-        Self { router: app_with(state, Router::new()), session: None }
+        Self { router: app_with(state, Router::new()), session: None, username: None }
     }
 
     pub fn with(store: Arc<dyn Store>, static_dir: Option<PathBuf>, extra: Router<AppState>) -> Self {
         let state = AppState::new(store, static_dir, AuthConfig::for_tests());
-        Self { router: app_with(state, extra), session: None }
+        Self { router: app_with(state, extra), session: None, username: None }
     }
 
     /// A client signed in as a new user `username` holding `roles`.
@@ -222,8 +224,19 @@ impl Client {
         if r.status == StatusCode::OK {
             let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
             self.session = Some((cookie, r.body["csrf_token"].as_str().unwrap().to_string()));
+            self.username = Some(username.to_string());
         }
         r
+    }
+
+    /// `POST /api/v1/signatures` as the signed-in person does it in the app: `body` with their
+    /// own username typed in (required on a session's first signature) unless `body` has one.
+    pub async fn sign(&self, body: &Value) -> Reply {
+        let mut body = body.clone();
+        if let (Some(o), Some(username)) = (body.as_object_mut(), &self.username) {
+            o.entry("username").or_insert_with(|| Value::from(username.as_str()));
+        }
+        self.json("POST", "/api/v1/signatures", &body).await
     }
 
     /// This client's session cookie value (`caliper_session=…`).
@@ -270,6 +283,13 @@ impl Client {
                 return Some(String::from_utf8_lossy(&data).to_string());
             }
         }
+    }
+
+    /// `GET /api/v1/signatures/{id}/verification`: the re-verified signature's status
+    /// (`valid`, `superseded`, `unverifiable`, `broken`), or the error's status.
+    pub async fn verified(&self, signature: &Value) -> String {
+        let r = self.get(&format!("/api/v1/signatures/{}/verification", signature["id"])).await;
+        r.body["status"].as_str().map_or_else(|| format!("{}: {}", r.status, r.text), str::to_string)
     }
 
     pub async fn get(&self, uri: &str) -> Reply {

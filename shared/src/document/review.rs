@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
-use crate::validation::{self, REQUIRED};
+use crate::validation;
 
 use super::TEXT_MAX;
 
@@ -59,19 +59,22 @@ pub struct PeriodicReviewInput {
     /// The reviewer's password, entered again.
     #[serde(default)]
     pub password: String,
+    /// The reviewer's username, typed: required on the session's first signature
+    /// ([`crate::signature::SignInput::username`]).
+    #[serde(default)]
+    pub username: Option<String>,
     /// Accepts the electronic-signature agreement (needed before a person's first signature).
     #[serde(default)]
     pub accept_agreement: bool,
 }
 
 impl PeriodicReviewInput {
-    /// The field rules (the password is checked by the server).
-    pub fn validate(&self) -> Result<(), FieldErrors> {
+    /// The field rules (the password is checked by the server); the username too on the
+    /// session's first signature.
+    pub fn validate(&self, first_in_session: bool) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
         validation::text(&mut e, "comment", self.comment.trim(), self.outcome.needs_comment(), TEXT_MAX);
-        if self.password.is_empty() {
-            e.add("password", REQUIRED);
-        }
+        crate::signature::check_components(&mut e, self.username.as_deref(), &self.password, first_in_session);
         e.into_result()
     }
 }
@@ -86,14 +89,19 @@ mod tests {
             outcome,
             comment: comment.into(),
             password: "p".into(),
+            username: None,
             accept_agreement: false,
         };
-        assert!(input(ReviewOutcome::NoChange, "").validate().is_ok());
+        assert!(input(ReviewOutcome::NoChange, "").validate(false).is_ok());
         for outcome in [ReviewOutcome::Revise, ReviewOutcome::Obsolete] {
-            assert!(input(outcome, " ").validate().unwrap_err().get("comment").is_some(), "{outcome:?}");
-            assert!(input(outcome, "Process changed").validate().is_ok());
+            assert!(input(outcome, " ").validate(false).unwrap_err().get("comment").is_some(), "{outcome:?}");
+            assert!(input(outcome, "Process changed").validate(false).is_ok());
         }
         let no_password = PeriodicReviewInput { password: String::new(), ..input(ReviewOutcome::NoChange, "") };
-        assert!(no_password.validate().unwrap_err().get("password").is_some());
+        assert!(no_password.validate(false).unwrap_err().get("password").is_some());
+        // A session's first signature: the username too.
+        assert!(input(ReviewOutcome::NoChange, "").validate(true).unwrap_err().get("username").is_some());
+        let typed = PeriodicReviewInput { username: Some("dana".into()), ..input(ReviewOutcome::NoChange, "") };
+        assert!(typed.validate(true).is_ok());
     }
 }

@@ -51,7 +51,9 @@ pub(super) fn PeriodicReview(doc: Document) -> impl IntoView {
 #[component]
 fn ReviewDialog(doc: Document, on_close: Callback<()>) -> impl IntoView {
     let s = session();
-    let agreed = s.with_untracked(|s| s.as_ref().is_some_and(|s| s.esign_agreed));
+    let (agreed, first_signature) =
+        s.with_untracked(|s| s.as_ref().map_or((false, true), |s| (s.esign_agreed, !s.signed_in_session)));
+    let username = RwSignal::new(String::new());
     let navigate = use_navigate();
     let outcome = RwSignal::new(ReviewOutcome::NoChange);
     let comment = RwSignal::new(String::new());
@@ -69,6 +71,7 @@ fn ReviewDialog(doc: Document, on_close: Callback<()>) -> impl IntoView {
                     s.update(|s| {
                         if let Some(s) = s {
                             s.esign_agreed = true;
+                            s.signed_in_session = true;
                         }
                     });
                     on_close.run(());
@@ -97,9 +100,10 @@ fn ReviewDialog(doc: Document, on_close: Callback<()>) -> impl IntoView {
             outcome: outcome.get(),
             comment: comment.get().trim().to_string(),
             password: password.get(),
+            username: first_signature.then(|| username.get().trim().to_string()),
             accept_agreement: accept.get(),
         };
-        match input.validate() {
+        match input.validate(first_signature) {
             Ok(()) => {
                 errors.set(FieldErrors::new());
                 send.dispatch(input);
@@ -122,7 +126,7 @@ fn ReviewDialog(doc: Document, on_close: Callback<()>) -> impl IntoView {
             <div class="modal" role="dialog" aria-modal="true" aria-labelledby="review-title" on:keydown=on_keydown>
                 <form class="form" on:submit=on_submit novalidate>
                     <h2 id="review-title">"Periodic review of " {doc.number.clone()}</h2>
-                    <p>"Your review is signed with the meaning “Reviewed”: enter your password again."</p>
+                    <p>"Your review is signed with the meaning “Reviewed”."</p>
                     <fieldset class="field">
                         <legend>"Outcome"</legend>
                         {OUTCOMES.into_iter().enumerate().map(|(i, o)| {
@@ -140,6 +144,11 @@ fn ReviewDialog(doc: Document, on_close: Callback<()>) -> impl IntoView {
                     <TextField name="comment" label="Comment (required to revise or make obsolete)" value=comment errors=errors_signal multiline=true />
                     {(!agreed).then(|| view! { <Agreement accept errors=errors_signal /> })}
                     {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
+                    {first_signature.then(|| view! {
+                        <p>"This is your first signature since you signed in: enter your username and your password."</p>
+                        <TextField name="username" label="Username" value=username errors=errors_signal
+                            autocomplete="username" required=true />
+                    })}
                     <TextField name="password" label="Password" value=password errors=errors_signal kind="password"
                         autocomplete="current-password" required=true />
                     <div class="actions">

@@ -48,24 +48,7 @@ pub(super) async fn capa_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<C
 /// What the plan's approval signs: the plan's version and content (problem, whys, causes,
 /// actions), not the CAPA's state.
 pub(super) async fn capa_plan_json(conn: &mut Conn, id: i64) -> StoreResult<Option<(i64, serde_json::Value)>> {
-    let Some(c) = capa_by_id(conn, id).await? else { return Ok(None) };
-    let actions: Vec<serde_json::Value> = c
-        .actions
-        .iter()
-        .map(|a| {
-            serde_json::json!({"title": a.title, "kind": a.kind, "link_id": a.link_id, "owner_id": a.owner_id,
-                "due_on": a.due_on})
-        })
-        .collect();
-    let json = serde_json::json!({
-        "number": c.number,
-        "title": c.title,
-        "problem": c.investigation.problem,
-        "whys": c.investigation.whys,
-        "causes": c.investigation.causes,
-        "actions": actions,
-    });
-    Ok(Some((c.plan_version, json)))
+    Ok(capa_by_id(conn, id).await?.map(|c| (c.plan_version, shared::signature::content::capa_plan(&c))))
 }
 
 /// Approves a CAPA's plan as part of the quality manager's signature: the plan must wait for

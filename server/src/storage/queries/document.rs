@@ -7,15 +7,15 @@ use shared::audit::{AuditAction, diff};
 use shared::auth::UserId;
 use shared::document::{
     Document, DocumentFilter, DocumentHit, DocumentId, DocumentInput, DocumentPage, DocumentSettings, NoticeKind,
-    Participant, ReviewOutcome, Revision, RevisionAction, RevisionContent, RevisionFile, RevisionId, RevisionInput,
-    RevisionScheme, RevisionStatus, after_signatures, next_review, takes_effect, workflow,
+    Participant, ReviewOutcome, Revision, RevisionAction, RevisionFile, RevisionId, RevisionInput, RevisionScheme,
+    RevisionStatus, after_signatures, next_review, takes_effect, workflow,
 };
 use shared::register::WorkItem;
-use shared::signature::{Meaning, record_hash};
+use shared::signature::Meaning;
 use shared::validation::{INVALID, REQUIRED};
 
 use super::base::{active_reference, append_audit, finish, is_unique_violation, retire};
-use super::trust::{one_change, record_agreement};
+use super::trust::{SignedVersion, insert_signature, one_change, record_agreement};
 use super::{Conn, DOCUMENT_SEARCH, FOR_UPDATE, SqlStore, WriteTx, search_any, search_match};
 use crate::storage::common::{Audited, DEPARTMENTS, Draft, PROCESSES, USERS, Written, constraint_error, field_error};
 use crate::storage::document::{
@@ -47,7 +47,7 @@ pub(super) async fn revision_by_id(conn: &mut Conn, id: i64) -> StoreResult<Opti
 }
 
 /// A revision with its document.
-async fn revision_and_document(conn: &mut Conn, id: i64) -> StoreResult<Option<(Revision, Document)>> {
+pub(super) async fn revision_and_document(conn: &mut Conn, id: i64) -> StoreResult<Option<(Revision, Document)>> {
     let Some(r) = revision_by_id(&mut *conn, id).await? else { return Ok(None) };
     let doc = document_by_id(conn, r.document_id.0)
         .await?
@@ -60,22 +60,7 @@ async fn revision_and_document(conn: &mut Conn, id: i64) -> StoreResult<Option<(
 /// and their SHA-256.
 pub(super) async fn revision_content_json(conn: &mut Conn, id: i64) -> StoreResult<Option<(i64, serde_json::Value)>> {
     let Some((r, doc)) = revision_and_document(conn, id).await? else { return Ok(None) };
-    let content = RevisionContent {
-        number: &doc.number,
-        title: &doc.title,
-        label: &r.label,
-        body: &r.content.body,
-        file_sha256: r.file.as_ref().map_or("", |f| f.sha256.as_str()),
-    };
-    let json = serde_json::json!({
-        "number": content.number,
-        "title": content.title,
-        "label": content.label,
-        "body": content.body,
-        "file_sha256": content.file_sha256,
-        "content_hash": content.hash(),
-    });
-    Ok(Some((r.content_version, json)))
+    Ok(Some((r.content_version, shared::signature::content::document_revision(&r, &doc))))
 }
 
 /// The signatures on a revision's content version: (signer, meaning).
@@ -885,37 +870,16 @@ impl DocumentStore for SqlStore {
         if accept_agreement {
             record_agreement(&mut tx, ctx, reviewer, now).await?;
         }
-        let hash = record_hash(&serde_json::to_value(&doc).unwrap_or_default());
-        let session: Option<i64> = ctx.source.session_id.parse().ok();
-        let (signature_id,): (i64,) = sqlx::query_as(
-            "insert into signatures (record_type, record_id, record_version, record_hash, signer_id, \
-             signer_name, meaning, signed_at, session_id) values ('document', $1, $2, $3, $4, $5, 'reviewed', $6, $7) \
-             returning signature_id",
-        )
-        .bind(id.0)
-        .bind(doc.meta.version)
-        .bind(&hash)
-        .bind(reviewer.0)
-        .bind(reviewer_name)
-        .bind(now)
-        .bind(session)
-        .fetch_one(&mut *tx)
-        .await?;
-        let mut changes = one_change("signature_meaning", serde_json::Value::Null, serde_json::json!("reviewed"));
-        changes.insert(
-            "signed_record_hash".into(),
-            shared::audit::FieldChange { old: serde_json::Value::Null, new: serde_json::json!(hash) },
-        );
         let reason = format!("Periodic review: {}", outcome.label());
-        let draft = Draft {
-            action: AuditAction::Sign,
+        let signed = SignedVersion {
             record_type: "document",
             record_id: id.0,
-            record_version: doc.meta.version,
-            changes,
-            reason: Some(&reason),
+            version: doc.meta.version,
+            content: shared::signature::content::document(&doc),
         };
-        append_audit(&mut tx, ctx, draft).await?;
+        let (signature_id, _) =
+            insert_signature(&mut tx, ctx, &signed, reviewer, reviewer_name, Meaning::Reviewed, now, Some(&reason))
+                .await?;
         let interval = doc.review_interval_months;
         let (next, revision) = match outcome {
             ReviewOutcome::NoChange => (Some(next_review(today, interval)), None),

@@ -137,16 +137,20 @@ pub(super) async fn bump_content(conn: &mut Conn, fmea: i64) -> StoreResult<()> 
 
 /// The worksheet as a baseline signature binds it: the header and every row's cells in
 /// order, at the content version.
-pub(super) async fn fmea_baseline_json(conn: &mut Conn, id: i64) -> StoreResult<Option<(i64, serde_json::Value)>> {
+/// An FMEA's header and active rows, as a baseline signature binds them.
+pub(super) async fn fmea_baseline(conn: &mut Conn, id: i64) -> StoreResult<Option<(Fmea, Vec<Row>)>> {
     let Some(fmea) = fmea_by_id(&mut *conn, id).await? else { return Ok(None) };
     let sql = format!("{ROW_SELECT} where r.fmea_id = $1 and r.retired_at is null order by r.position, r.row_id");
     let rows: Vec<SheetRow> = sqlx::query_as(&sql).bind(id).fetch_all(conn).await?;
+    Ok(Some((fmea, rows.into_iter().map(Row::from).collect())))
+}
+
+/// The baseline as hash scheme 1 hashed it (the header as the API shows it, names included).
+pub(super) async fn fmea_baseline_json(conn: &mut Conn, id: i64) -> StoreResult<Option<(i64, serde_json::Value)>> {
+    let Some((fmea, rows)) = fmea_baseline(conn, id).await? else { return Ok(None) };
     let rows: Vec<serde_json::Value> = rows
         .into_iter()
-        .map(|r| {
-            let row = Row::from(r);
-            serde_json::json!({"id": row.id, "position": row.position, "version": row.version, "cells": row.cells})
-        })
+        .map(|row| serde_json::json!({"id": row.id, "position": row.position, "version": row.version, "cells": row.cells}))
         .collect();
     let version = fmea.content_version;
     Ok(Some((version, serde_json::json!({"fmea": fmea, "rows": rows}))))

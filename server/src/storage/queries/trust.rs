@@ -9,9 +9,11 @@ use shared::org::DepartmentId;
 
 use super::assignment::{assign_person, cancel_person, check_acknowledgment, settle_acknowledgment};
 use super::base::{active_reference, append_audit, finish, lock_chain, process_by_id, retire};
-use super::capa::{approve_capa_plan, capa_plan_json};
-use super::document::{check_revision_signer, lock_revision, revision_content_json, settle_revision};
-use super::fmea::fmea_baseline_json;
+use super::capa::{approve_capa_plan, capa_by_id, capa_plan_json};
+use super::document::{
+    check_revision_signer, document_by_id, lock_revision, revision_and_document, revision_content_json, settle_revision,
+};
+use super::fmea::{fmea_baseline, fmea_baseline_json};
 use super::risk::{accept_risk, matrix_revision_by_id, revision_json, risk_by_id};
 use super::{Conn, SqlStore, WriteTx};
 use crate::auth::SessionAuth;
@@ -21,7 +23,7 @@ use crate::storage::trust::{
 };
 use crate::storage::{AuditContext, Change, StoreError, StoreResult};
 use shared::auth::{FailedSignIn, SessionRecord, User, UserInput, UserSummary};
-use shared::signature::{Meaning, SignInput, Signature, record_hash};
+use shared::signature::{HASH_SCHEME, Meaning, SignInput, Signature, SignatureCheck, canonical, judge, text_hash};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -83,9 +85,34 @@ pub(super) async fn record_json(
         "fmea" => fmea_baseline_json(conn, id).await?.map(|(v, json)| (v, Ok(json))),
         "document_revision" => revision_content_json(conn, id).await?.map(|(v, json)| (v, Ok(json))),
         "capa" => capa_plan_json(conn, id).await?.map(|(v, json)| (v, Ok(json))),
+        "document" => document_by_id(conn, id).await?.map(|d| (d.meta.version, serde_json::to_value(&d))),
         _ => None,
     };
     Ok(record.map(|(v, json)| (v, json.unwrap_or_default())))
+}
+
+/// A signable record's version (the one its signatures bind) and its own content as hash
+/// scheme 2 hashes it ([`shared::signature::content`]); `None` when there is no such record.
+pub(super) async fn signed_content(
+    conn: &mut Conn,
+    record_type: &str,
+    id: i64,
+) -> StoreResult<Option<(i64, serde_json::Value)>> {
+    use shared::signature::content;
+    Ok(match record_type {
+        "process" => process_by_id(conn, id).await?.map(|p| (p.meta.version, content::process(&p))),
+        "risk_matrix_revision" => {
+            matrix_revision_by_id(conn, id).await?.map(|r| (r.meta.version, content::risk_matrix_revision(&r)))
+        }
+        "risk" => risk_by_id(conn, id).await?.map(|r| (r.meta.version, content::risk(&r))),
+        "fmea" => fmea_baseline(conn, id).await?.map(|(f, rows)| (f.content_version, content::fmea(&f, &rows))),
+        "document_revision" => {
+            revision_and_document(conn, id).await?.map(|(r, d)| (r.content_version, content::document_revision(&r, &d)))
+        }
+        "capa" => capa_by_id(conn, id).await?.map(|c| (c.plan_version, content::capa_plan(&c))),
+        "document" => document_by_id(conn, id).await?.map(|d| (d.meta.version, content::document(&d))),
+        _ => None,
+    })
 }
 
 /// Records that `signer` accepted the electronic-signature agreement (11.10(j), 11.100(c)), at
@@ -531,11 +558,13 @@ impl TrustStore for SqlStore {
             must_change_password: bool,
             password_changed_at: DateTime<Utc>,
             esign_agreed_at: Option<DateTime<Utc>>,
+            signed: bool,
         }
         let row: Option<Row> = sqlx::query_as(
             "select s.session_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.ended_at, \
              u.user_id, u.username, u.full_name, u.roles, u.retired_at, u.must_change_password, \
-             u.password_changed_at, u.esign_agreed_at \
+             u.password_changed_at, u.esign_agreed_at, \
+             exists (select 1 from signatures g where g.session_id = s.session_id) as signed \
              from sessions s join users u on u.user_id = s.user_id where s.token_hash = $1",
         )
         .bind(token_hash)
@@ -558,6 +587,7 @@ impl TrustStore for SqlStore {
             must_change_password: r.must_change_password,
             password_changed_at: r.password_changed_at,
             esign_agreed_at: r.esign_agreed_at,
+            signed_in_session: r.signed,
         }))
     }
 
@@ -717,44 +747,15 @@ impl TrustStore for SqlStore {
         if input.record_type == "capa" && input.meaning == Meaning::Approved {
             approve_capa_plan(&mut tx, ctx, input.record_id, signer).await?;
         }
-        let (version, json) = if input.record_type == "risk" && input.meaning == Meaning::Approved {
-            accept_risk(&mut tx, ctx, input.record_id, version, input.rationale.as_deref().unwrap_or_default()).await?
-        } else {
-            (version, json)
-        };
-        let hash = record_hash(&json);
-        let session: Option<i64> = ctx.source.session_id.parse().ok();
-        let (id,): (i64,) = sqlx::query_as(
-            "insert into signatures (record_type, record_id, record_version, record_hash, signer_id, \
-             signer_name, meaning, signed_at, session_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             returning signature_id",
-        )
-        .bind(&input.record_type)
-        .bind(input.record_id)
-        .bind(version)
-        .bind(&hash)
-        .bind(signer.0)
-        .bind(signer_name)
-        .bind(input.meaning.as_str())
-        .bind(now)
-        .bind(session)
-        .fetch_one(&mut *tx)
-        .await?;
-        let mut changes =
-            one_change("signature_meaning", serde_json::Value::Null, serde_json::json!(input.meaning.as_str()));
-        changes.insert(
-            "signed_record_hash".into(),
-            shared::audit::FieldChange { old: serde_json::Value::Null, new: serde_json::json!(hash) },
-        );
-        let draft = Draft {
-            action: AuditAction::Sign,
-            record_type: &input.record_type,
-            record_id: input.record_id,
-            record_version: version,
-            changes,
-            reason: None,
-        };
-        append_audit(&mut tx, ctx, draft).await?;
+        if input.record_type == "risk" && input.meaning == Meaning::Approved {
+            accept_risk(&mut tx, ctx, input.record_id, version, input.rationale.as_deref().unwrap_or_default()).await?;
+        }
+        // What is signed is the record's own content as it now stands (after the acceptance).
+        let (version, content) = signed_content(&mut tx, &input.record_type, input.record_id)
+            .await?
+            .ok_or_else(|| StoreError::unreadable(&input.record_type, input.record_id))?;
+        let signed = SignedVersion { record_type: &input.record_type, record_id: input.record_id, version, content };
+        let (id, hash) = insert_signature(&mut tx, ctx, &signed, signer, signer_name, input.meaning, now, None).await?;
         if let Some((revision, document)) = &revision {
             settle_revision(&mut tx, ctx, revision, document).await?;
         }
@@ -774,6 +775,97 @@ impl TrustStore for SqlStore {
             signed_at: now,
             superseded: false,
         }))
+    }
+
+    async fn verify_signatures(&self, id: Option<i64>) -> StoreResult<Vec<SignatureCheck>> {
+        type SignatureRow = (i64, String, i64, i64, String, i64, String, String, DateTime<Utc>, i64, Option<String>);
+        let mut conn = self.pool.acquire().await?;
+        let rows: Vec<SignatureRow> = sqlx::query_as(
+            "select signature_id, record_type, record_id, record_version, record_hash, signer_id, signer_name, \
+             meaning, signed_at, hash_scheme, signed_content from signatures \
+             where ($1 is null or signature_id = $1) order by signature_id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        // The signing entries of the audit trail, as (record, version, signer, meaning, hash): a
+        // signature whose entry is missing or names another hash was not made as it says.
+        let only = rows.first().filter(|_| id.is_some()).map(|r| (r.1.clone(), r.2));
+        let entries: Vec<(String, i64, i64, Option<i64>, String)> = sqlx::query_as(
+            "select record_type, record_id, record_version, actor_id, changes from audit_entries \
+             where action = 'sign' and ($1 is null or (record_type = $1 and record_id = $2))",
+        )
+        .bind(only.as_ref().map(|(t, _)| t.as_str()))
+        .bind(only.as_ref().map(|(_, i)| *i))
+        .fetch_all(&mut *conn)
+        .await?;
+        let audited: std::collections::HashSet<(String, i64, i64, i64, String, String)> = entries
+            .into_iter()
+            .filter_map(|(record_type, record_id, version, actor, changes)| {
+                let changes: Changes = serde_json::from_str(&changes).ok()?;
+                let text = |field: &str| changes.get(field).and_then(|c| c.new.as_str()).map(str::to_string);
+                Some((record_type, record_id, version, actor?, text("signature_meaning")?, text("signed_record_hash")?))
+            })
+            .collect();
+        // The records as they are now, by scheme: (version, hash of their content).
+        let mut now: std::collections::HashMap<(String, i64, i64), Option<(i64, String)>> = Default::default();
+        let mut checks = Vec::with_capacity(rows.len());
+        for (
+            sid,
+            record_type,
+            record_id,
+            record_version,
+            record_hash,
+            signer_id,
+            signer_name,
+            meaning,
+            signed_at,
+            scheme,
+            kept,
+        ) in rows
+        {
+            let Some(meaning) = Meaning::parse(&meaning) else { continue };
+            let key = (record_type.clone(), record_id, scheme);
+            if !now.contains_key(&key) {
+                let current = if scheme >= 2 {
+                    signed_content(&mut conn, &record_type, record_id).await?
+                } else {
+                    record_json(&mut conn, &record_type, record_id).await?
+                };
+                now.insert(key.clone(), current.map(|(v, json)| (v, shared::signature::record_hash(&json))));
+            }
+            let current = now[&key].clone();
+            let signature = Signature {
+                id: sid,
+                record_type: record_type.clone(),
+                record_id,
+                record_version,
+                record_hash: record_hash.clone(),
+                signer_id: UserId(signer_id),
+                signer_name,
+                meaning,
+                signed_at,
+                superseded: current.as_ref().is_some_and(|(v, _)| *v != record_version),
+            };
+            let was_audited = audited.contains(&(
+                record_type,
+                record_id,
+                record_version,
+                signer_id,
+                meaning.as_str().to_string(),
+                record_hash,
+            ));
+            let (status, problems) = judge(&signature, kept.as_deref(), current.clone(), was_audited);
+            checks.push(SignatureCheck {
+                signature,
+                hash_scheme: scheme,
+                status,
+                current_version: current.map(|(v, _)| v),
+                problems,
+                signed_content: kept.and_then(|t| serde_json::from_str(&t).ok()),
+            });
+        }
+        Ok(checks)
     }
 
     async fn list_signatures(&self, record_type: &str, record_id: Option<i64>) -> StoreResult<Vec<Signature>> {
@@ -807,6 +899,65 @@ impl TrustStore for SqlStore {
             )
             .collect())
     }
+}
+
+/// A record version about to be signed: its own content, as [`signed_content`] read it.
+pub(super) struct SignedVersion<'a> {
+    pub record_type: &'a str,
+    pub record_id: i64,
+    pub version: i64,
+    pub content: serde_json::Value,
+}
+
+/// Stores a signature of `signed` (hash scheme [`HASH_SCHEME`], its canonical content kept with
+/// it) and its audit entry, which repeats the hash; returns the signature's id and the hash.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn insert_signature(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    signed: &SignedVersion<'_>,
+    signer: UserId,
+    signer_name: &str,
+    meaning: Meaning,
+    now: DateTime<Utc>,
+    reason: Option<&str>,
+) -> StoreResult<(i64, String)> {
+    let text = canonical(&signed.content);
+    let hash = text_hash(&text);
+    let session: Option<i64> = ctx.source.session_id.parse().ok();
+    let (id,): (i64,) = sqlx::query_as(
+        "insert into signatures (record_type, record_id, record_version, record_hash, signer_id, \
+         signer_name, meaning, signed_at, session_id, hash_scheme, signed_content) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning signature_id",
+    )
+    .bind(signed.record_type)
+    .bind(signed.record_id)
+    .bind(signed.version)
+    .bind(&hash)
+    .bind(signer.0)
+    .bind(signer_name)
+    .bind(meaning.as_str())
+    .bind(now)
+    .bind(session)
+    .bind(HASH_SCHEME)
+    .bind(&text)
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut changes = one_change("signature_meaning", serde_json::Value::Null, serde_json::json!(meaning.as_str()));
+    changes.insert(
+        "signed_record_hash".into(),
+        shared::audit::FieldChange { old: serde_json::Value::Null, new: serde_json::json!(hash) },
+    );
+    let draft = Draft {
+        action: AuditAction::Sign,
+        record_type: signed.record_type,
+        record_id: signed.record_id,
+        record_version: signed.version,
+        changes,
+        reason,
+    };
+    append_audit(tx, ctx, draft).await?;
+    Ok((id, hash))
 }
 
 /// Refuses (409) a change that takes the administrator role from `losing` or deactivates them
