@@ -9,8 +9,43 @@ use server::storage::{self, PoolSettings};
 use server::{AppState, app, seed};
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    tune_malloc();
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(start()),
+        Err(e) => {
+            eprintln!("error: the async runtime could not start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// glibc's malloc, tuned unless the environment already tunes it: two arenas instead of eight
+/// per core, and blocks of 256 KiB or more (a big answer's buffers) from their own mappings,
+/// given back to the system when freed. By default glibc raises that threshold as big blocks are
+/// freed, so the buffers of large answers stay in the heap afterwards: measured over 100,000
+/// records (`cargo xtask bench ops memory`), RSS about 90 MB instead of 175 MB.
+///
+/// glibc reads these settings from the environment when the process starts, before `main`, so
+/// the server starts itself again (the same process: `exec`) with them set. Setting either
+/// variable, even to glibc's default, keeps the environment's choice.
+const MALLOC_TUNING: [(&str, &str); 2] = [("MALLOC_ARENA_MAX", "2"), ("MALLOC_MMAP_THRESHOLD_", "262144")];
+
+fn tune_malloc() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        if MALLOC_TUNING.iter().any(|(name, _)| std::env::var_os(name).is_some()) {
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else { return };
+        let error = std::process::Command::new(exe).args(std::env::args_os().skip(1)).envs(MALLOC_TUNING).exec();
+        // Only returns when the exec failed: run untuned.
+        eprintln!("warning: could not restart with a tuned allocator ({error}); running with glibc's defaults");
+    }
+}
+
+async fn start() -> ExitCode {
     let cli = Cli::parse();
     let logs = tracing_subscriber::fmt().with_env_filter(EnvFilter::new(&cli.log)).with_target(false);
     match cli.log_format {

@@ -508,8 +508,60 @@ async fn the_audit_export_is_streamed(store: Arc<dyn Store>, _db: TestDb) {
     }
 }
 
+/// Security review, finding 10, the same for every large export: the risk register and an FMEA
+/// worksheet are listed by id, then read and written 500 records at a time, in order, every
+/// record once; the worksheet's file is byte for byte what encoding it whole gives.
+async fn every_large_export_is_streamed(store: Arc<dyn Store>, _db: TestDb) {
+    server::seed::seed_demo(store.as_ref(), &server::auth::AuthConfig::for_tests()).await.unwrap();
+    let ctx = server::storage::AuditContext::tool("test");
+    assert_eq!(server::demo_risks::generate_risks(store.as_ref(), &ctx, 1100).await.unwrap(), 1100);
+    let fmea = server::demo_fmea::generate_fmea(store.as_ref(), &ctx, 1100).await.unwrap().unwrap();
+    let mut client = Client::new(store.clone());
+    assert_eq!(client.sign_in("priya.natarajan", "Caliper-Demo-2026").await.status, StatusCode::OK);
+    let read_all = |uri: String| {
+        let client = client.clone();
+        async move {
+            let (status, mut body) = client.stream(&uri).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            let (mut pieces, mut text) = (0, String::new());
+            while let Some(piece) = Client::next_text(&mut body, std::time::Duration::from_secs(10)).await {
+                pieces += 1;
+                text.push_str(&piece);
+            }
+            (pieces, text)
+        }
+    };
+
+    let total = client.get("/api/v1/risks?limit=1").await.body["total"].as_u64().unwrap();
+    assert!(total > 1100, "{total}");
+    let (pieces, text) = read_all("/api/v1/risks/export.csv".into()).await;
+    assert!(pieces >= 4, "the header and three chunks of at most 500 risks, as they are read: {pieces} piece(s)");
+    let records = shared::csv::read(&text).unwrap();
+    let references: Vec<String> = records[1..].iter().map(|r| r.cells[0].clone()).collect();
+    assert_eq!(references.len() as u64, total, "every risk once");
+    let distinct: std::collections::HashSet<_> = references.iter().collect();
+    assert_eq!(distinct.len(), references.len());
+    // In the register's order (highest residual score first by default), across the chunks.
+    let header = &records[0].cells;
+    let column = header.iter().position(|c| c == "Residual score").expect("a residual score column");
+    let scores: Vec<i64> = records[1..].iter().map(|r| r.cells[column].parse().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ordered by residual score, highest first");
+
+    let (pieces, text) = read_all(format!("/api/v1/fmeas/{fmea}/export.csv")).await;
+    assert!(pieces >= 4, "the header and three chunks of at most 500 rows: {pieces} piece(s)");
+    let sheet = store.worksheet(fmea, None).await.unwrap().unwrap();
+    assert_eq!(sheet.rows.len(), 1100);
+    let users = store.list_users(true).await.unwrap();
+    let cells: Vec<_> = sheet.rows.into_iter().map(|r| r.cells).collect();
+    let whole = shared::worksheet::to_csv(sheet.fmea.kind, &cells, |id| {
+        users.iter().find(|u| u.id == id).map(|u| u.username.clone()).unwrap_or_default()
+    });
+    assert!(text == whole, "the streamed file is the whole file ({} vs {} bytes)", text.len(), whole.len());
+}
+
 on_both_backends!(
     the_audit_export_is_streamed,
+    every_large_export_is_streamed,
     readiness_needs_every_migration,
     an_unchanged_list_answers_304,
     responses_are_compressed_when_accepted,

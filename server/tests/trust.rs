@@ -619,6 +619,28 @@ async fn signatures_bind_a_record_version(store: Arc<dyn Store>, db: TestDb) {
     let statuses: Vec<_> = checks.iter().map(|c| (c.signature.id, c.status)).collect();
     use shared::signature::SignatureStatus::{Broken, Superseded};
     assert_eq!(statuses, vec![(first, Superseded), (first + 1, Superseded), (latest, Broken)]);
+    // ...and by the command, which names the broken one and exits 2.
+    let url = match &db {
+        TestDb::Sqlite(_, path) => format!("sqlite://{}", path.display()),
+        TestDb::Postgres(_, url) => url.clone(),
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_caliper"))
+        .arg("verify-signatures")
+        .env("DATABASE_URL", url)
+        .env("CALIPER_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(&format!("signature {latest} (process {id} version 2, approved by Quinn Manager)")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("without a new version"), "{stdout}");
+    assert!(
+        stdout.contains("3 signatures: 0 valid, 2 superseded, 0 unverifiable (hash scheme 1), 1 broken"),
+        "{stdout}"
+    );
 }
 
 /// The first administrator comes from the command line (`caliper create-user`), and a locked

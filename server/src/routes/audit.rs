@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::header::{self, USER_AGENT};
+use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -184,28 +184,13 @@ pub async fn export_audit(State(state): State<AppState>, ApiQuery(q): ApiQuery<A
                         }
                         _ => None,
                     };
-                    Some((Ok(axum::body::Bytes::from(rows)), next))
+                    Some((Ok(rows), next))
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "the audit export stopped: the trail could not be read");
-                    Some((Err(std::io::Error::other(e.to_string())), None))
-                }
+                Err(e) => Some((Err(e), None)),
             }
         }
     });
-    let head = futures_util::stream::once(async move { Ok(axum::body::Bytes::from(header)) });
-    // Fused: the compression layer polls once more after the end, which an unfused `unfold`
-    // answers with a panic (found by the API fuzzer, which asks for gzip).
-    let body =
-        axum::body::Body::from_stream(futures_util::StreamExt::fuse(futures_util::StreamExt::chain(head, pages)));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"caliper-audit-trail.csv\""),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(super::export::csv_download("caliper-audit-trail.csv", header, pages))
 }
 
 /// One entry as a line of the audit export.

@@ -21,7 +21,7 @@ use shared::document::{
 };
 use shared::org::RetireInput;
 
-use super::{change_response, expected_version, with_etag};
+use super::{change_response, expected_version, export, with_etag};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiBytes, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
@@ -144,9 +144,8 @@ pub async fn export_documents(
     let docs = state.store.find_documents(&filter, Utc::now().date_naive()).await?.items;
     let processes: std::collections::HashMap<_, _> =
         state.store.list_processes(true).await?.into_iter().map(|p| (p.id, p.name)).collect();
-    let mut out = shared::csv::header(DOCUMENT_CSV_HEADER);
-    for d in &docs {
-        out.push_str(&shared::csv::row([
+    let lines = export::in_chunks(docs, move |d| {
+        shared::csv::row([
             d.number.clone(),
             d.title.clone(),
             d.doc_type.label().to_string(),
@@ -156,16 +155,9 @@ pub async fn export_documents(
             d.process_id.and_then(|p| processes.get(&p).cloned()).unwrap_or_default(),
             d.next_review_on.map(|n| n.to_string()).unwrap_or_default(),
             if d.review_overdue { "yes" } else { "no" }.to_string(),
-        ]));
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"caliper-documents.csv\""),
-        ],
-        out,
-    )
-        .into_response())
+        ])
+    });
+    Ok(export::csv_download("caliper-documents.csv", shared::csv::header(DOCUMENT_CSV_HEADER), lines))
 }
 
 /// Query of the document search.

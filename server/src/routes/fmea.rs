@@ -15,11 +15,11 @@ use shared::List;
 use shared::auth::Permission;
 use shared::org::RetireInput;
 use shared::worksheet::{
-    Confidentiality, Fmea, FmeaId, FmeaInput, ImportProblem, Row, RowCells, RowId, RowInput, Worksheet, parse_csv,
-    to_csv,
+    Confidentiality, Fmea, FmeaId, FmeaInput, ImportProblem, Row, RowCells, RowId, RowInput, Worksheet, csv_cells,
+    csv_header, parse_csv,
 };
 
-use super::{change_response, expected_version, with_etag};
+use super::{change_response, expected_version, export, with_etag};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiBytes, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, decode_value};
@@ -367,29 +367,22 @@ pub async fn export_csv(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    readable_fmea(&state, &user, FmeaId(id)).await?;
-    let sheet = state.store.worksheet(FmeaId(id), None).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
+    let fmea = readable_fmea(&state, &user, FmeaId(id)).await?;
     let users = state.store.user_directory().await?;
     let inactive = state.store.list_users(true).await?;
-    let username = |id: shared::auth::UserId| {
-        users
-            .iter()
-            .find(|u| u.id == id)
-            .map(|u| u.username.clone())
-            .or_else(|| inactive.iter().find(|u| u.id == id).map(|u| u.username.clone()))
-            .unwrap_or_default()
+    let mut usernames: std::collections::HashMap<i64, String> =
+        inactive.into_iter().map(|u| (u.id.0, u.username)).collect();
+    usernames.extend(users.into_iter().map(|u| (u.id.0, u.username)));
+    let username = move |id: shared::auth::UserId| usernames.get(&id.0).cloned().unwrap_or_default();
+    let ids = state.store.worksheet_row_ids(FmeaId(id)).await?;
+    let store = state.store.clone();
+    let fetch = move |chunk: Vec<i64>| {
+        let store = store.clone();
+        async move { store.rows_by_ids(&chunk).await }
     };
-    let cells: Vec<RowCells> = sheet.rows.into_iter().map(|r| r.cells).collect();
-    let text = to_csv(sheet.fmea.kind, &cells, username);
-    let name = sheet.fmea.fmea_number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"fmea-{name}.csv\"")),
-        ],
-        text,
-    )
-        .into_response())
+    let lines = export::by_ids(ids, fetch, move |r: &Row| shared::csv::row(csv_cells(&r.cells, &username)));
+    let name = fmea.fmea_number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>();
+    Ok(export::csv_download(&format!("fmea-{name}.csv"), shared::csv::header(csv_header(fmea.kind)), lines))
 }
 
 /// The worksheet as an Excel workbook: the header above, the column groups of the handbook's

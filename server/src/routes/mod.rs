@@ -4,6 +4,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod documents;
 pub mod events;
+pub mod export;
 pub mod fmea;
 pub mod health;
 pub mod notices;

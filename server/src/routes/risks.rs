@@ -6,8 +6,8 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{Days, Utc};
 use serde::Deserialize;
@@ -21,7 +21,7 @@ use shared::risk::Zone;
 use shared::validation::NOT_FOUND;
 use shared::{FieldErrors, List};
 
-use super::{change_response, expected_version, with_etag};
+use super::{change_response, expected_version, export, with_etag};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
@@ -229,49 +229,49 @@ pub async fn list_risks(State(state): State<AppState>, ApiQuery(q): ApiQuery<Ris
 pub async fn export_risks(State(state): State<AppState>, ApiQuery(q): ApiQuery<RiskQuery>) -> ApiResult<Response> {
     let filter = q.filter()?;
     let today = Utc::now().date_naive();
-    let risks = state.store.export_risks(&filter).await?;
-    let mut out = shared::csv::header(CSV_HEADER);
-    for r in &risks {
-        let controls = r.controls.iter().map(|c| c.description.as_str()).collect::<Vec<_>>().join("; ");
-        let evidence = r
-            .controls
-            .iter()
-            .flat_map(|c| c.evidence.iter().map(|e| format!("{}: {}", e.record_type.label(), e.label)))
-            .collect::<Vec<_>>()
-            .join("; ");
-        out.push_str(&shared::csv::row([
-            r.reference.clone(),
-            r.title.clone(),
-            r.category.clone(),
-            r.process_name.clone(),
-            r.owner_name.clone(),
-            r.status.label().to_string(),
-            r.review_date.to_string(),
-            if r.review_date < today && r.status != RiskStatus::Closed { "yes" } else { "no" }.to_string(),
-            r.matrix_revision.to_string(),
-            r.inherent.likelihood.to_string(),
-            r.inherent.severity.to_string(),
-            r.inherent.score.to_string(),
-            r.inherent.zone.label().to_string(),
-            r.residual.likelihood.to_string(),
-            r.residual.severity.to_string(),
-            r.residual.score.to_string(),
-            r.residual.zone.label().to_string(),
-            controls,
-            evidence,
-            r.acceptance_rationale.clone(),
-            r.description.clone(),
-            r.meta.version.to_string(),
-        ]));
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"caliper-risk-register.csv\""),
-        ],
-        out,
-    )
-        .into_response())
+    let ids = state.store.risk_ids(&filter).await?;
+    let store = state.store.clone();
+    let fetch = move |chunk: Vec<i64>| {
+        let store = store.clone();
+        async move { store.export_risks(&chunk).await }
+    };
+    let lines = export::by_ids(ids, fetch, move |r| risk_csv_line(r, today));
+    Ok(export::csv_download("caliper-risk-register.csv", shared::csv::header(CSV_HEADER), lines))
+}
+
+/// One risk's line of the export.
+fn risk_csv_line(r: &Risk, today: chrono::NaiveDate) -> String {
+    let controls = r.controls.iter().map(|c| c.description.as_str()).collect::<Vec<_>>().join("; ");
+    let evidence = r
+        .controls
+        .iter()
+        .flat_map(|c| c.evidence.iter().map(|e| format!("{}: {}", e.record_type.label(), e.label)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    shared::csv::row([
+        r.reference.clone(),
+        r.title.clone(),
+        r.category.clone(),
+        r.process_name.clone(),
+        r.owner_name.clone(),
+        r.status.label().to_string(),
+        r.review_date.to_string(),
+        if r.review_date < today && r.status != RiskStatus::Closed { "yes" } else { "no" }.to_string(),
+        r.matrix_revision.to_string(),
+        r.inherent.likelihood.to_string(),
+        r.inherent.severity.to_string(),
+        r.inherent.score.to_string(),
+        r.inherent.zone.label().to_string(),
+        r.residual.likelihood.to_string(),
+        r.residual.severity.to_string(),
+        r.residual.score.to_string(),
+        r.residual.zone.label().to_string(),
+        controls,
+        evidence,
+        r.acceptance_rationale.clone(),
+        r.description.clone(),
+        r.meta.version.to_string(),
+    ])
 }
 
 /// The heatmap of a matrix revision (default: the first matrix's effective revision): open

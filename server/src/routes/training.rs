@@ -23,7 +23,7 @@ use shared::training::{
     QuizSheet, Requirement, RequirementId, RequirementInput, RevokeInput, TrainedOn, TraineeStatus, TrainingRecord,
 };
 
-use super::with_etag;
+use super::{export, with_etag};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
@@ -312,20 +312,15 @@ pub async fn matrix_csv(
         Some(n) => format!("{} ({n})", r.title),
         None => r.title.clone(),
     }));
-    let mut out = shared::csv::header(head);
-    for (p, person) in m.people.iter().enumerate() {
+    // The matrix is computed whole; its lines are written a chunk at a time.
+    let requirements = m.requirements.len();
+    let lines = export::in_chunks((0..m.people.len()).collect(), move |&p| {
+        let person = &m.people[p];
         let mut row = vec![person.name.clone(), person.department.clone().unwrap_or_default()];
-        row.extend((0..m.requirements.len()).map(|r| m.cell(p, r).label().to_string()));
-        out.push_str(&shared::csv::row(row));
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"caliper-training-matrix.csv\""),
-        ],
-        out,
-    )
-        .into_response())
+        row.extend((0..requirements).map(|r| m.cell(p, r).label().to_string()));
+        shared::csv::row(row)
+    });
+    Ok(export::csv_download("caliper-training-matrix.csv", shared::csv::header(head), lines))
 }
 
 /// The training matrix as an Excel workbook (the same rows and filters as the CSV): the header

@@ -41,6 +41,11 @@ pub trait FmeaStore: Send + Sync + 'static {
     ) -> StoreResult<Change<Fmea>>;
     /// The FMEA and its active rows in order.
     async fn worksheet(&self, id: FmeaId, limit: Option<i64>) -> StoreResult<Option<Worksheet>>;
+    /// The ids of the worksheet's active rows, in order: what a streamed export then reads in
+    /// chunks ([`FmeaStore::rows_by_ids`]).
+    async fn worksheet_row_ids(&self, id: FmeaId) -> StoreResult<Vec<i64>>;
+    /// The rows `ids` (their cells; no linked risks), in that order.
+    async fn rows_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Row>>;
     /// One active row.
     async fn get_row(&self, id: RowId) -> StoreResult<Option<Row>>;
     /// Adds a row at the end of the worksheet.

@@ -88,8 +88,12 @@ pub trait RiskStore: Send + Sync + 'static {
 
     /// One page of the register.
     async fn list_risks(&self, filter: &RiskFilter, today: NaiveDate) -> StoreResult<RiskPage>;
-    /// Every risk matching the filter, whole (for the CSV export), in the filter's order.
-    async fn export_risks(&self, filter: &RiskFilter) -> StoreResult<Vec<Risk>>;
+    /// The ids of every risk matching the filter, in the filter's order (paging ignored): what
+    /// the CSV export then reads in chunks ([`RiskStore::export_risks`]).
+    async fn risk_ids(&self, filter: &RiskFilter) -> StoreResult<Vec<i64>>;
+    /// The risks `ids`, whole (evidence labelled), in that order; an id no longer found is left
+    /// out.
+    async fn export_risks(&self, ids: &[i64]) -> StoreResult<Vec<Risk>>;
     /// The heatmap of a matrix revision over the risks matching `filter` (its cell filters are
     /// ignored); closed risks are never counted.
     async fn risk_heatmap(&self, revision: MatrixRevisionId, filter: &RiskFilter) -> StoreResult<Option<Heatmap>>;

@@ -299,6 +299,29 @@ impl FmeaStore for SqlStore {
         Ok(Some(Worksheet { fmea, rows }))
     }
 
+    async fn worksheet_row_ids(&self, id: FmeaId) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "select row_id from fmea_rows where fmea_id = $1 and retired_at is null order by position, row_id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn rows_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Row>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Ids are integers: listed in the statement, not bound (SQLite has no array parameter).
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!("{ROW_SELECT} where r.row_id in ({list})");
+        let rows: Vec<SheetRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        let mut found: std::collections::HashMap<i64, Row> =
+            rows.into_iter().map(Row::from).map(|r| (r.id.0, r)).collect();
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
     async fn get_row(&self, id: RowId) -> StoreResult<Option<Row>> {
         let mut conn = self.pool.acquire().await?;
         row_by_id(&mut conn, id.0).await

@@ -413,12 +413,25 @@ impl RiskStore for SqlStore {
         Ok(RiskPage { items: items.into_iter().map(|(_, r)| r).collect(), total, next_after, prev_before })
     }
 
-    async fn export_risks(&self, f: &RiskFilter) -> StoreResult<Vec<Risk>> {
+    async fn risk_ids(&self, f: &RiskFilter) -> StoreResult<Vec<i64>> {
         let today = Utc::now().date_naive();
         let w = filter_where(f, true, today);
-        let sql = format!("select {RISK_COLUMNS} {RISK_FROM} where {} {}", w.sql, f.order_sql());
-        let rows: Vec<RiskRow> = bind_filter!(sqlx::query_as(&sql), w).fetch_all(&self.pool).await?;
-        let mut risks: Vec<Risk> = rows.into_iter().map(RiskRow::into_risk).collect();
+        let sql = format!("select r.risk_id {RISK_FROM} where {} {}", w.sql, f.order_sql());
+        let rows: Vec<(i64,)> = bind_filter!(sqlx::query_as(&sql), w).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn export_risks(&self, ids: &[i64]) -> StoreResult<Vec<Risk>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Ids are integers: listed in the statement, not bound (SQLite has no array parameter).
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!("select {RISK_COLUMNS} {RISK_FROM} where r.risk_id in ({list})");
+        let rows: Vec<RiskRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        let mut found: std::collections::HashMap<i64, Risk> =
+            rows.into_iter().map(RiskRow::into_risk).map(|r| (r.id.0, r)).collect();
+        let mut risks: Vec<Risk> = ids.iter().filter_map(|id| found.remove(id)).collect();
         // Evidence names: processes read once; FMEA rows one by one (few are cited).
         let names: Vec<(i64, String)> =
             sqlx::query_as("select process_id, name from processes").fetch_all(&self.pool).await?;
