@@ -195,9 +195,6 @@ fn backup_while_writing(
 /// The demo administrator (server/src/seed.rs).
 const DEMO_ADMIN: (&str, &str) = ("alex.morgan", "Caliper-Demo-2026");
 
-/// What the README's service unit sets for glibc's malloc.
-const TUNED_MALLOC: [(&str, &str); 2] = [("MALLOC_ARENA_MAX", "2"), ("MALLOC_MMAP_THRESHOLD_", "262144")];
-
 /// Resident and peak memory of `pid`, in MB (from /proc).
 fn rss_mb(pid: u32) -> Result<(f64, f64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
@@ -234,9 +231,13 @@ fn memory(caliper: &std::path::Path, url: &str, figures: &mut BTreeMap<String, f
         "/api/v1/documents".into(),
         "/api/v1/audit?limit=200".into(),
     ];
-    // glibc's malloc as it comes, and as the README's service unit sets it (a fixed mmap
-    // threshold, so a big answer's buffers go back to the system when freed; two arenas).
-    for (name, env) in [("", &[][..]), ("_tuned_malloc", &TUNED_MALLOC[..])] {
+    // As shipped (the server tunes glibc's malloc itself: two arenas, a fixed mmap threshold so
+    // that a big answer's buffers go back to the system when freed), and with glibc's defaults
+    // (eight arenas per core, which also keeps the server from tuning itself).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let defaults = (8 * cores).to_string();
+    let glibc_defaults = [("MALLOC_ARENA_MAX", defaults.as_str())];
+    for (name, env) in [("", &[][..]), ("_glibc_defaults", &glibc_defaults[..])] {
         let port = free_port()?;
         let (server, _) = Server::start_env(caliper, url, port, true, env)?;
         let addr = format!("127.0.0.1:{port}");

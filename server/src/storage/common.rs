@@ -148,6 +148,18 @@ pub(crate) fn constraint_error(err: sqlx::Error, fk_field: &str) -> StoreError {
 }
 
 /// Where referenced records live: (table, key column, name column).
+/// `ids` as the list of an SQL `in (…)`: integers, written into the statement rather than bound
+/// (SQLite has no array parameter), so nothing but digits and commas reaches the SQL.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The records of `found` (by id) in the order of `ids`, leaving out any not found.
+pub(crate) fn in_order<T>(ids: &[i64], found: impl IntoIterator<Item = (i64, T)>) -> Vec<T> {
+    let mut found: std::collections::HashMap<i64, T> = found.into_iter().collect();
+    ids.iter().filter_map(|id| found.remove(id)).collect()
+}
+
 pub(crate) const SITES: (&str, &str, &str) = ("sites", "site_id", "name");
 pub(crate) const DEPARTMENTS: (&str, &str, &str) = ("departments", "department_id", "name");
 pub(crate) const USERS: (&str, &str, &str) = ("users", "user_id", "full_name");

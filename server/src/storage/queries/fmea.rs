@@ -313,13 +313,9 @@ impl FmeaStore for SqlStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // Ids are integers: listed in the statement, not bound (SQLite has no array parameter).
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let sql = format!("{ROW_SELECT} where r.row_id in ({list})");
+        let sql = format!("{ROW_SELECT} where r.row_id in ({})", crate::storage::common::id_list(ids));
         let rows: Vec<SheetRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
-        let mut found: std::collections::HashMap<i64, Row> =
-            rows.into_iter().map(Row::from).map(|r| (r.id.0, r)).collect();
-        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+        Ok(crate::storage::common::in_order(ids, rows.into_iter().map(Row::from).map(|r| (r.id.0, r))))
     }
 
     async fn get_row(&self, id: RowId) -> StoreResult<Option<Row>> {

@@ -425,13 +425,11 @@ impl RiskStore for SqlStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // Ids are integers: listed in the statement, not bound (SQLite has no array parameter).
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let sql = format!("select {RISK_COLUMNS} {RISK_FROM} where r.risk_id in ({list})");
+        let sql =
+            format!("select {RISK_COLUMNS} {RISK_FROM} where r.risk_id in ({})", crate::storage::common::id_list(ids));
         let rows: Vec<RiskRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
-        let mut found: std::collections::HashMap<i64, Risk> =
-            rows.into_iter().map(RiskRow::into_risk).map(|r| (r.id.0, r)).collect();
-        let mut risks: Vec<Risk> = ids.iter().filter_map(|id| found.remove(id)).collect();
+        let mut risks =
+            crate::storage::common::in_order(ids, rows.into_iter().map(RiskRow::into_risk).map(|r| (r.id.0, r)));
         // Evidence names: processes read once; FMEA rows one by one (few are cited).
         let names: Vec<(i64, String)> =
             sqlx::query_as("select process_id, name from processes").fetch_all(&self.pool).await?;
