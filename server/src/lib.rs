@@ -67,6 +67,8 @@ pub struct AppState {
     pub sign_ins: Arc<throttle::SignInLimits>,
     /// The reverse proxies whose forwarded headers count (`--trusted-proxy`; none by default).
     pub trusted_proxies: middleware::TrustedProxies,
+    /// Big answers kept compressed while unchanged (the worksheets).
+    pub answers: Arc<conditional::AnswerCache>,
 }
 
 impl AppState {
@@ -87,6 +89,7 @@ impl AppState {
             suggestions: Arc::default(),
             metrics_access: Arc::default(),
             trusted_proxies: middleware::TrustedProxies::default(),
+            answers: Arc::default(),
         }
     }
 }

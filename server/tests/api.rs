@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
 use common::{Client, TestDb};
-use serde_json::json;
+use serde_json::{Value, json};
 use server::storage::Store;
 
 /// The signed-in user's id.
@@ -559,8 +559,70 @@ async fn every_large_export_is_streamed(store: Arc<dyn Store>, _db: TestDb) {
     assert!(text == whole, "the streamed file is the whole file ({} vs {} bytes)", text.len(), whole.len());
 }
 
+/// A worksheet asked again unchanged is sent as kept, compressed (issue 20: the CPU of a big
+/// answer); any change to what it shows (a row, the name of a person it names) gives a new one;
+/// each coding decodes to the plain JSON, and its tag answers 304.
+async fn an_unchanged_worksheet_is_sent_as_kept(store: Arc<dyn Store>, _db: TestDb) {
+    server::seed::seed_demo(store.as_ref(), &server::auth::AuthConfig::for_tests()).await.unwrap();
+    let state = server::AppState::new(store.clone(), None, server::auth::AuthConfig::for_tests());
+    let mut client = Client::with_state(state.clone());
+    assert_eq!(client.sign_in("alex.morgan", "Caliper-Demo-2026").await.status, StatusCode::OK);
+    let fmea = &client.get("/api/v1/fmeas").await.body["items"][0];
+    let (id, responsible) = (fmea["id"].as_i64().unwrap(), fmea["responsible_id"].as_i64().unwrap());
+    let uri = format!("/api/v1/fmeas/{id}/worksheet");
+    let json = |encoding: &str, bytes: &[u8]| -> Value { serde_json::from_slice(&decode(encoding, bytes)).unwrap() };
+
+    let (_, plain) = fetch(&client, &uri, None).await;
+    let plain: Value = serde_json::from_slice(&plain).unwrap();
+    assert!(state.answers.is_empty(), "a plain answer is not kept");
+    let (headers, first) = fetch(&client, &uri, Some("zstd")).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "zstd");
+    assert_eq!(json("zstd", &first), plain);
+    assert_eq!(state.answers.len(), 1);
+    let (again_headers, again) = fetch(&client, &uri, Some("zstd")).await;
+    assert_eq!((again, state.answers.len()), (first.clone(), 1), "sent as kept");
+    assert_eq!(again_headers[header::ETAG], headers[header::ETAG]);
+    for encoding in ["br", "gzip"] {
+        let (h, bytes) = fetch(&client, &uri, Some(encoding)).await;
+        assert_eq!((h[header::CONTENT_ENCODING].to_str().unwrap(), json(encoding, &bytes)), (encoding, plain.clone()));
+        assert_eq!(h[header::ETAG], headers[header::ETAG], "one tag whatever the coding");
+    }
+    // Its tag: 304, no body.
+    use tower::ServiceExt as _;
+    let req = Request::get(&uri)
+        .header(header::ACCEPT_ENCODING, "zstd")
+        .header(header::IF_NONE_MATCH, headers[header::ETAG].clone())
+        .header(header::COOKIE, client.cookie().unwrap())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(client.router.clone().oneshot(req).await.unwrap().status(), StatusCode::NOT_MODIFIED);
+
+    // The person responsible renamed: the worksheet shows the new name at once.
+    let user = client.get(&format!("/api/v1/users/{responsible}")).await.body;
+    let renamed = json!({"username": user["username"], "full_name": "Renamed Person", "email": user["email"],
+                         "roles": user["roles"], "department_id": user["department_id"], "version": user["version"]});
+    let r = client.json("PUT", &format!("/api/v1/users/{responsible}"), &renamed).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let (_, bytes) = fetch(&client, &uri, Some("zstd")).await;
+    assert_eq!(json("zstd", &bytes)["fmea"]["responsible_name"], "Renamed Person");
+    // A row changed: the new row at once.
+    let at = 0;
+    let row = &plain["rows"][at];
+    let mut cells: shared::worksheet::RowCells = serde_json::from_value(row.clone()).unwrap();
+    cells.remarks = "Checked again after the audit".into();
+    let mut edit = serde_json::to_value(&cells).unwrap().as_object().unwrap().clone();
+    edit.insert("version".into(), row["version"].clone());
+    let mut qm = Client::with_state(state.clone());
+    assert_eq!(qm.sign_in("priya.natarajan", "Caliper-Demo-2026").await.status, StatusCode::OK);
+    let r = qm.json("PUT", &format!("/api/v1/fmea-rows/{}", row["id"]), &Value::Object(edit)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let (_, bytes) = fetch(&client, &uri, Some("zstd")).await;
+    assert_eq!(json("zstd", &bytes)["rows"][at]["remarks"], "Checked again after the audit");
+}
+
 on_both_backends!(
     the_audit_export_is_streamed,
+    an_unchanged_worksheet_is_sent_as_kept,
     every_large_export_is_streamed,
     readiness_needs_every_migration,
     an_unchanged_list_answers_304,

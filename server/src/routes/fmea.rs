@@ -203,17 +203,29 @@ pub async fn update_fmea(
 pub async fn worksheet(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<WorksheetQuery>,
 ) -> ApiResult<Response> {
     if q.limit.is_some_and(|l| l < 1) {
         return Err(ApiError::bad_request("`limit` is a whole number of rows, at least 1."));
     }
-    let sheet =
-        state.store.worksheet(FmeaId(id), q.limit).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))?;
-    may_read(&user, &sheet.fmea)?;
-    Ok(crate::conditional::json_off_thread(sheet).await)
+    let fmea = readable_fmea(&state, &user, FmeaId(id)).await?;
+    // Kept compressed while nothing it shows has changed: its header and rows, and the names of
+    // the people, the process and the risks it shows (read before the worksheet, so a change
+    // made meanwhile is at worst in an answer kept under the older key).
+    let head = state.store.audit_head_of(WORKSHEET_INPUTS).await?;
+    let key = format!("worksheet:{id}:{}:{}:{head}:{:?}", fmea.content_version, fmea.meta.version, q.limit);
+    let store = state.store.clone();
+    crate::conditional::cached_json(&state.answers, key, &headers, async move {
+        store.worksheet(FmeaId(id), q.limit).await?.ok_or_else(|| ApiError::not_found("No such FMEA."))
+    })
+    .await
 }
+
+/// The record types a worksheet's answer shows: its header and rows, and the people, processes
+/// and risks it names.
+const WORKSHEET_INPUTS: &[&str] = &["fmea", "fmea_row", "user", "process", "risk"];
 
 /// Query of the worksheet.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
