@@ -8,7 +8,11 @@ import { expect, test, apiAs, signInPage } from "../tests/fixtures";
 
 const RUNS = 11;
 const CHANGES = 20;
-const TILES_READY = `(() => { const t = [...document.querySelectorAll('article.tile[data-kpi]')]; return t.length >= 8 && t.every((a) => a.querySelector('h2')) && document.querySelector('article[aria-label="Risk heatmap"] svg'); })()`;
+// Functions, not strings: the app's Content-Security-Policy forbids evaluating a string.
+const TILES_READY = () => {
+  const t = [...document.querySelectorAll("article.tile[data-kpi]")];
+  return t.length >= 8 && t.every((a) => a.querySelector("h2")) && !!document.querySelector('article[aria-label="Risk heatmap"] svg');
+};
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const pct = (xs: number[], p: number) => sorted(xs)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 

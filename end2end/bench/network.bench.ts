@@ -8,10 +8,14 @@ import { MODES, RUNS, type Figures, afterClick, client, record } from "./net";
 // rows, risk register. The training matrix's are in training.bench.ts (after 2,000 × 200
 // training is added). Run by `cargo xtask bench`; BENCH_OUT gets `.network.json`.
 
-const ROWS_READY = `document.querySelector('[data-testid="sheet-row"]')`;
-const ALL_ROWS_READY = `/\\d+ High/.test(document.querySelector('[data-testid="sheet-counts"]')?.textContent ?? "")`;
-const RISKS_READY = `document.querySelector('table[aria-label="Risk register"] tbody tr')`;
-const TILES_READY = `(() => { const t = [...document.querySelectorAll('article.tile[data-kpi]')]; return t.length >= 8 && t.every((a) => a.querySelector('h2')) && document.querySelector('article[aria-label="Risk heatmap"] svg'); })()`;
+// Functions, not strings: the app's Content-Security-Policy forbids evaluating a string.
+const TILES_READY = () => {
+  const t = [...document.querySelectorAll("article.tile[data-kpi]")];
+  return t.length >= 8 && t.every((a) => a.querySelector("h2")) && !!document.querySelector('article[aria-label="Risk heatmap"] svg');
+};
+const ROWS_READY = () => !!document.querySelector('[data-testid="sheet-row"]');
+const ALL_ROWS_READY = () => /\d+ High/.test(document.querySelector('[data-testid="sheet-counts"]')?.textContent ?? "");
+const RISKS_READY = () => !!document.querySelector('table[aria-label="Risk register"] tbody tr');
 
 test("base figures on loopback and on a throttled link", async ({ browser }) => {
   const api = await apiAs("priya.natarajan");
