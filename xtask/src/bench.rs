@@ -611,6 +611,23 @@ pub fn writes_only() -> Result {
     Ok(())
 }
 
+/// `cargo xtask bench verify`: `caliper verify-audit` over a million entries on each backend
+/// alone (a quick loop while working on the chain check).
+pub fn verify_only() -> Result {
+    let mut figures = BTreeMap::new();
+    let caliper = caliper_binary()?;
+    let data = std::env::temp_dir().join(format!("caliper-bench-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    verify_million(&caliper, "sqlite", &format!("sqlite://{}", data.join("audit-1m.db").display()), &mut figures)?;
+    let pg = pg::Postgres::start()?;
+    verify_million(&caliper, "postgres", &pg.url, &mut figures)?;
+    let _ = std::fs::remove_dir_all(&data);
+    for (name, value) in &figures {
+        println!("{name:<48} {value:>12.2}");
+    }
+    Ok(())
+}
+
 /// How many entries the chain holds (from the verify report).
 fn audit_entries(body: &[u8]) -> Result<u64> {
     let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;

@@ -40,7 +40,8 @@ Commands:
            `bench api` measures the server only (no app build, no browser);
            `bench browser` the app's sizes, loading and the worksheet in Chromium
            (caliper-bench-browser.json);
-           `bench writes` only the audited writes/s; `bench ops` the stop with 1,000
+           `bench writes` only the audited writes/s; `bench verify` only `caliper
+           verify-audit` over 1,000,000 entries on each database; `bench ops` the stop with 1,000
            open streams, a backup of 1 GB while writing, memory over 100,000 records
            and 20 crash kills per database, two instances behind HAProxy (caliper-bench-ops.json;
            `bench ops memory balancer` runs only those parts); `bench training` the training
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("writes") => bench::writes_only(),
+            Some("verify") => bench::verify_only(),
             Some("training") => bench_training::bench(),
             Some("ops") => bench_ops::bench(&args[2..]),
             Some("quality") => bench_quality::bench(),

@@ -84,6 +84,13 @@ impl PostgresStore {
     async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         None
     }
+
+    /// Checks the audit entries `from..=to` (one part of `verify_audit_in_parts`) as sqlx
+    /// streams them: PostgreSQL's wire protocol hands rows over in batches, so reading is
+    /// already the limit.
+    async fn verify_part(self, from: i64, to: i64) -> StoreResult<shared::audit::ChainVerifier> {
+        base::read_chain_part(self.pool, from, to).await
+    }
 }
 
 #[allow(clippy::duplicate_mod)] // by design: once per backend

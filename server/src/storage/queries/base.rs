@@ -723,7 +723,7 @@ impl Store for SqlStore {
         for k in 0..parts as i64 {
             let from = 1 + k * size;
             let to = if k + 1 == parts as i64 { head } else { from + size - 1 };
-            checks.push(tokio::spawn(verify_part(self.pool.clone(), from, to)));
+            checks.push(tokio::spawn(self.clone().verify_part(from, to)));
         }
         let mut verifiers = Vec::with_capacity(parts);
         for check in checks {
@@ -733,8 +733,9 @@ impl Store for SqlStore {
     }
 }
 
-/// Checks the entries `from..=to` as read, decoding each row's text in place (no copy).
-async fn verify_part(pool: sqlx::Pool<Db>, from: i64, to: i64) -> StoreResult<ChainVerifier> {
+/// Checks the entries `from..=to` as sqlx reads them, decoding each row's text in place (no
+/// copy). The backend's `verify_part` calls this (SQLite: for a database in memory only).
+pub(super) async fn read_chain_part(pool: sqlx::Pool<Db>, from: i64, to: i64) -> StoreResult<ChainVerifier> {
     let mut verifier = if from == 1 { ChainVerifier::default() } else { ChainVerifier::part_from(from) };
     let sql = format!("select {AUDIT_COLUMNS} from audit_entries where seq >= $1 and seq <= $2 order by seq");
     let mut rows = sqlx::query(&sql).bind(from).bind(to).fetch(&pool);
