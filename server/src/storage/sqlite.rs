@@ -133,6 +133,8 @@ impl SqliteStore {
 fn read_chain_file(file: &Path, from: i64, to: i64) -> rusqlite::Result<ChainVerifier> {
     use rusqlite::types::ValueRef;
     let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    // As the pool's connections: a reader can meet a checkpoint resetting the WAL.
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let sql = format!(
         "select {} from audit_entries where seq >= ?1 and seq <= ?2 order by seq",
         super::common::AUDIT_COLUMNS
