@@ -332,12 +332,27 @@ impl Default for PoolSettings {
     }
 }
 
+/// How long a PostgreSQL connection may sit idle in the pool before it is tested again on use.
+const PG_IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
 /// Opens the database named by `url`: `sqlite:` (the file is created when missing) or
 /// `postgres://`.
 pub async fn connect(url: &DatabaseUrl, settings: &PoolSettings) -> StoreResult<Arc<dyn Store>> {
     if url.is_postgres() {
+        // sqlx pings a connection each time it is given back to the pool; pinging it again
+        // before each use was one more round trip per request. A connection idle for a while
+        // (the server restarted or a firewall dropped it) is still tested before use.
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PG_IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .acquire_timeout(Duration::from_secs(10))
             .connect(url.expose())
             .await?;

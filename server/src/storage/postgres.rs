@@ -7,6 +7,7 @@
 //! head the first one left).
 
 use super::StoreResult;
+use super::common::Held;
 
 /// This backend's database.
 pub(crate) type Db = sqlx::Postgres;
@@ -76,13 +77,18 @@ impl PostgresStore {
 
     /// Starts a write transaction.
     async fn write_tx(&self) -> StoreResult<WriteTx> {
-        let tx = self.pool.begin().await?;
-        Ok(WriteTx::new(tx, None, None))
+        Ok(WriteTx::begin(self.writer().await?, None, None).await?)
     }
 
-    /// Writers of PostgreSQL need no turn.
-    async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    /// No connection is a writer's own: short reads use the pool as any other.
+    fn idle_writer(&self) -> Option<Held<Db>> {
         None
+    }
+
+    /// A connection for a write outside [`Self::write_tx`]: any of the pool (PostgreSQL has
+    /// row locks, no single writer).
+    async fn writer(&self) -> StoreResult<Held<Db>> {
+        Ok(Held::Pooled(self.pool.acquire().await?))
     }
 
     /// Checks the audit entries `from..=to` (one part of `verify_audit_in_parts`) as sqlx

@@ -303,7 +303,7 @@ impl DashboardStore for SqlStore {
     }
 
     async fn put_snapshot(&self, kpi: Kpi, period: Period, value: f64) -> StoreResult<()> {
-        let _turn = self.writer_turn().await;
+        let mut writer = self.writer().await?;
         sqlx::query(
             "insert into kpi_snapshots (kpi, period, value, updated_at) values ($1, $2, $3, $4) \
              on conflict (kpi, period) do update set value = excluded.value, updated_at = excluded.updated_at",
@@ -312,7 +312,7 @@ impl DashboardStore for SqlStore {
         .bind(period.to_string())
         .bind(value)
         .bind(Utc::now())
-        .execute(&self.pool)
+        .execute(&mut *writer)
         .await?;
         Ok(())
     }

@@ -560,16 +560,20 @@ impl TrustStore for SqlStore {
             esign_agreed_at: Option<DateTime<Utc>>,
             signed: bool,
         }
-        let row: Option<Row> = sqlx::query_as(
+        let query = sqlx::query_as(
             "select s.session_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.ended_at, \
              u.user_id, u.username, u.full_name, u.roles, u.retired_at, u.must_change_password, \
              u.password_changed_at, u.esign_agreed_at, \
              exists (select 1 from signatures g where g.session_id = s.session_id) as signed \
              from sessions s join users u on u.user_id = s.user_id where s.token_hash = $1",
         )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
+        .bind(token_hash);
+        // Every request's first read: on the writer's connection when it is idle (see
+        // `idle_writer`), else on a reader's.
+        let row: Option<Row> = match self.idle_writer() {
+            Some(mut writer) => query.fetch_optional(&mut *writer).await?,
+            None => query.fetch_optional(&self.pool).await?,
+        };
         Ok(row.map(|r| SessionAuth {
             session_id: r.session_id,
             user: UserSummary {
@@ -592,11 +596,11 @@ impl TrustStore for SqlStore {
     }
 
     async fn touch_session(&self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        let _turn = self.writer_turn().await;
+        let mut writer = self.writer().await?;
         sqlx::query("update sessions set last_seen_at = $2 where session_id = $1 and last_seen_at < $2")
             .bind(id)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *writer)
             .await?;
         Ok(())
     }
