@@ -319,45 +319,9 @@ pub(crate) type ChainHead = (i64, String);
 /// process on the same file appended since, which the unique `seq` catches).
 pub(crate) type HeadCache = std::sync::Arc<std::sync::Mutex<Option<ChainHead>>>;
 
-/// A connection a write holds: any of a pool's (PostgreSQL), or the one connection a backend keeps
-/// for its writes (SQLite), held with the lock that makes its writers take turns.
-///
-/// The writer's own connection is not a pool's: sqlx's pool pings a connection each time it is
-/// given back (a task spawned and a round trip to SQLite's worker thread per write).
-pub(crate) enum Held<DB: sqlx::Database> {
-    Pooled(sqlx::pool::PoolConnection<DB>),
-    Own(tokio::sync::OwnedMappedMutexGuard<Option<DB::Connection>, DB::Connection>),
-}
-
-impl<DB: sqlx::Database> std::ops::Deref for Held<DB> {
-    type Target = DB::Connection;
-
-    fn deref(&self) -> &Self::Target {
-        match self {
-            Self::Pooled(c) => c,
-            Self::Own(c) => c,
-        }
-    }
-}
-
-impl<DB: sqlx::Database> std::ops::DerefMut for Held<DB> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        match self {
-            Self::Pooled(c) => c,
-            Self::Own(c) => c,
-        }
-    }
-}
-
-/// A write transaction on a [`Held`] connection (on SQLite the writer's, so the transaction is
-/// also the writer's turn), with the audit chain's head as this transaction sees it. It
-/// dereferences to the connection, so queries take `&mut *tx`, and [`WriteTx::commit`]
-/// publishes the head the transaction left for the next writer. Dropped without a commit, it
-/// rolls back (queued on the connection, as `sqlx::Transaction` does).
-pub(crate) struct WriteTx<DB: sqlx::Database> {
-    conn: Held<DB>,
-    /// Whether the transaction is still open (begun, neither committed nor rolled back).
-    open: bool,
+/// The audit chain's head as one write transaction sees it, and where it publishes the head it
+/// leaves (each backend's `WriteTx` holds one).
+pub(crate) struct Chain {
     /// The head, once known: `Some(None)` for an empty trail.
     head: Option<Option<ChainHead>>,
     /// Whether `head` came from the cache and no statement of this transaction confirmed it.
@@ -365,18 +329,12 @@ pub(crate) struct WriteTx<DB: sqlx::Database> {
     cache: Option<HeadCache>,
 }
 
-impl<DB: sqlx::Database> WriteTx<DB> {
-    /// Begins a transaction on `conn` with `begin` (the backend's statement, or `BEGIN`); with a
-    /// cache, its head is taken as the chain's head.
-    pub(crate) async fn begin(
-        mut conn: Held<DB>,
-        begin: Option<&'static str>,
-        cache: Option<HeadCache>,
-    ) -> Result<Self, sqlx::Error> {
-        <DB::TransactionManager as sqlx::TransactionManager>::begin(&mut conn, begin.map(Into::into)).await?;
+impl Chain {
+    /// With a cache, its head is taken as the chain's head.
+    pub(crate) fn new(cache: Option<HeadCache>) -> Self {
         let cached = cache.as_ref().and_then(|c| c.lock().ok().and_then(|h| h.clone()));
         let from_cache = cached.is_some();
-        Ok(Self { conn, open: true, head: cached.map(Some), from_cache, cache })
+        Self { head: cached.map(Some), from_cache, cache }
     }
 
     /// The head, when this transaction knows it without a query.
@@ -412,38 +370,20 @@ impl<DB: sqlx::Database> WriteTx<DB> {
         self.from_cache = false;
     }
 
-    /// Commits, then publishes the head for the next writer (still holding the connection, so
-    /// on SQLite no other write can begin before the head is published).
-    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
-        <DB::TransactionManager as sqlx::TransactionManager>::commit(&mut self.conn).await?;
-        self.open = false;
+    /// After the commit: the head this transaction left, for the next writer.
+    pub(crate) fn publish(&mut self) {
         if let (Some(cache), Some(Some(head))) = (&self.cache, self.head.take())
             && let Ok(mut c) = cache.lock()
         {
             *c = Some(head);
         }
-        Ok(())
     }
 }
 
-impl<DB: sqlx::Database> Drop for WriteTx<DB> {
-    fn drop(&mut self) {
-        if self.open {
-            <DB::TransactionManager as sqlx::TransactionManager>::start_rollback(&mut self.conn);
-        }
-    }
-}
-
-impl<DB: sqlx::Database> std::ops::Deref for WriteTx<DB> {
-    type Target = DB::Connection;
-
-    fn deref(&self) -> &Self::Target {
-        &self.conn
-    }
-}
-
-impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.conn
-    }
+/// Re-chains an entry after `head` (its hash computed again): for an entry whose cached head
+/// turned out stale.
+pub(crate) fn rechain(mut e: AuditEntry, head: Option<ChainHead>) -> AuditEntry {
+    (e.seq, e.prev_hash) = head.map_or((1, GENESIS_HASH.to_string()), |(s, h)| (s + 1, h));
+    e.hash = e.compute_hash();
+    e
 }

@@ -11,9 +11,11 @@
 //! include with `#[path]`, and it names the backend only through what it imports from its
 //! parent: `Db`, `Conn`, `WriteTx`, `SqlStore` and the backend's constants. Everything that
 //! does not depend on the backend (row types, error mapping, the audit draft) is compiled once,
-//! in [`common`]. The backends differ in how a write begins (SQLite: `begin immediate` after an
-//! in-process queue, with the chain head kept in memory; PostgreSQL: an advisory lock for the
-//! chain), in their migrations folder, and in nothing else. (A single implementation generic
+//! in [`common`]. The backends differ in their write transaction (SQLite: one connection the
+//! store keeps for its writes, `begin immediate`, the chain head kept in memory and the last
+//! audit entry stored with the commit in one round trip; PostgreSQL: a pooled connection in
+//! sqlx's transaction and an advisory lock for the chain), in their migrations folder, and in
+//! nothing else. (A single implementation generic
 //! over `sqlx::Database` was the alternative; its trait bounds on every `bind` and `FromRow`
 //! would outweigh the queries.)
 //!

@@ -6,15 +6,15 @@
 //! head under it (once per transaction: a second append in the same transaction follows the
 //! head the first one left).
 
+use sqlx::pool::PoolConnection;
+
 use super::StoreResult;
-use super::common::Held;
+use super::common::Chain;
 
 /// This backend's database.
 pub(crate) type Db = sqlx::Postgres;
 /// One connection of this backend.
 pub(crate) type Conn = sqlx::PgConnection;
-/// This backend's write transaction.
-pub(crate) type WriteTx = super::common::WriteTx<Db>;
 /// The store the queries are implemented for.
 pub(crate) type SqlStore = PostgresStore;
 
@@ -77,18 +77,18 @@ impl PostgresStore {
 
     /// Starts a write transaction.
     async fn write_tx(&self) -> StoreResult<WriteTx> {
-        Ok(WriteTx::begin(self.writer().await?, None, None).await?)
+        Ok(WriteTx { tx: self.pool.begin().await?, chain: Chain::new(None) })
     }
 
     /// No connection is a writer's own: short reads use the pool as any other.
-    fn idle_writer(&self) -> Option<Held<Db>> {
+    fn idle_writer(&self) -> Option<PoolConnection<Db>> {
         None
     }
 
     /// A connection for a write outside [`Self::write_tx`]: any of the pool (PostgreSQL has
     /// row locks, no single writer).
-    async fn writer(&self) -> StoreResult<Held<Db>> {
-        Ok(Held::Pooled(self.pool.acquire().await?))
+    async fn writer(&self) -> StoreResult<PoolConnection<Db>> {
+        Ok(self.pool.acquire().await?)
     }
 
     /// Checks the audit entries `from..=to` (one part of `verify_audit_in_parts`) as sqlx
@@ -96,6 +96,49 @@ impl PostgresStore {
     /// already the limit.
     async fn verify_part(self, from: i64, to: i64) -> StoreResult<shared::audit::ChainVerifier> {
         base::read_chain_part(self.pool, from, to).await
+    }
+}
+
+/// A write transaction: one of the pool's connections in sqlx's transaction, with the audit
+/// chain's head as this transaction sees it. It dereferences to the connection, so queries take
+/// `&mut *tx`; dropped without a commit, it rolls back.
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, Db>,
+    pub(crate) chain: Chain,
+}
+
+impl WriteTx {
+    /// Stores an audit entry that follows the head read under the append lock.
+    pub(crate) async fn append_entry(&mut self, e: shared::audit::AuditEntry) -> StoreResult<()> {
+        base::insert_entry(&mut self.tx, &e, "").await?;
+        self.chain.set_head(e.seq, e.hash);
+        Ok(())
+    }
+
+    /// Nothing to do: each entry is stored as it is appended.
+    #[allow(clippy::unused_async)] // the same shape as SQLite's, which stores a deferred entry
+    pub(crate) async fn flush_audit(&mut self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// Commits.
+    pub(crate) async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.tx
     }
 }
 

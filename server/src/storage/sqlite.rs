@@ -18,19 +18,17 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
 use rusqlite::{Connection, OpenFlags};
-use shared::audit::{ChainVerifier, StoredEntry};
+use shared::audit::{AuditEntry, ChainVerifier, StoredEntry};
 use sqlx::Connection as _;
 use tokio::sync::Mutex;
 
-use super::common::{HeadCache, Held};
+use super::common::{Chain, HeadCache, rechain};
 use super::{StoreError, StoreResult};
 
 /// This backend's database.
 pub(crate) type Db = sqlx::Sqlite;
 /// One connection of this backend.
 pub(crate) type Conn = sqlx::SqliteConnection;
-/// This backend's write transaction.
-pub(crate) type WriteTx = super::common::WriteTx<Db>;
 /// The store the queries are implemented for.
 pub(crate) type SqlStore = SqliteStore;
 
@@ -88,7 +86,7 @@ pub struct SqliteStore {
     pool: sqlx::SqlitePool,
     /// The one connection every write of this process uses (opened by the first write), behind
     /// the lock writers queue on.
-    writer: Arc<Mutex<Option<Conn>>>,
+    writer: Arc<Mutex<Option<Writer>>>,
     /// The audit chain's head as the last write of this process left it.
     head: HeadCache,
 }
@@ -107,36 +105,42 @@ impl SqliteStore {
 
     /// Starts a write transaction on the writer's connection, held until it ends.
     async fn write_tx(&self) -> StoreResult<WriteTx> {
-        match WriteTx::begin(self.writer().await?, Some("begin immediate"), Some(self.head.clone())).await {
-            Ok(tx) => Ok(tx),
-            Err(e) => {
-                if matches!(e, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_)) {
-                    // The connection is gone: the next write opens another.
-                    *self.writer.lock().await = None;
-                }
-                Err(e.into())
-            }
+        let mut w = self.writer().await?;
+        // Set until the commit: a write dropped midway leaves it, and the next write reopens.
+        w.0.suspect = true;
+        if let Err(e) = sqlx::query("begin immediate").execute(&mut w.0.conn).await {
+            // Nothing was begun, unless the connection itself failed.
+            w.0.suspect = matches!(e, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_));
+            return Err(e.into());
         }
+        Ok(WriteTx { w: Some(w), chain: Chain::new(Some(self.head.clone())), pending: None })
     }
 
     /// The writer's connection when no write holds it, for a short read that every request
     /// makes (its session): its pages stay cached, where a reader's cache is dropped after each
     /// write, and it goes back without the ping sqlx's pool sends each connection given back.
-    fn idle_writer(&self) -> Option<Held<Db>> {
-        let turn = self.writer.clone().try_lock_owned().ok()?;
-        let conn = tokio::sync::OwnedMutexGuard::try_map(turn, Option::as_mut).ok()?;
-        Some(Held::Own(conn))
+    fn idle_writer(&self) -> Option<WriterGuard> {
+        let slot = self.writer.clone().try_lock_owned().ok()?;
+        let w = tokio::sync::OwnedMutexGuard::try_map(slot, |s| s.as_mut().filter(|w| !w.suspect)).ok()?;
+        Some(WriterGuard(w))
     }
 
-    /// The writer's connection, once it is this caller's turn (opened by the first write, or the
-    /// one after a write that found it gone).
-    async fn writer(&self) -> StoreResult<Held<Db>> {
-        let mut turn = self.writer.clone().lock_owned().await;
-        if turn.is_none() {
-            *turn = Some(Conn::connect_with(&self.pool.connect_options()).await?);
+    /// The writer's connection, once it is this caller's turn: opened by the first write, and
+    /// again after a write that was dropped midway or found the connection failed (closing a
+    /// connection rolls back whatever it left open).
+    async fn writer(&self) -> StoreResult<WriterGuard> {
+        let mut slot = self.writer.clone().lock_owned().await;
+        if let Some(w) = slot.take_if(|w| w.suspect) {
+            let _ = w.conn.close().await;
         }
-        let conn = tokio::sync::OwnedMutexGuard::map(turn, |c| c.as_mut().expect("opened above"));
-        Ok(Held::Own(conn))
+        if slot.is_none() {
+            let conn = Conn::connect_with(&self.pool.connect_options()).await?;
+            *slot = Some(Writer { conn, suspect: false });
+        }
+        match tokio::sync::OwnedMutexGuard::try_map(slot, Option::as_mut) {
+            Ok(w) => Ok(WriterGuard(w)),
+            Err(_) => Err(StoreError::Internal("the writer's connection is not open".into())),
+        }
     }
 
     /// Checks the audit entries `from..=to` (one part of `verify_audit_in_parts`) on a blocking
@@ -155,6 +159,143 @@ impl SqliteStore {
             .await
             .map_err(super::common::checker_failed)?
             .map_err(|e| StoreError::Internal(format!("reading the audit trail: {e}")))
+    }
+}
+
+/// The writer's connection and whether it can be trusted as it is.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    conn: Conn,
+    /// A transaction may be open on it, or it failed: set by `begin`, cleared by the commit. A
+    /// write dropped midway (its request cancelled) leaves it set; the next user then closes the
+    /// connection (which rolls back) and opens another.
+    suspect: bool,
+}
+
+/// The writer's connection, held: writers take turns on this lock.
+pub(crate) struct WriterGuard(tokio::sync::OwnedMappedMutexGuard<Option<Writer>, Writer>);
+
+impl std::ops::Deref for WriterGuard {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        &self.0.conn
+    }
+}
+
+impl std::ops::DerefMut for WriterGuard {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.0.conn
+    }
+}
+
+/// A write transaction on the writer's connection (so it is also the writer's turn), with the
+/// audit chain's head as this transaction sees it. It dereferences to the connection, so
+/// queries take `&mut *tx`.
+///
+/// The last audit entry appended is stored with the commit, in the same round trip to SQLite's
+/// worker thread (`insert …; commit`): each round trip costs about as much as the statements
+/// themselves. A statement a write runs after its last append therefore runs before that entry
+/// is stored. The committed result is the same: the entry refers to nothing those statements
+/// change, and no write reads the audit trail but for the chain's head, which the transaction
+/// knows while an entry is pending ([`WriteTx::flush_audit`] stores it before the head is read
+/// again). Dropped without a commit, the transaction rolls back on a task that holds the
+/// writer's turn until it is done.
+pub(crate) struct WriteTx {
+    /// Held until the transaction ends (`None` only once it is dropped).
+    w: Option<WriterGuard>,
+    pub(crate) chain: Chain,
+    /// The entry appended last, not yet stored, and whether its head came from the cache.
+    pending: Option<(AuditEntry, bool)>,
+}
+
+impl WriteTx {
+    /// Appends an entry that follows the chain's head as this transaction knows it; it is stored
+    /// by the commit (or the next append).
+    pub(crate) async fn append_entry(&mut self, mut e: AuditEntry) -> StoreResult<()> {
+        if self.pending.is_some() {
+            self.flush_audit().await?;
+            // `e` follows the pending entry, which may have been chained again as it was stored.
+            e = rechain(e, self.chain.known_head().flatten());
+        }
+        let from_cache = self.chain.head_from_cache();
+        self.chain.set_head(e.seq, e.hash.clone());
+        self.pending = Some((e, from_cache));
+        Ok(())
+    }
+
+    /// Stores the entry appended last, if it is not stored yet.
+    pub(crate) async fn flush_audit(&mut self) -> StoreResult<()> {
+        match self.pending.take() {
+            Some((e, from_cache)) => self.store(e, from_cache, "").await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stores `e`, then runs `then` in the same round trip. When its head came from the cache and
+    /// another process appended since (a tool on the same file), the unique `seq` refuses it: it
+    /// is chained again after the stored head.
+    async fn store(&mut self, e: AuditEntry, from_cache: bool, then: &'static str) -> StoreResult<()> {
+        match base::insert_entry(self.conn(), &e, then).await {
+            Err(StoreError::Database(err)) if from_cache && base::is_unique_violation(&err) => {
+                self.chain.forget_head();
+                let head = base::lock_chain(self.conn()).await?;
+                let e = rechain(e, head);
+                base::insert_entry(self.conn(), &e, then).await?;
+                self.chain.set_head(e.seq, e.hash);
+                Ok(())
+            }
+            done => done,
+        }
+    }
+
+    /// Stores the pending entry and commits (one round trip), then publishes the head for the
+    /// next writer while still holding the connection.
+    pub(crate) async fn commit(mut self) -> StoreResult<()> {
+        match self.pending.take() {
+            Some((e, from_cache)) => self.store(e, from_cache, "; commit").await?,
+            None => {
+                sqlx::query("commit").execute(self.conn()).await?;
+            }
+        }
+        if let Some(w) = self.w.as_mut() {
+            w.0.suspect = false;
+        }
+        self.chain.publish();
+        Ok(())
+    }
+
+    fn conn(&mut self) -> &mut Conn {
+        self.w.as_mut().expect("held until the transaction ends")
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let Some(mut w) = self.w.take().filter(|w| w.0.suspect) else { return };
+        // Not committed: roll back before the next writer's turn. When the rollback fails (or no
+        // runtime is left to run it) the connection stays suspect and the next write reopens it.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if sqlx::query("rollback").execute(&mut *w).await.is_ok() {
+                    w.0.suspect = false;
+                }
+            });
+        }
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        self.w.as_ref().expect("held until the transaction ends")
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn()
     }
 }
 

@@ -31,21 +31,8 @@ pub(super) async fn append_audit<'a>(
     ctx: &AuditContext,
     draft: impl Into<Draft<'a>>,
 ) -> StoreResult<()> {
-    let draft = draft.into();
-    let e = draft.entry(ctx, chain_head(tx).await?);
-    match insert_entry(tx, &e).await {
-        Err(StoreError::Database(err)) if tx.head_from_cache() && is_unique_violation(&err) => {
-            // Another process appended since this one last did (a tool on the same SQLite
-            // file): the cached head was stale. Read it and append after it.
-            tx.forget_head();
-            let e = draft.entry(ctx, chain_head(tx).await?);
-            insert_entry(tx, &e).await?;
-            tx.set_head(e.seq, e.hash);
-        }
-        Err(err) => return Err(err),
-        Ok(()) => tx.set_head(e.seq, e.hash),
-    }
-    Ok(())
+    let e = draft.into().entry(ctx, chain_head(tx).await?);
+    tx.append_entry(e).await
 }
 
 /// Appends the audit entries of many writes of one transaction at once (an approval assigning
@@ -59,8 +46,9 @@ pub(super) async fn append_audits(tx: &mut WriteTx, ctx: &AuditContext, drafts: 
         return Ok(());
     }
     // A head cached by the backend cannot be retried entry by entry: read it under the lock.
-    let mut head = match tx.known_head() {
-        Some(head) if !tx.head_from_cache() => head,
+    tx.flush_audit().await?;
+    let mut head = match tx.chain.known_head() {
+        Some(head) if !tx.chain.head_from_cache() => head,
         _ => fresh_chain_head(tx).await?,
     };
     let mut entries = Vec::with_capacity(drafts.len());
@@ -71,7 +59,7 @@ pub(super) async fn append_audits(tx: &mut WriteTx, ctx: &AuditContext, drafts: 
     }
     insert_entries(tx, &entries).await?;
     if let Some(last) = entries.last() {
-        tx.set_head(last.seq, last.hash.clone());
+        tx.chain.set_head(last.seq, last.hash.clone());
     }
     Ok(())
 }
@@ -85,19 +73,20 @@ pub(super) fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// it between writes; otherwise read under the append lock, which is then held until the
 /// transaction ends.
 pub(super) async fn chain_head(tx: &mut WriteTx) -> StoreResult<Option<(i64, String)>> {
-    if let Some(head) = tx.known_head() {
+    if let Some(head) = tx.chain.known_head() {
         return Ok(head);
     }
     let head = lock_chain(tx).await?;
-    tx.read_head(head.clone());
+    tx.chain.read_head(head.clone());
     Ok(head)
 }
 
 /// The chain's head read from the database under the append lock, for a batch of appends
 /// that cannot retry one entry (an import): a head cached by the backend is not trusted.
 pub(super) async fn fresh_chain_head(tx: &mut WriteTx) -> StoreResult<Option<(i64, String)>> {
+    tx.flush_audit().await?;
     let head = lock_chain(tx).await?;
-    tx.read_head(head.clone());
+    tx.chain.read_head(head.clone());
     Ok(head)
 }
 
@@ -142,29 +131,30 @@ pub(super) async fn insert_entries(conn: &mut Conn, entries: &[AuditEntry]) -> S
     Ok(())
 }
 
-/// Stores an entry that follows the head read under [`lock_chain`].
-pub(super) async fn insert_entry(conn: &mut Conn, e: &AuditEntry) -> StoreResult<()> {
+/// Stores an entry that follows the head read under [`lock_chain`], then runs `then` in the same
+/// round trip (SQLite: `; commit`; empty for nothing).
+pub(super) async fn insert_entry(conn: &mut Conn, e: &AuditEntry, then: &'static str) -> StoreResult<()> {
+    const INSERT: &str = "insert into audit_entries (seq, occurred_at, actor_id, actor_name, action, record_type, \
+         record_id, record_version, changes, reason, source, prev_hash, hash) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+    let sql = if then.is_empty() { std::borrow::Cow::Borrowed(INSERT) } else { format!("{INSERT}{then}").into() };
     let (changes, source) = e.json_parts();
-    sqlx::query(
-        "insert into audit_entries (seq, occurred_at, actor_id, actor_name, action, record_type, record_id, \
-         record_version, changes, reason, source, prev_hash, hash) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(e.seq)
-    .bind(e.occurred_at)
-    .bind(e.actor_id)
-    .bind(&e.actor_name)
-    .bind(e.action.as_str())
-    .bind(&e.record_type)
-    .bind(e.record_id)
-    .bind(e.record_version)
-    .bind(&changes)
-    .bind(&e.reason)
-    .bind(&source)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(&sql)
+        .bind(e.seq)
+        .bind(e.occurred_at)
+        .bind(e.actor_id)
+        .bind(&e.actor_name)
+        .bind(e.action.as_str())
+        .bind(&e.record_type)
+        .bind(e.record_id)
+        .bind(e.record_version)
+        .bind(&changes)
+        .bind(&e.reason)
+        .bind(&source)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

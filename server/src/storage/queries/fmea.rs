@@ -454,7 +454,7 @@ impl FmeaStore for SqlStore {
             }
             insert_entries(&mut tx, &entries).await?;
             if let Some(last) = entries.last() {
-                tx.set_head(last.seq, last.hash.clone());
+                tx.chain.set_head(last.seq, last.hash.clone());
             }
             position += chunk.len() as i64;
         }
