@@ -451,6 +451,51 @@ async fn a_site_is_not_retired_under_new_departments(store: Arc<dyn Store>, _db:
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
+/// Writes whose requests go away midway (the future dropped after 0 to 6 ms, so at every step
+/// of the transaction) leave nothing half-written: each process saved has its audit entry and
+/// each entry its process, the chain verifies, and the next write goes through at once.
+async fn writes_dropped_midway_leave_nothing_half_written(store: Arc<dyn Store>, _db: TestDb) {
+    let owner = owner(&store).await;
+    let site = store
+        .create_site(&ctx(), &SiteInput { code: "HQ".into(), name: "Headquarters".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let dept = store
+        .create_department(&ctx(), &DepartmentInput { name: "Machining".into(), site_id: Some(site.id), version: None })
+        .await
+        .unwrap();
+    let mut finished = 0;
+    for i in 0..120u64 {
+        let input = process(&format!("Dropped {i}"), dept.id, owner);
+        let by = ctx();
+        let write = store.create_process(&by, &input);
+        if tokio::time::timeout(std::time::Duration::from_micros(i * 50), write).await.is_ok() {
+            finished += 1;
+        }
+    }
+    assert!(finished < 120, "some writes were dropped midway");
+    let last = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.create_process(&ctx(), &process("After the drops", dept.id, owner)),
+    )
+    .await
+    .expect("the next write is not held up")
+    .unwrap();
+    let saved: std::collections::BTreeSet<i64> =
+        store.list_processes(true).await.unwrap().into_iter().map(|p| p.id.0).collect();
+    assert!(saved.contains(&last.id.0));
+    let audited: std::collections::BTreeSet<i64> = store
+        .audit_since(0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record_type == "process" && e.action == AuditAction::Create)
+        .map(|e| e.record_id)
+        .collect();
+    assert_eq!(saved, audited, "every process saved has its audit entry, and every entry its process");
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
 on_both_backends!(
     a_site_is_not_retired_under_new_departments,
     organisation_records_story,
@@ -461,4 +506,5 @@ on_both_backends!(
     two_stores_on_one_database_write_at_once,
     the_database_refuses_to_alter_the_audit_trail,
     tampering_is_reported_at_its_exact_position,
+    writes_dropped_midway_leave_nothing_half_written,
 );
