@@ -1,14 +1,14 @@
 //! The SQLite backend (the embedded default): the store, how it begins a write, and the queries
 //! of every area compiled for `sqlx::Sqlite` (see [`crate::storage`] for the mechanism).
 //!
-//! SQLite has one writer per file. Every write of this process goes through one connection of
-//! its own (a pool of one, apart from the readers' pool): writers queue for it in-process (SQLite's
-//! own busy handler would make a waiting writer sleep for milliseconds), and `begin immediate`
-//! takes the write lock at once, so a transaction that reads before it writes never fails with
-//! `SQLITE_BUSY` midway. The one connection is also what makes writes cheap: a connection's page
-//! cache is dropped whenever another connection changed the file, so writes spread over the
-//! readers' pool re-read the pages they touched, each time (about a quarter of the write path's
-//! CPU, measured with `perf`). Because the writers are serialised, the store keeps the audit
+//! SQLite has one writer per file. Every write of this process goes through one connection the
+//! store keeps for writing, apart from the readers' pool: writers queue for it in-process
+//! (SQLite's own busy handler would make a waiting writer sleep for milliseconds), and `begin
+//! immediate` takes the write lock at once, so a transaction that reads before it writes never
+//! fails with `SQLITE_BUSY` midway. The one connection is also what makes writes cheap: a
+//! connection's page cache is dropped whenever another connection changed the file (writes
+//! spread over the pool re-read the pages they touch, each time), and sqlx's pool pings every
+//! connection given back (one more round trip to SQLite's worker thread per write). Because the writers are serialised, the store keeps the audit
 //! chain's head in memory instead of reading it on every write; a tool writing to the same file
 //! from another process makes the cached head stale, which the unique `seq` of the next append
 //! detects (it then reads the head).
