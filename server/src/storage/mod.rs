@@ -14,7 +14,7 @@
 //! in [`common`]. The backends differ in their write transaction (SQLite: one connection the
 //! store keeps for its writes, `begin immediate`, the chain head kept in memory and the last
 //! audit entry stored with the commit in one round trip; PostgreSQL: a pooled connection in
-//! sqlx's transaction and the chain's head row locked `for update`), in their migrations folder, and in
+//! sqlx's transaction and an advisory lock for the chain), in their migrations folder, and in
 //! nothing else. (A single implementation generic
 //! over `sqlx::Database` was the alternative; its trait bounds on every `bind` and `FromRow`
 //! would outweigh the queries.)

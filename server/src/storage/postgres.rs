@@ -2,9 +2,9 @@
 //! compiled for `sqlx::Postgres` (see [`crate::storage`] for the mechanism).
 //!
 //! Several Caliper instances may share one PostgreSQL database, so nothing is cached between
-//! transactions: each append locks the chain's head row (`audit_head`, kept by a trigger) and
-//! reads it in the same statement (once per transaction: a second append in the same
-//! transaction follows the head the first one left).
+//! transactions: each append takes a transaction-scoped advisory lock and reads the chain's
+//! head under it (once per transaction: a second append in the same transaction follows the
+//! head the first one left).
 
 use sqlx::pool::PoolConnection;
 
@@ -20,10 +20,8 @@ pub(crate) type SqlStore = PostgresStore;
 
 /// Reported by `/healthz` and the logs.
 const BACKEND: &str = "postgres";
-/// The chain's head, locked until the transaction ends: the one row of `audit_head`, which a
-/// trigger keeps (migration 20261211000034). A writer waiting for the lock gets the row as the
-/// writer before it left it. `seq` 0 while the trail is empty.
-const CHAIN_HEAD: &str = "select seq, hash from audit_head where id = 1 for update";
+/// One lock id for the audit chain, held until the transaction ends.
+const APPEND_LOCK: Option<&str> = Some("select pg_advisory_xact_lock(1128616521)");
 /// Appended to a `select` that must hold its rows until the transaction ends (a writer that
 /// decides from what it read, e.g. a revision's status, before it writes).
 const FOR_UPDATE: &str = " for update";

@@ -34,9 +34,8 @@ pub(crate) type SqlStore = SqliteStore;
 
 /// Reported by `/healthz` and the logs.
 const BACKEND: &str = "sqlite";
-/// The chain's head: the newest entry (`begin immediate` already holds SQLite's single write
-/// lock, so the chain needs no other).
-const CHAIN_HEAD: &str = "select seq, hash from audit_entries order by seq desc limit 1";
+/// `begin immediate` already holds SQLite's single write lock: the chain needs no other.
+const APPEND_LOCK: Option<&str> = None;
 /// `begin immediate` already holds the whole file for the writer: no row lock is needed (nor
 /// spelled: SQLite has no `for update`).
 const FOR_UPDATE: &str = "";

@@ -15,7 +15,7 @@ use shared::org::{
 use shared::validation::REQUIRED;
 use sqlx::Row as _;
 
-use super::{BACKEND, CHAIN_HEAD, Conn, Db, FOR_SHARE, FOR_UPDATE, SqlStore, WriteTx, migrator};
+use super::{APPEND_LOCK, BACKEND, Conn, Db, FOR_SHARE, FOR_UPDATE, SqlStore, WriteTx, migrator};
 use crate::storage::common::{
     AUDIT_COLUMNS, AuditRow, Audited, DEPARTMENT_SELECT, DEPARTMENTS, DepartmentRow, Draft, PROCESS_SELECT, ProcessRow,
     SITE_SELECT, SITES, SiteRow, USERS, Written, checker_failed, constraint_error, field_error, reference_problem,
@@ -24,8 +24,8 @@ use crate::storage::common::{
 use crate::storage::{AuditContext, AuditFilter, Change, Store, StoreError, StoreResult};
 
 /// Appends the audit entry of a write, in the write's own transaction. The append is
-/// serialised (SQLite: the transaction already holds the write lock; PostgreSQL: the chain's
-/// head row, locked until the transaction ends), so concurrent writers never fork the chain.
+/// serialised (SQLite: the transaction already holds the write lock; PostgreSQL: a
+/// transaction-scoped advisory lock), so concurrent writers never fork the chain.
 pub(super) async fn append_audit<'a>(
     tx: &mut WriteTx,
     ctx: &AuditContext,
@@ -91,10 +91,14 @@ pub(super) async fn fresh_chain_head(tx: &mut WriteTx) -> StoreResult<Option<(i6
 }
 
 /// Takes the chain's append lock for the rest of the transaction and reads its head
-/// `(seq, hash)` (`None` while the trail is empty), in one statement ([`CHAIN_HEAD`]).
+/// `(seq, hash)` (`None` while the trail is empty).
 pub(super) async fn lock_chain(conn: &mut Conn) -> StoreResult<Option<(i64, String)>> {
-    let head: Option<(i64, String)> = sqlx::query_as(CHAIN_HEAD).fetch_optional(&mut *conn).await?;
-    Ok(head.filter(|(seq, _)| *seq > 0))
+    if let Some(lock) = APPEND_LOCK {
+        sqlx::query(lock).execute(&mut *conn).await?;
+    }
+    Ok(sqlx::query_as("select seq, hash from audit_entries order by seq desc limit 1")
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 /// Stores entries that follow each other (and the head read under [`lock_chain`]) with
