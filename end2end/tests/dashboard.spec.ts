@@ -18,7 +18,9 @@ test("the executive lands on the dashboard; a measurement elsewhere moves its ti
 
   // The quality manager records this month's production in the measurements form and the
   // rejects through the API: the executive's defect-rate tile shows them of 1,000 for this
-  // month without a reload (a few rejects: the number is new on every run).
+  // month without a reload (a few rejects: the number is new on every run, and at most 7 so
+  // that the demo's defect-rate objective, at or under 0.8 %, stays achieved for the objectives
+  // journey below).
   const month = thisMonth();
   const qm = await pageAs(browser, DEMO.qualityManager.username);
   await qm.goto("/dashboard/measurements");
@@ -30,7 +32,7 @@ test("the executive lands on the dashboard; a measurement elsewhere moves its ti
   await qm.getByRole("button", { name: "Save" }).click();
   await expect(qm.getByRole("status").filter({ hasText: /Saved|Unchanged/ })).toBeVisible();
   const api = await apiAs(DEMO.qualityManager.username);
-  const rejected = 1 + Math.floor(Math.random() * 9);
+  const rejected = 1 + Math.floor(Math.random() * 7);
   const r = await api.post("/api/v1/measurements", { data: { series: "units_rejected", period: month, value: rejected, source: "MES shift report" } });
   expect(r.status(), await r.text()).toBe(200);
   await expect(defect.getByTestId("tile-value")).toHaveText(`${(rejected / 10).toFixed(2)} %`);
