@@ -14,8 +14,9 @@
 //! in [`common`]. The backends differ in their write transaction (SQLite: one connection the
 //! store keeps for its writes, `begin immediate`, the chain head kept in memory and the last
 //! audit entry stored with the commit in one round trip; PostgreSQL: a pooled connection in
-//! sqlx's transaction and an advisory lock for the chain), in their migrations folder, and in
-//! nothing else. (A single implementation generic
+//! sqlx's transaction, each entry appended by one call that takes the chain's advisory lock and
+//! checks the head the instance expects), in how a request's session is read (SQLite: on the
+//! request's thread through `rusqlite`), in their migrations folder, and in nothing else. (A single implementation generic
 //! over `sqlx::Database` was the alternative; its trait bounds on every `bind` and `FromRow`
 //! would outweigh the queries.)
 //!

@@ -1,15 +1,20 @@
 //! The PostgreSQL backend: the store, how it begins a write, and the queries of every area
 //! compiled for `sqlx::Postgres` (see [`crate::storage`] for the mechanism).
 //!
-//! Several Caliper instances may share one PostgreSQL database, so nothing is cached between
-//! transactions: each append takes a transaction-scoped advisory lock and reads the chain's
-//! head under it (once per transaction: a second append in the same transaction follows the
-//! head the first one left).
+//! Several Caliper instances may share one PostgreSQL database. Each append takes a
+//! transaction-scoped advisory lock, so appends are serialised across instances; the store keeps
+//! the chain's head its last write left, and an entry is chained after it and stored by one
+//! call, `caliper_audit_append` (migration 20261211000034), which takes the lock, reads the head
+//! under it and stores the entry only when it follows that head. When another instance appended
+//! since, the call stores nothing and returns the head, and the entry is chained again after it
+//! (the lock is then held, so the second call stores it). One round trip per append instead of
+//! three (lock, head, insert), and the lock is held from that call to the commit only.
 
+use shared::audit::AuditEntry;
 use sqlx::pool::PoolConnection;
 
-use super::StoreResult;
-use super::common::Chain;
+use super::common::{Chain, ChainHead, HeadCache, rechain};
+use super::{StoreError, StoreResult};
 
 /// This backend's database.
 pub(crate) type Db = sqlx::Postgres;
@@ -62,12 +67,15 @@ fn migrator() -> sqlx::migrate::Migrator {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: sqlx::PgPool,
+    /// The audit chain's head as the last write of this instance left it: a guess that the
+    /// append checks under the lock (another instance may have appended since).
+    head: HeadCache,
 }
 
 impl PostgresStore {
     /// Wraps an open pool.
     pub fn new(pool: sqlx::PgPool) -> Self {
-        Self { pool }
+        Self { pool, head: HeadCache::default() }
     }
 
     /// The pool, for tests and tools that need raw access.
@@ -77,7 +85,13 @@ impl PostgresStore {
 
     /// Starts a write transaction.
     async fn write_tx(&self) -> StoreResult<WriteTx> {
-        Ok(WriteTx { tx: self.pool.begin().await?, chain: Chain::new(None) })
+        Ok(WriteTx { tx: self.pool.begin().await?, chain: Chain::new(Some(self.head.clone())) })
+    }
+
+    /// Sessions are read through the pool as any other read.
+    #[allow(clippy::unused_self)] // the same shape as SQLite's
+    fn session_on_this_thread(&self, _token_hash: &str) -> Option<Option<crate::auth::SessionAuth>> {
+        None
     }
 
     /// No connection is a writer's own: short reads use the pool as any other.
@@ -108,11 +122,24 @@ pub(crate) struct WriteTx {
 }
 
 impl WriteTx {
-    /// Stores an audit entry that follows the head read under the append lock.
-    pub(crate) async fn append_entry(&mut self, e: shared::audit::AuditEntry) -> StoreResult<()> {
-        base::insert_entry(&mut self.tx, &e, "").await?;
-        self.chain.set_head(e.seq, e.hash);
-        Ok(())
+    /// Stores an audit entry chained after the head this transaction knows (read under the
+    /// lock, or the one this instance's last write left): under the append lock, as it is, when
+    /// that is still the chain's head; otherwise chained again after the head the call returns.
+    pub(crate) async fn append_entry(&mut self, mut e: AuditEntry) -> StoreResult<()> {
+        for _ in 0..3 {
+            match append_if_head(&mut self.tx, &e).await? {
+                None => {
+                    self.chain.set_head(e.seq, e.hash);
+                    return Ok(());
+                }
+                Some(head) => {
+                    self.chain.read_head(head.clone());
+                    e = rechain(e, head);
+                }
+            }
+        }
+        // The lock is held after the first call: the head cannot move again.
+        Err(StoreError::Internal("the audit chain's head moved while its append lock was held".into()))
     }
 
     /// Nothing to do: each entry is stored as it is appended.
@@ -121,11 +148,37 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Commits.
-    pub(crate) async fn commit(self) -> StoreResult<()> {
+    /// Commits, then keeps the head it left for this instance's next write.
+    pub(crate) async fn commit(mut self) -> StoreResult<()> {
         self.tx.commit().await?;
+        self.chain.publish();
         Ok(())
     }
+}
+
+/// Takes the append lock and stores `e` when it follows the chain's head; otherwise stores
+/// nothing and returns that head (`Some(None)` while the trail is empty). One round trip.
+async fn append_if_head(conn: &mut Conn, e: &AuditEntry) -> StoreResult<Option<Option<ChainHead>>> {
+    let (changes, source) = e.json_parts();
+    let head: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+        "select head_seq, head_hash from caliper_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(e.seq)
+    .bind(e.occurred_at)
+    .bind(e.actor_id)
+    .bind(&e.actor_name)
+    .bind(e.action.as_str())
+    .bind(&e.record_type)
+    .bind(e.record_id)
+    .bind(e.record_version)
+    .bind(&changes)
+    .bind(&e.reason)
+    .bind(&source)
+    .bind(&e.prev_hash)
+    .bind(&e.hash)
+    .fetch_optional(conn)
+    .await?;
+    Ok(head.map(|(seq, hash)| seq.zip(hash)))
 }
 
 impl std::ops::Deref for WriteTx {

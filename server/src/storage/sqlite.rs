@@ -22,8 +22,12 @@ use shared::audit::{AuditEntry, ChainVerifier, StoredEntry};
 use sqlx::Connection as _;
 use tokio::sync::Mutex;
 
+use shared::auth::{UserId, UserSummary};
+
 use super::common::{Chain, HeadCache, rechain};
+use super::trust::parse_roles;
 use super::{StoreError, StoreResult};
+use crate::auth::SessionAuth;
 
 /// This backend's database.
 pub(crate) type Db = sqlx::Sqlite;
@@ -89,13 +93,58 @@ pub struct SqliteStore {
     writer: Arc<Mutex<Option<Writer>>>,
     /// The audit chain's head as the last write of this process left it.
     head: HeadCache,
+    /// Connections for the session lookup on the calling thread.
+    lookups: Arc<Lookups>,
 }
+
+/// Read-only connections of `rusqlite` for the one read every request makes, its session
+/// ([`SqliteStore::session_on_this_thread`]), and the file they open (`None` for a database in
+/// memory, which has no file to open a second connection on).
+#[derive(Debug, Default)]
+struct Lookups {
+    file: Option<std::path::PathBuf>,
+    idle: std::sync::Mutex<Vec<Connection>>,
+}
+
+/// How many idle lookup connections are kept (about one per thread that serves requests).
+const LOOKUPS_KEPT: usize = 4;
 
 impl SqliteStore {
     /// Wraps an open pool; the writer's connection is opened with the pool's options on the first
     /// write and then kept.
     pub fn new(pool: sqlx::SqlitePool) -> Self {
-        Self { pool, writer: Arc::default(), head: HeadCache::default() }
+        let file = database_file(&pool);
+        let lookups = Arc::new(Lookups { file, idle: std::sync::Mutex::default() });
+        Self { pool, writer: Arc::default(), head: HeadCache::default(), lookups }
+    }
+
+    /// The session of `token_hash` read on the calling thread, through a read-only connection
+    /// of `rusqlite`, instead of a round trip to one of sqlx's SQLite worker threads: that
+    /// hand-off (two thread wake-ups) costs several times the indexed read itself (tens of
+    /// microseconds), on every request. `None` when it cannot answer without waiting (a
+    /// database in memory, the file busy for a moment, an unexpected value): the caller then
+    /// reads through sqlx. A reader of a WAL database never waits for the writer.
+    fn session_on_this_thread(&self, token_hash: &str) -> Option<Option<SessionAuth>> {
+        let file = self.lookups.file.as_deref()?;
+        let idle = self.lookups.idle.lock().ok()?.pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_lookup(file).map_err(|e| tracing::debug!(error = %e, "session lookup connection")).ok()?,
+        };
+        match read_session(&conn, token_hash) {
+            Ok(found) => {
+                if let Ok(mut idle) = self.lookups.idle.lock()
+                    && idle.len() < LOOKUPS_KEPT
+                {
+                    idle.push(conn);
+                }
+                Some(found)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "session lookup on this thread; reading it through sqlx");
+                None
+            }
+        }
     }
 
     /// The pool, for tests and tools that need raw access.
@@ -150,11 +199,9 @@ impl SqliteStore {
     /// hand-off, not the hashing, was the limit (99–159k entries/s on two cores). A database
     /// in memory has no file to open a second connection on: it is read through sqlx.
     async fn verify_part(self, from: i64, to: i64) -> StoreResult<ChainVerifier> {
-        let file = self.pool.connect_options().get_filename().to_owned();
-        let name = file.to_string_lossy();
-        if name == ":memory:" || name.starts_with("file:") {
+        let Some(file) = self.lookups.file.clone() else {
             return base::read_chain_part(self.pool, from, to).await;
-        }
+        };
         tokio::task::spawn_blocking(move || read_chain_file(&file, from, to))
             .await
             .map_err(super::common::checker_failed)?
@@ -236,12 +283,12 @@ impl WriteTx {
     /// another process appended since (a tool on the same file), the unique `seq` refuses it: it
     /// is chained again after the stored head.
     async fn store(&mut self, e: AuditEntry, from_cache: bool, then: &'static str) -> StoreResult<()> {
-        match base::insert_entry(self.conn(), &e, then).await {
+        match insert_entry(self.conn(), &e, then).await {
             Err(StoreError::Database(err)) if from_cache && base::is_unique_violation(&err) => {
                 self.chain.forget_head();
                 let head = base::lock_chain(self.conn()).await?;
                 let e = rechain(e, head);
-                base::insert_entry(self.conn(), &e, then).await?;
+                insert_entry(self.conn(), &e, then).await?;
                 self.chain.set_head(e.seq, e.hash);
                 Ok(())
             }
@@ -268,6 +315,33 @@ impl WriteTx {
     fn conn(&mut self) -> &mut Conn {
         self.w.as_mut().expect("held until the transaction ends")
     }
+}
+
+/// Stores an entry that follows the head read under [`base::lock_chain`], then runs `then` in the same
+/// round trip (SQLite: `; commit`; empty for nothing).
+async fn insert_entry(conn: &mut Conn, e: &AuditEntry, then: &'static str) -> StoreResult<()> {
+    const INSERT: &str = "insert into audit_entries (seq, occurred_at, actor_id, actor_name, action, record_type, \
+         record_id, record_version, changes, reason, source, prev_hash, hash) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+    let sql = if then.is_empty() { std::borrow::Cow::Borrowed(INSERT) } else { format!("{INSERT}{then}").into() };
+    let (changes, source) = e.json_parts();
+    sqlx::query(&sql)
+        .bind(e.seq)
+        .bind(e.occurred_at)
+        .bind(e.actor_id)
+        .bind(&e.actor_name)
+        .bind(e.action.as_str())
+        .bind(&e.record_type)
+        .bind(e.record_id)
+        .bind(e.record_version)
+        .bind(&changes)
+        .bind(&e.reason)
+        .bind(&source)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 impl Drop for WriteTx {
@@ -297,6 +371,60 @@ impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Conn {
         self.conn()
     }
+}
+
+/// The database's file, for connections of `rusqlite` beside the pool (`None` in memory).
+fn database_file(pool: &sqlx::SqlitePool) -> Option<std::path::PathBuf> {
+    let file = pool.connect_options().get_filename().to_owned();
+    let name = file.to_string_lossy();
+    (name != ":memory:" && !name.starts_with("file:")).then_some(file)
+}
+
+/// A read-only connection for session lookups: it never waits for a lock (busy: the caller
+/// reads through sqlx instead).
+fn open_lookup(file: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(std::time::Duration::ZERO)?;
+    Ok(conn)
+}
+
+/// A session and its user (`trust::SESSION_BY_TOKEN`), decoded as sqlx decodes them.
+fn read_session(conn: &Connection, token_hash: &str) -> rusqlite::Result<Option<SessionAuth>> {
+    let mut statement = conn.prepare_cached(trust::SESSION_BY_TOKEN)?;
+    let mut rows = statement.query([token_hash])?;
+    let Some(row) = rows.next()? else { return Ok(None) };
+    let time =
+        |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+            match row.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => Ok(None),
+                value => value.as_str().ok().and_then(decode_time).map(Some).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), "not a time".into())
+                }),
+            }
+        };
+    let required = |i: usize| {
+        time(i)?
+            .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Null, "no time".into()))
+    };
+    Ok(Some(SessionAuth {
+        session_id: row.get(0)?,
+        csrf_token: row.get(1)?,
+        created_at: required(2)?,
+        last_seen_at: required(3)?,
+        expires_at: required(4)?,
+        ended_at: time(5)?,
+        user: UserSummary {
+            id: UserId(row.get(6)?),
+            username: row.get(7)?,
+            full_name: row.get(8)?,
+            roles: parse_roles(text(row, 9)?),
+        },
+        user_retired: time(10)?.is_some(),
+        must_change_password: row.get(11)?,
+        password_changed_at: required(12)?,
+        esign_agreed_at: time(13)?,
+        signed_in_session: row.get(14)?,
+    }))
 }
 
 /// Checks the audit entries `from..=to` of the SQLite database at `file`, read-only, hashing
@@ -434,3 +562,65 @@ mod training;
 #[allow(clippy::duplicate_mod)] // by design: once per backend
 #[path = "queries/trust.rs"]
 mod trust;
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr as _;
+
+    use shared::audit::AuditAction;
+    use shared::auth::{Role, UserInput};
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+    use super::*;
+    use crate::storage::{AuditContext, Store as _, TrustStore as _};
+
+    /// The session as read on this thread is the one sqlx reads, field for field, for a session
+    /// in use, one that ended and one of a deactivated user; an unknown secret is none.
+    #[tokio::test]
+    async fn a_session_read_on_this_thread_is_the_one_sqlx_reads() {
+        let path = std::env::temp_dir().join(format!("caliper-lookup-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.unwrap();
+        let store = SqliteStore::new(pool.clone());
+        // The same database read through sqlx only.
+        let through_sqlx = SqliteStore { lookups: Arc::default(), ..store.clone() };
+        store.migrate().await.unwrap();
+        let ctx = AuditContext::tool("test");
+        let mut sessions = Vec::new();
+        for (i, name) in ["dana.whitfield", "omar.haddad", "lena.fischer"].into_iter().enumerate() {
+            let input = UserInput {
+                username: name.into(),
+                full_name: name.into(),
+                email: format!("{name}@example.com"),
+                roles: vec![Role::Auditor, Role::Staff],
+                ..Default::default()
+            };
+            let user = store.create_user(&ctx, &input, "not a real hash", i == 2).await.unwrap();
+            let hash = format!("token-{i}");
+            let id = store.create_session(&ctx, user.id, &hash, "csrf", Utc::now() + chrono::Duration::hours(8)).await;
+            sessions.push((user, hash, id.unwrap()));
+        }
+        store.end_session(&ctx, sessions[1].2, "signed out", AuditAction::SignOut).await.unwrap();
+        let (user, ..) = &sessions[2];
+        store.deactivate_user(&ctx, user.id, user.meta.version, "left the company").await.unwrap();
+        for (_, hash, _) in &sessions {
+            let here = store.session_on_this_thread(hash).expect("answered on this thread");
+            let there = through_sqlx.session_by_token(hash).await.unwrap();
+            assert_eq!(format!("{here:?}"), format!("{there:?}"));
+            assert!(here.is_some());
+        }
+        let here = store.session_on_this_thread(&sessions[1].1).unwrap().unwrap();
+        assert!(here.ended_at.is_some());
+        let here = store.session_on_this_thread(&sessions[2].1).unwrap().unwrap();
+        assert!(here.user_retired && here.must_change_password);
+        assert_eq!(here.user.roles, vec![Role::Auditor, Role::Staff]);
+        assert!(matches!(store.session_on_this_thread("unknown"), Some(None)));
+        assert!(through_sqlx.session_on_this_thread("token-0").is_none(), "no file: through sqlx");
+        pool.close().await;
+        let _ = std::fs::remove_file(&path);
+    }
+}

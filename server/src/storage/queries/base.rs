@@ -131,33 +131,6 @@ pub(super) async fn insert_entries(conn: &mut Conn, entries: &[AuditEntry]) -> S
     Ok(())
 }
 
-/// Stores an entry that follows the head read under [`lock_chain`], then runs `then` in the same
-/// round trip (SQLite: `; commit`; empty for nothing).
-pub(super) async fn insert_entry(conn: &mut Conn, e: &AuditEntry, then: &'static str) -> StoreResult<()> {
-    const INSERT: &str = "insert into audit_entries (seq, occurred_at, actor_id, actor_name, action, record_type, \
-         record_id, record_version, changes, reason, source, prev_hash, hash) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-    let sql = if then.is_empty() { std::borrow::Cow::Borrowed(INSERT) } else { format!("{INSERT}{then}").into() };
-    let (changes, source) = e.json_parts();
-    sqlx::query(&sql)
-        .bind(e.seq)
-        .bind(e.occurred_at)
-        .bind(e.actor_id)
-        .bind(&e.actor_name)
-        .bind(e.action.as_str())
-        .bind(&e.record_type)
-        .bind(e.record_id)
-        .bind(e.record_version)
-        .bind(&changes)
-        .bind(&e.reason)
-        .bind(&source)
-        .bind(&e.prev_hash)
-        .bind(&e.hash)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 pub(super) async fn site_by_id(conn: &mut Conn, id: i64) -> StoreResult<Option<Site>> {
     let sql = format!("{SITE_SELECT} where site_id = $1");
     let row: Option<SiteRow> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;

@@ -59,6 +59,13 @@ impl From<UserRow> for User {
     }
 }
 
+/// Every request's session with its user, by the SHA-256 of the cookie's secret (`$1`).
+pub(super) const SESSION_BY_TOKEN: &str = "select s.session_id, s.csrf_token, s.created_at, s.last_seen_at, \
+     s.expires_at, s.ended_at, u.user_id, u.username, u.full_name, u.roles, u.retired_at, u.must_change_password, \
+     u.password_changed_at, u.esign_agreed_at, \
+     exists (select 1 from signatures g where g.session_id = s.session_id) as signed \
+     from sessions s join users u on u.user_id = s.user_id where s.token_hash = $1";
+
 const USER_SELECT: &str = "select user_id, username, full_name, email, department_id, roles, \
      must_change_password, password_changed_at, locked_until, esign_agreed_at, version, created_at, \
      updated_at, retired_at, retired_reason from users";
@@ -560,14 +567,11 @@ impl TrustStore for SqlStore {
             esign_agreed_at: Option<DateTime<Utc>>,
             signed: bool,
         }
-        let query = sqlx::query_as(
-            "select s.session_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.ended_at, \
-             u.user_id, u.username, u.full_name, u.roles, u.retired_at, u.must_change_password, \
-             u.password_changed_at, u.esign_agreed_at, \
-             exists (select 1 from signatures g where g.session_id = s.session_id) as signed \
-             from sessions s join users u on u.user_id = s.user_id where s.token_hash = $1",
-        )
-        .bind(token_hash);
+        // SQLite: on the calling thread, when it can (see `session_on_this_thread`).
+        if let Some(found) = self.session_on_this_thread(token_hash) {
+            return Ok(found);
+        }
+        let query = sqlx::query_as(SESSION_BY_TOKEN).bind(token_hash);
         // Every request's first read: on the writer's connection when it is idle (see
         // `idle_writer`), else on a reader's.
         let row: Option<Row> = match self.idle_writer() {
