@@ -173,6 +173,16 @@ impl AuditEntry {
         self.stored(&changes, &source).compute_hash()
     }
 
+    /// The canonical JSON after its opening `{"seq":<seq>`: everything the hash covers but the
+    /// position and the link, for a database that chains the entry itself after the head it
+    /// finds, as `SHA-256(prev_hash ‖ "\n" ‖ {"seq":<seq> ‖ this)` (PostgreSQL's append).
+    pub fn canonical_after_seq(&self) -> String {
+        let (changes, source) = self.json_parts();
+        let json = self.stored(&changes, &source).canonical_json();
+        let position = format!("{{\"seq\":{}", self.seq);
+        json.strip_prefix(&position).expect("the canonical JSON opens with the position").to_string()
+    }
+
     /// `changes` and `source` as compact JSON: exactly the text the database stores.
     pub fn json_parts(&self) -> (String, String) {
         let changes = serde_json::to_string(&self.changes).expect("changes always serialise");
@@ -498,6 +508,17 @@ mod tests {
         let mut altered = e.clone();
         altered.actor_name = "Someone Else".into();
         assert_ne!(altered.compute_hash(), e.hash);
+    }
+
+    #[test]
+    fn a_database_chaining_the_entry_from_what_follows_its_position_gets_the_same_hash() {
+        let head = entry(41, GENESIS_HASH);
+        let e = entry(42, &head.hash);
+        // As PostgreSQL's append computes it: the position and the link are the database's.
+        let mut h = Sha256::new();
+        h.update(format!("{}\n{{\"seq\":{}{}", head.hash, 42, e.canonical_after_seq()).as_bytes());
+        assert_eq!(hex(&h.finalize()), e.hash);
+        assert!(e.canonical_after_seq().starts_with(",\"occurred_at\":"));
     }
 
     #[test]

@@ -2,19 +2,18 @@
 //! compiled for `sqlx::Postgres` (see [`crate::storage`] for the mechanism).
 //!
 //! Several Caliper instances may share one PostgreSQL database. Each append takes a
-//! transaction-scoped advisory lock, so appends are serialised across instances; the store keeps
-//! the chain's head its last write left, and an entry is chained after it and stored by one
-//! call, `caliper_audit_append` (migration 20261211000034), which takes the lock, reads the head
-//! under it and stores the entry only when it follows that head. When another instance appended
-//! since, the call stores nothing and returns the head, and the entry is chained again after it
-//! (the lock is then held, so the second call stores it). One round trip per append instead of
-//! three (lock, head, insert), and the lock is held from that call to the commit only.
+//! transaction-scoped advisory lock, so appends are serialised across instances, and the
+//! database chains the entry itself: `caliper_audit_append` (migration 20261211000034) takes the
+//! lock, reads the head under it, computes the entry's position, link and hash (from the rest of
+//! its canonical JSON, written by the application) and stores it. The last entry of a write is
+//! appended in the same message as the commit (`select … ; commit`), so the lock, which other
+//! writers wait for, is held for no round trip to the application.
 
 use shared::audit::AuditEntry;
 use sqlx::pool::PoolConnection;
 
-use super::common::{Chain, ChainHead, HeadCache, rechain};
-use super::{StoreError, StoreResult};
+use super::StoreResult;
+use super::common::Chain;
 
 /// This backend's database.
 pub(crate) type Db = sqlx::Postgres;
@@ -23,6 +22,9 @@ pub(crate) type Conn = sqlx::PgConnection;
 /// The store the queries are implemented for.
 pub(crate) type SqlStore = PostgresStore;
 
+/// The database chains each audit entry as it stores it (`caliper_audit_append`): the head
+/// need not be read before.
+const CHAINED_BY_DATABASE: bool = true;
 /// Reported by `/healthz` and the logs.
 const BACKEND: &str = "postgres";
 /// One lock id for the audit chain, held until the transaction ends.
@@ -67,15 +69,12 @@ fn migrator() -> sqlx::migrate::Migrator {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: sqlx::PgPool,
-    /// The audit chain's head as the last write of this instance left it: a guess that the
-    /// append checks under the lock (another instance may have appended since).
-    head: HeadCache,
 }
 
 impl PostgresStore {
     /// Wraps an open pool.
     pub fn new(pool: sqlx::PgPool) -> Self {
-        Self { pool, head: HeadCache::default() }
+        Self { pool }
     }
 
     /// The pool, for tests and tools that need raw access.
@@ -85,7 +84,9 @@ impl PostgresStore {
 
     /// Starts a write transaction.
     async fn write_tx(&self) -> StoreResult<WriteTx> {
-        Ok(WriteTx { tx: self.pool.begin().await?, chain: Chain::new(Some(self.head.clone())) })
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("begin").execute(&mut *conn).await?;
+        Ok(WriteTx { conn: Some(conn), open: true, chain: Chain::new(None), pending: None })
     }
 
     /// Sessions are read through the pool as any other read.
@@ -113,85 +114,146 @@ impl PostgresStore {
     }
 }
 
-/// A write transaction: one of the pool's connections in sqlx's transaction, with the audit
-/// chain's head as this transaction sees it. It dereferences to the connection, so queries take
-/// `&mut *tx`; dropped without a commit, it rolls back.
+/// A write transaction on one of the pool's connections, with the audit chain's head as this
+/// transaction knows it. It dereferences to the connection, so queries take `&mut *tx`; dropped
+/// without a commit, it rolls back (sqlx queues the `rollback` before the connection's next use,
+/// after any answer still due).
+///
+/// The last audit entry appended is stored with the commit, in the same message, as on SQLite:
+/// a statement a write runs after its last append therefore runs before that entry is stored,
+/// with the same committed result (see `sqlite::WriteTx`).
 pub(crate) struct WriteTx {
-    tx: sqlx::Transaction<'static, Db>,
+    /// Held until the transaction ends (`None` only once it is dropped).
+    conn: Option<PoolConnection<Db>>,
+    /// Begun and neither committed nor rolled back.
+    open: bool,
     pub(crate) chain: Chain,
+    /// The entry appended last, not yet stored.
+    pending: Option<AuditEntry>,
 }
 
 impl WriteTx {
-    /// Stores an audit entry chained after the head this transaction knows (read under the
-    /// lock, or the one this instance's last write left): under the append lock, as it is, when
-    /// that is still the chain's head; otherwise chained again after the head the call returns.
-    pub(crate) async fn append_entry(&mut self, mut e: AuditEntry) -> StoreResult<()> {
-        for _ in 0..3 {
-            match append_if_head(&mut self.tx, &e).await? {
-                None => {
-                    self.chain.set_head(e.seq, e.hash);
-                    return Ok(());
-                }
-                Some(head) => {
-                    self.chain.read_head(head.clone());
-                    e = rechain(e, head);
-                }
+    /// Appends an entry; the database chains it after the head it finds under the append lock
+    /// (the entry's own position, link and hash are not used). It is stored by the commit, or
+    /// by the next append.
+    pub(crate) async fn append_entry(&mut self, e: AuditEntry) -> StoreResult<()> {
+        self.flush_audit().await?;
+        self.pending = Some(e);
+        Ok(())
+    }
+
+    /// Stores the entry appended last, if it is not stored yet.
+    pub(crate) async fn flush_audit(&mut self) -> StoreResult<()> {
+        match self.pending.take() {
+            Some(e) => self.store(&e, "").await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stores `e` through `caliper_audit_append`, then runs `then` in the same message (`;
+    /// commit`, or nothing). Sent as one simple-protocol message, so the values are literals
+    /// (dollar-quoted: nothing in them is an escape, whatever the server's settings).
+    async fn store(&mut self, e: &AuditEntry, then: &str) -> StoreResult<()> {
+        let (changes, source) = e.json_parts();
+        let text = |v: &str| dollar_quoted(v);
+        let sql = format!(
+            "select appended_seq, appended_hash from caliper_audit_append({}::timestamptz, {}, {}, {}, {}, {}, {}, \
+             {}, {}, {}, {}){then}",
+            text(&e.occurred_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
+            e.actor_id.map_or_else(|| "null".to_string(), |id| id.to_string()),
+            text(&e.actor_name),
+            text(e.action.as_str()),
+            text(&e.record_type),
+            e.record_id,
+            e.record_version,
+            text(&changes),
+            e.reason.as_deref().map_or_else(|| "null".to_string(), text),
+            text(&source),
+            text(&e.canonical_after_seq()),
+        );
+        let conn: &mut sqlx::PgConnection = self.conn();
+        let rows = sqlx::Executor::fetch_all(conn, sqlx::raw_sql(&sql)).await?;
+        let row =
+            rows.first().ok_or_else(|| super::StoreError::Internal("the audit append answered nothing".into()))?;
+        use sqlx::Row as _;
+        self.chain.set_head(row.try_get(0)?, row.try_get(1)?);
+        Ok(())
+    }
+
+    /// Stores the pending entry and commits, in one round trip.
+    pub(crate) async fn commit(mut self) -> StoreResult<()> {
+        match self.pending.take() {
+            Some(e) => self.store(&e, "; commit").await?,
+            None => {
+                sqlx::query("commit").execute(self.conn()).await?;
             }
         }
-        // The lock is held after the first call: the head cannot move again.
-        Err(StoreError::Internal("the audit chain's head moved while its append lock was held".into()))
-    }
-
-    /// Nothing to do: each entry is stored as it is appended.
-    #[allow(clippy::unused_async)] // the same shape as SQLite's, which stores a deferred entry
-    pub(crate) async fn flush_audit(&mut self) -> StoreResult<()> {
+        self.open = false;
         Ok(())
     }
 
-    /// Commits, then keeps the head it left for this instance's next write.
-    pub(crate) async fn commit(mut self) -> StoreResult<()> {
-        self.tx.commit().await?;
-        self.chain.publish();
-        Ok(())
+    fn conn(&mut self) -> &mut sqlx::PgConnection {
+        self.conn.as_mut().expect("held until the transaction ends")
     }
 }
 
-/// Takes the append lock and stores `e` when it follows the chain's head; otherwise stores
-/// nothing and returns that head (`Some(None)` while the trail is empty). One round trip.
-async fn append_if_head(conn: &mut Conn, e: &AuditEntry) -> StoreResult<Option<Option<ChainHead>>> {
-    let (changes, source) = e.json_parts();
-    let head: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
-        "select head_seq, head_hash from caliper_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(e.seq)
-    .bind(e.occurred_at)
-    .bind(e.actor_id)
-    .bind(&e.actor_name)
-    .bind(e.action.as_str())
-    .bind(&e.record_type)
-    .bind(e.record_id)
-    .bind(e.record_version)
-    .bind(&changes)
-    .bind(&e.reason)
-    .bind(&source)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .fetch_optional(conn)
-    .await?;
-    Ok(head.map(|(seq, hash)| seq.zip(hash)))
+/// `v` as a dollar-quoted literal, with a tag that does not occur in it.
+fn dollar_quoted(v: &str) -> String {
+    let mut n = 0;
+    loop {
+        let tag = if n == 0 { "$c$".to_string() } else { format!("$c{n}$") };
+        let quoted = format!("{tag}{v}{tag}");
+        // The literal ends at the first tag after the opening one: it must be the closing one.
+        if quoted[tag.len()..].find(&tag) == Some(v.len()) {
+            return quoted;
+        }
+        n += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_dollar_quoted_literal_ends_where_its_value_does() {
+        for v in ["", "plain", "it's", "$c$", "ends with $c", "$c1$ and $c$", "$", "$$", "a$c$c$b"] {
+            let q = super::dollar_quoted(v);
+            let tag = &q[..q[1..].find('$').unwrap() + 2];
+            assert!(q.starts_with(tag) && q.ends_with(tag), "{q}");
+            assert_eq!(q[tag.len()..].find(tag), Some(v.len()), "{v:?} as {q}");
+            assert_eq!(&q[tag.len()..tag.len() + v.len()], v);
+        }
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take().filter(|_| self.open) else { return };
+        // Not committed: roll back before the connection goes back to the pool. sqlx waits for
+        // any answer still due before it sends the rollback; when that fails, the connection is
+        // closed instead (which rolls back).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if sqlx::query("rollback").execute(&mut *conn).await.is_err() {
+                    conn.close_on_drop();
+                }
+            });
+        } else {
+            conn.close_on_drop();
+        }
+    }
 }
 
 impl std::ops::Deref for WriteTx {
     type Target = Conn;
 
     fn deref(&self) -> &Conn {
-        &self.tx
+        self.conn.as_ref().expect("held until the transaction ends")
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Conn {
-        &mut self.tx
+        self.conn()
     }
 }
 

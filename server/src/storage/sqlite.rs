@@ -36,6 +36,8 @@ pub(crate) type Conn = sqlx::SqliteConnection;
 /// The store the queries are implemented for.
 pub(crate) type SqlStore = SqliteStore;
 
+/// The application chains each audit entry (after the head it keeps or reads under the lock).
+const CHAINED_BY_DATABASE: bool = false;
 /// Reported by `/healthz` and the logs.
 const BACKEND: &str = "sqlite";
 /// `begin immediate` already holds SQLite's single write lock: the chain needs no other.

@@ -15,7 +15,7 @@ use shared::org::{
 use shared::validation::REQUIRED;
 use sqlx::Row as _;
 
-use super::{APPEND_LOCK, BACKEND, Conn, Db, FOR_SHARE, FOR_UPDATE, SqlStore, WriteTx, migrator};
+use super::{APPEND_LOCK, BACKEND, CHAINED_BY_DATABASE, Conn, Db, FOR_SHARE, FOR_UPDATE, SqlStore, WriteTx, migrator};
 use crate::storage::common::{
     AUDIT_COLUMNS, AuditRow, Audited, DEPARTMENT_SELECT, DEPARTMENTS, DepartmentRow, Draft, PROCESS_SELECT, ProcessRow,
     SITE_SELECT, SITES, SiteRow, USERS, Written, checker_failed, constraint_error, field_error, reference_problem,
@@ -75,6 +75,10 @@ pub(super) fn is_unique_violation(err: &sqlx::Error) -> bool {
 pub(super) async fn chain_head(tx: &mut WriteTx) -> StoreResult<Option<(i64, String)>> {
     if let Some(head) = tx.chain.known_head() {
         return Ok(head);
+    }
+    if CHAINED_BY_DATABASE {
+        // Chained again by the database when it is stored, under the append lock.
+        return Ok(None);
     }
     let head = lock_chain(tx).await?;
     tx.chain.read_head(head.clone());
