@@ -13,12 +13,12 @@
 //! does not depend on the backend (row types, error mapping, the audit draft) is compiled once,
 //! in [`common`]. The backends differ in their write transaction (SQLite: one connection the
 //! store keeps for its writes, `begin immediate`, the chain head kept in memory and the last
-//! audit entry stored with the commit in one round trip; PostgreSQL: a pooled connection in
-//! sqlx's transaction, each entry appended by one call that takes the chain's advisory lock and
-//! checks the head the instance expects), in how a request's session is read (SQLite: on the
-//! request's thread through `rusqlite`), in their migrations folder, and in nothing else. (A single implementation generic
-//! over `sqlx::Database` was the alternative; its trait bounds on every `bind` and `FromRow`
-//! would outweigh the queries.)
+//! audit entry stored with the commit in one round trip; PostgreSQL: a pooled connection, each
+//! entry chained by the database under the chain's advisory lock, the last one in the same
+//! message as the commit), in how a request's session is read (SQLite: on the request's thread
+//! through `rusqlite`), in their migrations folder, and in nothing else. (A single implementation
+//! generic over `sqlx::Database` was the alternative; its trait bounds on every `bind` and
+//! `FromRow` would outweigh the queries.)
 //!
 //! # Adding an area's storage
 //! 1. The area's trait (what it can ask) and its backend-independent rows and helpers go in
