@@ -382,12 +382,17 @@ fn database_file(pool: &sqlx::SqlitePool) -> Option<std::path::PathBuf> {
     (name != ":memory:" && !name.starts_with("file:")).then_some(file)
 }
 
+/// A read-only connection of `rusqlite` to `file` that waits at most `busy` for a lock.
+fn open_read_only(file: &Path, busy: std::time::Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(busy)?;
+    Ok(conn)
+}
+
 /// A read-only connection for session lookups: it never waits for a lock (busy: the caller
 /// reads through sqlx instead).
 fn open_lookup(file: &Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    conn.busy_timeout(std::time::Duration::ZERO)?;
-    Ok(conn)
+    open_read_only(file, std::time::Duration::ZERO)
 }
 
 /// A session and its user (`trust::SESSION_BY_TOKEN`), decoded as sqlx decodes them.
@@ -395,15 +400,14 @@ fn read_session(conn: &Connection, token_hash: &str) -> rusqlite::Result<Option<
     let mut statement = conn.prepare_cached(trust::SESSION_BY_TOKEN)?;
     let mut rows = statement.query([token_hash])?;
     let Some(row) = rows.next()? else { return Ok(None) };
-    let time =
-        |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-            match row.get_ref(i)? {
-                rusqlite::types::ValueRef::Null => Ok(None),
-                value => value.as_str().ok().and_then(decode_time).map(Some).ok_or_else(|| {
-                    rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), "not a time".into())
-                }),
-            }
-        };
+    let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        match row.get_ref(i)? {
+            rusqlite::types::ValueRef::Null => Ok(None),
+            value => stored_time(value)
+                .map(Some)
+                .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), "not a time".into())),
+        }
+    };
     let required = |i: usize| {
         time(i)?
             .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Null, "no time".into()))
@@ -432,10 +436,8 @@ fn read_session(conn: &Connection, token_hash: &str) -> rusqlite::Result<Option<
 /// Checks the audit entries `from..=to` of the SQLite database at `file`, read-only, hashing
 /// each row as it is stepped (the text stays in SQLite's buffers).
 fn read_chain_file(file: &Path, from: i64, to: i64) -> rusqlite::Result<ChainVerifier> {
-    use rusqlite::types::ValueRef;
-    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     // As the pool's connections: a reader can meet a checkpoint resetting the WAL.
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let conn = open_read_only(file, std::time::Duration::from_secs(5))?;
     let sql = format!(
         "select {} from audit_entries where seq >= ?1 and seq <= ?2 order by seq",
         super::common::AUDIT_COLUMNS
@@ -444,13 +446,7 @@ fn read_chain_file(file: &Path, from: i64, to: i64) -> rusqlite::Result<ChainVer
     let mut rows = statement.query([from, to])?;
     let mut verifier = if from == 1 { ChainVerifier::default() } else { ChainVerifier::part_from(from) };
     while let Some(row) = rows.next()? {
-        let occurred_at = match row.get_ref(1)? {
-            ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(decode_time),
-            ValueRef::Integer(seconds) => Utc.timestamp_opt(seconds, 0).single(),
-            ValueRef::Real(days) => julian_day_time(days),
-            _ => None,
-        };
-        let Some(occurred_at) = occurred_at else {
+        let Some(occurred_at) = stored_time(row.get_ref(1)?) else {
             return Err(rusqlite::Error::FromSqlConversionFailure(
                 1,
                 rusqlite::types::Type::Text,
@@ -482,6 +478,18 @@ fn read_chain_file(file: &Path, from: i64, to: i64) -> rusqlite::Result<ChainVer
 /// Column `i` of `row` as text, borrowed.
 fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
     row.get_ref(i)?.as_str().map_err(Into::into)
+}
+
+/// A stored time, in any of the forms sqlx's SQLite driver decodes: text, Unix seconds, Julian
+/// day.
+fn stored_time(value: rusqlite::types::ValueRef<'_>) -> Option<DateTime<Utc>> {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(decode_time),
+        ValueRef::Integer(seconds) => Utc.timestamp_opt(seconds, 0).single(),
+        ValueRef::Real(days) => julian_day_time(days),
+        _ => None,
+    }
 }
 
 /// A stored time as sqlx's SQLite driver decodes it (`sqlx-sqlite`'s `decode_datetime_from_text`):
