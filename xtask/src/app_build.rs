@@ -7,6 +7,7 @@
 //!    `split_<area>.wasm` per area, `chunk_*.wasm` for code several areas share, the main module,
 //!    and `__wasm_split.js`, the loader;
 //! 3. `wasm-bindgen --target web` turns the main module into `app.js` + `app_bg.wasm`;
+//!    every wasm file then loses its custom sections (for tools; the browser ignores them);
 //! 4. the files go to `app/dist/pkg/<build>/`, where `<build>` is a hash of them all, so every
 //!    file under it can be cached for ever; `index.html` (never cached) names the build and
 //!    carries it in `<meta name="caliper-build">`, which the server also sends on every API
