@@ -78,7 +78,7 @@ pub fn SignaturePanel(
     open_to_signing: Option<Signal<bool>>,
 ) -> impl IntoView {
     let s = session();
-    let signatures = LocalResource::new(move || {
+    let signatures = crate::api::resource(move || {
         version.track();
         api::list_signatures(record_type, Some(record_id))
     });

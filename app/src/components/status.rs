@@ -33,12 +33,21 @@ where
                     let render = render.clone();
                     move || {
                         let render = render.clone();
-                        Suspend::new(async move { resource.await.map(|data| render(data).into_any()) })
+                        let data = awaited(resource);
+                        Suspend::new(async move { data.await.map(|data| render(data).into_any()) })
                     }
                 }
             </ErrorBoundary>
         </Transition>
     }
+}
+
+/// A resource's value once it is loaded, as one boxed future per type of data: each page's
+/// `Suspend` then holds a pointer to it rather than its own copy of the resource's polling.
+fn awaited<T: Clone + 'static>(
+    resource: LocalResource<Result<T, ApiError>>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, ApiError>> + Send>> {
+    Box::pin(async move { resource.await })
 }
 
 /// Like [`loaded`] for a record page with forms on it: draws again only when the data differ

@@ -87,7 +87,7 @@ pub fn AdminHome() -> impl IntoView {
 #[component]
 fn DocumentSettingsForm() -> impl IntoView {
     use shared::document::{DocumentSettings, RevisionScheme};
-    let current = LocalResource::new(api::document_settings);
+    let current = crate::api::resource(api::document_settings);
     let choice = RwSignal::new(None::<RevisionScheme>);
     let state = RwSignal::new(Submitted::default());
     let save = Action::new_local(move |settings: &DocumentSettings| {
@@ -138,8 +138,8 @@ fn DocumentSettingsForm() -> impl IntoView {
 /// Departments, and a form for those who manage the organisation.
 #[component]
 pub fn DepartmentList() -> impl IntoView {
-    let departments = LocalResource::new(|| api::list_departments(true));
-    let sites = LocalResource::new(|| api::list_sites(false));
+    let departments = crate::api::resource(|| api::list_departments(true));
+    let sites = crate::api::resource(|| api::list_sites(false));
     let name = RwSignal::new(String::new());
     let site = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
@@ -207,7 +207,7 @@ pub fn DepartmentList() -> impl IntoView {
 /// Sites, and a form for those who manage the organisation.
 #[component]
 pub fn SiteList() -> impl IntoView {
-    let sites = LocalResource::new(|| api::list_sites(true));
+    let sites = crate::api::resource(|| api::list_sites(true));
     let code = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let address = RwSignal::new(String::new());

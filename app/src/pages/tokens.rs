@@ -14,7 +14,7 @@ use crate::components::status::{format_utc, loaded, today_utc};
 #[component]
 pub fn Tokens(user: UserId) -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let tokens = LocalResource::new(move || {
+    let tokens = crate::api::resource(move || {
         reload.track();
         api::user_tokens(user)
     });

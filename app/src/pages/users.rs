@@ -32,7 +32,7 @@ fn status_badge(u: &User) -> impl IntoView + use<> {
 /// `/admin/users`
 #[component]
 pub fn UserList() -> impl IntoView {
-    let users = LocalResource::new(api::list_users);
+    let users = crate::api::resource(api::list_users);
     view! {
         <section>
             <header class="page-head">
@@ -74,7 +74,7 @@ pub fn UserList() -> impl IntoView {
 /// `/admin/users/new`
 #[component]
 pub fn UserNew() -> impl IntoView {
-    let departments = LocalResource::new(|| api::list_departments(true));
+    let departments = crate::api::resource(|| api::list_departments(true));
     view! {
         <section>
             <h1>"New user"</h1>
@@ -88,7 +88,7 @@ pub fn UserNew() -> impl IntoView {
 pub fn UserEdit() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(UserId);
-    let user = LocalResource::new(move || {
+    let user = crate::api::resource(move || {
         let id = id();
         async move {
             let Some(id) = id else {

@@ -19,7 +19,7 @@ pub fn Measurements() -> impl IntoView {
     let query = use_query_map();
     let series = RwSignal::new(query.with_untracked(|q| q.get("series")).and_then(|s| Series::parse(&s)));
     let changes = changes_of("measurement");
-    let list = LocalResource::new(move || {
+    let list = crate::api::resource(move || {
         changes.track();
         let series = series.get();
         async move { api::list_measurements(series).await }

@@ -33,17 +33,17 @@ pub fn Dashboard() -> impl IntoView {
     let query = use_query_map();
     let navigate = leptos_router::hooks::use_navigate();
     let process = Memo::new(move |_| query.with(|q| q.get("process_id").and_then(|p| p.parse::<i64>().ok())));
-    let processes = LocalResource::new(|| api::list_processes(false));
+    let processes = crate::api::resource(|| api::list_processes(false));
     // The person's layout; the default (every tile) until it arrives, or if it cannot be read.
     let layout = RwSignal::new(DashboardLayout { tiles: Kpi::ALL.to_vec(), version: 0 });
-    let saved_layout = LocalResource::new(api::my_dashboard);
+    let saved_layout = crate::api::resource(api::my_dashboard);
     Effect::new(move |_| {
         if let Some(Ok(l)) = saved_layout.get() {
             layout.set(l);
         }
     });
     let customising = RwSignal::new(false);
-    let heatmap = LocalResource::new({
+    let heatmap = crate::api::resource({
         let changes = changes_of("risk");
         move || {
             changes.track();
@@ -172,7 +172,7 @@ fn Customise(layout: RwSignal<DashboardLayout>, on_done: Callback<()>) -> impl I
 /// (`Kpi::inputs`), and not otherwise.
 pub(crate) fn live_tile(kpi: Kpi, process: Option<i64>) -> LocalResource<Result<Tile, api::ApiError>> {
     let inputs: Vec<Memo<Option<i64>>> = kpi.inputs().iter().map(|t| changes_of(t)).collect();
-    LocalResource::new(move || {
+    crate::api::resource(move || {
         for i in &inputs {
             i.track();
         }
@@ -323,7 +323,7 @@ pub fn OverdueWork() -> impl IntoView {
     let changes: Vec<Memo<Option<i64>>> = Kpi::OverdueWork.inputs().iter().map(|t| changes_of(t)).collect();
     let query = use_query_map();
     let process = Memo::new(move |_| query.with(|q| q.get("process_id").and_then(|p| p.parse::<i64>().ok())));
-    let items = LocalResource::new(move || {
+    let items = crate::api::resource(move || {
         for c in &changes {
             c.track();
         }

@@ -26,7 +26,7 @@ fn status_symbol(s: ObjectiveStatus) -> &'static str {
 pub fn Objectives(can_manage: bool) -> impl IntoView {
     let changes = changes_of("quality_objective");
     let measurements = changes_of("measurement");
-    let list = LocalResource::new(move || {
+    let list = crate::api::resource(move || {
         changes.track();
         measurements.track();
         api::objectives()
@@ -86,7 +86,7 @@ pub fn Objectives(can_manage: bool) -> impl IntoView {
 
 #[component]
 fn NewObjective(on_done: Callback<()>) -> impl IntoView {
-    let people = LocalResource::new(api::user_directory);
+    let people = crate::api::resource(api::user_directory);
     let title = RwSignal::new(String::new());
     let kpi = RwSignal::new(Kpi::ALL[0]);
     let target = RwSignal::new(String::new());

@@ -87,7 +87,7 @@ pub fn RevisionPage() -> impl IntoView {
         Some(p) if dirty.get_untracked() => *p,
         _ => changes.get(),
     });
-    let data = LocalResource::new(move || {
+    let data = crate::api::resource(move || {
         live.track();
         load(doc.get(), rev.get())
     });

@@ -41,12 +41,12 @@ pub fn CapaRegister() -> impl IntoView {
     let s = session();
     let changes = changes_of("capa");
     let open_only = RwSignal::new(true);
-    let capas = LocalResource::new(move || {
+    let capas = crate::api::resource(move || {
         changes.track();
         let q = if open_only.get() { "open=true" } else { "" };
         api::list_capas(q)
     });
-    let metrics = LocalResource::new(move || {
+    let metrics = crate::api::resource(move || {
         changes.track();
         api::capa_metrics("")
     });
@@ -117,7 +117,7 @@ pub fn CapaRegister() -> impl IntoView {
 
 #[component]
 fn NewCapa() -> impl IntoView {
-    let processes = LocalResource::new(|| api::list_processes(false));
+    let processes = crate::api::resource(|| api::list_processes(false));
     let title = RwSignal::new(String::new());
     let kind = RwSignal::new("corrective".to_string());
     let process = RwSignal::new(String::new());
@@ -196,7 +196,7 @@ pub fn CapaPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
     let reload = RwSignal::new(0u32);
     let changes = changes_of("capa");
-    let data = LocalResource::new(move || {
+    let data = crate::api::resource(move || {
         reload.track();
         changes.track();
         let id = id();
@@ -507,7 +507,7 @@ fn AddAction(
 ) -> impl IntoView {
     let NewActionForm { title, kind, link, owner, due } = form;
     // The document revisions in progress, to link a "revise the document" action to.
-    let documents = LocalResource::new(|| async {
+    let documents = crate::api::resource(|| async {
         let docs = api::list_documents().await?;
         let mut out = Vec::new();
         for d in docs {
@@ -739,7 +739,7 @@ fn Extensions(
 pub fn EightDReport() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
-    let capa = LocalResource::new(move || api::get_capa(id()));
+    let capa = crate::api::resource(move || api::get_capa(id()));
     view! {
         <section class="report">
             {loaded(capa, "the 8D report", |c: Capa| view! {

@@ -24,7 +24,7 @@ fn complaint_badge(state: ComplaintState) -> impl IntoView {
 pub fn ComplaintList() -> impl IntoView {
     let s = session();
     let changes = changes_of("complaint");
-    let data = LocalResource::new(move || {
+    let data = crate::api::resource(move || {
         changes.track();
         async move { Ok((api::list_complaints().await?, api::complaint_counts().await?)) }
     });
@@ -135,7 +135,7 @@ pub fn ComplaintPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
     let reload = RwSignal::new(0u32);
     let changes = changes_of("complaint");
-    let data = LocalResource::new(move || {
+    let data = crate::api::resource(move || {
         reload.track();
         changes.track();
         let id = id();

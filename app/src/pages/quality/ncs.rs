@@ -47,8 +47,8 @@ pub fn NcRegister() -> impl IntoView {
         }
         parts.join("&")
     };
-    let categories = LocalResource::new(api::nc_categories);
-    let ncs = LocalResource::new(move || {
+    let categories = crate::api::resource(api::nc_categories);
+    let ncs = crate::api::resource(move || {
         changes.track();
         let query = query();
         let before = pages.get().last().copied();
@@ -151,7 +151,7 @@ fn Pareto() -> impl IntoView {
     );
     let to = RwSignal::new(today.to_string());
     let changes = changes_of("nc");
-    let bars = LocalResource::new(move || {
+    let bars = crate::api::resource(move || {
         changes.track();
         let query = format!("by={}&from={}&to={}", by.get(), from.get(), to.get());
         async move { api::nc_pareto(&query).await }
@@ -230,7 +230,7 @@ fn Pareto() -> impl IntoView {
 pub fn NcNew() -> impl IntoView {
     let query = use_query_map();
     let complaint = query.with_untracked(|q| q.get("complaint").and_then(|c| c.parse::<i64>().ok()));
-    let lists = LocalResource::new(|| async { Ok((api::nc_categories().await?, api::list_processes(false).await?)) });
+    let lists = crate::api::resource(|| async { Ok((api::nc_categories().await?, api::list_processes(false).await?)) });
     let source = RwSignal::new(if complaint.is_some() { "customer" } else { "internal" }.to_string());
     let category = RwSignal::new(String::new());
     let process = RwSignal::new(String::new());
@@ -340,7 +340,7 @@ pub fn NcPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
     let reload = RwSignal::new(0u32);
     let changes = changes_of("nc");
-    let nc = LocalResource::new(move || {
+    let nc = crate::api::resource(move || {
         reload.track();
         changes.track();
         api::get_nc(id())

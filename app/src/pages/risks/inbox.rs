@@ -14,7 +14,7 @@ use crate::session::changes_of;
 #[component]
 pub fn Inbox() -> impl IntoView {
     let changes = changes_of("notice");
-    let notices = LocalResource::new(move || {
+    let notices = crate::api::resource(move || {
         changes.track();
         api::notices()
     });
@@ -75,7 +75,7 @@ fn NoticeItem(n: Notice, on_read: Callback<()>) -> impl IntoView {
 /// Which notices the person gets.
 #[component]
 fn Settings() -> impl IntoView {
-    let settings = LocalResource::new(api::notice_settings);
+    let settings = crate::api::resource(api::notice_settings);
     let saved = RwSignal::new(None::<Result<(), String>>);
     let save = Action::new_local(move |s: &NoticeSettings| {
         let s = *s;

@@ -33,7 +33,7 @@ fn status_badge(status: RevisionStatus) -> impl IntoView {
 pub fn MatrixList() -> impl IntoView {
     let s = session();
     let changes = changes_of(MatrixRevision::RECORD_TYPE);
-    let list = LocalResource::new(move || {
+    let list = crate::api::resource(move || {
         changes.track();
         api::list_matrix_revisions()
     });
@@ -96,7 +96,7 @@ pub fn MatrixList() -> impl IntoView {
 pub fn MatrixRevisionPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(MatrixRevisionId);
-    let data = LocalResource::new(move || {
+    let data = crate::api::resource(move || {
         let id = id();
         async move {
             let Some(id) = id else { return Err(ApiError::Status(404, ErrorBody::new("No such revision."))) };

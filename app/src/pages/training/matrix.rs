@@ -25,7 +25,7 @@ use crate::session::{can, changes_of, session};
 pub fn TrainingMatrix() -> impl IntoView {
     let changes = changes_of(Assignment::RECORD_TYPE);
     let exemptions = changes_of(EXEMPTION);
-    let fetched = LocalResource::new(move || {
+    let fetched = crate::api::resource(move || {
         changes.track();
         exemptions.track();
         api::training_matrix()
@@ -250,7 +250,7 @@ fn CellPanel(
 ) -> impl IntoView {
     let (uid, rid) = (person.id, req.id);
     let changes = changes_of(Assignment::RECORD_TYPE);
-    let assignments = LocalResource::new(move || {
+    let assignments = crate::api::resource(move || {
         changes.track();
         async move {
             Ok(api::training_assignments(&format!("user_id={uid}"))
@@ -308,7 +308,7 @@ fn CellPanel(
 #[component]
 fn ExemptionPanel(person: UserId, requirement: RequirementId, status: Signal<CellStatus>) -> impl IntoView {
     let changes = changes_of(EXEMPTION);
-    let active = LocalResource::new(move || {
+    let active = crate::api::resource(move || {
         changes.track();
         let query = format!("user_id={person}&requirement_id={requirement}&active=true");
         async move { api::training_exemptions(&query).await }
@@ -437,9 +437,9 @@ pub fn TrainedOnPage() -> impl IntoView {
             .unwrap_or_else(today_utc),
     );
     let choices =
-        LocalResource::new(|| async { Ok((api::user_directory().await?, api::training_requirements().await?)) });
+        crate::api::resource(|| async { Ok((api::user_directory().await?, api::training_requirements().await?)) });
     let changes = changes_of(Assignment::RECORD_TYPE);
-    let answer = LocalResource::new(move || {
+    let answer = crate::api::resource(move || {
         changes.track();
         let (u, r, d) = (user.get(), requirement.get(), day.get());
         async move {

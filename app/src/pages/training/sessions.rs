@@ -43,7 +43,7 @@ async fn candidates() -> Result<Vec<Candidate>, ApiError> {
 pub fn ClassSessions() -> impl IntoView {
     let sessions_changed = changes_of(ClassSession::RECORD_TYPE);
     let assignments_changed = changes_of(Assignment::RECORD_TYPE);
-    let choices = LocalResource::new(move || {
+    let choices = crate::api::resource(move || {
         assignments_changed.track();
         async move {
             let requirements: Vec<Requirement> = api::training_requirements()
@@ -54,7 +54,7 @@ pub fn ClassSessions() -> impl IntoView {
             Ok((requirements, candidates().await?))
         }
     });
-    let held = LocalResource::new(move || {
+    let held = crate::api::resource(move || {
         sessions_changed.track();
         api::class_sessions("")
     });

@@ -38,7 +38,7 @@ pub fn TrainingSetup() -> impl IntoView {
         problems: RwSignal::new(Vec::new()),
         saved: RwSignal::new(false),
     };
-    let data = LocalResource::new(move || {
+    let data = crate::api::resource(move || {
         reload.track();
         lines.track();
         requirements.track();
