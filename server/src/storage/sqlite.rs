@@ -8,7 +8,9 @@
 //! fails with `SQLITE_BUSY` midway. The one connection is also what makes writes cheap: a
 //! connection's page cache is dropped whenever another connection changed the file (writes
 //! spread over the pool re-read the pages they touch, each time), and sqlx's pool pings every
-//! connection given back (one more round trip to SQLite's worker thread per write). Because the writers are serialised, the store keeps the audit
+//! connection given back (one more round trip to SQLite's worker thread per write). The next
+//! write's `begin immediate` is sent as soon as a write commits ([`begin_ahead`]). Because the
+//! writers are serialised, the store keeps the audit
 //! chain's head in memory instead of reading it on every write; a tool writing to the same file
 //! from another process makes the cached head stale, which the unique `seq` of the next append
 //! detects (it then reads the head).
@@ -159,12 +161,14 @@ impl SqliteStore {
         let mut w = self.writer().await?;
         // Set until the commit: a write dropped midway leaves it, and the next write reopens.
         w.0.suspect = true;
-        if let Err(e) = sqlx::query("begin immediate").execute(&mut w.0.conn).await {
+        if std::mem::take(&mut w.0.ahead) {
+            // Begun ahead by the last commit ([`begin_ahead`]): nothing to wait for.
+        } else if let Err(e) = sqlx::query("begin immediate").execute(&mut w.0.conn).await {
             // Nothing was begun, unless the connection itself failed.
             w.0.suspect = matches!(e, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_));
             return Err(e.into());
         }
-        Ok(WriteTx { w: Some(w), chain: Chain::new(Some(self.head.clone())), pending: None })
+        Ok(WriteTx { w: Some(w), slot: self.writer.clone(), chain: Chain::new(Some(self.head.clone())), pending: None })
     }
 
     /// The writer's connection when no write holds it, for a short read that every request
@@ -186,7 +190,7 @@ impl SqliteStore {
         }
         if slot.is_none() {
             let conn = Conn::connect_with(&self.pool.connect_options()).await?;
-            *slot = Some(Writer { conn, suspect: false });
+            *slot = Some(Writer { conn, suspect: false, ahead: false, aheads: 0 });
         }
         match tokio::sync::OwnedMutexGuard::try_map(slot, Option::as_mut) {
             Ok(w) => Ok(WriterGuard(w)),
@@ -219,6 +223,12 @@ pub(crate) struct Writer {
     /// write dropped midway (its request cancelled) leaves it set; the next user then closes the
     /// connection (which rolls back) and opens another.
     suspect: bool,
+    /// A write transaction is open on it, begun ahead for the next write, with nothing in it yet
+    /// ([`begin_ahead`]).
+    ahead: bool,
+    /// How many transactions were begun ahead: the one ending a transaction nobody took ends it
+    /// only if no write has taken it (and committed, and begun another) meanwhile.
+    aheads: u64,
 }
 
 /// The writer's connection, held: writers take turns on this lock.
@@ -253,6 +263,8 @@ impl std::ops::DerefMut for WriterGuard {
 pub(crate) struct WriteTx {
     /// Held until the transaction ends (`None` only once it is dropped).
     w: Option<WriterGuard>,
+    /// The store's writer, to begin the next transaction ahead once this one has committed.
+    slot: Arc<Mutex<Option<Writer>>>,
     pub(crate) chain: Chain,
     /// The entry appended last, not yet stored, and whether its head came from the cache.
     pending: Option<(AuditEntry, bool)>,
@@ -311,6 +323,12 @@ impl WriteTx {
             w.0.suspect = false;
         }
         self.chain.publish();
+        // The writer's turn ends here; the next write's `begin` is then sent while this answer
+        // travels to its client, not on the next request's own time.
+        drop(self.w.take());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(begin_ahead(self.slot.clone()));
+        }
         Ok(())
     }
 
@@ -344,6 +362,40 @@ async fn insert_entry(conn: &mut Conn, e: &AuditEntry, then: &'static str) -> St
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// How long a transaction begun ahead waits for a write before it is ended, so that another
+/// process (a `caliper` command on the same file) is not kept from writing for longer.
+const AHEAD_FOR: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Begins the next write transaction on the writer's connection as soon as one has committed,
+/// unless a write is already waiting for its turn (it then begins its own). `begin immediate`
+/// costs a round trip to SQLite's worker thread, as much as a statement: begun here, it is done
+/// while the answer of the write that just committed goes to its client and the client's next
+/// request comes in, and [`SqliteStore::write_tx`] finds it open. Measured (`bench writes`, 7
+/// alternating runs each): 8 clients 2,385 audited writes/s median against 1,968 without it;
+/// 1 client unchanged within the machine's noise (1,563 against 1,641). A transaction nobody
+/// takes within [`AHEAD_FOR`] is ended: it holds the file's write lock, which no other process
+/// should wait for long.
+async fn begin_ahead(slot: Arc<Mutex<Option<Writer>>>) {
+    let Ok(mut held) = slot.clone().try_lock_owned() else { return };
+    let Some(w) = held.as_mut().filter(|w| !w.suspect && !w.ahead) else { return };
+    if sqlx::query("begin immediate").execute(&mut w.conn).await.is_err() {
+        // Another process holds the file, or the connection failed: the next write begins (or
+        // reopens) as it always does.
+        return;
+    }
+    w.ahead = true;
+    w.aheads += 1;
+    let mine = w.aheads;
+    drop(held);
+    tokio::time::sleep(AHEAD_FOR).await;
+    let mut held = slot.lock_owned().await;
+    if let Some(w) = held.as_mut().filter(|w| w.ahead && w.aheads == mine) {
+        w.ahead = false;
+        // Nothing was written in it; a failure leaves the connection to be reopened.
+        w.suspect = sqlx::query("commit").execute(&mut w.conn).await.is_err();
+    }
 }
 
 impl Drop for WriteTx {
@@ -632,5 +684,72 @@ mod tests {
         assert!(through_sqlx.session_on_this_thread("token-0").is_none(), "no file: through sqlx");
         pool.close().await;
         let _ = std::fs::remove_file(&path);
+    }
+
+    /// A write leaves the next write's transaction begun on the writer's connection, holding the
+    /// file's write lock; nobody writing, it is ended within `AHEAD_FOR`, so that another
+    /// connection (another process, as far as SQLite knows) can write without waiting. Writes
+    /// that find it begun, and those that do not, keep the chain whole.
+    #[tokio::test]
+    async fn the_transaction_begun_ahead_gives_the_file_back() {
+        let path = std::env::temp_dir().join(format!("caliper-ahead-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.unwrap();
+        let store = SqliteStore::new(pool.clone());
+        store.migrate().await.unwrap();
+        let ctx = AuditContext::tool("test");
+        let other = Connection::open(&path).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let other_writes = || match other.execute_batch("begin immediate; rollback") {
+            Ok(()) => true,
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => false,
+            Err(e) => panic!("{e}"),
+        };
+        for i in 0..3 {
+            let input = UserInput {
+                username: format!("user.{i}"),
+                full_name: format!("User {i}"),
+                email: format!("user.{i}@example.com"),
+                roles: vec![Role::Staff],
+                ..Default::default()
+            };
+            store.create_user(&ctx, &input, "not a real hash", false).await.unwrap();
+            // Begun ahead once the write has committed: held while this test holds the writer.
+            let mut tries = 0;
+            let held = loop {
+                let w = store.writer.clone().lock_owned().await;
+                if w.as_ref().is_some_and(|w| w.ahead) {
+                    break w;
+                }
+                drop(w);
+                tries += 1;
+                assert!(tries < 5_000, "no transaction was begun ahead");
+                tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+            };
+            assert!(!other_writes(), "the file is held by the transaction begun ahead");
+            drop(held);
+            tokio::time::sleep(AHEAD_FOR * 10).await;
+            assert!(!store.writer.lock().await.as_ref().unwrap().ahead, "ended after {AHEAD_FOR:?}");
+            assert!(other_writes(), "the file given back");
+        }
+        // Back to back, each write finds the transaction the last one began.
+        let mut versions = Vec::new();
+        for i in 0..20 {
+            let input =
+                shared::org::SiteInput { code: format!("S{i}"), name: format!("Site {i}"), ..Default::default() };
+            versions.push(store.create_site(&ctx, &input).await.unwrap().meta.version);
+        }
+        assert_eq!(versions, vec![1; 20]);
+        let report = store.verify_audit().await.unwrap();
+        assert!(report.intact, "{report:?}");
+        assert_eq!(report.entries, 23);
+        pool.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }
