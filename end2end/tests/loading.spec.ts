@@ -5,12 +5,12 @@ import { expect, test, shot } from "./fixtures";
 // How the app loads: the shell first, each area's code (its WebAssembly chunks) on first use,
 // and what a user sees when a chunk cannot be fetched or a new build has been deployed.
 
-/** The area chunks (`split_<area>.wasm`) a page fetched. */
+/** The areas' code a page fetched (`area_<area>.bin`: each area's wasm files in one response). */
 function areaChunks(page: import("@playwright/test").Page): string[] {
   const seen: string[] = [];
   page.on("request", (r) => {
     const file = r.url().split("/").pop() ?? "";
-    if (file.startsWith("split_") && file.endsWith(".wasm")) seen.push(file);
+    if (file.startsWith("area_") && file.endsWith(".bin")) seen.push(file);
   });
   return seen;
 }
@@ -20,28 +20,28 @@ test("a cold load of a deep link opens the worksheet and fetches only the FMEA a
   await page.goto("/fmea/1");
   await expect(page.getByRole("heading", { level: 1 })).toContainText("PFMEA");
   await expect(page.getByRole("grid")).toBeVisible();
-  expect(chunks).toEqual(["split_fmea.wasm"]);
+  expect(chunks).toEqual(["area_fmea.bin"]);
   await shot(page, "loading-01-deep-link");
 
   // Another area's code comes when the user goes there, not before.
   await page.getByRole("navigation", { name: "Areas" }).getByRole("link", { name: "Risks" }).click();
   await expect(page.getByRole("heading", { name: "Risk register" })).toBeVisible();
-  expect(chunks).toContain("split_risks.wasm");
-  expect(chunks).not.toContain("split_quality.wasm");
+  expect(chunks).toContain("area_risks.bin");
+  expect(chunks).not.toContain("area_quality.bin");
 });
 
 test("hovering a navigation link starts loading that area's code before the click", async ({ page }) => {
   const chunks = areaChunks(page);
   await page.goto("/fmea");
   await expect(page.getByRole("heading", { name: "FMEA worksheets" })).toBeVisible();
-  expect(chunks).not.toContain("split_documents.wasm");
+  expect(chunks).not.toContain("area_documents.bin");
   await page.getByRole("navigation", { name: "Areas" }).getByRole("link", { name: "Documents" }).hover();
-  await expect.poll(() => chunks.includes("split_documents.wasm")).toBe(true);
+  await expect.poll(() => chunks.includes("area_documents.bin")).toBe(true);
 });
 
 test("a chunk that fails to load shows a reload message and the rest of the app keeps working", async ({ page }) => {
   const failed: number[] = [];
-  await page.route("**/split_risks.wasm", (route) => {
+  await page.route("**/area_risks.bin", (route) => {
     failed.push(failed.length);
     return route.fulfill({ status: failed.length === 1 ? 404 : 500, body: "gone" });
   });
@@ -62,7 +62,7 @@ test("a chunk that fails to load shows a reload message and the rest of the app 
   await expect(page.getByRole("alert")).toContainText("This page could not be loaded");
 
   // With the network back, Reload brings the page.
-  await page.unroute("**/split_risks.wasm");
+  await page.unroute("**/area_risks.bin");
   await page.getByRole("alert").getByRole("button", { name: "Reload" }).click();
   await expect(page.getByRole("heading", { name: "Risk register" })).toBeVisible();
 });

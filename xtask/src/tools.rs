@@ -155,7 +155,7 @@ pub fn precompress(dist: &Path) -> Result<(u64, u64)> {
             continue;
         }
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_string();
-        if !["wasm", "js", "css", "html", "svg"].contains(&ext.as_str()) {
+        if !["wasm", "bin", "js", "css", "html", "svg"].contains(&ext.as_str()) {
             continue;
         }
         let data = std::fs::read(&path).map_err(|e| e.to_string())?;
@@ -167,7 +167,7 @@ pub fn precompress(dist: &Path) -> Result<(u64, u64)> {
             let mut w = brotli::CompressorWriter::new(&mut br, 64 * 1024, 11, 22);
             w.write_all(&data).map_err(|e| e.to_string())?;
         }
-        if ["wasm", "js", "css"].contains(&ext.as_str()) {
+        if ["wasm", "bin", "js", "css"].contains(&ext.as_str()) {
             gz_total += gz.len() as u64;
             br_total += br.len() as u64;
         }
