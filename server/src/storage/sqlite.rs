@@ -636,11 +636,9 @@ mod tests {
     use super::*;
     use crate::storage::{AuditContext, Store as _, TrustStore as _};
 
-    /// The session as read on this thread is the one sqlx reads, field for field, for a session
-    /// in use, one that ended and one of a deactivated user; an unknown secret is none.
-    #[tokio::test]
-    async fn a_session_read_on_this_thread_is_the_one_sqlx_reads() {
-        let path = std::env::temp_dir().join(format!("caliper-lookup-{}.db", std::process::id()));
+    /// A store on a new database file of this process in the temporary folder (WAL, as served).
+    async fn file_store(name: &str) -> (std::path::PathBuf, sqlx::SqlitePool, SqliteStore) {
+        let path = std::env::temp_dir().join(format!("caliper-{name}-{}.db", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
             .unwrap()
@@ -648,6 +646,14 @@ mod tests {
             .journal_mode(SqliteJournalMode::Wal);
         let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.unwrap();
         let store = SqliteStore::new(pool.clone());
+        (path, pool, store)
+    }
+
+    /// The session as read on this thread is the one sqlx reads, field for field, for a session
+    /// in use, one that ended and one of a deactivated user; an unknown secret is none.
+    #[tokio::test]
+    async fn a_session_read_on_this_thread_is_the_one_sqlx_reads() {
+        let (path, pool, store) = file_store("lookup").await;
         // The same database read through sqlx only.
         let through_sqlx = SqliteStore { lookups: Arc::default(), ..store.clone() };
         store.migrate().await.unwrap();
@@ -692,14 +698,7 @@ mod tests {
     /// that find it begun, and those that do not, keep the chain whole.
     #[tokio::test]
     async fn the_transaction_begun_ahead_gives_the_file_back() {
-        let path = std::env::temp_dir().join(format!("caliper-ahead-{}.db", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-            .unwrap()
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal);
-        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.unwrap();
-        let store = SqliteStore::new(pool.clone());
+        let (path, pool, store) = file_store("ahead").await;
         store.migrate().await.unwrap();
         let ctx = AuditContext::tool("test");
         let other = Connection::open(&path).unwrap();
