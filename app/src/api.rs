@@ -129,8 +129,8 @@ type Exchange = std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<Str
 
 /// Sends a request and reads its answer: the one future every call awaits. It is boxed and not
 /// generic, so that each call's own future (and every resource or action a page holds it in)
-/// carries a pointer to it rather than its own copy of the whole exchange inlined: those copies
-/// were a fifth of the app's code.
+/// carries a pointer to it rather than its own inlined copy of the whole exchange (gloo's
+/// request, the status check, reading the body).
 fn exchange(req: Result<Request, gloo_net::Error>, ends_session: bool) -> Exchange {
     Box::pin(async move {
         let res = check(req.map_err(network)?.send().await, ends_session).await?;
@@ -147,7 +147,7 @@ fn decode<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
 /// A page's data, loaded by `fetch` and again whenever a signal that `fetch` reads changes: a
 /// `LocalResource` whose fetcher sits behind one pointer and whose future is boxed, so that
 /// Leptos's resource machinery is compiled once per type of data rather than once per place
-/// that loads it (125 copies of it were a tenth of the app's code).
+/// that loads it (64 copies instead of 125).
 pub fn resource<T: 'static, Fut: std::future::Future<Output = T> + 'static>(
     fetch: impl Fn() -> Fut + 'static,
 ) -> LocalResource<T> {
