@@ -186,6 +186,10 @@ pub fn build(profile: Profile) -> Result<Report> {
         std::fs::write(&bundle, bundle_bytes(&parts)?).map_err(io(&bundle))?;
     }
     std::fs::write(&loader_path, bundle_loader(&loader, &manifest)?).map_err(io(&loader_path))?;
+    // Each split file is in a bundle now, and fetched from there only: not shipped alone.
+    for file in manifest.values().flatten() {
+        let _ = std::fs::remove_file(pkg.join(file));
+    }
     let css = root().join("style/main.css");
     std::fs::copy(&css, pkg.join("main.css")).map_err(io(&css))?;
     // The loader is a file, not an inline script: the Content-Security-Policy allows scripts
@@ -247,9 +251,9 @@ pub fn bundle_bytes(files: &[Vec<u8>]) -> Result<Vec<u8>> {
 /// 46-83 wasm files, most of them under 2 KB, and a browser fetches six at a time from one
 /// server; compressed as one stream they are also 25-33 % smaller than file by file (each file
 /// repeats the module's type section, among others). A chunk that another area has already
-/// loaded comes again in this area's bundle, but is not instantiated again. A file no bundle
-/// brought (none, as built) is fetched alone. Errors when the loader is not of the shape this
-/// rewrites (a new wasm-split-cli).
+/// loaded comes again in this area's bundle, but is not instantiated again. The split files are
+/// not shipped alone. Errors when the loader is not of the shape this rewrites (a new
+/// wasm-split-cli).
 pub fn bundle_loader(loader: &str, manifest: &BTreeMap<String, Vec<String>>) -> Result<String> {
     const FETCH: &str = "const src = fetch(new URL(\"./";
     const INSTANTIATE: &str = "return async (imports) => (WebAssembly.instantiateStreaming(src, imports));";
@@ -299,14 +303,8 @@ function inBundle(url, files, load) {
 }
 function wasmBytes(file) {
     const bytes = bundled.get(file);
-    if (bytes) {
-        bundled.delete(file);
-        return bytes;
-    }
-    return fetch(new URL("./" + file, import.meta.url)).then((res) => {
-        if (!res.ok) throw new Error(`${file}: HTTP ${res.status}`);
-        return res.arrayBuffer();
-    });
+    bundled.delete(file);
+    return bytes ?? Promise.reject(new Error(`${file}: in no bundle being fetched`));
 }
 "#;
     let shape = |what: &str| {
