@@ -283,6 +283,10 @@ pub struct AuthConfig {
     pub argon2_memory_kib: u32,
     /// argon2id passes.
     pub argon2_iterations: u32,
+    /// How long a password check or hash may wait for its turn before the request is
+    /// answered 503 with `Retry-After`: a sign-in storm beyond what the machine can hash gets a
+    /// clear "try again" instead of a request that hangs for a minute.
+    pub hash_wait: Duration,
     /// Mark the cookie `Secure` (always, or when the request came over https).
     pub secure_cookie: bool,
     /// Sign-in attempts a minute from one client address (also the burst).
@@ -303,6 +307,7 @@ impl Default for AuthConfig {
             password_max_age: Some(chrono::Duration::days(180)),
             argon2_memory_kib: 64 * 1024,
             argon2_iterations: 3,
+            hash_wait: Duration::from_secs(10),
             secure_cookie: false,
             sign_ins_per_address_per_minute: 30,
             sign_ins_per_username_per_minute: 10,
@@ -319,9 +324,14 @@ impl AuthConfig {
     }
 }
 
+/// `Retry-After` of the answer to a password check that found no hashing turn in time
+/// ([`AuthConfig::hash_wait`]), in seconds.
+const HASH_RETRY_AFTER_SECS: u32 = 5;
+
 /// Hashes and verifies passwords off the async runtime, a bounded number at a time (argon2id
 /// is deliberately expensive in memory and time; a burst of sign-ins must not starve other
-/// requests or exhaust memory).
+/// requests or exhaust memory). A request waits at most [`AuthConfig::hash_wait`] for its turn,
+/// then is answered 503 with `Retry-After`.
 #[derive(Debug, Clone)]
 pub struct Passwords {
     config: Arc<AuthConfig>,
@@ -335,7 +345,11 @@ pub struct Passwords {
 impl Passwords {
     /// With `config`'s argon2 parameters.
     pub fn new(config: Arc<AuthConfig>) -> Self {
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::with_workers(config, std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    }
+
+    /// With `workers` hashes at a time.
+    fn with_workers(config: Arc<AuthConfig>, workers: usize) -> Self {
         Self { config, permits: Arc::new(Semaphore::new(workers)), dummy: Arc::default() }
     }
 
@@ -344,9 +358,20 @@ impl Passwords {
         &self.config
     }
 
+    /// A hashing turn; 503 when none comes within [`AuthConfig::hash_wait`].
+    async fn turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        match tokio::time::timeout(self.config.hash_wait, self.permits.acquire()).await {
+            Ok(permit) => permit.map_err(|_| ApiError::internal("hashing unavailable")),
+            Err(_) => {
+                crate::telemetry::password_hashing_busy();
+                Err(ApiError::busy("Too many sign-ins at once: try again in a few seconds.", HASH_RETRY_AFTER_SECS))
+            }
+        }
+    }
+
     /// An argon2id PHC string for `password`.
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(|_| ApiError::internal("hashing unavailable"))?;
+        let _permit = self.turn().await?;
         let (config, password) = (self.config.clone(), password.to_string());
         tokio::task::spawn_blocking(move || hash_now(&config, &password))
             .await
@@ -356,7 +381,7 @@ impl Passwords {
 
     /// Whether `password` matches `hash` (or, with no hash, spends the same time and fails).
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(|_| ApiError::internal("hashing unavailable"))?;
+        let _permit = self.turn().await?;
         let known = hash.is_some();
         let hash = hash.map(str::to_string);
         let (password, dummy, config) = (password.to_string(), self.dummy.clone(), self.config.clone());
@@ -769,6 +794,33 @@ mod tests {
         assert_eq!(access_of("POST", "/session"), Some(Some(Access::Public)));
         assert_eq!(access_of("PATCH", "/api/v1/sites/{id}"), Some(None));
         assert_eq!(access_of("GET", "/api/v1/nowhere"), None);
+    }
+
+    /// A check that finds no hashing turn within the wait is answered 503 with `Retry-After`;
+    /// with time to wait, the same checks pass.
+    #[tokio::test]
+    async fn a_password_check_that_waits_too_long_for_its_turn_is_answered_busy() {
+        // One hash at a time, of 16 MiB (tens of ms each), a wait of 1 ms.
+        let slow = AuthConfig { argon2_memory_kib: 16 * 1024, argon2_iterations: 2, ..AuthConfig::default() };
+        let hash = hash_now(&slow, "a long passphrase").unwrap();
+        let config = Arc::new(AuthConfig { hash_wait: Duration::from_millis(1), ..slow });
+        let passwords = Passwords::with_workers(config.clone(), 1);
+        let checks = (0..4).map(|_| passwords.verify("a long passphrase", Some(&hash)));
+        let answers = futures_util::future::join_all(checks).await;
+        let busy: Vec<_> = answers.iter().filter_map(|a| a.as_ref().err()).collect();
+        assert!(!busy.is_empty(), "four checks at once, one at a time, with a 1 ms wait: some must be refused");
+        for e in busy {
+            assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+        let res = answers.into_iter().find_map(Result::err).unwrap().into_response();
+        assert_eq!(res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("5"));
+        // With time to wait, every check is answered (and a wrong password told apart).
+        let patient = Passwords::with_workers(
+            Arc::new(AuthConfig { hash_wait: Duration::from_secs(30), ..(*config).clone() }),
+            1,
+        );
+        assert!(patient.verify("a long passphrase", Some(&hash)).await.unwrap());
+        assert!(!patient.verify("another passphrase", Some(&hash)).await.unwrap());
     }
 
     #[test]

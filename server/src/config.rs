@@ -293,6 +293,7 @@ impl AuthArgs {
                 .then(|| chrono::Duration::days(i64::from(self.password_max_age_days))),
             argon2_memory_kib: self.argon2_memory_kib,
             argon2_iterations: self.argon2_iterations,
+            hash_wait: Duration::from_secs(10),
             secure_cookie: self.secure_cookies,
             sign_ins_per_address_per_minute: self.sign_ins_per_address,
             sign_ins_per_username_per_minute: self.sign_ins_per_username,

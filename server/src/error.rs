@@ -22,6 +22,8 @@ pub struct ApiError {
     status: StatusCode,
     body: Box<ErrorBody>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// `Retry-After` in seconds (503 when busy).
+    retry_after: Option<u32>,
 }
 
 /// The result of every handler.
@@ -30,7 +32,12 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// An error with a status and a message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, body: Box::new(ErrorBody::new(message)), source: None }
+        Self { status, body: Box::new(ErrorBody::new(message)), source: None, retry_after: None }
+    }
+
+    /// 503 with `Retry-After`: the server cannot take this now, and says when to try again.
+    pub fn busy(message: impl Into<String>, retry_after_secs: u32) -> Self {
+        Self { retry_after: Some(retry_after_secs), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, message) }
     }
 
     /// 400: the request is malformed.
@@ -75,6 +82,7 @@ impl ApiError {
                 "Something went wrong on our side. Quote the request id when you report it.",
             )),
             source: Some(source.into()),
+            retry_after: None,
         }
     }
 
@@ -127,7 +135,11 @@ impl IntoResponse for ApiError {
             }
             body.request_id = current_request_id();
         }
-        (self.status, axum::Json(*body)).into_response()
+        let mut res = (self.status, axum::Json(*body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        res
     }
 }
 

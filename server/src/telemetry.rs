@@ -8,6 +8,8 @@
 //!   `caliper_http_request_duration_seconds{method, route}` (a histogram) per API route, the
 //!   route as its pattern (`/api/v1/fmeas/{id}`), never the raw path;
 //! - `caliper_sign_in_failures_total{reason}`;
+//! - `caliper_password_hashing_busy_total`: checks and hashes answered 503 because no hashing
+//!   turn came within `AuthConfig::hash_wait` (10 s) (a sign-in storm beyond the machine);
 //! - at each scrape: `caliper_db_connections{state="open"|"idle"|"max"}`,
 //!   `caliper_event_streams_open` and `caliper_audit_head` (the newest audit entry's position).
 
@@ -100,6 +102,11 @@ pub async fn track(request: Request, next: Next) -> Response {
 /// A failed sign-in, by reason (`unknown username`, `wrong password`, `account locked`, …).
 pub fn sign_in_failed(reason: &str) {
     metrics::counter!("caliper_sign_in_failures_total", "reason" => reason.to_owned()).increment(1);
+}
+
+/// A password check or hash answered 503: no hashing turn came in time.
+pub fn password_hashing_busy() {
+    metrics::counter!("caliper_password_hashing_busy_total").increment(1);
 }
 
 /// `GET /metrics`: the Prometheus text format, to the configured token or addresses only.

@@ -402,22 +402,34 @@ fn mixed_load(addr: &str, a: &mut Server, rate: f64, sign_ins: bool, figures: &m
          5 % {}); instance A stopped (SIGTERM) after {STOP_AFTER:?}",
         if sign_ins { "sign-ins" } else { "more reads" }
     ));
-    let conns = 48;
+    // Request `n` is due at `n / rate`. The sign-ins have threads of their own (as people
+    // signing in are not the people already at work): a sign-in that waits for a hashing
+    // thread does not hold back the reads and writes due after it.
+    let total = (rate * MIXED_SECONDS as f64) as u64;
+    let is_sign_in = move |n: u64| sign_ins && n.is_multiple_of(20);
+    let (workers, signers) = (48, 16);
+    let mut schedules: Vec<Vec<u64>> = vec![Vec::new(); workers + signers];
+    let (mut w, mut s) = (0, 0);
+    for n in 0..total {
+        if is_sign_in(n) {
+            schedules[workers + s % signers].push(n);
+            s += 1;
+        } else {
+            schedules[w % workers].push(n);
+            w += 1;
+        }
+    }
     let start = Instant::now() + Duration::from_millis(50);
-    let end = start + Duration::from_secs(MIXED_SECONDS);
-    let handles: Vec<_> = (0..conns)
-        .map(|i| {
+    let handles: Vec<_> = schedules
+        .into_iter()
+        .map(|schedule| {
             let (addr, session) = (addr.to_string(), session.clone());
             std::thread::spawn(move || -> Mixed {
                 let mut seen = Mixed::default();
                 let open = || Conn::open(&addr).map(|c| c.with_session(&session));
                 let mut conn = open().ok();
-                for k in 0u64.. {
-                    let n = k * conns as u64 + i as u64;
+                for n in schedule {
                     let at = start + Duration::from_secs_f64(n as f64 / rate);
-                    if at >= end {
-                        break;
-                    }
                     if let Some(wait) = at.checked_duration_since(Instant::now()) {
                         std::thread::sleep(wait);
                     }
@@ -428,7 +440,7 @@ fn mixed_load(addr: &str, a: &mut Server, rate: f64, sign_ins: bool, figures: &m
                         }
                         let Some(c) = conn.as_mut() else { return false };
                         let answer = match n % 20 {
-                            0 if sign_ins => {
+                            _ if is_sign_in(n) => {
                                 let body = format!(r#"{{"username":"{user}","password":"{password}"}}"#);
                                 Conn::open(&addr)
                                     .and_then(|mut s| s.request("POST", "/api/v1/session", Some(&body)))
@@ -468,7 +480,7 @@ fn mixed_load(addr: &str, a: &mut Server, rate: f64, sign_ins: bool, figures: &m
                         let ms = at.elapsed().as_secs_f64() * 1000.0;
                         seen.latencies.push(ms);
                         seen.by_kind[match n % 20 {
-                            0 if sign_ins => 2,
+                            _ if is_sign_in(n) => 2,
                             1..=5 => 1,
                             _ => 0,
                         }]

@@ -44,7 +44,8 @@ fn wrong_credentials(config: &crate::auth::AuthConfig) -> String {
     responses((status = 200, body = SessionInfo), (status = 401, body = shared::ErrorBody),
               (status = 403, body = shared::ErrorBody, description = "Account deactivated (the right password)"),
               (status = 422, body = shared::ErrorBody),
-              (status = 429, body = shared::ErrorBody, description = "Too many attempts from this address or for this username; see `Retry-After`")))]
+              (status = 429, body = shared::ErrorBody, description = "Too many attempts from this address or for this username; see `Retry-After`"),
+              (status = 503, body = shared::ErrorBody, description = "Too many sign-ins at once: no turn to check the password came within 10 s; see `Retry-After`")))]
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
