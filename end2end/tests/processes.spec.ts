@@ -149,6 +149,13 @@ test("areas not built yet say so plainly, with no made-up figures", async ({ pag
   await nav.getByRole("link", { name: "Admin", exact: true }).click();
   await page.getByRole("link", { name: /Departments/ }).click();
   await expect(page.getByRole("table")).toContainText("Quality Assurance");
+
+  // An address that is no page says so, and leads back to the dashboard.
+  await page.goto("/no-such-page");
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await expect(page.locator("main")).toContainText("There is no page at this address.");
+  await page.locator("main").getByRole("link", { name: "dashboard" }).click();
+  await expect(page).toHaveURL(/\/$/);
 });
 
 test("a process someone else creates appears in an open list without a reload", async ({ page, request }) => {

@@ -829,6 +829,11 @@ async fn training_notices_reach_the_inbox_whatever_the_settings(store: Arc<dyn S
     assert_eq!(items[0]["due_on"], json!(open[0].due_on));
     assert!(items[0]["document_id"].is_null() && items[0]["label"].is_null(), "{}", inbox.text);
     assert_eq!(lee.get("/api/v1/notices/unread-count").await.body["count"], 1);
+    // The same training in Lee's work: it has no document, so no reference.
+    let work = lee.get("/api/v1/work").await.body;
+    let item = work["items"].as_array().unwrap().iter().find(|w| w["title"] == "Forklift safety").cloned();
+    let item = item.unwrap_or_else(|| panic!("Forklift safety in Lee's work: {work}"));
+    assert_eq!((item["kind"].as_str(), item["reference"].as_str()), (Some("Training"), Some("—")), "{work}");
 
     // The minute clock: nothing due soon today (due in 30 days); 23 days on, one due-soon notice,
     // once.

@@ -2,11 +2,11 @@
 
 use leptos::prelude::*;
 
-/// Says plainly that `area` is not available yet (or, with `missing`, that the page does not
-/// exist).
+/// Says plainly that `area` is not available yet (or, with `missing`, that there is no page at
+/// this address), and where to go instead.
 #[component]
 pub fn NotAvailable(
-    /// The area's name.
+    /// The area's name (not shown with `missing`).
     area: String,
     /// True for an unknown address rather than an area still to come.
     #[prop(optional)]
@@ -14,11 +14,15 @@ pub fn NotAvailable(
 ) -> impl IntoView {
     view! {
         <section class="placeholder">
-            <h1>{area.clone()}</h1>
             {if missing {
-                view! { <p>"There is no page at this address."</p> }.into_any()
+                view! {
+                    <h1>"Page not found"</h1>
+                    <p>"There is no page at this address."</p>
+                }
+                    .into_any()
             } else {
                 view! {
+                    <h1>{area.clone()}</h1>
                     <p>
                         <strong>{area}" is not available yet."</strong>
                         " This part of Caliper has not been built. Nothing here is sample or placeholder data."
@@ -26,11 +30,7 @@ pub fn NotAvailable(
                 }
                     .into_any()
             }}
-            <p>
-                "Available now: " <a href="/admin/processes">"Processes"</a> ", "
-                <a href="/admin/departments">"Departments"</a> " and " <a href="/admin/sites">"Sites"</a>
-                " under Admin."
-            </p>
+            <p>"Choose another area in the menu, or go to the " <a href="/">"dashboard"</a> "."</p>
         </section>
     }
 }

@@ -108,6 +108,12 @@ impl Notice {
         }
     }
 
+    /// A notice of a revision (approved, in force) on which the reader has open training: the
+    /// app marks it so. (Training notices are about training already, and say so.)
+    pub fn marks_training(&self) -> bool {
+        self.carries_training && matches!(self.kind, NoticeKind::Approved | NoticeKind::Effective)
+    }
+
     /// Where the app shows what it is about: the assignment, or the revision.
     pub fn href(&self) -> String {
         match (self.assignment_id, self.document_id, self.revision_id) {
@@ -199,6 +205,8 @@ mod tests {
         };
         assert_eq!(revision.headline(), "SOP-0003 Control of records: Revision C approved");
         assert_eq!(revision.href(), "/documents/3/revisions/9");
+        assert!(revision.marks_training(), "a revision the reader has training on is marked");
+        assert!(!Notice { carries_training: false, ..revision.clone() }.marks_training());
         let training = Notice {
             kind: NoticeKind::TrainingDueSoon,
             assignment_id: Some(AssignmentId(44)),
@@ -208,5 +216,7 @@ mod tests {
         };
         assert_eq!(training.headline(), "Training due soon: Forklift safety, due 2026-12-09");
         assert_eq!(training.href(), "/training/assignments/44");
+        // A training notice (always sent, so stored as carrying training) is not marked again.
+        assert!(training.carries_training && !training.marks_training());
     }
 }

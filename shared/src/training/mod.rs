@@ -408,7 +408,8 @@ impl Assignment {
             kind: "Training".into(),
             record_type: <Self as Record>::RECORD_TYPE.into(),
             record_id: self.id.0,
-            reference: self.document_number.clone().unwrap_or_else(|| "Training".into()),
+            // Training without a document (a classroom session) has no reference.
+            reference: self.document_number.clone().unwrap_or_else(|| "—".into()),
             title: if with_name {
                 format!("{}: {}", self.user_name, self.requirement_title)
             } else {

@@ -63,7 +63,7 @@ fn NoticeItem(n: Notice, on_read: Callback<()>) -> impl IntoView {
         <li class="notice" class:unread=unread data-testid="notice">
             {unread.then(|| view! { <span class="badge unread-mark">"Unread"</span> " " })}
             <A href=href on:click=move |_| { if unread { read.dispatch(()); } }>{what}</A>
-            {n.carries_training.then(|| view! { " " <span class="badge">"Training assigned"</span> })}
+            {n.marks_training().then(|| view! { " " <span class="badge">"Training assigned"</span> })}
             <span class="muted">{format!(" · {}", format_utc(&n.created_at))}</span>
             {unread.then(|| view! {
                 " " <button type="button" class="btn btn-small" on:click=move |_| { read.dispatch(()); }>"Mark read"</button>
