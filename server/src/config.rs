@@ -216,6 +216,9 @@ pub struct CreateUserArgs {
     /// The user must choose a new password at first sign-in.
     #[arg(long)]
     pub must_change_password: bool,
+    /// How the password is hashed (as `serve` is configured).
+    #[command(flatten)]
+    pub hashing: HashArgs,
 }
 
 /// Options of `caliper reset-password`.
@@ -227,6 +230,9 @@ pub struct ResetPasswordArgs {
     /// The user must choose a new password at the next sign-in.
     #[arg(long)]
     pub must_change_password: bool,
+    /// How the password is hashed (as `serve` is configured).
+    #[command(flatten)]
+    pub hashing: HashArgs,
 }
 
 fn parse_role(s: &str) -> Result<shared::auth::Role, String> {
@@ -234,6 +240,31 @@ fn parse_role(s: &str) -> Result<shared::auth::Role, String> {
         let all: Vec<_> = shared::auth::Role::ALL.iter().map(|r| r.as_str()).collect();
         format!("unknown role `{s}`; one of: {}", all.join(", "))
     })
+}
+
+/// How passwords are hashed: for the server, and for the commands that set a password
+/// (`create-user`, `reset-password`), so that an operator's settings apply to both.
+#[derive(Debug, Clone, Args)]
+pub struct HashArgs {
+    /// argon2id memory per hash, in KiB.
+    #[arg(long, env = "CALIPER_ARGON2_MEMORY_KIB", default_value_t = 65536,
+          value_parser = clap::value_parser!(u32).range(8192..=1048576))]
+    pub argon2_memory_kib: u32,
+    /// argon2id passes per hash.
+    #[arg(long, env = "CALIPER_ARGON2_ITERATIONS", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub argon2_iterations: u32,
+}
+
+impl HashArgs {
+    /// The default settings with these hashing parameters (for the commands).
+    pub fn config(&self) -> crate::auth::AuthConfig {
+        crate::auth::AuthConfig {
+            argon2_memory_kib: self.argon2_memory_kib,
+            argon2_iterations: self.argon2_iterations,
+            ..crate::auth::AuthConfig::default()
+        }
+    }
 }
 
 /// Sign-in, session and password settings (21 CFR 11.10(d), 11.300).
@@ -254,14 +285,9 @@ pub struct AuthArgs {
     /// Days after which a password must be changed (0: no ageing).
     #[arg(long, env = "CALIPER_PASSWORD_MAX_AGE_DAYS", default_value_t = 180)]
     pub password_max_age_days: u32,
-    /// argon2id memory per hash, in KiB.
-    #[arg(long, env = "CALIPER_ARGON2_MEMORY_KIB", default_value_t = 65536,
-          value_parser = clap::value_parser!(u32).range(8192..=1048576))]
-    pub argon2_memory_kib: u32,
-    /// argon2id passes per hash.
-    #[arg(long, env = "CALIPER_ARGON2_ITERATIONS", default_value_t = 3,
-          value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub argon2_iterations: u32,
+    /// How new passwords are hashed.
+    #[command(flatten)]
+    pub hashing: HashArgs,
     /// Always mark the session cookie `Secure` (it is anyway when a proxy sends
     /// `X-Forwarded-Proto: https`).
     #[arg(long, env = "CALIPER_SECURE_COOKIES")]
@@ -291,8 +317,8 @@ impl AuthArgs {
             lockout: Duration::from_secs(self.lockout_minutes * 60),
             password_max_age: (self.password_max_age_days > 0)
                 .then(|| chrono::Duration::days(i64::from(self.password_max_age_days))),
-            argon2_memory_kib: self.argon2_memory_kib,
-            argon2_iterations: self.argon2_iterations,
+            argon2_memory_kib: self.hashing.argon2_memory_kib,
+            argon2_iterations: self.hashing.argon2_iterations,
             hash_wait: Duration::from_secs(10),
             secure_cookie: self.secure_cookies,
             sign_ins_per_address_per_minute: self.sign_ins_per_address,

@@ -239,7 +239,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if store.credentials(&input.username).await?.is_some() {
                 return Err(format!("username `{}` is taken (usernames are never reused)", input.username).into());
             }
-            let hash = server::auth::hash_now(&Default::default(), input.password.as_deref().unwrap_or_default())?;
+            let hash = server::auth::hash_now(&args.hashing.config(), input.password.as_deref().unwrap_or_default())?;
             let ctx = storage::AuditContext::tool("caliper create-user");
             let user = store.create_user(&ctx, &input, &hash, args.must_change_password).await?;
             println!("created user {} ({}), id {}", user.username, user.full_name, user.id);
@@ -254,7 +254,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if let Err(code) = shared::auth::check_password(&username, &password) {
                 return Err(format!("password: {}", shared::validation::describe(code)).into());
             }
-            let hash = server::auth::hash_now(&Default::default(), &password)?;
+            let hash = server::auth::hash_now(&args.hashing.config(), &password)?;
             let ctx = storage::AuditContext::tool("caliper reset-password");
             store
                 .set_password(

@@ -655,6 +655,9 @@ async fn the_cli_creates_the_first_admin_and_resets_a_password() {
             .args(args)
             .env("DATABASE_URL", format!("sqlite://{}", path.display()))
             .env("CALIPER_LOG", "warn")
+            // The operator's hashing settings apply to the commands too.
+            .env("CALIPER_ARGON2_MEMORY_KIB", "9216")
+            .env("CALIPER_ARGON2_ITERATIONS", "2")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -686,6 +689,12 @@ async fn the_cli_creates_the_first_admin_and_resets_a_password() {
     let r = dana.sign_in("dana.whitfield", "Harbour-Lantern-41").await;
     assert_eq!((r.status, r.body["user"]["roles"].clone()), (StatusCode::OK, json!(["admin", "quality_manager"])));
     assert_eq!(r.body["must_change_password"], false);
+    let hashed = |store: &Arc<dyn Store>| {
+        let store = store.clone();
+        async move { store.credentials("dana.whitfield").await.unwrap().unwrap().password_hash }
+    };
+    let hash = hashed(&store).await;
+    assert!(hash.starts_with("$argon2id$v=19$m=9216,t=2,p=1$"), "{hash}");
     // The username is never reused.
     assert!(!cli(&create, "Another-Pass-2026\n").status.success());
 
@@ -700,6 +709,8 @@ async fn the_cli_creates_the_first_admin_and_resets_a_password() {
     );
     let reset = cli(&["reset-password", "--username", "dana.whitfield"], "Quay-Lantern-2027\n");
     assert!(reset.status.success(), "{reset:?}");
+    let hash = hashed(&store).await;
+    assert!(hash.starts_with("$argon2id$v=19$m=9216,t=2,p=1$"), "{hash}");
     // The reset ended the session that had the old password.
     assert_eq!(dana.get("/api/v1/session").await.status, StatusCode::UNAUTHORIZED);
     let r = dana.sign_in("dana.whitfield", "Quay-Lantern-2027").await;
