@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use leptos::prelude::LocalResource;
+use leptos::prelude::{Get as _, LocalResource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::audit::{AuditPage, ChainReport};
@@ -144,21 +144,68 @@ fn decode<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
     serde_json::from_str(text).map_err(|e| ApiError::Network(e.to_string()))
 }
 
-/// A page's data, loaded by `fetch` and again whenever a signal that `fetch` reads changes: a
-/// `LocalResource` whose fetcher sits behind one pointer and whose future is boxed, so that
-/// Leptos's resource machinery is compiled once per type of data rather than once per place
-/// that loads it (64 copies instead of 125).
+/// A page's data, loaded by `fetch` and again whenever a signal that `fetch` reads changes.
+///
+/// Underneath is one `LocalResource` of a type-erased value (`Rc<dyn Any>`), whatever the page
+/// loads: Leptos's resource machinery (the async-derived signal, its polling, the `Suspend` that
+/// awaits it) is compiled once for the whole app instead of once per type of data (64 types);
+/// [`Res`] gives the value back as `T`. The fetcher sits behind one pointer, its future boxed.
 pub fn resource<T: 'static, Fut: std::future::Future<Output = T> + 'static>(
     fetch: impl Fn() -> Fut + 'static,
-) -> LocalResource<T> {
-    erased_resource(std::rc::Rc::new(move || Box::pin(fetch()) as Boxed<T>))
+) -> Res<T> {
+    let erased: std::rc::Rc<dyn Fn() -> Boxed<Erased>> = std::rc::Rc::new(move || {
+        let f = fetch();
+        Box::pin(async move { std::rc::Rc::new(f.await) as Erased }) as Boxed<Erased>
+    });
+    Res { inner: erased_resource(erased), of: std::marker::PhantomData }
 }
 
 /// A boxed future of `T`.
 pub type Boxed<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
 
-fn erased_resource<T: 'static>(fetch: std::rc::Rc<dyn Fn() -> Boxed<T>>) -> LocalResource<T> {
+/// A loaded value of any type.
+type Erased = std::rc::Rc<dyn std::any::Any>;
+
+fn erased_resource(fetch: std::rc::Rc<dyn Fn() -> Boxed<Erased>>) -> LocalResource<Erased> {
     LocalResource::new(move || fetch())
+}
+
+/// A page's data of type `T` (see [`resource`]): a copyable handle, read as a `LocalResource`.
+pub struct Res<T> {
+    inner: LocalResource<Erased>,
+    of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Res<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Res<T> {}
+
+impl<T: Clone + 'static> Res<T> {
+    /// The value once loaded (tracked: a reactive context reruns when it changes).
+    pub fn get(&self) -> Option<T> {
+        self.inner.get().and_then(|v| cast(&v))
+    }
+
+    /// Loads it again.
+    pub fn refetch(&self) {
+        self.inner.refetch();
+    }
+
+    /// The value, once loaded (for a `Suspend`); `None` never happens (see [`cast`]).
+    pub async fn value(self) -> Option<T> {
+        cast(&self.inner.await)
+    }
+}
+
+/// The value an erased resource holds, as the `T` it was made of: always `Some`, since only
+/// [`resource`] makes them (no `expect`: nothing in the app may panic).
+#[inline(never)]
+fn cast<T: Clone + 'static>(v: &Erased) -> Option<T> {
+    v.downcast_ref::<T>().cloned()
 }
 
 async fn send<T: DeserializeOwned>(req: RequestBuilder) -> ApiResult<T> {

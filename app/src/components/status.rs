@@ -11,7 +11,7 @@ pub const NOT_SAVED: &str = "Not saved: correct the marked fields.";
 /// resource reloads, `<ErrorBoundary>` shows the server's message in place of the content when
 /// loading fails, and `render` draws the data.
 pub fn loaded<T, V>(
-    resource: LocalResource<Result<T, ApiError>>,
+    resource: crate::api::Res<Result<T, ApiError>>,
     what: &'static str,
     render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView
@@ -45,16 +45,21 @@ where
 /// A resource's value once it is loaded, as one boxed future per type of data: each page's
 /// `Suspend` then holds a pointer to it rather than its own copy of the resource's polling.
 fn awaited<T: Clone + 'static>(
-    resource: LocalResource<Result<T, ApiError>>,
+    resource: crate::api::Res<Result<T, ApiError>>,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, ApiError>> + Send>> {
-    Box::pin(async move { resource.await })
+    Box::pin(send_wrapper::SendWrapper::new(async move {
+        resource
+            .value()
+            .await
+            .unwrap_or_else(|| Err(ApiError::Network("the page's data had an unexpected type".into())))
+    }))
 }
 
 /// Like [`loaded`] for a record page with forms on it: draws again only when the data differ
 /// from what is shown. A live update that brings nothing new (the echo of one's own step, which
 /// the page has already reloaded) then leaves the forms being filled in alone.
 pub fn loaded_distinct<T, V>(
-    resource: LocalResource<Result<T, ApiError>>,
+    resource: crate::api::Res<Result<T, ApiError>>,
     what: &'static str,
     render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView

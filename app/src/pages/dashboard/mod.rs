@@ -170,7 +170,7 @@ fn Customise(layout: RwSignal<DashboardLayout>, on_done: Callback<()>) -> impl I
 
 /// A KPI's tile from the server, loaded again when a record of a kind it is made of changes
 /// (`Kpi::inputs`), and not otherwise.
-pub(crate) fn live_tile(kpi: Kpi, process: Option<i64>) -> LocalResource<Result<Tile, api::ApiError>> {
+pub(crate) fn live_tile(kpi: Kpi, process: Option<i64>) -> api::Res<Result<Tile, api::ApiError>> {
     let inputs: Vec<Memo<Option<i64>>> = kpi.inputs().iter().map(|t| changes_of(t)).collect();
     crate::api::resource(move || {
         for i in &inputs {
