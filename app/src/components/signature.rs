@@ -178,7 +178,7 @@ pub fn SignDialog(
     let statement = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
     let failure = RwSignal::new(None::<String>);
-    let sign = Action::new_local(move |input: &SignInput| {
+    let sign = crate::api::action(move |input: &SignInput| {
         let input = input.clone();
         async move {
             match api::sign(&input).await {

@@ -90,7 +90,7 @@ fn DocumentSettingsForm() -> impl IntoView {
     let current = crate::api::resource(api::document_settings);
     let choice = RwSignal::new(None::<RevisionScheme>);
     let state = RwSignal::new(Submitted::default());
-    let save = Action::new_local(move |settings: &DocumentSettings| {
+    let save = crate::api::action(move |settings: &DocumentSettings| {
         let settings = *settings;
         async move {
             state.set(Submitted::from_result(api::set_document_settings(&settings).await, |_| {
@@ -145,7 +145,7 @@ pub fn DepartmentList() -> impl IntoView {
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
     let manager = session();
-    let create = Action::new_local(move |input: &DepartmentInput| {
+    let create = crate::api::action(move |input: &DepartmentInput| {
         let input = input.clone();
         async move {
             let result = api::create_department(&input).await;
@@ -214,7 +214,7 @@ pub fn SiteList() -> impl IntoView {
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
     let manager = session();
-    let create = Action::new_local(move |input: &SiteInput| {
+    let create = crate::api::action(move |input: &SiteInput| {
         let input = input.clone();
         async move {
             let result = api::create_site(&input).await;

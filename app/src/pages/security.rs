@@ -13,7 +13,7 @@ pub fn SessionList() -> impl IntoView {
     let sessions = crate::api::resource(api::list_sessions);
     let state = RwSignal::new(Submitted::default());
     let current = crate::session::session().with_untracked(|s| s.as_ref().map_or(0, |s| s.session_id));
-    let revoke = Action::new_local(move |(id, name): &(i64, String)| {
+    let revoke = crate::api::action(move |(id, name): &(i64, String)| {
         let (id, name) = (*id, name.clone());
         async move {
             let result = api::revoke_session(id).await;

@@ -22,7 +22,7 @@ pub fn Tokens(user: UserId) -> impl IntoView {
     let expires = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<String>::new());
     let secret = RwSignal::new(None::<String>);
-    let issue = Action::new_local(move |input: &ApiTokenInput| {
+    let issue = crate::api::action(move |input: &ApiTokenInput| {
         let input = input.clone();
         async move {
             match api::issue_token(user, &input).await {
@@ -40,7 +40,7 @@ pub fn Tokens(user: UserId) -> impl IntoView {
             }
         }
     });
-    let revoke = Action::new_local(move |id: &i64| {
+    let revoke = crate::api::action(move |id: &i64| {
         let id = *id;
         async move {
             match api::revoke_token(id).await {

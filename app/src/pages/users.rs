@@ -173,7 +173,7 @@ fn UserForm(
         }
         .normalized()
     };
-    let save = Action::new_local(move |input: &UserInput| {
+    let save = crate::api::action(move |input: &UserInput| {
         let input = input.clone();
         let id = record.with_untracked(|r| r.as_ref().map(|u| u.id));
         let navigate = navigate.clone();
@@ -299,7 +299,7 @@ fn ResetPassword(
     let password = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
-    let reset = Action::new_local(move |(id, input): &(UserId, ResetPasswordInput)| {
+    let reset = crate::api::action(move |(id, input): &(UserId, ResetPasswordInput)| {
         let (id, input) = (*id, input.clone());
         async move {
             let result = api::reset_password(id, &input).await;
@@ -361,7 +361,7 @@ fn Deactivate(
     let reason = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
-    let deactivate = Action::new_local(move |(id, input): &(UserId, RetireInput)| {
+    let deactivate = crate::api::action(move |(id, input): &(UserId, RetireInput)| {
         let (id, input) = (*id, input.clone());
         async move {
             match api::deactivate_user(id, &input).await {

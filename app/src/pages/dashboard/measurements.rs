@@ -96,7 +96,7 @@ fn RecordMeasurement() -> impl IntoView {
     let source = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<String>::new());
     let saved = RwSignal::new(None::<String>);
-    let save = Action::new_local(move |input: &MeasurementInput| {
+    let save = crate::api::action(move |input: &MeasurementInput| {
         let input = input.clone();
         async move {
             match api::record_measurement(&input).await {
@@ -154,7 +154,7 @@ fn RecordMeasurement() -> impl IntoView {
 #[component]
 fn ImportMeasurements() -> impl IntoView {
     let outcome = RwSignal::new(None::<Result<String, Vec<String>>>);
-    let import = Action::new_local(move |bytes: &Vec<u8>| {
+    let import = crate::api::action(move |bytes: &Vec<u8>| {
         let bytes = bytes.clone();
         let workbook = bytes.starts_with(b"PK");
         async move {
@@ -226,7 +226,7 @@ fn SetTarget() -> impl IntoView {
     let cadence = RwSignal::new(Cadence::Month);
     let problems = RwSignal::new(Vec::<String>::new());
     let saved = RwSignal::new(false);
-    let save = Action::new_local(move |input: &TargetInput| {
+    let save = crate::api::action(move |input: &TargetInput| {
         let input = input.clone();
         async move {
             match api::set_target(&input).await {

@@ -109,7 +109,7 @@ fn Customise(layout: RwSignal<DashboardLayout>, on_done: Callback<()>) -> impl I
         all
     });
     let problem = RwSignal::new(None::<String>);
-    let save = Action::new_local(move |layout_in: &DashboardLayout| {
+    let save = crate::api::action(move |layout_in: &DashboardLayout| {
         let input = layout_in.clone();
         async move {
             match api::save_my_dashboard(&input).await {

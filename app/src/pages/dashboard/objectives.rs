@@ -94,7 +94,7 @@ fn NewObjective(on_done: Callback<()>) -> impl IntoView {
     let owner = RwSignal::new(None::<UserId>);
     let notes = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<String>::new());
-    let save = Action::new_local(move |input: &ObjectiveInput| {
+    let save = crate::api::action(move |input: &ObjectiveInput| {
         let input = input.clone();
         async move {
             match api::create_objective(&input).await {

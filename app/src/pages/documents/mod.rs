@@ -352,7 +352,7 @@ pub fn NewDocument() -> impl IntoView {
         }
         .normalized()
     };
-    let create = Action::new_local(move |input: &DocumentInput| {
+    let create = crate::api::action(move |input: &DocumentInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {

@@ -140,7 +140,7 @@ fn DocumentActions(doc: Document, in_force: Option<Revision>, in_progress: bool,
     let retiring = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
     let version = doc.meta.version;
-    let retire = Action::new_local(move |reason: &String| {
+    let retire = crate::api::action(move |reason: &String| {
         let input = RetireInput { reason: reason.clone(), version: Some(version) };
         async move {
             match api::obsolete_document(id, &input).await {
@@ -189,7 +189,7 @@ fn NewRevisionDialog(doc: DocumentId, seq: u32, in_force: Option<Revision>, on_c
     let requested = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
-    let create = Action::new_local(move |input: &RevisionInput| {
+    let create = crate::api::action(move |input: &RevisionInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {

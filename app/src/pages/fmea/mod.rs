@@ -176,7 +176,7 @@ fn HeaderForm(
         }
         e
     });
-    let save = Action::new_local(move |input: &FmeaInput| {
+    let save = crate::api::action(move |input: &FmeaInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {

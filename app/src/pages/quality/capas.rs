@@ -125,7 +125,7 @@ fn NewCapa() -> impl IntoView {
     let eight_d = RwSignal::new(false);
     let state = RwSignal::new(Submitted::default());
     let navigate = use_navigate();
-    let save = Action::new_local(move |input: &CapaInput| {
+    let save = crate::api::action(move |input: &CapaInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {
@@ -335,7 +335,7 @@ fn InvestigationEditor(capa: Capa, may_edit: bool, state: RwSignal<Submitted>, r
     let (id, version, title, process, eight_d) =
         (capa.id.0, capa.meta.version, capa.title.clone(), capa.process_id, capa.eight_d);
     let open = capa.state.is_open() && may_edit;
-    let save = Action::new_local(move |u: &CapaUpdate| {
+    let save = crate::api::action(move |u: &CapaUpdate| {
         let u = u.clone();
         async move { settle(api::update_capa(id, &u).await, state, reload, "Investigation saved.") }
     });
@@ -428,7 +428,7 @@ fn Actions(
     let (id, version) = (capa.id.0, capa.meta.version);
     let planning = capa.state.investigating() && (actor.owner || actor.manager);
     let implementing = capa.state == CapaState::Implementation;
-    let done = Action::new_local(move |action: &i64| {
+    let done = crate::api::action(move |action: &i64| {
         let action = *action;
         async move { settle(api::capa_action(id, action, "done", version, "").await, state, reload, "Marked done.") }
     });
@@ -519,7 +519,7 @@ fn AddAction(
         }
         Ok::<_, api::ApiError>(out)
     });
-    let add = Action::new_local(move |input: &ActionInput| {
+    let add = crate::api::action(move |input: &ActionInput| {
         let input = input.clone();
         async move {
             let r = api::add_capa_action(id, &input).await;
@@ -580,7 +580,7 @@ fn Steps(
     reload: RwSignal<u32>,
 ) -> impl IntoView {
     let (id, version) = (capa.id.0, capa.meta.version);
-    let run = Action::new_local(move |(step, done): &(CapaStep, &'static str)| {
+    let run = crate::api::action(move |(step, done): &(CapaStep, &'static str)| {
         let (step, done) = (step.clone(), *done);
         async move { settle(api::capa_step(id, &step).await, state, reload, done) }
     });
@@ -691,11 +691,11 @@ fn Extensions(
     let (id, version) = (capa.id.0, capa.meta.version);
     let date = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let ask = Action::new_local(move |input: &ExtensionInput| {
+    let ask = crate::api::action(move |input: &ExtensionInput| {
         let input = input.clone();
         async move { settle(api::request_extension(id, &input).await, state, reload, "Extension requested.") }
     });
-    let decide = Action::new_local(move |(x, d): &(i64, ExtensionDecision)| {
+    let decide = crate::api::action(move |(x, d): &(i64, ExtensionDecision)| {
         let (x, d) = (*x, d.clone());
         async move { settle(api::decide_extension(id, x, &d).await, state, reload, "Decided.") }
     });

@@ -84,7 +84,7 @@ pub fn ComplaintNew() -> impl IntoView {
     let description = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let navigate = use_navigate();
-    let save = Action::new_local(move |input: &ComplaintInput| {
+    let save = crate::api::action(move |input: &ComplaintInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {
@@ -194,7 +194,7 @@ fn ComplaintSteps(
     let response = RwSignal::new(complaint.response.clone());
     let responded = RwSignal::new(complaint.responded_on.unwrap_or_else(today_utc).to_string());
     let cancel_reason = RwSignal::new(String::new());
-    let run = Action::new_local(move |(step, done): &(ComplaintStep, &'static str)| {
+    let run = crate::api::action(move |(step, done): &(ComplaintStep, &'static str)| {
         let (step, done) = (step.clone(), *done);
         async move { settle(api::complaint_step(id, &step).await, state, reload, done) }
     });

@@ -243,7 +243,7 @@ pub fn NcNew() -> impl IntoView {
     let costs = [(); 4].map(|()| RwSignal::new(String::new()));
     let state = RwSignal::new(Submitted::default());
     let navigate = use_navigate();
-    let save = Action::new_local(move |input: &NcInput| {
+    let save = crate::api::action(move |input: &NcInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {
@@ -403,7 +403,7 @@ fn DispositionForm(nc: Nc, state: RwSignal<Submitted>, reload: RwSignal<u32>) ->
     let choice = RwSignal::new(nc.disposition.map(|d| d.as_str().to_string()).unwrap_or_default());
     let note = RwSignal::new(nc.disposition_note.clone());
     let (id, version) = (nc.id.0, nc.meta.version);
-    let run = Action::new_local(move |step: &NcStep| {
+    let run = crate::api::action(move |step: &NcStep| {
         let step = step.clone();
         async move { settle(api::nc_step(id, &step).await, state, reload, "Disposition recorded.") }
     });
@@ -439,7 +439,7 @@ fn EvaluationForm(nc: Nc, state: RwSignal<Submitted>, reload: RwSignal<u32>) -> 
     let (id, version) = (nc.id.0, nc.meta.version);
     let has_capa = nc.capa_id.is_some();
     let wants_capa = nc.evaluation.as_ref().is_some_and(|e| e.capa_needed) && !has_capa;
-    let run = Action::new_local(move |(step, done): &(NcStep, &'static str)| {
+    let run = crate::api::action(move |(step, done): &(NcStep, &'static str)| {
         let (step, done) = (step.clone(), *done);
         async move { settle(api::nc_step(id, &step).await, state, reload, done) }
     });
@@ -474,7 +474,7 @@ fn EvaluationForm(nc: Nc, state: RwSignal<Submitted>, reload: RwSignal<u32>) -> 
 fn NcClosure(nc: Nc, state: RwSignal<Submitted>, reload: RwSignal<u32>) -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let (id, version) = (nc.id.0, nc.meta.version);
-    let run = Action::new_local(move |(step, done): &(NcStep, &'static str)| {
+    let run = crate::api::action(move |(step, done): &(NcStep, &'static str)| {
         let (step, done) = (step.clone(), *done);
         async move { settle(api::nc_step(id, &step).await, state, reload, done) }
     });

@@ -317,7 +317,7 @@ fn RiskForm(
         }
     });
 
-    let save = Action::new_local(move |input: &RiskInput| {
+    let save = crate::api::action(move |input: &RiskInput| {
         let input = input.clone();
         let id = record.with_untracked(|r| r.as_ref().map(|r| r.id));
         let navigate = navigate.clone();

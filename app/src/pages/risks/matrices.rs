@@ -39,7 +39,7 @@ pub fn MatrixList() -> impl IntoView {
     });
     let navigate = use_navigate();
     let failure = RwSignal::new(None::<String>);
-    let create = Action::new_local(move |(): &()| {
+    let create = crate::api::action(move |(): &()| {
         let navigate = navigate.clone();
         async move {
             let input = MatrixInput { definition: default_5x5(), change_note: "First issue".into(), version: None };
@@ -182,7 +182,7 @@ fn MatrixEditor(record: RwSignal<MatrixRevision>) -> impl IntoView {
         }
         e
     });
-    let save = Action::new_local(move |input: &MatrixInput| {
+    let save = crate::api::action(move |input: &MatrixInput| {
         let input = input.clone();
         let id = record.with_untracked(|r| r.id);
         async move {
@@ -209,7 +209,7 @@ fn MatrixEditor(record: RwSignal<MatrixRevision>) -> impl IntoView {
             outcome.set(Some(Err(NOT_SAVED.into())));
         }
     };
-    let start_next = Action::new_local(move |(): &()| {
+    let start_next = crate::api::action(move |(): &()| {
         let navigate = navigate.clone();
         async move {
             let r = record.get_untracked();

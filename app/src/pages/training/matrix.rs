@@ -321,7 +321,7 @@ fn ExemptionPanel(person: UserId, requirement: RequirementId, status: Signal<Cel
         ApiError::Status(_, body) if !body.field_errors.is_empty() => problems.set(error_lines(&body.field_errors)),
         e => problems.set(vec![e.to_string()]),
     };
-    let grant = Action::new_local(move |input: &ExemptionInput| {
+    let grant = crate::api::action(move |input: &ExemptionInput| {
         let input = input.clone();
         async move {
             match api::grant_exemption(&input).await {
@@ -335,7 +335,7 @@ fn ExemptionPanel(person: UserId, requirement: RequirementId, status: Signal<Cel
             }
         }
     });
-    let revoke = Action::new_local(move |(id, input): &(shared::training::ExemptionId, RevokeInput)| {
+    let revoke = crate::api::action(move |(id, input): &(shared::training::ExemptionId, RevokeInput)| {
         let (id, input) = (*id, input.clone());
         async move {
             match api::revoke_exemption(id, &input).await {

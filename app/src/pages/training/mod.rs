@@ -271,7 +271,7 @@ fn QuizForm(assignment: Assignment, reload: RwSignal<u32>, notice: RwSignal<Opti
             {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
             {loaded(sheet, "the quiz", move |sheet: QuizSheet| {
                 let chosen = RwSignal::new(BTreeMap::<u32, BTreeSet<u32>>::new());
-                let submit = Action::new_local(move |answers: &QuizAnswers| {
+                let submit = crate::api::action(move |answers: &QuizAnswers| {
                     let answers = answers.clone();
                     async move {
                         match api::submit_quiz(id, &answers).await {
@@ -362,7 +362,7 @@ fn TrainerSignOff(assignment: Assignment, mine: bool, reload: RwSignal<u32>) -> 
     let s = session();
     let failure = RwSignal::new(None::<String>);
     let id = assignment.id;
-    let sign = Action::new_local(move |_: &()| async move {
+    let sign = crate::api::action(move |_: &()| async move {
         match api::sign_off(id).await {
             Ok(_) => reload.update(|n| *n += 1),
             Err(e) => failure.set(Some(e.to_string())),

@@ -170,7 +170,7 @@ fn RecordSession(requirements: Vec<Requirement>, people: Vec<Candidate>, form: S
             })
             .collect::<Vec<_>>()
     };
-    let save = Action::new_local(move |input: &ClassSessionInput| {
+    let save = crate::api::action(move |input: &ClassSessionInput| {
         let input = input.clone();
         async move {
             match api::record_class_session(&input).await {

@@ -266,7 +266,7 @@ struct LineForm {
 #[component]
 fn NewRequirement(documents: Vec<(DocumentId, String)>, reload: RwSignal<u32>, form: NewForm) -> impl IntoView {
     let NewForm { open, title, kind, document, days, every, quiz, problems, saved } = form;
-    let save = Action::new_local(move |input: &RequirementInput| {
+    let save = crate::api::action(move |input: &RequirementInput| {
         let input = input.clone();
         async move {
             match api::create_requirement(&input).await {
@@ -342,7 +342,7 @@ fn AddLine(
     if requirement.get_untracked().is_none() {
         requirement.set(requirements.first().map(|r| r.0));
     }
-    let add = Action::new_local(move |line: &CurriculumLine| {
+    let add = crate::api::action(move |line: &CurriculumLine| {
         let line = line.clone();
         async move {
             match api::add_curriculum_line(&line).await {
