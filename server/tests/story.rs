@@ -451,6 +451,93 @@ async fn a_site_is_not_retired_under_new_departments(store: Arc<dyn Store>, _db:
     assert!(store.verify_audit().await.unwrap().intact);
 }
 
+/// The same one level down: retiring a department while processes are added to it, side by side
+/// (the process insert holds the department itself, in the same statement): never a retired
+/// department with an active process, never a database error.
+async fn a_department_is_not_retired_under_new_processes(store: Arc<dyn Store>, db: TestDb) {
+    let owner = common::create_user(&store, "owner.of.processes", &[Role::ProcessOwner]).await;
+    for round in 0..5 {
+        let input = DepartmentInput { name: format!("Retiring {round}"), site_id: None, version: None };
+        let department = store.create_department(&ctx(), &input).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let store = store.clone();
+            let input = ProcessInput {
+                name: format!("Process {round}-{i}"),
+                department_id: Some(department.id),
+                owner_id: Some(owner),
+                ..Default::default()
+            };
+            tasks.push(tokio::spawn(async move { store.create_process(&ctx(), &input).await.map(drop) }));
+        }
+        let retiring = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store.retire_department(&ctx(), department.id, 1, "merged").await.map(|c| matches!(c, Change::Done(_)))
+            })
+        };
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(()) | Err(StoreError::Invalid(_)) => {}
+                Err(e) => panic!("adding a process: {e:?}"),
+            }
+        }
+        let retired = match retiring.await.unwrap() {
+            Ok(done) => done,
+            Err(StoreError::InUse(_)) => false,
+            Err(e) => panic!("retiring the department: {e:?}"),
+        };
+        let active =
+            store.list_processes(false).await.unwrap().into_iter().filter(|p| p.department_id == department.id).count();
+        assert!(!(retired && active > 0), "round {round}: the department was retired with {active} active process(es)");
+    }
+    if let TestDb::Postgres(pool, _) = &db {
+        // The interleaving itself: a retirement holds the department's row (as retire_department
+        // does) and has not committed yet. A process added meanwhile waits for it, then finds
+        // the department retired (without the insert's own lock, it would be added: the foreign
+        // key's check waits too, but then finds the row still there).
+        let input = DepartmentInput { name: "Held".into(), site_id: None, version: None };
+        let department = store.create_department(&ctx(), &input).await.unwrap();
+        let mut retiring = pool.begin().await.unwrap();
+        sqlx::query("select 1 from departments where department_id = $1 for update")
+            .bind(department.id.0)
+            .execute(&mut *retiring)
+            .await
+            .unwrap();
+        let adding = {
+            let store = store.clone();
+            let input = ProcessInput {
+                name: "Added meanwhile".into(),
+                department_id: Some(department.id),
+                owner_id: Some(owner),
+                ..Default::default()
+            };
+            tokio::spawn(async move { store.create_process(&ctx(), &input).await })
+        };
+        let waiting = std::time::Instant::now();
+        loop {
+            let (blocked,): (i64,) =
+                sqlx::query_as("select count(*) from pg_locks where not granted").fetch_one(pool).await.unwrap();
+            if blocked > 0 {
+                break;
+            }
+            assert!(waiting.elapsed() < std::time::Duration::from_secs(10), "the insert never waited for the row");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        sqlx::query("update departments set retired_at = now(), version = version + 1 where department_id = $1")
+            .bind(department.id.0)
+            .execute(&mut *retiring)
+            .await
+            .unwrap();
+        retiring.commit().await.unwrap();
+        match adding.await.unwrap() {
+            Err(StoreError::Invalid(fields)) => assert!(fields.get("department_id").is_some(), "{fields:?}"),
+            other => panic!("a process added to a department retired meanwhile: {other:?}"),
+        }
+    }
+    assert!(store.verify_audit().await.unwrap().intact);
+}
+
 /// Writes whose requests go away midway (the future dropped after 0 to 6 ms, so at every step
 /// of the transaction) leave nothing half-written: each process saved has its audit entry and
 /// each entry its process, the chain verifies, and the next write goes through at once.
@@ -520,6 +607,7 @@ async fn any_text_is_chained_as_it_is_stored(store: Arc<dyn Store>, _db: TestDb)
 on_both_backends!(
     any_text_is_chained_as_it_is_stored,
     a_site_is_not_retired_under_new_departments,
+    a_department_is_not_retired_under_new_processes,
     organisation_records_story,
     concurrent_saves_of_one_row_let_exactly_one_win,
     demo_seed_is_idempotent,

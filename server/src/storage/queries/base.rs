@@ -474,18 +474,17 @@ impl Store for SqlStore {
         let department = input.department_id.ok_or_else(|| field_error("department_id", REQUIRED))?;
         let owner = input.owner_id.ok_or_else(|| field_error("owner_id", REQUIRED))?;
         let mut tx = self.write_tx().await?;
-        if !FOR_SHARE.is_empty() {
-            // PostgreSQL: hold the department against its retirement (see held_reference).
-            held_reference(&mut tx, DEPARTMENTS, "department_id", department.0).await?;
-        }
         // One statement: the insert checks its references itself (nothing is inserted unless the
         // department and the owner are active) and returns the process as saved, names included.
+        // On PostgreSQL it also holds the department against its retirement (`FOR_SHARE`, see
+        // held_reference): a retirement under way is waited for, and the department read again
+        // after it, so that a process is never added to a department retired meanwhile.
         let sql = format!(
             "insert into processes (name, description, owner_name, department_id, version, created_at, \
                 updated_at, owner_id) \
              select $1, $2, u.full_name, $3, 1, $4, $4, u.user_id from users u \
              where u.user_id = $5 and u.retired_at is null \
-             and exists (select 1 from departments d where d.department_id = $3 and d.retired_at is null) \
+             and exists (select 1 from departments d where d.department_id = $3 and d.retired_at is null{FOR_SHARE}) \
              returning {PROCESS_RETURNING}"
         );
         let row: Option<ProcessRow> = sqlx::query_as(&sql)
