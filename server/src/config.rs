@@ -319,11 +319,12 @@ impl AuthArgs {
                 .then(|| chrono::Duration::days(i64::from(self.password_max_age_days))),
             argon2_memory_kib: self.hashing.argon2_memory_kib,
             argon2_iterations: self.hashing.argon2_iterations,
-            hash_wait: Duration::from_secs(10),
             secure_cookie: self.secure_cookies,
             sign_ins_per_address_per_minute: self.sign_ins_per_address,
             sign_ins_per_username_per_minute: self.sign_ins_per_username,
             failure_burst: Duration::from_secs(self.sign_in_burst_seconds),
+            // Not an option: the wait for a hashing turn (10 s).
+            ..crate::auth::AuthConfig::default()
         }
     }
 }
