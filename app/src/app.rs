@@ -240,7 +240,7 @@ fn Nav() -> impl IntoView {
 #[component]
 fn UnreadBadge() -> impl IntoView {
     let changes = crate::session::changes_of("notice");
-    let unread = crate::api::resource(move || {
+    let unread = crate::data::resource(move || {
         changes.track();
         api::unread_notices()
     });

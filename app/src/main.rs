@@ -7,6 +7,7 @@ mod api;
 mod app;
 mod area;
 mod components;
+mod data;
 mod pages;
 mod session;
 

@@ -81,7 +81,7 @@ pub fn RecordHistory(
         ("record_id", record_id.to_string()),
         ("limit", "500".to_string()),
     ]);
-    let history = crate::api::resource(move || {
+    let history = crate::data::resource(move || {
         let query = query.clone();
         async move { api::list_audit(&query).await }
     });

@@ -78,7 +78,7 @@ pub fn SignaturePanel(
     open_to_signing: Option<Signal<bool>>,
 ) -> impl IntoView {
     let s = session();
-    let signatures = crate::api::resource(move || {
+    let signatures = crate::data::resource(move || {
         version.track();
         api::list_signatures(record_type, Some(record_id))
     });
@@ -178,7 +178,7 @@ pub fn SignDialog(
     let statement = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
     let failure = RwSignal::new(None::<String>);
-    let sign = crate::api::action(move |input: &SignInput| {
+    let sign = crate::data::action(move |input: &SignInput| {
         let input = input.clone();
         async move {
             match api::sign(&input).await {

@@ -11,7 +11,7 @@ pub const NOT_SAVED: &str = "Not saved: correct the marked fields.";
 /// resource reloads, `<ErrorBoundary>` shows the server's message in place of the content when
 /// loading fails, and `render` draws the data.
 pub fn loaded<T, V>(
-    resource: crate::api::Res<Result<T, ApiError>>,
+    resource: crate::data::Res<Result<T, ApiError>>,
     what: &'static str,
     render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView
@@ -45,7 +45,7 @@ where
 /// A resource's value once it is loaded, as one boxed future per type of data: each page's
 /// `Suspend` then holds a pointer to it rather than its own copy of the resource's polling.
 fn awaited<T: Clone + 'static>(
-    resource: crate::api::Res<Result<T, ApiError>>,
+    resource: crate::data::Res<Result<T, ApiError>>,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, ApiError>> + Send>> {
     Box::pin(send_wrapper::SendWrapper::new(async move {
         resource
@@ -59,7 +59,7 @@ fn awaited<T: Clone + 'static>(
 /// from what is shown. A live update that brings nothing new (the echo of one's own step, which
 /// the page has already reloaded) then leaves the forms being filled in alone.
 pub fn loaded_distinct<T, V>(
-    resource: crate::api::Res<Result<T, ApiError>>,
+    resource: crate::data::Res<Result<T, ApiError>>,
     what: &'static str,
     render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView

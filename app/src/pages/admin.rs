@@ -87,10 +87,10 @@ pub fn AdminHome() -> impl IntoView {
 #[component]
 fn DocumentSettingsForm() -> impl IntoView {
     use shared::document::{DocumentSettings, RevisionScheme};
-    let current = crate::api::resource(api::document_settings);
+    let current = crate::data::resource(api::document_settings);
     let choice = RwSignal::new(None::<RevisionScheme>);
     let state = RwSignal::new(Submitted::default());
-    let save = crate::api::action(move |settings: &DocumentSettings| {
+    let save = crate::data::action(move |settings: &DocumentSettings| {
         let settings = *settings;
         async move {
             state.set(Submitted::from_result(api::set_document_settings(&settings).await, |_| {
@@ -138,14 +138,14 @@ fn DocumentSettingsForm() -> impl IntoView {
 /// Departments, and a form for those who manage the organisation.
 #[component]
 pub fn DepartmentList() -> impl IntoView {
-    let departments = crate::api::resource(|| api::list_departments(true));
-    let sites = crate::api::resource(|| api::list_sites(false));
+    let departments = crate::data::resource(|| api::list_departments(true));
+    let sites = crate::data::resource(|| api::list_sites(false));
     let name = RwSignal::new(String::new());
     let site = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
     let manager = session();
-    let create = crate::api::action(move |input: &DepartmentInput| {
+    let create = crate::data::action(move |input: &DepartmentInput| {
         let input = input.clone();
         async move {
             let result = api::create_department(&input).await;
@@ -207,14 +207,14 @@ pub fn DepartmentList() -> impl IntoView {
 /// Sites, and a form for those who manage the organisation.
 #[component]
 pub fn SiteList() -> impl IntoView {
-    let sites = crate::api::resource(|| api::list_sites(true));
+    let sites = crate::data::resource(|| api::list_sites(true));
     let code = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let address = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
     let manager = session();
-    let create = crate::api::action(move |input: &SiteInput| {
+    let create = crate::data::action(move |input: &SiteInput| {
         let input = input.clone();
         async move {
             let result = api::create_site(&input).await;

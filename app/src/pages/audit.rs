@@ -37,7 +37,7 @@ pub fn AuditTrail() -> impl IntoView {
     let entries = RwSignal::new(Vec::<AuditEntry>::new());
     let next_before = RwSignal::new(None::<i64>);
     let failure = RwSignal::new(None::<ApiError>);
-    let load = crate::api::action(move |(query, append): &(String, bool)| {
+    let load = crate::data::action(move |(query, append): &(String, bool)| {
         let (query, append) = (query.clone(), *append);
         async move {
             match api::list_audit(&query).await {

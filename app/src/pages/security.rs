@@ -10,10 +10,10 @@ use crate::components::status::{format_utc, format_utc_seconds, loaded};
 /// `/admin/sessions`
 #[component]
 pub fn SessionList() -> impl IntoView {
-    let sessions = crate::api::resource(api::list_sessions);
+    let sessions = crate::data::resource(api::list_sessions);
     let state = RwSignal::new(Submitted::default());
     let current = crate::session::session().with_untracked(|s| s.as_ref().map_or(0, |s| s.session_id));
-    let revoke = crate::api::action(move |(id, name): &(i64, String)| {
+    let revoke = crate::data::action(move |(id, name): &(i64, String)| {
         let (id, name) = (*id, name.clone());
         async move {
             let result = api::revoke_session(id).await;
@@ -79,7 +79,7 @@ pub fn SessionList() -> impl IntoView {
 /// `/admin/security`
 #[component]
 pub fn FailedSignIns() -> impl IntoView {
-    let attempts = crate::api::resource(api::failed_sign_ins);
+    let attempts = crate::data::resource(api::failed_sign_ins);
     view! {
         <section>
             <h1>"Failed sign-ins"</h1>

@@ -20,7 +20,7 @@ pub fn SignIn(
     let password = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
-    let attempt = crate::api::action(move |input: &SignInInput| {
+    let attempt = crate::data::action(move |input: &SignInInput| {
         let input = input.clone();
         async move {
             match api::sign_in(&input).await {
@@ -88,7 +88,7 @@ pub fn ChangePassword() -> impl IntoView {
     let confirm = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
-    let change = crate::api::action(move |input: &ChangePasswordInput| {
+    let change = crate::data::action(move |input: &ChangePasswordInput| {
         let input = input.clone();
         async move {
             match api::change_password(&input).await {
@@ -159,7 +159,7 @@ pub fn ChangePassword() -> impl IntoView {
 #[component]
 pub fn SignOut() -> impl IntoView {
     let s = session();
-    let sign_out = crate::api::action(move |()| async move {
+    let sign_out = crate::data::action(move |()| async move {
         // Signed out in the app whatever the server answers: the session is gone or will expire.
         let _ = api::sign_out().await;
         s.set(None);

@@ -14,7 +14,7 @@ use crate::components::status::{format_utc, loaded, today_utc};
 #[component]
 pub fn Tokens(user: UserId) -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let tokens = crate::api::resource(move || {
+    let tokens = crate::data::resource(move || {
         reload.track();
         api::user_tokens(user)
     });
@@ -22,7 +22,7 @@ pub fn Tokens(user: UserId) -> impl IntoView {
     let expires = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<String>::new());
     let secret = RwSignal::new(None::<String>);
-    let issue = crate::api::action(move |input: &ApiTokenInput| {
+    let issue = crate::data::action(move |input: &ApiTokenInput| {
         let input = input.clone();
         async move {
             match api::issue_token(user, &input).await {
@@ -40,7 +40,7 @@ pub fn Tokens(user: UserId) -> impl IntoView {
             }
         }
     });
-    let revoke = crate::api::action(move |id: &i64| {
+    let revoke = crate::data::action(move |id: &i64| {
         let id = *id;
         async move {
             match api::revoke_token(id).await {

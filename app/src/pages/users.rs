@@ -32,7 +32,7 @@ fn status_badge(u: &User) -> impl IntoView + use<> {
 /// `/admin/users`
 #[component]
 pub fn UserList() -> impl IntoView {
-    let users = crate::api::resource(api::list_users);
+    let users = crate::data::resource(api::list_users);
     view! {
         <section>
             <header class="page-head">
@@ -74,7 +74,7 @@ pub fn UserList() -> impl IntoView {
 /// `/admin/users/new`
 #[component]
 pub fn UserNew() -> impl IntoView {
-    let departments = crate::api::resource(|| api::list_departments(true));
+    let departments = crate::data::resource(|| api::list_departments(true));
     view! {
         <section>
             <h1>"New user"</h1>
@@ -88,7 +88,7 @@ pub fn UserNew() -> impl IntoView {
 pub fn UserEdit() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(UserId);
-    let user = crate::api::resource(move || {
+    let user = crate::data::resource(move || {
         let id = id();
         async move {
             let Some(id) = id else {
@@ -173,7 +173,7 @@ fn UserForm(
         }
         .normalized()
     };
-    let save = crate::api::action(move |input: &UserInput| {
+    let save = crate::data::action(move |input: &UserInput| {
         let input = input.clone();
         let id = record.with_untracked(|r| r.as_ref().map(|u| u.id));
         let navigate = navigate.clone();
@@ -299,7 +299,7 @@ fn ResetPassword(
     let password = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
-    let reset = crate::api::action(move |(id, input): &(UserId, ResetPasswordInput)| {
+    let reset = crate::data::action(move |(id, input): &(UserId, ResetPasswordInput)| {
         let (id, input) = (*id, input.clone());
         async move {
             let result = api::reset_password(id, &input).await;
@@ -361,7 +361,7 @@ fn Deactivate(
     let reason = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
-    let deactivate = crate::api::action(move |(id, input): &(UserId, RetireInput)| {
+    let deactivate = crate::data::action(move |(id, input): &(UserId, RetireInput)| {
         let (id, input) = (*id, input.clone());
         async move {
             match api::deactivate_user(id, &input).await {

@@ -19,7 +19,7 @@ pub fn Measurements() -> impl IntoView {
     let query = use_query_map();
     let series = RwSignal::new(query.with_untracked(|q| q.get("series")).and_then(|s| Series::parse(&s)));
     let changes = changes_of("measurement");
-    let list = crate::api::resource(move || {
+    let list = crate::data::resource(move || {
         changes.track();
         let series = series.get();
         async move { api::list_measurements(series).await }
@@ -96,7 +96,7 @@ fn RecordMeasurement() -> impl IntoView {
     let source = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<String>::new());
     let saved = RwSignal::new(None::<String>);
-    let save = crate::api::action(move |input: &MeasurementInput| {
+    let save = crate::data::action(move |input: &MeasurementInput| {
         let input = input.clone();
         async move {
             match api::record_measurement(&input).await {
@@ -154,7 +154,7 @@ fn RecordMeasurement() -> impl IntoView {
 #[component]
 fn ImportMeasurements() -> impl IntoView {
     let outcome = RwSignal::new(None::<Result<String, Vec<String>>>);
-    let import = crate::api::action(move |bytes: &Vec<u8>| {
+    let import = crate::data::action(move |bytes: &Vec<u8>| {
         let bytes = bytes.clone();
         let workbook = bytes.starts_with(b"PK");
         async move {
@@ -226,7 +226,7 @@ fn SetTarget() -> impl IntoView {
     let cadence = RwSignal::new(Cadence::Month);
     let problems = RwSignal::new(Vec::<String>::new());
     let saved = RwSignal::new(false);
-    let save = crate::api::action(move |input: &TargetInput| {
+    let save = crate::data::action(move |input: &TargetInput| {
         let input = input.clone();
         async move {
             match api::set_target(&input).await {

@@ -33,17 +33,17 @@ pub fn Dashboard() -> impl IntoView {
     let query = use_query_map();
     let navigate = leptos_router::hooks::use_navigate();
     let process = Memo::new(move |_| query.with(|q| q.get("process_id").and_then(|p| p.parse::<i64>().ok())));
-    let processes = crate::api::resource(|| api::list_processes(false));
+    let processes = crate::data::resource(|| api::list_processes(false));
     // The person's layout; the default (every tile) until it arrives, or if it cannot be read.
     let layout = RwSignal::new(DashboardLayout { tiles: Kpi::ALL.to_vec(), version: 0 });
-    let saved_layout = crate::api::resource(api::my_dashboard);
+    let saved_layout = crate::data::resource(api::my_dashboard);
     Effect::new(move |_| {
         if let Some(Ok(l)) = saved_layout.get() {
             layout.set(l);
         }
     });
     let customising = RwSignal::new(false);
-    let heatmap = crate::api::resource({
+    let heatmap = crate::data::resource({
         let changes = changes_of("risk");
         move || {
             changes.track();
@@ -109,7 +109,7 @@ fn Customise(layout: RwSignal<DashboardLayout>, on_done: Callback<()>) -> impl I
         all
     });
     let problem = RwSignal::new(None::<String>);
-    let save = crate::api::action(move |layout_in: &DashboardLayout| {
+    let save = crate::data::action(move |layout_in: &DashboardLayout| {
         let input = layout_in.clone();
         async move {
             match api::save_my_dashboard(&input).await {
@@ -170,9 +170,9 @@ fn Customise(layout: RwSignal<DashboardLayout>, on_done: Callback<()>) -> impl I
 
 /// A KPI's tile from the server, loaded again when a record of a kind it is made of changes
 /// (`Kpi::inputs`), and not otherwise.
-pub(crate) fn live_tile(kpi: Kpi, process: Option<i64>) -> api::Res<Result<Tile, api::ApiError>> {
+pub(crate) fn live_tile(kpi: Kpi, process: Option<i64>) -> crate::data::Res<Result<Tile, api::ApiError>> {
     let inputs: Vec<Memo<Option<i64>>> = kpi.inputs().iter().map(|t| changes_of(t)).collect();
-    crate::api::resource(move || {
+    crate::data::resource(move || {
         for i in &inputs {
             i.track();
         }
@@ -323,7 +323,7 @@ pub fn OverdueWork() -> impl IntoView {
     let changes: Vec<Memo<Option<i64>>> = Kpi::OverdueWork.inputs().iter().map(|t| changes_of(t)).collect();
     let query = use_query_map();
     let process = Memo::new(move |_| query.with(|q| q.get("process_id").and_then(|p| p.parse::<i64>().ok())));
-    let items = crate::api::resource(move || {
+    let items = crate::data::resource(move || {
         for c in &changes {
             c.track();
         }

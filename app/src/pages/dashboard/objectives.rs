@@ -26,7 +26,7 @@ fn status_symbol(s: ObjectiveStatus) -> &'static str {
 pub fn Objectives(can_manage: bool) -> impl IntoView {
     let changes = changes_of("quality_objective");
     let measurements = changes_of("measurement");
-    let list = crate::api::resource(move || {
+    let list = crate::data::resource(move || {
         changes.track();
         measurements.track();
         api::objectives()
@@ -86,7 +86,7 @@ pub fn Objectives(can_manage: bool) -> impl IntoView {
 
 #[component]
 fn NewObjective(on_done: Callback<()>) -> impl IntoView {
-    let people = crate::api::resource(api::user_directory);
+    let people = crate::data::resource(api::user_directory);
     let title = RwSignal::new(String::new());
     let kpi = RwSignal::new(Kpi::ALL[0]);
     let target = RwSignal::new(String::new());
@@ -94,7 +94,7 @@ fn NewObjective(on_done: Callback<()>) -> impl IntoView {
     let owner = RwSignal::new(None::<UserId>);
     let notes = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<String>::new());
-    let save = crate::api::action(move |input: &ObjectiveInput| {
+    let save = crate::data::action(move |input: &ObjectiveInput| {
         let input = input.clone();
         async move {
             match api::create_objective(&input).await {

@@ -77,7 +77,7 @@ pub fn DocumentList() -> impl IntoView {
 /// The hits of a search, best first, each with its snippet (the words found marked).
 #[component]
 fn SearchHits(q: String) -> impl IntoView {
-    let hits = crate::api::resource(move || {
+    let hits = crate::data::resource(move || {
         let q = q.clone();
         async move { api::search_documents(&q).await }
     });
@@ -168,13 +168,13 @@ fn AllDocuments() -> impl IntoView {
         sort.track();
         offset.set(0);
     });
-    let page = crate::api::resource(move || {
+    let page = crate::data::resource(move || {
         changes.track();
         documents.track();
         let query = filter_query(&filter.get());
         async move { api::document_page(&query).await }
     });
-    let people = crate::api::resource(api::user_directory);
+    let people = crate::data::resource(api::user_directory);
     let csv = move || {
         let all = DocumentFilter { limit: None, offset: 0, ..filter.get() };
         format!("/api/v1/documents.csv?{}", filter_query(&all))
@@ -313,7 +313,7 @@ where
 #[component]
 pub fn NewDocument() -> impl IntoView {
     let navigate = use_navigate();
-    let choices = crate::api::resource(|| async {
+    let choices = crate::data::resource(|| async {
         Ok::<_, api::ApiError>((
             api::user_directory().await?,
             api::list_processes(false).await?,
@@ -352,7 +352,7 @@ pub fn NewDocument() -> impl IntoView {
         }
         .normalized()
     };
-    let create = crate::api::action(move |input: &DocumentInput| {
+    let create = crate::data::action(move |input: &DocumentInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {

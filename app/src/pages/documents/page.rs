@@ -27,7 +27,7 @@ pub fn DocumentPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(DocumentId);
     let changes = changes_of(Revision::RECORD_TYPE);
     let documents = changes_of(Document::RECORD_TYPE);
-    let data = crate::api::resource(move || {
+    let data = crate::data::resource(move || {
         changes.track();
         documents.track();
         let id = id();
@@ -101,7 +101,7 @@ pub fn DocumentPage() -> impl IntoView {
 #[component]
 pub(super) fn RevisionText(revision: Revision) -> impl IntoView {
     let id = revision.id;
-    let html = crate::api::resource(move || api::revision_html(id));
+    let html = crate::data::resource(move || api::revision_html(id));
     view! {
         {loaded(html, "the text", |text| view! {
             <div class="doc-body markdown" data-testid="doc-body" inner_html=text.html></div>
@@ -112,7 +112,7 @@ pub(super) fn RevisionText(revision: Revision) -> impl IntoView {
 /// The signatures given to a revision, each with its printed name, meaning and time (11.50).
 #[component]
 pub(super) fn RevisionSignatures(revision: RevisionId) -> impl IntoView {
-    let signatures = crate::api::resource(move || api::list_signatures(Revision::RECORD_TYPE, Some(revision.0)));
+    let signatures = crate::data::resource(move || api::list_signatures(Revision::RECORD_TYPE, Some(revision.0)));
     view! {
         <div class="signatures" role="group" aria-label="Signatures">
             {loaded(signatures, "the signatures", |list| {
@@ -140,7 +140,7 @@ fn DocumentActions(doc: Document, in_force: Option<Revision>, in_progress: bool,
     let retiring = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
     let version = doc.meta.version;
-    let retire = crate::api::action(move |reason: &String| {
+    let retire = crate::data::action(move |reason: &String| {
         let input = RetireInput { reason: reason.clone(), version: Some(version) };
         async move {
             match api::obsolete_document(id, &input).await {
@@ -189,7 +189,7 @@ fn NewRevisionDialog(doc: DocumentId, seq: u32, in_force: Option<Revision>, on_c
     let requested = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let errors = field_errors(state);
-    let create = crate::api::action(move |input: &RevisionInput| {
+    let create = crate::data::action(move |input: &RevisionInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {
@@ -310,7 +310,7 @@ fn DocumentTraining(id: DocumentId) -> impl IntoView {
         return ().into_any();
     }
     let changes = changes_of(Assignment::RECORD_TYPE);
-    let trainees = crate::api::resource(move || {
+    let trainees = crate::data::resource(move || {
         changes.track();
         api::document_trainees(id)
     });
@@ -355,7 +355,7 @@ fn Revisions(document: DocumentId, revisions: Vec<Revision>) -> impl IntoView {
     let older = revisions.get(1).map(|r| r.id);
     let from = RwSignal::new(older);
     let to = RwSignal::new(newest);
-    let diff = crate::api::resource(move || {
+    let diff = crate::data::resource(move || {
         let (from, to) = (from.get(), to.get());
         async move {
             match (from, to) {

@@ -19,7 +19,7 @@ use crate::session::session;
 #[component]
 pub fn PrintPage() -> impl IntoView {
     let (doc, rev) = ids();
-    let data = crate::api::resource(move || load(doc.get(), rev.get()));
+    let data = crate::data::resource(move || load(doc.get(), rev.get()));
     let printer = session()
         .with_untracked(|s| s.as_ref().map(|s| format!("{} ({})", s.user.full_name, s.user.username)))
         .unwrap_or_default();

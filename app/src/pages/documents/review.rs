@@ -62,7 +62,7 @@ fn ReviewDialog(doc: Document, on_close: Callback<()>) -> impl IntoView {
     let errors = RwSignal::new(FieldErrors::new());
     let failure = RwSignal::new(None::<String>);
     let id = doc.id;
-    let send = crate::api::action(move |input: &PeriodicReviewInput| {
+    let send = crate::data::action(move |input: &PeriodicReviewInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {

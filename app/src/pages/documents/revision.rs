@@ -87,7 +87,7 @@ pub fn RevisionPage() -> impl IntoView {
         Some(p) if dirty.get_untracked() => *p,
         _ => changes.get(),
     });
-    let data = crate::api::resource(move || {
+    let data = crate::data::resource(move || {
         live.track();
         load(doc.get(), rev.get())
     });
@@ -209,7 +209,7 @@ fn StepButtons(r: Revision, send_back: bool, cancel: bool, refresh: Callback<()>
     let reason = RwSignal::new(String::new());
     let failure = RwSignal::new(None::<String>);
     let (id, version) = (r.id, r.meta.version);
-    let step = crate::api::action(move |(action, reason): &(RevisionAction, String)| {
+    let step = crate::data::action(move |(action, reason): &(RevisionAction, String)| {
         let (action, reason) = (*action, reason.clone());
         async move {
             match api::move_revision(id, action, version, &reason).await {
@@ -376,7 +376,7 @@ fn Editor(r: Revision, may_submit: bool, refresh: Callback<()>, dirty: RwSignal<
     let conflict = RwSignal::new(None::<(String, Box<Revision>)>);
     let errors = field_errors(state);
     // Save (when changed), then submit when asked.
-    let save = crate::api::action(move |submit: &bool| {
+    let save = crate::data::action(move |submit: &bool| {
         let submit = *submit;
         let fields = current();
         async move {
@@ -531,7 +531,7 @@ fn Attachment(r: Revision, dirty: RwSignal<bool>, refresh: Callback<()>) -> impl
     let (id, version) = (r.id, r.meta.version);
     let failure = RwSignal::new(None::<String>);
     let input = NodeRef::<leptos::html::Input>::new();
-    let upload = crate::api::action(move |file: &send_wrapper::SendWrapper<web_sys::File>| {
+    let upload = crate::data::action(move |file: &send_wrapper::SendWrapper<web_sys::File>| {
         let file = file.clone();
         async move {
             match api::attach_file(id, version, &file).await {

@@ -26,7 +26,7 @@ crate::area!(fmea, Page { List => FmeaList, New => FmeaNew, Header => FmeaHeader
 pub fn FmeaList() -> impl IntoView {
     let s = session();
     let changes = changes_of(Fmea::RECORD_TYPE);
-    let list = crate::api::resource(move || {
+    let list = crate::data::resource(move || {
         changes.track();
         api::list_fmeas()
     });
@@ -86,7 +86,7 @@ pub fn FmeaNew() -> impl IntoView {
 #[component]
 pub fn FmeaHeaderEdit() -> impl IntoView {
     let params = use_params_map();
-    let fmea = crate::api::resource(move || {
+    let fmea = crate::data::resource(move || {
         let id = params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(FmeaId);
         async move {
             let Some(id) = id else { return Err(ApiError::Status(404, ErrorBody::new("No such FMEA."))) };
@@ -110,7 +110,7 @@ fn HeaderForm(
     /// The FMEA as saved; `None` for a new one.
     existing: Option<Fmea>,
 ) -> impl IntoView {
-    let choices = crate::api::resource(|| async {
+    let choices = crate::data::resource(|| async {
         Ok::<_, ApiError>((api::list_processes(false).await?, api::user_directory().await?))
     });
     let s = session();
@@ -176,7 +176,7 @@ fn HeaderForm(
         }
         e
     });
-    let save = crate::api::action(move |input: &FmeaInput| {
+    let save = crate::data::action(move |input: &FmeaInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {
@@ -298,7 +298,7 @@ const FIRST_ROWS: usize = 200;
 pub fn FmeaWorksheet() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(FmeaId);
-    let data = crate::api::resource(move || {
+    let data = crate::data::resource(move || {
         let id = id();
         async move {
             let Some(id) = id else { return Err(ApiError::Status(404, ErrorBody::new("No such FMEA."))) };
@@ -625,7 +625,7 @@ fn StructureTree(rows: RwSignal<Vec<Row>>, kind: FmeaKind, view: RwSignal<View>)
 #[component]
 fn Baseline(fmea: FmeaId, rows: RwSignal<Vec<Row>>, subject: String) -> impl IntoView {
     // The content version follows every change to the rows (re-read when they change).
-    let header = crate::api::resource(move || {
+    let header = crate::data::resource(move || {
         rows.with(|r| r.iter().map(|x| x.version).sum::<i64>() + r.len() as i64);
         async move { api::get_fmea(fmea).await }
     });

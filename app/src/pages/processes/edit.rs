@@ -15,7 +15,7 @@ use crate::components::status::loaded;
 #[component]
 pub fn ProcessNew() -> impl IntoView {
     let choices =
-        crate::api::resource(|| async { Ok((api::list_departments(true).await?, api::user_directory().await?)) });
+        crate::data::resource(|| async { Ok((api::list_departments(true).await?, api::user_directory().await?)) });
     view! {
         <section>
             <h1>"New process"</h1>
@@ -31,7 +31,7 @@ pub fn ProcessNew() -> impl IntoView {
 pub fn ProcessEdit() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(ProcessId);
-    let process = crate::api::resource(move || {
+    let process = crate::data::resource(move || {
         let id = id();
         async move {
             let Some(id) = id else {

@@ -97,7 +97,7 @@ pub fn ProcessForm(
         record.set(Some(p.clone()));
     };
 
-    let save = crate::api::action(move |input: &ProcessInput| {
+    let save = crate::data::action(move |input: &ProcessInput| {
         let input = input.clone();
         let id = record.with_untracked(|r| r.as_ref().map(|p| p.id));
         let navigate = navigate.clone();
@@ -314,7 +314,7 @@ fn RetireForm(
     let failure = RwSignal::new(None::<String>);
     let id: ProcessId = process.id;
     let version = process.meta.version;
-    let retire = crate::api::action(move |input: &RetireInput| {
+    let retire = crate::data::action(move |input: &RetireInput| {
         let input = input.clone();
         async move {
             match api::retire_process(id, &input).await {

@@ -18,7 +18,7 @@ pub fn ProcessList() -> impl IntoView {
     let show_retired = RwSignal::new(false);
     // Someone else's save (or signature) shows here without a reload.
     let changes = changes_of(Process::RECORD_TYPE);
-    let processes = crate::api::resource(move || {
+    let processes = crate::data::resource(move || {
         // Read before the first await, so the resource reloads when either changes.
         changes.track();
         let include_retired = show_retired.get();

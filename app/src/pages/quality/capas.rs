@@ -41,12 +41,12 @@ pub fn CapaRegister() -> impl IntoView {
     let s = session();
     let changes = changes_of("capa");
     let open_only = RwSignal::new(true);
-    let capas = crate::api::resource(move || {
+    let capas = crate::data::resource(move || {
         changes.track();
         let q = if open_only.get() { "open=true" } else { "" };
         api::list_capas(q)
     });
-    let metrics = crate::api::resource(move || {
+    let metrics = crate::data::resource(move || {
         changes.track();
         api::capa_metrics("")
     });
@@ -117,7 +117,7 @@ pub fn CapaRegister() -> impl IntoView {
 
 #[component]
 fn NewCapa() -> impl IntoView {
-    let processes = crate::api::resource(|| api::list_processes(false));
+    let processes = crate::data::resource(|| api::list_processes(false));
     let title = RwSignal::new(String::new());
     let kind = RwSignal::new("corrective".to_string());
     let process = RwSignal::new(String::new());
@@ -125,7 +125,7 @@ fn NewCapa() -> impl IntoView {
     let eight_d = RwSignal::new(false);
     let state = RwSignal::new(Submitted::default());
     let navigate = use_navigate();
-    let save = crate::api::action(move |input: &CapaInput| {
+    let save = crate::data::action(move |input: &CapaInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {
@@ -196,7 +196,7 @@ pub fn CapaPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
     let reload = RwSignal::new(0u32);
     let changes = changes_of("capa");
-    let data = crate::api::resource(move || {
+    let data = crate::data::resource(move || {
         reload.track();
         changes.track();
         let id = id();
@@ -335,7 +335,7 @@ fn InvestigationEditor(capa: Capa, may_edit: bool, state: RwSignal<Submitted>, r
     let (id, version, title, process, eight_d) =
         (capa.id.0, capa.meta.version, capa.title.clone(), capa.process_id, capa.eight_d);
     let open = capa.state.is_open() && may_edit;
-    let save = crate::api::action(move |u: &CapaUpdate| {
+    let save = crate::data::action(move |u: &CapaUpdate| {
         let u = u.clone();
         async move { settle(api::update_capa(id, &u).await, state, reload, "Investigation saved.") }
     });
@@ -428,7 +428,7 @@ fn Actions(
     let (id, version) = (capa.id.0, capa.meta.version);
     let planning = capa.state.investigating() && (actor.owner || actor.manager);
     let implementing = capa.state == CapaState::Implementation;
-    let done = crate::api::action(move |action: &i64| {
+    let done = crate::data::action(move |action: &i64| {
         let action = *action;
         async move { settle(api::capa_action(id, action, "done", version, "").await, state, reload, "Marked done.") }
     });
@@ -507,7 +507,7 @@ fn AddAction(
 ) -> impl IntoView {
     let NewActionForm { title, kind, link, owner, due } = form;
     // The document revisions in progress, to link a "revise the document" action to.
-    let documents = crate::api::resource(|| async {
+    let documents = crate::data::resource(|| async {
         let docs = api::list_documents().await?;
         let mut out = Vec::new();
         for d in docs {
@@ -519,7 +519,7 @@ fn AddAction(
         }
         Ok::<_, api::ApiError>(out)
     });
-    let add = crate::api::action(move |input: &ActionInput| {
+    let add = crate::data::action(move |input: &ActionInput| {
         let input = input.clone();
         async move {
             let r = api::add_capa_action(id, &input).await;
@@ -580,7 +580,7 @@ fn Steps(
     reload: RwSignal<u32>,
 ) -> impl IntoView {
     let (id, version) = (capa.id.0, capa.meta.version);
-    let run = crate::api::action(move |(step, done): &(CapaStep, &'static str)| {
+    let run = crate::data::action(move |(step, done): &(CapaStep, &'static str)| {
         let (step, done) = (step.clone(), *done);
         async move { settle(api::capa_step(id, &step).await, state, reload, done) }
     });
@@ -691,11 +691,11 @@ fn Extensions(
     let (id, version) = (capa.id.0, capa.meta.version);
     let date = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let ask = crate::api::action(move |input: &ExtensionInput| {
+    let ask = crate::data::action(move |input: &ExtensionInput| {
         let input = input.clone();
         async move { settle(api::request_extension(id, &input).await, state, reload, "Extension requested.") }
     });
-    let decide = crate::api::action(move |(x, d): &(i64, ExtensionDecision)| {
+    let decide = crate::data::action(move |(x, d): &(i64, ExtensionDecision)| {
         let (x, d) = (*x, d.clone());
         async move { settle(api::decide_extension(id, x, &d).await, state, reload, "Decided.") }
     });
@@ -739,7 +739,7 @@ fn Extensions(
 pub fn EightDReport() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
-    let capa = crate::api::resource(move || api::get_capa(id()));
+    let capa = crate::data::resource(move || api::get_capa(id()));
     view! {
         <section class="report">
             {loaded(capa, "the 8D report", |c: Capa| view! {

@@ -24,7 +24,7 @@ fn complaint_badge(state: ComplaintState) -> impl IntoView {
 pub fn ComplaintList() -> impl IntoView {
     let s = session();
     let changes = changes_of("complaint");
-    let data = crate::api::resource(move || {
+    let data = crate::data::resource(move || {
         changes.track();
         async move { Ok((api::list_complaints().await?, api::complaint_counts().await?)) }
     });
@@ -84,7 +84,7 @@ pub fn ComplaintNew() -> impl IntoView {
     let description = RwSignal::new(String::new());
     let state = RwSignal::new(Submitted::default());
     let navigate = use_navigate();
-    let save = crate::api::action(move |input: &ComplaintInput| {
+    let save = crate::data::action(move |input: &ComplaintInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {
@@ -135,7 +135,7 @@ pub fn ComplaintPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
     let reload = RwSignal::new(0u32);
     let changes = changes_of("complaint");
-    let data = crate::api::resource(move || {
+    let data = crate::data::resource(move || {
         reload.track();
         changes.track();
         let id = id();
@@ -194,7 +194,7 @@ fn ComplaintSteps(
     let response = RwSignal::new(complaint.response.clone());
     let responded = RwSignal::new(complaint.responded_on.unwrap_or_else(today_utc).to_string());
     let cancel_reason = RwSignal::new(String::new());
-    let run = crate::api::action(move |(step, done): &(ComplaintStep, &'static str)| {
+    let run = crate::data::action(move |(step, done): &(ComplaintStep, &'static str)| {
         let (step, done) = (step.clone(), *done);
         async move { settle(api::complaint_step(id, &step).await, state, reload, done) }
     });

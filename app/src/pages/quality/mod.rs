@@ -77,7 +77,7 @@ pub(crate) fn StateBadge(label: &'static str, key: &'static str) -> impl IntoVie
 #[component]
 pub(crate) fn RootCauseSuggestions(#[prop(into)] text: Signal<String>) -> impl IntoView {
     let result = RwSignal::new(None::<Result<shared::quality::Suggestions, String>>);
-    let ask = crate::api::action(move |t: &String| {
+    let ask = crate::data::action(move |t: &String| {
         let t = t.clone();
         async move { result.set(Some(crate::api::suggest(&t).await.map_err(|e| e.to_string()))) }
     });

@@ -47,8 +47,8 @@ pub fn NcRegister() -> impl IntoView {
         }
         parts.join("&")
     };
-    let categories = crate::api::resource(api::nc_categories);
-    let ncs = crate::api::resource(move || {
+    let categories = crate::data::resource(api::nc_categories);
+    let ncs = crate::data::resource(move || {
         changes.track();
         let query = query();
         let before = pages.get().last().copied();
@@ -151,7 +151,7 @@ fn Pareto() -> impl IntoView {
     );
     let to = RwSignal::new(today.to_string());
     let changes = changes_of("nc");
-    let bars = crate::api::resource(move || {
+    let bars = crate::data::resource(move || {
         changes.track();
         let query = format!("by={}&from={}&to={}", by.get(), from.get(), to.get());
         async move { api::nc_pareto(&query).await }
@@ -230,7 +230,8 @@ fn Pareto() -> impl IntoView {
 pub fn NcNew() -> impl IntoView {
     let query = use_query_map();
     let complaint = query.with_untracked(|q| q.get("complaint").and_then(|c| c.parse::<i64>().ok()));
-    let lists = crate::api::resource(|| async { Ok((api::nc_categories().await?, api::list_processes(false).await?)) });
+    let lists =
+        crate::data::resource(|| async { Ok((api::nc_categories().await?, api::list_processes(false).await?)) });
     let source = RwSignal::new(if complaint.is_some() { "customer" } else { "internal" }.to_string());
     let category = RwSignal::new(String::new());
     let process = RwSignal::new(String::new());
@@ -243,7 +244,7 @@ pub fn NcNew() -> impl IntoView {
     let costs = [(); 4].map(|()| RwSignal::new(String::new()));
     let state = RwSignal::new(Submitted::default());
     let navigate = use_navigate();
-    let save = crate::api::action(move |input: &NcInput| {
+    let save = crate::data::action(move |input: &NcInput| {
         let input = input.clone();
         let navigate = navigate.clone();
         async move {
@@ -340,7 +341,7 @@ pub fn NcPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
     let reload = RwSignal::new(0u32);
     let changes = changes_of("nc");
-    let nc = crate::api::resource(move || {
+    let nc = crate::data::resource(move || {
         reload.track();
         changes.track();
         api::get_nc(id())
@@ -403,7 +404,7 @@ fn DispositionForm(nc: Nc, state: RwSignal<Submitted>, reload: RwSignal<u32>) ->
     let choice = RwSignal::new(nc.disposition.map(|d| d.as_str().to_string()).unwrap_or_default());
     let note = RwSignal::new(nc.disposition_note.clone());
     let (id, version) = (nc.id.0, nc.meta.version);
-    let run = crate::api::action(move |step: &NcStep| {
+    let run = crate::data::action(move |step: &NcStep| {
         let step = step.clone();
         async move { settle(api::nc_step(id, &step).await, state, reload, "Disposition recorded.") }
     });
@@ -439,7 +440,7 @@ fn EvaluationForm(nc: Nc, state: RwSignal<Submitted>, reload: RwSignal<u32>) -> 
     let (id, version) = (nc.id.0, nc.meta.version);
     let has_capa = nc.capa_id.is_some();
     let wants_capa = nc.evaluation.as_ref().is_some_and(|e| e.capa_needed) && !has_capa;
-    let run = crate::api::action(move |(step, done): &(NcStep, &'static str)| {
+    let run = crate::data::action(move |(step, done): &(NcStep, &'static str)| {
         let (step, done) = (step.clone(), *done);
         async move { settle(api::nc_step(id, &step).await, state, reload, done) }
     });
@@ -474,7 +475,7 @@ fn EvaluationForm(nc: Nc, state: RwSignal<Submitted>, reload: RwSignal<u32>) -> 
 fn NcClosure(nc: Nc, state: RwSignal<Submitted>, reload: RwSignal<u32>) -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let (id, version) = (nc.id.0, nc.meta.version);
-    let run = crate::api::action(move |(step, done): &(NcStep, &'static str)| {
+    let run = crate::data::action(move |(step, done): &(NcStep, &'static str)| {
         let (step, done) = (step.clone(), *done);
         async move { settle(api::nc_step(id, &step).await, state, reload, done) }
     });

@@ -46,7 +46,7 @@ async fn choices() -> Result<Choices, ApiError> {
 /// `/risks/new`
 #[component]
 pub fn RiskNew() -> impl IntoView {
-    let data = crate::api::resource(choices);
+    let data = crate::data::resource(choices);
     view! {
         <section>
             <h1>"New risk"</h1>
@@ -62,7 +62,7 @@ pub fn RiskNew() -> impl IntoView {
 pub fn RiskEdit() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(RiskId);
-    let data = crate::api::resource(move || {
+    let data = crate::data::resource(move || {
         let id = id();
         async move {
             let Some(id) = id else { return Err(ApiError::Status(404, ErrorBody::new("No such risk."))) };
@@ -317,7 +317,7 @@ fn RiskForm(
         }
     });
 
-    let save = crate::api::action(move |input: &RiskInput| {
+    let save = crate::data::action(move |input: &RiskInput| {
         let input = input.clone();
         let id = record.with_untracked(|r| r.as_ref().map(|r| r.id));
         let navigate = navigate.clone();
@@ -435,7 +435,7 @@ fn RiskForm(
     // The failure chains of the chosen process's FMEAs, High and Medium AP first, to cite:
     // from each worksheet's first rows only (a 10,000-row worksheet would hold up the form).
     const CHAINS_READ: usize = 1000;
-    let chains = crate::api::resource(move || {
+    let chains = crate::data::resource(move || {
         let chosen = process.get().parse::<i64>().ok();
         async move {
             let Some(chosen) = chosen else { return Vec::new() };

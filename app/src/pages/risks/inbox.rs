@@ -14,12 +14,12 @@ use crate::session::changes_of;
 #[component]
 pub fn Inbox() -> impl IntoView {
     let changes = changes_of("notice");
-    let notices = crate::api::resource(move || {
+    let notices = crate::data::resource(move || {
         changes.track();
         api::notices()
     });
     let failure = RwSignal::new(None::<String>);
-    let read_all = crate::api::action(move |(): &()| async move {
+    let read_all = crate::data::action(move |(): &()| async move {
         match api::read_all_notices().await {
             Ok(()) => notices.refetch(),
             Err(e) => failure.set(Some(e.to_string())),
@@ -53,7 +53,7 @@ pub fn Inbox() -> impl IntoView {
 fn NoticeItem(n: Notice, on_read: Callback<()>) -> impl IntoView {
     let unread = n.read_at.is_none();
     let id = n.id;
-    let read = crate::api::action(move |(): &()| async move {
+    let read = crate::data::action(move |(): &()| async move {
         if api::read_notice(id).await.is_ok() {
             on_read.run(());
         }
@@ -75,9 +75,9 @@ fn NoticeItem(n: Notice, on_read: Callback<()>) -> impl IntoView {
 /// Which notices the person gets.
 #[component]
 fn Settings() -> impl IntoView {
-    let settings = crate::api::resource(api::notice_settings);
+    let settings = crate::data::resource(api::notice_settings);
     let saved = RwSignal::new(None::<Result<(), String>>);
-    let save = crate::api::action(move |s: &NoticeSettings| {
+    let save = crate::data::action(move |s: &NoticeSettings| {
         let s = *s;
         async move {
             saved.set(Some(api::set_notice_settings(&s).await.map(drop).map_err(|e| e.to_string())));

@@ -33,13 +33,13 @@ fn status_badge(status: RevisionStatus) -> impl IntoView {
 pub fn MatrixList() -> impl IntoView {
     let s = session();
     let changes = changes_of(MatrixRevision::RECORD_TYPE);
-    let list = crate::api::resource(move || {
+    let list = crate::data::resource(move || {
         changes.track();
         api::list_matrix_revisions()
     });
     let navigate = use_navigate();
     let failure = RwSignal::new(None::<String>);
-    let create = crate::api::action(move |(): &()| {
+    let create = crate::data::action(move |(): &()| {
         let navigate = navigate.clone();
         async move {
             let input = MatrixInput { definition: default_5x5(), change_note: "First issue".into(), version: None };
@@ -96,7 +96,7 @@ pub fn MatrixList() -> impl IntoView {
 pub fn MatrixRevisionPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(MatrixRevisionId);
-    let data = crate::api::resource(move || {
+    let data = crate::data::resource(move || {
         let id = id();
         async move {
             let Some(id) = id else { return Err(ApiError::Status(404, ErrorBody::new("No such revision."))) };
@@ -182,7 +182,7 @@ fn MatrixEditor(record: RwSignal<MatrixRevision>) -> impl IntoView {
         }
         e
     });
-    let save = crate::api::action(move |input: &MatrixInput| {
+    let save = crate::data::action(move |input: &MatrixInput| {
         let input = input.clone();
         let id = record.with_untracked(|r| r.id);
         async move {
@@ -209,7 +209,7 @@ fn MatrixEditor(record: RwSignal<MatrixRevision>) -> impl IntoView {
             outcome.set(Some(Err(NOT_SAVED.into())));
         }
     };
-    let start_next = crate::api::action(move |(): &()| {
+    let start_next = crate::data::action(move |(): &()| {
         let navigate = navigate.clone();
         async move {
             let r = record.get_untracked();

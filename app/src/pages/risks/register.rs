@@ -42,7 +42,7 @@ pub fn RiskRegister() -> impl IntoView {
     let s = session();
     let changes = changes_of(Risk::RECORD_TYPE);
     let matrix_changes = changes_of(shared::register::MatrixRevision::RECORD_TYPE);
-    let choices = crate::api::resource(move || {
+    let choices = crate::data::resource(move || {
         matrix_changes.track();
         async move {
             Ok::<_, api::ApiError>((
@@ -92,7 +92,7 @@ pub fn RiskRegister() -> impl IntoView {
             ("overdue", if overdue.get() { "true".to_string() } else { String::new() }),
         ]
     };
-    let heat = crate::api::resource(move || {
+    let heat = crate::data::resource(move || {
         changes.track();
         // A newly approved revision becomes the one the default heatmap shows.
         matrix_changes.track();
@@ -101,7 +101,7 @@ pub fn RiskRegister() -> impl IntoView {
         let query = audit_query(&pairs);
         async move { api::risk_heatmap(&query).await }
     });
-    let page = crate::api::resource(move || {
+    let page = crate::data::resource(move || {
         changes.track();
         let mut pairs = common();
         pairs.push(("basis", mode.get().basis().as_str().to_string()));

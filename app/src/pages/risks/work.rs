@@ -18,7 +18,7 @@ crate::area!(work, Page { Mine => MyWork, Inbox => super::inbox::Inbox });
 pub fn MyWork() -> impl IntoView {
     let risks = changes_of(Risk::RECORD_TYPE);
     let actions = changes_of(Row::RECORD_TYPE);
-    let items = crate::api::resource(move || {
+    let items = crate::data::resource(move || {
         risks.track();
         actions.track();
         api::work()

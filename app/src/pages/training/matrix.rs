@@ -25,7 +25,7 @@ use crate::session::{can, changes_of, session};
 pub fn TrainingMatrix() -> impl IntoView {
     let changes = changes_of(Assignment::RECORD_TYPE);
     let exemptions = changes_of(EXEMPTION);
-    let fetched = crate::api::resource(move || {
+    let fetched = crate::data::resource(move || {
         changes.track();
         exemptions.track();
         api::training_matrix()
@@ -250,7 +250,7 @@ fn CellPanel(
 ) -> impl IntoView {
     let (uid, rid) = (person.id, req.id);
     let changes = changes_of(Assignment::RECORD_TYPE);
-    let assignments = crate::api::resource(move || {
+    let assignments = crate::data::resource(move || {
         changes.track();
         async move {
             Ok(api::training_assignments(&format!("user_id={uid}"))
@@ -308,7 +308,7 @@ fn CellPanel(
 #[component]
 fn ExemptionPanel(person: UserId, requirement: RequirementId, status: Signal<CellStatus>) -> impl IntoView {
     let changes = changes_of(EXEMPTION);
-    let active = crate::api::resource(move || {
+    let active = crate::data::resource(move || {
         changes.track();
         let query = format!("user_id={person}&requirement_id={requirement}&active=true");
         async move { api::training_exemptions(&query).await }
@@ -321,7 +321,7 @@ fn ExemptionPanel(person: UserId, requirement: RequirementId, status: Signal<Cel
         ApiError::Status(_, body) if !body.field_errors.is_empty() => problems.set(error_lines(&body.field_errors)),
         e => problems.set(vec![e.to_string()]),
     };
-    let grant = crate::api::action(move |input: &ExemptionInput| {
+    let grant = crate::data::action(move |input: &ExemptionInput| {
         let input = input.clone();
         async move {
             match api::grant_exemption(&input).await {
@@ -335,7 +335,7 @@ fn ExemptionPanel(person: UserId, requirement: RequirementId, status: Signal<Cel
             }
         }
     });
-    let revoke = crate::api::action(move |(id, input): &(shared::training::ExemptionId, RevokeInput)| {
+    let revoke = crate::data::action(move |(id, input): &(shared::training::ExemptionId, RevokeInput)| {
         let (id, input) = (*id, input.clone());
         async move {
             match api::revoke_exemption(id, &input).await {
@@ -437,9 +437,9 @@ pub fn TrainedOnPage() -> impl IntoView {
             .unwrap_or_else(today_utc),
     );
     let choices =
-        crate::api::resource(|| async { Ok((api::user_directory().await?, api::training_requirements().await?)) });
+        crate::data::resource(|| async { Ok((api::user_directory().await?, api::training_requirements().await?)) });
     let changes = changes_of(Assignment::RECORD_TYPE);
-    let answer = crate::api::resource(move || {
+    let answer = crate::data::resource(move || {
         changes.track();
         let (u, r, d) = (user.get(), requirement.get(), day.get());
         async move {

@@ -50,7 +50,7 @@ pub fn StatusBadge(status: CellStatus) -> impl IntoView {
 pub fn MyTraining() -> impl IntoView {
     let s = session();
     let changes = changes_of(Assignment::RECORD_TYPE);
-    let mine = crate::api::resource(move || {
+    let mine = crate::data::resource(move || {
         changes.track();
         api::my_training()
     });
@@ -144,7 +144,7 @@ pub fn AssignmentPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(AssignmentId);
     let reload = RwSignal::new(0u32);
-    let data = crate::api::resource(move || {
+    let data = crate::data::resource(move || {
         reload.track();
         let id = id();
         async move {
@@ -202,7 +202,7 @@ fn Acknowledge(assignment: Assignment, reload: RwSignal<u32>, notice: RwSignal<O
     let open = RwSignal::new(false);
     let revision = assignment.revision_id.map(|r| r.0).unwrap_or_default();
     let what = format!("that you have read and understood {}", document_label(&assignment));
-    let version = crate::api::resource(move || async move {
+    let version = crate::data::resource(move || async move {
         api::get_revision(shared::document::RevisionId(revision)).await.map(|r| r.content_version)
     });
     let signed = Callback::new(move |_: Signature| {
@@ -247,7 +247,7 @@ fn Acknowledge(assignment: Assignment, reload: RwSignal<u32>, notice: RwSignal<O
 fn QuizForm(assignment: Assignment, reload: RwSignal<u32>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let id = assignment.id;
     let attempt = RwSignal::new(0u32);
-    let sheet = crate::api::resource(move || {
+    let sheet = crate::data::resource(move || {
         attempt.track();
         api::quiz_sheet(id)
     });
@@ -271,7 +271,7 @@ fn QuizForm(assignment: Assignment, reload: RwSignal<u32>, notice: RwSignal<Opti
             {move || failure.get().map(|f| view! { <div class="alert alert-error" role="alert">{f}</div> })}
             {loaded(sheet, "the quiz", move |sheet: QuizSheet| {
                 let chosen = RwSignal::new(BTreeMap::<u32, BTreeSet<u32>>::new());
-                let submit = crate::api::action(move |answers: &QuizAnswers| {
+                let submit = crate::data::action(move |answers: &QuizAnswers| {
                     let answers = answers.clone();
                     async move {
                         match api::submit_quiz(id, &answers).await {
@@ -362,7 +362,7 @@ fn TrainerSignOff(assignment: Assignment, mine: bool, reload: RwSignal<u32>) -> 
     let s = session();
     let failure = RwSignal::new(None::<String>);
     let id = assignment.id;
-    let sign = crate::api::action(move |_: &()| async move {
+    let sign = crate::data::action(move |_: &()| async move {
         match api::sign_off(id).await {
             Ok(_) => reload.update(|n| *n += 1),
             Err(e) => failure.set(Some(e.to_string())),
@@ -390,7 +390,7 @@ fn TrainerSignOff(assignment: Assignment, mine: bool, reload: RwSignal<u32>) -> 
 fn Certificate(assignment: Assignment) -> impl IntoView {
     let query = format!("user_id={}&requirement_id={}", assignment.user_id, assignment.requirement_id);
     let id = assignment.id;
-    let record = crate::api::resource(move || {
+    let record = crate::data::resource(move || {
         let query = query.clone();
         async move { api::training_records(&query).await.map(|list| list.into_iter().find(|r| r.assignment_id == id)) }
     });

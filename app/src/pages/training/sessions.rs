@@ -43,7 +43,7 @@ async fn candidates() -> Result<Vec<Candidate>, ApiError> {
 pub fn ClassSessions() -> impl IntoView {
     let sessions_changed = changes_of(ClassSession::RECORD_TYPE);
     let assignments_changed = changes_of(Assignment::RECORD_TYPE);
-    let choices = crate::api::resource(move || {
+    let choices = crate::data::resource(move || {
         assignments_changed.track();
         async move {
             let requirements: Vec<Requirement> = api::training_requirements()
@@ -54,7 +54,7 @@ pub fn ClassSessions() -> impl IntoView {
             Ok((requirements, candidates().await?))
         }
     });
-    let held = crate::api::resource(move || {
+    let held = crate::data::resource(move || {
         sessions_changed.track();
         api::class_sessions("")
     });
@@ -170,7 +170,7 @@ fn RecordSession(requirements: Vec<Requirement>, people: Vec<Candidate>, form: S
             })
             .collect::<Vec<_>>()
     };
-    let save = crate::api::action(move |input: &ClassSessionInput| {
+    let save = crate::data::action(move |input: &ClassSessionInput| {
         let input = input.clone();
         async move {
             match api::record_class_session(&input).await {

@@ -38,7 +38,7 @@ pub fn TrainingSetup() -> impl IntoView {
         problems: RwSignal::new(Vec::new()),
         saved: RwSignal::new(false),
     };
-    let data = crate::api::resource(move || {
+    let data = crate::data::resource(move || {
         reload.track();
         lines.track();
         requirements.track();
@@ -266,7 +266,7 @@ struct LineForm {
 #[component]
 fn NewRequirement(documents: Vec<(DocumentId, String)>, reload: RwSignal<u32>, form: NewForm) -> impl IntoView {
     let NewForm { open, title, kind, document, days, every, quiz, problems, saved } = form;
-    let save = crate::api::action(move |input: &RequirementInput| {
+    let save = crate::data::action(move |input: &RequirementInput| {
         let input = input.clone();
         async move {
             match api::create_requirement(&input).await {
@@ -342,7 +342,7 @@ fn AddLine(
     if requirement.get_untracked().is_none() {
         requirement.set(requirements.first().map(|r| r.0));
     }
-    let add = crate::api::action(move |line: &CurriculumLine| {
+    let add = crate::data::action(move |line: &CurriculumLine| {
         let line = line.clone();
         async move {
             match api::add_curriculum_line(&line).await {
