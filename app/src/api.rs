@@ -137,10 +137,12 @@ fn exchange(req: Result<Request, gloo_net::Error>, ends_session: bool) -> Exchan
     })
 }
 
-/// An answer read as `T` (out of line: one copy per type, not one per call).
+/// An answer read as `T`: parsed into a `serde_json::Value` (one parser for the whole app), then
+/// read from that (out of line: one copy per type, not one per call).
 #[inline(never)]
 fn decode<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
-    serde_json::from_str(text).map_err(|e| ApiError::Network(e.to_string()))
+    let value = serde_json::from_str::<serde_json::Value>(text).map_err(|e| ApiError::Network(e.to_string()))?;
+    serde_json::from_value(value).map_err(|e| ApiError::Network(e.to_string()))
 }
 
 async fn send<T: DeserializeOwned>(req: RequestBuilder) -> ApiResult<T> {
@@ -549,9 +551,11 @@ pub async fn worksheet_first(id: FmeaId, limit: usize) -> ApiResult<Worksheet> {
     send(Request::get(&format!("/api/v1/fmeas/{id}/worksheet?limit={limit}"))).await
 }
 
-/// `GET /api/v1/fmeas/{id}/worksheet`
+/// `GET /api/v1/fmeas/{id}/worksheet`: read as it is parsed, not through a `serde_json::Value`
+/// ([`decode`]), which takes twice as long for 10,000 rows (88 against 190 ms, natively).
 pub async fn worksheet(id: FmeaId) -> ApiResult<Worksheet> {
-    send(Request::get(&format!("/api/v1/fmeas/{id}/worksheet"))).await
+    let text = exchange(stamped(Request::get(&format!("/api/v1/fmeas/{id}/worksheet"))).build(), true).await?;
+    serde_json::from_str(&text).map_err(|e| ApiError::Network(e.to_string()))
 }
 
 /// `GET /api/v1/fmea-rows/{id}`
