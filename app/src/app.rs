@@ -48,9 +48,9 @@ pub const AREAS: &[Area] = &[
     ),
     area("/fmea", "FMEA", &[Permission::ViewFmeas], Some(fmea::prefetch)),
     area("/risks", "Risks", &[Permission::ViewRisks], Some(risks::prefetch)),
-    area("/quality/ncs", "Nonconformance", &[Permission::ViewQuality], Some(quality::prefetch)),
-    area("/quality/complaints", "Complaints", &[Permission::ViewQuality], Some(quality::prefetch)),
-    area("/quality/capas", "CAPA", &[Permission::ViewQuality], Some(quality::prefetch)),
+    area("/quality/ncs", "Nonconformance", &[Permission::ViewQuality], Some(quality::ncs::prefetch)),
+    area("/quality/complaints", "Complaints", &[Permission::ViewQuality], Some(quality::complaints::prefetch)),
+    area("/quality/capas", "CAPA", &[Permission::ViewQuality], Some(quality::capas::prefetch)),
     area("/audits", "Audits", ANYONE, None),
     area("/suppliers", "Suppliers", ANYONE, None),
     area("/changes", "Changes", ANYONE, None),
@@ -135,47 +135,47 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/admin/processes/:id") view=|| admin::route(admin::Page::Process) />
                         <Route path=path!("/admin/departments") view=|| admin::route(admin::Page::Departments) />
                         <Route path=path!("/admin/sites") view=|| admin::route(admin::Page::Sites) />
-                        <Route path=path!("/admin/audit") view=|| admin::route(admin::Page::AuditTrail) />
-                        <Route path=path!("/admin/users") view=|| admin::route(admin::Page::Users) />
-                        <Route path=path!("/admin/users/new") view=|| admin::route(admin::Page::UserNew) />
-                        <Route path=path!("/admin/users/:id") view=|| admin::route(admin::Page::User) />
-                        <Route path=path!("/admin/sessions") view=|| admin::route(admin::Page::Sessions) />
-                        <Route path=path!("/admin/security") view=|| admin::route(admin::Page::FailedSignIns) />
+                        <Route path=path!("/admin/audit") view=|| admin::audit::route(admin::audit::Page::Trail) />
+                        <Route path=path!("/admin/users") view=|| admin::people::route(admin::people::Page::Users) />
+                        <Route path=path!("/admin/users/new") view=|| admin::people::route(admin::people::Page::UserNew) />
+                        <Route path=path!("/admin/users/:id") view=|| admin::people::route(admin::people::Page::User) />
+                        <Route path=path!("/admin/sessions") view=|| admin::people::route(admin::people::Page::Sessions) />
+                        <Route path=path!("/admin/security") view=|| admin::people::route(admin::people::Page::FailedSignIns) />
                         <Route path=path!("/documents") view=|| documents::route(documents::Page::List) />
                         <Route path=path!("/documents/new") view=|| documents::route(documents::Page::New) />
-                        <Route path=path!("/documents/:id") view=|| documents::route(documents::Page::Document) />
-                        <Route path=path!("/documents/:id/revisions/:rev") view=|| documents::route(documents::Page::Revision) />
-                        <Route path=path!("/documents/:id/revisions/:rev/print") view=|| documents::route(documents::Page::Print) />
+                        <Route path=path!("/documents/:id") view=|| documents::page::chunk::route(documents::page::chunk::Page::Document) />
+                        <Route path=path!("/documents/:id/revisions/:rev") view=|| documents::revision::chunk::route(documents::revision::chunk::Page::Revision) />
+                        <Route path=path!("/documents/:id/revisions/:rev/print") view=|| documents::revision::chunk::route(documents::revision::chunk::Page::Print) />
                         <Route path=path!("/training") view=|| training::route(training::Page::Mine) />
-                        <Route path=path!("/training/matrix") view=|| training::route(training::Page::Matrix) />
-                        <Route path=path!("/training/setup") view=|| training::route(training::Page::Setup) />
-                        <Route path=path!("/training/trained-on") view=|| training::route(training::Page::TrainedOn) />
-                        <Route path=path!("/training/sessions") view=|| training::route(training::Page::Sessions) />
+                        <Route path=path!("/training/matrix") view=|| training::matrix::records::route(training::matrix::records::Page::Matrix) />
+                        <Route path=path!("/training/setup") view=|| training::setup::admin::route(training::setup::admin::Page::Setup) />
+                        <Route path=path!("/training/trained-on") view=|| training::matrix::records::route(training::matrix::records::Page::TrainedOn) />
+                        <Route path=path!("/training/sessions") view=|| training::setup::admin::route(training::setup::admin::Page::Sessions) />
                         <Route path=path!("/training/assignments/:id") view=|| training::route(training::Page::Assignment) />
                         <Route path=path!("/fmea") view=|| fmea::route(fmea::Page::List) />
                         <Route path=path!("/fmea/new") view=|| fmea::route(fmea::Page::New) />
-                        <Route path=path!("/fmea/:id") view=|| fmea::route(fmea::Page::Worksheet) />
+                        <Route path=path!("/fmea/:id") view=|| fmea::worksheet::route(fmea::worksheet::Page::Worksheet) />
                         <Route path=path!("/fmea/:id/header") view=|| fmea::route(fmea::Page::Header) />
                         <Route path=path!("/risks") view=|| risks::route(risks::Page::Register) />
-                        <Route path=path!("/risks/new") view=|| risks::route(risks::Page::New) />
-                        <Route path=path!("/risks/matrices") view=|| risks::route(risks::Page::Matrices) />
-                        <Route path=path!("/risks/matrices/:id") view=|| risks::route(risks::Page::Matrix) />
-                        <Route path=path!("/risks/:id") view=|| risks::route(risks::Page::Risk) />
-                        <Route path=path!("/quality/ncs") view=|| quality::route(quality::Page::Ncs) />
-                        <Route path=path!("/quality/ncs/new") view=|| quality::route(quality::Page::NcNew) />
-                        <Route path=path!("/quality/ncs/:id") view=|| quality::route(quality::Page::Nc) />
-                        <Route path=path!("/quality/complaints") view=|| quality::route(quality::Page::Complaints) />
-                        <Route path=path!("/quality/complaints/new") view=|| quality::route(quality::Page::ComplaintNew) />
-                        <Route path=path!("/quality/complaints/:id") view=|| quality::route(quality::Page::Complaint) />
-                        <Route path=path!("/quality/capas") view=|| quality::route(quality::Page::Capas) />
-                        <Route path=path!("/quality/capas/:id") view=|| quality::route(quality::Page::Capa) />
-                        <Route path=path!("/quality/capas/:id/8d") view=|| quality::route(quality::Page::EightD) />
+                        <Route path=path!("/risks/new") view=|| risks::form::chunk::route(risks::form::chunk::Page::New) />
+                        <Route path=path!("/risks/matrices") view=|| risks::matrices::chunk::route(risks::matrices::chunk::Page::List) />
+                        <Route path=path!("/risks/matrices/:id") view=|| risks::matrices::chunk::route(risks::matrices::chunk::Page::Revision) />
+                        <Route path=path!("/risks/:id") view=|| risks::form::chunk::route(risks::form::chunk::Page::Risk) />
+                        <Route path=path!("/quality/ncs") view=|| quality::ncs::route(quality::ncs::Page::Register) />
+                        <Route path=path!("/quality/ncs/new") view=|| quality::ncs::route(quality::ncs::Page::New) />
+                        <Route path=path!("/quality/ncs/:id") view=|| quality::ncs::route(quality::ncs::Page::Record) />
+                        <Route path=path!("/quality/complaints") view=|| quality::complaints::route(quality::complaints::Page::List) />
+                        <Route path=path!("/quality/complaints/new") view=|| quality::complaints::route(quality::complaints::Page::New) />
+                        <Route path=path!("/quality/complaints/:id") view=|| quality::complaints::route(quality::complaints::Page::Record) />
+                        <Route path=path!("/quality/capas") view=|| quality::capas::route(quality::capas::Page::Register) />
+                        <Route path=path!("/quality/capas/:id") view=|| quality::capas::route(quality::capas::Page::Record) />
+                        <Route path=path!("/quality/capas/:id/8d") view=|| quality::capas::route(quality::capas::Page::EightD) />
                         <Route path=path!("/work") view=|| work::route(work::Page::Mine) />
                         <Route path=path!("/inbox") view=|| work::route(work::Page::Inbox) />
                         <Route path=path!("/") view=|| dashboard::route(dashboard::Page::Home) />
                         <Route path=path!("/dashboard/overdue") view=|| dashboard::route(dashboard::Page::Overdue) />
-                        <Route path=path!("/dashboard/measurements") view=|| dashboard::route(dashboard::Page::Measurements) />
-                        <Route path=path!("/dashboard/kpi/:kpi") view=|| dashboard::route(dashboard::Page::Kpi) />
+                        <Route path=path!("/dashboard/measurements") view=|| dashboard::chart::chunk::route(dashboard::chart::chunk::Page::Measurements) />
+                        <Route path=path!("/dashboard/kpi/:kpi") view=|| dashboard::chart::chunk::route(dashboard::chart::chunk::Page::Kpi) />
                         <Route path=path!("/:area") view=AreaPlaceholder />
                     </Routes>
                 </main>

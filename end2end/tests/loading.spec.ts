@@ -15,19 +15,24 @@ function areaChunks(page: import("@playwright/test").Page): string[] {
   return seen;
 }
 
-test("a cold load of a deep link opens the worksheet and fetches only the FMEA area's code", async ({ page }) => {
+test("a cold load of a deep link opens the worksheet and fetches only the worksheet's code", async ({ page }) => {
   const chunks = areaChunks(page);
   await page.goto("/fmea/1");
   await expect(page.getByRole("heading", { level: 1 })).toContainText("PFMEA");
   await expect(page.getByRole("grid")).toBeVisible();
-  expect(chunks).toEqual(["area_fmea.bin"]);
+  expect(chunks).toEqual(["area_fmea_worksheet.bin"]);
   await shot(page, "loading-01-deep-link");
 
-  // Another area's code comes when the user goes there, not before.
+  // Another area's code comes when the user goes there, not before: the register first, a
+  // risk's record when one is opened.
   await page.getByRole("navigation", { name: "Areas" }).getByRole("link", { name: "Risks" }).click();
   await expect(page.getByRole("heading", { name: "Risk register" })).toBeVisible();
-  expect(chunks).toContain("area_risks.bin");
-  expect(chunks).not.toContain("area_quality.bin");
+  expect(chunks).toEqual(["area_fmea_worksheet.bin", "area_risks.bin"]);
+  const first = page.locator('td a[href^="/risks/"]').first();
+  const title = (await first.textContent()) ?? "";
+  await first.click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(title);
+  expect(chunks).toEqual(["area_fmea_worksheet.bin", "area_risks.bin", "area_risk_record.bin"]);
 });
 
 test("hovering a navigation link starts loading that area's code before the click", async ({ page }) => {

@@ -20,13 +20,23 @@ crate::area!(admin, Page {
     Process => crate::pages::processes::edit::ProcessEdit,
     Departments => DepartmentList,
     Sites => SiteList,
-    AuditTrail => crate::pages::audit::AuditTrail,
-    Users => crate::pages::users::UserList,
-    UserNew => crate::pages::users::UserNew,
-    User => crate::pages::users::UserEdit,
-    Sessions => crate::pages::security::SessionList,
-    FailedSignIns => crate::pages::security::FailedSignIns,
 });
+
+/// People: users, their sessions and failed sign-ins, a chunk of its own (see [`crate::area`]).
+pub mod people {
+    crate::area!(admin_people, Page {
+        Users => crate::pages::users::UserList,
+        UserNew => crate::pages::users::UserNew,
+        User => crate::pages::users::UserEdit,
+        Sessions => crate::pages::security::SessionList,
+        FailedSignIns => crate::pages::security::FailedSignIns,
+    });
+}
+
+/// The audit trail, a chunk of its own (see [`crate::area`]).
+pub mod audit {
+    crate::area!(admin_audit, Page { Trail => crate::pages::audit::AuditTrail });
+}
 
 /// The admin area's cards: (path, title, what it holds, who may open it).
 const CARDS: &[(&str, &str, &str, &[Permission])] = &[

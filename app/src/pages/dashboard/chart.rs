@@ -239,3 +239,8 @@ fn DataTable(trend: Vec<TrendPoint>, unit: Unit) -> impl IntoView {
         </table>
     }
 }
+
+/// A KPI's page and the measurements, a chunk of their own (see [`crate::area`]).
+pub mod chunk {
+    crate::area!(dashboard_kpis, Page { Kpi => super::KpiPage, Measurements => super::super::measurements::Measurements });
+}

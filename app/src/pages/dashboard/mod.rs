@@ -14,16 +14,13 @@ use crate::components::heatmap::{HeatView, HeatmapView};
 use crate::components::status::loaded;
 use crate::session::{can, changes_of, session};
 
-mod chart;
+pub mod chart;
 mod measurements;
 mod objectives;
 
-crate::area!(dashboard, Page {
-    Home => Dashboard,
-    Overdue => OverdueWork,
-    Measurements => measurements::Measurements,
-    Kpi => chart::KpiPage,
-});
+// Two chunks: the dashboard and the overdue work (here), and a KPI's chart with the
+// measurements behind it ([`chart::chunk`]).
+crate::area!(dashboard, Page { Home => Dashboard, Overdue => OverdueWork });
 
 /// `/` (and `/?process_id=N` for one process's view): the dashboard, with the tiles the person
 /// chose in their order (every KPI by default), the quality objectives and the risk heatmap.

@@ -3,10 +3,10 @@
 //! and their comparison ([`page`]), one revision with the work on it: drafting, submitting,
 //! sending back, signing ([`revision`]), and its controlled print ([`print`]).
 
-mod page;
+pub mod page;
 mod print;
 mod review;
-mod revision;
+pub mod revision;
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -25,17 +25,14 @@ use crate::components::form::{Submitted, field_errors, outcome_view, passes};
 use crate::components::status::loaded;
 use crate::session::{can, changes_of, session};
 
-crate::area!(documents, Page {
-    List => DocumentList,
-    New => NewDocument,
-    Document => page::DocumentPage,
-    Revision => revision::RevisionPage,
-    Print => print::PrintPage,
-});
+// Three chunks: the list and the new document's form (here), a document's page
+// ([`page::chunk`]), and a revision with its print view ([`revision::chunk`]).
+crate::area!(documents, Page { List => DocumentList, New => NewDocument });
 
 /// `/documents`, and `/documents?q=…`: the search's hits instead of the list.
 #[component]
 pub fn DocumentList() -> impl IntoView {
+    crate::area::prefetch_next(page::chunk::prefetch);
     let s = session();
     let query = use_query_map();
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());

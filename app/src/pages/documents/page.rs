@@ -419,3 +419,8 @@ fn Revisions(document: DocumentId, revisions: Vec<Revision>) -> impl IntoView {
         })}
     }
 }
+
+/// A document's page, a chunk of its own (see [`crate::area`]).
+pub mod chunk {
+    crate::area!(document_record, Page { Document => super::DocumentPage });
+}

@@ -565,3 +565,8 @@ fn Attachment(r: Revision, dirty: RwSignal<bool>, refresh: Callback<()>) -> impl
         </div>
     }
 }
+
+/// A revision and its print view, a chunk of their own (see [`crate::area`]).
+pub mod chunk {
+    crate::area!(document_revision, Page { Revision => super::RevisionPage, Print => super::super::print::PrintPage });
+}

@@ -19,11 +19,18 @@ use crate::components::status::{NOT_SAVED, loaded};
 use crate::session::{can, changes_of, session};
 use grid::{Grid, View, read_file};
 
-crate::area!(fmea, Page { List => FmeaList, New => FmeaNew, Header => FmeaHeaderEdit, Worksheet => FmeaWorksheet });
+// Two chunks: the list and the header forms (here), and the worksheet ([`worksheet`]).
+crate::area!(fmea, Page { List => FmeaList, New => FmeaNew, Header => FmeaHeaderEdit });
+
+/// The worksheet, a chunk of its own (see [`crate::area`]).
+pub mod worksheet {
+    crate::area!(fmea_worksheet, Page { Worksheet => super::FmeaWorksheet });
+}
 
 /// `/fmea`
 #[component]
 pub fn FmeaList() -> impl IntoView {
+    crate::area::prefetch_next(worksheet::prefetch);
     let s = session();
     let changes = changes_of(Fmea::RECORD_TYPE);
     let list = crate::data::resource(move || {

@@ -23,6 +23,8 @@ use crate::components::signature::SignaturePanel;
 use crate::components::status::{loaded, loaded_distinct, today_utc};
 use crate::session::{can, changes_of, session};
 
+crate::area!(quality_capas, Page { Register => CapaRegister, Record => CapaPage, EightD => EightDReport });
+
 fn capa_badge(state: CapaState) -> impl IntoView {
     view! { <StateBadge label=state.label() key=state.as_str() /> }
 }

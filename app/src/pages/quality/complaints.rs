@@ -15,6 +15,8 @@ use crate::components::form::{Submitted, field_errors, outcome_view, passes};
 use crate::components::status::{loaded, loaded_distinct, today_utc};
 use crate::session::{can, changes_of, session};
 
+crate::area!(quality_complaints, Page { List => ComplaintList, New => ComplaintNew, Record => ComplaintPage });
+
 fn complaint_badge(state: ComplaintState) -> impl IntoView {
     view! { <StateBadge label=state.label() key=state.as_str() /> }
 }

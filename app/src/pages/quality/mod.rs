@@ -13,18 +13,6 @@ use crate::api::ApiError;
 use crate::components::field::error_lines;
 use crate::components::form::Submitted;
 
-crate::area!(quality, Page {
-    Ncs => ncs::NcRegister,
-    NcNew => ncs::NcNew,
-    Nc => ncs::NcPage,
-    Complaints => complaints::ComplaintList,
-    ComplaintNew => complaints::ComplaintNew,
-    Complaint => complaints::ComplaintPage,
-    Capas => capas::CapaRegister,
-    Capa => capas::CapaPage,
-    EightD => capas::EightDReport,
-});
-
 /// The outcome of a step: on success reload the record and say `done`; on failure keep what was
 /// typed and show the server's message with its field errors, one line each.
 pub(crate) fn settle<T>(result: Result<T, ApiError>, state: RwSignal<Submitted>, reload: RwSignal<u32>, done: &str) {

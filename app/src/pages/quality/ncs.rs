@@ -20,6 +20,8 @@ use crate::components::form::{Submitted, field_errors, outcome_view, passes};
 use crate::components::status::{loaded, loaded_distinct, today_utc};
 use crate::session::{can, changes_of, session};
 
+crate::area!(quality_ncs, Page { Register => NcRegister, New => NcNew, Record => NcPage });
+
 fn nc_badge(state: NcState) -> impl IntoView {
     view! { <StateBadge label=state.label() key=state.as_str() /> }
 }

@@ -621,3 +621,8 @@ fn RiskForm(
         </form>
     }
 }
+
+/// A risk's record, new or existing, a chunk of its own (see [`crate::area`]).
+pub mod chunk {
+    crate::area!(risk_record, Page { New => super::RiskNew, Risk => super::RiskEdit });
+}

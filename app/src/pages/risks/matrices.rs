@@ -406,3 +406,8 @@ fn MatrixEditor(record: RwSignal<MatrixRevision>) -> impl IntoView {
         </form>
     }
 }
+
+/// The risk matrices, a chunk of their own (see [`crate::area`]).
+pub mod chunk {
+    crate::area!(risk_matrices, Page { List => super::MatrixList, Revision => super::MatrixRevisionPage });
+}

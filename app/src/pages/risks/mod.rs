@@ -6,10 +6,6 @@ pub mod matrices;
 pub mod register;
 pub mod work;
 
-crate::area!(risks, Page {
-    Register => register::RiskRegister,
-    New => form::RiskNew,
-    Risk => form::RiskEdit,
-    Matrices => matrices::MatrixList,
-    Matrix => matrices::MatrixRevisionPage,
-});
+// Three chunks: the register (here), a risk's record ([`form::chunk`]), and the risk matrices
+// ([`matrices::chunk`]).
+crate::area!(risks, Page { Register => register::RiskRegister });

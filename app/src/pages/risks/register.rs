@@ -39,6 +39,7 @@ pub fn RatingBadge(rating: Rating) -> impl IntoView {
 /// `/risks`
 #[component]
 pub fn RiskRegister() -> impl IntoView {
+    crate::area::prefetch_next(super::form::chunk::prefetch);
     let s = session();
     let changes = changes_of(Risk::RECORD_TYPE);
     let matrix_changes = changes_of(shared::register::MatrixRevision::RECORD_TYPE);

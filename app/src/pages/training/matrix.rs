@@ -506,3 +506,8 @@ pub fn TrainedOnPage() -> impl IntoView {
         </section>
     }
 }
+
+/// The matrix and the auditor's question, a chunk of their own (see [`crate::area`]).
+pub mod records {
+    crate::area!(training_records, Page { Matrix => super::TrainingMatrix, TrainedOn => super::TrainedOnPage });
+}

@@ -26,14 +26,9 @@ use crate::components::signature::SignDialog;
 use crate::components::status::{format_utc, loaded};
 use crate::session::{can, changes_of, session};
 
-crate::area!(training, Page {
-    Mine => MyTraining,
-    Matrix => matrix::TrainingMatrix,
-    Setup => setup::TrainingSetup,
-    TrainedOn => matrix::TrainedOnPage,
-    Sessions => sessions::ClassSessions,
-    Assignment => AssignmentPage,
-});
+// Three chunks: what every trainee opens (here), the records readers' matrix
+// ([`matrix::records`]), and the quality manager's set-up and class sessions ([`setup::admin`]).
+crate::area!(training, Page { Mine => MyTraining, Assignment => AssignmentPage });
 
 /// A status as a badge: colour, a symbol and the words (readable without colour).
 #[component]

@@ -470,3 +470,8 @@ fn QuizEditor(quiz: QuizDraft) -> impl IntoView {
         </fieldset>
     }
 }
+
+/// The set-up and the class sessions, a chunk of their own (see [`crate::area`]).
+pub mod admin {
+    crate::area!(training_admin, Page { Setup => super::TrainingSetup, Sessions => super::super::sessions::ClassSessions });
+}
