@@ -531,6 +531,41 @@ pub async fn list_fmeas() -> ApiResult<Vec<Fmea>> {
     list("/api/v1/fmeas").await
 }
 
+/// An FMEA as a risk cites it: which process it is of, and its number.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct FmeaRef {
+    pub id: FmeaId,
+    pub process_id: shared::org::ProcessId,
+    pub fmea_number: String,
+}
+
+/// A worksheet row as a risk cites it (a failure chain): the fields the risk form shows, read
+/// from the same answer as [`Row`] without the rest of the row.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ChainRow {
+    pub id: RowId,
+    pub position: i64,
+    pub failure_mode: String,
+    pub ap: Option<shared::fmea::ActionPriority>,
+}
+
+/// The failure chains of a worksheet.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Chains {
+    pub rows: Vec<ChainRow>,
+}
+
+/// `GET /api/v1/fmeas`, as the risk form cites them ([`FmeaRef`]).
+pub async fn fmea_refs() -> ApiResult<Vec<FmeaRef>> {
+    list("/api/v1/fmeas").await
+}
+
+/// `GET /api/v1/fmeas/{id}/worksheet?limit=N`, the failure chains of the first `limit` rows
+/// ([`ChainRow`]).
+pub async fn failure_chains(id: FmeaId, limit: usize) -> ApiResult<Chains> {
+    send(Request::get(&format!("/api/v1/fmeas/{id}/worksheet?limit={limit}"))).await
+}
+
 /// `POST /api/v1/fmeas`
 pub async fn create_fmea(input: &FmeaInput) -> ApiResult<Fmea> {
     send_json(Request::post("/api/v1/fmeas"), input).await

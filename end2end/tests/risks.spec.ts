@@ -110,6 +110,22 @@ test("accepting an unacceptable residual needs a signed rationale", async ({ bro
   await shot(page, "risk-accepted");
 });
 
+test("a control cites a failure chain of the process's FMEAs, the highest Action Priority first", async ({ browser }) => {
+  const page = await pageAs(browser, DEMO.qualityManager.username);
+  const qm = await apiAs(DEMO.qualityManager.username);
+  const fmeas = (await (await qm.get("/api/v1/fmeas")).json()).items as { process_id: number; fmea_number: string }[];
+  const fmea = fmeas[0];
+  await page.goto("/risks/new");
+  await page.getByLabel("Process").selectOption(String(fmea.process_id));
+  await page.getByRole("button", { name: "Add control" }).click();
+  const chains = page.locator('optgroup[label="FMEA failure chains of this process"] option');
+  await expect(chains.first()).toHaveText(new RegExp(`^FMEA ${fmea.fmea_number} row \\d+ \\([HML]\\): .+`));
+  // High before Medium before Low.
+  const letters = (await chains.allTextContents()).map((t) => t.match(/\((H|M|L)\)/)?.[1]);
+  expect(letters.length).toBeGreaterThan(0);
+  expect(letters.join("")).toMatch(/^H*M*L*$/);
+});
+
 test("the risk form rates as you choose and names bad fields", async ({ browser }) => {
   const page = await pageAs(browser, DEMO.processOwner.username);
   await page.goto("/risks/new");

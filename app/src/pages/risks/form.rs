@@ -440,15 +440,15 @@ fn RiskForm(
         async move {
             let Some(chosen) = chosen else { return Vec::new() };
             let mut out = Vec::new();
-            for f in api::list_fmeas().await.unwrap_or_default().into_iter().filter(|f| f.process_id.0 == chosen) {
-                if let Ok(sheet) = api::worksheet_first(f.id, CHAINS_READ).await {
-                    let mut rows: Vec<_> = sheet.rows.into_iter().filter(|r| r.cells.ap().is_some()).collect();
-                    rows.sort_by_key(|r| (r.cells.ap(), r.position));
+            for f in api::fmea_refs().await.unwrap_or_default().into_iter().filter(|f| f.process_id.0 == chosen) {
+                if let Ok(sheet) = api::failure_chains(f.id, CHAINS_READ).await {
+                    let mut rows: Vec<_> = sheet.rows.into_iter().filter(|r| r.ap.is_some()).collect();
+                    rows.sort_by_key(|r| (r.ap, r.position));
                     for r in rows.into_iter().take(300) {
-                        let ap = r.cells.ap().map(|a| a.letter()).unwrap_or('-');
+                        let ap = r.ap.map(|a| a.letter()).unwrap_or('-');
                         out.push((
                             format!("fmea_row:{}", r.id),
-                            format!("FMEA {} row {} ({ap}): {}", f.fmea_number, r.position, r.cells.failure_mode),
+                            format!("FMEA {} row {} ({ap}): {}", f.fmea_number, r.position, r.failure_mode),
                         ));
                     }
                 }
