@@ -168,8 +168,8 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("/quality/complaints/new") view=|| quality::complaints::route(quality::complaints::Page::New) />
                         <Route path=path!("/quality/complaints/:id") view=|| quality::complaints::route(quality::complaints::Page::Record) />
                         <Route path=path!("/quality/capas") view=|| quality::capas::route(quality::capas::Page::Register) />
-                        <Route path=path!("/quality/capas/:id") view=|| quality::capas::route(quality::capas::Page::Record) />
-                        <Route path=path!("/quality/capas/:id/8d") view=|| quality::capas::route(quality::capas::Page::EightD) />
+                        <Route path=path!("/quality/capas/:id") view=|| quality::capas::record::route(quality::capas::record::Page::Record) />
+                        <Route path=path!("/quality/capas/:id/8d") view=|| quality::capas::record::route(quality::capas::record::Page::EightD) />
                         <Route path=path!("/work") view=|| work::route(work::Page::Mine) />
                         <Route path=path!("/inbox") view=|| work::route(work::Page::Inbox) />
                         <Route path=path!("/") view=|| dashboard::route(dashboard::Page::Home) />

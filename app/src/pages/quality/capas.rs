@@ -23,7 +23,14 @@ use crate::components::signature::SignaturePanel;
 use crate::components::status::{loaded, loaded_distinct, today_utc};
 use crate::session::{can, changes_of, session};
 
-crate::area!(quality_capas, Page { Register => CapaRegister, Record => CapaPage, EightD => EightDReport });
+// Two chunks: the register with the new CAPA's form (here), and a CAPA's record with its 8D
+// report ([`record`]).
+crate::area!(quality_capas, Page { Register => CapaRegister });
+
+/// A CAPA's record and its 8D report, a chunk of their own (see [`crate::area`]).
+pub mod record {
+    crate::area!(capa_record, Page { Record => super::CapaPage, EightD => super::EightDReport });
+}
 
 fn capa_badge(state: CapaState) -> impl IntoView {
     view! { <StateBadge label=state.label() key=state.as_str() /> }
@@ -40,6 +47,7 @@ fn pct(v: Option<f64>) -> String {
 /// `/quality/capas`
 #[component]
 pub fn CapaRegister() -> impl IntoView {
+    crate::area::prefetch_next(record::prefetch);
     let s = session();
     let changes = changes_of("capa");
     let open_only = RwSignal::new(true);
