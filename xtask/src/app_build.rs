@@ -175,7 +175,7 @@ pub fn build(profile: Profile) -> Result<Report> {
             }
         }
     }
-    // One response per area instead of one per file (an area needs 46-83 of them).
+    // One response per area instead of one per file (an area needs 108-312 of them).
     let loader_path = pkg.join("__wasm_split.js");
     let loader = std::fs::read_to_string(&loader_path).map_err(io(&loader_path))?;
     let manifest = split_manifest(&loader);
@@ -248,7 +248,7 @@ pub fn bundle_bytes(files: &[Vec<u8>]) -> Result<Vec<u8>> {
 
 /// The loader wasm-split-cli writes, changed to fetch each area's files as one response,
 /// `area_<name>.bin` ([`bundle_bytes`], the files in [`split_manifest`]'s order): an area needs
-/// 46-130 wasm files, most of them under 2 KB, and a browser fetches six at a time from one
+/// 108-312 wasm files, most of them under 2 KB, and a browser fetches six at a time from one
 /// server; compressed as one stream they are also 25-33 % smaller than file by file (each file
 /// repeats the module's type section, among others). A chunk that another area has already
 /// loaded comes again in this area's bundle, but is not instantiated again. The split files are
