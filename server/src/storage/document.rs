@@ -372,7 +372,8 @@ impl TryFrom<RevisionRow> for Revision {
 
 pub(super) const REVISION_SELECT: &str = "select r.revision_id, r.document_id, r.seq, r.label, r.status, \
      r.author_id, u.full_name as author_name, r.status_reason, r.body, r.reason_for_change, r.change_summary, \
-     r.requested_by, r.effective_date, r.train_by, r.no_retraining, r.no_retraining_reason, r.content_version, r.version, \
+     r.requested_by, r.effective_date, r.train_by, r.no_retraining, r.no_retraining_reason, r.content_version, \
+     r.version, \
      r.created_at, r.updated_at, f.name as file_name, f.media_type as file_media_type, f.size as file_size, \
      f.sha256 as file_sha256 from document_revisions r join users u on u.user_id = r.author_id \
      left join document_files f on f.revision_id = r.revision_id and f.current";

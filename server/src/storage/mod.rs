@@ -391,3 +391,32 @@ pub async fn connect(url: &DatabaseUrl, settings: &PoolSettings) -> StoreResult<
         Ok(Arc::new(SqliteStore::new(pool)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// rustfmt formats every line of storage only if none is wider than its `max_width` (120):
+    /// a string literal it cannot break, or a macro call it cannot format, would leave a line
+    /// unformatted without `cargo fmt --check` noticing (that check's `error_on_line_overflow`
+    /// is nightly-only). SQL is broken with `\` at a space instead.
+    #[test]
+    fn no_line_of_storage_is_wider_than_rustfmt_formats() {
+        fn visit(dir: &std::path::Path, wide: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).expect("storage is readable") {
+                let path = entry.expect("an entry").path();
+                if path.is_dir() {
+                    visit(&path, wide);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).expect("source is UTF-8");
+                    for (n, line) in text.lines().enumerate() {
+                        if line.chars().count() > 120 {
+                            wide.push(format!("{}:{}: {} characters", path.display(), n + 1, line.chars().count()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut wide = Vec::new();
+        visit(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/storage"), &mut wide);
+        assert!(wide.is_empty(), "lines over 120 characters:\n{}", wide.join("\n"));
+    }
+}

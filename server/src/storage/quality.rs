@@ -231,7 +231,8 @@ pub(super) fn bad(what: &str, value: &str) -> StoreError {
     StoreError::Internal(format!("unknown {what} `{value}` in the database"))
 }
 
-pub(super) const NC_SELECT: &str = "select n.nc_id, n.number, n.source, n.category_id, c.name as category, n.process_id, \
+pub(super) const NC_SELECT: &str = "select n.nc_id, n.number, n.source, n.category_id, c.name as category, \
+     n.process_id, \
      p.name as process_name, n.product, n.lot, n.quantity, n.description, n.containment, n.reported_on, \
      n.reported_by, n.reported_by_name, n.cost_scrap, n.cost_rework, n.cost_warranty, n.cost_returns, \
      n.disposition, n.disposition_note, n.dispositioned_by, n.capa_needed, n.evaluation_rationale, n.root_cause, \
@@ -388,7 +389,8 @@ impl TryFrom<ComplaintRow> for Complaint {
     }
 }
 
-pub(super) const CAPA_SELECT: &str = "select k.capa_id, k.number, k.title, k.kind, k.state, k.nc_id, n.number as nc_number, \
+pub(super) const CAPA_SELECT: &str = "select k.capa_id, k.number, k.title, k.kind, k.state, k.nc_id, n.number \
+     as nc_number, \
      k.complaint_id, m.number as complaint_number, k.process_id, p.name as process_name, k.owner_id, \
      o.full_name as owner_name, k.verifier_id, v.full_name as verifier_name, k.severity, k.likelihood, k.due_on, \
      k.original_due_on, k.effectiveness_due_on, k.plan_version, k.investigation, k.effectiveness, k.reopen_count, \
@@ -557,7 +559,8 @@ pub(super) struct SummaryRow {
     closed_on: Option<NaiveDate>,
 }
 
-pub(super) const SUMMARY_SELECT: &str = "select k.capa_id, k.number, k.title, k.state, p.name as process_name, k.owner_id, \
+pub(super) const SUMMARY_SELECT: &str = "select k.capa_id, k.number, k.title, k.state, p.name as process_name, \
+     k.owner_id, \
      o.full_name as owner_name, k.verifier_id, v.full_name as verifier_name, k.severity, k.likelihood, k.due_on, \
      k.original_due_on, k.effectiveness_due_on, k.opened_on, k.closed_on \
      from capas k left join processes p on p.process_id = k.process_id \

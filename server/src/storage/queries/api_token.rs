@@ -167,7 +167,8 @@ impl ApiTokenStore for SqlStore {
     async fn touch_api_token(&self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
         let mut writer = self.writer().await?;
         sqlx::query(
-            "update api_tokens set last_used_at = $2 where token_id = $1 and (last_used_at is null or last_used_at < $2)",
+            "update api_tokens set last_used_at = $2 where token_id = $1 and (last_used_at is null or \
+             last_used_at < $2)",
         )
         .bind(id)
         .bind(now)

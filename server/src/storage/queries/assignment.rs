@@ -48,7 +48,8 @@ pub(super) struct RequirementRow {
     pub(super) retired_reason: Option<String>,
 }
 
-pub(super) const REQUIREMENT_SELECT: &str = "select q.requirement_id, q.title, q.kind, q.document_id, d.number as document_number, \
+pub(super) const REQUIREMENT_SELECT: &str = "select q.requirement_id, q.title, q.kind, q.document_id, d.number \
+     as document_number, \
      q.questions, q.pass_mark, q.attempts_allowed, q.recurrence_months, q.completion_days, q.version, q.created_at, \
      q.updated_at, q.retired_at, q.retired_reason from training_requirements q \
      left join documents d on d.document_id = q.document_id";

@@ -138,7 +138,10 @@ impl DashboardStore for SqlStore {
                 ((series.as_str(), period.as_str()), (*id, *value, source.as_str(), *version))
             })
             .collect();
-        let json = |m: &MeasurementInput, period: &str, value: f64, source: &str| serde_json::json!({ "series": m.series.as_str(), "period": period, "value": value, "source": source });
+        let json = |m: &MeasurementInput, period: &str, value: f64, source: &str| {
+            let series = m.series.as_str();
+            serde_json::json!({ "series": series, "period": period, "value": value, "source": source })
+        };
         let mut inserts: Vec<(&MeasurementInput, &str)> = Vec::new();
         // (id, new version, value, source, old json, new json)
         let mut updates: Vec<(i64, i64, &MeasurementInput, serde_json::Value, serde_json::Value)> = Vec::new();

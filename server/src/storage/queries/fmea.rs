@@ -150,7 +150,9 @@ pub(super) async fn fmea_baseline_json(conn: &mut Conn, id: i64) -> StoreResult<
     let Some((fmea, rows)) = fmea_baseline(conn, id).await? else { return Ok(None) };
     let rows: Vec<serde_json::Value> = rows
         .into_iter()
-        .map(|row| serde_json::json!({"id": row.id, "position": row.position, "version": row.version, "cells": row.cells}))
+        .map(|row| {
+            serde_json::json!({"id": row.id, "position": row.position, "version": row.version, "cells": row.cells})
+        })
         .collect();
     let version = fmea.content_version;
     Ok(Some((version, serde_json::json!({"fmea": fmea, "rows": rows}))))

@@ -227,7 +227,8 @@ async fn audit_read(tx: &mut WriteTx, ctx: &AuditContext, id: i64, at: chrono::D
 impl NoticeStore for SqlStore {
     async fn list_notices(&self, user: UserId, unread_only: bool, limit: u32) -> StoreResult<Vec<Notice>> {
         let sql = format!(
-            "{NOTICE_SELECT} where n.user_id = $1 and ($2 = false or n.read_at is null) order by n.notice_id desc limit $3"
+            "{NOTICE_SELECT} where n.user_id = $1 and ($2 = false or n.read_at is null) order by n.notice_id \
+             desc limit $3"
         );
         let rows: Vec<NoticeRow> =
             sqlx::query_as(&sql).bind(user.0).bind(unread_only).bind(i64::from(limit)).fetch_all(&self.pool).await?;
@@ -302,7 +303,8 @@ impl NoticeStore for SqlStore {
                 .await?;
         let before = before.map(|(approved, effective)| NoticeSettings { approved, effective }).unwrap_or_default();
         let (version,): (i64,) = sqlx::query_as(
-            "insert into notice_settings (user_id, approved, effective, version, updated_at) values ($1, $2, $3, 1, $4) \
+            "insert into notice_settings (user_id, approved, effective, version, updated_at) values ($1, $2, \
+             $3, 1, $4) \
              on conflict (user_id) do update set approved = $2, effective = $3, \
              version = notice_settings.version + 1, updated_at = $4 returning version",
         )

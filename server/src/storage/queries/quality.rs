@@ -721,7 +721,8 @@ impl QualityStore for SqlStore {
                     "insert into capas (number, title, kind, state, process_id, owner_id, verifier_id, severity, \
                      likelihood, due_on, original_due_on, investigation, effectiveness, root_cause, investigated, \
                      found_on, opened_on, closed_on, version, created_at, updated_at) \
-                     values ($1, $2, 'corrective', 'closed', $3, $4, $5, 3, 3, $6, $6, $7, $8, $9, 1, $10, $13, $11, 1, \
+                     values ($1, $2, 'corrective', 'closed', $3, $4, $5, 3, 3, $6, $6, $7, $8, $9, 1, $10, $13, \
+                     $11, 1, \
                      $12, $12) returning capa_id",
                 )
                 .bind(&number)
@@ -797,7 +798,8 @@ impl QualityStore for SqlStore {
         .fetch_all(&self.pool)
         .await?;
         let capas: Vec<(String, String, String, String)> = sqlx::query_as(
-            "select number, title, investigation, root_cause from capas where state = 'closed' and root_cause is not null",
+            "select number, title, investigation, root_cause from capas where state = 'closed' and root_cause \
+             is not null",
         )
         .fetch_all(&self.pool)
         .await?;

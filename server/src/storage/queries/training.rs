@@ -213,7 +213,8 @@ impl TrainingStore for SqlStore {
         });
         let now = Utc::now();
         let (id,): (i64,) = sqlx::query_as(
-            "insert into training_requirements (title, kind, document_id, quiz, questions, pass_mark, attempts_allowed, \
+            "insert into training_requirements (title, kind, document_id, quiz, questions, pass_mark, \
+             attempts_allowed, \
              recurrence_months, completion_days, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
              $10, $10) returning requirement_id",
         )
@@ -488,7 +489,8 @@ impl TrainingStore for SqlStore {
         // read the revision and sign again before the next round.
         let round_over = !passed && attempt % quiz.attempts_allowed.max(1) == 0 && a.revision_id.is_some();
         let (version,): (i64,) = sqlx::query_as(
-            "update training_assignments set attempts_used = attempts_used + 1, version = version + 1, updated_at = $2, \
+            "update training_assignments set attempts_used = attempts_used + 1, version = version + 1, \
+             updated_at = $2, \
              acknowledged_at = case when $3 then null else acknowledged_at end, \
              signature_id = case when $3 then null else signature_id end \
              where assignment_id = $1 returning version",
@@ -658,7 +660,8 @@ impl TrainingStore for SqlStore {
             Some(doc) => {
                 let revs: Vec<RevisionFactRow> = sqlx::query_as(
                     "select document_id, revision_id, seq, label, status, in_force_from, no_retraining, train_by \
-                     from document_revisions where document_id = $1 and status in ('approved', 'effective', 'superseded') \
+                     from document_revisions where document_id = $1 and status in ('approved', 'effective', \
+                     'superseded') \
                      order by seq",
                 )
                 .bind(doc.0)
