@@ -26,7 +26,6 @@ crate::area!(dashboard, Page { Home => Dashboard, Overdue => OverdueWork });
 /// chose in their order (every KPI by default), the quality objectives and the risk heatmap.
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    crate::area::prefetch_next(chart::chunk::prefetch);
     let s = session();
     let query = use_query_map();
     let navigate = leptos_router::hooks::use_navigate();
