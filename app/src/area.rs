@@ -45,20 +45,90 @@ macro_rules! area {
             })
         }
 
+        fn load_boxed() -> $crate::area::Load {
+            Box::pin(load())
+        }
+
         /// `page`, once this area's chunk is loaded.
-        pub fn route(page: Page) -> impl ::leptos::prelude::IntoView {
-            $crate::area::lazy(|| Box::pin(load()), move || render(page))
+        pub fn route(page: Page) -> ::leptos::prelude::AnyView {
+            $crate::area::lazy(load_boxed, ::std::sync::Arc::new(move || Box::pin(render(page))), $crate::area::Unit::Page)
         }
 
         /// Starts loading this area's chunk (no-op when it is loaded or loading).
         #[allow(dead_code, reason = "an area reached only from another area's page has no navigation link")]
         pub fn prefetch() {
-            $crate::area::prefetch(|| Box::pin(load()));
+            $crate::area::prefetch(load_boxed);
         }
     };
 }
 
-type Load = std::pin::Pin<Box<dyn Future<Output = Result<(), SplitLoaderError>>>>;
+/// Declares a part of a page that is loaded when it is first shown, not with its page: a form
+/// or dialog a button opens. `crate::part!(dashboard__customise, customise(layout: RwSignal<DashboardLayout>));`
+/// in the module of `fn customise(layout: …) -> impl IntoView` gives the module
+/// `dashboard__customise` with `view(layout)`, the part (loaded when needed), and `prefetch()`.
+///
+/// The chunk's name is its page's chunk, `__`, and the part's name: the build bundles only what
+/// the page's own chunk does not already hold (`cargo xtask build-app`), so a part must be shown
+/// by that page only, never from another area.
+#[macro_export]
+macro_rules! part {
+    ($chunk:ident, $function:ident($($arg:ident: $ty:ty),* $(,)?)) => {
+        #[allow(non_snake_case, reason = "the page's chunk, `__`, the part: the build reads the page from the name")]
+        pub mod $chunk {
+            #[allow(unused_imports)]
+            use super::*;
+
+            /// The part's entry point, split into its own chunk.
+            #[::leptos::wasm_split::wasm_split(
+                $chunk,
+                wasm_split_path = ::leptos::wasm_split,
+                fallible,
+                preload(#[doc(hidden)] load)
+            )]
+            #[allow(clippy::boxed_local, reason = "one pointer across the split point's C ABI")]
+            fn render(args: Box<($($ty,)*)>) -> Result<::leptos::prelude::AnyView, ::leptos::wasm_split::SplitLoaderError> {
+                use ::leptos::prelude::IntoAny;
+                let ($($arg,)*) = *args;
+                Ok(::leptos::prelude::untrack(|| super::$function($($arg),*).into_any()))
+            }
+
+            fn load_boxed() -> $crate::area::Load {
+                Box::pin(load())
+            }
+
+            /// The part, once its chunk is loaded.
+            pub fn view($($arg: $ty),*) -> ::leptos::prelude::AnyView {
+                $crate::area::lazy(
+                    load_boxed,
+                    ::std::sync::Arc::new(move || Box::pin(render(Box::new(($($arg.clone(),)*))))),
+                    $crate::area::Unit::Part,
+                )
+            }
+
+            /// Starts loading the part's chunk (a button that shows it, on hover or focus).
+            #[allow(dead_code, reason = "not every part is prefetched")]
+            pub fn prefetch() {
+                $crate::area::prefetch(load_boxed);
+            }
+        }
+    };
+}
+
+/// A chunk being loaded.
+pub type Load = std::pin::Pin<Box<dyn Future<Output = Result<(), SplitLoaderError>>>>;
+
+/// A split point's view, built once its chunk is loaded: one type for every area and part, so
+/// that [`lazy`] is compiled once, not once per split point into the first load.
+pub type Render = std::sync::Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<AnyView, SplitLoaderError>>>> + Send + Sync,
+>;
+
+/// What a chunk holds: a whole page, or a part of one (which fails in place, not as a page).
+#[derive(Clone, Copy, PartialEq)]
+pub enum Unit {
+    Page,
+    Part,
+}
 
 /// Polls a future once, without a waker; the future back when it is not finished (a loading
 /// chunk must not be dropped mid-flight: the loader calls back into it).
@@ -80,26 +150,23 @@ enum State {
 
 /// The page from `render` when its chunk is loaded; otherwise "Loading…" while `load` fetches
 /// it, then the page, or a message with a "Reload" button when the chunk could not be loaded.
-pub fn lazy<R>(load: fn() -> Load, render: impl Fn() -> R + Send + 'static) -> impl IntoView
-where
-    R: Future<Output = Result<AnyView, SplitLoaderError>> + 'static,
-{
+pub fn lazy(load: fn() -> Load, render: Render, unit: Unit) -> AnyView {
     if NEW_BUILD.get() {
-        return view! { <NewBuild /> }.into_any();
+        return view! { <NewBuild unit /> }.into_any();
     }
     let state = RwSignal::new(State::Loading);
     (move || {
         if state.get() == State::Failed {
-            return view! { <ChunkFailed /> }.into_any();
+            return view! { <ChunkFailed unit /> }.into_any();
         }
         match poll_once(load()) {
             // Loaded: the split function completes on its first poll, building the page under
             // this closure's owner, so a page of a loaded area renders at once.
-            Ok(Ok(())) => match poll_once(Box::pin(render())) {
+            Ok(Ok(())) => match poll_once(render()) {
                 Ok(Ok(page)) => page,
-                _ => view! { <ChunkFailed /> }.into_any(),
+                _ => view! { <ChunkFailed unit /> }.into_any(),
             },
-            Ok(Err(_)) => view! { <ChunkFailed /> }.into_any(),
+            Ok(Err(_)) => view! { <ChunkFailed unit /> }.into_any(),
             Err(loading) => {
                 leptos::task::spawn_local(async move {
                     let outcome = loading.await;
@@ -135,17 +202,34 @@ pub fn note_served_build(served: Option<String>) {
     }
 }
 
-/// Shown instead of the next page once a new build is being served.
+/// Shown instead of the next page (or part of a page) once a new build is being served.
 #[component]
-fn NewBuild() -> impl IntoView {
+fn NewBuild(unit: Unit) -> impl IntoView {
+    let text = "A new version of Caliper was installed while this page was open. Reload to continue with it; nothing you saved is lost.";
+    match unit {
+        Unit::Page => view! {
+            <section class="placeholder" role="alert">
+                <h1>"Caliper has been updated"</h1>
+                <p>{text}</p>
+                <ReloadButton />
+            </section>
+        }
+        .into_any(),
+        Unit::Part => view! {
+            <div class="alert alert-error" role="alert">
+                <strong>"Caliper has been updated. "</strong>{text}" " <ReloadButton />
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn ReloadButton() -> impl IntoView {
     view! {
-        <section class="placeholder" role="alert">
-            <h1>"Caliper has been updated"</h1>
-            <p>"A new version of Caliper was installed while this page was open. Reload to continue with it; nothing you saved is lost."</p>
-            <button type="button" class="btn btn-primary" on:click=|_| reload()>
-                "Reload"
-            </button>
-        </section>
+        <button type="button" class="btn btn-primary" on:click=|_| reload()>
+            "Reload"
+        </button>
     }
 }
 
@@ -163,20 +247,26 @@ pub fn prefetch_next(prefetch: fn()) {
     set_timeout(prefetch, std::time::Duration::from_millis(300));
 }
 
-/// Shown in place of a page whose code could not be loaded.
+/// Shown in place of a page (or part of one) whose code could not be loaded.
 #[component]
-fn ChunkFailed() -> impl IntoView {
-    view! {
-        <section class="placeholder" role="alert">
-            <h1>"This page could not be loaded"</h1>
-            <p>
-                "Caliper could not fetch the code for this part of the app. The network may have dropped, or a new
-                version of Caliper has been installed since this page was opened. Nothing you saved is lost."
-            </p>
-            <button type="button" class="btn btn-primary" on:click=|_| reload()>
-                "Reload"
-            </button>
-        </section>
+fn ChunkFailed(unit: Unit) -> impl IntoView {
+    let text = "Caliper could not fetch the code for this part of the app. The network may have dropped, or a new \
+                version of Caliper has been installed since this page was opened. Nothing you saved is lost.";
+    match unit {
+        Unit::Page => view! {
+            <section class="placeholder" role="alert">
+                <h1>"This page could not be loaded"</h1>
+                <p>{text}</p>
+                <ReloadButton />
+            </section>
+        }
+        .into_any(),
+        Unit::Part => view! {
+            <div class="alert alert-error" role="alert">
+                <strong>"This part of the page could not be loaded. "</strong>{text}" " <ReloadButton />
+            </div>
+        }
+        .into_any(),
     }
 }
 

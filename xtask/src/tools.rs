@@ -1,6 +1,7 @@
 //! Installing what the build needs, from the registries only: the wasm32 target (rustup),
-//! wasm-split-cli and wasm-bindgen-cli (`cargo install`), Chromium and PostgreSQL (apt), Playwright
-//! (npm, browser downloads disabled).
+//! wasm-split-cli and wasm-bindgen-cli (`cargo install`), binaryen's wasm-opt (npm: binaryen.js,
+//! WebAssembly run by Node, no native binary), Chromium and PostgreSQL (apt), Playwright (npm,
+//! browser downloads disabled).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,9 @@ use crate::{Result, cargo, root, run, step};
 
 /// The splitter, matching the `wasm_split_helpers` that Leptos 0.8 marks split points with.
 const WASM_SPLIT_VERSION: &str = "0.2.4";
+
+/// binaryen.js, whose optimizer the build runs on every wasm file (`app_build::optimize`).
+pub const BINARYEN_VERSION: &str = "132.0.0";
 
 /// Tool cache (`$CALIPER_CACHE` or `~/.cache/caliper`), outside the clone so CI can reuse it.
 pub fn cache_dir() -> PathBuf {
@@ -72,7 +76,7 @@ fn cargo_install(krate: &str, version: &str, features: &[&str]) -> Result {
     })
 }
 
-/// The wasm32 target, wasm-split-cli and wasm-bindgen-cli.
+/// The wasm32 target, wasm-split-cli, wasm-bindgen-cli and binaryen.js.
 pub fn ensure_app_tools() -> Result {
     let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
     let has_target = installed.map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"));
@@ -89,12 +93,27 @@ pub fn ensure_app_tools() -> Result {
         cargo_install("wasm_split_cli_support", WASM_SPLIT_VERSION, &["build-binary"])?;
         std::fs::write(&marker, WASM_SPLIT_VERSION).map_err(|e| format!("{}: {e}", marker.display()))?;
     }
+    let binaryen = binaryen_dir();
+    let installed = std::fs::read_to_string(binaryen.join("node_modules/binaryen/package.json"));
+    if !installed.is_ok_and(|p| p.contains(&format!("\"version\": \"{BINARYEN_VERSION}\""))) {
+        step(&format!("install binaryen.js {BINARYEN_VERSION} (npm, once)"));
+        std::fs::create_dir_all(&binaryen).map_err(|e| format!("{}: {e}", binaryen.display()))?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--no-save", "--prefix"])
+            .arg(&binaryen)
+            .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
+    }
     let wanted = locked_wasm_bindgen()?;
     if !version_of(&tools_bin().join("wasm-bindgen")).is_some_and(|v| v.ends_with(&wanted)) {
         step(&format!("install wasm-bindgen-cli {wanted} (cargo install, once)"));
         cargo_install("wasm-bindgen-cli", &wanted, &[])?;
     }
     Ok(())
+}
+
+/// Where binaryen.js is installed (`node_modules/binaryen` under it).
+pub fn binaryen_dir() -> PathBuf {
+    cache_dir().join("tools/binaryen")
 }
 
 fn is_root() -> bool {

@@ -71,12 +71,13 @@ pub fn Dashboard() -> impl IntoView {
                         </select>
                     </label>
                     <button type="button" class="btn" aria-expanded=move || customising.get().to_string()
+                        on:pointerenter=|_| dashboard__customise::prefetch() on:focus=|_| dashboard__customise::prefetch()
                         on:click=move |_| customising.update(|c| *c = !*c)>"Choose tiles"</button>
                     <A href="/dashboard/measurements" attr:class="btn">"Measurements and targets"</A>
                     <button type="button" class="btn" on:click=move |_| { let _ = window().print(); }>"Print"</button>
                 </div>
             </header>
-            {move || customising.get().then(|| view! { <Customise layout on_done=Callback::new(move |_| customising.set(false)) /> })}
+            {move || customising.get().then(|| dashboard__customise::view(layout, Callback::new(move |_| customising.set(false))))}
             <objectives::Objectives can_manage=can(s, &[Permission::ManageMeasurements]) />
             <div class="tiles">
                 <For each=tiles key=|item| *item let:item>
@@ -94,10 +95,12 @@ pub fn Dashboard() -> impl IntoView {
     }
 }
 
+// Opened by "Choose tiles": a chunk of its own, loaded when first opened.
+crate::part!(dashboard__customise, customise(layout: RwSignal<DashboardLayout>, on_done: Callback<()>));
+
 /// The person's choice of tiles and their order, saved on the server (their other devices and
 /// tabs get it too).
-#[component]
-fn Customise(layout: RwSignal<DashboardLayout>, on_done: Callback<()>) -> impl IntoView {
+fn customise(layout: RwSignal<DashboardLayout>, on_done: Callback<()>) -> impl IntoView {
     // The draft: every KPI, shown or not, in order (the shown ones first, as saved).
     let draft = RwSignal::new({
         let l = layout.get_untracked();

@@ -38,10 +38,11 @@ pub fn Objectives(can_manage: bool) -> impl IntoView {
                 <h2 id="objectives-title">"Quality objectives"</h2>
                 {can_manage.then(|| view! {
                     <button type="button" class="btn btn-small no-print" aria-expanded=move || adding.get().to_string()
+                        on:pointerenter=|_| dashboard__new_objective::prefetch() on:focus=|_| dashboard__new_objective::prefetch()
                         on:click=move |_| adding.update(|a| *a = !*a)>"New objective"</button>
                 })}
             </div>
-            {move || adding.get().then(|| view! { <NewObjective on_done=Callback::new(move |_| { adding.set(false); list.refetch(); }) /> })}
+            {move || adding.get().then(|| dashboard__new_objective::view(Callback::new(move |_| { adding.set(false); list.refetch(); })))}
             {loaded(list, "the objectives", |items: Vec<Objective>| if items.is_empty() {
                 view! { <p class="empty">"No quality objective yet."</p> }.into_any()
             } else {
@@ -84,8 +85,10 @@ pub fn Objectives(can_manage: bool) -> impl IntoView {
     }
 }
 
-#[component]
-fn NewObjective(on_done: Callback<()>) -> impl IntoView {
+// The quality manager's form, opened by "New objective": a chunk of its own.
+crate::part!(dashboard__new_objective, new_objective(on_done: Callback<()>));
+
+fn new_objective(on_done: Callback<()>) -> impl IntoView {
     let people = crate::data::resource(api::user_directory);
     let title = RwSignal::new(String::new());
     let kpi = RwSignal::new(Kpi::ALL[0]);
