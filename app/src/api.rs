@@ -149,6 +149,25 @@ async fn send<T: DeserializeOwned>(req: RequestBuilder) -> ApiResult<T> {
     decode(&exchange(stamped(req).build(), true).await?)
 }
 
+/// An answer read straight into `T` as it is parsed, not through a `serde_json::Value`: for an
+/// FMEA and its worksheet rows, which the app reads this way only, so that their parsing code is
+/// compiled once, and the fast way (a 10,000-row worksheet: 88 against 190 ms through a value,
+/// natively).
+#[inline(never)]
+fn decode_direct<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
+    serde_json::from_str(text).map_err(|e| ApiError::Network(e.to_string()))
+}
+
+/// [`send`], read by [`decode_direct`].
+async fn send_direct<T: DeserializeOwned>(req: RequestBuilder) -> ApiResult<T> {
+    decode_direct(&exchange(stamped(req).build(), true).await?)
+}
+
+/// [`send_json`], read by [`decode_direct`].
+async fn send_json_direct<T: DeserializeOwned>(req: RequestBuilder, body: &impl Serialize) -> ApiResult<T> {
+    decode_direct(&exchange(guarded(req).json(body), true).await?)
+}
+
 /// A state-changing request without a body and without an answer (204).
 async fn send_empty(req: RequestBuilder) -> ApiResult<()> {
     exchange(guarded(req).build(), true).await.map(drop)
@@ -528,7 +547,8 @@ pub async fn work() -> ApiResult<Vec<WorkItem>> {
 
 /// `GET /api/v1/fmeas`
 pub async fn list_fmeas() -> ApiResult<Vec<Fmea>> {
-    list("/api/v1/fmeas").await
+    let list: List<Fmea> = send_direct(Request::get("/api/v1/fmeas")).await?;
+    Ok(list.items)
 }
 
 /// An FMEA as a risk cites it: which process it is of, and its number.
@@ -568,44 +588,42 @@ pub async fn failure_chains(id: FmeaId, limit: usize) -> ApiResult<Chains> {
 
 /// `POST /api/v1/fmeas`
 pub async fn create_fmea(input: &FmeaInput) -> ApiResult<Fmea> {
-    send_json(Request::post("/api/v1/fmeas"), input).await
+    send_json_direct(Request::post("/api/v1/fmeas"), input).await
 }
 
 /// `PUT /api/v1/fmeas/{id}` (the input carries the version and the reason)
 pub async fn update_fmea(id: FmeaId, input: &FmeaInput) -> ApiResult<Fmea> {
-    send_json(Request::put(&format!("/api/v1/fmeas/{id}")), input).await
+    send_json_direct(Request::put(&format!("/api/v1/fmeas/{id}")), input).await
 }
 
 /// `GET /api/v1/fmeas/{id}`
 pub async fn get_fmea(id: FmeaId) -> ApiResult<Fmea> {
-    send(Request::get(&format!("/api/v1/fmeas/{id}"))).await
+    send_direct(Request::get(&format!("/api/v1/fmeas/{id}"))).await
 }
 
 /// `GET /api/v1/fmeas/{id}/worksheet?limit=N`: the header and the first `limit` rows.
 pub async fn worksheet_first(id: FmeaId, limit: usize) -> ApiResult<Worksheet> {
-    send(Request::get(&format!("/api/v1/fmeas/{id}/worksheet?limit={limit}"))).await
+    send_direct(Request::get(&format!("/api/v1/fmeas/{id}/worksheet?limit={limit}"))).await
 }
 
-/// `GET /api/v1/fmeas/{id}/worksheet`: read as it is parsed, not through a `serde_json::Value`
-/// ([`decode`]), which takes twice as long for 10,000 rows (88 against 190 ms, natively).
+/// `GET /api/v1/fmeas/{id}/worksheet`
 pub async fn worksheet(id: FmeaId) -> ApiResult<Worksheet> {
-    let text = exchange(stamped(Request::get(&format!("/api/v1/fmeas/{id}/worksheet"))).build(), true).await?;
-    serde_json::from_str(&text).map_err(|e| ApiError::Network(e.to_string()))
+    send_direct(Request::get(&format!("/api/v1/fmeas/{id}/worksheet"))).await
 }
 
 /// `GET /api/v1/fmea-rows/{id}`
 pub async fn get_row(id: RowId) -> ApiResult<Row> {
-    send(Request::get(&format!("/api/v1/fmea-rows/{id}"))).await
+    send_direct(Request::get(&format!("/api/v1/fmea-rows/{id}"))).await
 }
 
 /// `POST /api/v1/fmeas/{id}/rows`
 pub async fn create_row(fmea: FmeaId, input: &RowInput) -> ApiResult<Row> {
-    send_json(Request::post(&format!("/api/v1/fmeas/{fmea}/rows")), input).await
+    send_json_direct(Request::post(&format!("/api/v1/fmeas/{fmea}/rows")), input).await
 }
 
 /// `PUT /api/v1/fmea-rows/{id}` (the input carries the row's version)
 pub async fn update_row(id: RowId, input: &RowInput) -> ApiResult<Row> {
-    send_json(Request::put(&format!("/api/v1/fmea-rows/{id}")), input).await
+    send_json_direct(Request::put(&format!("/api/v1/fmea-rows/{id}")), input).await
 }
 
 /// `POST /api/v1/fmeas/{id}/import` with the file's bytes as they are (the server, not the

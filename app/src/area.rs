@@ -74,7 +74,7 @@ macro_rules! area {
 macro_rules! part {
     ($chunk:ident, $function:ident($($arg:ident: $ty:ty),* $(,)?)) => {
         #[allow(non_snake_case, reason = "the page's chunk, `__`, the part: the build reads the page from the name")]
-        pub mod $chunk {
+        mod $chunk {
             #[allow(unused_imports)]
             use super::*;
 
@@ -97,7 +97,7 @@ macro_rules! part {
             }
 
             /// The part, once its chunk is loaded.
-            pub fn view($($arg: $ty),*) -> ::leptos::prelude::AnyView {
+            pub(super) fn view($($arg: $ty),*) -> ::leptos::prelude::AnyView {
                 $crate::area::lazy(
                     load_boxed,
                     ::std::sync::Arc::new(move || Box::pin(render(Box::new(($($arg.clone(),)*))))),
@@ -107,8 +107,40 @@ macro_rules! part {
 
             /// Starts loading the part's chunk (a button that shows it, on hover or focus).
             #[allow(dead_code, reason = "not every part is prefetched")]
-            pub fn prefetch() {
+            pub(super) fn prefetch() {
                 $crate::area::prefetch(load_boxed);
+            }
+        }
+    };
+}
+
+/// Declares a step of a page whose code is loaded when it is first taken, not with its page (an
+/// import the user starts, say): `crate::part!(fmea_worksheet__import, async import(fmea: FmeaId));`
+/// in the module of `async fn import(fmea: FmeaId)` gives the module `fmea_worksheet__import`
+/// with `run(fmea)`, which loads the chunk and then does the step (`Err` when the chunk could
+/// not be loaded). Named and bundled as [`part!`](crate::part).
+#[macro_export]
+macro_rules! step_part {
+    ($chunk:ident, async $function:ident($($arg:ident: $ty:ty),* $(,)?)) => {
+        #[allow(non_snake_case, reason = "the page's chunk, `__`, the part: the build reads the page from the name")]
+        mod $chunk {
+            #[allow(unused_imports)]
+            use super::*;
+
+            type Step = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = ()>>>;
+
+            /// The step's entry point, split into its own chunk.
+            #[::leptos::wasm_split::wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
+            #[allow(clippy::boxed_local, reason = "one pointer across the split point's C ABI")]
+            fn start(args: Box<($($ty,)*)>) -> Result<Step, ::leptos::wasm_split::SplitLoaderError> {
+                let ($($arg,)*) = *args;
+                Ok(Box::pin($function($($arg),*)))
+            }
+
+            /// Loads the step's chunk (once), then takes the step.
+            pub(super) async fn run($($arg: $ty),*) -> Result<(), ::leptos::wasm_split::SplitLoaderError> {
+                start(Box::new(($($arg,)*))).await?.await;
+                Ok(())
             }
         }
     };

@@ -76,7 +76,12 @@ pub fn SignaturePanel(
     /// approval); without it, whenever the user may sign.
     #[prop(optional, into)]
     open_to_signing: Option<Signal<bool>>,
+    /// The signing dialog as a part of the page (loaded when first opened, prefetched when the
+    /// pointer or the focus reaches "Sign…"): `(page__sign::view, page__sign::prefetch)` of the
+    /// page's `crate::part!(page__sign, sign_dialog(args: SignArgs))`.
+    dialog: (fn(SignArgs) -> AnyView, fn()),
 ) -> impl IntoView {
+    let (dialog, prefetch_dialog) = dialog;
     let s = session();
     let signatures = crate::data::resource(move || {
         version.track();
@@ -110,22 +115,40 @@ pub fn SignaturePanel(
                 }
             })}
             <div class="actions" hidden=move || !may_sign()>
-                <button type="button" class="btn btn-primary" on:click=move |_| open.set(true)>"Sign…"</button>
+                <button type="button" class="btn btn-primary" on:pointerenter=move |_| prefetch_dialog()
+                    on:focus=move |_| prefetch_dialog() on:click=move |_| open.set(true)>"Sign…"</button>
             </div>
-            {move || open.get().then(|| view! {
-                <SignDialog
-                    record_type
-                    record_id
-                    version=version.get_untracked()
-                    meaning
-                    what=what.get_untracked()
-                    rationale=rationale.map(|r| r.get_untracked())
-                    on_signed=signed
-                    on_close=Callback::new(move |()| open.set(false))
-                />
-            })}
+            {move || open.get().then(|| dialog(SignArgs {
+                record_type,
+                record_id,
+                version: version.get_untracked(),
+                meaning,
+                what: what.get_untracked(),
+                rationale: rationale.map(|r| r.get_untracked()),
+                on_signed: signed,
+                on_close: Callback::new(move |()| open.set(false)),
+            }))}
         </div>
     }
+}
+
+/// What the signing dialog signs, and what it calls back.
+#[derive(Clone)]
+pub struct SignArgs {
+    pub record_type: &'static str,
+    pub record_id: i64,
+    pub version: i64,
+    pub meaning: Meaning,
+    pub what: String,
+    pub rationale: Option<bool>,
+    pub on_signed: Callback<Signature>,
+    pub on_close: Callback<()>,
+}
+
+/// [`SignDialog`], for a page's part (`crate::part!(page__sign, sign_dialog(args: SignArgs))`).
+pub fn sign_dialog(args: SignArgs) -> impl IntoView {
+    let SignArgs { record_type, record_id, version, meaning, what, rationale, on_signed, on_close } = args;
+    view! { <SignDialog record_type record_id version meaning what rationale on_signed on_close /> }
 }
 
 /// The electronic-signature agreement, asked before a person's first signature (11.100(c)).

@@ -20,7 +20,7 @@ use crate::api::{self, ApiError};
 use crate::components::conflict::{ComparedField, ConflictPanel};
 use crate::components::field::TextField;
 use crate::components::form::{Submitted, field_errors, outcome_view};
-use crate::components::signature::SignaturePanel;
+use crate::components::signature::{SignArgs, SignaturePanel, sign_dialog};
 use crate::components::status::{NOT_SAVED, format_utc, loaded_distinct};
 use crate::session::{can, changes_of, session};
 
@@ -74,6 +74,9 @@ pub(super) fn status_banner(doc: &Document, r: &Revision) -> Option<(&'static st
         RevisionStatus::Cancelled => Some(("CANCELLED", format!("Cancelled: {}", r.status_reason))),
     }
 }
+
+// The signing dialog, loaded when first opened.
+crate::part!(document_revision__sign, sign_dialog(args: SignArgs));
 
 /// `/documents/:id/revisions/:rev`
 #[component]
@@ -164,14 +167,14 @@ fn RevisionView(
             view! {
                 {(!doc.reviewers.is_empty()).then(|| view! {
                     <h3>"Review"</h3>
-                    <SignaturePanel record_type=Revision::RECORD_TYPE record_id=r.id.0 version=Signal::stored(version)
+                    <SignaturePanel dialog=(document_revision__sign::view, document_revision__sign::prefetch) record_type=Revision::RECORD_TYPE record_id=r.id.0 version=Signal::stored(version)
                         meaning=Meaning::Reviewed what=Signal::stored(what.clone())
                         awaiting="Awaiting the reviewers' signatures"
                         open_to_signing=Signal::stored(may(RevisionAction::SignReviewed))
                         on_signed=Callback::new(move |_| refresh.run(())) />
                 })}
                 <h3>"Approval"</h3>
-                <SignaturePanel record_type=Revision::RECORD_TYPE record_id=r.id.0 version=Signal::stored(version)
+                <SignaturePanel dialog=(document_revision__sign::view, document_revision__sign::prefetch) record_type=Revision::RECORD_TYPE record_id=r.id.0 version=Signal::stored(version)
                     meaning=Meaning::Approved what=Signal::stored(what.clone())
                     awaiting="Awaiting the approvers' signatures"
                     open_to_signing=Signal::stored(may(RevisionAction::SignApproved))

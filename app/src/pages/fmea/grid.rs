@@ -188,6 +188,11 @@ fn set_text(cells: &mut RowCells, key: &str, text: &str) {
 }
 
 /// The JSON field a column's errors come back under.
+/// A column's heading on a worksheet of this kind.
+fn column_label(kind: FmeaKind, col: usize) -> &'static str {
+    COLUMNS.get(col).map(|c| if kind == FmeaKind::Pfmea { c.pfmea } else { c.dfmea }).unwrap_or("")
+}
+
 fn field_of(key: &str) -> &str {
     if key == "responsible" { "responsible_id" } else { key }
 }
@@ -371,9 +376,7 @@ pub fn Grid(
         }
     };
 
-    let label_of = move |col: usize| {
-        COLUMNS.get(col).map(|c| if kind_of_sheet == FmeaKind::Pfmea { c.pfmea } else { c.dfmea }).unwrap_or("")
-    };
+    let label_of = move |col: usize| column_label(kind_of_sheet, col);
 
     // Saves my edit of a row (`mine`, made on `base` at `version`). A 409 whose cells do not
     // overlap mine merges and saves again; one that does asks which to keep. A 422 keeps the
@@ -404,7 +407,9 @@ pub fn Grid(
                         break;
                     }
                     Err(ApiError::Status(409, body)) => {
-                        let Some(theirs) = body.current.and_then(|c| serde_json::from_value::<Row>(c).ok()) else {
+                        // Read as the worksheet reads rows (api::decode_direct), not from the value.
+                        let Some(theirs) = body.current.and_then(|c| serde_json::from_str::<Row>(&c.to_string()).ok())
+                        else {
                             notice.set(Some(body.message));
                             break;
                         };
@@ -810,6 +815,26 @@ pub fn Grid(
         .into_any()
     };
 
+    // The conflict resolved with the row's cells as chosen: either way the draft moves onto
+    // their version, and saves unless it equals theirs.
+    let resolve = Callback::new(move |cells: RowCells| {
+        let Some(c) = conflict.get_untracked() else { return };
+        conflict.set(None);
+        edit_error.set(None);
+        let id = c.theirs.id;
+        if cells == c.theirs.cells {
+            drafts.update(|d| {
+                d.remove(&id);
+            });
+        } else {
+            drafts.update(|d| {
+                d.insert(id, Draft { base: c.theirs.clone(), cells: cells.clone() });
+            });
+            save(id, c.theirs.cells.clone(), cells, c.theirs.version);
+        }
+        focus_grid();
+    });
+
     view! {
         <div class="grid-status" aria-live="polite">
             {status_line}
@@ -956,60 +981,64 @@ pub fn Grid(
                 </For>
             </div>
         </div>
-        {move || conflict.get().map(|c| {
-            // Only the cells we both changed: the rest of both edits stands either way.
-            let changed: Vec<(String, String, String)> = COLUMNS.iter().enumerate().filter(|(_, col)| {
-                !col.computed && c.merge.conflicts.iter().any(|f| f == field_of(col.key))
-            }).map(|(ci, col)| {
-                let (mine, theirs) = users.with_value(|u| (cell_text(&c.mine, col.key, u), cell_text(&c.theirs.cells, col.key, u)));
-                (label_of(ci).to_string(), mine, theirs)
-            }).collect();
-            // Either way the draft moves onto their version, and saves unless it equals theirs.
-            let resolve = move |c: &Conflict, cells: RowCells| {
-                conflict.set(None);
-                edit_error.set(None);
-                let id = c.theirs.id;
-                if cells == c.theirs.cells {
-                    drafts.update(|d| {
-                        d.remove(&id);
-                    });
-                } else {
-                    drafts.update(|d| {
-                        d.insert(id, Draft { base: c.theirs.clone(), cells: cells.clone() });
-                    });
-                    save(id, c.theirs.cells.clone(), cells, c.theirs.version);
-                }
-                focus_grid();
-            };
-            let keep = {
-                let c = c.clone();
-                move |_| resolve(&c, c.merge.merged.clone())
-            };
-            let take = {
-                let c = c.clone();
-                move |_| resolve(&c, c.merge.taking_theirs(&c.theirs.cells))
-            };
-            view! {
-                <div class="modal-backdrop">
-                    <div class="modal form" role="dialog" aria-modal="true" aria-labelledby="row-conflict-title" data-testid="row-conflict">
-                        <h2 id="row-conflict-title">"Row changed by someone else"</h2>
-                        <p>{c.message.clone()}</p>
-                        <table class="compare">
-                            <thead><tr><th>"Column"</th><th>"Yours (not saved)"</th><th>{format!("Saved by {}", c.theirs.updated_by)}</th></tr></thead>
-                            <tbody>
-                                {changed.into_iter().map(|(label, mine, theirs)| view! {
-                                    <tr><th>{label}</th><td class="changed">{mine}</td><td>{theirs}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        <div class="actions">
-                            <button type="button" class="btn" on:click=take>"Take theirs"</button>
-                            <button type="button" class="btn btn-primary" on:click=keep>"Keep mine"</button>
-                        </div>
-                    </div>
+        {move || conflict.get().map(|c| fmea_worksheet__conflict::view(c, users, kind_of_sheet, resolve))}
+    }
+}
+
+// The side-by-side choice after a conflicting save: a chunk of its own, loaded when needed.
+crate::part!(fmea_worksheet__conflict, conflict_dialog(
+    c: Conflict,
+    users: StoredValue<Vec<UserSummary>>,
+    kind: FmeaKind,
+    resolve: Callback<RowCells>,
+));
+
+/// Both edits of a row, side by side in the cells we both changed, to keep mine or take theirs
+/// (`resolve` gets the row's cells as chosen).
+fn conflict_dialog(
+    c: Conflict,
+    users: StoredValue<Vec<UserSummary>>,
+    kind: FmeaKind,
+    resolve: Callback<RowCells>,
+) -> impl IntoView {
+    // Only the cells we both changed: the rest of both edits stands either way.
+    let changed: Vec<(String, String, String)> = COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(_, col)| !col.computed && c.merge.conflicts.iter().any(|f| f == field_of(col.key)))
+        .map(|(ci, col)| {
+            let (mine, theirs) =
+                users.with_value(|u| (cell_text(&c.mine, col.key, u), cell_text(&c.theirs.cells, col.key, u)));
+            (column_label(kind, ci).to_string(), mine, theirs)
+        })
+        .collect();
+    let keep = {
+        let merged = c.merge.merged.clone();
+        move |_| resolve.run(merged.clone())
+    };
+    let take = {
+        let theirs = c.merge.taking_theirs(&c.theirs.cells);
+        move |_| resolve.run(theirs.clone())
+    };
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal form" role="dialog" aria-modal="true" aria-labelledby="row-conflict-title" data-testid="row-conflict">
+                <h2 id="row-conflict-title">"Row changed by someone else"</h2>
+                <p>{c.message.clone()}</p>
+                <table class="compare">
+                    <thead><tr><th>"Column"</th><th>"Yours (not saved)"</th><th>{format!("Saved by {}", c.theirs.updated_by)}</th></tr></thead>
+                    <tbody>
+                        {changed.into_iter().map(|(label, mine, theirs)| view! {
+                            <tr><th>{label}</th><td class="changed">{mine}</td><td>{theirs}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <div class="actions">
+                    <button type="button" class="btn" on:click=take>"Take theirs"</button>
+                    <button type="button" class="btn btn-primary" on:click=keep>"Keep mine"</button>
                 </div>
-            }
-        })}
+            </div>
+        </div>
     }
 }
 

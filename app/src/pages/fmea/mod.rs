@@ -14,7 +14,7 @@ use shared::{ErrorBody, FieldErrors};
 
 use crate::api::{self, ApiError};
 use crate::components::field::{SelectField, TextField};
-use crate::components::signature::SignaturePanel;
+use crate::components::signature::{SignArgs, SignaturePanel, sign_dialog};
 use crate::components::status::{NOT_SAVED, loaded};
 use crate::session::{can, changes_of, session};
 use grid::{Grid, View, read_file};
@@ -26,6 +26,9 @@ crate::area!(fmea, Page { List => FmeaList, New => FmeaNew, Header => FmeaHeader
 pub mod worksheet {
     crate::area!(fmea_worksheet, Page { Worksheet => super::FmeaWorksheet });
 }
+
+// The signing dialog, loaded when first opened.
+crate::part!(fmea_worksheet__sign, sign_dialog(args: SignArgs));
 
 /// `/fmea`
 #[component]
@@ -480,38 +483,10 @@ fn RowTools(fmea: FmeaId, rows: RwSignal<Vec<Row>>) -> impl IntoView {
         let Some(input) = file.get_untracked() else { return };
         let skip = skip_bad.get_untracked();
         leptos::task::spawn_local(async move {
-            let Some(bytes) = read_file(&input).await else {
-                message.set(Some(Err("Choose a CSV file first.".into())));
-                return;
-            };
-            if bytes.len() > shared::worksheet::IMPORT_LIMIT_BYTES {
-                problems.set(Vec::new());
-                message.set(Some(Err(format!(
-                    "The file is {} MB; a worksheet import takes at most {} MB. Nothing was imported.",
-                    bytes.len().div_ceil(1024 * 1024),
-                    shared::worksheet::IMPORT_LIMIT_BYTES / (1024 * 1024)
-                ))));
-                return;
-            }
-            match api::import_csv(fmea, bytes, skip).await {
-                Ok((status, body)) => {
-                    let report: Vec<shared::worksheet::ImportProblem> =
-                        serde_json::from_value(body["problems"].clone()).unwrap_or_default();
-                    let imported = body["imported"].as_u64().unwrap_or_default();
-                    problems.set(report);
-                    if status == 200 {
-                        message.set(Some(Ok(format!("{imported} row(s) imported."))));
-                        if let Ok(sheet) = api::worksheet(fmea).await {
-                            rows.set(sheet.rows);
-                        }
-                    } else {
-                        let text = body["message"].as_str().map(str::to_string).unwrap_or_else(|| {
-                            "Nothing was imported: correct the rows below, or tick “Import the good rows only”.".into()
-                        });
-                        message.set(Some(Err(text)));
-                    }
-                }
-                Err(e) => message.set(Some(Err(e.to_string()))),
+            if fmea_worksheet__import::run(fmea, input, skip, rows, message, problems).await.is_err() {
+                message.set(Some(Err("The import could not be loaded: the network may have dropped, or Caliper has \
+                     been updated. Reload the page and import again."
+                    .into())));
             }
         });
     };
@@ -540,6 +515,61 @@ fn RowTools(fmea: FmeaId, rows: RwSignal<Vec<Row>>) -> impl IntoView {
                 </tbody>
             </table>
         })}
+    }
+}
+
+// Importing a CSV file into the worksheet: a chunk of its own, loaded when an import starts.
+crate::step_part!(fmea_worksheet__import, async import_csv_file(
+    fmea: FmeaId,
+    input: web_sys::HtmlInputElement,
+    skip_bad_rows: bool,
+    rows: RwSignal<Vec<Row>>,
+    message: RwSignal<Option<Result<String, String>>>,
+    problems: RwSignal<Vec<shared::worksheet::ImportProblem>>,
+));
+
+/// Imports the CSV file chosen in `input` (all its rows, or the good ones only), then shows the
+/// server's report: how many rows came in, or every problem by line and column.
+async fn import_csv_file(
+    fmea: FmeaId,
+    input: web_sys::HtmlInputElement,
+    skip_bad_rows: bool,
+    rows: RwSignal<Vec<Row>>,
+    message: RwSignal<Option<Result<String, String>>>,
+    problems: RwSignal<Vec<shared::worksheet::ImportProblem>>,
+) {
+    let Some(bytes) = read_file(&input).await else {
+        message.set(Some(Err("Choose a CSV file first.".into())));
+        return;
+    };
+    if bytes.len() > shared::worksheet::IMPORT_LIMIT_BYTES {
+        problems.set(Vec::new());
+        message.set(Some(Err(format!(
+            "The file is {} MB; a worksheet import takes at most {} MB. Nothing was imported.",
+            bytes.len().div_ceil(1024 * 1024),
+            shared::worksheet::IMPORT_LIMIT_BYTES / (1024 * 1024)
+        ))));
+        return;
+    }
+    match api::import_csv(fmea, bytes, skip_bad_rows).await {
+        Ok((status, body)) => {
+            let report: Vec<shared::worksheet::ImportProblem> =
+                serde_json::from_value(body["problems"].clone()).unwrap_or_default();
+            let imported = body["imported"].as_u64().unwrap_or_default();
+            problems.set(report);
+            if status == 200 {
+                message.set(Some(Ok(format!("{imported} row(s) imported."))));
+                if let Ok(sheet) = api::worksheet(fmea).await {
+                    rows.set(sheet.rows);
+                }
+            } else {
+                let text = body["message"].as_str().map(str::to_string).unwrap_or_else(|| {
+                    "Nothing was imported: correct the rows below, or tick “Import the good rows only”.".into()
+                });
+                message.set(Some(Err(text)));
+            }
+        }
+        Err(e) => message.set(Some(Err(e.to_string()))),
     }
 }
 
@@ -643,7 +673,7 @@ fn Baseline(fmea: FmeaId, rows: RwSignal<Vec<Row>>, subject: String) -> impl Int
             <h2 id="baseline-title">"Baseline approval"</h2>
             <p class="muted">"Approving signs the whole worksheet as it is now; any later change shows the approval as superseded."</p>
             {move || (version.get() > 0).then(|| view! {
-                <SignaturePanel record_type=Fmea::RECORD_TYPE record_id=fmea.0 version meaning=shared::signature::Meaning::Approved what awaiting="No approved baseline" />
+                <SignaturePanel dialog=(fmea_worksheet__sign::view, fmea_worksheet__sign::prefetch) record_type=Fmea::RECORD_TYPE record_id=fmea.0 version meaning=shared::signature::Meaning::Approved what awaiting="No approved baseline" />
             })}
         </section>
     }

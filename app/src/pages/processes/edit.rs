@@ -8,8 +8,11 @@ use shared::signature::Meaning;
 
 use super::form::ProcessForm;
 use crate::api::{self, ApiError};
-use crate::components::signature::SignaturePanel;
+use crate::components::signature::{SignArgs, SignaturePanel, sign_dialog};
 use crate::components::status::loaded;
+
+// The signing dialog, loaded when first opened.
+crate::part!(admin__sign, sign_dialog(args: SignArgs));
 
 /// `/admin/processes/new`
 #[component]
@@ -61,7 +64,7 @@ pub fn ProcessEdit() -> impl IntoView {
                     <ProcessForm record departments directory />
                     <section class="approval" aria-labelledby="approval-title">
                         <h2 id="approval-title">"Owner assignment approval"</h2>
-                        <SignaturePanel
+                        <SignaturePanel dialog=(admin__sign::view, admin__sign::prefetch)
                             record_type=Process::RECORD_TYPE
                             record_id=id
                             version

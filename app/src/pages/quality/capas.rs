@@ -19,7 +19,7 @@ use super::{DateInput, RootCauseSuggestions, StateBadge, settle, step_outcome};
 use crate::api;
 use crate::components::field::{SelectField, TextField};
 use crate::components::form::{Submitted, field_errors, outcome_view, passes};
-use crate::components::signature::SignaturePanel;
+use crate::components::signature::{SignArgs, SignaturePanel, sign_dialog};
 use crate::components::status::{loaded, loaded_distinct, today_utc};
 use crate::session::{can, changes_of, session};
 
@@ -43,6 +43,9 @@ fn days(v: Option<f64>) -> String {
 fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "no data".into(), |p| format!("{p:.0} %"))
 }
+
+// The signing dialog, loaded when first opened.
+crate::part!(capa_record__sign, sign_dialog(args: SignArgs));
 
 /// `/quality/capas`
 #[component]
@@ -267,7 +270,7 @@ pub fn CapaPage() -> impl IntoView {
                         view! {
                             <div class="approval" data-testid="plan-approval">
                                 <h2>"Approval of the plan"</h2>
-                                <SignaturePanel
+                                <SignaturePanel dialog=(capa_record__sign::view, capa_record__sign::prefetch)
                                     record_type="capa"
                                     record_id=capa.id.0
                                     version=Signal::derive(move || plan)

@@ -19,7 +19,7 @@ use crate::api::{self, ApiError};
 use crate::components::conflict::{ComparedField, ConflictPanel};
 use crate::components::field::{FieldError, SelectField, TextField};
 use crate::components::history::RecordHistory;
-use crate::components::signature::SignaturePanel;
+use crate::components::signature::{SignArgs, SignaturePanel, sign_dialog};
 use crate::components::status::{NOT_SAVED, format_utc, loaded};
 use crate::session::{can, session};
 
@@ -42,6 +42,9 @@ type Choices = (Vec<MatrixRevision>, Vec<Process>, Vec<UserSummary>);
 async fn choices() -> Result<Choices, ApiError> {
     Ok((api::list_matrix_revisions().await?, api::list_processes(true).await?, api::user_directory().await?))
 }
+
+// The signing dialog, loaded when first opened.
+crate::part!(risk_record__sign, sign_dialog(args: SignArgs));
 
 /// `/risks/new`
 #[component]
@@ -98,7 +101,7 @@ pub fn RiskEdit() -> impl IntoView {
                         {move || record.with(|r| r.as_ref().filter(|r| !r.acceptance_rationale.is_empty()).map(|r| view! {
                             <p><strong>"Rationale: "</strong><span data-testid="acceptance-rationale">{r.acceptance_rationale.clone()}</span></p>
                         }))}
-                        <SignaturePanel
+                        <SignaturePanel dialog=(risk_record__sign::view, risk_record__sign::prefetch)
                             record_type=Risk::RECORD_TYPE
                             record_id=rid
                             version

@@ -15,7 +15,7 @@ use shared::{ErrorBody, FieldErrors};
 use crate::api::{self, ApiError};
 use crate::components::field::TextField;
 use crate::components::history::RecordHistory;
-use crate::components::signature::SignaturePanel;
+use crate::components::signature::{SignArgs, SignaturePanel, sign_dialog};
 use crate::components::status::{NOT_SAVED, format_utc, loaded};
 use crate::session::{can, changes_of, session};
 
@@ -27,6 +27,9 @@ fn status_badge(status: RevisionStatus) -> impl IntoView {
     };
     view! { <span class=class>{status.label()}</span> }
 }
+
+// The signing dialog, loaded when first opened.
+crate::part!(risk_matrices__sign, sign_dialog(args: SignArgs));
 
 /// `/risks/matrices`
 #[component]
@@ -123,7 +126,7 @@ pub fn MatrixRevisionPage() -> impl IntoView {
                     <section class="approval" aria-labelledby="approval-title">
                         <h2 id="approval-title">"Approval"</h2>
                         <p class="muted">"Approving makes this revision the one new risks are scored on; it is frozen from then on."</p>
-                        <SignaturePanel
+                        <SignaturePanel dialog=(risk_matrices__sign::view, risk_matrices__sign::prefetch)
                             record_type=MatrixRevision::RECORD_TYPE
                             record_id=rid
                             version
