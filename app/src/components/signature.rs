@@ -79,7 +79,7 @@ pub fn SignaturePanel(
     /// The signing dialog as a part of the page (loaded when first opened, prefetched when the
     /// pointer or the focus reaches "Sign…"): `(page__sign::view, page__sign::prefetch)` of the
     /// page's `crate::part!(page__sign, sign_dialog(args: SignArgs))`.
-    dialog: (fn(SignArgs) -> AnyView, fn()),
+    dialog: SignPart,
 ) -> impl IntoView {
     let (dialog, prefetch_dialog) = dialog;
     let s = session();
@@ -131,6 +131,9 @@ pub fn SignaturePanel(
         </div>
     }
 }
+
+/// A page's signing dialog as a part: its view and its prefetch.
+pub type SignPart = (fn(SignArgs) -> AnyView, fn());
 
 /// What the signing dialog signs, and what it calls back.
 #[derive(Clone)]
