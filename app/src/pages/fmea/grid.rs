@@ -19,8 +19,12 @@ use shared::worksheet::{ActionStatus, COLUMNS, Fmea, FmeaKind, Row, RowCells, Ro
 use crate::api::{self, ApiError};
 use crate::session::Changes;
 
-/// Row height in pixels (fixed, so the window of rows in view is computed, not measured).
-pub const ROW_H: f64 = 34.0;
+/// Row height in pixels (fixed, so the window of rows in view is computed, not measured); in
+/// styles as a whole number: formatting an `f64` would bring Rust's float printing (~13 KB of
+/// code) into the worksheet's chunk for nothing.
+const ROW_PX: usize = 34;
+/// [`ROW_PX`], for the scroll arithmetic.
+pub const ROW_H: f64 = ROW_PX as f64;
 /// Rows rendered above and below the ones in view.
 const OVERSCAN: usize = 8;
 
@@ -311,12 +315,18 @@ pub fn Grid(
                 Some(ActionPriority::Low) => 2,
                 None => 3,
             };
-            match v.sort.as_str() {
-                "ap" => idx
-                    .sort_by_key(|i| (ap_rank(&all[*i]), std::cmp::Reverse(all[*i].cells.severity), all[*i].position)),
-                "severity" => idx.sort_by_key(|i| (std::cmp::Reverse(all[*i].cells.severity), all[*i].position)),
-                "rpn" => idx.sort_by_key(|i| (std::cmp::Reverse(all[*i].cells.rpn()), all[*i].position)),
-                _ => {}
+            // One sort whatever the order (a sort_by_key per order compiled a sort each): by a
+            // rank, then a rating, highest first (none last), then the position.
+            let key = |r: &Row| -> (u8, std::cmp::Reverse<Option<i64>>) {
+                match v.sort.as_str() {
+                    "ap" => (ap_rank(r), std::cmp::Reverse(r.cells.severity)),
+                    "severity" => (0, std::cmp::Reverse(r.cells.severity)),
+                    "rpn" => (0, std::cmp::Reverse(r.cells.rpn().map(i64::from))),
+                    _ => (0, std::cmp::Reverse(None)),
+                }
+            };
+            if matches!(v.sort.as_str(), "ap" | "severity" | "rpn") {
+                idx.sort_by_key(|i| (key(&all[*i]), all[*i].position));
             }
             idx
         })
@@ -734,7 +744,7 @@ pub fn Grid(
         })
         .collect_view();
     let template = template();
-    let total_h = move || order.with(Vec::len) as f64 * ROW_H;
+    let total_h = move || order.with(Vec::len) * ROW_PX;
 
     // The row being edited keeps its key (and so its editor) while someone else's save of it
     // arrives; the cells show the draft, which follows their save when it does not collide.
@@ -966,7 +976,7 @@ pub fn Grid(
                                 aria-rowindex=vi + 2
                                 data-row-id=row.id.0
                                 data-testid="sheet-row"
-                                style=format!("transform: translateY({}px); grid-template-columns: {template}", vi as f64 * ROW_H)
+                                style=format!("transform: translateY({}px); grid-template-columns: {template}", vi * ROW_PX)
                             >
                                 <div class="cell rownum" role="rowheader">{row.position}</div>
                                 {cells_view}

@@ -372,9 +372,9 @@ pub fn FmeaWorksheet() -> impl IntoView {
                         <div class="tools">
                             <a class="btn" href=format!("/api/v1/fmeas/{fid}/export.csv") download="">"Export CSV"</a>
                             <a class="btn" href=format!("/api/v1/fmeas/{fid}/export.xlsx") download="">"Export Excel"</a>
-                            <Show when=move || editable.get()>
+                            {move || editable.get().then(|| view! {
                                 <A href=format!("/fmea/{fid}/header") attr:class="btn">"Edit header"</A>
-                            </Show>
+                            })}
                             <A href="/fmea" attr:class="btn">"All FMEAs"</A>
                         </div>
                     </header>
@@ -431,9 +431,7 @@ pub fn FmeaWorksheet() -> impl IntoView {
                             }
                         }}</span>
                     </div>
-                    <Show when=move || editable.get()>
-                        <RowTools fmea=fid rows />
-                    </Show>
+                    {move || editable.get().then(|| fmea_worksheet__row_tools::view(fid, rows))}
                     <div class="sheet-layout">
                         <StructureTree rows kind=fmea.kind view=view_state />
                         <div class="sheet-main">
@@ -448,9 +446,11 @@ pub fn FmeaWorksheet() -> impl IntoView {
     }
 }
 
+// Adding and importing rows, for those who may edit the worksheet only: a chunk of its own.
+crate::part!(fmea_worksheet__row_tools, row_tools(fmea: FmeaId, rows: RwSignal<Vec<Row>>));
+
 /// Add a failure chain; import CSV.
-#[component]
-fn RowTools(fmea: FmeaId, rows: RwSignal<Vec<Row>>) -> impl IntoView {
+fn row_tools(fmea: FmeaId, rows: RwSignal<Vec<Row>>) -> impl IntoView {
     let mode = RwSignal::new(String::new());
     let message = RwSignal::new(None::<Result<String, String>>);
     let problems = RwSignal::new(Vec::<shared::worksheet::ImportProblem>::new());
