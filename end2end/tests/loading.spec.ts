@@ -103,3 +103,34 @@ test("a new build deployed while the app is open leads to a reload prompt on the
   await page.getByRole("alert").getByRole("button", { name: "Reload" }).click();
   await expect(page.getByRole("heading", { name: "Risk register" })).toBeVisible();
 });
+
+test("a part of a page comes with its first use, and one that cannot be fetched says so in place", async ({ page }) => {
+  const chunks = areaChunks(page);
+  let failing = true;
+  await page.route("**/area_dashboard__customise.bin", (route) =>
+    failing ? route.fulfill({ status: 500, body: "gone" }) : route.continue(),
+  );
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Dashboard", level: 1 })).toBeVisible();
+  await expect(page.locator("article.tile[data-kpi]").first()).toBeVisible();
+  // The tile chooser is not part of the dashboard's code: it comes when it is first wanted.
+  expect(chunks).toEqual(["area_dashboard.bin"]);
+
+  const choose = page.getByRole("button", { name: "Choose tiles" });
+  await choose.click();
+  const alert = page.getByRole("alert").filter({ hasText: "This part of the page could not be loaded" });
+  await expect(alert).toBeVisible();
+  await expect(alert.getByRole("button", { name: "Reload" })).toBeVisible();
+  expect(chunks).toContain("area_dashboard__customise.bin");
+  // The page around it still works: its tiles are there and it still navigates.
+  await expect(page.locator("article.tile[data-kpi]").first()).toBeVisible();
+  await shot(page, "loading-04-part-failed");
+
+  // A failed load is not kept: with the network back, opening the chooser again brings it.
+  failing = false;
+  await choose.click();
+  await expect(alert).toHaveCount(0);
+  await choose.click();
+  await expect(page.getByRole("heading", { name: "Your tiles" })).toBeVisible();
+  await expect(page.getByTestId("tile-choice").first()).toBeVisible();
+});
