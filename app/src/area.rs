@@ -2,7 +2,9 @@
 //! [`area!`](crate::area) macro marks the area's one entry point as a split point, and the build
 //! (`cargo xtask build-app`: `wasm-split-cli`, then `wasm-bindgen`) moves every function only
 //! that entry point reaches into the chunk. The shell (sign-in, navigation, session, API client,
-//! shared components) stays in the initial load.
+//! shared components) stays in the initial load. A part of a page ([`part!`](crate::part), a dialog
+//! or form shown on a click, in some states or to some people) and a step the user starts
+//! ([`step_part!`](crate::step_part)) are chunks of their own too, fetched when first needed.
 //!
 //! A chunk that fails to load (a network drop, or a new build deployed under the open app, whose
 //! old chunk files are gone) shows a message with a "Reload" button instead of aborting the
