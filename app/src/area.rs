@@ -117,7 +117,7 @@ macro_rules! part {
 }
 
 /// Declares a step of a page whose code is loaded when it is first taken, not with its page (an
-/// import the user starts, say): `crate::part!(fmea_worksheet__import, async import(fmea: FmeaId));`
+/// import the user starts, say): `crate::step_part!(fmea_worksheet__import, async import(fmea: FmeaId));`
 /// in the module of `async fn import(fmea: FmeaId)` gives the module `fmea_worksheet__import`
 /// with `run(fmea)`, which loads the chunk and then does the step (`Err` when the chunk could
 /// not be loaded). Named and bundled as [`part!`](crate::part).
@@ -186,21 +186,21 @@ enum State {
 /// it, then the page, or a message with a "Reload" button when the chunk could not be loaded.
 pub fn lazy(load: fn() -> Load, render: Render, unit: Unit) -> AnyView {
     if NEW_BUILD.get() {
-        return view! { <NewBuild unit /> }.into_any();
+        return new_build(unit);
     }
     let state = RwSignal::new(State::Loading);
     (move || {
         if state.get() == State::Failed {
-            return view! { <ChunkFailed unit /> }.into_any();
+            return chunk_failed(unit);
         }
         match poll_once(load()) {
             // Loaded: the split function completes on its first poll, building the page under
             // this closure's owner, so a page of a loaded area renders at once.
             Ok(Ok(())) => match poll_once(render()) {
                 Ok(Ok(page)) => page,
-                _ => view! { <ChunkFailed unit /> }.into_any(),
+                _ => chunk_failed(unit),
             },
-            Ok(Err(_)) => view! { <ChunkFailed unit /> }.into_any(),
+            Ok(Err(_)) => chunk_failed(unit),
             Err(loading) => {
                 leptos::task::spawn_local(async move {
                     let outcome = loading.await;
@@ -237,13 +237,19 @@ pub fn note_served_build(served: Option<String>) {
 }
 
 /// Shown instead of the next page (or part of a page) once a new build is being served.
-#[component]
-fn NewBuild(unit: Unit) -> impl IntoView {
-    let text = "A new version of Caliper was installed while this page was open. Reload to continue with it; nothing you saved is lost.";
+fn new_build(unit: Unit) -> AnyView {
+    let text = "A new version of Caliper was installed while this page was open. Reload to continue with it; nothing \
+                you saved is lost.";
+    reload_notice(unit, "Caliper has been updated", "Caliper has been updated.", text)
+}
+
+/// A notice with a "Reload" button: a page's (a heading and its text), or a part's (one alert in
+/// its place, the page around it left as it is).
+fn reload_notice(unit: Unit, page_heading: &'static str, part_heading: &'static str, text: &'static str) -> AnyView {
     match unit {
         Unit::Page => view! {
             <section class="placeholder" role="alert">
-                <h1>"Caliper has been updated"</h1>
+                <h1>{page_heading}</h1>
                 <p>{text}</p>
                 <ReloadButton />
             </section>
@@ -251,7 +257,7 @@ fn NewBuild(unit: Unit) -> impl IntoView {
         .into_any(),
         Unit::Part => view! {
             <div class="alert alert-error" role="alert">
-                <strong>"Caliper has been updated. "</strong>{text}" " <ReloadButton />
+                <strong>{part_heading}</strong>" "{text}" "<ReloadButton />
             </div>
         }
         .into_any(),
@@ -282,26 +288,10 @@ pub fn prefetch_next(prefetch: fn()) {
 }
 
 /// Shown in place of a page (or part of one) whose code could not be loaded.
-#[component]
-fn ChunkFailed(unit: Unit) -> impl IntoView {
+fn chunk_failed(unit: Unit) -> AnyView {
     let text = "Caliper could not fetch the code for this part of the app. The network may have dropped, or a new \
                 version of Caliper has been installed since this page was opened. Nothing you saved is lost.";
-    match unit {
-        Unit::Page => view! {
-            <section class="placeholder" role="alert">
-                <h1>"This page could not be loaded"</h1>
-                <p>{text}</p>
-                <ReloadButton />
-            </section>
-        }
-        .into_any(),
-        Unit::Part => view! {
-            <div class="alert alert-error" role="alert">
-                <strong>"This part of the page could not be loaded. "</strong>{text}" " <ReloadButton />
-            </div>
-        }
-        .into_any(),
-    }
+    reload_notice(unit, "This page could not be loaded", "This part of the page could not be loaded.", text)
 }
 
 /// Reloads the page (and with it the current build of the app).

@@ -754,7 +754,8 @@ export const __wasm_split_load_work = wrapAsyncCb(makeLoad(() => {
         assert_eq!(m.len(), 3);
     }
 
-    /// An area `fmea` with a part `fmea__tools` shown on its page, and an area `risks`.
+    /// An area `fmea` with a part `fmea__tools` shown on its page and a part of that part,
+    /// `fmea__tools__more`, and an area `risks`.
     const LOADER_WITH_PART: &str = r#"import { initSync } from "./app.js";
 function getSharedImports() {}
 function wrapAsyncCb(callee) {}
@@ -780,6 +781,13 @@ const __chunk_2 = makeLoad(() => {
     return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
 }
 , []);
+/* fmea__tools__more, risks */
+const __chunk_3 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_3.wasm", import.meta.url));
+    src.catch(() => {});
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, []);
 export const __wasm_split_load_fmea = wrapAsyncCb(makeLoad(() => {
     const src = fetch(new URL("./split_fmea.wasm", import.meta.url));
     return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
@@ -790,11 +798,16 @@ export const __wasm_split_load_fmea__tools = wrapAsyncCb(makeLoad(() => {
     return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
 }
 , [__chunk_0, __chunk_1, __chunk_2]));
+export const __wasm_split_load_fmea__tools__more = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_fmea__tools__more.wasm", import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, [__chunk_0, __chunk_1, __chunk_2, __chunk_3]));
 export const __wasm_split_load_risks = wrapAsyncCb(makeLoad(() => {
     const src = fetch(new URL("./split_risks.wasm", import.meta.url));
     return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
 }
-, [__chunk_0, __chunk_2]));
+, [__chunk_0, __chunk_2, __chunk_3]));
 "#;
 
     #[test]
@@ -804,6 +817,9 @@ export const __wasm_split_load_risks = wrapAsyncCb(makeLoad(() => {
         let bundles = bundled(&manifest).unwrap();
         // The page's chunks are loaded when the part is shown; the one it shares with risks is not.
         assert_eq!(bundles["fmea__tools"], ["split_fmea__tools.wasm", "chunk_2.wasm"]);
+        // A part of a part: neither its page's chunks nor its page's page's come again.
+        assert_eq!(bundles["fmea__tools__more"], ["split_fmea__tools__more.wasm", "chunk_3.wasm"]);
+        assert_eq!(page_of("fmea__tools__more"), Some("fmea__tools"));
         assert_eq!(bundles["fmea"], manifest["fmea"]);
         assert_eq!(bundles["risks"], manifest["risks"]);
         assert_eq!(page_of("fmea__tools"), Some("fmea"));

@@ -483,7 +483,8 @@ fn row_tools(fmea: FmeaId, rows: RwSignal<Vec<Row>>) -> impl IntoView {
         let Some(input) = file.get_untracked() else { return };
         let skip = skip_bad.get_untracked();
         leptos::task::spawn_local(async move {
-            if fmea_worksheet__import::run(fmea, input, skip, rows, message, problems).await.is_err() {
+            let import = Import { fmea, input, skip_bad_rows: skip, rows, message, problems };
+            if fmea_worksheet__row_tools__import::run(import).await.is_err() {
                 message.set(Some(Err("The import could not be loaded: the network may have dropped, or Caliper has \
                      been updated. Reload the page and import again."
                     .into())));
@@ -519,25 +520,23 @@ fn row_tools(fmea: FmeaId, rows: RwSignal<Vec<Row>>) -> impl IntoView {
 }
 
 // Importing a CSV file into the worksheet: a chunk of its own, loaded when an import starts.
-crate::step_part!(fmea_worksheet__import, async import_csv_file(
+crate::step_part!(fmea_worksheet__row_tools__import, async import_csv_file(import: Import));
+
+/// An import: into which FMEA, from which file input, and the page's state it reports to.
+#[derive(Clone)]
+struct Import {
     fmea: FmeaId,
     input: web_sys::HtmlInputElement,
     skip_bad_rows: bool,
     rows: RwSignal<Vec<Row>>,
     message: RwSignal<Option<Result<String, String>>>,
     problems: RwSignal<Vec<shared::worksheet::ImportProblem>>,
-));
+}
 
 /// Imports the CSV file chosen in `input` (all its rows, or the good ones only), then shows the
 /// server's report: how many rows came in, or every problem by line and column.
-async fn import_csv_file(
-    fmea: FmeaId,
-    input: web_sys::HtmlInputElement,
-    skip_bad_rows: bool,
-    rows: RwSignal<Vec<Row>>,
-    message: RwSignal<Option<Result<String, String>>>,
-    problems: RwSignal<Vec<shared::worksheet::ImportProblem>>,
-) {
+async fn import_csv_file(import: Import) {
+    let Import { fmea, input, skip_bad_rows, rows, message, problems } = import;
     let Some(bytes) = read_file(&input).await else {
         message.set(Some(Err("Choose a CSV file first.".into())));
         return;
