@@ -249,9 +249,9 @@ pub fn build(profile: Profile) -> Result<Report> {
 
 /// binaryen's optimizer for size (`-Oz`: optimize level 2, shrink level 2), run on each wasm
 /// file in place by binaryen.js in Node: 3-4 % off every area after brotli (the FMEA worksheet
-/// 158.5 -> 152.0 KB), 0.6 % off the main module. Each file is a module of its own (its imports
+/// 158.5 -> 152.2 KB), 0.6 % off the main module. Each file is a module of its own (its imports
 /// and exports stay as they are, so the chunks still link to the main module). Two Node
-/// processes, the files dealt out largest first; about 20 s for the whole app on two cores.
+/// processes, the files dealt out largest first; 20-30 s for the whole app on two cores.
 fn optimize(files: &[PathBuf], work: &Path) -> Result {
     const SCRIPT: &str = r#"// Written by Caliper's build (xtask/src/app_build.rs, optimize).
 import { pathToFileURL } from "node:url";

@@ -191,12 +191,12 @@ fn set_text(cells: &mut RowCells, key: &str, text: &str) {
     *target = text.to_string();
 }
 
-/// The JSON field a column's errors come back under.
 /// A column's heading on a worksheet of this kind.
 fn column_label(kind: FmeaKind, col: usize) -> &'static str {
     COLUMNS.get(col).map(|c| if kind == FmeaKind::Pfmea { c.pfmea } else { c.dfmea }).unwrap_or("")
 }
 
+/// The JSON field a column's errors come back under.
 fn field_of(key: &str) -> &str {
     if key == "responsible" { "responsible_id" } else { key }
 }
